@@ -1,0 +1,27 @@
+# fairgig: `make run` starts everything on embedded defaults, `make test` tests it.
+CARGO ?= cargo
+
+.PHONY: run test lint bench fmt build
+
+## run: build (release) and serve on http://127.0.0.1:8080 with SQLite under ./data
+run:
+	$(CARGO) run --release --locked -p fairgig-server --bin fairgig -- serve
+
+## test: every test of the workspace (service-backed ones need FAIRGIG_TEST_* URLs, else they SKIP)
+test:
+	$(CARGO) test --workspace --locked
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## bench: benchmarks that print figures (later issues add to it)
+bench:
+	@echo "no benchmarks yet"
+
+fmt:
+	$(CARGO) fmt --all
+
+build:
+	$(CARGO) build --workspace --locked

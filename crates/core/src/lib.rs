@@ -1,0 +1,22 @@
+//! Domain types of fairgig: the words the product speaks, checked at the edge.
+//!
+//! Everything here is pure: no I/O, no clocks other than what callers pass in.
+//! Values that come from users are parsed into newtypes (`Email`, `DisplayName`,
+//! `Region`, …) once, so the rest of the system never re-validates them.
+//!
+//! Layout:
+//! - [`ids`]: typed, time-sortable identifiers (UUIDv7).
+//! - [`validation`]: the error every parser returns, naming the field.
+//! - [`user`]: users, roles and the values a user types in.
+//! - [`apikey`]: API-key scopes.
+//! - [`audit`]: audit-log entries and the names of audited actions.
+//! - [`config`]: typed configuration (loading it is the binary's job).
+
+pub mod apikey;
+pub mod audit;
+pub mod config;
+pub mod ids;
+pub mod user;
+pub mod validation;
+
+pub use validation::ValidationError;

@@ -1,0 +1,109 @@
+//! Opening a store from a URL and keeping its schema current.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    migrate::{MigrateError, Migrator},
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{Pool, Store, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How to open the pool. `max_connections == 0` picks the backend's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+}
+
+impl Store {
+    /// Opens the database named by `url`; the scheme picks the backend.
+    /// SQLite files (and their folder) are created if missing.
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
+        let pool = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            if let Some(parent) = connect.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|err| StoreError::Database(sqlx::Error::Io(err)))?;
+                }
+            }
+            let max = if options.max_connections == 0 { 8 } else { options.max_connections };
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(connect)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let max = if options.max_connections == 0 { 10 } else { options.max_connections };
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?,
+            )
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(StoreError::UnsupportedUrl(format!("{scheme}:")));
+        };
+        Ok(Store { pool })
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations. Refuses a database migrated by a newer
+    /// fairgig (one with migrations this binary does not have).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        result.map_err(|err| match err {
+            MigrateError::VersionMissing(version) => StoreError::DatabaseNewer { version },
+            other => StoreError::Migrate(other),
+        })
+    }
+
+    /// Versions applied to the database, ascending.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let query = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        let versions: Vec<i64> = crate::with_pool!(self, pool => {
+            sqlx::query_scalar(query).fetch_all(pool).await?
+        });
+        Ok(versions)
+    }
+
+    /// Ok when the database has exactly the migrations this binary ships.
+    pub async fn check_migrations_current(&self) -> Result<(), StoreError> {
+        let applied = self.applied_migrations().await?;
+        let known: Vec<i64> = self
+            .migrator()
+            .iter()
+            .filter(|migration| !migration.migration_type.is_down_migration())
+            .map(|migration| migration.version)
+            .collect();
+        if let Some(unknown) = applied.iter().find(|version| !known.contains(version)) {
+            return Err(StoreError::DatabaseNewer { version: *unknown });
+        }
+        if applied.len() < known.len() {
+            return Err(StoreError::MigrationsPending);
+        }
+        Ok(())
+    }
+}

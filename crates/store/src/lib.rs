@@ -1,0 +1,108 @@
+//! Durable storage for fairgig, on SQLite (one machine) or PostgreSQL (many).
+//!
+//! Why one `Store` over an enum of pools instead of a trait with two impls:
+//! both dialects accept the same SQL for nearly everything we do (`$n`
+//! parameters, `RETURNING`, `ON CONFLICT`), and the derived row types decode
+//! from either backend. So each query is written once and [`with_pool!`]
+//! type-checks it against both drivers; the few statements that really differ
+//! (task claiming with `SKIP LOCKED`, later) match on [`Pool`] explicitly.
+//! The contract tests in `tests/contract.rs` run every repository on both.
+//!
+//! Layout:
+//! - [`connect`]: URL → backend, pool options, migrations.
+//! - [`users`], [`sessions`], [`api_keys`]: accounts and credentials.
+//! - [`audit`]: the append-only, hash-chained audit log.
+//! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
+
+pub mod api_keys;
+pub mod audit;
+pub mod connect;
+mod error;
+pub mod sessions;
+pub mod test_support;
+pub mod users;
+
+pub use error::StoreError;
+
+use sqlx::{PgPool, SqlitePool};
+use time::OffsetDateTime;
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+/// The body is compiled once per backend, so it must be valid for both.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// The connection pool of the configured backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which backend a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle to the database; cheap to clone (the pool is reference-counted).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Connection-pool figures for `/metrics`.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: usize,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Round-trips a trivial query: the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        with_pool!(self, pool => PoolStats { size: pool.size(), idle: pool.num_idle() })
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Now, in UTC, truncated to microseconds: PostgreSQL keeps no finer
+/// precision, and values must read back exactly as written (the audit chain
+/// hashes them).
+pub fn now() -> OffsetDateTime {
+    truncate_to_micros(OffsetDateTime::now_utc())
+}
+
+pub fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
+    let micros = at.microsecond();
+    at.replace_microsecond(micros).unwrap_or(at)
+}

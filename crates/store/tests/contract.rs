@@ -1,0 +1,364 @@
+//! The store's contract, run on SQLite always and on PostgreSQL when
+//! `FAIRGIG_TEST_POSTGRES_URL` is set; every test gets a fresh database.
+
+use std::{future::Future, io::Write, sync::Once};
+
+use fairgig_core::{
+    apikey::Scope,
+    audit::{actions, Actor, NewAuditEntry},
+    ids::{ApiKeyId, UserId},
+    user::{DisplayName, Email, Region, Role},
+};
+use fairgig_store::{
+    api_keys::NewApiKey,
+    audit::{AuditFilter, AuditProblem},
+    sessions::Rotation,
+    test_support::{TestDatabase, POSTGRES_URL_VAR},
+    users::{NewUser, UserChanges},
+    Store, StoreError,
+};
+use time::{Duration, OffsetDateTime};
+
+/// Runs `test` against a fresh SQLite store, then a fresh PostgreSQL one.
+async fn on_every_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite = TestDatabase::sqlite().expect("temp dir");
+    let store = sqlite.store().await.expect("sqlite store");
+    test(store.clone()).await;
+    store.close().await;
+
+    match TestDatabase::postgres().await.expect("create postgres test database") {
+        Some(postgres) => {
+            let store = postgres.store().await.expect("postgres store");
+            test(store.clone()).await;
+            store.close().await;
+            postgres.cleanup().await.expect("drop test database");
+        }
+        None => {
+            static SKIP: Once = Once::new();
+            // Written past the test harness's capture so that it is always seen.
+            SKIP.call_once(|| {
+                let _ = writeln!(std::io::stderr(), "SKIP postgres: {POSTGRES_URL_VAR} unset");
+            });
+        }
+    }
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).expect("valid email"),
+        display_name: DisplayName::parse("Test User").expect("valid name"),
+        role: Role::Client,
+        region: Some(Region::parse("DE").expect("valid region")),
+        password_hash: "not-a-real-hash".to_owned(),
+    }
+}
+
+fn token_expiry() -> OffsetDateTime {
+    OffsetDateTime::now_utc() + Duration::days(1)
+}
+
+#[tokio::test]
+async fn users_are_created_found_and_unique_by_email() {
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("ada@example.org")).await.expect("create");
+        assert_eq!(user.email, "ada@example.org");
+        assert_eq!(user.role, Role::Client);
+        assert_eq!(user.region.as_deref(), Some("DE"));
+
+        let again = store.create_user(new_user("ADA@example.org")).await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict { field: "email" })),
+            "duplicate email must conflict, got {again:?}"
+        );
+
+        let fetched = store.get_user(user.id).await.expect("get");
+        assert_eq!(fetched.id, user.id);
+        assert_eq!(fetched.created_at, user.created_at, "timestamps read back exactly");
+        let (found, hash) = store
+            .find_user_for_login(&Email::parse("ada@example.org").expect("email"))
+            .await
+            .expect("find")
+            .expect("present");
+        assert_eq!(found.id, user.id);
+        assert_eq!(hash, "not-a-real-hash");
+        assert!(matches!(store.get_user(UserId::new()).await, Err(StoreError::NotFound)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_are_updated_and_listed_in_creation_order() {
+    on_every_backend(|store| async move {
+        let first = store.create_user(new_user("a@example.org")).await.expect("create");
+        let second = store.create_user(new_user("b@example.org")).await.expect("create");
+        let third = store.create_user(new_user("c@example.org")).await.expect("create");
+
+        let changed = store
+            .update_user(
+                first.id,
+                UserChanges {
+                    display_name: Some(DisplayName::parse("Renamed").expect("name")),
+                    region: Some(None),
+                },
+            )
+            .await
+            .expect("update");
+        assert_eq!(changed.display_name, "Renamed");
+        assert_eq!(changed.region, None);
+
+        let untouched =
+            store.update_user(second.id, UserChanges::default()).await.expect("empty update");
+        assert_eq!(untouched.region.as_deref(), Some("DE"));
+
+        let promoted = store.set_role(third.id, Role::Admin).await.expect("role");
+        assert_eq!(promoted.role, Role::Admin);
+
+        let page = store.list_users(None, 2).await.expect("list");
+        assert_eq!(page.iter().map(|u| u.id).collect::<Vec<_>>(), vec![first.id, second.id]);
+        let rest = store.list_users(Some(second.id), 2).await.expect("list");
+        assert_eq!(rest.iter().map(|u| u.id).collect::<Vec<_>>(), vec![third.id]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("r@example.org")).await.expect("create");
+        let session = store.create_session(user.id, "t1", token_expiry()).await.expect("session");
+
+        let rotated = store.rotate_refresh_token("t1", "t2", token_expiry()).await.expect("rotate");
+        assert_eq!(rotated, Rotation::Rotated { session, user: user.id });
+        assert!(store.session_user(session).await.expect("lookup").is_some());
+
+        let reused = store.rotate_refresh_token("t1", "t3", token_expiry()).await.expect("reuse");
+        assert_eq!(reused, Rotation::ReuseDetected { session, user: user.id });
+        assert!(
+            store.session_user(session).await.expect("lookup").is_none(),
+            "reuse revokes the session"
+        );
+        let successor =
+            store.rotate_refresh_token("t2", "t4", token_expiry()).await.expect("after");
+        assert_eq!(successor, Rotation::Invalid, "the whole family is dead");
+
+        let unknown =
+            store.rotate_refresh_token("nope", "t5", token_expiry()).await.expect("unknown");
+        assert_eq!(unknown, Rotation::Invalid);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_refresh_tokens_are_invalid_and_logout_revokes() {
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("e@example.org")).await.expect("create");
+        let past = OffsetDateTime::now_utc() - Duration::minutes(1);
+        store.create_session(user.id, "old", past).await.expect("session");
+        let result =
+            store.rotate_refresh_token("old", "new", token_expiry()).await.expect("rotate");
+        assert_eq!(result, Rotation::Invalid);
+
+        let session = store.create_session(user.id, "live", token_expiry()).await.expect("session");
+        let other = UserId::new();
+        assert!(
+            !store.revoke_session(session, other, "logout").await.expect("revoke"),
+            "another user cannot revoke it"
+        );
+        assert!(store.revoke_session(session, user.id, "logout").await.expect("revoke"));
+        let result =
+            store.rotate_refresh_token("live", "next", token_expiry()).await.expect("rotate");
+        assert_eq!(result, Rotation::Invalid);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_keys_belong_to_their_owner() {
+    on_every_backend(|store| async move {
+        let owner = store.create_user(new_user("o@example.org")).await.expect("create");
+        let other = store.create_user(new_user("x@example.org")).await.expect("create");
+        let key = store
+            .create_api_key(NewApiKey {
+                user: owner.id,
+                name: "ci".to_owned(),
+                prefix: "abcd1234".to_owned(),
+                key_hash: "hash".to_owned(),
+                scopes: vec![Scope::Read],
+                expires_at: None,
+            })
+            .await
+            .expect("create key");
+        assert_eq!(key.scopes, vec![Scope::Read]);
+        let found = store.find_api_key_by_prefix("abcd1234").await.expect("find").expect("some");
+        assert_eq!(found.id, key.id);
+        assert_eq!(found.key_hash, "hash");
+        store.touch_api_key(key.id).await.expect("touch");
+
+        assert!(matches!(store.revoke_api_key(other.id, key.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            store.revoke_api_key(owner.id, ApiKeyId::new()).await,
+            Err(StoreError::NotFound)
+        ));
+        let revoked = store.revoke_api_key(owner.id, key.id).await.expect("revoke");
+        assert!(revoked.revoked_at.is_some());
+        assert!(!revoked.is_usable(OffsetDateTime::now_utc()));
+        assert_eq!(store.list_api_keys(owner.id).await.expect("list").len(), 1);
+        assert!(store.list_api_keys(other.id).await.expect("list").is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_revokes_sessions_and_keys() {
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("d@example.org")).await.expect("create");
+        let session = store.create_session(user.id, "tok", token_expiry()).await.expect("session");
+        store
+            .create_api_key(NewApiKey {
+                user: user.id,
+                name: "k".to_owned(),
+                prefix: "dddd0000".to_owned(),
+                key_hash: "h".to_owned(),
+                scopes: Scope::DEFAULT.to_vec(),
+                expires_at: None,
+            })
+            .await
+            .expect("key");
+        let disabled = store.disable_user(user.id).await.expect("disable");
+        assert!(disabled.is_disabled());
+        assert!(store.session_user(session).await.expect("lookup").is_none());
+        let key = store.find_api_key_by_prefix("dddd0000").await.expect("find").expect("some");
+        assert!(key.revoked_at.is_some());
+    })
+    .await;
+}
+
+async fn append(store: &Store, action: &'static str, target: &str) {
+    store
+        .append_audit(
+            NewAuditEntry::new(Actor::Cli, action)
+                .target(target)
+                .details(serde_json::json!({"why": "test"})),
+        )
+        .await
+        .expect("append");
+}
+
+#[tokio::test]
+async fn the_audit_log_chains_filters_and_verifies() {
+    on_every_backend(|store| async move {
+        append(&store, actions::USER_CREATED, "user:1").await;
+        append(&store, actions::LOGIN_FAILED, "user:2").await;
+        append(&store, actions::USER_CREATED, "user:3").await;
+
+        let all = store.list_audit(&AuditFilter::default(), 10).await.expect("list");
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2, 1], "newest first");
+        assert_eq!(all[0].details["why"], "test");
+
+        let created =
+            AuditFilter { action: Some(actions::USER_CREATED.to_owned()), ..Default::default() };
+        assert_eq!(store.list_audit(&created, 10).await.expect("list").len(), 2);
+        let page = AuditFilter { before_seq: Some(3), ..created };
+        let older = store.list_audit(&page, 10).await.expect("list");
+        assert_eq!(older.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
+
+        let verification = store.verify_audit().await.expect("verify");
+        assert!(verification.is_intact(), "{:?}", verification.problems);
+        assert_eq!(verification.entries_checked, 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_verification_names_edited_and_deleted_entries() {
+    on_every_backend(|store| async move {
+        for target in ["a", "b", "c", "d"] {
+            append(&store, actions::USER_UPDATED, target).await;
+        }
+        let (edit, delete_middle, delete_last) = (
+            "UPDATE audit_log SET target = 'forged' WHERE seq = 2",
+            "DELETE FROM audit_log WHERE seq = 3",
+            "DELETE FROM audit_log WHERE seq = 4",
+        );
+        for sql in [edit, delete_middle, delete_last] {
+            match store.pool() {
+                fairgig_store::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+                fairgig_store::Pool::Postgres(pool) => {
+                    sqlx::query(sql).execute(pool).await.map(drop)
+                }
+            }
+            .expect("tamper");
+        }
+        let verification = store.verify_audit().await.expect("verify");
+        assert_eq!(
+            verification.problems,
+            vec![
+                AuditProblem::Edited { seq: 2 },
+                AuditProblem::TruncatedTail { last_seq: 2, head_seq: 4 },
+            ]
+        );
+
+        append(&store, actions::USER_UPDATED, "e").await;
+        let verification = store.verify_audit().await.expect("verify");
+        assert!(
+            verification.problems.contains(&AuditProblem::Missing { after: 2, seq: 5 }),
+            "{:?}",
+            verification.problems
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_audit_appends_keep_one_unbroken_chain() {
+    on_every_backend(|store| async move {
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .append_audit(
+                            NewAuditEntry::new(Actor::Anonymous, actions::LOGIN_FAILED)
+                                .target(format!("t{i}")),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("join").expect("append");
+        }
+        let verification = store.verify_audit().await.expect("verify");
+        assert!(verification.is_intact(), "{:?}", verification.problems);
+        assert_eq!(verification.entries_checked, 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migrations_are_current_and_a_newer_database_is_refused() {
+    on_every_backend(|store| async move {
+        store.check_migrations_current().await.expect("current after migrate");
+        store.migrate().await.expect("migrate is idempotent");
+        let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                      VALUES (99990101000000, 'from the future', TRUE, $1, 0)";
+        match store.pool() {
+            fairgig_store::Pool::Sqlite(pool) => sqlx::query(insert).bind(vec![0u8; 48]).execute(pool).await.map(drop),
+            fairgig_store::Pool::Postgres(pool) => sqlx::query(insert).bind(vec![0u8; 48]).execute(pool).await.map(drop),
+        }
+        .expect("fake a newer migration");
+        assert!(matches!(
+            store.migrate().await,
+            Err(StoreError::DatabaseNewer { version: 99990101000000 })
+        ));
+        assert!(matches!(
+            store.check_migrations_current().await,
+            Err(StoreError::DatabaseNewer { .. })
+        ));
+    })
+    .await;
+}
