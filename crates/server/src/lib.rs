@@ -1,1 +1,27 @@
+//! The fairgig server: HTTP API, authentication, rate limiting, metrics and
+//! the command line, on top of the `store` crate.
+//!
+//! A request reads top to bottom: [`routes`] (HTTP shapes, who may call) →
+//! [`accounts`] (what happens, audit) → `fairgig_store` (SQL).
+//!
+//! - [`startup`]: `Application::build` / `run_until_stopped`, middleware stack.
+//! - [`state`]: the shared `AppState`.
+//! - [`settings`]: configuration loading.
+//! - [`auth`]: passwords, tokens, API keys, the `Caller` extractor.
+//! - [`ratelimit`]: GCRA limits, in-process or in Redis.
+//! - [`error`], [`extract`]: one error shape for every failure.
+//! - [`metrics`], [`telemetry`]: Prometheus and logs.
+//! - [`cli`]: the `fairgig` command.
 
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ratelimit;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

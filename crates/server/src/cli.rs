@@ -1,0 +1,313 @@
+//! The `fairgig` command line. Scripts drive it, so the documented forms
+//! (`user create --email E --name N --role R --password P`, …) are stable.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use fairgig_core::{
+    apikey::Scope,
+    audit::{Actor, RequestContext},
+    config::{LogFormat, Settings},
+    ids::ApiKeyId,
+    user::{Email, Role, User},
+};
+
+use crate::{
+    accounts::{self, AccountInput},
+    startup::{shutdown_signal, Application},
+    state::AppState,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fairgig",
+    version,
+    about = "Fair, AI-assisted freelance work: one binary for the whole platform."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./fairgig.toml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log format: json (default) or pretty.
+    #[arg(long, global = true, value_parser = ["json", "pretty"])]
+    pub log_format: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
+    /// Print the version and exit.
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides server.bind).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account of any role.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// client, freelancer or admin.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        password: String,
+        /// Region code, e.g. DE or US-CA.
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List accounts, oldest first.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Change an account's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Disable an account; its sessions and keys stop working.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key for a user and print it on stdout (shown only this once).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// read, write or admin; repeat for several (default: read and write).
+        #[arg(long = "scope")]
+        scopes: Vec<Scope>,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until the key expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// Revoke a user's key by id.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        id: ApiKeyId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 0 when intact, 1 naming each broken entry.
+    Verify,
+}
+
+impl Cli {
+    pub fn log_format(&self, settings: &Settings) -> LogFormat {
+        match self.log_format.as_deref() {
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => LogFormat::Json,
+            None => settings.log.format,
+        }
+    }
+}
+
+/// Runs a parsed command. Returns the process exit code.
+pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                settings.server.bind = bind;
+            }
+            let app = Application::build(settings).await?;
+            tracing::info!(address = %app.local_addr()?, "fairgig listening");
+            app.run_until_stopped(shutdown_signal()).await?;
+            Ok(0)
+        }
+        Command::Migrate => {
+            let state = AppState::build(settings).await?;
+            state.store.migrate().await.context("migrating the database")?;
+            println!("database is up to date");
+            Ok(0)
+        }
+        Command::User(command) => run_user(command, settings).await,
+        Command::Apikey(command) => run_apikey(command, settings).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let state = ready_state(settings).await?;
+            let verification = state.store.verify_audit().await?;
+            for problem in &verification.problems {
+                println!("BROKEN: {problem}");
+            }
+            if verification.is_intact() {
+                println!("audit log intact: {} entries", verification.entries_checked);
+                Ok(0)
+            } else {
+                println!(
+                    "audit log NOT intact: {} problem(s) in {} entries",
+                    verification.problems.len(),
+                    verification.entries_checked
+                );
+                Ok(1)
+            }
+        }
+        Command::Openapi => {
+            println!("{}", crate::routes::openapi().to_pretty_json()?);
+            Ok(0)
+        }
+        Command::Version => {
+            println!("fairgig {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+    }
+}
+
+/// State for a one-shot command on a migrated database.
+async fn ready_state(settings: Settings) -> anyhow::Result<AppState> {
+    let state = AppState::build(settings).await?;
+    state.store.migrate().await.context("migrating the database")?;
+    Ok(state)
+}
+
+async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
+    let email = Email::parse(email)?;
+    state
+        .store
+        .find_user_by_email(&email)
+        .await?
+        .with_context(|| format!("no user with email {email}"))
+}
+
+fn cli_context() -> RequestContext {
+    RequestContext {
+        user_agent: Some(format!("fairgig-cli/{}", env!("CARGO_PKG_VERSION"))),
+        ..Default::default()
+    }
+}
+
+async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i32> {
+    let state = ready_state(settings).await?;
+    match command {
+        UserCommand::Create { email, name, role, password, region } => {
+            let input = AccountInput {
+                email: &email,
+                display_name: &name,
+                password: &password,
+                role,
+                region: region.as_deref(),
+            };
+            let user = accounts::create_user(&state, input, Actor::Cli, cli_context())
+                .await
+                .map_err(explain)?;
+            println!("{}", user.id);
+        }
+        UserCommand::List { limit } => {
+            let mut after = None;
+            let mut shown = 0;
+            while shown < limit {
+                let page = state.store.list_users(after, (limit - shown).min(200)).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                for user in &page {
+                    let status = if user.is_disabled() { "disabled" } else { "active" };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        user.id, user.email, user.role, status, user.display_name
+                    );
+                }
+                shown += u32::try_from(page.len()).unwrap_or(u32::MAX);
+            }
+        }
+        UserCommand::SetRole { email, role } => {
+            let user = user_by_email(&state, &email).await?;
+            accounts::set_role(&state, user.id, role, Actor::Cli, cli_context())
+                .await
+                .map_err(explain)?;
+            println!("{email} is now {role}");
+        }
+        UserCommand::Disable { email } => {
+            let user = user_by_email(&state, &email).await?;
+            accounts::disable_user(&state, user.id, Actor::Cli, cli_context())
+                .await
+                .map_err(explain)?;
+            println!("{email} is disabled");
+        }
+    }
+    Ok(0)
+}
+
+async fn run_apikey(command: ApiKeyCommand, settings: Settings) -> anyhow::Result<i32> {
+    let state = ready_state(settings).await?;
+    match command {
+        ApiKeyCommand::Create { email, scopes, name, expires_in_days } => {
+            let user = user_by_email(&state, &email).await?;
+            let scopes = if scopes.is_empty() { Scope::DEFAULT.to_vec() } else { scopes };
+            let expires_at = expires_in_days.map(|days| {
+                time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
+            });
+            let created = accounts::create_api_key(
+                &state,
+                &user,
+                &name,
+                scopes,
+                expires_at,
+                Actor::Cli,
+                cli_context(),
+            )
+            .await
+            .map_err(explain)?;
+            eprintln!(
+                "key {} for {email} (id {}); it is shown only now",
+                created.key.prefix, created.key.id
+            );
+            println!("{}", created.api_key);
+        }
+        ApiKeyCommand::Revoke { email, id } => {
+            let user = user_by_email(&state, &email).await?;
+            accounts::revoke_api_key(&state, user.id, id, Actor::Cli, cli_context())
+                .await
+                .map_err(explain)?;
+            println!("key {id} revoked");
+        }
+    }
+    Ok(0)
+}
+
+/// API errors as plain sentences for the terminal.
+fn explain(err: crate::error::ApiError) -> anyhow::Error {
+    match err {
+        crate::error::ApiError::Client { message, field: Some(field), .. } => {
+            anyhow::anyhow!("{field}: {message}")
+        }
+        crate::error::ApiError::Client { message, .. } => anyhow::anyhow!(message),
+        other => anyhow::Error::new(other),
+    }
+}

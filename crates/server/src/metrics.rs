@@ -1,0 +1,62 @@
+//! Prometheus metrics: HTTP request counts and latency by route and status,
+//! database pool figures, rendered at `/metrics`.
+
+use std::{sync::OnceLock, time::Instant};
+
+use axum::{
+    extract::{MatchedPath, Request},
+    middleware::Next,
+    response::Response,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// The process-wide recorder. `metrics` has one global recorder, so every
+/// application in the process (tests start many) shares this handle.
+pub fn prometheus_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".to_owned()),
+                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed; then our handle
+            // simply renders nothing, which is better than refusing to start.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Records `http_requests_total` and `http_request_duration_seconds` with
+/// labels `method`, `route` (the matched pattern, never the raw path, so ids
+/// do not explode cardinality) and `status`.
+pub async fn track_http(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The exposition text, with pool gauges refreshed first.
+pub fn render(state: &AppState) -> String {
+    let stats = state.store.pool_stats();
+    metrics::gauge!("db_pool_connections").set(f64::from(stats.size));
+    metrics::gauge!("db_pool_idle_connections").set(stats.idle as f64);
+    state.metrics.render()
+}

@@ -1,0 +1,148 @@
+//! `/admin/users`: user administration. Admins only.
+
+use axum::{
+    extract::{
+        rejection::{PathRejection, QueryRejection},
+        Path, Query, State,
+    },
+    Json,
+};
+use fairgig_core::{
+    audit::Actor,
+    ids::UserId,
+    user::{Role, User},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    accounts,
+    auth::Caller,
+    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
+    extract::{AppJson, ClientInfo},
+    state::AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(set_role))
+        .routes(routes!(disable_user))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsersQuery {
+    /// Cursor: the `next_cursor` of the previous page.
+    after: Option<UserId>,
+    /// 1–200, default 50.
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    users: Vec<User>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<UserId>,
+}
+
+/// Page limits shared by list endpoints: default 50, at most 200.
+pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(50),
+        Some(limit @ 1..=200) => Ok(limit),
+        Some(_) => {
+            Err(ApiError::with_field(ErrorCode::InvalidQuery, "limit must be 1-200", "limit"))
+        }
+    }
+}
+
+/// All users, in creation order.
+#[utoipa::path(
+    get, path = "/admin/users", tag = "admin", params(ListUsersQuery),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListUsersQuery>, QueryRejection>,
+) -> ApiResult<Json<UserPage>> {
+    caller.require_admin()?;
+    let Query(query) = query?;
+    let limit = page_limit(query.limit)?;
+    let users = state.store.list_users(query.after, limit).await?;
+    let next_cursor =
+        (users.len() == limit as usize).then(|| users.last().map(|user| user.id)).flatten();
+    Ok(Json(UserPage { users, next_cursor }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoleRequest {
+    role: Role,
+}
+
+/// Change a user's role.
+#[utoipa::path(
+    put, path = "/admin/users/{id}/role", tag = "admin", request_body = SetRoleRequest,
+    params(("id" = String, Path, description = "User id", format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "Changed", body = User),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
+async fn set_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Caller,
+    id: Result<Path<UserId>, PathRejection>,
+    AppJson(body): AppJson<SetRoleRequest>,
+) -> ApiResult<Json<User>> {
+    caller.require_admin()?;
+    let Path(id) = id?;
+    let user =
+        accounts::set_role(&state, id, body.role, Actor::User(caller.user.id), client.context())
+            .await?;
+    Ok(Json(user))
+}
+
+/// Disable a user: their sessions and API keys stop working at once.
+#[utoipa::path(
+    post, path = "/admin/users/{id}/disable", tag = "admin",
+    params(("id" = String, Path, description = "User id", format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "Disabled", body = User),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
+async fn disable_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Caller,
+    id: Result<Path<UserId>, PathRejection>,
+) -> ApiResult<Json<User>> {
+    caller.require_admin()?;
+    let Path(id) = id?;
+    if id == caller.user.id {
+        return Err(ApiError::new(ErrorCode::Conflict, "admins cannot disable themselves"));
+    }
+    Ok(Json(
+        accounts::disable_user(&state, id, Actor::User(caller.user.id), client.context()).await?,
+    ))
+}

@@ -1,0 +1,69 @@
+//! Liveness, readiness and metrics for orchestrators and Prometheus.
+
+use axum::{extract::State, http::StatusCode, Json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// The process is alive (no dependency is checked).
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    status: &'static str,
+    database: &'static str,
+    migrations: &'static str,
+}
+
+/// Ready to serve: the database answers and its schema is current.
+#[utoipa::path(
+    get, path = "/readyz", tag = "ops",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness))
+)]
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let database = state.store.ping().await.is_ok();
+    let migrations = database && state.store.check_migrations_current().await.is_ok();
+    let ready = database && migrations;
+    let readiness = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database: if database { "ok" } else { "unreachable" },
+        migrations: if migrations {
+            "current"
+        } else if database {
+            "not_current"
+        } else {
+            "unknown"
+        },
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(readiness))
+}
+
+/// Prometheus exposition format.
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+)]
+async fn metrics(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(&state),
+    )
+}

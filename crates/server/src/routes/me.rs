@@ -1,0 +1,116 @@
+//! `/me`: the caller's own account.
+
+use axum::{extract::State, http::StatusCode, Json};
+use fairgig_core::{apikey::Scope, user::User};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    accounts::{self, ProfileInput},
+    auth::Caller,
+    error::{ApiResult, ErrorBody},
+    extract::{AppJson, ClientInfo},
+    state::AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_me, update_me)).routes(routes!(change_password))
+}
+
+/// The caller's account.
+#[utoipa::path(
+    get, path = "/me", tag = "me",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "API key lacks the read scope", body = ErrorBody),
+    )
+)]
+async fn get_me(caller: Caller) -> ApiResult<Json<User>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(caller.user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[schema(min_length = 1, max_length = 100)]
+    display_name: Option<String>,
+    /// A region code; `null` or `""` clears it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<String>)]
+    region: Option<Option<String>>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present_or_null<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Change the caller's display name or region.
+#[utoipa::path(
+    patch, path = "/me", tag = "me", request_body = UpdateMeRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Updated", body = User),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+async fn update_me(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Caller,
+    AppJson(body): AppJson<UpdateMeRequest>,
+) -> ApiResult<Json<User>> {
+    caller.require(Scope::Write)?;
+    let input = ProfileInput {
+        display_name: body.display_name.as_deref(),
+        region: body.region.as_ref().map(|region| region.as_deref()),
+    };
+    Ok(Json(accounts::update_profile(&state, &caller, input, client.context()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 256)]
+    current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
+    new_password: String,
+}
+
+/// Change the caller's password; every other session is signed out.
+#[utoipa::path(
+    post, path = "/me/password", tag = "me", request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the current password is wrong", body = ErrorBody),
+        (status = 422, description = "The new password is invalid", body = ErrorBody),
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Caller,
+    AppJson(body): AppJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    caller.require_session()?;
+    accounts::change_password(
+        &state,
+        &caller,
+        &body.current_password,
+        &body.new_password,
+        client.context(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,100 @@
+//! The HTTP API under `/api/v1`, plus health, metrics and docs at the root.
+//!
+//! Each resource module exposes `routes()` returning an `OpenApiRouter`, so
+//! the OpenAPI document is collected from the handlers themselves and cannot
+//! drift from what is served.
+
+mod admin;
+mod api_keys;
+mod audit;
+mod auth;
+mod health;
+mod me;
+
+use axum::{http::Method, Router};
+use utoipa::{
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    error::{ApiError, ErrorCode},
+    state::AppState,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "fairgig API",
+        description = "Fair, AI-assisted freelance work. Errors always have the shape \
+                       `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Register, sign in, refresh, sign out"),
+        (name = "me", description = "The caller's own account and API keys"),
+        (name = "admin", description = "User administration (admins)"),
+        (name = "audit", description = "The hash-chained audit log (admins)"),
+        (name = "ops", description = "Health, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+/// The documented routes (without state yet) and their OpenAPI 3.1 document.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .merge(auth::routes())
+        .merge(me::routes())
+        .merge(api_keys::routes())
+        .merge(admin::routes())
+        .merge(audit::routes());
+    let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .merge(health::routes())
+        .split_for_parts();
+    spec.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    (router, spec)
+}
+
+/// Every route with its state: the API, `/docs` and JSON 404/405 fallbacks.
+pub fn router(state: AppState) -> Router {
+    let (routes, spec) = documented_routes();
+    routes
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", spec))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// The OpenAPI document alone (for `fairgig openapi` and tests).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint")
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, format!("{method} is not allowed here"))
+}

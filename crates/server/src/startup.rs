@@ -1,0 +1,189 @@
+//! Building and running the HTTP application.
+//!
+//! `Application::build` migrates, builds state and binds (port 0 picks a free
+//! port, which tests use); `run_until_stopped` serves until the shutdown
+//! future resolves, then lets in-flight requests finish.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    error_handling::HandleErrorLayer,
+    extract::Request,
+    http::{header, HeaderName, HeaderValue, Method},
+    middleware, BoxError, Router,
+};
+use fairgig_core::config::Settings;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    error::{ApiError, ErrorCode},
+    ratelimit, routes,
+    state::AppState,
+};
+
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    grace: Duration,
+}
+
+impl Application {
+    /// Migrates the database, builds the state and binds `settings.server.bind`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let bind = settings.server.bind;
+        let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+        let state = AppState::build(settings).await?;
+        state.store.migrate().await.context("migrating the database")?;
+        let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+        Ok(Self { listener, router: app(state), grace })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then waits up to the grace period
+    /// for in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let grace = self.grace;
+        let deadline = async move {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result.context("serving HTTP"),
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; dropping open connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The router with every middleware, outermost first: request id, tracing,
+/// timeout, body limit, security headers, CORS, metrics, rate limits.
+pub fn app(state: AppState) -> Router {
+    let server = &state.settings.server;
+    let timeout = Duration::from_secs(server.request_timeout_secs.max(1));
+    let body_limit = server.body_limit_bytes;
+    let cors = cors_layer(&server.cors_origins);
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    routes::router(state.clone())
+        .layer(middleware::from_fn_with_state(state, ratelimit::limit_requests))
+        .layer(middleware::from_fn(crate::metrics::track_http))
+        .layer(cors)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("cross-origin-opener-policy"),
+                    HeaderValue::from_static("same-origin"),
+                )),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(HandleErrorLayer::new(handle_middleware_error))
+                .timeout(timeout),
+        )
+}
+
+async fn handle_middleware_error(err: BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(ErrorCode::Timeout, "the request took too long")
+    } else {
+        ApiError::Internal(anyhow::anyhow!("middleware error: {err}"))
+    }
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> =
+        origins.iter().filter_map(|origin| origin.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,107 @@
+//! The state every handler shares, built once from settings.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use fairgig_core::config::Settings;
+use fairgig_store::{connect::ConnectOptions, Store};
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::ExposeSecret;
+
+use crate::{
+    auth::{passwords::PasswordHasher, tokens::TokenIssuer},
+    ratelimit::{redis_store::RedisStore, LocalStore, Quotas, RateLimiter},
+};
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub passwords: PasswordHasher,
+    pub tokens: TokenIssuer,
+    pub limiter: RateLimiter,
+    pub quotas: Quotas,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Connects to the database (without migrating) and builds every service.
+    pub async fn build(settings: Settings) -> anyhow::Result<AppState> {
+        let url = settings.database_url();
+        let store = Store::connect(
+            &url,
+            ConnectOptions { max_connections: settings.database.max_connections },
+        )
+        .await
+        .with_context(|| {
+            format!("opening the database at {}", fairgig_core::config::redact_url_password(&url))
+        })?;
+        let secret = jwt_secret(&settings)?;
+        let tokens = TokenIssuer::new(
+            &secret,
+            time::Duration::seconds(
+                i64::try_from(settings.auth.access_token_ttl_secs).unwrap_or(900),
+            ),
+            time::Duration::days(i64::try_from(settings.auth.refresh_token_ttl_days).unwrap_or(30)),
+        );
+        let passwords =
+            PasswordHasher::new(&settings.auth).context("configuring password hashing")?;
+        let limiter = match &settings.redis.url {
+            Some(url) => RateLimiter::Redis(
+                RedisStore::connect(url.expose(), "fairgig:ratelimit")
+                    .await
+                    .with_context(|| format!("connecting to Redis at {}", url.redacted()))?,
+            ),
+            None => RateLimiter::Local(LocalStore::default()),
+        };
+        Ok(AppState {
+            store,
+            quotas: Quotas::from_settings(&settings.rate_limit),
+            settings: Arc::new(settings),
+            passwords,
+            tokens,
+            limiter,
+            metrics: crate::metrics::prometheus_handle(),
+        })
+    }
+}
+
+/// The configured JWT key, or one generated once and kept in `data_dir`
+/// (mode 0600) so that restarts keep sessions valid.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        let secret = secret.expose_secret().as_bytes().to_vec();
+        anyhow::ensure!(secret.len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+        return Ok(secret);
+    }
+    let path = settings.data_dir.join("jwt.secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        anyhow::ensure!(
+            existing.len() >= 64,
+            "{} is too short; delete it to regenerate",
+            path.display()
+        );
+        return Ok(existing.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
