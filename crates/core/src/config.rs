@@ -143,12 +143,20 @@ impl Default for RateLimitSettings {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisSettings {
     /// `redis://…`; when set, rate-limit counters are shared through Redis.
     /// `REDIS_URL` also sets it.
     pub url: Option<SecretUrl>,
+    /// Prefix of every key fairgig writes, so several deployments can share a Redis.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self { url: None, key_prefix: "fairgig".to_owned() }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

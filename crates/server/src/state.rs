@@ -48,9 +48,12 @@ impl AppState {
             PasswordHasher::new(&settings.auth).context("configuring password hashing")?;
         let limiter = match &settings.redis.url {
             Some(url) => RateLimiter::Redis(
-                RedisStore::connect(url.expose(), "fairgig:ratelimit")
-                    .await
-                    .with_context(|| format!("connecting to Redis at {}", url.redacted()))?,
+                RedisStore::connect(
+                    url.expose(),
+                    &format!("{}:ratelimit", settings.redis.key_prefix),
+                )
+                .await
+                .with_context(|| format!("connecting to Redis at {}", url.redacted()))?,
             ),
             None => RateLimiter::Local(LocalStore::default()),
         };

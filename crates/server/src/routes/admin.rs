@@ -78,9 +78,11 @@ async fn list_users(
     caller.require_admin()?;
     let Query(query) = query?;
     let limit = page_limit(query.limit)?;
-    let users = state.store.list_users(query.after, limit).await?;
-    let next_cursor =
-        (users.len() == limit as usize).then(|| users.last().map(|user| user.id)).flatten();
+    // One more than asked tells whether another page exists.
+    let mut users = state.store.list_users(query.after, limit + 1).await?;
+    let more = users.len() > limit as usize;
+    users.truncate(limit as usize);
+    let next_cursor = more.then(|| users.last().map(|user| user.id)).flatten();
     Ok(Json(UserPage { users, next_cursor }))
 }
 

@@ -80,8 +80,10 @@ async fn list_audit(
         until: query.until,
         before_seq: query.cursor,
     };
-    let entries = state.store.list_audit(&filter, limit).await?;
-    let next_cursor =
-        (entries.len() == limit as usize).then(|| entries.last().map(|entry| entry.seq)).flatten();
+    // One more than asked tells whether another page exists.
+    let mut entries = state.store.list_audit(&filter, limit + 1).await?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let next_cursor = more.then(|| entries.last().map(|entry| entry.seq)).flatten();
     Ok(Json(AuditPage { entries, next_cursor }))
 }

@@ -1,0 +1,164 @@
+//! The command line, as scripts use it.
+
+use std::process::{Command, Output};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, TestApp};
+
+fn fairgig(app: &TestApp, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairgig"))
+        .args(args)
+        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
+        .env("DATABASE_URL", &app.database_url)
+        .env("FAIRGIG_LOG__LEVEL", "warn")
+        .current_dir(app.data_dir.path())
+        .output()
+        .expect("run fairgig")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "fairgig failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn users_created_on_the_command_line_can_sign_in() {
+    let app = spawn_app().await;
+    let id = stdout(&fairgig(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.org",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password",
+            "a long password",
+        ],
+    ));
+    assert!(id.parse::<uuid::Uuid>().is_ok(), "prints the new id: {id}");
+    let login = app.login("ops@example.org", "a long password").await;
+    assert_eq!(login.status(), StatusCode::OK);
+
+    let listed = stdout(&fairgig(&app, &["user", "list"]));
+    assert!(listed.contains("ops@example.org\tadmin\tactive"), "{listed}");
+
+    stdout(&fairgig(
+        &app,
+        &["user", "set-role", "--email", "ops@example.org", "--role", "freelancer"],
+    ));
+    stdout(&fairgig(&app, &["user", "disable", "--email", "ops@example.org"]));
+    let listed = stdout(&fairgig(&app, &["user", "list"]));
+    assert!(listed.contains("ops@example.org\tfreelancer\tdisabled"), "{listed}");
+    assert_eq!(
+        app.login("ops@example.org", "a long password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn api_keys_printed_by_the_command_line_work_against_the_api() {
+    let app = spawn_app().await;
+    let user = app.register("ada@example.org").await;
+    let key = stdout(&fairgig(
+        &app,
+        &["apikey", "create", "--email", "ada@example.org", "--scope", "read"],
+    ));
+    assert!(key.starts_with("fg_"), "only the key on stdout: {key}");
+    let me: Value = app.get_as("/api/v1/me", &key).await.json().await.expect("json");
+    assert_eq!(me["id"], user.id.to_string());
+
+    let keys: Value =
+        app.get_as("/api/v1/me/api-keys", &user.access).await.json().await.expect("json");
+    let id = keys[0]["id"].as_str().expect("id").to_owned();
+    stdout(&fairgig(&app, &["apikey", "revoke", "--email", "ada@example.org", "--id", &id]));
+    assert_eq!(app.get_as("/api/v1/me", &key).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn command_line_mistakes_fail_with_a_reason() {
+    let app = spawn_app().await;
+    let bad_role = fairgig(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "root",
+            "--password",
+            "long enough",
+        ],
+    );
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("role"));
+
+    let short_password = fairgig(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "client",
+            "--password",
+            "short",
+        ],
+    );
+    assert!(!short_password.status.success());
+    assert!(String::from_utf8_lossy(&short_password.stderr).contains("password"));
+
+    let unknown_user = fairgig(&app, &["apikey", "create", "--email", "nobody@example.org"]);
+    assert!(!unknown_user.status.success());
+    assert!(String::from_utf8_lossy(&unknown_user.stderr).contains("no user with email"));
+}
+
+#[tokio::test]
+async fn help_and_version_are_there_at_every_level() {
+    let app = spawn_app().await;
+    assert!(stdout(&fairgig(&app, &["version"])).starts_with("fairgig "));
+    for args in [
+        &["--help"][..],
+        &["user", "--help"],
+        &["user", "create", "--help"],
+        &["apikey", "--help"],
+        &["audit", "verify", "--help"],
+    ] {
+        let help = stdout(&fairgig(&app, args));
+        assert!(help.contains("Usage"), "{args:?}: {help}");
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_a_database_from_a_newer_fairgig() {
+    let app = spawn_app().await;
+    if let fairgig_store::Pool::Sqlite(pool) = app.store.pool() {
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+        )
+        .execute(pool)
+        .await
+        .expect("fake a newer migration");
+    }
+    let output = fairgig(&app, &["serve", "--bind", "127.0.0.1:0"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("newer fairgig"), "{stderr}");
+}

@@ -1,0 +1,187 @@
+//! Spawning the app and typed request helpers.
+
+use std::{io::Write, sync::Once};
+
+use fairgig_core::{config::Settings, ids::UserId, user::Role};
+use fairgig_server::startup::Application;
+use fairgig_store::{test_support::TestDatabase, Store};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: TempDir,
+    pub database_url: String,
+    /// A second handle on the same database, for arranging and inspecting.
+    pub store: Store,
+    _database: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Writes past the test harness's output capture, once per message.
+pub fn say_once(once: &'static Once, message: &str) {
+    once.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "{message}");
+    });
+}
+
+fn init_logs() {
+    static LOGS: Once = Once::new();
+    LOGS.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            fairgig_server::telemetry::init(
+                fairgig_core::config::LogFormat::Pretty,
+                "debug",
+                std::io::stdout,
+            );
+        }
+    });
+}
+
+/// The app on a fresh SQLite database, rate limits off (tests that check
+/// limits turn them on).
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::sqlite().expect("temp dir");
+    spawn_on(database, configure).await
+}
+
+/// The app on a fresh PostgreSQL database, or `None` (after one SKIP line)
+/// when `FAIRGIG_TEST_POSTGRES_URL` is unset.
+pub async fn spawn_on_postgres() -> Option<TestApp> {
+    static SKIP: Once = Once::new();
+    match TestDatabase::postgres().await.expect("create postgres test database") {
+        Some(database) => Some(spawn_on(database, |_| {}).await),
+        None => {
+            say_once(&SKIP, "SKIP postgres: FAIRGIG_TEST_POSTGRES_URL unset");
+            None
+        }
+    }
+}
+
+pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logs();
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::default();
+    settings.data_dir = data_dir.path().to_path_buf();
+    settings.database.url = Some(fairgig_core::config::SecretUrl::new(database.url.clone()));
+    settings.server.bind = "127.0.0.1:0".parse().expect("address");
+    settings.rate_limit.enabled = false;
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("bound"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let store = database.store().await.expect("second store handle");
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        data_dir,
+        database_url: database.url.clone(),
+        store,
+        _database: database,
+        shutdown: Some(shutdown),
+    }
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: UserId,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn register_as(&self, email: &str, role: Role) -> TestUser {
+        let response = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": email, "display_name": "Test User", "password": PASSWORD, "role": role}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "register {email}");
+        let body: Value = response.json().await.expect("json");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").parse().expect("uuid"),
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    pub async fn register(&self, email: &str) -> TestUser {
+        self.register_as(email, Role::Client).await
+    }
+
+    /// An admin: registered as a client, promoted through the store.
+    pub async fn admin(&self, email: &str) -> TestUser {
+        let user = self.register(email).await;
+        self.store.set_role(user.id, Role::Admin).await.expect("promote");
+        user
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/login", &json!({"email": email, "password": password})).await
+    }
+
+    /// Creates an API key for `user` with these scopes; returns (id, key).
+    pub async fn api_key(&self, user: &TestUser, scopes: &[&str]) -> (String, String) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/me/api-keys"))
+            .bearer_auth(&user.access)
+            .json(&json!({"name": "test", "scopes": scopes}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["api_key"].as_str().expect("key").to_owned(),
+        )
+    }
+}
+
+/// The error code of an error response.
+pub async fn error_code(response: Response) -> (StatusCode, String, Option<String>) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("error body is JSON");
+    (
+        status,
+        body["error"]["code"].as_str().expect("error.code").to_owned(),
+        body["error"]["field"].as_str().map(str::to_owned),
+    )
+}

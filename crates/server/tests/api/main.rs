@@ -1,0 +1,11 @@
+//! Integration tests: each spawns the real application on a random port with
+//! a fresh database and talks HTTP to it. One binary, so it links once.
+
+mod audit;
+mod auth;
+mod authorization;
+mod cli;
+mod helpers;
+mod ops;
+mod rate_limits;
+mod validation;
