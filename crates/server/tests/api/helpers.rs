@@ -75,8 +75,7 @@ pub async fn spawn_on_postgres() -> Option<TestApp> {
 pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::default();
-    settings.data_dir = data_dir.path().to_path_buf();
+    let mut settings = Settings { data_dir: data_dir.path().to_path_buf(), ..Settings::default() };
     settings.database.url = Some(fairgig_core::config::SecretUrl::new(database.url.clone()));
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.rate_limit.enabled = false;
