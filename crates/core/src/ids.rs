@@ -64,6 +64,19 @@ typed_id!(
     SessionId
 );
 
+typed_id!(
+    /// A client's submission (text, files, voice).
+    SubmissionId
+);
+typed_id!(
+    /// One processing of a submission through the pipeline.
+    RunId
+);
+typed_id!(
+    /// A file attached to a submission.
+    FileId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

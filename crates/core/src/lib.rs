@@ -10,12 +10,14 @@
 //! - [`user`]: users, roles and the values a user types in.
 //! - [`apikey`]: API-key scopes.
 //! - [`audit`]: audit-log entries and the names of audited actions.
+//! - [`submission`]: submissions, their runs and steps.
 //! - [`config`]: typed configuration (loading it is the binary's job).
 
 pub mod apikey;
 pub mod audit;
 pub mod config;
 pub mod ids;
+pub mod submission;
 pub mod user;
 pub mod validation;
 

@@ -12,13 +12,18 @@
 //! - [`connect`]: URL → backend, pool options, migrations.
 //! - [`users`], [`sessions`], [`api_keys`]: accounts and credentials.
 //! - [`audit`]: the append-only, hash-chained audit log.
+//! - [`tasks`]: the durable task queue (claim, lease, retry, dead letters).
+//! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
 //! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
 pub mod audit;
 pub mod connect;
 mod error;
+pub mod runs;
 pub mod sessions;
+pub mod submissions;
+pub mod tasks;
 pub mod test_support;
 pub mod users;
 

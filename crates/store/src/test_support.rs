@@ -4,7 +4,7 @@
 //! Lives in the library (not `tests/`) because the server's integration tests
 //! need the same thing.
 
-use std::path::PathBuf;
+use std::{future::Future, io::Write, path::PathBuf, sync::Once};
 
 use sqlx::{Connection, PgConnection};
 
@@ -64,6 +64,37 @@ impl TestDatabase {
             admin.close().await?;
         }
         Ok(())
+    }
+}
+
+/// Runs `test` on a fresh, migrated SQLite store, then on a fresh PostgreSQL
+/// one when `FAIRGIG_TEST_POSTGRES_URL` is set (else prints one SKIP line,
+/// past the test harness's capture so it is always seen). Panics on setup
+/// failures: this is for tests.
+#[allow(clippy::expect_used)]
+pub async fn on_every_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite = TestDatabase::sqlite().expect("temp dir");
+    let store = sqlite.store().await.expect("sqlite store");
+    test(store.clone()).await;
+    store.close().await;
+
+    match TestDatabase::postgres().await.expect("create postgres test database") {
+        Some(postgres) => {
+            let store = postgres.store().await.expect("postgres store");
+            test(store.clone()).await;
+            store.close().await;
+            postgres.cleanup().await.expect("drop test database");
+        }
+        None => {
+            static SKIP: Once = Once::new();
+            SKIP.call_once(|| {
+                let _ = writeln!(std::io::stderr(), "SKIP postgres: {POSTGRES_URL_VAR} unset");
+            });
+        }
     }
 }
 

@@ -1,8 +1,6 @@
 //! The store's contract, run on SQLite always and on PostgreSQL when
 //! `FAIRGIG_TEST_POSTGRES_URL` is set; every test gets a fresh database.
 
-use std::{future::Future, io::Write, sync::Once};
-
 use fairgig_core::{
     apikey::Scope,
     audit::{actions, Actor, NewAuditEntry},
@@ -13,39 +11,11 @@ use fairgig_store::{
     api_keys::NewApiKey,
     audit::{AuditFilter, AuditProblem},
     sessions::Rotation,
-    test_support::{TestDatabase, POSTGRES_URL_VAR},
+    test_support::on_every_backend,
     users::{NewUser, UserChanges},
     Store, StoreError,
 };
 use time::{Duration, OffsetDateTime};
-
-/// Runs `test` against a fresh SQLite store, then a fresh PostgreSQL one.
-async fn on_every_backend<F, Fut>(test: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let sqlite = TestDatabase::sqlite().expect("temp dir");
-    let store = sqlite.store().await.expect("sqlite store");
-    test(store.clone()).await;
-    store.close().await;
-
-    match TestDatabase::postgres().await.expect("create postgres test database") {
-        Some(postgres) => {
-            let store = postgres.store().await.expect("postgres store");
-            test(store.clone()).await;
-            store.close().await;
-            postgres.cleanup().await.expect("drop test database");
-        }
-        None => {
-            static SKIP: Once = Once::new();
-            // Written past the test harness's capture so that it is always seen.
-            SKIP.call_once(|| {
-                let _ = writeln!(std::io::stderr(), "SKIP postgres: {POSTGRES_URL_VAR} unset");
-            });
-        }
-    }
-}
 
 fn new_user(email: &str) -> NewUser {
     NewUser {
