@@ -16,9 +16,9 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-## bench: benchmarks that print figures (later issues add to it)
+## bench: benchmarks that print figures (PostgreSQL too when FAIRGIG_TEST_POSTGRES_URL is set)
 bench:
-	@echo "no benchmarks yet"
+	FAIRGIG_LOG__LEVEL=warn $(CARGO) run --release --locked -p fairgig-server --bin fairgig -- --log-format pretty bench queue
 
 fmt:
 	$(CARGO) fmt --all

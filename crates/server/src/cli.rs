@@ -53,6 +53,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Run a benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Print the version and exit.
     Version,
 }
@@ -126,6 +129,21 @@ pub enum ApiKeyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Queue throughput (1, 2, 8 workers) and 40-step chain latency, on a
+    /// fresh SQLite database and, with --postgres, a fresh PostgreSQL one.
+    Queue {
+        /// Tasks per throughput measurement.
+        #[arg(long, default_value_t = 5000)]
+        tasks: usize,
+        /// A PostgreSQL server where a scratch database may be created
+        /// (default: $FAIRGIG_TEST_POSTGRES_URL when set).
+        #[arg(long, env = "FAIRGIG_TEST_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the hash chain; exit 0 when intact, 1 naming each broken entry.
     Verify,
@@ -178,6 +196,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 );
                 Ok(1)
             }
+        }
+        Command::Bench(BenchCommand::Queue { tasks, postgres }) => {
+            crate::bench::queue(tasks, postgres).await?;
+            Ok(0)
         }
         Command::Openapi => {
             println!("{}", crate::routes::openapi().to_pretty_json()?);

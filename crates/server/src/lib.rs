@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod extract;

@@ -39,12 +39,18 @@ impl TestDatabase {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
             return Ok(None);
         };
+        Self::postgres_on(&admin_url).await.map(Some)
+    }
+
+    /// A new, empty database on the server at `admin_url`.
+    pub async fn postgres_on(admin_url: &str) -> Result<Self, StoreError> {
+        let admin_url = admin_url.to_owned();
         let name = format!("fairgig_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = PgConnection::connect(&admin_url).await?;
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
         admin.close().await?;
         let url = replace_database_name(&admin_url, &name);
-        Ok(Some(Self { url, _dir: None, postgres_admin: Some((admin_url, name)) }))
+        Ok(Self { url, _dir: None, postgres_admin: Some((admin_url, name)) })
     }
 
     /// A migrated store on this database.
