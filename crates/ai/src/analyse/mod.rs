@@ -1,0 +1,110 @@
+//! Deterministic analysis of a brief. Same text in, same analysis out: no
+//! model, no randomness, so results are reproducible and testable.
+//!
+//! Output fields ([`Analysis`]):
+//! - `language`: ISO 639-3 code, English name and whatlang's confidence (0–1);
+//!   absent when the text is too short or mixed to tell.
+//! - `keywords`: up to 10 key phrases by RAKE score ([`keywords`]).
+//! - `summary`: up to 3 sentences of the text, in their original order,
+//!   chosen by the keyword weight they carry ([`summary`]).
+//! - `money`: amounts with currency, in minor units, with byte spans ([`money`]).
+//! - `dates`: deadline mentions, absolute (`date` set) or relative ([`dates`]).
+//! - `skills`: ESCO skills named in the text, with byte spans ([`skills`]).
+//! - `complexity`: `low | medium | high` with its score and reasons ([`complexity`]).
+//! - `words`, `sentences`: counts.
+
+pub mod complexity;
+pub mod dates;
+pub mod keywords;
+pub mod money;
+pub mod skills;
+pub mod summary;
+
+use serde::Serialize;
+
+pub use skills::SkillIndex;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Language {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub confidence: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Analysis {
+    pub language: Option<Language>,
+    pub keywords: Vec<keywords::Keyword>,
+    pub summary: Vec<String>,
+    pub money: Vec<money::MoneyMention>,
+    pub dates: Vec<dates::DateMention>,
+    pub skills: Vec<skills::SkillMention>,
+    pub complexity: complexity::Complexity,
+    pub words: usize,
+    pub sentences: usize,
+}
+
+/// Analyses `text`; `attachments` counts the files that came with it (they
+/// add to complexity).
+pub fn analyse(text: &str, skill_index: &SkillIndex, attachments: usize) -> Analysis {
+    let language =
+        whatlang::detect(text).filter(|info| info.is_reliable() || text.len() > 40).map(|info| {
+            Language {
+                code: info.lang().code(),
+                name: info.lang().eng_name(),
+                confidence: (info.confidence() * 1000.0).round() / 1000.0,
+            }
+        });
+    let scored = keywords::rake(text);
+    let sentences = summary::sentences(text);
+    let summary = summary::summarise(&sentences, &scored.word_scores, 3);
+    let money = money::find(text);
+    let dates = dates::find(text);
+    let skills = skill_index.find(text);
+    let words = text.split_whitespace().count();
+    let complexity = complexity::estimate(words, skills.len(), attachments, money.len());
+    Analysis {
+        language,
+        keywords: scored.top(10),
+        summary,
+        money,
+        dates,
+        skills,
+        complexity,
+        words,
+        sentences: sentences.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_realistic_brief_is_analysed_end_to_end() {
+        let text = "We need an experienced Rust developer to build a REST API with PostgreSQL and Docker. \
+                    The budget is €4,500 and the deadline is 2027-03-01. \
+                    The API must handle authentication, rate limiting and audit logging. \
+                    Experience with Kubernetes is a plus.";
+        let analysis = analyse(text, &SkillIndex::builtin(), 1);
+        assert_eq!(analysis.language.as_ref().map(|l| l.code), Some("eng"));
+        assert_eq!(analysis.money.len(), 1);
+        assert_eq!(analysis.money[0].amount_minor, 450_000);
+        assert_eq!(analysis.dates[0].date.as_deref(), Some("2027-03-01"));
+        let labels: Vec<&str> = analysis.skills.iter().map(|s| s.label.as_str()).collect();
+        assert!(labels.contains(&"PostgreSQL"), "{labels:?}");
+        assert!(labels.contains(&"Docker"), "{labels:?}");
+        assert!(!analysis.keywords.is_empty());
+        assert!(analysis.summary.len() <= 3);
+        assert_eq!(analysis, analyse(text, &SkillIndex::builtin(), 1), "deterministic");
+    }
+
+    #[test]
+    fn empty_and_odd_texts_are_fine() {
+        let index = SkillIndex::builtin();
+        for text in ["", "   ", "🙂🙂🙂", "שלום עולם", &"spam ".repeat(10_000)] {
+            let analysis = analyse(text, &index, 0);
+            assert!(analysis.summary.len() <= 3);
+        }
+    }
+}

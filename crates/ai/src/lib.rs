@@ -1,0 +1,12 @@
+//! fairgig's AI workers as plain libraries, with no knowledge of users, HTTP
+//! or the queue:
+//!
+//! - [`extract`]: text out of PDF, DOCX, HTML, Markdown and plain text, with
+//!   limits, OCR when the tools are installed, and clear errors for corrupt
+//!   or encrypted files (never a panic).
+//! - [`analyse`]: deterministic analysis of a brief: language, keywords, an
+//!   extractive summary, money and date mentions, skills (from the ESCO-derived
+//!   list in `data/skills.tsv`) and a complexity estimate.
+
+pub mod analyse;
+pub mod extract;
