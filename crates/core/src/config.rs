@@ -21,6 +21,9 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub redis: RedisSettings,
     pub log: LogSettings,
+    pub storage: StorageSettings,
+    pub worker: WorkerSettings,
+    pub submissions: SubmissionSettings,
 }
 
 impl Default for Settings {
@@ -33,6 +36,9 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             redis: RedisSettings::default(),
             log: LogSettings::default(),
+            storage: StorageSettings::default(),
+            worker: WorkerSettings::default(),
+            submissions: SubmissionSettings::default(),
         }
     }
 }
@@ -43,6 +49,69 @@ impl Settings {
         match &self.database.url {
             Some(url) => url.expose().to_owned(),
             None => format!("sqlite://{}", self.data_dir.join("fairgig.db").display()),
+        }
+    }
+}
+
+impl Settings {
+    /// The object storage URL in force: the configured one, else `data_dir/objects`.
+    pub fn storage_url(&self) -> String {
+        match &self.storage.url {
+            Some(url) => url.clone(),
+            None => format!("file://{}", absolute(&self.data_dir.join("objects")).display()),
+        }
+    }
+}
+
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// `file:///dir` or `s3://bucket[/prefix]`; default `file://<data_dir>/objects`.
+    pub url: Option<String>,
+    /// S3 endpoint for S3-compatible services (MinIO, …); AWS when unset.
+    pub s3_endpoint: Option<String>,
+    /// S3 region (default from `AWS_REGION`).
+    pub s3_region: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerSettings {
+    /// Steps run at once per process.
+    pub concurrency: usize,
+    /// How long a claimed task stays claimed without a heartbeat.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for tasks enqueued by other processes.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self { concurrency: 4, lease_secs: 30, poll_interval_ms: 250 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubmissionSettings {
+    /// Largest submission request (all parts together).
+    pub max_request_bytes: usize,
+    /// Largest single file.
+    pub max_file_bytes: usize,
+    /// Attachments per submission (plus one voice recording).
+    pub max_files: usize,
+}
+
+impl Default for SubmissionSettings {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 50 * 1024 * 1024,
+            max_file_bytes: 20 * 1024 * 1024,
+            max_files: 10,
         }
     }
 }

@@ -83,6 +83,12 @@ impl Worker {
         Self { store, pipeline, config, wake: Arc::new(Notify::new()) }
     }
 
+    /// Shares `wake` with the code that enqueues (the API in the same process).
+    pub fn with_wake(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// Notify this to make an idle worker look for tasks at once.
     pub fn wake(&self) -> Arc<Notify> {
         Arc::clone(&self.wake)

@@ -15,7 +15,7 @@ use fairgig_core::{
 
 use crate::{
     accounts::{self, AccountInput},
-    startup::{shutdown_signal, Application},
+    startup::{shutdown_signal, Application, ServeRole},
     state::AppState,
 };
 
@@ -38,8 +38,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (migrates the database first).
+    /// Run the HTTP API and, unless --role api, the pipeline workers (migrates first).
     Serve(ServeArgs),
+    /// Run pipeline workers only (scale-out: pair with `serve --role api`).
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -65,6 +67,9 @@ pub struct ServeArgs {
     /// Address to listen on (overrides server.bind).
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<std::net::SocketAddr>,
+    /// `all`: API and workers; `api`: API only.
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: ServeRole,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,9 +171,18 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             if let Some(bind) = args.bind {
                 settings.server.bind = bind;
             }
-            let app = Application::build(settings).await?;
-            tracing::info!(address = %app.local_addr()?, "fairgig listening");
+            let app = Application::build(settings, args.role).await?;
+            tracing::info!(address = %app.local_addr()?, role = ?args.role, "fairgig listening");
             app.run_until_stopped(shutdown_signal()).await?;
+            Ok(0)
+        }
+        Command::Worker => {
+            let state = ready_state(settings).await?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+            shutdown_signal().await;
+            stop.cancel();
+            worker.await.context("worker task")?;
             Ok(0)
         }
         Command::Migrate => {

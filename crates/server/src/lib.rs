@@ -11,6 +11,8 @@
 //! - [`ratelimit`]: GCRA limits, in-process or in Redis.
 //! - [`error`], [`extract`]: one error shape for every failure.
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
+//! - [`submissions`], [`sniff`], [`steps`]: what clients submit, checking
+//!   uploads, and the pipeline steps that process them.
 //! - [`cli`]: the `fairgig` command.
 
 pub mod accounts;
@@ -23,6 +25,9 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
 pub mod settings;
+pub mod sniff;
 pub mod startup;
 pub mod state;
+pub mod steps;
+pub mod submissions;
 pub mod telemetry;

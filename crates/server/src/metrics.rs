@@ -53,10 +53,19 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     response
 }
 
-/// The exposition text, with pool gauges refreshed first.
-pub fn render(state: &AppState) -> String {
+/// The exposition text, with pool and queue gauges refreshed first.
+pub async fn render(state: &AppState) -> String {
     let stats = state.store.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(stats.size));
     metrics::gauge!("db_pool_idle_connections").set(stats.idle as f64);
+    match state.store.queue_stats().await {
+        Ok(queue) => {
+            metrics::gauge!("queue_tasks", "status" => "queued").set(queue.queued as f64);
+            metrics::gauge!("queue_tasks", "status" => "running").set(queue.running as f64);
+            metrics::gauge!("queue_tasks", "status" => "dead").set(queue.dead as f64);
+            metrics::gauge!("queue_oldest_ready_age_seconds").set(queue.oldest_ready_secs);
+        }
+        Err(err) => tracing::warn!(error.message = %err, "queue statistics unavailable"),
+    }
     state.metrics.render()
 }

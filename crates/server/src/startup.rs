@@ -14,7 +14,10 @@ use axum::{
     middleware, BoxError, Router,
 };
 use fairgig_core::config::Settings;
+use fairgig_pipeline::{Worker, WorkerConfig};
+use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -29,41 +32,78 @@ use crate::{
     state::AppState,
 };
 
+/// What a `serve` process runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServeRole {
+    /// The API and the pipeline workers (one machine).
+    #[default]
+    All,
+    /// The API only; run `fairgig worker` elsewhere.
+    Api,
+}
+
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,
     grace: Duration,
+    worker: Option<Worker>,
+}
+
+/// A pipeline worker for this process, woken by its API's enqueues.
+pub fn worker_for(state: &AppState) -> Worker {
+    let settings = &state.settings.worker;
+    let config = WorkerConfig {
+        id: format!("{}-{}", hostname(), std::process::id()),
+        concurrency: settings.concurrency.max(1),
+        lease: Duration::from_secs(settings.lease_secs.max(3)),
+        poll_interval: Duration::from_millis(settings.poll_interval_ms.max(10)),
+        shutdown_grace: Duration::from_secs(state.settings.server.shutdown_grace_secs),
+        ..WorkerConfig::default()
+    };
+    Worker::new(state.store.clone(), Arc::clone(&state.pipeline), config)
+        .with_wake(Arc::clone(&state.wake))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "fairgig".into())
 }
 
 impl Application {
     /// Migrates the database, builds the state and binds `settings.server.bind`.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings, role: ServeRole) -> anyhow::Result<Self> {
         let bind = settings.server.bind;
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let state = AppState::build(settings).await?;
         state.store.migrate().await.context("migrating the database")?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-        Ok(Self { listener, router: app(state), grace })
+        let worker = (role == ServeRole::All).then(|| worker_for(&state));
+        Ok(Self { listener, router: app(state), grace, worker })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then waits up to the grace period
-    /// for in-flight requests.
+    /// Serves (and runs the worker, if any) until `shutdown` resolves, then
+    /// waits up to the grace period for in-flight requests and steps.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop = CancellationToken::new();
+        let worker = self.worker.map(|worker| tokio::spawn(worker.run(stop.clone())));
+        let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
+            stop_on_signal.cancel();
             let _ = stopping_tx.send(());
         });
         let grace = self.grace;
@@ -71,13 +111,18 @@ impl Application {
             let _ = stopping_rx.await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             result = serve => result.context("serving HTTP"),
             () = deadline => {
                 tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; dropping open connections");
                 Ok(())
             }
+        };
+        stop.cancel();
+        if let Some(worker) = worker {
+            let _ = worker.await;
         }
+        served
     }
 }
 

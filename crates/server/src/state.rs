@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use fairgig_ai::analyse::SkillIndex;
 use fairgig_core::config::Settings;
+use fairgig_pipeline::Pipeline;
+use fairgig_store::objects::{ObjectStorage, S3Options};
 use fairgig_store::{connect::ConnectOptions, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
+use tokio::sync::Notify;
 
 use crate::{
     auth::{passwords::PasswordHasher, tokens::TokenIssuer},
@@ -22,6 +26,12 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub quotas: Quotas,
     pub metrics: PrometheusHandle,
+    /// Uploaded files.
+    pub storage: ObjectStorage,
+    /// The steps every submission runs through.
+    pub pipeline: Arc<Pipeline>,
+    /// Wakes this process's worker when the API enqueues work.
+    pub wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -57,7 +67,22 @@ impl AppState {
             ),
             None => RateLimiter::Local(LocalStore::default()),
         };
+        let storage_url = settings.storage_url();
+        let storage = ObjectStorage::from_url(
+            &storage_url,
+            &S3Options {
+                endpoint: settings.storage.s3_endpoint.clone(),
+                region: settings.storage.s3_region.clone(),
+                ..S3Options::default()
+            },
+        )
+        .with_context(|| format!("opening object storage at {storage_url}"))?;
+        let pipeline =
+            Arc::new(crate::steps::pipeline(storage.clone(), Arc::new(SkillIndex::builtin())));
         Ok(AppState {
+            storage,
+            pipeline,
+            wake: Arc::new(Notify::new()),
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
             settings: Arc::new(settings),

@@ -14,12 +14,14 @@
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`tasks`]: the durable task queue (claim, lease, retry, dead letters).
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
+//! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
 pub mod audit;
 pub mod connect;
 mod error;
+pub mod objects;
 pub mod runs;
 pub mod sessions;
 pub mod submissions;

@@ -7,6 +7,7 @@
 mod docx;
 mod ocr;
 mod pdf;
+pub mod samples;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

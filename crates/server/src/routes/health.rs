@@ -64,6 +64,6 @@ async fn metrics(
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::metrics::render(&state),
+        crate::metrics::render(&state).await,
     )
 }

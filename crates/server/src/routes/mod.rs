@@ -8,8 +8,10 @@ mod admin;
 mod api_keys;
 mod audit;
 mod auth;
+mod dead_letters;
 mod health;
 mod me;
+mod submissions;
 
 use axum::{http::Method, Router};
 use utoipa::{
@@ -37,6 +39,7 @@ use crate::{
         (name = "me", description = "The caller's own account and API keys"),
         (name = "admin", description = "User administration (admins)"),
         (name = "audit", description = "The hash-chained audit log (admins)"),
+        (name = "submissions", description = "Requests and jobs, and their processing"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -61,13 +64,15 @@ impl Modify for SecuritySchemes {
 }
 
 /// The documented routes (without state yet) and their OpenAPI 3.1 document.
-fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .merge(auth::routes())
         .merge(me::routes())
         .merge(api_keys::routes())
         .merge(admin::routes())
-        .merge(audit::routes());
+        .merge(audit::routes())
+        .merge(dead_letters::routes())
+        .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::routes())
@@ -78,7 +83,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// Every route with its state: the API, `/docs` and JSON 404/405 fallbacks.
 pub fn router(state: AppState) -> Router {
-    let (routes, spec) = documented_routes();
+    let (routes, spec) = documented_routes(state.settings.submissions.max_request_bytes);
     routes
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", spec))
         .fallback(not_found)
@@ -88,7 +93,8 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document alone (for `fairgig openapi` and tests).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().1
+    let defaults = fairgig_core::config::SubmissionSettings::default();
+    documented_routes(defaults.max_request_bytes).1
 }
 
 async fn not_found() -> ApiError {

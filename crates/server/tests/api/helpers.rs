@@ -80,7 +80,9 @@ pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settin
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.rate_limit.enabled = false;
     configure(&mut settings);
-    let app = Application::build(settings).await.expect("build app");
+    let app = Application::build(settings, fairgig_server::startup::ServeRole::All)
+        .await
+        .expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {

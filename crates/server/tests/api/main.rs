@@ -8,4 +8,5 @@ mod cli;
 mod helpers;
 mod ops;
 mod rate_limits;
+mod submissions;
 mod validation;

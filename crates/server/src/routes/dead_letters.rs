@@ -1,0 +1,95 @@
+//! `/admin/dead-letters`: tasks that failed for good, and re-driving them.
+
+use axum::{
+    extract::{rejection::PathRejection, Path, State},
+    Json,
+};
+use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_store::{runs::STEP_TASK, tasks::DeadTask};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::Caller,
+    error::{ApiResult, ErrorBody},
+    extract::ClientInfo,
+    state::AppState,
+};
+
+pub const TASK_REDRIVEN: &str = "task.redriven";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_dead_letters)).routes(routes!(retry_dead_letter))
+}
+
+/// The newest 200 dead-lettered tasks.
+#[utoipa::path(
+    get, path = "/admin/dead-letters", tag = "admin",
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, body = Vec<DeadTask>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+async fn list_dead_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<DeadTask>>> {
+    caller.require_admin()?;
+    Ok(Json(state.store.dead_tasks(200).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Redriven {
+    task: Uuid,
+    /// For pipeline steps: the run re-driven from this step.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    run: Option<fairgig_core::ids::RunId>,
+    step: Option<String>,
+}
+
+/// Retry a dead task with fresh attempts; for a pipeline step, the run
+/// continues from it.
+#[utoipa::path(
+    post, path = "/admin/dead-letters/{id}/retry", tag = "admin",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, body = Redriven),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No dead task with this id", body = ErrorBody),
+    )
+)]
+async fn retry_dead_letter(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Caller,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> ApiResult<Json<Redriven>> {
+    caller.require_admin()?;
+    let Path(id) = id?;
+    let dead = state.store.dead_tasks(10_000).await?;
+    let is_step = dead.iter().any(|task| task.id == id && task.kind == STEP_TASK);
+    let redriven = if is_step {
+        let step = state.store.redrive_step_task(id).await?;
+        Redriven { task: id, run: Some(step.run), step: Some(step.step) }
+    } else {
+        state.store.retry_dead_task(id).await?;
+        Redriven { task: id, run: None, step: None }
+    };
+    state.wake.notify_one();
+    state
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), TASK_REDRIVEN)
+                .target(format!("task:{id}"))
+                .context(client.context()),
+        )
+        .await?;
+    Ok(Json(redriven))
+}

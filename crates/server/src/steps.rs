@@ -1,0 +1,133 @@
+//! The pipeline every submission runs through, and the glue from its steps
+//! to the `ai` crate. Adding a step: write a `StepHandler` here and add one
+//! `.step(…)` line to [`pipeline`].
+//!
+//! ```text
+//! extract ──► analyse
+//! ```
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use fairgig_ai::{
+    analyse::{self, SkillIndex},
+    extract::{self, DocumentKind, ExtractError, Limits},
+};
+use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
+use fairgig_store::objects::ObjectStorage;
+use serde_json::{json, Value};
+
+pub const EXTRACT: &str = "extract";
+pub const ANALYSE: &str = "analyse";
+
+/// The request pipeline.
+pub fn pipeline(storage: ObjectStorage, skills: Arc<SkillIndex>) -> Pipeline {
+    let steps = Pipeline::new()
+        .step(
+            StepSpec::new(EXTRACT).timeout(Duration::from_secs(300)).retry(RetryPolicy::default()),
+            Extract { storage, limits: Limits::default() },
+        )
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(ANALYSE).after(&[EXTRACT]).timeout(Duration::from_secs(60)),
+                Analyse { skills },
+            )
+        });
+    match steps {
+        Ok(pipeline) => pipeline,
+        // The plan above is static; a mistake in it is a programming error caught by every test.
+        Err(err) => unreachable!("invalid static pipeline: {err}"),
+    }
+}
+
+/// Text out of every attached document; voice recordings are stored and
+/// marked for transcription, which is not available yet.
+struct Extract {
+    storage: ObjectStorage,
+    limits: Limits,
+}
+
+#[async_trait]
+impl StepHandler for Extract {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let mut documents = Vec::new();
+        let mut voice = Vec::new();
+        let mut texts = vec![context.submission.text.clone()];
+        for file in &context.submission.files {
+            if file.role == "voice" {
+                voice.push(json!({
+                    "file_id": file.id,
+                    "filename": file.filename,
+                    "transcription": "unavailable",
+                    "reason": "speech-to-text is not installed in this version of fairgig",
+                }));
+                continue;
+            }
+            let Some(kind) = DocumentKind::from_content_type(&file.content_type) else {
+                documents.push(json!({"file_id": file.id, "filename": file.filename, "skipped": "not a document"}));
+                continue;
+            };
+            let bytes =
+                self.storage.get(&file.object_key).await.map_err(|err| {
+                    StepError::Retryable(format!("reading {}: {err}", file.filename))
+                })?;
+            let limits = self.limits;
+            let extracted =
+                tokio::task::spawn_blocking(move || extract::extract(kind, &bytes, &limits))
+                    .await
+                    .map_err(|err| {
+                        StepError::Retryable(format!("extraction task failed: {err}"))
+                    })?;
+            match extracted {
+                Ok(out) => {
+                    texts.push(out.text.clone());
+                    documents.push(json!({
+                        "file_id": file.id,
+                        "filename": file.filename,
+                        "kind": out.kind,
+                        "chars": out.chars,
+                        "pages": out.pages,
+                        "truncated": out.truncated,
+                        "ocr": out.ocr,
+                    }));
+                }
+                Err(
+                    err @ (ExtractError::Corrupt(_)
+                    | ExtractError::Encrypted
+                    | ExtractError::TooLarge(_)),
+                ) => {
+                    return Err(StepError::Permanent(format!("{}: {err}", file.filename)));
+                }
+            }
+        }
+        let text =
+            texts.into_iter().filter(|t| !t.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
+        Ok(json!({"text": text, "documents": documents, "voice": voice}))
+    }
+}
+
+/// Deterministic analysis of the submission text plus everything extracted.
+struct Analyse {
+    skills: Arc<SkillIndex>,
+}
+
+#[async_trait]
+impl StepHandler for Analyse {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let text = context
+            .outputs
+            .get(EXTRACT)
+            .and_then(|output| output.get("text"))
+            .and_then(Value::as_str)
+            .unwrap_or(&context.submission.text)
+            .to_owned();
+        let attachments = context.submission.files.len();
+        let skills = Arc::clone(&self.skills);
+        let analysis =
+            tokio::task::spawn_blocking(move || analyse::analyse(&text, &skills, attachments))
+                .await
+                .map_err(|err| StepError::Retryable(format!("analysis task failed: {err}")))?;
+        serde_json::to_value(analysis)
+            .map_err(|err| StepError::Permanent(format!("analysis output: {err}")))
+    }
+}

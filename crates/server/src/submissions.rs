@@ -1,0 +1,257 @@
+//! What happens when a client submits: validate, store the files, store the
+//! submission with its run in one transaction, wake a worker, audit.
+//!
+//! Files go to object storage first; if the database then refuses the
+//! submission, they are deleted again, so a submission is never half stored.
+
+use bytes::Bytes;
+use fairgig_core::{
+    audit::{Actor, NewAuditEntry, RequestContext},
+    ids::{FileId, SubmissionId},
+    submission::{self, Budget, ContactPreference, SubmissionKind},
+    user::Region,
+    ValidationError,
+};
+use fairgig_store::{
+    submissions::{NewSubmission, StoredFile, Submission},
+    StoreError,
+};
+use serde::Deserialize;
+use serde_json::json;
+use time::Date;
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult, ErrorCode},
+    state::AppState,
+};
+
+pub const SUBMISSION_CREATED: &str = "submission.created";
+pub const SUBMISSION_CANCELLED: &str = "submission.cancelled";
+pub const SUBMISSION_DELETED: &str = "submission.deleted";
+
+/// The submission as the client describes it (JSON body, or the
+/// `submission` part of a multipart request).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionRequest {
+    pub kind: SubmissionKind,
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(max_length = 100000)]
+    pub text: String,
+    #[serde(default)]
+    pub budget: Option<BudgetRequest>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub contact: Option<ContactPreference>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRequest {
+    /// In minor units (cents).
+    pub amount_minor: i64,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+}
+
+/// An uploaded file, already read within limits and sniffed.
+#[derive(Debug)]
+pub struct Upload {
+    /// `attachment` or `voice`.
+    pub role: &'static str,
+    pub filename: String,
+    pub content_type: &'static str,
+    pub sha256: String,
+    pub bytes: Bytes,
+}
+
+/// An `Idempotency-Key` and the hash of the request it came with.
+#[derive(Debug)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+fn parse_deadline(raw: &str) -> Result<Date, ValidationError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw.trim(), &format)
+        .map_err(|_| ValidationError::new("deadline", "must be a date as YYYY-MM-DD"))
+}
+
+/// Replays the earlier submission made with the same key and request, or
+/// refuses a different request under the same key.
+fn replay(existing: Submission, request_hash: &str) -> ApiResult<Submission> {
+    if existing.request_hash.as_deref() == Some(request_hash) {
+        Ok(existing)
+    } else {
+        Err(ApiError::with_field(
+            ErrorCode::Conflict,
+            "this Idempotency-Key was used with a different request",
+            "Idempotency-Key",
+        ))
+    }
+}
+
+/// Creates a submission. Returns it and whether it is new (`false`: a replay).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    request: SubmissionRequest,
+    uploads: Vec<Upload>,
+    idempotency: Option<Idempotency>,
+    context: RequestContext,
+) -> ApiResult<(Submission, bool)> {
+    let title = submission::parse_title(&request.title)?;
+    let body = submission::parse_body(&request.text)?;
+    let budget = request.budget.map(|b| Budget::parse(b.amount_minor, &b.currency)).transpose()?;
+    let deadline = request.deadline.as_deref().map(parse_deadline).transpose()?;
+    let region = request.region.as_deref().map(Region::parse).transpose()?;
+    if body.trim().is_empty() && uploads.is_empty() {
+        return Err(
+            ValidationError::new("text", "must not be empty when no file is attached").into()
+        );
+    }
+    if let Some(idempotency) = &idempotency {
+        if let Some(existing) =
+            state.store.submission_by_idempotency_key(caller.user.id, &idempotency.key).await?
+        {
+            return replay(existing, &idempotency.request_hash)
+                .map(|submission| (submission, false));
+        }
+    }
+
+    let id = SubmissionId::new();
+    let mut files = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        let file_id = FileId::new();
+        let object_key = format!("submissions/{id}/{file_id}");
+        if let Err(err) = state.storage.put(&object_key, upload.bytes.clone()).await {
+            remove_objects(state, &files).await;
+            return Err(ApiError::Internal(anyhow::Error::new(err).context("storing an upload")));
+        }
+        files.push(StoredFile {
+            id: file_id,
+            role: upload.role.to_owned(),
+            filename: upload.filename,
+            content_type: upload.content_type.to_owned(),
+            size_bytes: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
+            sha256: upload.sha256,
+            object_key,
+        });
+    }
+    let new = NewSubmission {
+        id,
+        owner: caller.user.id,
+        kind: request.kind,
+        title,
+        body,
+        budget,
+        deadline,
+        region: region.map(|r| r.as_ref().to_owned()),
+        contact: request.contact,
+        idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
+        request_hash: idempotency.as_ref().map(|i| i.request_hash.clone()),
+        files,
+    };
+    let created = match state.store.create_submission(&new, &state.pipeline.plan()).await {
+        Ok((submission, _run)) => submission,
+        Err(err) => {
+            remove_objects(state, &new.files).await;
+            return match (err, &idempotency) {
+                // Two requests with one key raced; the other one won.
+                (StoreError::Conflict { field: "idempotency_key" }, Some(idempotency)) => {
+                    let existing = state
+                        .store
+                        .submission_by_idempotency_key(caller.user.id, &idempotency.key)
+                        .await?
+                        .ok_or_else(ApiError::not_found)?;
+                    replay(existing, &idempotency.request_hash)
+                        .map(|submission| (submission, false))
+                }
+                (err, _) => Err(err.into()),
+            };
+        }
+    };
+    state.wake.notify_one();
+    state
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CREATED)
+                .target(format!("submission:{}", created.id))
+                .context(context)
+                .details(json!({"kind": created.kind, "files": created.files.len()})),
+        )
+        .await?;
+    Ok((created, true))
+}
+
+async fn remove_objects(state: &AppState, files: &[StoredFile]) {
+    for file in files {
+        if let Err(err) = state.storage.delete(&file.object_key).await {
+            tracing::error!(key = %file.object_key, error.message = %err, "could not remove an orphaned upload");
+        }
+    }
+}
+
+/// The submission if the caller owns it or is an admin; 404 otherwise (no
+/// hint that someone else's exists).
+pub async fn visible(state: &AppState, caller: &Caller, id: SubmissionId) -> ApiResult<Submission> {
+    let submission = state.store.get_submission(id).await?;
+    if submission.owner != caller.user.id && caller.require_admin().is_err() {
+        return Err(ApiError::not_found());
+    }
+    Ok(submission)
+}
+
+pub async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    id: SubmissionId,
+    context: RequestContext,
+) -> ApiResult<Submission> {
+    visible(state, caller, id).await?;
+    if !state.store.cancel_submission(id).await? {
+        return Err(ApiError::new(ErrorCode::Conflict, "the submission has already finished"));
+    }
+    state
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CANCELLED)
+                .target(format!("submission:{id}"))
+                .context(context),
+        )
+        .await?;
+    Ok(state.store.get_submission(id).await?)
+}
+
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: SubmissionId,
+    context: RequestContext,
+) -> ApiResult<()> {
+    visible(state, caller, id).await?;
+    let keys = state.store.delete_submission(id).await?;
+    for key in &keys {
+        state.storage.delete(key).await.map_err(|err| {
+            ApiError::Internal(anyhow::Error::new(err).context("deleting a stored file"))
+        })?;
+    }
+    state
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_DELETED)
+                .target(format!("submission:{id}"))
+                .context(context)
+                .details(json!({"files_removed": keys.len()})),
+        )
+        .await?;
+    Ok(())
+}

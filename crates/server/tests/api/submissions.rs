@@ -1,0 +1,399 @@
+//! Submissions end to end: JSON and multipart, the pipeline running in the
+//! app's own worker, idempotency, hostile uploads, ownership, live events.
+
+use std::time::Duration;
+
+use fairgig_ai::extract::samples::pdf;
+use reqwest::{
+    multipart::{Form, Part},
+    StatusCode,
+};
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app, spawn_with, TestApp, TestUser};
+
+const BRIEF: &str = "We need a Rust developer to build a REST API with PostgreSQL and Docker. \
+                     Budget €4,500, deadline 2027-03-01.";
+
+fn job() -> Value {
+    json!({"kind": "job", "title": "Rust API", "text": BRIEF, "budget": {"amount_minor": 450000, "currency": "eur"}})
+}
+
+async fn submit_json(app: &TestApp, user: &TestUser, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn form(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> Form {
+    let mut form = Form::new().text("submission", job().to_string());
+    for (field, name, bytes) in files {
+        form = form.part(field, Part::bytes(bytes).file_name(name));
+    }
+    form
+}
+
+async fn submit_form(app: &TestApp, user: &TestUser, form: Form) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Polls until the run leaves `running` (at most ~20 s).
+async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    for _ in 0..200 {
+        let body: Value = app
+            .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if body["run"]["status"] != "running" {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("submission {id} did not finish");
+}
+
+fn step<'a>(detail: &'a Value, name: &str) -> &'a Value {
+    detail["run"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .expect("step")
+}
+
+#[tokio::test]
+async fn a_json_job_is_extracted_and_analysed() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let response = submit_json(&app, &user, &job()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.expect("json");
+    assert_eq!(created["status"], "received");
+    assert_eq!(created["budget"]["currency"], "EUR");
+
+    let done = finished(&app, &user, created["id"].as_str().expect("id")).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["run"]["progress"], 100);
+    let analysis = &step(&done, "analyse")["output"];
+    assert_eq!(analysis["money"][0]["amount_minor"], 450000);
+    assert_eq!(analysis["dates"][0]["date"], "2027-03-01");
+    let skills: Vec<&str> = analysis["skills"]
+        .as_array()
+        .expect("skills")
+        .iter()
+        .filter_map(|s| s["label"].as_str())
+        .collect();
+    assert!(skills.contains(&"PostgreSQL") && skills.contains(&"Docker"), "{skills:?}");
+    assert!(step(&done, "extract")["duration_ms"].is_number());
+}
+
+#[tokio::test]
+async fn files_are_stored_sniffed_extracted_and_deleted_with_the_submission() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let wav = [b"RIFF\x24\x00\x00\x00WAVEfmt ".as_slice(), &[0u8; 64]].concat();
+    let files = vec![
+        ("files", "brief.pdf", pdf(&["Kubernetes migration for a shop", "Terraform and AWS"])),
+        ("files", "../../notes.md", b"# Notes\n\nMust use **Redis**.".to_vec()),
+        ("voice", "memo.wav", wav),
+    ];
+    let response = submit_form(&app, &user, form(files)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.expect("json");
+    let stored = created["files"].as_array().expect("files");
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[0]["content_type"], "application/pdf");
+    assert_eq!(stored[1]["filename"], "notes.md", "paths are stripped");
+    assert_eq!(stored[1]["content_type"], "text/markdown");
+    assert_eq!(stored[2]["role"], "voice");
+    assert_eq!(stored[0]["sha256"].as_str().map(str::len), Some(64));
+
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = finished(&app, &user, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let extract = &step(&done, "extract")["output"];
+    assert!(extract["text"].as_str().expect("text").contains("Kubernetes migration"), "{extract}");
+    assert_eq!(extract["documents"][0]["pages"], 2);
+    assert_eq!(extract["voice"][0]["transcription"], "unavailable");
+    let skills = step(&done, "analyse")["output"]["skills"].to_string();
+    assert!(skills.contains("Redis") && skills.contains("Terraform"), "{skills}");
+
+    let objects = app.data_dir.path().join("objects");
+    assert_eq!(count_files(&objects), 3);
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/submissions/{id}")))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(count_files(&objects), 0, "stored files go with the submission");
+    assert_eq!(
+        app.get_as(&format!("/api/v1/submissions/{id}"), &user.access).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| if entry.path().is_dir() { count_files(&entry.path()) } else { 1 })
+        .sum()
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_submission_and_refuses_a_different_one() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let send = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/submissions"))
+            .bearer_auth(&user.access)
+            .header("idempotency-key", "order-42")
+            .json(&body)
+            .send()
+    };
+    let first = send(job()).await.expect("request");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let again = send(job()).await.expect("request");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["id"], first["id"]);
+
+    let mut different = job();
+    different["title"] = json!("Something else");
+    let conflict = send(different).await.expect("request");
+    assert_eq!(error_code(conflict).await.0, StatusCode::CONFLICT);
+    let list: Value =
+        app.get_as("/api/v1/submissions", &user.access).await.json().await.expect("json");
+    assert_eq!(list["submissions"].as_array().expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn hostile_uploads_get_clear_errors_and_store_nothing() {
+    let app = spawn_with(|settings| {
+        settings.submissions.max_file_bytes = 64 * 1024;
+        settings.submissions.max_request_bytes = 256 * 1024;
+    })
+    .await;
+    let user = app.register("client@example.org").await;
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+    let cases: Vec<(Form, StatusCode, &str)> = vec![
+        (
+            form(vec![("files", "invoice.pdf", exe)]),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "an executable named .pdf",
+        ),
+        (
+            form(vec![("files", "empty.txt", Vec::new())]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a 0-byte file",
+        ),
+        (
+            form(vec![("files", "big.txt", vec![b'a'; 100 * 1024])]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a file over the limit",
+        ),
+        (
+            form(vec![("voice", "talk.txt", b"not audio".to_vec())]),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "text as voice",
+        ),
+        (
+            form(vec![("attachment", "a.txt", b"x".to_vec())]),
+            StatusCode::BAD_REQUEST,
+            "an unknown part",
+        ),
+        (
+            Form::new().part("files", Part::bytes(b"x".to_vec()).file_name("a.txt")),
+            StatusCode::BAD_REQUEST,
+            "no submission part",
+        ),
+        (
+            (0..50).fold(form(vec![]), |form, i| {
+                form.part("files", Part::bytes(vec![b'a'; 10]).file_name(format!("{i}.txt")))
+            }),
+            StatusCode::BAD_REQUEST,
+            "too many parts",
+        ),
+    ];
+    for (form, status, why) in cases {
+        let response = submit_form(&app, &user, form).await;
+        assert_eq!(response.status(), status, "{why}");
+        let body: Value = response.json().await.expect("JSON error");
+        assert!(body["error"]["code"].is_string(), "{why}: {body}");
+    }
+    // A multipart body cut off mid-part.
+    let truncated =
+        "--XYZ\r\nContent-Disposition: form-data; name=\"submission\"\r\n\r\n{\"kind\":\"job\"";
+    let response = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body(truncated)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    let list: Value =
+        app.get_as("/api/v1/submissions", &user.access).await.json().await.expect("json");
+    assert_eq!(list["submissions"], json!([]), "nothing was stored");
+    assert_eq!(count_files(&app.data_dir.path().join("objects")), 0, "no orphaned files");
+}
+
+#[tokio::test]
+async fn a_corrupt_pdf_fails_its_step_with_a_reason_and_lands_in_dead_letters() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let admin = app.admin("admin@example.org").await;
+    let mut broken = b"%PDF-1.7\n".to_vec();
+    broken.extend_from_slice(&[0x8f; 2048]);
+    let created: Value = submit_form(&app, &user, form(vec![("files", "broken.pdf", broken)]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let done = finished(&app, &user, created["id"].as_str().expect("id")).await;
+    assert_eq!(done["status"], "failed");
+    let extract = step(&done, "extract");
+    assert_eq!(extract["status"], "failed");
+    assert!(extract["error"].as_str().expect("error").contains("broken.pdf"), "{extract}");
+    assert_eq!(extract["attempts"], 1, "a corrupt file is not retried");
+    assert_eq!(step(&done, "analyse")["status"], "waiting");
+
+    let dead: Value =
+        app.get_as("/api/v1/admin/dead-letters", &admin.access).await.json().await.expect("json");
+    let task = dead[0]["id"].as_str().expect("dead task").to_owned();
+    let retried = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/dead-letters/{task}/retry")))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(retried.status(), StatusCode::OK);
+    let body: Value = retried.json().await.expect("json");
+    assert_eq!(body["step"], "extract");
+}
+
+#[tokio::test]
+async fn others_cannot_see_cancel_or_delete_a_submission() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.org").await;
+    let other = app.register("other@example.org").await;
+    let created: Value = submit_json(&app, &owner, &job()).await.json().await.expect("json");
+    let id = created["id"].as_str().expect("id");
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/v1/submissions/{id}")),
+        (reqwest::Method::GET, format!("/api/v1/submissions/{id}/events")),
+        (reqwest::Method::POST, format!("/api/v1/submissions/{id}/cancel")),
+        (reqwest::Method::DELETE, format!("/api/v1/submissions/{id}")),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&other.access)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let theirs: Value =
+        app.get_as("/api/v1/submissions", &other.access).await.json().await.expect("json");
+    assert_eq!(theirs["submissions"], json!([]));
+    assert_eq!(
+        app.get_as(&format!("/api/v1/submissions/{id}"), &owner.access).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn progress_streams_as_server_sent_events() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let created: Value = submit_json(&app, &user, &job()).await.json().await.expect("json");
+    let id = created["id"].as_str().expect("id");
+    let response = app.get_as(&format!("/api/v1/submissions/{id}/events"), &user.access).await;
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let text = tokio::time::timeout(Duration::from_secs(30), response.text())
+        .await
+        .expect("stream ends")
+        .expect("body");
+    assert!(text.contains("event: step"), "{text}");
+    assert!(text.contains(r#""status":"succeeded","step":"analyse""#), "{text}");
+    assert!(text.contains("event: run") && text.contains(r#""status":"succeeded""#), "{text}");
+}
+
+#[tokio::test]
+async fn submissions_are_listed_newest_first_and_filtered() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let mut request = job();
+    request["kind"] = json!("request");
+    for body in [job(), request, job()] {
+        assert_eq!(submit_json(&app, &user, &body).await.status(), StatusCode::CREATED);
+    }
+    let jobs: Value = app
+        .get_as("/api/v1/submissions?kind=job&limit=1", &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jobs["submissions"].as_array().expect("list").len(), 1);
+    let cursor = jobs["next_cursor"].as_str().expect("more");
+    let rest: Value = app
+        .get_as(&format!("/api/v1/submissions?kind=job&cursor={cursor}"), &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(rest["submissions"].as_array().expect("list").len(), 1);
+    assert!(rest.get("next_cursor").is_none());
+    let bad = app.get_as("/api/v1/submissions?status=exploded", &user.access).await;
+    assert_eq!(error_code(bad).await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn invalid_submission_fields_are_named() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let cases = [
+        (json!({"kind": "job", "title": "", "text": "x"}), "title"),
+        (json!({"kind": "job", "title": "T", "text": ""}), "text"),
+        (json!({"kind": "job", "title": "T", "text": "x", "deadline": "tomorrow"}), "deadline"),
+        (
+            json!({"kind": "job", "title": "T", "text": "x", "budget": {"amount_minor": -5, "currency": "EUR"}}),
+            "budget.amount_minor",
+        ),
+        (
+            json!({"kind": "job", "title": "T", "text": "x", "region": "Middle of nowhere"}),
+            "region",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, _, actual) = error_code(submit_json(&app, &user, &body).await).await;
+        assert_eq!(
+            (status, actual.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+}

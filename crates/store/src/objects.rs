@@ -1,0 +1,126 @@
+//! Object storage for uploaded files: a local directory by default
+//! (`file://…`), any S3-compatible service at scale (`s3://bucket/prefix`),
+//! both through the `object_store` crate so the rest of the code does not
+//! know which.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path, prefix::PrefixStore, ObjectStore,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("unsupported storage URL {0:?} (expected file://DIR or s3://BUCKET[/PREFIX])")]
+    UnsupportedUrl(String),
+    #[error("invalid object key {0:?}")]
+    InvalidKey(String),
+    #[error("object storage: {0}")]
+    Backend(#[from] object_store::Error),
+    #[error("creating the storage directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// S3 connection details beyond the URL. Unset fields fall back to the
+/// standard `AWS_*` environment variables.
+#[derive(Clone, Debug, Default)]
+pub struct S3Options {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ObjectStorage {
+    inner: Arc<dyn ObjectStore>,
+    description: String,
+}
+
+impl ObjectStorage {
+    pub fn from_url(url: &str, s3: &S3Options) -> Result<Self, ObjectError> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            std::fs::create_dir_all(dir)?;
+            let local = LocalFileSystem::new_with_prefix(dir)?;
+            return Ok(Self { inner: Arc::new(local), description: url.to_owned() });
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ObjectError::UnsupportedUrl(url.to_owned()));
+            }
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            if let Some(endpoint) = &s3.endpoint {
+                builder = builder
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"));
+            }
+            if let Some(region) = &s3.region {
+                builder = builder.with_region(region);
+            }
+            if let (Some(key), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
+                builder = builder.with_access_key_id(key).with_secret_access_key(secret);
+            }
+            let store = builder.build()?;
+            let inner: Arc<dyn ObjectStore> = if prefix.trim_matches('/').is_empty() {
+                Arc::new(store)
+            } else {
+                Arc::new(PrefixStore::new(store, prefix.trim_matches('/')))
+            };
+            return Ok(Self { inner, description: url.to_owned() });
+        }
+        Err(ObjectError::UnsupportedUrl(url.to_owned()))
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn path(key: &str) -> Result<Path, ObjectError> {
+        Path::parse(key).map_err(|_| ObjectError::InvalidKey(key.to_owned()))
+    }
+
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), ObjectError> {
+        self.inner.put(&Self::path(key)?, bytes.into()).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, ObjectError> {
+        Ok(self.inner.get(&Self::path(key)?).await?.bytes().await?)
+    }
+
+    /// Deletes an object; one that is already gone is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        match self.inner.delete(&Self::path(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_storage_round_trips_and_deletes_idempotently() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = ObjectStorage::from_url(
+            &format!("file://{}", dir.path().display()),
+            &S3Options::default(),
+        )
+        .expect("local");
+        storage.put("a/b.txt", Bytes::from_static(b"hello")).await.expect("put");
+        assert_eq!(storage.get("a/b.txt").await.expect("get"), Bytes::from_static(b"hello"));
+        storage.delete("a/b.txt").await.expect("delete");
+        storage.delete("a/b.txt").await.expect("delete again");
+        assert!(storage.get("a/b.txt").await.is_err());
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused() {
+        assert!(ObjectStorage::from_url("ftp://x", &S3Options::default()).is_err());
+        assert!(ObjectStorage::from_url("s3://", &S3Options::default()).is_err());
+    }
+}
