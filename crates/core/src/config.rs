@@ -76,6 +76,9 @@ pub struct StorageSettings {
     pub s3_endpoint: Option<String>,
     /// S3 region (default from `AWS_REGION`).
     pub s3_region: Option<String>,
+    /// S3 credentials; default from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

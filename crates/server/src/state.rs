@@ -73,7 +73,12 @@ impl AppState {
             &S3Options {
                 endpoint: settings.storage.s3_endpoint.clone(),
                 region: settings.storage.s3_region.clone(),
-                ..S3Options::default()
+                access_key_id: settings.storage.s3_access_key_id.clone(),
+                secret_access_key: settings
+                    .storage
+                    .s3_secret_access_key
+                    .as_ref()
+                    .map(|secret| secret.expose_secret().to_owned()),
             },
         )
         .with_context(|| format!("opening object storage at {storage_url}"))?;

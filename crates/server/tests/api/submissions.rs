@@ -397,3 +397,73 @@ async fn invalid_submission_fields_are_named() {
         );
     }
 }
+
+/// Files on a real S3-compatible server (moto, started by `.ci/run`).
+#[tokio::test]
+async fn uploads_go_to_s3_when_configured() {
+    static SKIP: std::sync::Once = std::sync::Once::new();
+    let Ok(endpoint) = std::env::var("FAIRGIG_TEST_S3_URL") else {
+        crate::helpers::say_once(&SKIP, "SKIP s3: FAIRGIG_TEST_S3_URL unset");
+        return;
+    };
+    let bucket = format!("fairgig-test-{}", uuid::Uuid::now_v7().simple());
+    // moto accepts any credentials; creating the bucket is a plain PUT.
+    let created = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("S3 server answers");
+    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let app = spawn_with(|settings| {
+        settings.storage.url = Some(format!("s3://{bucket}/uploads"));
+        settings.storage.s3_endpoint = Some(endpoint.clone());
+        settings.storage.s3_region = Some("us-east-1".to_owned());
+        settings.storage.s3_access_key_id = Some("test".to_owned());
+        settings.storage.s3_secret_access_key = Some("test".into());
+    })
+    .await;
+    let user = app.register("client@example.org").await;
+    let created: Value = submit_form(
+        &app,
+        &user,
+        form(vec![("files", "brief.pdf", pdf(&["Shopify store with Stripe"]))]),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = finished(&app, &user, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(step(&done, "extract")["output"]["text"]
+        .as_str()
+        .expect("text")
+        .contains("Shopify store"));
+    assert_eq!(count_files(&app.data_dir.path().join("objects")), 0, "nothing on local disk");
+
+    let listing = reqwest::Client::new()
+        .get(format!("{endpoint}/{bucket}?list-type=2"))
+        .send()
+        .await
+        .expect("list");
+    let listing = listing.text().await.expect("xml");
+    assert!(listing.contains(&format!("uploads/submissions/{id}/")), "{listing}");
+
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/submissions/{id}")))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let listing = reqwest::Client::new()
+        .get(format!("{endpoint}/{bucket}?list-type=2"))
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        !listing.text().await.expect("xml").contains("uploads/submissions/"),
+        "deleted from S3 too"
+    );
+}
