@@ -3,7 +3,7 @@
 use std::{io::Write, sync::Once};
 
 use fairgig_core::{config::Settings, ids::UserId, user::Role};
-use fairgig_server::startup::Application;
+use fairgig_server::startup::{Application, ServeRole};
 use fairgig_store::{test_support::TestDatabase, Store};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -59,6 +59,12 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_on(database, configure).await
 }
 
+/// The API alone, without an in-process worker (`serve --role api`).
+pub async fn spawn_api_only() -> TestApp {
+    let database = TestDatabase::sqlite().expect("temp dir");
+    spawn_as(ServeRole::Api, database, |_| {}).await
+}
+
 /// The app on a fresh PostgreSQL database, or `None` (after one SKIP line)
 /// when `FAIRGIG_TEST_POSTGRES_URL` is unset.
 pub async fn spawn_on_postgres() -> Option<TestApp> {
@@ -73,6 +79,14 @@ pub async fn spawn_on_postgres() -> Option<TestApp> {
 }
 
 pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_as(ServeRole::All, database, configure).await
+}
+
+async fn spawn_as(
+    role: ServeRole,
+    database: TestDatabase,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     init_logs();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings { data_dir: data_dir.path().to_path_buf(), ..Settings::default() };
@@ -80,9 +94,7 @@ pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settin
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.rate_limit.enabled = false;
     configure(&mut settings);
-    let app = Application::build(settings, fairgig_server::startup::ServeRole::All)
-        .await
-        .expect("build app");
+    let app = Application::build(settings, role).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod cli;
+mod crash;
 mod helpers;
 mod ops;
 mod rate_limits;

@@ -1,0 +1,123 @@
+//! A worker process killed with SIGKILL in the middle of a step loses
+//! nothing: the lease expires, another worker takes the task, and every step
+//! is recorded exactly once.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fairgig_ai::extract::samples::pdf;
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_api_only, TestApp};
+
+fn worker_process(app: &TestApp) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_fairgig"))
+        .arg("worker")
+        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
+        .env("DATABASE_URL", &app.database_url)
+        .env("FAIRGIG_WORKER__LEASE_SECS", "3")
+        .env("FAIRGIG_WORKER__POLL_INTERVAL_MS", "20")
+        .env("FAIRGIG_LOG__LEVEL", "warn")
+        .current_dir(app.data_dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a worker process")
+}
+
+async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_as(&format!("/api/v1/submissions/{id}"), token).await.json().await.expect("json")
+}
+
+fn step_status(detail: &Value, name: &str) -> String {
+    detail["run"]["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_step_loses_nothing_and_duplicates_nothing() {
+    let app = spawn_api_only().await;
+    let user = app.register("client@example.org").await;
+    // Long enough to extract that the kill lands inside the step.
+    let pages: Vec<String> =
+        (0..1500).map(|i| format!("Page {i} of a long brief about Kubernetes")).collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let form = Form::new()
+        .text(
+            "submission",
+            json!({"kind": "request", "title": "Long", "text": "See the file."}).to_string(),
+        )
+        .part("files", Part::bytes(pdf(&pages)).file_name("long.pdf"));
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    let mut first = worker_process(&app);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if step_status(&detail(&app, &user.access, &id).await, "extract") == "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the worker never started the step");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let after_kill = detail(&app, &user.access, &id).await;
+    assert_eq!(step_status(&after_kill, "extract"), "running", "killed mid-step: {after_kill}");
+
+    let mut second = worker_process(&app);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let current = detail(&app, &user.access, &id).await;
+        if current["run"]["status"] != "running" {
+            break current;
+        }
+        assert!(Instant::now() < deadline, "the run never finished: {current}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    second.kill().expect("stop the second worker");
+    second.wait().expect("reaped");
+
+    assert_eq!(done["status"], "completed", "{done}");
+    let steps = done["run"]["steps"].as_array().expect("steps");
+    let extract = steps.iter().find(|s| s["name"] == "extract").expect("extract");
+    assert_eq!(extract["attempts"], 2, "the killed attempt and the one that finished");
+    assert!(
+        extract["output"]["text"].as_str().expect("text").contains("Page 199 "),
+        "read up to the page limit"
+    );
+    assert_eq!(extract["output"]["documents"][0]["truncated"], true);
+    let analyse = steps.iter().find(|s| s["name"] == "analyse").expect("analyse");
+    assert_eq!(analyse["attempts"], 1, "the next step ran once");
+
+    // Exactly one task per step ever existed, and each is done.
+    let fairgig_store::Pool::Sqlite(pool) = app.store.pool() else { return };
+    let tasks: Vec<(String, String)> = sqlx::query_as(
+        "SELECT json_extract(payload, '$.step'), status FROM tasks WHERE run_id = \
+         (SELECT id FROM runs WHERE submission_id = (SELECT id FROM submissions LIMIT 1)) ORDER BY created_at",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("tasks");
+    assert_eq!(
+        tasks,
+        vec![("extract".to_owned(), "done".to_owned()), ("analyse".to_owned(), "done".to_owned())]
+    );
+}
