@@ -18,7 +18,9 @@ lint:
 
 ## bench: benchmarks that print figures (PostgreSQL too when FAIRGIG_TEST_POSTGRES_URL is set)
 bench:
-	FAIRGIG_LOG__LEVEL=warn $(CARGO) run --release --locked -p fairgig-server --bin fairgig -- --log-format pretty bench queue
+	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench queue
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench pipeline
 
 fmt:
 	$(CARGO) fmt --all

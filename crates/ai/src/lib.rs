@@ -9,4 +9,5 @@
 //!   list in `data/skills.tsv`) and a complexity estimate.
 
 pub mod analyse;
+pub mod bias;
 pub mod extract;

@@ -43,3 +43,85 @@ async fn report(backend: &str, store: &Store, tasks: usize) -> anyhow::Result<()
     );
     Ok(())
 }
+
+/// Submission → `analyse` done, for a 2-page PDF, through the real state,
+/// storage and an in-process worker; prints p50 and p95 over `runs`.
+pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
+    use bytes::Bytes;
+    use fairgig_core::{audit::Actor, ids::SessionId, user::Role};
+    use sha2::{Digest, Sha256};
+
+    use crate::{
+        accounts::{self, AccountInput},
+        auth::{Caller, Credential},
+        state::AppState,
+        submissions::{self, SubmissionRequest, Upload},
+    };
+
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let settings =
+        fairgig_core::config::Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
+    let state = AppState::build(settings).await?;
+    state.store.migrate().await?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+    let input = AccountInput {
+        email: "bench@example.org",
+        display_name: "Bench",
+        password: "bench password",
+        role: Role::Client,
+        region: None,
+    };
+    let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
+        .await
+        .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
+    let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
+    let document = fairgig_ai::extract::samples::pdf(&[
+        "We need a Rust developer to build a REST API with PostgreSQL and Docker. Budget EUR 4500.",
+        "The service must handle authentication, rate limiting and audit logging by 2027-03-01.",
+    ]);
+    let mut latencies = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let request = SubmissionRequest {
+            kind: fairgig_core::submission::SubmissionKind::Job,
+            title: "Bench".to_owned(),
+            text: "See the attached brief.".to_owned(),
+            budget: None,
+            deadline: None,
+            region: None,
+            contact: None,
+        };
+        let upload = Upload {
+            role: "attachment",
+            filename: "brief.pdf".to_owned(),
+            content_type: "application/pdf",
+            sha256: hex::encode(Sha256::digest(&document)),
+            bytes: Bytes::from(document.clone()),
+        };
+        let started = std::time::Instant::now();
+        let (submission, _) =
+            submissions::create(&state, &caller, request, vec![upload], None, Default::default())
+                .await
+                .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
+        loop {
+            let run = state.store.run_of_submission(submission.id).await?;
+            if run.status != "running" {
+                anyhow::ensure!(run.status == "succeeded", "run ended {}", run.status);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    stop.cancel();
+    let _ = worker.await;
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "sqlite: submission with a 2-page PDF to analyse done, {runs} runs: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    Ok(())
+}

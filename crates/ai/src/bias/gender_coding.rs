@@ -1,0 +1,171 @@
+//! Gendered wording in job ads, after Gaucher, Friesen & Kay, "Evidence that
+//! gendered wording in job advertisements exists and sustains gender
+//! inequality" (J. Pers. Soc. Psychol., 2011), reproducing the Gender
+//! Decoder's algorithm (lovedaybrooke/gender-decoder, MIT; word lists in
+//! `data/bias/gender-decoder-wordlists.json` with its licence beside it):
+//!
+//! 1. Replace non-ASCII characters and whitespace by spaces, split on
+//!    `. \t , “ ” ‘ ’ < > * ? ! " [ ] @ ' : ; ( ) / &`, lower-case, drop empties.
+//! 2. Split hyphenated words unless they start with a hyphenated coded stem
+//!    (`co-operat…`); the original skips the second word of the list in this
+//!    pass (it edits the list it iterates), and so do we, to give identical
+//!    results.
+//! 3. A word counts once for every coded stem it starts with; listed
+//!    exceptions (`sharepoint`) never count.
+//! 4. `score = feminine − masculine`: 0 → `neutral` (or `empty` with no coded
+//!    words), > 3 strongly feminine, > 0 feminine, < −3 strongly masculine,
+//!    else masculine.
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+struct WordLists {
+    feminine_coded_words: Vec<String>,
+    masculine_coded_words: Vec<String>,
+    hyphenated_coded_words: Vec<String>,
+    non_coded_exceptions: Vec<String>,
+}
+
+static LISTS: LazyLock<WordLists> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../data/bias/gender-decoder-wordlists.json")).unwrap_or(
+        WordLists {
+            feminine_coded_words: Vec::new(),
+            masculine_coded_words: Vec::new(),
+            hyphenated_coded_words: Vec::new(),
+            non_coded_exceptions: Vec::new(),
+        },
+    )
+});
+
+/// The verdict, in the Gender Decoder's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coding {
+    Empty,
+    Neutral,
+    FeminineCoded,
+    StronglyFeminineCoded,
+    MasculineCoded,
+    StronglyMasculineCoded,
+}
+
+impl Coding {
+    /// The Gender Decoder's own label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Coding::Empty => "empty",
+            Coding::Neutral => "neutral",
+            Coding::FeminineCoded => "feminine-coded",
+            Coding::StronglyFeminineCoded => "strongly feminine-coded",
+            Coding::MasculineCoded => "masculine-coded",
+            Coding::StronglyMasculineCoded => "strongly masculine-coded",
+        }
+    }
+
+    /// Strong verdicts put a job post up for review.
+    pub fn is_strong(self) -> bool {
+        matches!(self, Coding::StronglyFeminineCoded | Coding::StronglyMasculineCoded)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CodedWords {
+    pub masculine: Vec<String>,
+    pub feminine: Vec<String>,
+    pub verdict: Coding,
+}
+
+/// Step 1 and 2: the word list.
+pub fn word_list(text: &str) -> Vec<String> {
+    const SEPARATORS: &str = ".\t,“”‘’<>*?!\"[]@':;()/&";
+    let cleaned: String = text
+        .chars()
+        .map(|c| if !c.is_ascii() || c.is_whitespace() || SEPARATORS.contains(c) { ' ' } else { c })
+        .collect();
+    let words: Vec<String> =
+        cleaned.split(' ').filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    de_hyphen(words)
+}
+
+fn de_hyphen(words: Vec<String>) -> Vec<String> {
+    let keeps_hyphen = |word: &str| {
+        LISTS.hyphenated_coded_words.iter().any(|coded| word.starts_with(coded.as_str()))
+    };
+    // `iterated` is the list the original loops over. Its first split edits
+    // that very list (so the loop skips a word) and rebinds the name to a new
+    // list; later splits edit only the new one.
+    let mut iterated = words;
+    let mut rebound: Option<Vec<String>> = None;
+    let mut i = 0;
+    while i < iterated.len() {
+        let word = iterated[i].clone();
+        if word.find('-') != Some(0) && !keeps_hyphen(&word) {
+            let target = match rebound.as_mut() {
+                Some(list) => list,
+                None => &mut iterated,
+            };
+            if let Some(index) = target.iter().position(|w| *w == word) {
+                target.remove(index);
+                let mut rebuilt: Vec<String> = target[..index].to_vec();
+                rebuilt.extend(word.split('-').map(str::to_owned));
+                rebuilt.extend_from_slice(&target[index..]);
+                rebound = Some(rebuilt);
+            }
+        }
+        i += 1;
+    }
+    rebound.unwrap_or(iterated)
+}
+
+fn coded(words: &[String], stems: &[String]) -> Vec<String> {
+    let exception =
+        |word: &str| LISTS.non_coded_exceptions.iter().any(|e| word.starts_with(e.as_str()));
+    words
+        .iter()
+        .filter(|word| !exception(word))
+        .flat_map(|word| {
+            stems.iter().filter(|stem| word.starts_with(stem.as_str())).map(move |_| word.clone())
+        })
+        .collect()
+}
+
+pub fn assess(text: &str) -> CodedWords {
+    let words = word_list(text);
+    let masculine = coded(&words, &LISTS.masculine_coded_words);
+    let feminine = coded(&words, &LISTS.feminine_coded_words);
+    let score = feminine.len() as i64 - masculine.len() as i64;
+    let verdict = match score {
+        0 if feminine.is_empty() => Coding::Empty,
+        0 => Coding::Neutral,
+        s if s > 3 => Coding::StronglyFeminineCoded,
+        s if s > 0 => Coding::FeminineCoded,
+        s if s < -3 => Coding::StronglyMasculineCoded,
+        _ => Coding::MasculineCoded,
+    };
+    CodedWords { masculine, feminine, verdict }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_lists_load() {
+        assert_eq!(LISTS.masculine_coded_words.len(), 52);
+        assert_eq!(LISTS.feminine_coded_words.len(), 50);
+    }
+
+    #[test]
+    fn exceptions_never_count() {
+        let result = assess("Experience with SharePoint; we share knowledge");
+        assert_eq!(result.feminine, vec!["share"]);
+    }
+
+    #[test]
+    fn a_word_counts_once_per_stem_it_starts_with() {
+        // "interpersonal" starts with both "interpersonal" and "interpersona".
+        assert_eq!(assess("good interpersonal skills").feminine.len(), 2);
+    }
+}
