@@ -1,0 +1,128 @@
+//! Rule packs: data files in `data/bias/*.toml`, each rule a list of
+//! phrases with what to say about them. See each file's header for its source
+//! and licence, and `tools/derive_bias_packs.py` for how they were built.
+
+use serde::{Deserialize, Serialize};
+
+/// How sure a rule is that a match is a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// `basic`: every phrase is a problem. `or`: phrases name groups (female /
+/// male, …); pairs such as "his or her" can be allowed as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleType {
+    Basic,
+    Or,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub category: String,
+    pub severity: Severity,
+    #[serde(rename = "type")]
+    pub kind: RuleType,
+    /// Keep apostrophes when matching (`he'll` ≠ `hell`); by default they are
+    /// dropped so `Down's` matches `downs`.
+    #[serde(default)]
+    pub apostrophe: bool,
+    /// Phrases; `*` stands for any one word. Phrases with capitals match case-sensitively.
+    pub patterns: Vec<String>,
+    /// For `or` rules: the group each pattern names.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    #[serde(default)]
+    pub explanation: Option<String>,
+    #[serde(default)]
+    pub condition: Option<String>,
+    /// Longer phrases in which a match is fine ("competitive salary").
+    #[serde(default, rename = "except")]
+    pub exceptions: Vec<String>,
+    /// A requirement that a nearby negation cancels ("no native speaker required").
+    #[serde(default)]
+    pub negatable: bool,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    rule: Vec<Rule>,
+}
+
+/// The packs shipped with fairgig.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pack {
+    /// Inconsiderate language (retext-equality).
+    Equality,
+    /// Profanity (cuss).
+    Profanity,
+    /// Job-ad language (inclusive-job-ad-analyser, joblint).
+    JobAd,
+    /// Exclusionary idioms (jhogue/inclusive-language).
+    Inclusive,
+    /// fairgig's own job-ad rules: age, nationality, family, culture fit, appearance.
+    FairgigJobAd,
+    /// fairgig's own review rules: personality words, effort over achievement.
+    FairgigReview,
+}
+
+impl Pack {
+    pub const ALL: [Pack; 6] = [
+        Pack::Equality,
+        Pack::Profanity,
+        Pack::JobAd,
+        Pack::Inclusive,
+        Pack::FairgigJobAd,
+        Pack::FairgigReview,
+    ];
+
+    fn text(self) -> &'static str {
+        match self {
+            Pack::Equality => include_str!("../../data/bias/equality.toml"),
+            Pack::Profanity => include_str!("../../data/bias/profanity.toml"),
+            Pack::JobAd => include_str!("../../data/bias/jobad.toml"),
+            Pack::Inclusive => include_str!("../../data/bias/inclusive.toml"),
+            Pack::FairgigJobAd => include_str!("../../data/bias/fairgig-jobad.toml"),
+            Pack::FairgigReview => include_str!("../../data/bias/fairgig-review.toml"),
+        }
+    }
+
+    /// The pack's rules. The files are part of the binary and checked by
+    /// tests, so a parse failure here is a build defect; it yields no rules
+    /// rather than a crash.
+    pub fn rules(self) -> Vec<Rule> {
+        toml::from_str::<PackFile>(self.text()).map(|file| file.rule).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_pack_parses() {
+        let expected = [
+            (Pack::Equality, 425),
+            (Pack::Profanity, 1795),
+            (Pack::JobAd, 50),
+            (Pack::Inclusive, 240),
+            (Pack::FairgigJobAd, 10),
+            (Pack::FairgigReview, 3),
+        ];
+        for (pack, at_least) in expected {
+            let parsed = toml::from_str::<PackFile>(pack.text()).map(|file| file.rule.len());
+            assert!(parsed.as_ref().is_ok_and(|n| *n >= at_least), "{pack:?}: {parsed:?}");
+        }
+    }
+}
