@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use fairgig_ai::analyse::SkillIndex;
+use fairgig_ai::{analyse::SkillIndex, bias::BiasChecker};
 use fairgig_core::config::Settings;
 use fairgig_pipeline::Pipeline;
 use fairgig_store::objects::{ObjectStorage, S3Options};
@@ -32,6 +32,8 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     /// Wakes this process's worker when the API enqueues work.
     pub wake: Arc<Notify>,
+    /// Bias rule packs, loaded once.
+    pub bias: Arc<BiasChecker>,
 }
 
 impl AppState {
@@ -82,12 +84,17 @@ impl AppState {
             },
         )
         .with_context(|| format!("opening object storage at {storage_url}"))?;
-        let pipeline =
-            Arc::new(crate::steps::pipeline(storage.clone(), Arc::new(SkillIndex::builtin())));
+        let bias = Arc::new(BiasChecker::new());
+        let pipeline = Arc::new(crate::steps::pipeline(
+            storage.clone(),
+            Arc::new(SkillIndex::builtin()),
+            Arc::clone(&bias),
+        ));
         Ok(AppState {
             storage,
             pipeline,
             wake: Arc::new(Notify::new()),
+            bias,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
             settings: Arc::new(settings),

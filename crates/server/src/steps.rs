@@ -3,7 +3,9 @@
 //! `.step(…)` line to [`pipeline`].
 //!
 //! ```text
-//! extract ──► analyse
+//!          ┌─► analyse
+//! extract ─┤
+//!          └─► bias_check
 //! ```
 
 use std::{sync::Arc, time::Duration};
@@ -11,6 +13,7 @@ use std::{sync::Arc, time::Duration};
 use async_trait::async_trait;
 use fairgig_ai::{
     analyse::{self, SkillIndex},
+    bias::{BiasChecker, CheckOptions, TextKind},
     extract::{self, DocumentKind, ExtractError, Limits},
 };
 use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
@@ -19,9 +22,14 @@ use serde_json::{json, Value};
 
 pub const EXTRACT: &str = "extract";
 pub const ANALYSE: &str = "analyse";
+pub const BIAS_CHECK: &str = "bias_check";
 
 /// The request pipeline.
-pub fn pipeline(storage: ObjectStorage, skills: Arc<SkillIndex>) -> Pipeline {
+pub fn pipeline(
+    storage: ObjectStorage,
+    skills: Arc<SkillIndex>,
+    bias: Arc<BiasChecker>,
+) -> Pipeline {
     let steps = Pipeline::new()
         .step(
             StepSpec::new(EXTRACT).timeout(Duration::from_secs(300)).retry(RetryPolicy::default()),
@@ -31,6 +39,12 @@ pub fn pipeline(storage: ObjectStorage, skills: Arc<SkillIndex>) -> Pipeline {
             pipeline.step(
                 StepSpec::new(ANALYSE).after(&[EXTRACT]).timeout(Duration::from_secs(60)),
                 Analyse { skills },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(BIAS_CHECK).after(&[EXTRACT]).timeout(Duration::from_secs(60)),
+                BiasCheck { bias },
             )
         });
     match steps {
@@ -114,13 +128,7 @@ struct Analyse {
 #[async_trait]
 impl StepHandler for Analyse {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
-        let text = context
-            .outputs
-            .get(EXTRACT)
-            .and_then(|output| output.get("text"))
-            .and_then(Value::as_str)
-            .unwrap_or(&context.submission.text)
-            .to_owned();
+        let text = extracted_text(context);
         let attachments = context.submission.files.len();
         let skills = Arc::clone(&self.skills);
         let analysis =
@@ -130,4 +138,39 @@ impl StepHandler for Analyse {
         serde_json::to_value(analysis)
             .map_err(|err| StepError::Permanent(format!("analysis output: {err}")))
     }
+}
+
+/// The extracted text checked for exclusionary language: as a job post for
+/// `job` submissions (with the gender-coded verdict), as plain text otherwise.
+struct BiasCheck {
+    bias: Arc<BiasChecker>,
+}
+
+#[async_trait]
+impl StepHandler for BiasCheck {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let text = extracted_text(context);
+        let kind = match context.submission.kind {
+            fairgig_core::submission::SubmissionKind::Job => TextKind::JobPost,
+            fairgig_core::submission::SubmissionKind::Request => TextKind::Text,
+        };
+        let bias = Arc::clone(&self.bias);
+        let report =
+            tokio::task::spawn_blocking(move || bias.check(&text, kind, &CheckOptions::default()))
+                .await
+                .map_err(|err| StepError::Retryable(format!("bias check task failed: {err}")))?;
+        serde_json::to_value(report)
+            .map_err(|err| StepError::Permanent(format!("bias report: {err}")))
+    }
+}
+
+/// The text `extract` produced, or the submission's own text.
+fn extracted_text(context: &StepContext) -> String {
+    context
+        .outputs
+        .get(EXTRACT)
+        .and_then(|output| output.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or(&context.submission.text)
+        .to_owned()
 }

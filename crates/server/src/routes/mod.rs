@@ -8,6 +8,7 @@ mod admin;
 mod api_keys;
 mod audit;
 mod auth;
+mod bias;
 mod dead_letters;
 mod health;
 mod me;
@@ -40,6 +41,7 @@ use crate::{
         (name = "admin", description = "User administration (admins)"),
         (name = "audit", description = "The hash-chained audit log (admins)"),
         (name = "submissions", description = "Requests and jobs, and their processing"),
+        (name = "bias", description = "Exclusionary-language checks"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -72,6 +74,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(dead_letters::routes())
+        .merge(bias::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

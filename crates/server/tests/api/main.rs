@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod bias;
 mod cli;
 mod crash;
 mod helpers;

@@ -1,0 +1,88 @@
+//! `/bias/check`: exclusionary language in a text, with spans and suggestions.
+
+use axum::{
+    extract::{DefaultBodyLimit, State},
+    Json,
+};
+use fairgig_ai::bias::{CheckOptions, Report, TextKind};
+use fairgig_core::{apikey::Scope, ValidationError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::AppJson,
+    state::AppState,
+};
+
+/// Texts up to 10 MiB are checked (JSON escaping may add a little).
+const MAX_TEXT_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check))
+        .layer(DefaultBodyLimit::max(MAX_TEXT_BYTES + 64 * 1024))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiasCheckRequest {
+    /// `job_post`, `profile`, `review` or `text`: decides which rule packs apply.
+    #[schema(value_type = String, example = "job_post")]
+    kind: TextKind,
+    /// Up to 10 MiB of UTF-8.
+    text: String,
+    /// Allow binary pairs such as "his or her".
+    #[serde(default)]
+    binary: bool,
+    /// Words or phrases your organisation allows (e.g. a product name).
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+/// Check a text for exclusionary language.
+///
+/// Returns `{score 0-100, verdict, requires_review, categories, coded?, findings}`;
+/// each finding has `rule_id, category, severity, start, end` (UTF-8 byte
+/// offsets), `text, message, suggestions, source`. `coded` (job posts only)
+/// is the masculine/feminine-coded verdict.
+#[utoipa::path(
+    post, path = "/bias/check", tag = "bias", request_body = BiasCheckRequest,
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The report", body = Object),
+        (status = 400, description = "Malformed body (including invalid UTF-8)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 413, description = "Text over 10 MiB", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<BiasCheckRequest>,
+) -> ApiResult<Json<Report>> {
+    caller.require(Scope::Read)?;
+    if body.text.len() > MAX_TEXT_BYTES {
+        return Err(ValidationError::new("text", "must be at most 10 MiB").into());
+    }
+    if body.allow.len() > 1000 || body.allow.iter().any(|word| word.chars().count() > 100) {
+        return Err(ValidationError::new(
+            "allow",
+            "at most 1000 entries of at most 100 characters",
+        )
+        .into());
+    }
+    let options = CheckOptions {
+        binary: body.binary,
+        allow: body.allow.iter().map(|word| word.trim().to_lowercase()).collect(),
+    };
+    let checker = state.bias.clone();
+    let report =
+        tokio::task::spawn_blocking(move || checker.check(&body.text, body.kind, &options))
+            .await
+            .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias check task")))?;
+    Ok(Json(report))
+}

@@ -1,0 +1,159 @@
+//! `/bias/check` and the pipeline's `bias_check` step.
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn a_biased_job_post_is_flagged_with_spans_and_suggestions() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let text = "We want a young rockstar who is a native English speaker. Competitive salary.";
+    let response = app
+        .client
+        .post(app.url("/api/v1/bias/check"))
+        .bearer_auth(&user.access)
+        .json(&json!({"kind": "job_post", "text": text}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.expect("json");
+    assert_eq!(report["requires_review"], true, "{report}");
+    let findings = report["findings"].as_array().expect("findings");
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule_id"].as_str()).collect();
+    assert!(
+        rules.contains(&"age-young") && rules.contains(&"language-native-speaker"),
+        "{rules:?}"
+    );
+    assert!(
+        !rules.iter().any(|r| r.contains("competitive")),
+        "competitive salary is fine: {rules:?}"
+    );
+    for finding in findings {
+        let (start, end) = (
+            finding["start"].as_u64().expect("start") as usize,
+            finding["end"].as_u64().expect("end") as usize,
+        );
+        assert_eq!(&text[start..end], finding["text"].as_str().expect("text"));
+    }
+    assert!(report["coded"]["verdict"].is_string());
+}
+
+#[tokio::test]
+async fn bad_bias_requests_are_refused_clearly() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let send = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/api/v1/bias/check"))
+            .bearer_auth(&user.access)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let invalid_utf8 =
+        [br#"{"kind": "text", "text": "caf"#.as_slice(), b"\xff\xfe", br#""}"#].concat();
+    assert_eq!(
+        error_code(send(invalid_utf8).await.expect("request")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown_kind = json!({"kind": "poem", "text": "x"}).to_string().into_bytes();
+    let (status, _, field) = error_code(send(unknown_kind).await.expect("request")).await;
+    assert_eq!((status, field.as_deref()), (StatusCode::BAD_REQUEST, Some("kind")));
+    let huge =
+        json!({"kind": "text", "text": "a".repeat(11 * 1024 * 1024)}).to_string().into_bytes();
+    assert_eq!(
+        error_code(send(huge).await.expect("request")).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let empty = json!({"kind": "review", "text": ""}).to_string().into_bytes();
+    let report: Value = send(empty).await.expect("request").json().await.expect("json");
+    assert_eq!(report["score"], 0);
+}
+
+#[tokio::test]
+async fn naughty_strings_never_break_the_bias_check() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/robustness/blns-2.0.4.base64.json"
+    );
+    let encoded: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("blns")).expect("list");
+    for (i, item) in encoded.iter().enumerate() {
+        let Ok(bytes) = STANDARD.decode(item) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        for kind in ["job_post", "review"] {
+            let response = app
+                .client
+                .post(app.url("/api/v1/bias/check"))
+                .bearer_auth(&user.access)
+                .json(&json!({"kind": kind, "text": text}))
+                .send()
+                .await
+                .expect("the server answers");
+            assert_eq!(response.status(), StatusCode::OK, "string #{i} {text:?}");
+            let report: Value = response.json().await.expect("json");
+            for finding in report["findings"].as_array().expect("findings") {
+                let (start, end) = (
+                    finding["start"].as_u64().expect("start") as usize,
+                    finding["end"].as_u64().expect("end") as usize,
+                );
+                assert!(
+                    text.is_char_boundary(start) && text.is_char_boundary(end) && start < end,
+                    "#{i}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn job_submissions_are_bias_checked_in_the_pipeline() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let body = json!({"kind": "job", "title": "Ninja wanted", "text": "Young, aggressive, dominant ninja wanted. Max age 30."});
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = app
+            .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if done["run"]["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let step = done["run"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "bias_check")
+        .expect("step")
+        .clone();
+    assert_eq!(step["status"], "succeeded", "{done}");
+    assert_eq!(step["output"]["requires_review"], true);
+    assert!(
+        step["output"]["categories"]["age"].as_u64().is_some_and(|n| n >= 2),
+        "{}",
+        step["output"]
+    );
+}
