@@ -21,6 +21,7 @@ bench:
 	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench queue
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench pipeline
+	./target/release/fairgig bench bias
 
 fmt:
 	$(CARGO) fmt --all

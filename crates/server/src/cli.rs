@@ -146,6 +146,11 @@ pub enum BenchCommand {
         #[arg(long, env = "FAIRGIG_TEST_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Bias-check throughput (MB/s, one core) over a synthetic job-ad corpus.
+    Bias {
+        #[arg(long, default_value_t = 20)]
+        megabytes: usize,
+    },
     /// Submission of a 2-page PDF to `analyse` done: p50/p95 latency.
     Pipeline {
         #[arg(long, default_value_t = 50)]
@@ -218,6 +223,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Queue { tasks, postgres }) => {
             crate::bench::queue(tasks, postgres).await?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Bias { megabytes }) => {
+            crate::bench::bias(megabytes)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {

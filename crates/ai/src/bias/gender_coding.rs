@@ -16,7 +16,7 @@
 //!    words), > 3 strongly feminine, > 0 feminine, < −3 strongly masculine,
 //!    else masculine.
 
-use std::sync::LazyLock;
+use std::{collections::HashSet, sync::LazyLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -111,22 +111,38 @@ fn de_hyphen(words: Vec<String>) -> Vec<String> {
     out
 }
 
-fn coded(words: &[String], stems: &[String]) -> Vec<String> {
+/// Each word once per stem it starts with. Looks up the word's prefixes in a
+/// set (stems are 3–14 bytes) instead of comparing every stem.
+fn coded(words: &[String], stems: &HashSet<String>) -> Vec<String> {
     let exception =
         |word: &str| LISTS.non_coded_exceptions.iter().any(|e| word.starts_with(e.as_str()));
-    words
-        .iter()
-        .filter(|word| !exception(word))
-        .flat_map(|word| {
-            stems.iter().filter(|stem| word.starts_with(stem.as_str())).map(move |_| word.clone())
-        })
-        .collect()
+    let mut out = Vec::new();
+    for word in words {
+        if exception(word) {
+            continue;
+        }
+        let prefixes = word
+            .char_indices()
+            .map(|(at, c)| at + c.len_utf8())
+            .filter(|&end| (3..=16).contains(&end));
+        for end in prefixes {
+            if stems.contains(&word[..end]) {
+                out.push(word.clone());
+            }
+        }
+    }
+    out
 }
+
+static MASCULINE: LazyLock<HashSet<String>> =
+    LazyLock::new(|| LISTS.masculine_coded_words.iter().cloned().collect());
+static FEMININE: LazyLock<HashSet<String>> =
+    LazyLock::new(|| LISTS.feminine_coded_words.iter().cloned().collect());
 
 pub fn assess(text: &str) -> CodedWords {
     let words = word_list(text);
-    let masculine = coded(&words, &LISTS.masculine_coded_words);
-    let feminine = coded(&words, &LISTS.feminine_coded_words);
+    let masculine = coded(&words, &MASCULINE);
+    let feminine = coded(&words, &FEMININE);
     let score = feminine.len() as i64 - masculine.len() as i64;
     let verdict = match score {
         0 if feminine.is_empty() => Coding::Empty,

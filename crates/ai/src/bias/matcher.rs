@@ -112,11 +112,11 @@ struct Phrase {
 }
 
 impl Phrase {
-    fn key_of(&self, word: &Word) -> String {
+    fn key_of<'w>(&self, word: &'w Word) -> &'w str {
         match (self.case_sensitive, self.apostrophe) {
-            (true, _) => word.exact.clone(),
-            (false, true) => word.apostrophe.clone(),
-            (false, false) => word.plain.clone(),
+            (true, _) => &word.exact,
+            (false, true) => &word.apostrophe,
+            (false, false) => &word.plain,
         }
     }
 
@@ -126,7 +126,7 @@ impl Phrase {
         }
         self.words.iter().enumerate().all(|(k, expected)| match expected {
             None => true,
-            Some(expected) => *expected == self.key_of(&text[at + k]),
+            Some(expected) => expected == self.key_of(&text[at + k]),
         })
     }
 }
@@ -195,7 +195,7 @@ impl Matcher {
                 let Some(candidates) = self.by_first_word.get(key) else { continue };
                 for &index in candidates {
                     let phrase = &self.phrases[index];
-                    if phrase.key_of(word) != *key || !phrase.matches_at(text, at) {
+                    if phrase.key_of(word) != key.as_str() || !phrase.matches_at(text, at) {
                         continue;
                     }
                     let hit = Hit {
