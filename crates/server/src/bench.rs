@@ -159,7 +159,7 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
         state ^= state >> 7;
         state ^= state << 17;
         corpus.push_str(SENTENCES[(state % SENTENCES.len() as u64) as usize]);
-        corpus.push(if state % 5 == 0 { '\n' } else { ' ' });
+        corpus.push(if state.is_multiple_of(5) { '\n' } else { ' ' });
     }
     let checker = BiasChecker::new();
     let options = CheckOptions::default();
