@@ -8,21 +8,33 @@
 //! costs one or two lookups per word whatever the number of rules; a
 //! candidate then checks its remaining words (`*` matches any one word).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::rules::Rule;
 
-/// A word of the text.
+/// A word of the text. The apostrophe and exact keys are stored only when
+/// they differ from the plain key (most words have neither an apostrophe nor
+/// a capital), which saves two allocations per word.
 #[derive(Clone, Debug)]
 pub struct Word {
     pub start: usize,
     pub end: usize,
     /// Lower case, no hyphens or apostrophes.
     pub plain: String,
+    apostrophe: Option<String>,
+    exact: Option<String>,
+}
+
+impl Word {
     /// Lower case, no hyphens, apostrophes as `'`.
-    pub apostrophe: String,
+    pub fn apostrophe(&self) -> &str {
+        self.apostrophe.as_deref().unwrap_or(&self.plain)
+    }
+
     /// As written, without hyphens or apostrophes (for case-sensitive phrases).
-    pub exact: String,
+    pub fn exact(&self) -> &str {
+        self.exact.as_deref().unwrap_or(&self.plain)
+    }
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -94,6 +106,8 @@ pub fn words(text: &str) -> Vec<Word> {
         let end = chars.get(j).map_or(text.len(), |(offset, _)| *offset);
         let raw = &text[start..end];
         let (plain, apostrophe, exact) = keys(raw);
+        let apostrophe = (apostrophe != plain).then_some(apostrophe);
+        let exact = (exact != plain).then_some(exact);
         out.push(Word { start, end, plain, apostrophe, exact });
         i = j;
     }
@@ -114,8 +128,8 @@ struct Phrase {
 impl Phrase {
     fn key_of<'w>(&self, word: &'w Word) -> &'w str {
         match (self.case_sensitive, self.apostrophe) {
-            (true, _) => &word.exact,
-            (false, true) => &word.apostrophe,
+            (true, _) => word.exact(),
+            (false, true) => word.apostrophe(),
             (false, false) => &word.plain,
         }
     }
@@ -186,16 +200,17 @@ impl Matcher {
             // Hits of this word start here; only they can be the same rule's shorter match.
             let here = hits.len();
             let mut seen_keys: [Option<&str>; 3] = [None; 3];
-            for (slot, key) in [&word.plain, &word.apostrophe, &word.exact].into_iter().enumerate()
+            for (slot, key) in
+                [word.plain.as_str(), word.apostrophe(), word.exact()].into_iter().enumerate()
             {
-                if seen_keys[..slot].contains(&Some(key.as_str())) {
+                if seen_keys[..slot].contains(&Some(key)) {
                     continue;
                 }
                 seen_keys[slot] = Some(key);
                 let Some(candidates) = self.by_first_word.get(key) else { continue };
                 for &index in candidates {
                     let phrase = &self.phrases[index];
-                    if phrase.key_of(word) != key.as_str() || !phrase.matches_at(text, at) {
+                    if phrase.key_of(word) != key || !phrase.matches_at(text, at) {
                         continue;
                     }
                     let hit = Hit {
@@ -229,6 +244,6 @@ mod tests {
             vec!["My", "O.C.D.", "and", "a", "bi-polar", "he’ll", "dummyVariable", "v1.2"]
         );
         let keys = words("He’ll");
-        assert_eq!((keys[0].plain.as_str(), keys[0].apostrophe.as_str()), ("hell", "he'll"));
+        assert_eq!((keys[0].plain.as_str(), keys[0].apostrophe()), ("hell", "he'll"));
     }
 }

@@ -88,19 +88,40 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
-struct LoadedPack {
-    rules: Vec<Rule>,
+/// The rules of several packs behind one matcher, so a text is scanned once
+/// whatever the number of packs.
+struct RuleSet {
+    packs: Vec<Pack>,
+    rules: Vec<(Pack, Rule)>,
     matcher: Matcher,
 }
 
-/// Loads the packs once; checking is then read-only and thread-safe.
+impl RuleSet {
+    fn new(packs: &[Pack]) -> Self {
+        let mut packs = packs.to_vec();
+        packs.sort_by_key(|pack| *pack as u8);
+        let rules: Vec<(Pack, Rule)> = packs
+            .iter()
+            .flat_map(|pack| pack.rules().into_iter().map(move |rule| (*pack, rule)))
+            .collect();
+        let plain: Vec<Rule> = rules.iter().map(|(_, rule)| rule.clone()).collect();
+        Self { matcher: Matcher::new(&plain), packs, rules }
+    }
+
+    fn serves(&self, packs: &[Pack]) -> bool {
+        packs.len() == self.packs.len() && packs.iter().all(|pack| self.packs.contains(pack))
+    }
+}
+
+/// Loads the packs once (one combined set per kind of text, one per pack);
+/// checking is then read-only and thread-safe.
 pub struct BiasChecker {
-    packs: Vec<(Pack, LoadedPack)>,
+    sets: Vec<RuleSet>,
 }
 
 impl std::fmt::Debug for BiasChecker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BiasChecker").field("packs", &self.packs.len()).finish()
+        f.debug_struct("BiasChecker").field("rule_sets", &self.sets.len()).finish()
     }
 }
 
@@ -112,15 +133,10 @@ impl Default for BiasChecker {
 
 impl BiasChecker {
     pub fn new() -> Self {
-        let packs = Pack::ALL
-            .into_iter()
-            .map(|pack| {
-                let rules = pack.rules();
-                let matcher = Matcher::new(&rules);
-                (pack, LoadedPack { rules, matcher })
-            })
-            .collect();
-        Self { packs }
+        let kinds = [TextKind::JobPost, TextKind::Profile, TextKind::Review, TextKind::Text];
+        let mut sets: Vec<RuleSet> = kinds.iter().map(|kind| RuleSet::new(kind.packs())).collect();
+        sets.extend(Pack::ALL.iter().map(|pack| RuleSet::new(&[*pack])));
+        Self { sets }
     }
 
     /// Findings of the given packs, in text order.
@@ -128,19 +144,24 @@ impl BiasChecker {
         let words = words(text);
         let excluded = quoted_or_code_spans(text);
         let mut findings = Vec::new();
-        let mut allowed_pairs: Vec<(usize, usize)> = Vec::new();
-        let mut all_hits = Vec::new();
-        for (pack, loaded) in self.packs.iter().filter(|(pack, _)| packs.contains(pack)) {
-            let mut hits = loaded.matcher.find(&words);
-            if options.binary {
-                allowed_pairs.extend(drop_binary_pairs(text, &words, &loaded.rules, &mut hits));
+        let built;
+        let set = match self.sets.iter().find(|set| set.serves(packs)) {
+            Some(set) => set,
+            None => {
+                built = RuleSet::new(packs);
+                &built
             }
-            all_hits.push((*pack, loaded, hits));
-        }
-        for (pack, loaded, hits) in all_hits {
-            let pack = &pack;
+        };
+        let plain_rules: Vec<&Rule> = set.rules.iter().map(|(_, rule)| rule).collect();
+        let mut hits = set.matcher.find(&words);
+        let allowed_pairs = if options.binary {
+            drop_binary_pairs(text, &words, &plain_rules, &mut hits)
+        } else {
+            Vec::new()
+        };
+        {
             for hit in hits {
-                let rule = &loaded.rules[hit.rule];
+                let (pack, rule) = &set.rules[hit.rule];
                 let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
                 let actual = &text[start..end];
                 let inside = |(from, to): &(usize, usize)| *from <= start && end <= *to;
@@ -291,7 +312,7 @@ fn quoted_or_code_spans(text: &str) -> Vec<(usize, usize)> {
 fn drop_binary_pairs(
     text: &str,
     words: &[Word],
-    rules: &[Rule],
+    rules: &[&Rule],
     hits: &mut Vec<matcher::Hit>,
 ) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
