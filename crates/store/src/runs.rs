@@ -326,9 +326,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let held = sqlx::query(
-                "UPDATE tasks SET status = CASE WHEN $4 THEN 'queued' ELSE 'dead' END, \
-                   run_after = COALESCE($5, run_after), lease_until = NULL, last_error = $3, updated_at = $6 \
-                 WHERE id = $1 AND worker = $2 AND status = 'running'",
+                crate::tasks::FAIL_TASK,
             )
             .bind(task)
             .bind(worker)

@@ -121,6 +121,13 @@ macro_rules! insert_task {
 }
 pub(crate) use insert_task;
 
+/// Records a failed attempt of a task the worker still holds: back to the
+/// queue at `$5` when `$4`, else dead. Binds: id, worker, error, retry?, retry_at, now.
+pub(crate) const FAIL_TASK: &str =
+    "UPDATE tasks SET status = CASE WHEN $4 THEN 'queued' ELSE 'dead' END, \
+    run_after = COALESCE($5, run_after), lease_until = NULL, last_error = $3, updated_at = $6 \
+    WHERE id = $1 AND worker = $2 AND status = 'running'";
+
 const CLAIM_COLUMNS: &str = "id, kind, payload, attempts, max_attempts";
 
 impl Store {
@@ -215,9 +222,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let changed = with_pool!(self, pool => {
             sqlx::query(
-                "UPDATE tasks SET status = CASE WHEN $4 THEN 'queued' ELSE 'dead' END, \
-                   run_after = COALESCE($5, run_after), lease_until = NULL, last_error = $3, updated_at = $6 \
-                 WHERE id = $1 AND worker = $2 AND status = 'running'",
+                FAIL_TASK,
             )
             .bind(task)
             .bind(worker)
