@@ -131,7 +131,7 @@ pub async fn chain_latency(store: &Store) -> Result<f64, StoreError> {
                 request_hash: None,
                 files: Vec::new(),
             },
-            &pipeline.plan(),
+            pipeline.plan(),
         )
         .await?;
     wake.notify_one();

@@ -109,6 +109,9 @@ pub trait StepHandler: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct Pipeline {
     steps: Vec<(StepSpec, Arc<dyn StepHandler>)>,
+    /// The steps as the store records them, kept in step with `steps` so the
+    /// hot path (every finished step, every submission) borrows it.
+    plan: Vec<PlannedStep>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -139,6 +142,12 @@ impl Pipeline {
         if let Some(missing) = spec.depends_on.iter().find(|dep| self.spec(dep).is_none()) {
             return Err(PlanError::UnknownDependency { step: spec.name, missing });
         }
+        self.plan.push(PlannedStep {
+            name: spec.name.to_owned(),
+            depends_on: spec.depends_on.iter().map(|dep| (*dep).to_owned()).collect(),
+            max_attempts: spec.retry.max_attempts,
+            priority: spec.priority,
+        });
         self.steps.push((spec, Arc::new(handler)));
         Ok(self)
     }
@@ -155,16 +164,8 @@ impl Pipeline {
     }
 
     /// The plan as the store records it.
-    pub fn plan(&self) -> Vec<PlannedStep> {
-        self.steps
-            .iter()
-            .map(|(spec, _)| PlannedStep {
-                name: spec.name.to_owned(),
-                depends_on: spec.depends_on.iter().map(|dep| (*dep).to_owned()).collect(),
-                max_attempts: spec.retry.max_attempts,
-                priority: spec.priority,
-            })
-            .collect()
+    pub fn plan(&self) -> &[PlannedStep] {
+        &self.plan
     }
 }
 

@@ -167,7 +167,7 @@ impl Worker {
             Ok(output) => {
                 let recorded = self
                     .store
-                    .finish_step(task.id, worker, &step, &output, &self.pipeline.plan())
+                    .finish_step(task.id, worker, &step, &output, self.pipeline.plan())
                     .await?;
                 let outcome = match recorded {
                     StepRecorded::Done { .. } => {

@@ -95,7 +95,7 @@ async fn submit(store: &Store, pipeline: &Pipeline) -> SubmissionId {
                 request_hash: None,
                 files: Vec::new(),
             },
-            &pipeline.plan(),
+            pipeline.plan(),
         )
         .await
         .expect("submission");
@@ -214,7 +214,8 @@ async fn exhausted_retries_dead_letter_the_step_and_a_redrive_finishes_the_run()
 
         let dead = store.dead_tasks(10).await.expect("dead letters");
         assert_eq!(dead.len(), 1);
-        store.redrive_step_task(dead[0].id).await.expect("redrive");
+        let step = store.retry_dead_task(dead[0].id).await.expect("redrive");
+        assert_eq!(step.map(|s| s.step).as_deref(), Some("extract"));
         // The third call succeeds (failures: 3 means calls 1-3 fail… the
         // redrive gets two fresh attempts, the second of which is call 4).
         let outcomes = drain(&worker, 10).await;

@@ -74,18 +74,10 @@ pub async fn register(
     if input.role == Role::Admin {
         return Err(ValidationError::new("role", "must be client or freelancer").into());
     }
-    let (mut new_user, password) = parse_account(&input)?;
-    new_user.password_hash =
-        state.passwords.hash(password.expose()).await.map_err(anyhow::Error::new)?;
-    let user = state.store.create_user(new_user).await?;
-    audit(
-        state,
-        NewAuditEntry::new(Actor::User(user.id), actions::USER_REGISTERED)
-            .target(format!("user:{}", user.id))
-            .context(context)
-            .details(json!({"role": user.role})),
-    )
-    .await?;
+    // The new user is the actor of their own registration.
+    let user =
+        store_account(state, input, |user| Actor::User(user.id), actions::USER_REGISTERED, context)
+            .await?;
     let tokens = start_session(state, user.id).await?;
     Ok((user, tokens))
 }
@@ -97,13 +89,24 @@ pub async fn create_user(
     actor: Actor,
     context: RequestContext,
 ) -> ApiResult<User> {
+    store_account(state, input, |_| actor, actions::USER_CREATED, context).await
+}
+
+/// Validates, hashes the password, stores the user and audits `action`.
+async fn store_account(
+    state: &AppState,
+    input: AccountInput<'_>,
+    actor: impl FnOnce(&User) -> Actor,
+    action: &'static str,
+    context: RequestContext,
+) -> ApiResult<User> {
     let (mut new_user, password) = parse_account(&input)?;
     new_user.password_hash =
         state.passwords.hash(password.expose()).await.map_err(anyhow::Error::new)?;
     let user = state.store.create_user(new_user).await?;
     audit(
         state,
-        NewAuditEntry::new(actor, actions::USER_CREATED)
+        NewAuditEntry::new(actor(&user), action)
             .target(format!("user:{}", user.id))
             .context(context)
             .details(json!({"role": user.role})),

@@ -160,7 +160,7 @@ pub async fn create(
         request_hash: idempotency.as_ref().map(|i| i.request_hash.clone()),
         files,
     };
-    let created = match state.store.create_submission(&new, &state.pipeline.plan()).await {
+    let created = match state.store.create_submission(&new, state.pipeline.plan()).await {
         Ok((submission, _run)) => submission,
         Err(err) => {
             remove_objects(state, &new.files).await;

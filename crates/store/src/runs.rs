@@ -367,36 +367,47 @@ impl Store {
         Ok(())
     }
 
-    /// Re-drives a run from its failed step: the dead task gets fresh
-    /// attempts and the step, run and submission are live again.
-    pub async fn redrive_step_task(&self, task: Uuid) -> Result<StepRef, StoreError> {
+    /// Gives a dead task a fresh set of attempts. For a pipeline step the
+    /// run is re-driven from it: step, run and submission are live again, in
+    /// the same transaction. Returns the step, if it was one; `NotFound` when
+    /// no dead task has this id.
+    pub async fn retry_dead_task(&self, task: Uuid) -> Result<Option<StepRef>, StoreError> {
         let at = now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let payload: Option<String> = sqlx::query_scalar(
+            let revived: Option<(String, String)> = sqlx::query_as(
                 "UPDATE tasks SET status = 'queued', attempts = 0, run_after = $2, updated_at = $2, worker = NULL \
-                 WHERE id = $1 AND status = 'dead' RETURNING payload",
+                 WHERE id = $1 AND status = 'dead' RETURNING kind, payload",
             )
             .bind(task)
             .bind(at)
             .fetch_optional(&mut *tx)
             .await?;
-            let payload = payload.ok_or(StoreError::NotFound)?;
-            let step = serde_json::from_str(&payload)
-                .ok()
-                .as_ref()
-                .and_then(StepRef::from_payload)
-                .ok_or_else(|| StoreError::Corrupt(format!("task {task} is not a step task")))?;
-            sqlx::query("UPDATE steps SET status = 'queued', finished_at = NULL WHERE run_id = $1 AND name = $2")
+            let (kind, payload) = revived.ok_or(StoreError::NotFound)?;
+            let step = match kind.as_str() {
+                STEP_TASK => Some(
+                    serde_json::from_str(&payload)
+                        .ok()
+                        .as_ref()
+                        .and_then(StepRef::from_payload)
+                        .ok_or_else(|| StoreError::Corrupt(format!("step task {task} has no run and step")))?,
+                ),
+                _ => None,
+            };
+            if let Some(step) = &step {
+                sqlx::query(
+                    "UPDATE steps SET status = 'queued', finished_at = NULL WHERE run_id = $1 AND name = $2",
+                )
                 .bind(step.run.as_uuid())
                 .bind(&step.step)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = $1")
-                .bind(step.run.as_uuid())
-                .execute(&mut *tx)
-                .await?;
-            set_submission_status!(&mut *tx, step.run, SubmissionStatus::Processing, at);
+                sqlx::query("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = $1")
+                    .bind(step.run.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
+                set_submission_status!(&mut *tx, step.run, SubmissionStatus::Processing, at);
+            }
             tx.commit().await?;
             Ok(step)
         })

@@ -14,7 +14,7 @@ use fairgig_core::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{now, users::UserRow, with_pool, Store, StoreError};
 
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
@@ -176,15 +176,17 @@ impl Store {
     /// The user behind an active session, for authenticating an access token:
     /// `None` when the session was revoked (logout, reuse, disable).
     pub async fn session_user(&self, session: SessionId) -> Result<Option<User>, StoreError> {
-        let user: Option<Uuid> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL")
-                .bind(session.as_uuid())
-                .fetch_optional(pool)
-                .await?
+        // One round trip: this runs on every authenticated request.
+        let row: Option<UserRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.id, u.email, u.display_name, u.role, u.region, u.created_at, u.disabled_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id = $1 AND s.revoked_at IS NULL",
+            )
+            .bind(session.as_uuid())
+            .fetch_optional(pool)
+            .await?
         });
-        match user {
-            Some(user) => Ok(Some(self.get_user(UserId::from_uuid(user)).await?)),
-            None => Ok(None),
-        }
+        row.map(User::try_from).transpose()
     }
 }

@@ -293,19 +293,6 @@ impl Store {
             .collect())
     }
 
-    /// Gives a dead task a fresh set of attempts. Returns the task, or `NotFound`
-    /// if no dead task has this id.
-    pub async fn retry_dead_task(&self, task: Uuid) -> Result<Task, StoreError> {
-        let sql = format!(
-            "UPDATE tasks SET status = 'queued', attempts = 0, run_after = $2, updated_at = $2 \
-             WHERE id = $1 AND status = 'dead' RETURNING {CLAIM_COLUMNS}"
-        );
-        let row: Option<TaskRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(task).bind(now()).fetch_optional(pool).await?
-        });
-        row.map(TaskRow::into_task).ok_or(StoreError::NotFound)
-    }
-
     pub async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
         let at = now();
         let counts: Vec<(String, i64)> = with_pool!(self, pool => {

@@ -16,7 +16,7 @@ use fairgig_core::{
 };
 
 use crate::{
-    auth::api_keys,
+    auth::{api_keys, tokens::AccessClaims},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -105,7 +105,9 @@ where
         let caller = if presented.starts_with("fg_") {
             authenticate_api_key(&state, presented).await?
         } else {
-            authenticate_session(&state, presented).await?
+            let verified =
+                parts.extensions.get::<VerifiedAccess>().map(|VerifiedAccess(claims)| *claims);
+            authenticate_session(&state, presented, verified).await?
         };
         if caller.user.is_disabled() {
             return Err(ApiError::unauthorized());
@@ -114,8 +116,19 @@ where
     }
 }
 
-async fn authenticate_session(state: &AppState, token: &str) -> ApiResult<Caller> {
-    let claims = state.tokens.verify_access(token).map_err(|_| ApiError::unauthorized())?;
+/// Access-token claims the rate limiter already verified for this request.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifiedAccess(pub AccessClaims);
+
+async fn authenticate_session(
+    state: &AppState,
+    token: &str,
+    verified: Option<AccessClaims>,
+) -> ApiResult<Caller> {
+    let claims = match verified {
+        Some(claims) => claims,
+        None => state.tokens.verify_access(token).map_err(|_| ApiError::unauthorized())?,
+    };
     let user =
         state.store.session_user(claims.session).await?.ok_or_else(ApiError::unauthorized)?;
     if user.id != claims.user {

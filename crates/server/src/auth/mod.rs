@@ -6,4 +6,4 @@ mod caller;
 pub mod passwords;
 pub mod tokens;
 
-pub use caller::{presented_credential, Caller, Credential};
+pub use caller::{presented_credential, Caller, Credential, VerifiedAccess};

@@ -132,17 +132,19 @@ pub async fn limit_requests(
     if !quotas.enabled {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let client = ClientInfo::from_parts(&parts, state.settings.server.trust_forwarded_for);
     let mut checks = Vec::with_capacity(2);
     if let Some(ip) = client.ip {
         checks.push((format!("ip:{ip}"), quotas.per_ip));
     }
+    let mut verified = None;
     if let Some(presented) = crate::auth::presented_credential(&parts) {
         if let Some(prefix) = api_keys::parse_prefix(presented) {
             checks.push((format!("key:{prefix}"), quotas.per_api_key));
         } else if let Ok(claims) = state.tokens.verify_access(presented) {
             checks.push((format!("user:{}", claims.user), quotas.per_user));
+            verified = Some(claims);
         }
     }
     let mut tightest: Option<Decision> = None;
@@ -163,6 +165,10 @@ pub async fn limit_requests(
         if tightest.is_none_or(|current| decision.remaining < current.remaining) {
             tightest = Some(decision);
         }
+    }
+    // The signature is checked once per request: `Caller` reuses the claims.
+    if let Some(claims) = verified {
+        parts.extensions.insert(crate::auth::VerifiedAccess(claims));
     }
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(decision) = tightest {

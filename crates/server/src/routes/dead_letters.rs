@@ -5,7 +5,7 @@ use axum::{
     Json,
 };
 use fairgig_core::audit::{Actor, NewAuditEntry};
-use fairgig_store::{runs::STEP_TASK, tasks::DeadTask};
+use fairgig_store::tasks::DeadTask;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -73,14 +73,9 @@ async fn retry_dead_letter(
 ) -> ApiResult<Json<Redriven>> {
     caller.require_admin()?;
     let Path(id) = id?;
-    let dead = state.store.dead_tasks(10_000).await?;
-    let is_step = dead.iter().any(|task| task.id == id && task.kind == STEP_TASK);
-    let redriven = if is_step {
-        let step = state.store.redrive_step_task(id).await?;
-        Redriven { task: id, run: Some(step.run), step: Some(step.step) }
-    } else {
-        state.store.retry_dead_task(id).await?;
-        Redriven { task: id, run: None, step: None }
+    let redriven = match state.store.retry_dead_task(id).await? {
+        Some(step) => Redriven { task: id, run: Some(step.run), step: Some(step.step) },
+        None => Redriven { task: id, run: None, step: None },
     };
     state.wake.notify_one();
     state

@@ -1,11 +1,9 @@
 //! The audit log through the API and `fairgig audit verify`.
 
-use std::process::Command;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{fairgig, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn auth_events_are_audited_and_filterable() {
@@ -72,17 +70,6 @@ async fn the_audit_log_pages_with_a_cursor() {
     let total = seen.len() as i64;
     assert_eq!(seen, (1..=total).rev().collect::<Vec<_>>(), "every entry once, newest first");
     assert!(total >= 5);
-}
-
-fn fairgig(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fairgig"))
-        .args(args)
-        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
-        .env("DATABASE_URL", &app.database_url)
-        .env("FAIRGIG_LOG__LEVEL", "warn")
-        .current_dir(app.data_dir.path())
-        .output()
-        .expect("run fairgig")
 }
 
 #[tokio::test]

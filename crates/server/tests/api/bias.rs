@@ -4,7 +4,7 @@ use base64::{engine::general_purpose::STANDARD, Engine as _};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{error_code, finished, spawn_app};
 
 #[tokio::test]
 async fn a_biased_job_post_is_flagged_with_spans_and_suggestions() {
@@ -129,19 +129,7 @@ async fn job_submissions_are_bias_checked_in_the_pipeline() {
         .await
         .expect("json");
     let id = created["id"].as_str().expect("id");
-    let mut done = Value::Null;
-    for _ in 0..200 {
-        done = app
-            .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
-            .await
-            .json()
-            .await
-            .expect("json");
-        if done["run"]["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let done = finished(&app, &user, id).await;
     let step = done["run"]["steps"]
         .as_array()
         .expect("steps")

@@ -1,22 +1,11 @@
 //! The command line, as scripts use it.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, TestApp};
-
-fn fairgig(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fairgig"))
-        .args(args)
-        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
-        .env("DATABASE_URL", &app.database_url)
-        .env("FAIRGIG_LOG__LEVEL", "warn")
-        .current_dir(app.data_dir.path())
-        .output()
-        .expect("run fairgig")
-}
+use crate::helpers::{fairgig, spawn_app};
 
 fn stdout(output: &Output) -> String {
     assert!(

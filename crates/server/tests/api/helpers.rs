@@ -198,3 +198,32 @@ pub async fn error_code(response: Response) -> (StatusCode, String, Option<Strin
         body["error"]["field"].as_str().map(str::to_owned),
     )
 }
+
+/// Runs the `fairgig` binary against this app's database and data folder.
+pub fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"))
+        .args(args)
+        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
+        .env("DATABASE_URL", &app.database_url)
+        .env("FAIRGIG_LOG__LEVEL", "warn")
+        .current_dir(app.data_dir.path())
+        .output()
+        .expect("run fairgig")
+}
+
+/// Polls a submission until its run leaves `running` (at most ~20 s).
+pub async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    for _ in 0..200 {
+        let body: Value = app
+            .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if body["run"]["status"] != "running" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("submission {id} did not finish");
+}

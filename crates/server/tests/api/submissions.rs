@@ -10,7 +10,7 @@ use reqwest::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app, spawn_with, TestApp, TestUser};
+use crate::helpers::{error_code, finished, spawn_app, spawn_with, TestApp, TestUser};
 
 const BRIEF: &str = "We need a Rust developer to build a REST API with PostgreSQL and Docker. \
                      Budget €4,500, deadline 2027-03-01.";
@@ -45,23 +45,6 @@ async fn submit_form(app: &TestApp, user: &TestUser, form: Form) -> reqwest::Res
         .send()
         .await
         .expect("request")
-}
-
-/// Polls until the run leaves `running` (at most ~20 s).
-async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    for _ in 0..200 {
-        let body: Value = app
-            .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
-            .await
-            .json()
-            .await
-            .expect("json");
-        if body["run"]["status"] != "running" {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("submission {id} did not finish");
 }
 
 fn step<'a>(detail: &'a Value, name: &str) -> &'a Value {
