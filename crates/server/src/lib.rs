@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod embedding;
 pub mod error;
 pub mod extract;
 pub mod metrics;

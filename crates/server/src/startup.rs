@@ -27,6 +27,7 @@ use tower_http::{
 };
 
 use crate::{
+    embedding::EmbeddingService,
     error::{ApiError, ErrorCode},
     ratelimit, routes,
     state::AppState,
@@ -47,7 +48,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     grace: Duration,
-    worker: Option<Worker>,
+    /// This process's worker and the embeddings it keeps current (role `all`).
+    worker: Option<(Worker, EmbeddingService)>,
 }
 
 /// A pipeline worker for this process, woken by its API's enqueues.
@@ -65,6 +67,22 @@ pub fn worker_for(state: &AppState) -> Worker {
         .with_wake(Arc::clone(&state.wake))
 }
 
+/// Re-embeds, in the background, what an earlier model embedded (after a
+/// model change); logs how many.
+pub fn spawn_reembedding(embeddings: EmbeddingService, stop: CancellationToken) {
+    tokio::spawn(async move {
+        match embeddings.reembed_stale(&stop).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(
+                count,
+                model = embeddings.model_id(),
+                "re-embedded for the current model"
+            ),
+            Err(err) => tracing::error!(error = %err, "re-embedding stopped"),
+        }
+    });
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|name| name.trim().to_owned())
@@ -78,8 +96,10 @@ impl Application {
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let state = AppState::build(settings).await?;
         state.store.migrate().await.context("migrating the database")?;
+        state.embeddings.start().await.context("starting the embedding provider")?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-        let worker = (role == ServeRole::All).then(|| worker_for(&state));
+        let worker =
+            (role == ServeRole::All).then(|| (worker_for(&state), state.embeddings.clone()));
         Ok(Self { listener, router: app(state), grace, worker })
     }
 
@@ -95,7 +115,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = CancellationToken::new();
-        let worker = self.worker.map(|worker| tokio::spawn(worker.run(stop.clone())));
+        let worker = self.worker.map(|(worker, embeddings)| {
+            spawn_reembedding(embeddings, stop.clone());
+            tokio::spawn(worker.run(stop.clone()))
+        });
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,

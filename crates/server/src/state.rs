@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use crate::{
     auth::{passwords::PasswordHasher, tokens::TokenIssuer},
+    embedding::EmbeddingService,
     ratelimit::{redis_store::RedisStore, LocalStore, Quotas, RateLimiter},
 };
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Bias rule packs, loaded once.
     pub bias: Arc<BiasChecker>,
+    /// The embedding provider behind the database cache.
+    pub embeddings: EmbeddingService,
 }
 
 impl AppState {
@@ -85,16 +88,19 @@ impl AppState {
         )
         .with_context(|| format!("opening object storage at {storage_url}"))?;
         let bias = Arc::new(BiasChecker::new());
+        let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
         let pipeline = Arc::new(crate::steps::pipeline(
             storage.clone(),
             Arc::new(SkillIndex::builtin()),
             Arc::clone(&bias),
+            embeddings.clone(),
         ));
         Ok(AppState {
             storage,
             pipeline,
             wake: Arc::new(Notify::new()),
             bias,
+            embeddings,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
             settings: Arc::new(settings),

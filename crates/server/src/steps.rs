@@ -4,8 +4,8 @@
 //!
 //! ```text
 //!          ┌─► analyse
-//! extract ─┤
-//!          └─► bias_check
+//! extract ─┼─► bias_check
+//!          └─► embed
 //! ```
 
 use std::{sync::Arc, time::Duration};
@@ -17,18 +17,23 @@ use fairgig_ai::{
     extract::{self, DocumentKind, ExtractError, Limits},
 };
 use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
+use fairgig_store::embeddings::EntityKind;
 use fairgig_store::objects::ObjectStorage;
 use serde_json::{json, Value};
+
+use crate::embedding::EmbeddingService;
 
 pub const EXTRACT: &str = "extract";
 pub const ANALYSE: &str = "analyse";
 pub const BIAS_CHECK: &str = "bias_check";
+pub const EMBED: &str = "embed";
 
 /// The request pipeline.
 pub fn pipeline(
     storage: ObjectStorage,
     skills: Arc<SkillIndex>,
     bias: Arc<BiasChecker>,
+    embeddings: EmbeddingService,
 ) -> Pipeline {
     let steps = Pipeline::new()
         .step(
@@ -45,6 +50,15 @@ pub fn pipeline(
             pipeline.step(
                 StepSpec::new(BIAS_CHECK).after(&[EXTRACT]).timeout(Duration::from_secs(60)),
                 BiasCheck { bias },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(EMBED)
+                    .after(&[EXTRACT])
+                    .timeout(Duration::from_secs(120))
+                    .retry(RetryPolicy::default()),
+                Embed { embeddings },
             )
         });
     match steps {
@@ -161,6 +175,30 @@ impl StepHandler for BiasCheck {
                 .map_err(|err| StepError::Retryable(format!("bias check task failed: {err}")))?;
         serde_json::to_value(report)
             .map_err(|err| StepError::Permanent(format!("bias report: {err}")))
+    }
+}
+
+/// The submission's vector (its title and extracted text), stored for
+/// matching. Idempotent: an unchanged text by the same model is not
+/// embedded again.
+struct Embed {
+    embeddings: EmbeddingService,
+}
+
+#[async_trait]
+impl StepHandler for Embed {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let text = format!("{}\n{}", context.submission.title, extracted_text(context));
+        let embedded = self
+            .embeddings
+            .embed_entity(EntityKind::Submission, context.submission.id.as_uuid(), &text)
+            .await
+            .map_err(|err| StepError::Retryable(err.to_string()))?;
+        Ok(json!({
+            "model": self.embeddings.model_id(),
+            "dimensions": self.embeddings.dimensions(),
+            "embedded": embedded,
+        }))
     }
 }
 

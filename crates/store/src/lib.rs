@@ -15,11 +15,13 @@
 //! - [`tasks`]: the durable task queue (claim, lease, retry, dead letters).
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
+//! - [`embeddings`]: the embedding cache and each entity's current vector.
 //! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
 pub mod audit;
 pub mod connect;
+pub mod embeddings;
 mod error;
 pub mod objects;
 pub mod runs;

@@ -288,7 +288,7 @@ impl Store {
         Ok(submissions)
     }
 
-    /// Deletes a submission with its run, steps and queued tasks; returns the
+    /// Deletes a submission with its run, steps, queued tasks and vector; returns the
     /// object keys of its files so the caller can remove the bytes.
     pub async fn delete_submission(&self, id: SubmissionId) -> Result<Vec<String>, StoreError> {
         let files = self.submission_files(id).await?;
@@ -302,6 +302,10 @@ impl Store {
             .bind(now())
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM entity_embeddings WHERE entity_kind = 'submission' AND entity_id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
             let deleted = sqlx::query("DELETE FROM submissions WHERE id = $1")
                 .bind(id.as_uuid())
                 .execute(&mut *tx)

@@ -332,3 +332,65 @@ async fn migrations_are_current_and_a_newer_database_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_embedding_cache_is_keyed_by_model_and_text_digest() {
+    on_every_backend(|store| async move {
+        let (a, b, missing) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let (va, vb) = (vec![0.6f32, 0.8, 0.0], vec![0.0f32, -1.0, 0.0]);
+        store
+            .cache_embeddings("model-1", &[(a, va.as_slice()), (b, vb.as_slice())])
+            .await
+            .expect("cache");
+        // A second write of the same key keeps the first vector.
+        store.cache_embeddings("model-1", &[(a, vb.as_slice())]).await.expect("cache again");
+        let found = store.cached_embeddings("model-1", &[a, b, missing]).await.expect("look up");
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[&a], va);
+        assert_eq!(found[&b], vb);
+        assert!(store.cached_embeddings("model-2", &[a]).await.expect("other model").is_empty());
+        assert!(store.cached_embeddings("model-1", &[]).await.expect("none").is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn entity_embeddings_replace_and_report_stale_models() {
+    use fairgig_store::embeddings::EntityKind;
+    on_every_backend(|store| async move {
+        let (job, profile) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        store
+            .put_entity_embedding(EntityKind::Job, job, "old-model", "rust job", &[1.0, 0.0])
+            .await
+            .expect("put");
+        store
+            .put_entity_embedding(
+                EntityKind::Profile,
+                profile,
+                "new-model",
+                "rust dev",
+                &[0.0, 1.0],
+            )
+            .await
+            .expect("put");
+        let stale = store.stale_entity_embeddings("new-model", 10).await.expect("stale");
+        assert_eq!(stale.len(), 1);
+        assert_eq!(
+            (stale[0].kind, stale[0].id, stale[0].text.as_str()),
+            (EntityKind::Job, job, "rust job")
+        );
+
+        store
+            .put_entity_embedding(EntityKind::Job, job, "new-model", "rust job", &[0.5, 0.5])
+            .await
+            .expect("replace");
+        assert!(store.stale_entity_embeddings("new-model", 10).await.expect("stale").is_empty());
+        let stored =
+            store.entity_embedding(EntityKind::Job, job).await.expect("get").expect("exists");
+        assert_eq!((stored.model_id.as_str(), stored.vector), ("new-model", vec![0.5, 0.5]));
+
+        store.delete_entity_embedding(EntityKind::Job, job).await.expect("delete");
+        assert!(store.entity_embedding(EntityKind::Job, job).await.expect("get").is_none());
+    })
+    .await;
+}

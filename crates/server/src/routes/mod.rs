@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod bias;
 mod dead_letters;
+mod embeddings;
 mod health;
 mod me;
 mod submissions;
@@ -42,6 +43,7 @@ use crate::{
         (name = "audit", description = "The hash-chained audit log (admins)"),
         (name = "submissions", description = "Requests and jobs, and their processing"),
         (name = "bias", description = "Exclusionary-language checks"),
+        (name = "embeddings", description = "Sentence embeddings"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -75,6 +77,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(audit::routes())
         .merge(dead_letters::routes())
         .merge(bias::routes())
+        .merge(embeddings::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

@@ -21,6 +21,7 @@ fn worker_process(app: &TestApp) -> Child {
         .env("FAIRGIG_WORKER__LEASE_SECS", "3")
         .env("FAIRGIG_WORKER__POLL_INTERVAL_MS", "20")
         .env("FAIRGIG_LOG__LEVEL", "warn")
+        .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
         .current_dir(app.data_dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -117,7 +118,7 @@ async fn a_worker_killed_mid_step_loses_nothing_and_duplicates_nothing() {
     .await
     .expect("tasks");
     tasks.sort();
-    let expected: Vec<(String, String)> = ["analyse", "bias_check", "extract"]
+    let expected: Vec<(String, String)> = ["analyse", "bias_check", "embed", "extract"]
         .iter()
         .map(|step| (step.to_string(), "done".to_owned()))
         .collect();

@@ -93,6 +93,8 @@ async fn spawn_as(
     settings.database.url = Some(fairgig_core::config::SecretUrl::new(database.url.clone()));
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.rate_limit.enabled = false;
+    // The model is tested in `embeddings.rs`; other tests need no model.
+    settings.embedding.provider = fairgig_core::config::EmbeddingProvider::Hashing;
     configure(&mut settings);
     let app = Application::build(settings, role).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound"));
@@ -206,6 +208,7 @@ pub fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
         .env("FAIRGIG_DATA_DIR", app.data_dir.path())
         .env("DATABASE_URL", &app.database_url)
         .env("FAIRGIG_LOG__LEVEL", "warn")
+        .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
         .current_dir(app.data_dir.path())
         .output()
         .expect("run fairgig")

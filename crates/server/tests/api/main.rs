@@ -7,6 +7,7 @@ mod authorization;
 mod bias;
 mod cli;
 mod crash;
+mod embeddings;
 mod helpers;
 mod ops;
 mod rate_limits;

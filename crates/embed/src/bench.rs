@@ -1,0 +1,211 @@
+//! `fairgig bench embed`: sentences per second of the local model.
+//!
+//! Batches of 64 texts, as the API takes them, of two kinds: short (~15
+//! tokens, a job title with a line of detail) and long (~128 tokens, a
+//! paragraph of a job post). Texts are generated from a fixed word list with
+//! a fixed seed, so every run embeds the same inputs.
+
+use std::time::{Duration, Instant};
+
+use crate::local::LocalModel;
+use crate::EmbedError;
+
+const WORDS: &[&str] = &[
+    "senior",
+    "rust",
+    "developer",
+    "remote",
+    "backend",
+    "payments",
+    "platform",
+    "designer",
+    "illustrator",
+    "translation",
+    "german",
+    "english",
+    "marketing",
+    "campaign",
+    "budget",
+    "deadline",
+    "weeks",
+    "experience",
+    "years",
+    "team",
+    "startup",
+    "logo",
+    "brand",
+    "mobile",
+    "app",
+    "android",
+    "ios",
+    "website",
+    "shop",
+    "data",
+    "analysis",
+    "python",
+    "dashboard",
+    "reports",
+    "copywriting",
+    "articles",
+    "video",
+    "editing",
+    "podcast",
+    "audio",
+    "accounting",
+    "invoices",
+    "legal",
+    "contract",
+    "review",
+    "customer",
+    "support",
+    "tickets",
+    "api",
+    "integration",
+    "database",
+    "migration",
+    "cloud",
+    "security",
+    "audit",
+    "testing",
+    "automation",
+    "writing",
+];
+
+/// Deterministic text of about `tokens` word-piece tokens.
+fn text(seed: &mut u64, tokens: usize) -> String {
+    let mut words = Vec::new();
+    // Most of these words are one token; punctuation adds a few.
+    while words.len() < tokens.saturating_sub(4) {
+        *seed =
+            seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        words.push(WORDS[(*seed >> 33) as usize % WORDS.len()]);
+    }
+    format!("{}.", words.join(" "))
+}
+
+/// What one kind of batch measured.
+#[derive(Debug)]
+pub struct Figure {
+    pub label: &'static str,
+    pub mean_tokens: f64,
+    pub sentences_per_sec: f64,
+    pub batch_p50: Duration,
+}
+
+/// Embeds `batches` batches of 64 texts of each kind after one warm-up batch.
+pub fn run(model: &LocalModel, batches: usize) -> Result<Vec<Figure>, EmbedError> {
+    let mut seed = 42;
+    let mut figures = Vec::new();
+    for (label, tokens) in [("short", 15), ("long", 128)] {
+        let sets: Vec<Vec<String>> =
+            (0..=batches).map(|_| (0..64).map(|_| text(&mut seed, tokens)).collect()).collect();
+        let mut token_total = 0usize;
+        for t in sets.iter().flatten() {
+            token_total += model.token_count(t)?;
+        }
+        let mut times = Vec::with_capacity(batches);
+        for (i, set) in sets.iter().enumerate() {
+            let refs: Vec<&str> = set.iter().map(String::as_str).collect();
+            let start = Instant::now();
+            model.embed(&refs)?;
+            if i > 0 {
+                times.push(start.elapsed());
+            }
+        }
+        let total: Duration = times.iter().sum();
+        times.sort();
+        figures.push(Figure {
+            label,
+            mean_tokens: token_total as f64 / (sets.len() * 64) as f64,
+            sentences_per_sec: (batches * 64) as f64 / total.as_secs_f64(),
+            batch_p50: times[times.len() / 2],
+        });
+    }
+    Ok(figures)
+}
+
+/// What the index benchmark measured at one size.
+#[derive(Debug)]
+pub struct IndexFigure {
+    pub points: usize,
+    pub build: Duration,
+    /// Growth of the process's resident memory while building.
+    pub memory_bytes: u64,
+    pub queries_per_sec_one_core: f64,
+    pub recall_at_10: f64,
+    pub filtered_queries_per_sec_one_core: f64,
+    pub filtered_recall_at_10: f64,
+}
+
+/// Random unit vectors of `dims` dimensions from a fixed seed.
+fn random_units(count: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let mut v: Vec<f32> = (0..dims).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+            crate::l2_normalise(&mut v);
+            v
+        })
+        .collect()
+}
+
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Builds an index of `points` random 384-d unit vectors (10 regions) and
+/// times 1,000 queries on one thread, unfiltered and with a 10 % filter;
+/// recall@10 against exact search on 100 of them.
+pub fn index(points: usize) -> Result<IndexFigure, crate::index::IndexError> {
+    use crate::index::{Filter, IndexConfig, Metadata, VectorIndex};
+
+    let dims = 384;
+    let before = resident_bytes();
+    let vectors = random_units(points, dims, 1);
+    let data: Vec<_> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let meta = Metadata { region: Some(format!("R{}", i % 10)), ..Metadata::default() };
+            (uuid::Uuid::from_u128(i as u128 + 1), v, meta)
+        })
+        .collect();
+    let start = Instant::now();
+    let index = VectorIndex::build(IndexConfig::new(dims), data)?;
+    let build = start.elapsed();
+    let memory_bytes = resident_bytes().saturating_sub(before);
+
+    let queries = random_units(1_000, dims, 2);
+    let filter = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };
+    let mut figure = IndexFigure {
+        points,
+        build,
+        memory_bytes,
+        queries_per_sec_one_core: 0.0,
+        recall_at_10: 0.0,
+        filtered_queries_per_sec_one_core: 0.0,
+        filtered_recall_at_10: 0.0,
+    };
+    for (filter, qps, recall) in [
+        (Filter::default(), &mut figure.queries_per_sec_one_core, &mut figure.recall_at_10),
+        (filter, &mut figure.filtered_queries_per_sec_one_core, &mut figure.filtered_recall_at_10),
+    ] {
+        let start = Instant::now();
+        let mut answers = Vec::with_capacity(queries.len());
+        for q in &queries {
+            answers.push(index.search(q, 10, &filter)?);
+        }
+        *qps = queries.len() as f64 / start.elapsed().as_secs_f64();
+        let mut found = 0;
+        for (q, got) in queries.iter().zip(&answers).take(100) {
+            let truth = index.exact(q, 10, &filter);
+            found += got.iter().filter(|h| truth.iter().any(|t| t.key == h.key)).count();
+        }
+        *recall = found as f64 / 1_000.0;
+    }
+    Ok(figure)
+}

@@ -1,0 +1,175 @@
+//! The vector index against brute force, and its bookkeeping.
+
+use fairgig_embed::index::{Filter, IndexConfig, Metadata, VectorIndex};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use uuid::Uuid;
+
+const DIMS: usize = 384;
+
+fn unit(rng: &mut StdRng) -> Vec<f32> {
+    // Gaussian via Box-Muller, so directions are uniform on the sphere.
+    let mut v: Vec<f32> = (0..DIMS)
+        .map(|_| {
+            let (u1, u2): (f32, f32) = (rng.gen_range(f32::EPSILON..1.0), rng.gen());
+            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+        })
+        .collect();
+    fairgig_embed::l2_normalise(&mut v);
+    v
+}
+
+fn meta(i: usize) -> Metadata {
+    Metadata {
+        region: Some(format!("R{}", i % 10)),
+        available: i % 2 == 0,
+        rate_minor: Some((i % 100) as i64 * 100),
+        status: if i % 3 == 0 { "closed".into() } else { "open".into() },
+    }
+}
+
+fn recall(index: &VectorIndex, queries: &[Vec<f32>], filter: &Filter) -> f64 {
+    let mut found = 0;
+    for q in queries {
+        let truth: Vec<Uuid> = index.exact(q, 10, filter).into_iter().map(|h| h.key).collect();
+        let got = index.search(q, 10, filter).expect("search");
+        assert!(got.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+        found += got.iter().filter(|h| truth.contains(&h.key)).count();
+    }
+    found as f64 / (queries.len() * 10) as f64
+}
+
+#[test]
+fn recall_at_10_on_50k_random_unit_vectors() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let points: Vec<(Uuid, Vec<f32>, Metadata)> =
+        (0..50_000).map(|i| (Uuid::from_u128(i as u128 + 1), unit(&mut rng), meta(i))).collect();
+    let index = VectorIndex::build(IndexConfig::new(DIMS), points).expect("build");
+    let queries: Vec<Vec<f32>> = (0..100).map(|_| unit(&mut rng)).collect();
+
+    let all = recall(&index, &queries, &Filter::default());
+    // Region R3 is 10 % of the points.
+    let one_region = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };
+    let filtered = recall(&index, &queries, &one_region);
+    println!("recall@10 on 50k: {all:.3} unfiltered, {filtered:.3} with a 10 % filter");
+    assert!(all >= 0.95, "recall {all}");
+    assert!(filtered >= 0.95, "filtered recall {filtered}");
+
+    for hit in index.search(&queries[0], 10, &one_region).expect("search") {
+        let i = hit.key.as_u128() as usize - 1;
+        assert_eq!(i % 10, 3, "only region R3 comes back");
+    }
+}
+
+#[test]
+fn filters_combine_and_match_exactly() {
+    let f = Filter {
+        regions: Some(vec!["de".into(), "FR".into()]),
+        available: Some(true),
+        rate_min: Some(1_000),
+        rate_max: Some(5_000),
+        status: Some("open".into()),
+    };
+    let ok = Metadata {
+        region: Some("DE".into()),
+        available: true,
+        rate_minor: Some(2_000),
+        status: "open".into(),
+    };
+    assert!(f.matches(&ok));
+    for bad in [
+        Metadata { region: Some("IT".into()), ..ok.clone() },
+        Metadata { region: None, ..ok.clone() },
+        Metadata { available: false, ..ok.clone() },
+        Metadata { rate_minor: Some(999), ..ok.clone() },
+        Metadata { rate_minor: Some(5_001), ..ok.clone() },
+        Metadata { rate_minor: None, ..ok.clone() },
+        Metadata { status: "closed".into(), ..ok.clone() },
+    ] {
+        assert!(!f.matches(&bad), "{bad:?}");
+    }
+    assert!(Filter::default().matches(&Metadata::default()));
+}
+
+#[test]
+fn upsert_delete_and_snapshot() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut config = IndexConfig::new(DIMS);
+    config.exact_below = 100; // exercise the graph path on a small index
+    let mut index = VectorIndex::new(config.clone()).expect("new");
+    let keys: Vec<Uuid> = (0..2_000).map(|i| Uuid::from_u128(i + 1)).collect();
+    let mut vectors = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let v = unit(&mut rng);
+        index.upsert(*key, &v, meta(i)).expect("upsert");
+        vectors.push(v);
+    }
+    assert_eq!(index.len(), 2_000);
+    // A point finds itself first.
+    let top = index.search(&vectors[42], 1, &Filter::default()).expect("search");
+    assert_eq!(top[0].key, keys[42]);
+    assert!((top[0].score - 1.0).abs() < 1e-4);
+
+    // Replacing a vector: the old one is gone, the new one found.
+    let moved = unit(&mut rng);
+    index.upsert(keys[42], &moved, meta(42)).expect("replace");
+    assert_eq!(index.len(), 2_000);
+    assert_ne!(index.search(&vectors[42], 1, &Filter::default()).expect("search")[0].key, keys[42]);
+    assert_eq!(index.search(&moved, 1, &Filter::default()).expect("search")[0].key, keys[42]);
+
+    // Deleting.
+    assert!(index.delete(keys[7]).expect("delete"));
+    assert!(!index.delete(keys[7]).expect("delete"));
+    assert!(index
+        .search(&vectors[7], 5, &Filter::default())
+        .expect("search")
+        .iter()
+        .all(|h| h.key != keys[7]));
+    for key in &keys[100..700] {
+        index.delete(*key).expect("delete");
+    }
+    assert_eq!(index.len(), 2_000 - 601);
+    assert_eq!(
+        index.search(&vectors[1_500], 1, &Filter::default()).expect("search")[0].key,
+        keys[1_500]
+    );
+
+    // Metadata changes apply to filters at once.
+    let closed = Filter { status: Some("closed".into()), ..Filter::default() };
+    index.set_metadata(keys[1_500], Metadata { status: "closed".into(), ..meta(1_501) });
+    assert_eq!(index.search(&vectors[1_500], 1, &closed).expect("search")[0].key, keys[1_500]);
+
+    // Snapshot round trip gives the same answers.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("index");
+    index.save(&path).expect("save");
+    let loaded = VectorIndex::load(config.clone(), &path).expect("load");
+    assert_eq!(loaded.len(), index.len());
+    for q in vectors.iter().step_by(97) {
+        assert_eq!(
+            loaded.search(q, 5, &closed).expect("search"),
+            index.search(q, 5, &closed).expect("search")
+        );
+    }
+
+    // Bad input is refused.
+    assert!(index.upsert(Uuid::nil(), &[1.0; 3], Metadata::default()).is_err());
+    assert!(index.upsert(Uuid::nil(), &vec![0.0; DIMS], Metadata::default()).is_err());
+    assert!(index.upsert(Uuid::nil(), &vec![f32::NAN; DIMS], Metadata::default()).is_err());
+    assert!(index.search(&[1.0; 3], 5, &Filter::default()).is_err());
+    assert!(VectorIndex::load(config, dir.path()).is_err(), "not a snapshot");
+}
+
+#[test]
+fn an_empty_or_tiny_index_answers_exactly() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut index = VectorIndex::new(IndexConfig::new(DIMS)).expect("new");
+    let q = unit(&mut rng);
+    assert!(index.search(&q, 10, &Filter::default()).expect("search").is_empty());
+    index.upsert(Uuid::from_u128(1), &q, meta(0)).expect("upsert");
+    let hits = index.search(&q, 10, &Filter::default()).expect("search");
+    assert_eq!(hits.len(), 1);
+    assert!(index
+        .search(&q, 10, &Filter { status: Some("nope".into()), ..Filter::default() })
+        .expect("search")
+        .is_empty());
+}
