@@ -21,9 +21,9 @@ fn unit(rng: &mut StdRng) -> Vec<f32> {
 fn meta(i: usize) -> Metadata {
     Metadata {
         region: Some(format!("R{}", i % 10)),
-        available: i % 2 == 0,
+        available: i.is_multiple_of(2),
         rate_minor: Some((i % 100) as i64 * 100),
-        status: if i % 3 == 0 { "closed".into() } else { "open".into() },
+        status: if i.is_multiple_of(3) { "closed".into() } else { "open".into() },
     }
 }
 
