@@ -185,16 +185,9 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
 /// Sentences per second of the local model (`embedding.models_dir`,
 /// `embedding.threads`), batches of 64 short and long texts.
 pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyhow::Result<()> {
-    use fairgig_embed::{bench, local::LocalModel, ProviderConfig};
+    use fairgig_embed::{bench, local::LocalModel};
 
-    let ProviderConfig::Local(config) =
-        crate::embedding::provider_config(&fairgig_core::config::EmbeddingSettings {
-            provider: fairgig_core::config::EmbeddingProvider::Local,
-            ..settings.embedding.clone()
-        })
-    else {
-        unreachable!("asked for the local provider");
-    };
+    let config = crate::embedding::local_config(&settings.embedding);
     let model = LocalModel::load(&config)?;
     for figure in bench::run(&model, batches)? {
         println!(

@@ -49,13 +49,7 @@ pub struct EmbeddingService {
 /// says how to fetch it.
 pub fn provider_config(settings: &EmbeddingSettings) -> ProviderConfig {
     match settings.provider {
-        EmbeddingProvider::Local => {
-            let threads = match settings.threads {
-                0 => std::thread::available_parallelism().map_or(1, usize::from),
-                n => n,
-            };
-            ProviderConfig::Local(LocalConfig::in_models_dir(&settings.models_dir, threads))
-        }
+        EmbeddingProvider::Local => ProviderConfig::Local(local_config(settings)),
         EmbeddingProvider::Openai => {
             let openai = &settings.openai;
             ProviderConfig::OpenAi(OpenAiConfig {
@@ -73,6 +67,15 @@ pub fn provider_config(settings: &EmbeddingSettings) -> ProviderConfig {
         }
         EmbeddingProvider::Hashing => ProviderConfig::Hashing,
     }
+}
+
+/// Where the local model is and how many cores it uses (0 = all).
+pub fn local_config(settings: &EmbeddingSettings) -> LocalConfig {
+    let threads = match settings.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    LocalConfig::in_models_dir(&settings.models_dir, threads)
 }
 
 impl EmbeddingService {

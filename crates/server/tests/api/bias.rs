@@ -4,7 +4,7 @@ use base64::{engine::general_purpose::STANDARD, Engine as _};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, finished, spawn_app};
+use crate::helpers::{error_code, finished, spawn_app, step, submit_job};
 
 #[tokio::test]
 async fn a_biased_job_post_is_flagged_with_spans_and_suggestions() {
@@ -116,27 +116,15 @@ async fn naughty_strings_never_break_the_bias_check() {
 async fn job_submissions_are_bias_checked_in_the_pipeline() {
     let app = spawn_app().await;
     let user = app.register("client@example.org").await;
-    let body = json!({"kind": "job", "title": "Ninja wanted", "text": "Young, aggressive, dominant ninja wanted. Max age 30."});
-    let created: Value = app
-        .client
-        .post(app.url("/api/v1/submissions"))
-        .bearer_auth(&user.access)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_str().expect("id");
-    let done = finished(&app, &user, id).await;
-    let step = done["run"]["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["name"] == "bias_check")
-        .expect("step")
-        .clone();
+    let id = submit_job(
+        &app,
+        &user,
+        "Ninja wanted",
+        "Young, aggressive, dominant ninja wanted. Max age 30.",
+    )
+    .await;
+    let done = finished(&app, &user, &id).await;
+    let step = step(&done, "bias_check");
     assert_eq!(step["status"], "succeeded", "{done}");
     assert_eq!(step["output"]["requires_review"], true);
     assert!(

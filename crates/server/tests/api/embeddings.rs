@@ -14,7 +14,9 @@ use fairgig_store::test_support::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, finished, spawn_app, spawn_on, spawn_with, TestApp, TestUser};
+use crate::helpers::{
+    error_code, finished, spawn_app, spawn_on, spawn_with, step, submit_job, TestApp,
+};
 
 fn models_dir() -> PathBuf {
     std::env::var_os("FAIRGIG_MODELS_DIR")
@@ -125,34 +127,14 @@ async fn bad_embedding_requests_are_refused_clearly() {
     assert_eq!(embed(&app, "nonsense", &["hello"]).await.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn submit(app: &TestApp, user: &TestUser, title: &str, text: &str) -> String {
-    let created: Value = app
-        .client
-        .post(app.url("/api/v1/submissions"))
-        .bearer_auth(&user.access)
-        .json(&json!({"kind": "job", "title": title, "text": text}))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    created["id"].as_str().expect("id").to_owned()
-}
-
 #[tokio::test]
 async fn the_embed_step_stores_the_submission_vector_once() {
     let app = spawn_app().await;
     let user = app.register("client@example.org").await;
-    let id = submit(&app, &user, "Rust developer", "Build a payments backend in Rust.").await;
+    let id = submit_job(&app, &user, "Rust developer", "Build a payments backend in Rust.").await;
     let done = finished(&app, &user, &id).await;
     assert_eq!(done["run"]["status"], "succeeded", "{done}");
-    let step = done["run"]["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["name"] == "embed")
-        .expect("embed step");
+    let step = step(&done, "embed");
     assert_eq!(step["output"]["model"], "fairgig/hashing-v1", "{step}");
     assert_eq!(step["output"]["embedded"], true);
 
@@ -261,7 +243,7 @@ async fn a_model_change_re_embeds_stored_vectors_in_the_background() {
     let url = database.url.clone();
     let app = spawn_on(database, |_| {}).await;
     let user = app.register("client@example.org").await;
-    let id = submit(&app, &user, "Translator", "German to English, legal texts.").await;
+    let id = submit_job(&app, &user, "Translator", "German to English, legal texts.").await;
     finished(&app, &user, &id).await;
     let uuid: uuid::Uuid = id.parse().expect("uuid");
     let before = app

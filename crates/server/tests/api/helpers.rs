@@ -230,3 +230,29 @@ pub async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
     }
     panic!("submission {id} did not finish");
 }
+
+/// One step of a submission's run, by name.
+pub fn step<'a>(detail: &'a Value, name: &str) -> &'a Value {
+    detail["run"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .expect("step")
+}
+
+/// Submits a `job` as JSON; returns its id.
+pub async fn submit_job(app: &TestApp, user: &TestUser, title: &str, text: &str) -> String {
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .json(&json!({"kind": "job", "title": title, "text": text}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    created["id"].as_str().expect("id").to_owned()
+}

@@ -10,7 +10,7 @@ use reqwest::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, finished, spawn_app, spawn_with, TestApp, TestUser};
+use crate::helpers::{error_code, finished, spawn_app, spawn_with, step, TestApp, TestUser};
 
 const BRIEF: &str = "We need a Rust developer to build a REST API with PostgreSQL and Docker. \
                      Budget €4,500, deadline 2027-03-01.";
@@ -45,15 +45,6 @@ async fn submit_form(app: &TestApp, user: &TestUser, form: Form) -> reqwest::Res
         .send()
         .await
         .expect("request")
-}
-
-fn step<'a>(detail: &'a Value, name: &str) -> &'a Value {
-    detail["run"]["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["name"] == name)
-        .expect("step")
 }
 
 #[tokio::test]
