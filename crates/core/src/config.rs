@@ -23,6 +23,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub storage: StorageSettings,
     pub worker: WorkerSettings,
+    pub queue: QueueSettings,
     pub submissions: SubmissionSettings,
     pub embedding: EmbeddingSettings,
 }
@@ -39,6 +40,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             storage: StorageSettings::default(),
             worker: WorkerSettings::default(),
+            queue: QueueSettings::default(),
             submissions: SubmissionSettings::default(),
             embedding: EmbeddingSettings::default(),
         }
@@ -97,6 +99,24 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self { concurrency: 4, lease_secs: 30, poll_interval_ms: 250 }
+    }
+}
+
+/// How tasks reach workers. The database is always the source of truth for
+/// task state; RabbitMQ, when configured, only carries task ids to workers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSettings {
+    /// `amqp://user:pass@host:5672/vhost` (or `amqps://`): deliver tasks
+    /// through RabbitMQ. Unset: workers poll the database. Also read from `AMQP_URL`.
+    pub amqp_url: Option<SecretString>,
+    /// Prefix of every exchange and queue name, so deployments can share a broker.
+    pub amqp_prefix: String,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self { amqp_url: None, amqp_prefix: "fairgig".to_owned() }
     }
 }
 

@@ -3,7 +3,9 @@
 //! - throughput: no-op tasks claimed and completed per second, by N workers
 //!   each claiming one task per statement;
 //! - chain latency: a 40-step sequential run of no-op steps, from submission
-//!   to the last step recorded, with one in-process worker.
+//!   to the last step recorded, with one in-process worker;
+//! - run throughput: one-step runs per second through the whole worker path,
+//!   on the database queue and on RabbitMQ.
 
 use std::{sync::Arc, time::Instant};
 
@@ -17,9 +19,13 @@ use fairgig_store::{
     submissions::NewSubmission, tasks::NewTask, users::NewUser, Store, StoreError,
 };
 use serde_json::{json, Value};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Pipeline, StepContext, StepError, StepHandler, StepSpec, Worker, WorkerConfig};
+use crate::{
+    amqp::{AmqpConfig, Relay},
+    Pipeline, StepContext, StepError, StepHandler, StepSpec, Worker, WorkerConfig,
+};
 
 /// No-op tasks per second through claim → complete, with `workers` loops.
 pub async fn throughput(store: &Store, workers: usize, tasks: usize) -> Result<f64, StoreError> {
@@ -91,9 +97,44 @@ pub fn sequential_noop_pipeline() -> Pipeline {
     pipeline
 }
 
-/// Seconds from submission to the last of 40 sequential no-op steps.
-pub async fn chain_latency(store: &Store) -> Result<f64, StoreError> {
-    let pipeline = Arc::new(sequential_noop_pipeline());
+/// A worker (and, on RabbitMQ, a relay) running until the token is cancelled.
+struct Running {
+    wake: Arc<Notify>,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    fn start(
+        store: &Store,
+        pipeline: &Arc<Pipeline>,
+        concurrency: usize,
+        amqp: Option<&AmqpConfig>,
+    ) -> Self {
+        let worker = Worker::new(
+            store.clone(),
+            Arc::clone(pipeline),
+            WorkerConfig { concurrency, amqp: amqp.cloned(), ..WorkerConfig::default() },
+        );
+        let wake = worker.wake();
+        let stop = CancellationToken::new();
+        let mut tasks = vec![tokio::spawn(worker.run(stop.clone()))];
+        if let Some(config) = amqp {
+            let relay = Relay::new(store.clone(), config.clone(), Arc::clone(&wake));
+            tasks.push(tokio::spawn(relay.run(stop.clone())));
+        }
+        Self { wake, stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn bench_owner(store: &Store) -> Result<fairgig_core::ids::UserId, StoreError> {
     let owner = store
         .create_user(NewUser {
             email: Email::parse(&format!("bench-{}@example.org", uuid::Uuid::now_v7().simple()))
@@ -105,45 +146,77 @@ pub async fn chain_latency(store: &Store) -> Result<f64, StoreError> {
             password_hash: String::new(),
         })
         .await?;
-    let worker = Worker::new(
-        store.clone(),
-        Arc::clone(&pipeline),
-        WorkerConfig { concurrency: 1, ..WorkerConfig::default() },
-    );
-    let wake = worker.wake();
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(worker.run(shutdown.clone()));
+    Ok(owner.id)
+}
+
+async fn submit(
+    store: &Store,
+    owner: fairgig_core::ids::UserId,
+    pipeline: &Pipeline,
+) -> Result<SubmissionId, StoreError> {
     let id = SubmissionId::new();
-    let started = Instant::now();
-    store
-        .create_submission(
-            &NewSubmission {
-                id,
-                owner: owner.id,
-                kind: SubmissionKind::Request,
-                title: "chain".to_owned(),
-                body: String::new(),
-                budget: None,
-                deadline: None,
-                region: None,
-                contact: None,
-                idempotency_key: None,
-                request_hash: None,
-                files: Vec::new(),
-            },
-            pipeline.plan(),
-        )
-        .await?;
-    wake.notify_one();
-    loop {
-        let run = store.run_of_submission(id).await?;
-        if run.status != "running" {
-            break;
-        }
+    let submission = NewSubmission {
+        id,
+        owner,
+        kind: SubmissionKind::Request,
+        title: "bench".to_owned(),
+        body: String::new(),
+        budget: None,
+        deadline: None,
+        region: None,
+        contact: None,
+        idempotency_key: None,
+        request_hash: None,
+        files: Vec::new(),
+    };
+    store.create_submission(&submission, pipeline.plan()).await?;
+    Ok(id)
+}
+
+async fn wait_until_finished(store: &Store, id: SubmissionId) -> Result<(), StoreError> {
+    while store.run_of_submission(id).await?.status == "running" {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
+    Ok(())
+}
+
+/// Seconds from submission to the last of 40 sequential no-op steps, with
+/// one worker polling the database or, with `amqp`, fed by RabbitMQ.
+pub async fn chain_latency(store: &Store, amqp: Option<&AmqpConfig>) -> Result<f64, StoreError> {
+    let pipeline = Arc::new(sequential_noop_pipeline());
+    let owner = bench_owner(store).await?;
+    let running = Running::start(store, &pipeline, 1, amqp);
+    let started = Instant::now();
+    let id = submit(store, owner, &pipeline).await?;
+    running.wake.notify_one();
+    wait_until_finished(store, id).await?;
     let elapsed = started.elapsed().as_secs_f64();
-    shutdown.cancel();
-    let _ = running.await;
+    running.stop().await;
     Ok(elapsed)
+}
+
+/// Whole runs of one no-op step per second (submission, claim, step
+/// records, completion), `runs` of them queued first, with `concurrency`
+/// steps at once: the database queue and RabbitMQ compared like for like.
+pub async fn run_throughput(
+    store: &Store,
+    amqp: Option<&AmqpConfig>,
+    concurrency: usize,
+    runs: usize,
+) -> Result<f64, StoreError> {
+    let pipeline = Pipeline::new().step(StepSpec::new("noop"), Noop);
+    let pipeline = Arc::new(pipeline.map_err(|err| StoreError::Corrupt(err.to_string()))?);
+    let owner = bench_owner(store).await?;
+    let mut ids = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        ids.push(submit(store, owner, &pipeline).await?);
+    }
+    let started = Instant::now();
+    let running = Running::start(store, &pipeline, concurrency, amqp);
+    for id in ids {
+        wait_until_finished(store, id).await?;
+    }
+    let per_second = runs as f64 / started.elapsed().as_secs_f64();
+    running.stop().await;
+    Ok(per_second)
 }

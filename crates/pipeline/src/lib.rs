@@ -4,11 +4,13 @@
 //!
 //! - [`plan`]: how steps are declared (name, dependencies, timeout, retries).
 //! - [`worker`]: claiming and running tasks, heartbeats, retries, the lease monitor.
+//! - [`amqp`]: the RabbitMQ transport (a relay publishing task ids, workers consuming them).
 //! - [`bench`]: queue throughput and chain latency figures (`fairgig bench queue`).
 //!
 //! Adding a step is: implement [`StepHandler`], add one `.step(…)` line where
-//! the pipeline is assembled (the server's `pipeline_steps.rs`).
+//! the pipeline is assembled (the server's `steps.rs`).
 
+pub mod amqp;
 pub mod bench;
 pub mod plan;
 pub mod worker;

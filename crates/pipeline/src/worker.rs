@@ -1,8 +1,11 @@
 //! Workers: claim a task, run its step under a lease, record the outcome.
 //!
-//! `Worker::run` keeps up to `concurrency` steps in flight (a semaphore),
-//! wakes on [`Worker::wake`] (in-process enqueues) or every `poll_interval`
-//! (enqueues by other processes), and runs the lease monitor. On shutdown it
+//! `Worker::run` keeps up to `concurrency` steps in flight (a semaphore) and
+//! runs the lease monitor. Tasks reach it one of two ways: it polls the
+//! database, waking on [`Worker::wake`] (in-process enqueues) or every
+//! `poll_interval` (enqueues by other processes); or, with
+//! [`WorkerConfig::amqp`], it consumes task ids from RabbitMQ
+//! ([`crate::amqp`]) while a [`crate::amqp::Relay`] publishes them. On shutdown it
 //! stops claiming and gives in-flight steps `shutdown_grace` to finish; any
 //! still running then keep their task `running` until the lease expires and
 //! the monitor (of any node) requeues it. Nothing is lost either way.
@@ -19,7 +22,10 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::plan::{Pipeline, StepContext, StepError};
+use crate::{
+    amqp::AmqpConfig,
+    plan::{Pipeline, StepContext, StepError},
+};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -31,6 +37,8 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     pub monitor_interval: Duration,
     pub shutdown_grace: Duration,
+    /// Consume task ids from RabbitMQ instead of polling the database.
+    pub amqp: Option<AmqpConfig>,
 }
 
 impl Default for WorkerConfig {
@@ -42,6 +50,7 @@ impl Default for WorkerConfig {
             poll_interval: Duration::from_millis(250),
             monitor_interval: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
+            amqp: None,
         }
     }
 }
@@ -72,10 +81,10 @@ pub enum ExecutionOutcome {
 
 #[derive(Clone, Debug)]
 pub struct Worker {
-    store: Store,
+    pub(crate) store: Store,
     pipeline: Arc<Pipeline>,
-    config: WorkerConfig,
-    wake: Arc<Notify>,
+    pub(crate) config: WorkerConfig,
+    pub(crate) wake: Arc<Notify>,
 }
 
 impl Worker {
@@ -94,7 +103,7 @@ impl Worker {
         Arc::clone(&self.wake)
     }
 
-    fn lease_until(&self) -> OffsetDateTime {
+    pub(crate) fn lease_until(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc() + self.config.lease
     }
 
@@ -107,7 +116,7 @@ impl Worker {
         }
     }
 
-    async fn execute(&self, task: Task) -> Result<ExecutionOutcome, StoreError> {
+    pub(crate) async fn execute(&self, task: Task) -> Result<ExecutionOutcome, StoreError> {
         let worker = self.config.id.as_str();
         let step = match (task.kind.as_str(), StepRef::from_payload(&task.payload)) {
             (STEP_TASK, Some(step)) => step,
@@ -253,9 +262,33 @@ impl Worker {
         };
         let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         tracing::info!(worker = %self.config.id, concurrency = self.config.concurrency, "worker started");
+        // Held until in-flight steps are drained, so they can still ack.
+        let broker = match self.config.amqp.clone() {
+            Some(amqp) => self.consume(&amqp, &slots, &shutdown).await,
+            None => {
+                self.poll(&slots, &shutdown).await;
+                None
+            }
+        };
+        let all = u32::try_from(self.config.concurrency.max(1)).unwrap_or(u32::MAX);
+        let drained =
+            tokio::time::timeout(self.config.shutdown_grace, slots.acquire_many(all)).await;
+        if drained.is_err() {
+            tracing::warn!("shutdown grace over with steps still running; their leases will expire and they will run again");
+        }
+        monitor.abort();
+        if let Some(connection) = broker {
+            let _ = connection.close(200, "worker stopped".into()).await;
+        }
+        tracing::info!(worker = %self.config.id, "worker stopped");
+    }
+
+    /// Claims from the database until `shutdown`: one task per free slot,
+    /// sleeping when the queue is empty until woken or `poll_interval` passes.
+    async fn poll(&self, slots: &Arc<Semaphore>, shutdown: &CancellationToken) {
         loop {
             let permit = tokio::select! {
-                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                permit = Arc::clone(slots).acquire_owned() => match permit {
                     Ok(permit) => permit,
                     Err(_) => break,
                 },
@@ -291,13 +324,5 @@ impl Worker {
                 }
             }
         }
-        let all = u32::try_from(self.config.concurrency.max(1)).unwrap_or(u32::MAX);
-        let drained =
-            tokio::time::timeout(self.config.shutdown_grace, slots.acquire_many(all)).await;
-        if drained.is_err() {
-            tracing::warn!("shutdown grace over with steps still running; their leases will expire and they will run again");
-        }
-        monitor.abort();
-        tracing::info!(worker = %self.config.id, "worker stopped");
     }
 }

@@ -10,19 +10,16 @@ use std::{
 };
 
 use async_trait::async_trait;
-use fairgig_core::{
-    ids::SubmissionId,
-    submission::{StepStatus, SubmissionKind, SubmissionStatus},
-    user::{DisplayName, Email, Role},
-};
+use fairgig_core::submission::{StepStatus, SubmissionStatus};
 use fairgig_pipeline::{
     ExecutionOutcome, Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec, Worker,
     WorkerConfig,
 };
-use fairgig_store::{
-    submissions::NewSubmission, test_support::on_every_backend, users::NewUser, Store,
-};
+use fairgig_store::{test_support::on_every_backend, Store};
 use serde_json::{json, Value};
+use support::submit;
+
+mod support;
 
 /// Records the order steps ran in and returns its input plus its name.
 #[derive(Clone, Default)]
@@ -64,42 +61,6 @@ impl StepHandler for Flaky {
 
 fn fast_retries(max_attempts: i32) -> RetryPolicy {
     RetryPolicy { max_attempts, base: Duration::from_millis(1), max: Duration::from_millis(2) }
-}
-
-async fn submit(store: &Store, pipeline: &Pipeline) -> SubmissionId {
-    let owner = store
-        .create_user(NewUser {
-            email: Email::parse(&format!("u{}@example.org", uuid::Uuid::now_v7().simple()))
-                .expect("email"),
-            display_name: DisplayName::parse("Owner").expect("name"),
-            role: Role::Client,
-            region: None,
-            password_hash: String::new(),
-        })
-        .await
-        .expect("user");
-    let id = SubmissionId::new();
-    store
-        .create_submission(
-            &NewSubmission {
-                id,
-                owner: owner.id,
-                kind: SubmissionKind::Request,
-                title: "Test".to_owned(),
-                body: "Build me a thing".to_owned(),
-                budget: None,
-                deadline: None,
-                region: None,
-                contact: None,
-                idempotency_key: None,
-                request_hash: None,
-                files: Vec::new(),
-            },
-            pipeline.plan(),
-        )
-        .await
-        .expect("submission");
-    id
 }
 
 fn worker(store: &Store, pipeline: Pipeline, id: &str) -> Worker {
@@ -166,6 +127,52 @@ async fn steps_run_in_dependency_order_and_join_after_parallel_branches() {
         assert_eq!(reply.output.as_ref().expect("output")["saw"], 3, "it saw every earlier output");
         let submission = store.get_submission(id).await.expect("submission");
         assert_eq!(submission.status, SubmissionStatus::Completed);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_workers_finishing_sibling_steps_still_run_the_join_once() {
+    on_every_backend(|store| async move {
+        let recorder = Recorder::default();
+        let pipeline = Pipeline::new()
+            .step(StepSpec::new("extract"), recorder.clone())
+            .and_then(|p| p.step(StepSpec::new("analyse").after(&["extract"]), recorder.clone()))
+            .and_then(|p| p.step(StepSpec::new("bias_check").after(&["extract"]), recorder.clone()))
+            .and_then(|p| {
+                p.step(StepSpec::new("reply").after(&["analyse", "bias_check"]), recorder.clone())
+            })
+            .expect("valid plan");
+        let mut ids = Vec::new();
+        for _ in 0..30 {
+            ids.push(submit(&store, &pipeline).await);
+        }
+        let worker = Worker::new(
+            store.clone(),
+            Arc::new(pipeline),
+            WorkerConfig { id: "pool".to_owned(), concurrency: 8, ..WorkerConfig::default() },
+        );
+        let stop = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn(worker.run(stop.clone()));
+        let started = std::time::Instant::now();
+        for id in &ids {
+            loop {
+                let run = store.run_of_submission(*id).await.expect("run");
+                if run.status != "running" {
+                    assert_eq!(run.status, "succeeded");
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "a run never finished: {run:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        stop.cancel();
+        running.await.expect("worker");
+        let log = recorder.log.lock().expect("lock");
+        assert_eq!(log.iter().filter(|step| *step == "reply").count(), 30, "one join per run");
     })
     .await;
 }
@@ -322,7 +329,7 @@ async fn cancelled_submissions_run_no_further_steps() {
 #[tokio::test]
 async fn the_running_worker_finishes_a_chain_promptly() {
     on_every_backend(|store| async move {
-        let seconds = fairgig_pipeline::bench::chain_latency(&store).await.expect("chain");
+        let seconds = fairgig_pipeline::bench::chain_latency(&store, None).await.expect("chain");
         assert!(seconds < 60.0, "the chain completed ({seconds:.3} s)");
     })
     .await;

@@ -1,24 +1,36 @@
 //! `fairgig bench …`: benchmarks that print figures (never assert them).
 
 use anyhow::Context;
-use fairgig_pipeline::bench;
+use fairgig_pipeline::{
+    amqp::{delete_topology, AmqpConfig},
+    bench,
+};
 use fairgig_store::{test_support::TestDatabase, Store};
 
 /// Queue throughput with 1, 2 and 8 workers, and 40-step chain latency
-/// (median of 5), on SQLite and, when given, PostgreSQL.
-pub async fn queue(tasks: usize, postgres: Option<String>) -> anyhow::Result<()> {
+/// (median of 5), on SQLite and, when given, PostgreSQL; then whole one-step
+/// runs per second and the chain again with tasks delivered by RabbitMQ,
+/// when given, beside the same on the database queue.
+pub async fn queue(
+    tasks: usize,
+    postgres: Option<String>,
+    amqp: Option<String>,
+) -> anyhow::Result<()> {
     let sqlite = TestDatabase::sqlite().context("temporary directory")?;
     let store = sqlite.store().await?;
-    report("sqlite", &store, tasks).await?;
+    report("sqlite", &store, tasks, amqp.as_deref()).await?;
     store.close().await;
     if let Some(url) = postgres {
         let database = postgres_database(&url).await?;
         let store = database.store().await?;
-        report("postgres", &store, tasks).await?;
+        report("postgres", &store, tasks, amqp.as_deref()).await?;
         store.close().await;
         database.cleanup().await?;
     } else {
         println!("postgres: skipped (pass --postgres URL or set FAIRGIG_TEST_POSTGRES_URL)");
+    }
+    if amqp.is_none() {
+        println!("rabbitmq: skipped (pass --amqp URL or set FAIRGIG_TEST_AMQP_URL)");
     }
     Ok(())
 }
@@ -27,18 +39,41 @@ async fn postgres_database(url: &str) -> anyhow::Result<TestDatabase> {
     TestDatabase::postgres_on(url).await.context("creating a scratch PostgreSQL database")
 }
 
-async fn report(backend: &str, store: &Store, tasks: usize) -> anyhow::Result<()> {
+async fn report(
+    backend: &str,
+    store: &Store,
+    tasks: usize,
+    amqp_url: Option<&str>,
+) -> anyhow::Result<()> {
     for workers in [1, 2, 8] {
         let per_second = bench::throughput(store, workers, tasks).await?;
         println!("{backend}: {tasks} no-op tasks, {workers} worker(s): {per_second:.0} tasks/s");
     }
+    chain_report(backend, store, None).await?;
+    let Some(url) = amqp_url else { return Ok(()) };
+    let amqp = AmqpConfig::new(url, format!("fairgig-bench-{}", uuid::Uuid::now_v7().simple()));
+    let runs = (tasks / 5).max(100);
+    for (transport, config) in [("database queue", None), ("rabbitmq", Some(&amqp))] {
+        for concurrency in [1, 8] {
+            let per_second = bench::run_throughput(store, config, concurrency, runs).await?;
+            println!(
+                "{backend} + {transport}: {runs} one-step runs, {concurrency} at once: {per_second:.0} runs/s"
+            );
+        }
+    }
+    chain_report(&format!("{backend} + rabbitmq"), store, Some(&amqp)).await?;
+    delete_topology(&amqp).await.context("deleting the benchmark's queues")?;
+    Ok(())
+}
+
+async fn chain_report(label: &str, store: &Store, amqp: Option<&AmqpConfig>) -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     for _ in 0..5 {
-        latencies.push(bench::chain_latency(store).await?);
+        latencies.push(bench::chain_latency(store, amqp).await?);
     }
     latencies.sort_by(f64::total_cmp);
     println!(
-        "{backend}: 40-step sequential chain, submission to done: median {:.3} s (min {:.3}, max {:.3})",
+        "{label}: 40-step sequential chain, submission to done: median {:.3} s (min {:.3}, max {:.3})",
         latencies[2], latencies[0], latencies[4]
     );
     Ok(())

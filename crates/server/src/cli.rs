@@ -136,7 +136,8 @@ pub enum ApiKeyCommand {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Queue throughput (1, 2, 8 workers) and 40-step chain latency, on a
-    /// fresh SQLite database and, with --postgres, a fresh PostgreSQL one.
+    /// fresh SQLite database and, with --postgres, a fresh PostgreSQL one;
+    /// with --amqp, whole runs per second and the chain through RabbitMQ too.
     Queue {
         /// Tasks per throughput measurement.
         #[arg(long, default_value_t = 5000)]
@@ -145,6 +146,10 @@ pub enum BenchCommand {
         /// (default: $FAIRGIG_TEST_POSTGRES_URL when set).
         #[arg(long, env = "FAIRGIG_TEST_POSTGRES_URL")]
         postgres: Option<String>,
+        /// A RabbitMQ to compare the database queue with, under a scratch
+        /// queue prefix (default: $FAIRGIG_TEST_AMQP_URL when set).
+        #[arg(long, env = "FAIRGIG_TEST_AMQP_URL")]
+        amqp: Option<String>,
     },
     /// Bias-check throughput (MB/s, one core) over a synthetic job-ad corpus.
     Bias {
@@ -205,9 +210,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             let stop = tokio_util::sync::CancellationToken::new();
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
             let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+            let relay = crate::startup::relay_for(&state)
+                .map(|relay| tokio::spawn(relay.run(stop.clone())));
             shutdown_signal().await;
             stop.cancel();
             worker.await.context("worker task")?;
+            if let Some(relay) = relay {
+                relay.await.context("relay task")?;
+            }
             Ok(0)
         }
         Command::Migrate => {
@@ -236,8 +246,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 Ok(1)
             }
         }
-        Command::Bench(BenchCommand::Queue { tasks, postgres }) => {
-            crate::bench::queue(tasks, postgres).await?;
+        Command::Bench(BenchCommand::Queue { tasks, postgres, amqp }) => {
+            crate::bench::queue(tasks, postgres, amqp).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Bias { megabytes }) => {

@@ -2,7 +2,7 @@
 //!
 //! Environment keys are `FAIRGIG_` + the key path with `__` between levels
 //! (`FAIRGIG_SERVER__BIND`, `FAIRGIG_DATA_DIR`), plus the customary
-//! `DATABASE_URL` and `REDIS_URL`. `FAIRGIG_TEST_*` belong to the test suite
+//! `DATABASE_URL`, `REDIS_URL` and `AMQP_URL`. `FAIRGIG_TEST_*` belong to the test suite
 //! and are ignored here. Unknown keys are an error that names the key.
 
 use std::path::Path;
@@ -29,6 +29,7 @@ pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
         .merge(file)
         .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
         .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
+        .merge(Env::raw().only(&["AMQP_URL"]).map(|_| "queue.amqp_url".into()))
         .merge(
             Env::prefixed("FAIRGIG_")
                 .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))

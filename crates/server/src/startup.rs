@@ -14,7 +14,11 @@ use axum::{
     middleware, BoxError, Router,
 };
 use fairgig_core::config::Settings;
-use fairgig_pipeline::{Worker, WorkerConfig};
+use fairgig_pipeline::{
+    amqp::{AmqpConfig, Relay},
+    Worker, WorkerConfig,
+};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +54,8 @@ pub struct Application {
     grace: Duration,
     /// This process's worker and the embeddings it keeps current (role `all`).
     worker: Option<(Worker, EmbeddingService)>,
+    /// Publishes this process's enqueued tasks, when RabbitMQ is configured.
+    relay: Option<Relay>,
 }
 
 /// A pipeline worker for this process, woken by its API's enqueues.
@@ -61,10 +67,25 @@ pub fn worker_for(state: &AppState) -> Worker {
         lease: Duration::from_secs(settings.lease_secs.max(3)),
         poll_interval: Duration::from_millis(settings.poll_interval_ms.max(10)),
         shutdown_grace: Duration::from_secs(state.settings.server.shutdown_grace_secs),
+        amqp: amqp_config(&state.settings),
         ..WorkerConfig::default()
     };
     Worker::new(state.store.clone(), Arc::clone(&state.pipeline), config)
         .with_wake(Arc::clone(&state.wake))
+}
+
+/// The RabbitMQ transport, when `queue.amqp_url` (or `AMQP_URL`) is set.
+pub fn amqp_config(settings: &Settings) -> Option<AmqpConfig> {
+    let queue = &settings.queue;
+    let url = queue.amqp_url.as_ref()?;
+    Some(AmqpConfig::new(url.expose_secret(), queue.amqp_prefix.clone()))
+}
+
+/// The relay that publishes this process's enqueued tasks to RabbitMQ, woken
+/// by the same notification as the in-process worker; `None` without RabbitMQ.
+pub fn relay_for(state: &AppState) -> Option<Relay> {
+    let config = amqp_config(&state.settings)?;
+    Some(Relay::new(state.store.clone(), config, Arc::clone(&state.wake)))
 }
 
 /// Re-embeds, in the background, what an earlier model embedded (after a
@@ -100,7 +121,8 @@ impl Application {
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let worker =
             (role == ServeRole::All).then(|| (worker_for(&state), state.embeddings.clone()));
-        Ok(Self { listener, router: app(state), grace, worker })
+        let relay = relay_for(&state);
+        Ok(Self { listener, router: app(state), grace, worker, relay })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -119,6 +141,7 @@ impl Application {
             spawn_reembedding(embeddings, stop.clone());
             tokio::spawn(worker.run(stop.clone()))
         });
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,
@@ -144,6 +167,9 @@ impl Application {
         stop.cancel();
         if let Some(worker) = worker {
             let _ = worker.await;
+        }
+        if let Some(relay) = relay {
+            let _ = relay.await;
         }
         served
     }

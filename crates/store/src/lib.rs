@@ -24,6 +24,7 @@ pub mod connect;
 pub mod embeddings;
 mod error;
 pub mod objects;
+pub mod outbox;
 pub mod runs;
 pub mod sessions;
 pub mod submissions;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, tasks::NewTask, with_pool, Store, StoreError};
+use crate::{now, tasks::NewTask, with_pool, Pool, Store, StoreError};
 
 /// The task kind of pipeline steps.
 pub const STEP_TASK: &str = "step";
@@ -245,6 +245,14 @@ impl Store {
         plan: &[PlannedStep],
     ) -> Result<StepRecorded, StoreError> {
         let at = now();
+        // Sibling steps that finish at once must not both decide that the
+        // other is unfinished (and so never enqueue their join): the run row
+        // is locked before the steps are read. SQLite already serialises
+        // writers from the first UPDATE on.
+        let run_status_sql = match self.pool {
+            Pool::Sqlite(_) => "SELECT status FROM runs WHERE id = $1",
+            Pool::Postgres(_) => "SELECT status FROM runs WHERE id = $1 FOR UPDATE",
+        };
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let held = sqlx::query(
@@ -270,7 +278,7 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            let run_status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1")
+            let run_status: String = sqlx::query_scalar(run_status_sql)
                 .bind(step.run.as_uuid())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -376,7 +384,8 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let revived: Option<(String, String)> = sqlx::query_as(
-                "UPDATE tasks SET status = 'queued', attempts = 0, run_after = $2, updated_at = $2, worker = NULL \
+                "UPDATE tasks SET status = 'queued', attempts = 0, run_after = $2, updated_at = $2, worker = NULL, \
+                   published_at = NULL \
                  WHERE id = $1 AND status = 'dead' RETURNING kind, payload",
             )
             .bind(task)

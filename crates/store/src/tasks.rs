@@ -79,7 +79,7 @@ pub struct QueueStats {
 }
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: Uuid,
     kind: String,
     payload: String,
@@ -88,7 +88,7 @@ struct TaskRow {
 }
 
 impl TaskRow {
-    fn into_task(self) -> Task {
+    pub(crate) fn into_task(self) -> Task {
         Task {
             id: self.id,
             kind: self.kind,
@@ -125,10 +125,11 @@ pub(crate) use insert_task;
 /// queue at `$5` when `$4`, else dead. Binds: id, worker, error, retry?, retry_at, now.
 pub(crate) const FAIL_TASK: &str =
     "UPDATE tasks SET status = CASE WHEN $4 THEN 'queued' ELSE 'dead' END, \
-    run_after = COALESCE($5, run_after), lease_until = NULL, last_error = $3, updated_at = $6 \
+    run_after = COALESCE($5, run_after), lease_until = NULL, last_error = $3, updated_at = $6, \
+    published_at = NULL \
     WHERE id = $1 AND worker = $2 AND status = 'running'";
 
-const CLAIM_COLUMNS: &str = "id, kind, payload, attempts, max_attempts";
+pub(crate) const CLAIM_COLUMNS: &str = "id, kind, payload, attempts, max_attempts";
 
 impl Store {
     /// Enqueues a task; `false` when its dedupe key already exists.
@@ -254,7 +255,7 @@ impl Store {
             .await?;
             let requeued: Vec<Uuid> = sqlx::query_scalar(
                 "UPDATE tasks SET status = 'queued', lease_until = NULL, worker = NULL, updated_at = $1, \
-                   last_error = 'worker lost (lease expired)' \
+                   last_error = 'worker lost (lease expired)', published_at = NULL \
                  WHERE status = 'running' AND lease_until < $1 RETURNING id",
             )
             .bind(at)

@@ -394,3 +394,62 @@ async fn entity_embeddings_replace_and_report_stale_models() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_outbox_publishes_each_queued_task_once_and_again_after_a_requeue() {
+    use fairgig_store::{outbox::TaskClaim, tasks::NewTask};
+    on_every_backend(|store| async move {
+        let now = OffsetDateTime::now_utc();
+        let mut due = NewTask::new("test.due", serde_json::json!({}));
+        due.dedupe_key = Some("due".to_owned());
+        let mut later = NewTask::new("test.later", serde_json::json!({}));
+        later.dedupe_key = Some("later".to_owned());
+        later.run_after = now + Duration::minutes(10);
+        store.enqueue(&due).await.expect("enqueue");
+        store.enqueue(&later).await.expect("enqueue");
+
+        // Only what is due within the horizon, and each task once.
+        let taken = store.take_unpublished(10, now + Duration::minutes(1)).await.expect("take");
+        assert_eq!(taken.len(), 1);
+        let due_id = taken[0].id;
+        assert!(store
+            .take_unpublished(10, OffsetDateTime::now_utc())
+            .await
+            .expect("again")
+            .is_empty());
+        let all = store.take_unpublished(10, now + Duration::hours(1)).await.expect("later");
+        assert_eq!(all.len(), 1);
+        let later_id = all[0].id;
+
+        // A message that was not confirmed is published again.
+        store.unmark_published(&[due_id]).await.expect("unmark");
+        let retaken = store.take_unpublished(10, OffsetDateTime::now_utc()).await.expect("retake");
+        assert_eq!(retaken.iter().map(|t| t.id).collect::<Vec<_>>(), vec![due_id]);
+
+        // A message that came early hands the task back; a duplicate finds it gone.
+        let lease = now + Duration::minutes(5);
+        assert_eq!(store.claim_task(later_id, "w", lease).await.expect("early"), TaskClaim::NotDue);
+        let TaskClaim::Claimed(task) = store.claim_task(due_id, "w", lease).await.expect("claim")
+        else {
+            panic!("a queued, due task is claimed");
+        };
+        assert_eq!((task.id, task.attempts), (due_id, 1));
+        assert_eq!(store.claim_task(due_id, "w2", lease).await.expect("dup"), TaskClaim::Gone);
+        assert_eq!(
+            store.claim_task(uuid::Uuid::now_v7(), "w", lease).await.expect("unknown"),
+            TaskClaim::Gone
+        );
+
+        // A retry returns the task to the queue unpublished.
+        store.fail_task(due_id, "w", "boom", Some(OffsetDateTime::now_utc())).await.expect("fail");
+        let after_retry =
+            store.take_unpublished(10, OffsetDateTime::now_utc()).await.expect("take after retry");
+        assert_eq!(after_retry.iter().map(|t| t.id).collect::<Vec<_>>(), vec![due_id]);
+
+        // Orphans: marked long ago, due, still queued.
+        assert_eq!(store.republish_orphans(now - Duration::minutes(1)).await.expect("none"), 0);
+        let cleared = store.republish_orphans(OffsetDateTime::now_utc()).await.expect("orphans");
+        assert_eq!(cleared, 1, "only the due task; the later one is not due");
+    })
+    .await;
+}

@@ -1,6 +1,7 @@
 //! A worker process killed with SIGKILL in the middle of a step loses
 //! nothing: the lease expires, another worker takes the task, and every step
-//! is recorded exactly once.
+//! is recorded exactly once. Workers polling the database and workers fed by
+//! RabbitMQ (`FAIRGIG_TEST_AMQP_URL`) both.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -11,10 +12,15 @@ use fairgig_ai::extract::samples::pdf;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_api_only, TestApp};
+use crate::helpers::{amqp_transport, spawn_api_only_with, AmqpTransport, TestApp};
 
-fn worker_process(app: &TestApp) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_fairgig"))
+/// `fairgig worker` on the app's database, and on its RabbitMQ if it has one.
+pub fn worker_process(app: &TestApp, amqp: Option<&AmqpTransport>) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fairgig"));
+    if let Some(amqp) = amqp {
+        command.env("AMQP_URL", &amqp.url).env("FAIRGIG_QUEUE__AMQP_PREFIX", &amqp.prefix);
+    }
+    command
         .arg("worker")
         .env("FAIRGIG_DATA_DIR", app.data_dir.path())
         .env("DATABASE_URL", &app.database_url)
@@ -44,7 +50,23 @@ fn step_status(detail: &Value, name: &str) -> String {
 
 #[tokio::test]
 async fn a_worker_killed_mid_step_loses_nothing_and_duplicates_nothing() {
-    let app = spawn_api_only().await;
+    killed_mid_step(None).await;
+}
+
+#[tokio::test]
+async fn a_worker_fed_by_rabbitmq_killed_mid_step_loses_nothing_and_duplicates_nothing() {
+    let Some(amqp) = amqp_transport() else { return };
+    killed_mid_step(Some(&amqp)).await;
+    amqp.delete().await;
+}
+
+async fn killed_mid_step(amqp: Option<&AmqpTransport>) {
+    let app = spawn_api_only_with(|settings| {
+        if let Some(amqp) = amqp {
+            amqp.configure(settings);
+        }
+    })
+    .await;
     let user = app.register("client@example.org").await;
     // Long enough to extract that the kill lands inside the step.
     let pages: Vec<String> =
@@ -69,7 +91,7 @@ async fn a_worker_killed_mid_step_loses_nothing_and_duplicates_nothing() {
         .expect("json");
     let id = created["id"].as_str().expect("id").to_owned();
 
-    let mut first = worker_process(&app);
+    let mut first = worker_process(&app, amqp);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if step_status(&detail(&app, &user.access, &id).await, "extract") == "running" {
@@ -83,7 +105,7 @@ async fn a_worker_killed_mid_step_loses_nothing_and_duplicates_nothing() {
     let after_kill = detail(&app, &user.access, &id).await;
     assert_eq!(step_status(&after_kill, "extract"), "running", "killed mid-step: {after_kill}");
 
-    let mut second = worker_process(&app);
+    let mut second = worker_process(&app, amqp);
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = loop {
         let current = detail(&app, &user.access, &id).await;

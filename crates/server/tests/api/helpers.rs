@@ -60,9 +60,44 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 /// The API alone, without an in-process worker (`serve --role api`).
-pub async fn spawn_api_only() -> TestApp {
+pub async fn spawn_api_only_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::sqlite().expect("temp dir");
-    spawn_as(ServeRole::Api, database, |_| {}).await
+    spawn_as(ServeRole::Api, database, configure).await
+}
+
+/// A RabbitMQ to run the queue on (`FAIRGIG_TEST_AMQP_URL`), under a queue
+/// prefix of its own.
+pub struct AmqpTransport {
+    pub url: String,
+    pub prefix: String,
+}
+
+/// `None` (after one SKIP line) when `FAIRGIG_TEST_AMQP_URL` is unset.
+pub fn amqp_transport() -> Option<AmqpTransport> {
+    static SKIP: Once = Once::new();
+    match std::env::var("FAIRGIG_TEST_AMQP_URL") {
+        Ok(url) if !url.is_empty() => Some(AmqpTransport {
+            url,
+            prefix: format!("fairgig-test-{}", uuid::Uuid::now_v7().simple()),
+        }),
+        _ => {
+            say_once(&SKIP, "SKIP rabbitmq: FAIRGIG_TEST_AMQP_URL unset");
+            None
+        }
+    }
+}
+
+impl AmqpTransport {
+    pub fn configure(&self, settings: &mut Settings) {
+        settings.queue.amqp_url = Some(self.url.clone().into());
+        settings.queue.amqp_prefix = self.prefix.clone();
+    }
+
+    /// Removes this test's queues from the broker.
+    pub async fn delete(&self) {
+        let config = fairgig_pipeline::amqp::AmqpConfig::new(&self.url, &self.prefix);
+        fairgig_pipeline::amqp::delete_topology(&config).await.expect("delete test queues");
+    }
 }
 
 /// The app on a fresh PostgreSQL database, or `None` (after one SKIP line)

@@ -441,3 +441,25 @@ async fn uploads_go_to_s3_when_configured() {
         "deleted from S3 too"
     );
 }
+
+#[tokio::test]
+async fn submissions_run_through_rabbitmq_when_it_is_configured() {
+    let Some(amqp) = crate::helpers::amqp_transport() else { return };
+    let app = spawn_with(|settings| amqp.configure(settings)).await;
+    let user = app.register("client@example.org").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let created: Value = submit_json(&app, &user, &job()).await.json().await.expect("json");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    for id in &ids {
+        let detail = finished(&app, &user, id).await;
+        assert_eq!(detail["status"], "completed", "{detail}");
+        assert!(detail["run"]["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .all(|s| s["status"] == "succeeded" && s["attempts"] == 1));
+    }
+    amqp.delete().await;
+}
