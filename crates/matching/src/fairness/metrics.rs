@@ -1,0 +1,152 @@
+//! Metrics that audit a ranking's group mix (Geyik et al., KDD 2019;
+//! exposure after Singh and Joachims, KDD 2018).
+//!
+//! A ranking is given as the group of each rank, best first; `target` is the
+//! desired share of each group.
+//!
+//! - `Skew_g@k = ln(share_g(top k) / target_g)`: 0 when the top k holds
+//!   exactly its share, negative when under-represented. Both shares are
+//!   smoothed by ε = 0.001, so a group absent from the top k gets a large
+//!   but finite negative skew and a group with no target share and no place
+//!   gets 0.
+//! - `MinSkew@k = min_g Skew_g@k` (the worst-off group),
+//!   `MaxSkew@k = max_g Skew_g@k` (the most favoured).
+//! - `NDKL = (1/Z) Σ_{i=1..n} KL(D_i ‖ target) / log2(i + 1)` with
+//!   `Z = Σ 1/log2(i + 1)`, where `D_i` is the group distribution of the top
+//!   i: 0 when every prefix matches the target, growing with the deviation,
+//!   weighted towards the top.
+//! - `exposure_g = Σ_{ranks r of g} 1/log2(1 + r)` (1-based ranks): the
+//!   attention a position-biased viewer gives the group.
+
+const EPSILON: f64 = 0.001;
+
+fn top_k_shares(ranking: &[usize], groups: usize, k: usize) -> Vec<f64> {
+    let top = &ranking[..k.min(ranking.len())];
+    let mut shares = vec![0.0; groups];
+    for group in top {
+        if let Some(share) = shares.get_mut(*group) {
+            *share += 1.0;
+        }
+    }
+    if !top.is_empty() {
+        shares.iter_mut().for_each(|share| *share /= top.len() as f64);
+    }
+    shares
+}
+
+/// `Skew_g@k` for every group.
+pub fn skews(ranking: &[usize], target: &[f64], k: usize) -> Vec<f64> {
+    top_k_shares(ranking, target.len(), k)
+        .iter()
+        .zip(target)
+        .map(|(share, desired)| ((share + EPSILON) / (desired + EPSILON)).ln())
+        .collect()
+}
+
+/// `MinSkew@k`: the most under-represented group's skew.
+pub fn min_skew(ranking: &[usize], target: &[f64], k: usize) -> f64 {
+    skews(ranking, target, k).into_iter().fold(f64::INFINITY, f64::min)
+}
+
+/// `MaxSkew@k`: the most over-represented group's skew.
+pub fn max_skew(ranking: &[usize], target: &[f64], k: usize) -> f64 {
+    skews(ranking, target, k).into_iter().fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// KL(observed ‖ target), the target smoothed so it is never zero.
+fn kl_divergence(observed: &[f64], target: &[f64]) -> f64 {
+    observed
+        .iter()
+        .zip(target)
+        .filter(|(share, _)| **share > 0.0)
+        .map(|(share, desired)| share * (share / (desired + EPSILON)).ln())
+        .sum::<f64>()
+        .max(0.0)
+}
+
+/// Normalised discounted KL divergence of the whole ranking from `target`.
+pub fn ndkl(ranking: &[usize], target: &[f64]) -> f64 {
+    let mut counts = vec![0.0; target.len()];
+    let (mut weighted, mut normaliser) = (0.0, 0.0);
+    for (i, group) in ranking.iter().enumerate() {
+        if let Some(count) = counts.get_mut(*group) {
+            *count += 1.0;
+        }
+        let seen = (i + 1) as f64;
+        let shares: Vec<f64> = counts.iter().map(|count| count / seen).collect();
+        let discount = 1.0 / (seen + 1.0).log2();
+        weighted += discount * kl_divergence(&shares, target);
+        normaliser += discount;
+    }
+    if normaliser == 0.0 {
+        0.0
+    } else {
+        weighted / normaliser
+    }
+}
+
+/// Each group's exposure over the ranking.
+pub fn exposure(ranking: &[usize], groups: usize) -> Vec<f64> {
+    let mut exposure = vec![0.0; groups];
+    for (i, group) in ranking.iter().enumerate() {
+        if let Some(total) = exposure.get_mut(*group) {
+            *total += 1.0 / ((i + 2) as f64).log2();
+        }
+    }
+    exposure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn skew_is_zero_on_target_and_signed_by_direction() {
+        let target = [0.5, 0.5];
+        let balanced = [0, 1, 0, 1];
+        assert!(skews(&balanced, &target, 4).iter().all(|skew| close(*skew, 0.0)));
+        let top_heavy = [0, 0, 0, 1];
+        let skew = skews(&top_heavy, &target, 4);
+        assert!(close(skew[0], (0.751f64 / 0.501).ln()));
+        assert!(close(skew[1], (0.251f64 / 0.501).ln()));
+        assert!(close(min_skew(&top_heavy, &target, 4), skew[1]));
+        assert!(close(max_skew(&top_heavy, &target, 4), skew[0]));
+        // Absent from the top 2: strongly negative, still finite.
+        let absent = min_skew(&top_heavy, &target, 2);
+        assert!(absent < -5.0 && absent.is_finite());
+    }
+
+    #[test]
+    fn ndkl_is_zero_only_when_every_prefix_matches() {
+        let target = [1.0, 0.0];
+        assert!(close(ndkl(&[0, 0, 0], &target), 0.0));
+        let fair = ndkl(&[0, 1, 0, 1], &[0.5, 0.5]);
+        let unfair = ndkl(&[0, 0, 1, 1], &[0.5, 0.5]);
+        assert!(fair > 0.0, "odd prefixes cannot match 50/50 exactly");
+        assert!(unfair > fair);
+        // The top weighs more: the same swap lower down costs less.
+        let late = ndkl(&[0, 1, 0, 1, 0, 0, 1, 1], &[0.5, 0.5]);
+        let early = ndkl(&[0, 0, 1, 1, 0, 1, 0, 1], &[0.5, 0.5]);
+        assert!(early > late);
+        assert!(close(ndkl(&[], &[0.5, 0.5]), 0.0));
+    }
+
+    #[test]
+    fn exposure_discounts_by_log_rank() {
+        let exposure = exposure(&[0, 1, 1], 3);
+        assert!(close(exposure[0], 1.0));
+        assert!(close(exposure[1], 1.0 / 3f64.log2() + 0.5));
+        assert!(close(exposure[2], 0.0));
+    }
+
+    #[test]
+    fn out_of_range_groups_are_ignored_not_a_panic() {
+        assert_eq!(skews(&[7], &[1.0], 1).len(), 1);
+        assert!(ndkl(&[7, 0], &[1.0]).is_finite());
+        assert_eq!(exposure(&[7], 1), vec![0.0]);
+    }
+}
