@@ -1,0 +1,270 @@
+//! What the matcher knows about a job and a freelancer, and the eight
+//! features it scores a pair by. Every feature lies in [0, 1], 1 best.
+//!
+//! | feature | definition |
+//! |---|---|
+//! | `semantic` | cosine similarity of the job and profile embeddings, negatives clamped to 0 |
+//! | `required_skills` | share of the job's required skills the profile lists (1 when none are required) |
+//! | `preferred_skills` | the same for preferred skills |
+//! | `rate_fit` | 1 at or under the budget's top; falls linearly to 0 at [`RATE_TOLERANCE`] above it; 0.5 when either side is unknown or the currencies differ (no exchange rates) |
+//! | `experience_fit` | 1 at or above the level's minimum years ([`ExperienceLevel::min_years`]), else the fraction of it reached; over-qualification is not penalised |
+//! | `reputation` | the Bayesian average rating (see [`Reputation::bayesian_average`]) mapped from 1–5 to 0–1 |
+//! | `timezone_overlap` | shared hours of two 09:00–17:00 working days, out of 8; 0.5 when unknown |
+//! | `recency` | `0.5^(days since last active / 30)`: halves every 30 days idle |
+//!
+//! Skills are compared case-insensitively by their label (the ESCO-derived
+//! skills list gives one label per skill).
+
+/// How far above the budget's top a rate may go before `rate_fit` is 0 (25 %).
+pub const RATE_TOLERANCE: f64 = 0.25;
+
+/// Prior of the Bayesian average: this many imaginary reviews …
+pub const PRIOR_REVIEWS: f64 = 5.0;
+/// … of this rating, so three 5-star reviews do not outrank fifty 4.8s.
+pub const PRIOR_RATING: f64 = 3.5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExperienceLevel {
+    Entry,
+    Intermediate,
+    Expert,
+}
+
+impl ExperienceLevel {
+    /// Years of experience the level asks for at least.
+    pub fn min_years(self) -> f64 {
+        match self {
+            Self::Entry => 0.0,
+            Self::Intermediate => 2.0,
+            Self::Expert => 5.0,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Entry => "entry",
+            Self::Intermediate => "intermediate",
+            Self::Expert => "expert",
+        }
+    }
+}
+
+/// An hourly amount in a currency (ISO 4217, upper case).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Money {
+    pub amount: f64,
+    pub currency: String,
+}
+
+/// The job side of a match.
+#[derive(Clone, Debug, Default)]
+pub struct JobFacts {
+    pub required_skills: Vec<String>,
+    pub preferred_skills: Vec<String>,
+    /// The most the client will pay per hour.
+    pub max_hourly: Option<Money>,
+    pub experience: Option<ExperienceLevel>,
+    /// Minutes east of UTC of the client's working day.
+    pub utc_offset_minutes: Option<i32>,
+}
+
+/// Ratings received so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Reputation {
+    pub mean: f64,
+    pub count: u32,
+}
+
+impl Reputation {
+    /// `(C·m + n·mean) / (C + n)` with `C` = [`PRIOR_REVIEWS`] and `m` = [`PRIOR_RATING`].
+    pub fn bayesian_average(self) -> f64 {
+        let n = f64::from(self.count);
+        (PRIOR_REVIEWS * PRIOR_RATING + n * self.mean) / (PRIOR_REVIEWS + n)
+    }
+}
+
+/// The freelancer side of a match.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileFacts {
+    pub skills: Vec<String>,
+    pub hourly_rate: Option<Money>,
+    pub years_experience: f64,
+    pub reputation: Reputation,
+    pub utc_offset_minutes: Option<i32>,
+    pub days_since_active: f64,
+}
+
+/// The eight features, each in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Features {
+    pub semantic: f64,
+    pub required_skills: f64,
+    pub preferred_skills: f64,
+    pub rate_fit: f64,
+    pub experience_fit: f64,
+    pub reputation: f64,
+    pub timezone_overlap: f64,
+    pub recency: f64,
+}
+
+/// Feature names in [`Features::values`] order.
+pub const FEATURE_NAMES: [&str; 8] = [
+    "semantic",
+    "required_skills",
+    "preferred_skills",
+    "rate_fit",
+    "experience_fit",
+    "reputation",
+    "timezone_overlap",
+    "recency",
+];
+
+impl Features {
+    pub fn values(&self) -> [f64; 8] {
+        [
+            self.semantic,
+            self.required_skills,
+            self.preferred_skills,
+            self.rate_fit,
+            self.experience_fit,
+            self.reputation,
+            self.timezone_overlap,
+            self.recency,
+        ]
+    }
+}
+
+/// The required (or preferred) skills a profile has and lacks, in the job's order.
+pub fn skill_split<'a>(wanted: &'a [String], has: &[String]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let has: std::collections::HashSet<String> =
+        has.iter().map(|skill| skill.trim().to_lowercase()).collect();
+    wanted.iter().map(String::as_str).partition(|skill| has.contains(&skill.trim().to_lowercase()))
+}
+
+fn coverage(wanted: &[String], has: &[String]) -> f64 {
+    if wanted.is_empty() {
+        return 1.0;
+    }
+    skill_split(wanted, has).0.len() as f64 / wanted.len() as f64
+}
+
+fn rate_fit(budget: Option<&Money>, rate: Option<&Money>) -> f64 {
+    match (budget, rate) {
+        (Some(budget), Some(rate)) if budget.currency == rate.currency && budget.amount > 0.0 => {
+            let over = (rate.amount - budget.amount) / budget.amount;
+            (1.0 - over.max(0.0) / RATE_TOLERANCE).clamp(0.0, 1.0)
+        }
+        _ => 0.5,
+    }
+}
+
+/// Shared hours of two 09:00–17:00 days at the given UTC offsets.
+pub fn overlap_hours(a_minutes: i32, b_minutes: i32) -> f64 {
+    let difference = f64::from((a_minutes - b_minutes).rem_euclid(24 * 60)) / 60.0;
+    let difference = difference.min(24.0 - difference);
+    (8.0 - difference).max(0.0)
+}
+
+/// The features of one (job, profile) pair; `similarity` is the cosine of
+/// their embeddings.
+pub fn features(job: &JobFacts, profile: &ProfileFacts, similarity: f32) -> Features {
+    let semantic = f64::from(similarity).clamp(0.0, 1.0);
+    let experience_fit = match job.experience {
+        Some(level) if level.min_years() > 0.0 => {
+            (profile.years_experience.max(0.0) / level.min_years()).min(1.0)
+        }
+        _ => 1.0,
+    };
+    let timezone_overlap = match (job.utc_offset_minutes, profile.utc_offset_minutes) {
+        (Some(a), Some(b)) => overlap_hours(a, b) / 8.0,
+        _ => 0.5,
+    };
+    Features {
+        semantic: if semantic.is_finite() { semantic } else { 0.0 },
+        required_skills: coverage(&job.required_skills, &profile.skills),
+        preferred_skills: coverage(&job.preferred_skills, &profile.skills),
+        rate_fit: rate_fit(job.max_hourly.as_ref(), profile.hourly_rate.as_ref()),
+        experience_fit,
+        reputation: ((profile.reputation.bayesian_average() - 1.0) / 4.0).clamp(0.0, 1.0),
+        timezone_overlap,
+        recency: 0.5f64.powf(profile.days_since_active.max(0.0) / 30.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(amount: f64) -> Option<Money> {
+        Some(Money { amount, currency: "EUR".to_owned() })
+    }
+
+    fn skills(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn skill_coverage_is_case_insensitive_and_names_what_is_missing() {
+        let wanted = skills(&["Rust", "PostgreSQL", "Kubernetes"]);
+        let (has, missing) = skill_split(&wanted, &skills(&["rust", " postgresql ", "Go"]));
+        assert_eq!((has, missing), (vec!["Rust", "PostgreSQL"], vec!["Kubernetes"]));
+        assert!((coverage(&wanted, &skills(&["rust"])) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(coverage(&[], &[]), 1.0);
+    }
+
+    #[test]
+    fn rate_fit_falls_off_above_the_budget() {
+        assert_eq!(rate_fit(eur(100.0).as_ref(), eur(80.0).as_ref()), 1.0);
+        assert_eq!(rate_fit(eur(100.0).as_ref(), eur(100.0).as_ref()), 1.0);
+        assert!((rate_fit(eur(100.0).as_ref(), eur(110.0).as_ref()) - 0.6).abs() < 1e-9);
+        assert_eq!(rate_fit(eur(100.0).as_ref(), eur(130.0).as_ref()), 0.0);
+        let usd = Money { amount: 50.0, currency: "USD".to_owned() };
+        assert_eq!(rate_fit(eur(100.0).as_ref(), Some(&usd)), 0.5, "no exchange rates");
+        assert_eq!(rate_fit(None, eur(10.0).as_ref()), 0.5);
+    }
+
+    #[test]
+    fn timezone_overlap_wraps_around_the_day() {
+        assert_eq!(overlap_hours(60, 60), 8.0);
+        assert_eq!(overlap_hours(0, 180), 5.0);
+        assert_eq!(overlap_hours(-300, 540), 0.0, "New York and Tokyo");
+        assert_eq!(overlap_hours(23 * 60, -60), 8.0, "+23 h is −1 h");
+        assert_eq!(overlap_hours(330, 0), 2.5, "India's half hour");
+    }
+
+    #[test]
+    fn the_bayesian_average_needs_many_reviews_to_move_far_from_the_prior() {
+        let few = Reputation { mean: 5.0, count: 3 }.bayesian_average();
+        let many = Reputation { mean: 4.8, count: 50 }.bayesian_average();
+        assert!(many > few, "{many} vs {few}");
+        assert_eq!(Reputation::default().bayesian_average(), PRIOR_RATING);
+    }
+
+    #[test]
+    fn features_stay_in_the_unit_interval() {
+        let job = JobFacts {
+            required_skills: skills(&["Rust"]),
+            preferred_skills: skills(&["Go"]),
+            max_hourly: eur(50.0),
+            experience: Some(ExperienceLevel::Expert),
+            utc_offset_minutes: Some(60),
+        };
+        let profile = ProfileFacts {
+            skills: skills(&["Rust"]),
+            hourly_rate: eur(55.0),
+            years_experience: 2.5,
+            reputation: Reputation { mean: 4.0, count: 10 },
+            utc_offset_minutes: Some(0),
+            days_since_active: 30.0,
+        };
+        for similarity in [-0.3, 0.42, 1.2, f32::NAN] {
+            let found = features(&job, &profile, similarity);
+            assert!(found.values().iter().all(|v| (0.0..=1.0).contains(v)), "{found:?}");
+        }
+        let found = features(&job, &profile, 0.42);
+        assert!((found.experience_fit - 0.5).abs() < 1e-12);
+        assert!((found.recency - 0.5).abs() < 1e-12);
+        assert!((found.timezone_overlap - 7.0 / 8.0).abs() < 1e-12);
+        assert_eq!(found.preferred_skills, 0.0);
+    }
+}

@@ -1,0 +1,205 @@
+//! Scoring a match and saying why.
+//!
+//! v1 is a linear model with hand-set weights ([`LinearModel::v1`]); the
+//! learning system will train others with the same shape. A score is
+//! `Σ weight_f · feature_f`; with weights summing to 1 it lies in [0, 1].
+//! Every scored match carries each feature's value and contribution, and
+//! plain-language strengths and gaps a client can read.
+
+use crate::features::{skill_split, Features, JobFacts, ProfileFacts, FEATURE_NAMES};
+
+/// A linear ranker: one weight per feature, in [`FEATURE_NAMES`] order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearModel {
+    pub weights: [f64; 8],
+}
+
+impl LinearModel {
+    /// The hand-set first model: meaning and required skills first (0.30,
+    /// 0.25), then price, experience and reputation (0.10 each), then
+    /// preferred skills, timezone and recent activity (0.05 each).
+    pub fn v1() -> Self {
+        Self { weights: [0.30, 0.25, 0.05, 0.10, 0.10, 0.10, 0.05, 0.05] }
+    }
+
+    pub fn score(&self, features: &Features) -> f64 {
+        self.weights.iter().zip(features.values()).map(|(w, v)| w * v).sum()
+    }
+}
+
+/// One feature's part in a score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    pub feature: &'static str,
+    pub value: f64,
+    pub weight: f64,
+    pub contribution: f64,
+}
+
+/// A scored match with its explanation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    pub score: f64,
+    pub contributions: Vec<Contribution>,
+    pub strengths: Vec<String>,
+    pub gaps: Vec<String>,
+}
+
+/// Scores a pair and explains the score.
+pub fn explain(
+    model: &LinearModel,
+    job: &JobFacts,
+    profile: &ProfileFacts,
+    features: &Features,
+) -> Explained {
+    let contributions = FEATURE_NAMES
+        .iter()
+        .zip(features.values())
+        .zip(model.weights)
+        .map(|((feature, value), weight)| Contribution {
+            feature,
+            value,
+            weight,
+            contribution: value * weight,
+        })
+        .collect();
+    let (mut strengths, mut gaps) = (Vec::new(), Vec::new());
+
+    if !job.required_skills.is_empty() {
+        let (has, missing) = skill_split(&job.required_skills, &profile.skills);
+        let covers =
+            format!("covers {} of {} required skills", has.len(), job.required_skills.len());
+        if missing.is_empty() {
+            strengths.push(covers);
+        } else {
+            gaps.push(format!("{covers}; missing {}", missing.join(", ")));
+        }
+    }
+    let (preferred, _) = skill_split(&job.preferred_skills, &profile.skills);
+    if !preferred.is_empty() {
+        strengths.push(format!("also knows {}", preferred.join(", ")));
+    }
+    match (&job.max_hourly, &profile.hourly_rate) {
+        (Some(budget), Some(rate)) if budget.currency == rate.currency => {
+            let amount = format!("{:.0} {}/h", rate.amount, rate.currency);
+            if rate.amount <= budget.amount {
+                strengths.push(format!("rate {amount} is within budget"));
+            } else {
+                let over = (rate.amount / budget.amount - 1.0) * 100.0;
+                gaps.push(format!("rate {amount} is {over:.0} % above budget"));
+            }
+        }
+        (Some(_), Some(rate)) => {
+            gaps.push(format!("rate is in {}, the budget in another currency", rate.currency))
+        }
+        _ => {}
+    }
+    if let Some(level) = job.experience {
+        let years = format!("{:.0} years of experience", profile.years_experience);
+        if features.experience_fit >= 1.0 {
+            strengths.push(format!("{years} ({} level asked)", level.label()));
+        } else {
+            gaps.push(format!(
+                "{years}; {} level asks for {:.0}+",
+                level.label(),
+                level.min_years()
+            ));
+        }
+    }
+    let reputation = profile.reputation;
+    if reputation.count == 0 {
+        gaps.push("no reviews yet".to_owned());
+    } else if reputation.bayesian_average() >= 4.0 {
+        strengths.push(format!("rated {:.1} from {} reviews", reputation.mean, reputation.count));
+    } else {
+        gaps.push(format!("rated {:.1} from {} reviews", reputation.mean, reputation.count));
+    }
+    if job.utc_offset_minutes.is_some() && profile.utc_offset_minutes.is_some() {
+        let hours = features.timezone_overlap * 8.0;
+        if hours >= 4.0 {
+            strengths.push(format!("working hours overlap {hours:.1} h"));
+        } else {
+            gaps.push(format!("working hours overlap only {hours:.1} h"));
+        }
+    }
+    if profile.days_since_active > 60.0 {
+        gaps.push(format!("last active {:.0} days ago", profile.days_since_active));
+    }
+    Explained { score: model.score(features), contributions, strengths, gaps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{features, ExperienceLevel, Money, Reputation};
+
+    fn job() -> JobFacts {
+        let skills = ["Rust", "PostgreSQL", "Docker", "gRPC", "Kubernetes"];
+        JobFacts {
+            required_skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            preferred_skills: vec!["Terraform".to_owned()],
+            max_hourly: Some(Money { amount: 90.0, currency: "EUR".to_owned() }),
+            experience: Some(ExperienceLevel::Expert),
+            utc_offset_minutes: Some(60),
+        }
+    }
+
+    fn profile() -> ProfileFacts {
+        let skills = ["rust", "postgresql", "docker", "grpc", "terraform"];
+        ProfileFacts {
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            hourly_rate: Some(Money { amount: 85.0, currency: "EUR".to_owned() }),
+            years_experience: 8.0,
+            reputation: Reputation { mean: 4.8, count: 23 },
+            utc_offset_minutes: Some(120),
+            days_since_active: 3.0,
+        }
+    }
+
+    #[test]
+    fn v1_weights_sum_to_one_so_scores_stay_in_the_unit_interval() {
+        assert!((LinearModel::v1().weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_explanation_adds_up_and_reads_plainly() {
+        let (job, profile) = (job(), profile());
+        let found = features(&job, &profile, 0.71);
+        let explained = explain(&LinearModel::v1(), &job, &profile, &found);
+        let total: f64 = explained.contributions.iter().map(|c| c.contribution).sum();
+        assert!((total - explained.score).abs() < 1e-12);
+        assert_eq!(explained.contributions.len(), 8);
+        assert!(
+            explained
+                .gaps
+                .contains(&"covers 4 of 5 required skills; missing Kubernetes".to_owned()),
+            "{explained:?}"
+        );
+        for strength in [
+            "also knows Terraform",
+            "rate 85 EUR/h is within budget",
+            "8 years of experience (expert level asked)",
+            "rated 4.8 from 23 reviews",
+            "working hours overlap 7.0 h",
+        ] {
+            assert!(
+                explained.strengths.contains(&strength.to_owned()),
+                "{strength}: {explained:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_better_fit_scores_higher() {
+        let job = job();
+        let mut weaker = profile();
+        weaker.skills.truncate(2);
+        weaker.hourly_rate = Some(Money { amount: 120.0, currency: "EUR".to_owned() });
+        let model = LinearModel::v1();
+        let strong = model.score(&features(&job, &profile(), 0.7));
+        let weak = model.score(&features(&job, &weaker, 0.7));
+        assert!(strong > weak, "{strong} vs {weak}");
+        let explained = explain(&model, &job, &weaker, &features(&job, &weaker, 0.7));
+        assert!(explained.gaps.iter().any(|gap| gap == "rate 120 EUR/h is 33 % above budget"));
+    }
+}
