@@ -76,6 +76,10 @@ typed_id!(
     /// A file attached to a submission.
     FileId
 );
+typed_id!(
+    /// A job on the marketplace.
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@ pub mod apikey;
 pub mod audit;
 pub mod config;
 pub mod ids;
+pub mod marketplace;
 pub mod submission;
 pub mod user;
 pub mod validation;

@@ -70,6 +70,8 @@ macro_rules! string_enum {
     };
 }
 
+pub(crate) use string_enum;
+
 string_enum!(SubmissionKind, "kind", [Job => "job", Request => "request"]);
 string_enum!(SubmissionStatus, "status", [
     Received => "received", Processing => "processing", Completed => "completed",

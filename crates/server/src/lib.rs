@@ -22,6 +22,7 @@ pub mod cli;
 pub mod embedding;
 pub mod error;
 pub mod extract;
+pub mod matching;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;

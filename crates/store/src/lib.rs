@@ -23,6 +23,7 @@ pub mod audit;
 pub mod connect;
 pub mod embeddings;
 mod error;
+pub mod marketplace;
 pub mod objects;
 pub mod outbox;
 pub mod runs;

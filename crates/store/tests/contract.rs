@@ -453,3 +453,85 @@ async fn the_outbox_publishes_each_queued_task_once_and_again_after_a_requeue() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn profiles_and_jobs_round_trip_and_job_status_moves_once() {
+    use fairgig_core::marketplace::{
+        Availability, ExperienceLevel, JobStatus, ProfileSkill, SkillLevel,
+    };
+    use fairgig_store::{
+        embeddings::EntityKind,
+        marketplace::{JobInput, ProfileInput},
+    };
+    on_every_backend(|store| async move {
+        let freelancer = store.create_user(new_user("dev@example.org")).await.expect("user");
+        let mut input = ProfileInput {
+            headline: "Rust backend developer".to_owned(),
+            bio: "APIs and databases".to_owned(),
+            skills: vec![ProfileSkill { name: "Rust".to_owned(), level: SkillLevel::Expert }],
+            hourly_rate_minor: Some(8_500),
+            currency: Some("EUR".to_owned()),
+            region: Some("DE".to_owned()),
+            utc_offset_minutes: Some(60),
+            availability: Availability::Available,
+            years_experience: 7.5,
+            languages: vec!["de".to_owned(), "en".to_owned()],
+            portfolio: vec!["https://example.org/work".to_owned()],
+            group_attributes: [("gender".to_owned(), "woman".to_owned())].into(),
+        };
+        let first = store.put_profile(freelancer.id, &input).await.expect("create");
+        assert_eq!(first.input, input);
+        input.headline = "Senior Rust developer".to_owned();
+        let second = store.put_profile(freelancer.id, &input).await.expect("replace");
+        assert_eq!(second.created_at, first.created_at);
+        assert_eq!(store.profile(freelancer.id).await.expect("get").input.headline, input.headline);
+
+        // Only profiles with an embedding by the current model are matchable.
+        assert!(store.matchable_profiles("m").await.expect("pool").is_empty());
+        store
+            .put_entity_embedding(
+                EntityKind::Profile,
+                freelancer.id.as_uuid(),
+                "m",
+                "t",
+                &[0.6, 0.8],
+            )
+            .await
+            .expect("embed");
+        let pool = store.matchable_profiles("m").await.expect("pool");
+        assert_eq!((pool.len(), pool[0].vector.clone()), (1, vec![0.6, 0.8]));
+        input.availability = Availability::Unavailable;
+        store.put_profile(freelancer.id, &input).await.expect("unavailable");
+        assert!(store.matchable_profiles("m").await.expect("pool").is_empty());
+
+        let client = store.create_user(new_user("client@example.org")).await.expect("user");
+        let job_input = JobInput {
+            title: "Build an API".to_owned(),
+            description: "In Rust".to_owned(),
+            required_skills: vec!["Rust".to_owned()],
+            preferred_skills: vec![],
+            max_hourly_minor: Some(9_000),
+            currency: Some("EUR".to_owned()),
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: Some(ExperienceLevel::Expert),
+        };
+        let report = serde_json::json!({"requires_review": true});
+        let job = store
+            .create_job(client.id, None, &job_input, JobStatus::Draft, &report)
+            .await
+            .expect("job");
+        assert_eq!(store.job(job.id).await.expect("get"), job);
+        let open = store
+            .set_job_status(job.id, JobStatus::Draft, JobStatus::Open, true)
+            .await
+            .expect("open");
+        assert_eq!((open.status, open.bias_acknowledged), (JobStatus::Open, true));
+        assert!(matches!(
+            store.set_job_status(job.id, JobStatus::Draft, JobStatus::Open, false).await,
+            Err(StoreError::Conflict { field: "status" })
+        ));
+    })
+    .await;
+}

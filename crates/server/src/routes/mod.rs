@@ -12,7 +12,9 @@ mod bias;
 mod dead_letters;
 mod embeddings;
 mod health;
+mod jobs;
 mod me;
+mod profiles;
 mod submissions;
 
 use axum::{http::Method, Router};
@@ -44,6 +46,7 @@ use crate::{
         (name = "submissions", description = "Requests and jobs, and their processing"),
         (name = "bias", description = "Exclusionary-language checks"),
         (name = "embeddings", description = "Sentence embeddings"),
+        (name = "marketplace", description = "Freelancer profiles, jobs and matches"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -78,6 +81,8 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(dead_letters::routes())
         .merge(bias::routes())
         .merge(embeddings::routes())
+        .merge(profiles::routes())
+        .merge(jobs::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

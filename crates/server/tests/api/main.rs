@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod embeddings;
 mod helpers;
+mod marketplace;
 mod ops;
 mod rate_limits;
 mod submissions;

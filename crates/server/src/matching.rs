@@ -1,0 +1,298 @@
+//! Ranking freelancers for a job, with reasons and a fairness report.
+//!
+//! 1. Pool: profiles open to work that have an embedding by the current
+//!    model; hard filters drop those outside the job's region (unless it is
+//!    remote) and those whose rate is over the budget's top by more than
+//!    the tolerance ([`fairgig_matching::features::RATE_TOLERANCE`]).
+//!    Every profile in the pool is scored (an exact scan; the ANN index
+//!    takes over when the pool grows past what a scan answers quickly).
+//! 2. Score: the eight features and the v1 linear model, with explanations.
+//! 3. Fair re-rank of the top `limit` so the exposure group "newcomers" (no
+//!    completed job yet) gets its share; the target is its share of the
+//!    qualified pool. Skew, NDKL and exposure are reported before and after.
+//!
+//! Self-declared group attributes are never features; auditing them is a
+//! separate report (not built yet).
+
+use fairgig_core::{ids::UserId, marketplace::ExperienceLevel as Level};
+use fairgig_matching::{
+    fairness::{
+        det::{self, DetAlgorithm},
+        fa_ir, metrics, pool_distribution, Candidate, FairnessError,
+    },
+    features::{
+        features, ExperienceLevel, JobFacts, Money, ProfileFacts, Reputation, RATE_TOLERANCE,
+    },
+    score::{explain, Contribution, LinearModel},
+};
+use fairgig_store::{
+    embeddings::EntityKind,
+    marketplace::{Job, MatchableProfile, Profile},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::{embedding::EmbeddingError, state::AppState};
+
+/// Which re-ranker keeps the top k fair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FairAlgorithm {
+    #[default]
+    DetConstSort,
+    DetGreedy,
+    DetCons,
+    DetRelaxed,
+    /// FA*IR with newcomers as the protected group (adjusted α = 0.1).
+    FaIr,
+    /// Relevance order only (the report still shows the skew).
+    None,
+}
+
+/// The exposure groups: index 0 established, 1 newcomers.
+const GROUPS: [&str; 2] = ["established", "newcomer"];
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FeatureContribution {
+    pub feature: String,
+    pub value: f64,
+    pub weight: f64,
+    pub contribution: f64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Match {
+    pub freelancer: UserId,
+    pub headline: String,
+    /// 1-based, after fair re-ranking.
+    pub rank: usize,
+    /// 1-based, by score alone.
+    pub relevance_rank: usize,
+    pub score: f64,
+    pub newcomer: bool,
+    pub features: Vec<FeatureContribution>,
+    pub strengths: Vec<String>,
+    pub gaps: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GroupMetrics {
+    /// Skew@k of the worst-off group (0 is on target, negative under).
+    pub min_skew: f64,
+    pub max_skew: f64,
+    pub ndkl: f64,
+    /// Exposure per group (Σ 1/log2(1 + rank)), in `groups` order.
+    pub exposure: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FairnessReport {
+    pub attribute: String,
+    pub algorithm: FairAlgorithm,
+    pub groups: Vec<String>,
+    /// Desired share per group: its share of the qualified pool.
+    pub target: Vec<f64>,
+    pub before: GroupMetrics,
+    pub after: GroupMetrics,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MatchList {
+    pub model: String,
+    /// Qualified candidates considered.
+    pub pool: usize,
+    pub matches: Vec<Match>,
+    pub fairness: FairnessReport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Embedding(#[from] EmbeddingError),
+    #[error(transparent)]
+    Store(#[from] fairgig_store::StoreError),
+    #[error(transparent)]
+    Fairness(#[from] FairnessError),
+}
+
+/// The text a job or profile is embedded by.
+pub fn job_text(job: &fairgig_store::marketplace::JobInput) -> String {
+    format!("{}\n{}\n{}", job.title, job.required_skills.join(", "), job.description)
+}
+
+pub fn profile_text(profile: &fairgig_store::marketplace::ProfileInput) -> String {
+    let skills: Vec<&str> = profile.skills.iter().map(|skill| skill.name.as_str()).collect();
+    format!("{}\n{}\n{}", profile.headline, skills.join(", "), profile.bio)
+}
+
+fn money(minor: Option<i64>, currency: Option<&String>) -> Option<Money> {
+    Some(Money { amount: minor? as f64 / 100.0, currency: currency?.clone() })
+}
+
+fn job_facts(job: &Job) -> JobFacts {
+    JobFacts {
+        required_skills: job.input.required_skills.clone(),
+        preferred_skills: job.input.preferred_skills.clone(),
+        max_hourly: money(job.input.max_hourly_minor, job.input.currency.as_ref()),
+        experience: job.input.experience_level.map(|level| match level {
+            Level::Entry => ExperienceLevel::Entry,
+            Level::Intermediate => ExperienceLevel::Intermediate,
+            Level::Expert => ExperienceLevel::Expert,
+        }),
+        utc_offset_minutes: job.input.utc_offset_minutes,
+    }
+}
+
+fn profile_facts(profile: &Profile, now: OffsetDateTime) -> ProfileFacts {
+    let input = &profile.input;
+    let count = u32::try_from(profile.rating_count).unwrap_or(0);
+    ProfileFacts {
+        skills: input.skills.iter().map(|skill| skill.name.clone()).collect(),
+        hourly_rate: money(input.hourly_rate_minor, input.currency.as_ref()),
+        years_experience: input.years_experience,
+        reputation: Reputation {
+            mean: if count > 0 { profile.rating_sum / f64::from(count) } else { 0.0 },
+            count,
+        },
+        utc_offset_minutes: input.utc_offset_minutes,
+        days_since_active: (now - profile.last_active_at).as_seconds_f64().max(0.0) / 86_400.0,
+    }
+}
+
+/// Hard filters: region (unless remote) and rate within the tolerance.
+fn qualifies(job: &JobFacts, job_record: &Job, profile: &Profile, facts: &ProfileFacts) -> bool {
+    if !job_record.input.remote {
+        if let Some(region) = &job_record.input.region {
+            if profile.input.region.as_ref() != Some(region) {
+                return false;
+            }
+        }
+    }
+    match (&job.max_hourly, &facts.hourly_rate) {
+        (Some(budget), Some(rate)) if budget.currency == rate.currency => {
+            rate.amount <= budget.amount * (1.0 + RATE_TOLERANCE)
+        }
+        _ => true,
+    }
+}
+
+fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
+    GroupMetrics {
+        min_skew: metrics::min_skew(ranking, target, k),
+        max_skew: metrics::max_skew(ranking, target, k),
+        ndkl: metrics::ndkl(&ranking[..k.min(ranking.len())], target),
+        exposure: metrics::exposure(&ranking[..k.min(ranking.len())], target.len()),
+    }
+}
+
+/// The ranked, explained and fairly re-ranked freelancers for `job`.
+pub async fn matches_for_job(
+    state: &AppState,
+    job: &Job,
+    limit: usize,
+    algorithm: FairAlgorithm,
+) -> Result<MatchList, MatchError> {
+    let embeddings = &state.embeddings;
+    embeddings.embed_entity(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
+    let job_vector = state
+        .store
+        .entity_embedding(EntityKind::Job, job.id.as_uuid())
+        .await?
+        .map(|stored| stored.vector)
+        .unwrap_or_default();
+    let pool: Vec<MatchableProfile> = state.store.matchable_profiles(embeddings.model_id()).await?;
+    let facts = job_facts(job);
+    let now = OffsetDateTime::now_utc();
+    let model = LinearModel::v1();
+    let mut scored: Vec<(Match, usize)> = pool
+        .iter()
+        .filter(|candidate| candidate.profile.user_id != job.owner)
+        .filter_map(|candidate| {
+            let profile_facts = profile_facts(&candidate.profile, now);
+            if !qualifies(&facts, job, &candidate.profile, &profile_facts) {
+                return None;
+            }
+            let similarity = fairgig_embed::dot(&job_vector, &candidate.vector);
+            let found = features(&facts, &profile_facts, similarity);
+            let explained = explain(&model, &facts, &profile_facts, &found);
+            let newcomer = candidate.profile.completed_jobs == 0;
+            let matched = Match {
+                freelancer: candidate.profile.user_id,
+                headline: candidate.profile.input.headline.clone(),
+                rank: 0,
+                relevance_rank: 0,
+                score: explained.score,
+                newcomer,
+                features: explained.contributions.into_iter().map(contribution).collect(),
+                strengths: explained.strengths,
+                gaps: explained.gaps,
+            };
+            Some((matched, usize::from(newcomer)))
+        })
+        .collect();
+    scored
+        .sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.0.freelancer.cmp(&b.0.freelancer)));
+    for (index, (matched, _)) in scored.iter_mut().enumerate() {
+        matched.relevance_rank = index + 1;
+    }
+    let candidates: Vec<Candidate> =
+        scored.iter().map(|(m, group)| Candidate { group: *group, score: m.score }).collect();
+    let target = pool_distribution(&candidates, GROUPS.len());
+    let k = limit.min(candidates.len());
+    let order: Vec<usize> = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        match algorithm {
+            FairAlgorithm::None => (0..k).collect(),
+            FairAlgorithm::DetConstSort => {
+                det::rerank(DetAlgorithm::ConstSort, &candidates, &target, k)?
+            }
+            FairAlgorithm::DetGreedy => det::rerank(DetAlgorithm::Greedy, &candidates, &target, k)?,
+            FairAlgorithm::DetCons => det::rerank(DetAlgorithm::Cons, &candidates, &target, k)?,
+            FairAlgorithm::DetRelaxed => {
+                det::rerank(DetAlgorithm::Relaxed, &candidates, &target, k)?
+            }
+            FairAlgorithm::FaIr => {
+                let share = target[1];
+                if share <= 0.0 || share >= 1.0 || k == 0 {
+                    (0..k).collect()
+                } else {
+                    let table = fa_ir::adjusted_mtable(k, share, 0.1)?.mtable;
+                    fa_ir::rerank(&candidates, GROUPS.len(), 1, &table)?
+                }
+            }
+        }
+    };
+    let groups_by_relevance: Vec<usize> = candidates.iter().map(|c| c.group).collect();
+    let groups_after: Vec<usize> = order.iter().map(|i| candidates[*i].group).collect();
+    let fairness = FairnessReport {
+        attribute: "newcomer (no completed job yet)".to_owned(),
+        algorithm,
+        groups: GROUPS.iter().map(|g| (*g).to_owned()).collect(),
+        before: group_metrics(&groups_by_relevance, &target, k),
+        after: group_metrics(&groups_after, &target, k),
+        target,
+    };
+    let pool_size = scored.len();
+    let mut slots: Vec<Option<Match>> = scored.into_iter().map(|(m, _)| Some(m)).collect();
+    let matches = order
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, index)| {
+            let mut matched = slots.get_mut(*index)?.take()?;
+            matched.rank = rank + 1;
+            Some(matched)
+        })
+        .collect();
+    Ok(MatchList { model: embeddings.model_id().to_owned(), pool: pool_size, matches, fairness })
+}
+
+fn contribution(c: Contribution) -> FeatureContribution {
+    FeatureContribution {
+        feature: c.feature.to_owned(),
+        value: c.value,
+        weight: c.weight,
+        contribution: c.contribution,
+    }
+}

@@ -1,0 +1,332 @@
+//! `/jobs`: jobs on the marketplace, their status, and their matches.
+
+use axum::{
+    extract::{
+        rejection::{PathRejection, QueryRejection},
+        Path, Query, State,
+    },
+    http::StatusCode,
+    Json,
+};
+use fairgig_ai::bias::{CheckOptions, TextKind};
+use fairgig_core::{
+    apikey::Scope,
+    ids::{JobId, UserId},
+    marketplace::{
+        check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, JobStatus,
+    },
+    submission::{parse_body, Budget},
+    user::Role,
+    ValidationError,
+};
+use fairgig_store::{
+    embeddings::EntityKind,
+    marketplace::{Job, JobInput},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
+    extract::AppJson,
+    matching::{self, job_text, FairAlgorithm, MatchError, MatchList},
+    state::AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_job))
+        .routes(routes!(get_job))
+        .routes(routes!(set_status))
+        .routes(routes!(job_matches))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRequest {
+    /// 1–200 characters.
+    title: String,
+    /// Up to 100,000 characters.
+    description: String,
+    /// Up to 30, names unique.
+    #[serde(default)]
+    required_skills: Vec<String>,
+    #[serde(default)]
+    preferred_skills: Vec<String>,
+    /// The most paid per hour.
+    max_hourly: Option<Budget>,
+    /// ISO 3166-1 alpha-2; only matters when `remote` is false.
+    region: Option<String>,
+    /// Default true.
+    remote: Option<bool>,
+    utc_offset_minutes: Option<i32>,
+    experience_level: Option<ExperienceLevel>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    id: JobId,
+    owner: UserId,
+    title: String,
+    description: String,
+    required_skills: Vec<String>,
+    preferred_skills: Vec<String>,
+    max_hourly: Option<Budget>,
+    region: Option<String>,
+    remote: bool,
+    utc_offset_minutes: Option<i32>,
+    experience_level: Option<ExperienceLevel>,
+    status: JobStatus,
+    /// The bias check of title and description; its owner and admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    bias_report: Option<serde_json::Value>,
+    bias_acknowledged: bool,
+}
+
+fn view(job: Job, with_bias: bool) -> JobView {
+    let input = job.input;
+    JobView {
+        id: job.id,
+        owner: job.owner,
+        title: input.title,
+        description: input.description,
+        required_skills: input.required_skills,
+        preferred_skills: input.preferred_skills,
+        max_hourly: match (input.max_hourly_minor, input.currency) {
+            (Some(amount_minor), Some(currency)) => Some(Budget { amount_minor, currency }),
+            _ => None,
+        },
+        region: input.region,
+        remote: input.remote,
+        utc_offset_minutes: input.utc_offset_minutes,
+        experience_level: input.experience_level,
+        status: job.status,
+        bias_report: with_bias.then_some(job.bias_report),
+        bias_acknowledged: job.bias_acknowledged,
+    }
+}
+
+fn validate(body: JobRequest) -> Result<JobInput, ValidationError> {
+    let title = body.title.trim().to_owned();
+    check_short_text("title", &title, 200)?;
+    let description = parse_body(&body.description)
+        .map_err(|err| ValidationError::new("description", err.message))?;
+    if description.trim().is_empty() {
+        return Err(ValidationError::new("description", "must not be blank"));
+    }
+    let budget = body
+        .max_hourly
+        .map(|budget| Budget::parse(budget.amount_minor, &budget.currency))
+        .transpose()
+        .map_err(|err| ValidationError::new("max_hourly", err.message))?;
+    let region = body.region.map(|region| region.trim().to_ascii_uppercase());
+    if let Some(region) = &region {
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ValidationError::new("region", "must be an ISO 3166-1 alpha-2 code"));
+        }
+    }
+    if let Some(offset) = body.utc_offset_minutes {
+        check_utc_offset(offset)?;
+    }
+    Ok(JobInput {
+        title,
+        description,
+        required_skills: parse_skill_names("required_skills", &body.required_skills, 30)?,
+        preferred_skills: parse_skill_names("preferred_skills", &body.preferred_skills, 30)?,
+        max_hourly_minor: budget.as_ref().map(|budget| budget.amount_minor),
+        currency: budget.map(|budget| budget.currency),
+        region,
+        remote: body.remote.unwrap_or(true),
+        utc_offset_minutes: body.utc_offset_minutes,
+        experience_level: body.experience_level,
+    })
+}
+
+/// The job, if the caller may manage it (its owner or an admin).
+async fn managed(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
+    let job = state.store.job(id).await?;
+    if job.owner != caller.user.id && caller.user.role != Role::Admin {
+        return Err(ApiError::not_found());
+    }
+    Ok(job)
+}
+
+/// Post a job.
+///
+/// Clients and admins. Title and description are bias-checked first: a job
+/// whose check needs review starts as a `draft` (the findings are in
+/// `bias_report`) until its owner opens it acknowledging them; otherwise it
+/// is `open` at once.
+#[utoipa::path(
+    post, path = "/jobs", tag = "marketplace", request_body = JobRequest,
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 201, body = JobView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A freelancer, or a key without write", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+async fn create_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<JobRequest>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Scope::Write)?;
+    if caller.user.role == Role::Freelancer {
+        return Err(ApiError::forbidden());
+    }
+    let input = validate(body)?;
+    let text = format!("{}\n\n{}", input.title, input.description);
+    let report = state.bias.check(&text, TextKind::JobPost, &CheckOptions::default());
+    let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
+    let report = serde_json::to_value(&report)
+        .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
+    let job = state.store.create_job(caller.user.id, None, &input, status, &report).await?;
+    if let Err(err) =
+        state.embeddings.embed_entity(EntityKind::Job, job.id.as_uuid(), &job_text(&input)).await
+    {
+        // Matching embeds it again on demand.
+        tracing::warn!(error = %err, job = %job.id, "job saved without an embedding");
+    }
+    Ok((StatusCode::CREATED, Json(view(job, true))))
+}
+
+/// A job. Its owner and admins see it in any status, with the bias report;
+/// others see open and running jobs.
+#[utoipa::path(
+    get, path = "/jobs/{id}", tag = "marketplace",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = JobView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such job visible to the caller", body = ErrorBody),
+    )
+)]
+async fn get_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<JobId>, PathRejection>,
+) -> ApiResult<Json<JobView>> {
+    caller.require(Scope::Read)?;
+    let Path(id) = id?;
+    let job = state.store.job(id).await?;
+    let manages = job.owner == caller.user.id || caller.user.role == Role::Admin;
+    if !manages && !matches!(job.status, JobStatus::Open | JobStatus::InProgress) {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(view(job, manages)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    status: JobStatus,
+    /// Needed to open a job whose bias check asked for review.
+    #[serde(default)]
+    acknowledge_bias: bool,
+}
+
+/// Move a job along `draft → open → in_progress → completed | cancelled`.
+#[utoipa::path(
+    post, path = "/jobs/{id}/status", tag = "marketplace", request_body = StatusRequest,
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 200, body = JobView),
+        (status = 404, description = "No such job of the caller's", body = ErrorBody),
+        (status = 409, description = "Not allowed from the current status, or bias findings not acknowledged", body = ErrorBody),
+    )
+)]
+async fn set_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<JobId>, PathRejection>,
+    AppJson(body): AppJson<StatusRequest>,
+) -> ApiResult<Json<JobView>> {
+    caller.require(Scope::Write)?;
+    let Path(id) = id?;
+    let job = managed(&state, &caller, id).await?;
+    if !job.status.can_become(body.status) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("a {} job cannot become {}", job.status, body.status),
+        ));
+    }
+    let needs_review = job.bias_report["requires_review"].as_bool().unwrap_or(false);
+    if body.status == JobStatus::Open
+        && needs_review
+        && !job.bias_acknowledged
+        && !body.acknowledge_bias
+    {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "the bias check found language that needs review: edit the job or open it with \
+             acknowledge_bias",
+        ));
+    }
+    let job =
+        state.store.set_job_status(id, job.status, body.status, body.acknowledge_bias).await?;
+    Ok(Json(view(job, true)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MatchQuery {
+    /// 1–100, default 10.
+    limit: Option<usize>,
+    /// The fair re-ranker; default `det_const_sort`.
+    fairness: Option<FairAlgorithm>,
+}
+
+/// The best freelancers for a job, with reasons and a fairness report.
+///
+/// Its owner and admins; not for cancelled or completed jobs.
+#[utoipa::path(
+    get, path = "/jobs/{id}/matches", tag = "marketplace",
+    params(("id" = String, Path, format = Uuid), MatchQuery),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = MatchList),
+        (status = 400, description = "Malformed id or query", body = ErrorBody),
+        (status = 404, description = "No such job of the caller's", body = ErrorBody),
+        (status = 409, description = "The job is cancelled or completed", body = ErrorBody),
+        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
+    )
+)]
+async fn job_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<JobId>, PathRejection>,
+    query: Result<Query<MatchQuery>, QueryRejection>,
+) -> ApiResult<Json<MatchList>> {
+    caller.require(Scope::Read)?;
+    let Path(id) = id?;
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
+    }
+    let job = managed(&state, &caller, id).await?;
+    if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
+        return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
+    }
+    let list = matching::matches_for_job(&state, &job, limit, query.fairness.unwrap_or_default())
+        .await
+        .map_err(|err| match err {
+            MatchError::Store(err) => err.into(),
+            MatchError::Embedding(_) => {
+                tracing::warn!(error = %err, "matching without embeddings");
+                ApiError::new(ErrorCode::Unavailable, "the embedding service did not answer")
+            }
+            other => ApiError::Internal(anyhow::Error::new(other).context("matching")),
+        })?;
+    Ok(Json(list))
+}

@@ -1,0 +1,266 @@
+//! Profiles, jobs and matches over HTTP: validation, roles, the bias gate
+//! on opening a job, and ranked, explained, fairly re-ranked matches.
+
+use fairgig_core::user::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app, TestApp, TestUser};
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    user: &TestUser,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(&user.access);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
+    json!({
+        "headline": headline,
+        "bio": format!("{headline}. I build reliable backends."),
+        "skills": skills.iter().map(|s| json!({"name": s, "level": "expert"})).collect::<Vec<_>>(),
+        "hourly_rate": {"amount_minor": rate_eur * 100, "currency": "EUR"},
+        "region": "DE",
+        "utc_offset_minutes": 60,
+        "availability": "available",
+        "years_experience": years,
+        "languages": ["en"],
+        "group_attributes": {"gender": "undisclosed"},
+    })
+}
+
+/// Gives a freelancer a record: `jobs` completed with a mean rating.
+async fn record(app: &TestApp, user: &TestUser, jobs: i32, rating: f64) {
+    let fairgig_store::Pool::Sqlite(pool) = app.store.pool() else { panic!("sqlite") };
+    sqlx::query("UPDATE profiles SET completed_jobs = $1, rating_sum = $2, rating_count = $1 WHERE user_id = $3")
+        .bind(jobs)
+        .bind(rating * f64::from(jobs))
+        .bind(user.id.as_uuid())
+        .execute(pool)
+        .await
+        .expect("record");
+}
+
+fn job() -> Value {
+    json!({
+        "title": "Rust API developer for a payments backend",
+        "description": "Build and operate a Rust service with PostgreSQL and Docker.",
+        "required_skills": ["Rust", "PostgreSQL"],
+        "preferred_skills": ["Docker"],
+        "max_hourly": {"amount_minor": 9000, "currency": "EUR"},
+        "utc_offset_minutes": 60,
+        "experience_level": "expert",
+    })
+}
+
+#[tokio::test]
+async fn matches_are_ranked_explained_and_fair_to_newcomers() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let mut established = Vec::new();
+    for i in 0..6 {
+        let user = app.register_as(&format!("pro{i}@example.org"), Role::Freelancer).await;
+        let body =
+            profile("Senior Rust backend developer", &["Rust", "PostgreSQL", "Docker"], 80, 10.0);
+        let (status, saved) =
+            send(&app, Method::PUT, &user, "/api/v1/me/profile", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert_eq!(saved["matchable"], true);
+        record(&app, &user, 8, 4.8).await;
+        established.push(user);
+    }
+    for i in 0..4 {
+        let user = app.register_as(&format!("new{i}@example.org"), Role::Freelancer).await;
+        let body = profile("Rust developer", &["Rust"], 60, 3.0);
+        assert_eq!(
+            send(&app, Method::PUT, &user, "/api/v1/me/profile", Some(body)).await.0,
+            StatusCode::OK
+        );
+    }
+    // Not in the pool: unavailable, and far over budget.
+    let away = app.register_as("away@example.org", Role::Freelancer).await;
+    let mut body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 9.0);
+    body["availability"] = json!("unavailable");
+    send(&app, Method::PUT, &away, "/api/v1/me/profile", Some(body)).await;
+    let pricey = app.register_as("pricey@example.org", Role::Freelancer).await;
+    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 200, 9.0);
+    send(&app, Method::PUT, &pricey, "/api/v1/me/profile", Some(body)).await;
+
+    let (status, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "open");
+    let id = created["id"].as_str().expect("id");
+
+    let path = format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none");
+    let (status, plain) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert_eq!(plain["pool"], 10, "unavailable and over-budget freelancers are filtered out");
+    let matches = plain["matches"].as_array().expect("matches");
+    assert_eq!(matches.len(), 5);
+    assert!(
+        matches.iter().all(|m| m["newcomer"] == false),
+        "by score alone the top 5 are established"
+    );
+    let best = &matches[0];
+    let total: f64 = best["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["contribution"].as_f64().expect("number"))
+        .sum();
+    assert!((total - best["score"].as_f64().expect("score")).abs() < 1e-9);
+    let strengths: Vec<&str> =
+        best["strengths"].as_array().expect("strengths").iter().filter_map(Value::as_str).collect();
+    assert!(strengths.contains(&"covers 2 of 2 required skills"), "{strengths:?}");
+    assert!(strengths.contains(&"rate 80 EUR/h is within budget"), "{strengths:?}");
+    assert!(plain["fairness"]["before"]["min_skew"].as_f64().expect("skew") < -1.0);
+
+    let path = format!("/api/v1/jobs/{id}/matches?limit=5");
+    let (status, fair) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{fair}");
+    assert_eq!(fair["fairness"]["algorithm"], "det_const_sort");
+    assert!((fair["fairness"]["target"][1].as_f64().expect("share") - 0.4).abs() < 1e-9);
+    let newcomers = fair["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .filter(|m| m["newcomer"] == true)
+        .count();
+    assert_eq!(newcomers, 2, "⌊5 × 0.4⌋ newcomers in the top 5: {fair}");
+    let newcomer = fair["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .find(|m| m["newcomer"] == true)
+        .expect("one");
+    let gaps: Vec<&str> =
+        newcomer["gaps"].as_array().expect("gaps").iter().filter_map(Value::as_str).collect();
+    assert!(gaps.contains(&"covers 1 of 2 required skills; missing PostgreSQL"), "{gaps:?}");
+    assert!(gaps.contains(&"no reviews yet"), "{gaps:?}");
+    assert!(
+        fair["fairness"]["after"]["min_skew"].as_f64().expect("skew")
+            > plain["fairness"]["before"]["min_skew"].as_f64().expect("skew")
+    );
+    for algorithm in ["det_greedy", "det_cons", "det_relaxed", "fa_ir"] {
+        let path = format!("/api/v1/jobs/{id}/matches?limit=5&fairness={algorithm}");
+        let (status, body) = send(&app, Method::GET, &client, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{algorithm}: {body}");
+        assert_eq!(body["matches"].as_array().expect("matches").len(), 5, "{algorithm}");
+    }
+
+    // Only the owner (or an admin) sees a job's matches; clients never see group attributes.
+    let other = app.register_as("other@example.org", Role::Client).await;
+    let (status, _) = send(&app, Method::GET, &other, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let profile_path = format!("/api/v1/profiles/{}", established[0].id);
+    let (status, public) = send(&app, Method::GET, &client, &profile_path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(public.get("group_attributes").is_none(), "{public}");
+    assert_eq!(public["rating_count"], 8);
+}
+
+#[tokio::test]
+async fn a_job_that_needs_bias_review_stays_a_draft_until_acknowledged() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let mut body = job();
+    body["description"] =
+        json!("We want a young, energetic digital native. Native English speakers only.");
+    let (status, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["bias_report"]["requires_review"], true, "{created}");
+    let path = format!("/api/v1/jobs/{}/status", created["id"].as_str().expect("id"));
+    let (status, refused) =
+        send(&app, Method::POST, &client, &path, Some(json!({"status": "open"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let (status, opened) = send(
+        &app,
+        Method::POST,
+        &client,
+        &path,
+        Some(json!({"status": "open", "acknowledge_bias": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    assert_eq!(
+        (opened["status"].as_str(), opened["bias_acknowledged"].as_bool()),
+        (Some("open"), Some(true))
+    );
+    let (status, _) =
+        send(&app, Method::POST, &client, &path, Some(json!({"status": "completed"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "open → completed skips in_progress");
+
+    // Others see an open job, without its bias report.
+    let other = app.register_as("other@example.org", Role::Freelancer).await;
+    let job_path = format!("/api/v1/jobs/{}", created["id"].as_str().expect("id"));
+    let (status, seen) = send(&app, Method::GET, &other, &job_path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(seen.get("bias_report").is_none());
+}
+
+#[tokio::test]
+async fn marketplace_input_is_validated_and_roles_are_enforced() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let freelancer = app.register_as("dev@example.org", Role::Freelancer).await;
+    let good = profile("Rust developer", &["Rust"], 50, 2.0);
+    let (status, _) =
+        send(&app, Method::PUT, &client, "/api/v1/me/profile", Some(good.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "clients have no freelancer profile");
+    let (status, _) = send(&app, Method::POST, &freelancer, "/api/v1/jobs", Some(job())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "freelancers do not post jobs");
+    let (status, _) = send(&app, Method::GET, &freelancer, "/api/v1/me/profile", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no profile yet");
+
+    for (field, value) in [
+        ("headline", json!("")),
+        ("region", json!("Germany")),
+        ("utc_offset_minutes", json!(2000)),
+        ("years_experience", json!(-1)),
+        (
+            "skills",
+            json!([{"name": "Rust", "level": "expert"}, {"name": "rust", "level": "expert"}]),
+        ),
+        ("portfolio", json!(["javascript:alert(1)"])),
+        ("hourly_rate", json!({"amount_minor": 100, "currency": "euro"})),
+    ] {
+        let mut body = good.clone();
+        body[field] = value;
+        let response = app
+            .client
+            .put(app.url("/api/v1/me/profile"))
+            .bearer_auth(&freelancer.access)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let (status, _, error_field) = error_code(response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(error_field.as_deref(), Some(field), "{field}");
+    }
+    let mut bad_job = job();
+    bad_job["title"] = json!("   ");
+    let (status, _) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(bad_job)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let path = format!("/api/v1/jobs/{}/matches?limit=0", created["id"].as_str().expect("id"));
+    let (status, _) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(&app, Method::GET, &client, "/api/v1/jobs/not-a-uuid", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // An empty pool is an empty list, not an error.
+    let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    let (status, empty) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty["pool"], 0);
+}

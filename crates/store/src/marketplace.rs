@@ -1,0 +1,372 @@
+//! Freelancer profiles and jobs.
+
+use std::collections::BTreeMap;
+
+use fairgig_core::{
+    ids::{JobId, SubmissionId, UserId},
+    marketplace::{Availability, ExperienceLevel, JobStatus, ProfileSkill},
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{embeddings::EntityKind, now, with_pool, Store, StoreError};
+
+/// A profile as its owner writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileInput {
+    pub headline: String,
+    pub bio: String,
+    pub skills: Vec<ProfileSkill>,
+    pub hourly_rate_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub region: Option<String>,
+    pub utc_offset_minutes: Option<i32>,
+    pub availability: Availability,
+    pub years_experience: f64,
+    pub languages: Vec<String>,
+    pub portfolio: Vec<String>,
+    /// Self-declared group attributes: fairness audits only.
+    pub group_attributes: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    pub user_id: UserId,
+    pub input: ProfileInput,
+    pub completed_jobs: i32,
+    pub rating_sum: f64,
+    pub rating_count: i32,
+    pub last_active_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A job as its owner writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobInput {
+    pub title: String,
+    pub description: String,
+    pub required_skills: Vec<String>,
+    pub preferred_skills: Vec<String>,
+    pub max_hourly_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub region: Option<String>,
+    pub remote: bool,
+    pub utc_offset_minutes: Option<i32>,
+    pub experience_level: Option<ExperienceLevel>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub owner: UserId,
+    pub submission: Option<SubmissionId>,
+    pub input: JobInput,
+    pub status: JobStatus,
+    /// The bias check of title and description.
+    pub bias_report: Value,
+    pub bias_acknowledged: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    user_id: Uuid,
+    headline: String,
+    bio: String,
+    skills: String,
+    hourly_rate_minor: Option<i64>,
+    currency: Option<String>,
+    region: Option<String>,
+    utc_offset_minutes: Option<i32>,
+    availability: String,
+    years_experience: f64,
+    languages: String,
+    portfolio: String,
+    group_attributes: String,
+    completed_jobs: i32,
+    rating_sum: f64,
+    rating_count: i32,
+    last_active_at: OffsetDateTime,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+const PROFILE_COLUMNS: &str =
+    "user_id, headline, bio, skills, hourly_rate_minor, currency, region, \
+    utc_offset_minutes, availability, years_experience, languages, portfolio, group_attributes, \
+    completed_jobs, rating_sum, rating_count, last_active_at, created_at, updated_at";
+
+fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|err| StoreError::Corrupt(format!("{what}: {err}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Plain data (strings, numbers, maps): serialising cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+impl ProfileRow {
+    fn into_profile(self) -> Result<Profile, StoreError> {
+        let what = |field: &str| format!("profile {} {field}", self.user_id);
+        Ok(Profile {
+            user_id: UserId::from_uuid(self.user_id),
+            input: ProfileInput {
+                headline: self.headline.clone(),
+                bio: self.bio.clone(),
+                skills: json(&self.skills, &what("skills"))?,
+                hourly_rate_minor: self.hourly_rate_minor,
+                currency: self.currency.clone(),
+                region: self.region.clone(),
+                utc_offset_minutes: self.utc_offset_minutes,
+                availability: self
+                    .availability
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(what("availability")))?,
+                years_experience: self.years_experience,
+                languages: json(&self.languages, &what("languages"))?,
+                portfolio: json(&self.portfolio, &what("portfolio"))?,
+                group_attributes: json(&self.group_attributes, &what("group attributes"))?,
+            },
+            completed_jobs: self.completed_jobs,
+            rating_sum: self.rating_sum,
+            rating_count: self.rating_count,
+            last_active_at: self.last_active_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: Uuid,
+    owner_id: Uuid,
+    submission_id: Option<Uuid>,
+    title: String,
+    description: String,
+    required_skills: String,
+    preferred_skills: String,
+    max_hourly_minor: Option<i64>,
+    currency: Option<String>,
+    region: Option<String>,
+    remote: bool,
+    utc_offset_minutes: Option<i32>,
+    experience_level: Option<String>,
+    status: String,
+    bias_report: String,
+    bias_acknowledged: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+const JOB_COLUMNS: &str = "id, owner_id, submission_id, title, description, required_skills, \
+    preferred_skills, max_hourly_minor, currency, region, remote, utc_offset_minutes, \
+    experience_level, status, bias_report, bias_acknowledged, created_at, updated_at";
+
+impl JobRow {
+    fn into_job(self) -> Result<Job, StoreError> {
+        let what = |field: &str| format!("job {} {field}", self.id);
+        Ok(Job {
+            id: JobId::from_uuid(self.id),
+            owner: UserId::from_uuid(self.owner_id),
+            submission: self.submission_id.map(SubmissionId::from_uuid),
+            input: JobInput {
+                title: self.title.clone(),
+                description: self.description.clone(),
+                required_skills: json(&self.required_skills, &what("required skills"))?,
+                preferred_skills: json(&self.preferred_skills, &what("preferred skills"))?,
+                max_hourly_minor: self.max_hourly_minor,
+                currency: self.currency.clone(),
+                region: self.region.clone(),
+                remote: self.remote,
+                utc_offset_minutes: self.utc_offset_minutes,
+                experience_level: self
+                    .experience_level
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| StoreError::Corrupt(what("experience level")))?,
+            },
+            status: self.status.parse().map_err(|_| StoreError::Corrupt(what("status")))?,
+            bias_report: json(&self.bias_report, &what("bias report"))?,
+            bias_acknowledged: self.bias_acknowledged,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A profile the matcher may consider, with its current embedding.
+#[derive(Clone, Debug)]
+pub struct MatchableProfile {
+    pub profile: Profile,
+    pub vector: Vec<f32>,
+}
+
+impl Store {
+    /// Creates or replaces the caller's profile; counters and `created_at` survive.
+    pub async fn put_profile(
+        &self,
+        user: UserId,
+        input: &ProfileInput,
+    ) -> Result<Profile, StoreError> {
+        let at = now();
+        let sql = format!(
+            "INSERT INTO profiles (user_id, headline, bio, skills, hourly_rate_minor, currency, region, \
+               utc_offset_minutes, availability, years_experience, languages, portfolio, group_attributes, \
+               last_active_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14) \
+             ON CONFLICT (user_id) DO UPDATE SET headline = $2, bio = $3, skills = $4, \
+               hourly_rate_minor = $5, currency = $6, region = $7, utc_offset_minutes = $8, \
+               availability = $9, years_experience = $10, languages = $11, portfolio = $12, \
+               group_attributes = $13, last_active_at = $14, updated_at = $14 \
+             RETURNING {PROFILE_COLUMNS}"
+        );
+        let row: ProfileRow = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(user.as_uuid())
+                .bind(&input.headline)
+                .bind(&input.bio)
+                .bind(to_json(&input.skills))
+                .bind(input.hourly_rate_minor)
+                .bind(input.currency.as_deref())
+                .bind(input.region.as_deref())
+                .bind(input.utc_offset_minutes)
+                .bind(input.availability.as_str())
+                .bind(input.years_experience)
+                .bind(to_json(&input.languages))
+                .bind(to_json(&input.portfolio))
+                .bind(to_json(&input.group_attributes))
+                .bind(at)
+                .fetch_one(pool)
+                .await?
+        });
+        row.into_profile()
+    }
+
+    pub async fn profile(&self, user: UserId) -> Result<Profile, StoreError> {
+        let sql = format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = $1");
+        let row: Option<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(user.as_uuid()).fetch_optional(pool).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_profile()
+    }
+
+    /// Profiles open to work (available or limited) that have an embedding by
+    /// `model_id`, with it: the matcher's candidate pool.
+    pub async fn matchable_profiles(
+        &self,
+        model_id: &str,
+    ) -> Result<Vec<MatchableProfile>, StoreError> {
+        let columns: String =
+            PROFILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, e.vector FROM profiles p JOIN entity_embeddings e \
+               ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id = $2 \
+             WHERE p.availability <> 'unavailable'"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            profile: ProfileRow,
+            vector: Vec<u8>,
+        }
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(EntityKind::Profile.as_str())
+                .bind(model_id)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(MatchableProfile {
+                    vector: crate::embeddings::decode_vector(&row.vector)?,
+                    profile: row.profile.into_profile()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a new job in `status`.
+    pub async fn create_job(
+        &self,
+        owner: UserId,
+        submission: Option<SubmissionId>,
+        input: &JobInput,
+        status: JobStatus,
+        bias_report: &Value,
+    ) -> Result<Job, StoreError> {
+        let at = now();
+        let sql = format!(
+            "INSERT INTO jobs (id, owner_id, submission_id, title, description, required_skills, \
+               preferred_skills, max_hourly_minor, currency, region, remote, utc_offset_minutes, \
+               experience_level, status, bias_report, bias_acknowledged, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row: JobRow = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(JobId::new().as_uuid())
+                .bind(owner.as_uuid())
+                .bind(submission.map(|id| id.as_uuid()))
+                .bind(&input.title)
+                .bind(&input.description)
+                .bind(to_json(&input.required_skills))
+                .bind(to_json(&input.preferred_skills))
+                .bind(input.max_hourly_minor)
+                .bind(input.currency.as_deref())
+                .bind(input.region.as_deref())
+                .bind(input.remote)
+                .bind(input.utc_offset_minutes)
+                .bind(input.experience_level.map(|level| level.as_str()))
+                .bind(status.as_str())
+                .bind(bias_report.to_string())
+                .bind(false)
+                .bind(at)
+                .fetch_one(pool)
+                .await?
+        });
+        row.into_job()
+    }
+
+    pub async fn job(&self, id: JobId) -> Result<Job, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        let row: Option<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id.as_uuid()).fetch_optional(pool).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_job()
+    }
+
+    /// Moves a job from `from` to `to`; `Conflict` when it is no longer in `from`.
+    pub async fn set_job_status(
+        &self,
+        id: JobId,
+        from: JobStatus,
+        to: JobStatus,
+        acknowledge_bias: bool,
+    ) -> Result<Job, StoreError> {
+        let sql = format!(
+            "UPDATE jobs SET status = $3, updated_at = $4, \
+               bias_acknowledged = (bias_acknowledged OR $5) \
+             WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}"
+        );
+        let row: Option<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(id.as_uuid())
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(now())
+                .bind(acknowledge_bias)
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            Some(row) => row.into_job(),
+            None => Err(StoreError::Conflict { field: "status" }),
+        }
+    }
+}
