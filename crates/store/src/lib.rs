@@ -19,6 +19,7 @@
 //! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
+pub mod applications;
 pub mod audit;
 pub mod connect;
 pub mod embeddings;

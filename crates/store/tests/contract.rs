@@ -535,3 +535,76 @@ async fn profiles_and_jobs_round_trip_and_job_status_moves_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn hiring_completing_and_reviews_count_once() {
+    use fairgig_core::marketplace::{Availability, JobStatus};
+    use fairgig_store::{
+        applications::NewReview,
+        marketplace::{JobInput, ProfileInput},
+    };
+    on_every_backend(|store| async move {
+        let client = store.create_user(new_user("client@example.org")).await.expect("user");
+        let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
+        let profile = ProfileInput {
+            headline: "Dev".to_owned(),
+            bio: String::new(),
+            skills: vec![],
+            hourly_rate_minor: None,
+            currency: None,
+            region: None,
+            utc_offset_minutes: None,
+            availability: Availability::Available,
+            years_experience: 1.0,
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        store.put_profile(dev.id, &profile).await.expect("profile");
+        let input = JobInput {
+            title: "Job".to_owned(),
+            description: "Work".to_owned(),
+            required_skills: vec![],
+            preferred_skills: vec![],
+            max_hourly_minor: None,
+            currency: None,
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let job = store
+            .create_job(client.id, None, &input, JobStatus::Open, &serde_json::json!({}))
+            .await
+            .expect("job");
+        let application =
+            store.apply(job.id, dev.id, "hello", Some((5_000, "EUR"))).await.expect("apply");
+        assert!(matches!(
+            store.apply(job.id, dev.id, "again", None).await,
+            Err(StoreError::Conflict { field: "application" })
+        ));
+        store.set_application_status(application.id, &["applied"], "hired").await.expect("hire");
+        assert_eq!(store.job(job.id).await.expect("job").status, JobStatus::InProgress);
+        store.complete_job(job.id).await.expect("complete");
+        assert!(matches!(store.complete_job(job.id).await, Err(StoreError::Conflict { .. })));
+
+        let review = |published: bool, author| NewReview {
+            job: job.id,
+            author,
+            subject: dev.id,
+            rating: 4,
+            sub_ratings: serde_json::json!({}),
+            body: "Good".to_owned(),
+            bias_report: serde_json::json!({}),
+            published,
+        };
+        store.create_review(&review(true, client.id)).await.expect("review");
+        let pending = store.create_review(&review(false, dev.id)).await.expect("pending");
+        assert_eq!(store.pending_reviews(10).await.expect("queue").len(), 1);
+        store.moderate_review(pending.id, true).await.expect("publish");
+        let counted = store.profile(dev.id).await.expect("profile");
+        assert_eq!((counted.completed_jobs, counted.rating_count, counted.rating_sum), (1, 2, 8.0));
+        assert_eq!(store.reviews_of(dev.id, 10).await.expect("reviews").len(), 2);
+    })
+    .await;
+}

@@ -271,8 +271,13 @@ async fn set_status(
              acknowledge_bias",
         ));
     }
-    let job =
-        state.store.set_job_status(id, job.status, body.status, body.acknowledge_bias).await?;
+    let job = if body.status == JobStatus::Completed {
+        // Counts the job on the hired freelancers' profiles too.
+        state.store.complete_job(id).await?;
+        state.store.job(id).await?
+    } else {
+        state.store.set_job_status(id, job.status, body.status, body.acknowledge_bias).await?
+    };
     Ok(Json(view(job, true)))
 }
 

@@ -6,6 +6,7 @@
 
 mod admin;
 mod api_keys;
+mod applications;
 mod audit;
 mod auth;
 mod bias;
@@ -83,6 +84,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(embeddings::routes())
         .merge(profiles::routes())
         .merge(jobs::routes())
+        .merge(applications::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

@@ -264,3 +264,138 @@ async fn marketplace_input_is_validated_and_roles_are_enforced() {
     assert_eq!(status, StatusCode::OK, "{empty}");
     assert_eq!(empty["pool"], 0);
 }
+
+#[tokio::test]
+async fn hiring_completing_and_reviewing_build_a_reputation() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let rival = app.register_as("rival@example.org", Role::Freelancer).await;
+    for user in [&dev, &rival] {
+        let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+        send(&app, Method::PUT, user, "/api/v1/me/profile", Some(body)).await;
+    }
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let job_id = created["id"].as_str().expect("id").to_owned();
+    let applications = format!("/api/v1/jobs/{job_id}/applications");
+    let letter = json!({"cover_letter": "I have built three payment APIs in Rust.", "proposed_rate": {"amount_minor": 7000, "currency": "EUR"}});
+    let (status, mine) = send(&app, Method::POST, &dev, &applications, Some(letter.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    assert_eq!(
+        send(&app, Method::POST, &dev, &applications, Some(letter.clone())).await.0,
+        StatusCode::CONFLICT
+    );
+    let (_, theirs) = send(&app, Method::POST, &rival, &applications, Some(letter.clone())).await;
+    assert_eq!(
+        send(&app, Method::POST, &client, &applications, Some(letter)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, listed) = send(&app, Method::GET, &client, &applications, None).await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (StatusCode::OK, Some(2)));
+
+    let decide = |application: &Value| {
+        format!("/api/v1/applications/{}/status", application["id"].as_str().expect("id"))
+    };
+    assert_eq!(
+        send(&app, Method::POST, &dev, &decide(&mine), Some(json!({"status": "hired"}))).await.0,
+        StatusCode::NOT_FOUND,
+        "applicants do not hire themselves"
+    );
+    let (status, shortlisted) =
+        send(&app, Method::POST, &client, &decide(&mine), Some(json!({"status": "shortlisted"})))
+            .await;
+    assert_eq!((status, shortlisted["status"].as_str()), (StatusCode::OK, Some("shortlisted")));
+    let (status, hired) =
+        send(&app, Method::POST, &client, &decide(&mine), Some(json!({"status": "hired"}))).await;
+    assert_eq!((status, hired["status"].as_str()), (StatusCode::OK, Some("hired")), "{hired}");
+    let (status, _) =
+        send(&app, Method::POST, &client, &decide(&theirs), Some(json!({"status": "hired"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the job is in progress now");
+    let (_, job_now) =
+        send(&app, Method::GET, &client, &format!("/api/v1/jobs/{job_id}"), None).await;
+    assert_eq!(job_now["status"], "in_progress");
+
+    let reviews = format!("/api/v1/jobs/{job_id}/reviews");
+    let review = json!({"rating": 5, "sub_ratings": {"quality": 5, "communication": 4}, "text": "Delivered a clean, well-tested API on time."});
+    assert_eq!(
+        send(&app, Method::POST, &client, &reviews, Some(review.clone())).await.0,
+        StatusCode::CONFLICT,
+        "not completed yet"
+    );
+    let status_path = format!("/api/v1/jobs/{job_id}/status");
+    let (status, done) =
+        send(&app, Method::POST, &client, &status_path, Some(json!({"status": "completed"}))).await;
+    assert_eq!((status, done["status"].as_str()), (StatusCode::OK, Some("completed")), "{done}");
+
+    let (status, published) =
+        send(&app, Method::POST, &client, &reviews, Some(review.clone())).await;
+    assert_eq!(
+        (status, published["status"].as_str()),
+        (StatusCode::CREATED, Some("published")),
+        "{published}"
+    );
+    assert_eq!(
+        send(&app, Method::POST, &client, &reviews, Some(review)).await.0,
+        StatusCode::CONFLICT,
+        "once per party"
+    );
+    assert_eq!(
+        send(&app, Method::POST, &rival, &reviews, Some(json!({"rating": 1}))).await.0,
+        StatusCode::NOT_FOUND,
+        "not a party"
+    );
+    assert_eq!(
+        send(&app, Method::POST, &dev, &reviews, Some(json!({"rating": 6}))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The freelancer's review of the client uses language that needs review: it waits.
+    let biased =
+        json!({"rating": 2, "text": "She was too emotional and hysterical for a woman in charge."});
+    let (status, pending) = send(&app, Method::POST, &dev, &reviews, Some(biased)).await;
+    assert_eq!(
+        (status, pending["status"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{pending}"
+    );
+    let admin = app.admin("admin@example.org").await;
+    let (status, queue) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/reviews/pending", None).await;
+    assert_eq!((status, queue.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    assert_eq!(
+        send(&app, Method::GET, &client, "/api/v1/admin/reviews/pending", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let moderate =
+        format!("/api/v1/admin/reviews/{}/moderate", pending["id"].as_str().expect("id"));
+    let (status, rejected) =
+        send(&app, Method::POST, &admin, &moderate, Some(json!({"publish": false}))).await;
+    assert_eq!((status, rejected["status"].as_str()), (StatusCode::OK, Some("rejected")));
+    assert_eq!(
+        send(&app, Method::POST, &admin, &moderate, Some(json!({"publish": true}))).await.0,
+        StatusCode::CONFLICT
+    );
+
+    // The freelancer has a record now: one job, one published 5-star review.
+    let (_, public) =
+        send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}", dev.id), None).await;
+    assert_eq!(
+        (public["completed_jobs"].as_i64(), public["rating_count"].as_i64()),
+        (Some(1), Some(1)),
+        "{public}"
+    );
+    assert_eq!(public["rating"].as_f64(), Some(5.0));
+    let (_, shown) =
+        send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}/reviews", dev.id), None)
+            .await;
+    assert_eq!(shown.as_array().map(Vec::len), Some(1));
+    assert!(shown[0].get("bias_report").is_none());
+    let (_, client_reviews) =
+        send(&app, Method::GET, &dev, &format!("/api/v1/profiles/{}/reviews", client.id), None)
+            .await;
+    assert_eq!(
+        client_reviews.as_array().map(Vec::len),
+        Some(0),
+        "the rejected review is not shown"
+    );
+}

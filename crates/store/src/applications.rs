@@ -1,0 +1,346 @@
+//! Applications to jobs, hiring, completing a job, and reviews.
+//!
+//! Hiring moves the job to `in_progress` in the same transaction, so a job
+//! is never half-hired; completing it counts the job on each hired
+//! freelancer's profile (the "newcomer" exposure group is those with none).
+//! A review counts towards its subject's rating only once it is published:
+//! at once when its text passed the bias check, else after a moderator's
+//! decision.
+
+use fairgig_core::ids::{JobId, UserId};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{now, with_pool, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Application {
+    pub id: Uuid,
+    pub job: JobId,
+    pub freelancer: UserId,
+    pub cover_letter: String,
+    pub proposed_rate_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// `applied`, `shortlisted`, `hired`, `rejected` or `withdrawn`.
+    pub status: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ApplicationRow {
+    id: Uuid,
+    job_id: Uuid,
+    freelancer_id: Uuid,
+    cover_letter: String,
+    proposed_rate_minor: Option<i64>,
+    currency: Option<String>,
+    status: String,
+    created_at: OffsetDateTime,
+}
+
+impl From<ApplicationRow> for Application {
+    fn from(row: ApplicationRow) -> Self {
+        Application {
+            id: row.id,
+            job: JobId::from_uuid(row.job_id),
+            freelancer: UserId::from_uuid(row.freelancer_id),
+            cover_letter: row.cover_letter,
+            proposed_rate_minor: row.proposed_rate_minor,
+            currency: row.currency,
+            status: row.status,
+            created_at: row.created_at,
+        }
+    }
+}
+
+const APPLICATION_COLUMNS: &str =
+    "id, job_id, freelancer_id, cover_letter, proposed_rate_minor, currency, status, created_at";
+
+/// A review to store.
+#[derive(Clone, Debug)]
+pub struct NewReview {
+    pub job: JobId,
+    pub author: UserId,
+    pub subject: UserId,
+    pub rating: i32,
+    pub sub_ratings: Value,
+    pub body: String,
+    pub bias_report: Value,
+    /// Published at once, or pending moderation.
+    pub published: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub id: Uuid,
+    pub job: JobId,
+    pub author: UserId,
+    pub subject: UserId,
+    pub rating: i32,
+    pub sub_ratings: Value,
+    pub body: String,
+    pub bias_report: Value,
+    /// `published`, `pending` or `rejected`.
+    pub status: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    id: Uuid,
+    job_id: Uuid,
+    author_id: Uuid,
+    subject_id: Uuid,
+    rating: i32,
+    sub_ratings: String,
+    body: String,
+    bias_report: String,
+    status: String,
+    created_at: OffsetDateTime,
+}
+
+impl ReviewRow {
+    fn into_review(self) -> Result<Review, StoreError> {
+        let parse = |text: &str| {
+            serde_json::from_str(text)
+                .map_err(|err| StoreError::Corrupt(format!("review {}: {err}", self.id)))
+        };
+        Ok(Review {
+            id: self.id,
+            job: JobId::from_uuid(self.job_id),
+            author: UserId::from_uuid(self.author_id),
+            subject: UserId::from_uuid(self.subject_id),
+            rating: self.rating,
+            sub_ratings: parse(&self.sub_ratings)?,
+            body: self.body.clone(),
+            bias_report: parse(&self.bias_report)?,
+            status: self.status.clone(),
+            created_at: self.created_at,
+        })
+    }
+}
+
+const REVIEW_COLUMNS: &str = "id, job_id, author_id, subject_id, rating, sub_ratings, body, \
+    bias_report, status, created_at";
+
+/// Adds a published rating to the subject's profile (if they have one).
+const COUNT_RATING: &str = "UPDATE profiles SET rating_sum = rating_sum + $2, \
+    rating_count = rating_count + 1 WHERE user_id = $1";
+
+impl Store {
+    /// `Conflict { field: "application" }` when the freelancer already applied.
+    pub async fn apply(
+        &self,
+        job: JobId,
+        freelancer: UserId,
+        cover_letter: &str,
+        rate: Option<(i64, &str)>,
+    ) -> Result<Application, StoreError> {
+        let at = now();
+        let sql = format!(
+            "INSERT INTO applications (id, job_id, freelancer_id, cover_letter, proposed_rate_minor, \
+               currency, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $7) RETURNING {APPLICATION_COLUMNS}"
+        );
+        let row: ApplicationRow = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(Uuid::now_v7())
+                .bind(job.as_uuid())
+                .bind(freelancer.as_uuid())
+                .bind(cover_letter)
+                .bind(rate.map(|(amount, _)| amount))
+                .bind(rate.map(|(_, currency)| currency))
+                .bind(at)
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::conflict_on("application"))?
+        });
+        Ok(row.into())
+    }
+
+    pub async fn application(&self, id: Uuid) -> Result<Application, StoreError> {
+        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1");
+        let row: Option<ApplicationRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        Ok(row.ok_or(StoreError::NotFound)?.into())
+    }
+
+    pub async fn applications_for_job(&self, job: JobId) -> Result<Vec<Application>, StoreError> {
+        let sql = format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE job_id = $1 ORDER BY created_at"
+        );
+        let rows: Vec<ApplicationRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(job.as_uuid()).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(Application::from).collect())
+    }
+
+    /// Moves an application from one of `from` to `to`; `Conflict` when it
+    /// is in none of them. Hiring also moves its open job to `in_progress`,
+    /// in the same transaction (`Conflict { field: "job" }` if the job is
+    /// no longer open).
+    pub async fn set_application_status(
+        &self,
+        id: Uuid,
+        from: &[&str],
+        to: &str,
+    ) -> Result<Application, StoreError> {
+        let at = now();
+        let sql = format!(
+            "UPDATE applications SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4 \
+             RETURNING {APPLICATION_COLUMNS}"
+        );
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut moved: Option<ApplicationRow> = None;
+            for status in from {
+                moved = sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(to)
+                    .bind(at)
+                    .bind(*status)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if moved.is_some() {
+                    break;
+                }
+            }
+            let row = moved.ok_or(StoreError::Conflict { field: "status" })?;
+            if to == "hired" {
+                let started = sqlx::query(
+                    "UPDATE jobs SET status = 'in_progress', updated_at = $2 WHERE id = $1 AND status = 'open'",
+                )
+                .bind(row.job_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if started == 0 {
+                    return Err(StoreError::Conflict { field: "job" });
+                }
+            }
+            tx.commit().await?;
+            Ok(row.into())
+        })
+    }
+
+    /// Completes an in-progress job and counts it on every hired
+    /// freelancer's profile; `Conflict` when the job is not in progress.
+    pub async fn complete_job(&self, job: JobId) -> Result<(), StoreError> {
+        let at = now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE jobs SET status = 'completed', updated_at = $2 WHERE id = $1 AND status = 'in_progress'",
+            )
+            .bind(job.as_uuid())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::Conflict { field: "status" });
+            }
+            sqlx::query(
+                "UPDATE profiles SET completed_jobs = completed_jobs + 1, last_active_at = $2 \
+                 WHERE user_id IN (SELECT freelancer_id FROM applications WHERE job_id = $1 AND status = 'hired')",
+            )
+            .bind(job.as_uuid())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// `Conflict { field: "review" }` when the author already reviewed this job.
+    pub async fn create_review(&self, review: &NewReview) -> Result<Review, StoreError> {
+        let at = now();
+        let sql = format!(
+            "INSERT INTO reviews (id, job_id, author_id, subject_id, rating, sub_ratings, body, \
+               bias_report, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {REVIEW_COLUMNS}"
+        );
+        let status = if review.published { "published" } else { "pending" };
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row: ReviewRow = sqlx::query_as(&sql)
+                .bind(Uuid::now_v7())
+                .bind(review.job.as_uuid())
+                .bind(review.author.as_uuid())
+                .bind(review.subject.as_uuid())
+                .bind(review.rating)
+                .bind(review.sub_ratings.to_string())
+                .bind(&review.body)
+                .bind(review.bias_report.to_string())
+                .bind(status)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::conflict_on("review"))?;
+            if review.published {
+                sqlx::query(COUNT_RATING)
+                    .bind(review.subject.as_uuid())
+                    .bind(f64::from(review.rating))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            row.into_review()
+        })
+    }
+
+    /// Published reviews of `subject`, newest first.
+    pub async fn reviews_of(&self, subject: UserId, limit: u32) -> Result<Vec<Review>, StoreError> {
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE subject_id = $1 AND status = 'published' \
+             ORDER BY created_at DESC LIMIT $2"
+        );
+        let rows: Vec<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(subject.as_uuid()).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(ReviewRow::into_review).collect()
+    }
+
+    /// The moderation queue, oldest first.
+    pub async fn pending_reviews(&self, limit: u32) -> Result<Vec<Review>, StoreError> {
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE status = 'pending' ORDER BY created_at LIMIT $1"
+        );
+        let rows: Vec<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(ReviewRow::into_review).collect()
+    }
+
+    /// Publishes (counting its rating) or rejects a pending review;
+    /// `Conflict` when it is not pending.
+    pub async fn moderate_review(&self, id: Uuid, publish: bool) -> Result<Review, StoreError> {
+        let sql = format!(
+            "UPDATE reviews SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'pending' \
+             RETURNING {REVIEW_COLUMNS}"
+        );
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row: Option<ReviewRow> = sqlx::query_as(&sql)
+                .bind(id)
+                .bind(if publish { "published" } else { "rejected" })
+                .bind(now())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let row = row.ok_or(StoreError::Conflict { field: "status" })?;
+            if publish {
+                sqlx::query(COUNT_RATING)
+                    .bind(row.subject_id)
+                    .bind(f64::from(row.rating))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            row.into_review()
+        })
+    }
+}
