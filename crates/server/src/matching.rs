@@ -288,6 +288,77 @@ pub async fn matches_for_job(
     Ok(MatchList { model: embeddings.model_id().to_owned(), pool: pool_size, matches, fairness })
 }
 
+/// A job ranked for a freelancer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobMatch {
+    pub job: fairgig_core::ids::JobId,
+    pub title: String,
+    pub rank: usize,
+    pub score: f64,
+    pub features: Vec<FeatureContribution>,
+    pub strengths: Vec<String>,
+    pub gaps: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobMatchList {
+    pub model: String,
+    /// Open jobs the freelancer qualifies for.
+    pub pool: usize,
+    pub matches: Vec<JobMatch>,
+}
+
+/// Open jobs for a freelancer, best first, by the same features, model and
+/// hard filters as [`matches_for_job`] (no re-ranking: jobs have no groups).
+pub async fn jobs_for_freelancer(
+    state: &AppState,
+    profile: &Profile,
+    limit: usize,
+) -> Result<JobMatchList, MatchError> {
+    let embeddings = &state.embeddings;
+    let text = profile_text(&profile.input);
+    embeddings.embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
+    let profile_vector = state
+        .store
+        .entity_embedding(EntityKind::Profile, profile.user_id.as_uuid())
+        .await?
+        .map(|stored| stored.vector)
+        .unwrap_or_default();
+    let facts = profile_facts(profile, OffsetDateTime::now_utc());
+    let model = LinearModel::v1();
+    let mut ranked: Vec<JobMatch> = state
+        .store
+        .matchable_jobs(embeddings.model_id())
+        .await?
+        .into_iter()
+        .filter(|(job, _)| job.owner != profile.user_id)
+        .filter_map(|(job, vector)| {
+            let job_facts = job_facts(&job);
+            if !qualifies(&job_facts, &job, profile, &facts) {
+                return None;
+            }
+            let found = features(&job_facts, &facts, fairgig_embed::dot(&vector, &profile_vector));
+            let explained = explain(&model, &job_facts, &facts, &found);
+            Some(JobMatch {
+                job: job.id,
+                title: job.input.title,
+                rank: 0,
+                score: explained.score,
+                features: explained.contributions.into_iter().map(contribution).collect(),
+                strengths: explained.strengths,
+                gaps: explained.gaps,
+            })
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.job.cmp(&b.job)));
+    let pool = ranked.len();
+    ranked.truncate(limit);
+    for (index, matched) in ranked.iter_mut().enumerate() {
+        matched.rank = index + 1;
+    }
+    Ok(JobMatchList { model: embeddings.model_id().to_owned(), pool, matches: ranked })
+}
+
 fn contribution(c: Contribution) -> FeatureContribution {
     FeatureContribution {
         feature: c.feature.to_owned(),

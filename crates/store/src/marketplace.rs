@@ -291,6 +291,34 @@ impl Store {
             .collect()
     }
 
+    /// Open jobs with an embedding by `model_id`, with it: what a freelancer
+    /// can be matched to.
+    pub async fn matchable_jobs(&self, model_id: &str) -> Result<Vec<(Job, Vec<f32>)>, StoreError> {
+        let columns: String =
+            JOB_COLUMNS.split(", ").map(|c| format!("j.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, e.vector FROM jobs j JOIN entity_embeddings e \
+               ON e.entity_kind = $1 AND e.entity_id = j.id AND e.model_id = $2 \
+             WHERE j.status = 'open'"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            job: JobRow,
+            vector: Vec<u8>,
+        }
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(EntityKind::Job.as_str())
+                .bind(model_id)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| Ok((row.job.into_job()?, crate::embeddings::decode_vector(&row.vector)?)))
+            .collect()
+    }
+
     /// Stores a new job in `status`.
     pub async fn create_job(
         &self,

@@ -31,7 +31,7 @@ use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::AppJson,
-    matching::{self, job_text, FairAlgorithm, MatchError, MatchList},
+    matching::{self, job_text, FairAlgorithm, JobMatchList, MatchError, MatchList},
     state::AppState,
 };
 
@@ -41,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_job))
         .routes(routes!(set_status))
         .routes(routes!(job_matches))
+        .routes(routes!(my_job_matches))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -325,13 +326,51 @@ async fn job_matches(
     }
     let list = matching::matches_for_job(&state, &job, limit, query.fairness.unwrap_or_default())
         .await
-        .map_err(|err| match err {
-            MatchError::Store(err) => err.into(),
-            MatchError::Embedding(_) => {
-                tracing::warn!(error = %err, "matching without embeddings");
-                ApiError::new(ErrorCode::Unavailable, "the embedding service did not answer")
-            }
-            other => ApiError::Internal(anyhow::Error::new(other).context("matching")),
-        })?;
+        .map_err(match_error)?;
+    Ok(Json(list))
+}
+
+fn match_error(err: MatchError) -> ApiError {
+    match err {
+        MatchError::Store(err) => err.into(),
+        MatchError::Embedding(_) => {
+            tracing::warn!(error = %err, "matching without embeddings");
+            ApiError::new(ErrorCode::Unavailable, "the embedding service did not answer")
+        }
+        other => ApiError::Internal(anyhow::Error::new(other).context("matching")),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct JobMatchQuery {
+    /// 1–100, default 10.
+    limit: Option<usize>,
+}
+
+/// Open jobs for me, best first, with reasons (freelancers with a profile).
+#[utoipa::path(
+    get, path = "/me/job-matches", tag = "marketplace", params(JobMatchQuery),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = JobMatchList),
+        (status = 404, description = "No profile yet", body = ErrorBody),
+        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
+    )
+)]
+async fn my_job_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<JobMatchQuery>, QueryRejection>,
+) -> ApiResult<Json<JobMatchList>> {
+    caller.require(Scope::Read)?;
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
+    }
+    let profile = state.store.profile(caller.user.id).await?;
+    let list = matching::jobs_for_freelancer(&state, &profile, limit).await.map_err(match_error)?;
     Ok(Json(list))
 }

@@ -166,6 +166,22 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(status, StatusCode::OK);
     assert!(public.get("group_attributes").is_none(), "{public}");
     assert_eq!(public["rating_count"], 8);
+
+    // The other way round: open jobs for a freelancer, with reasons.
+    let (status, mine) =
+        send(&app, Method::GET, &established[0], "/api/v1/me/job-matches", None).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!((mine["pool"].as_i64(), mine["matches"][0]["id"].as_str()), (Some(1), None));
+    assert_eq!(mine["matches"][0]["job"].as_str(), Some(id));
+    assert!(mine["matches"][0]["strengths"]
+        .as_array()
+        .expect("strengths")
+        .iter()
+        .any(|s| s == "covers 2 of 2 required skills"));
+    let (_, priced_out) = send(&app, Method::GET, &pricey, "/api/v1/me/job-matches", None).await;
+    assert_eq!(priced_out["pool"], 0, "a rate far over budget does not qualify");
+    let (status, _) = send(&app, Method::GET, &client, "/api/v1/me/job-matches", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no profile");
 }
 
 #[tokio::test]
