@@ -15,6 +15,9 @@ pub struct LinearModel {
 }
 
 impl LinearModel {
+    /// The version recorded with every list [`LinearModel::v1`] ranked.
+    pub const V1_VERSION: &'static str = "linear-v1";
+
     /// The hand-set first model: meaning and required skills first (0.30,
     /// 0.25), then price, experience and reputation (0.10 each), then
     /// preferred skills, timezone and recent activity (0.05 each).

@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::{embedding::EmbeddingError, state::AppState};
+use fairgig_store::Store;
+
+use crate::embedding::{EmbeddingError, EmbeddingService};
 
 /// Which re-ranker keeps the top k fair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -188,20 +190,19 @@ fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
 
 /// The ranked, explained and fairly re-ranked freelancers for `job`.
 pub async fn matches_for_job(
-    state: &AppState,
+    store: &Store,
+    embeddings: &EmbeddingService,
     job: &Job,
     limit: usize,
     algorithm: FairAlgorithm,
 ) -> Result<MatchList, MatchError> {
-    let embeddings = &state.embeddings;
     embeddings.embed_entity(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
-    let job_vector = state
-        .store
+    let job_vector = store
         .entity_embedding(EntityKind::Job, job.id.as_uuid())
         .await?
         .map(|stored| stored.vector)
         .unwrap_or_default();
-    let pool: Vec<MatchableProfile> = state.store.matchable_profiles(embeddings.model_id()).await?;
+    let pool: Vec<MatchableProfile> = store.matchable_profiles(embeddings.model_id()).await?;
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
     let model = LinearModel::v1();
@@ -311,23 +312,21 @@ pub struct JobMatchList {
 /// Open jobs for a freelancer, best first, by the same features, model and
 /// hard filters as [`matches_for_job`] (no re-ranking: jobs have no groups).
 pub async fn jobs_for_freelancer(
-    state: &AppState,
+    store: &Store,
+    embeddings: &EmbeddingService,
     profile: &Profile,
     limit: usize,
 ) -> Result<JobMatchList, MatchError> {
-    let embeddings = &state.embeddings;
     let text = profile_text(&profile.input);
     embeddings.embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
-    let profile_vector = state
-        .store
+    let profile_vector = store
         .entity_embedding(EntityKind::Profile, profile.user_id.as_uuid())
         .await?
         .map(|stored| stored.vector)
         .unwrap_or_default();
     let facts = profile_facts(profile, OffsetDateTime::now_utc());
     let model = LinearModel::v1();
-    let mut ranked: Vec<JobMatch> = state
-        .store
+    let mut ranked: Vec<JobMatch> = store
         .matchable_jobs(embeddings.model_id())
         .await?
         .into_iter()

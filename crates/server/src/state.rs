@@ -90,6 +90,7 @@ impl AppState {
         let bias = Arc::new(BiasChecker::new());
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
         let pipeline = Arc::new(crate::steps::pipeline(
+            store.clone(),
             storage.clone(),
             Arc::new(SkillIndex::builtin()),
             Arc::clone(&bias),

@@ -3,10 +3,15 @@
 //! `.step(…)` line to [`pipeline`].
 //!
 //! ```text
-//!          ┌─► analyse
-//! extract ─┼─► bias_check
-//!          └─► embed
+//!          ┌─► analyse ────┐
+//! extract ─┼─► bias_check ─┴─► publish_job ─┐
+//!          └─► embed ──────────────────────┴─► match
 //! ```
+//!
+//! `publish_job` and `match` act on `job` submissions only (a request
+//! records that it was skipped): the submission becomes a marketplace job
+//! (a draft when its bias check needs review), and `match` stores its
+//! ranked, fairly re-ranked freelancers with the model version.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,20 +21,34 @@ use fairgig_ai::{
     bias::{BiasChecker, CheckOptions, TextKind},
     extract::{self, DocumentKind, ExtractError, Limits},
 };
+use fairgig_core::{
+    marketplace::{parse_skill_names, JobStatus},
+    submission::SubmissionKind,
+};
 use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
-use fairgig_store::embeddings::EntityKind;
-use fairgig_store::objects::ObjectStorage;
+use fairgig_store::{
+    embeddings::EntityKind, marketplace::JobInput, objects::ObjectStorage, Store, StoreError,
+};
 use serde_json::{json, Value};
 
-use crate::embedding::EmbeddingService;
+use crate::{
+    embedding::EmbeddingService,
+    matching::{self, FairAlgorithm},
+};
 
 pub const EXTRACT: &str = "extract";
 pub const ANALYSE: &str = "analyse";
 pub const BIAS_CHECK: &str = "bias_check";
 pub const EMBED: &str = "embed";
+pub const PUBLISH_JOB: &str = "publish_job";
+pub const MATCH: &str = "match";
+
+/// How many freelancers the `match` step keeps per job.
+const MATCHES_PER_JOB: usize = 10;
 
 /// The request pipeline.
 pub fn pipeline(
+    store: Store,
     storage: ObjectStorage,
     skills: Arc<SkillIndex>,
     bias: Arc<BiasChecker>,
@@ -58,7 +77,22 @@ pub fn pipeline(
                     .after(&[EXTRACT])
                     .timeout(Duration::from_secs(120))
                     .retry(RetryPolicy::default()),
-                Embed { embeddings },
+                Embed { embeddings: embeddings.clone() },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(PUBLISH_JOB).after(&[ANALYSE, BIAS_CHECK]),
+                PublishJob { store: store.clone() },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(MATCH)
+                    .after(&[PUBLISH_JOB, EMBED])
+                    .timeout(Duration::from_secs(120))
+                    .retry(RetryPolicy::default()),
+                Match { store, embeddings },
             )
         });
     match steps {
@@ -198,6 +232,125 @@ impl StepHandler for Embed {
             "model": self.embeddings.model_id(),
             "dimensions": self.embeddings.dimensions(),
             "embedded": embedded,
+        }))
+    }
+}
+
+/// A `job` submission becomes a marketplace job: its title, its text (with
+/// what was extracted from files), the skills `analyse` found as required
+/// skills; a draft when `bias_check` asks for review, else open.
+/// Idempotent: a submission becomes at most one job (unique in the store).
+struct PublishJob {
+    store: Store,
+}
+
+#[async_trait]
+impl StepHandler for PublishJob {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let submission = &context.submission;
+        if submission.kind != SubmissionKind::Job {
+            return Ok(json!({"skipped": "not a job submission"}));
+        }
+        let retryable = |err: StoreError| StepError::Retryable(err.to_string());
+        if let Some(job) = self.store.job_for_submission(submission.id).await.map_err(retryable)? {
+            return Ok(json!({"job": job.id, "status": job.status}));
+        }
+        let mut skills: Vec<String> = Vec::new();
+        let found = context.outputs.get(ANALYSE).and_then(|analysis| analysis["skills"].as_array());
+        for mention in found.into_iter().flatten() {
+            if let Some(label) = mention["label"].as_str() {
+                if !skills.iter().any(|known| known.eq_ignore_ascii_case(label)) {
+                    skills.push(label.to_owned());
+                }
+            }
+        }
+        skills.truncate(30);
+        let skills = parse_skill_names("required_skills", &skills, 30).unwrap_or_default();
+        let report = context.outputs.get(BIAS_CHECK).cloned().unwrap_or(Value::Null);
+        let needs_review = report["requires_review"].as_bool().unwrap_or(false);
+        let input = JobInput {
+            title: submission.title.clone(),
+            description: extracted_text(context),
+            required_skills: skills,
+            preferred_skills: Vec::new(),
+            // A submission's budget is a total, not an hourly rate.
+            max_hourly_minor: None,
+            currency: None,
+            region: submission.region.clone(),
+            remote: submission.region.is_none(),
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let status = if needs_review { JobStatus::Draft } else { JobStatus::Open };
+        let job = match self
+            .store
+            .create_job(submission.owner, Some(submission.id), &input, status, &report)
+            .await
+        {
+            Ok(job) => job,
+            // Another attempt won the race: the submission's job exists.
+            Err(StoreError::Conflict { .. }) => self
+                .store
+                .job_for_submission(submission.id)
+                .await
+                .map_err(retryable)?
+                .ok_or_else(|| StepError::Retryable("job vanished after a conflict".into()))?,
+            Err(err) => return Err(retryable(err)),
+        };
+        Ok(
+            json!({"job": job.id, "status": job.status, "required_skills": job.input.required_skills}),
+        )
+    }
+}
+
+/// The job's freelancers, ranked by the v1 model and fairly re-ranked
+/// (DetConstSort, newcomers), stored as this step's output with the model
+/// versions so the list can be audited later.
+struct Match {
+    store: Store,
+    embeddings: EmbeddingService,
+}
+
+#[async_trait]
+impl StepHandler for Match {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let Some(job_id) = context
+            .outputs
+            .get(PUBLISH_JOB)
+            .and_then(|published| published["job"].as_str())
+            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        else {
+            return Ok(json!({"skipped": "not a job submission"}));
+        };
+        let job = self
+            .store
+            .job(fairgig_core::ids::JobId::from_uuid(job_id))
+            .await
+            .map_err(|err| StepError::Retryable(err.to_string()))?;
+        let list = matching::matches_for_job(
+            &self.store,
+            &self.embeddings,
+            &job,
+            MATCHES_PER_JOB,
+            FairAlgorithm::DetConstSort,
+        )
+        .await
+        .map_err(|err| StepError::Retryable(err.to_string()))?;
+        Ok(json!({
+            "job": job.id,
+            "ranker": fairgig_matching::score::LinearModel::V1_VERSION,
+            "embedding_model": list.model,
+            "pool": list.pool,
+            "matches": list.matches.iter().map(|m| json!({
+                "freelancer": m.freelancer,
+                "rank": m.rank,
+                "relevance_rank": m.relevance_rank,
+                "score": m.score,
+                "newcomer": m.newcomer,
+                "strengths": m.strengths,
+                "gaps": m.gaps,
+            })).collect::<Vec<_>>(),
+            "fairness": list.fairness,
         }))
     }
 }

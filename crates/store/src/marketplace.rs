@@ -319,7 +319,8 @@ impl Store {
             .collect()
     }
 
-    /// Stores a new job in `status`.
+    /// Stores a new job in `status`; `Conflict { field: "submission" }` when
+    /// the submission already became a job.
     pub async fn create_job(
         &self,
         owner: UserId,
@@ -356,9 +357,22 @@ impl Store {
                 .bind(false)
                 .bind(at)
                 .fetch_one(pool)
-                .await?
+                .await
+                .map_err(StoreError::conflict_on("submission"))?
         });
         row.into_job()
+    }
+
+    /// The job a submission became, if it did.
+    pub async fn job_for_submission(
+        &self,
+        submission: SubmissionId,
+    ) -> Result<Option<Job>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE submission_id = $1");
+        let row: Option<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(submission.as_uuid()).fetch_optional(pool).await?
+        });
+        row.map(JobRow::into_job).transpose()
     }
 
     pub async fn job(&self, id: JobId) -> Result<Job, StoreError> {

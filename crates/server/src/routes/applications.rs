@@ -39,7 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review_job))
         .routes(routes!(profile_reviews))
         .routes(routes!(pending_reviews))
-        .routes(routes!(moderate_review))
+        .routes(routes!(publish_review))
+        .routes(routes!(reject_review))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -389,16 +390,9 @@ async fn pending_reviews(
     Ok(Json(reviews.into_iter().map(|review| review_view(review, true)).collect()))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ModerationRequest {
-    /// Publish (the rating then counts) or reject.
-    publish: bool,
-}
-
-/// Publish or reject a pending review (admins).
+/// Publish a pending review; its rating then counts (admins).
 #[utoipa::path(
-    post, path = "/admin/reviews/{id}/moderate", tag = "admin", request_body = ModerationRequest,
+    post, path = "/admin/reviews/{id}/publish", tag = "admin",
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses(
@@ -407,14 +401,41 @@ pub struct ModerationRequest {
         (status = 409, description = "Not pending", body = ErrorBody),
     )
 )]
-async fn moderate_review(
+async fn publish_review(
     State(state): State<AppState>,
     caller: Caller,
     id: Result<Path<Uuid>, PathRejection>,
-    AppJson(body): AppJson<ModerationRequest>,
+) -> ApiResult<Json<ReviewView>> {
+    moderate(&state, &caller, id, true).await
+}
+
+/// Reject a pending review; it is never shown or counted (admins).
+#[utoipa::path(
+    post, path = "/admin/reviews/{id}/reject", tag = "admin",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, body = ReviewView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Not pending", body = ErrorBody),
+    )
+)]
+async fn reject_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> ApiResult<Json<ReviewView>> {
+    moderate(&state, &caller, id, false).await
+}
+
+async fn moderate(
+    state: &AppState,
+    caller: &Caller,
+    id: Result<Path<Uuid>, PathRejection>,
+    publish: bool,
 ) -> ApiResult<Json<ReviewView>> {
     caller.require_admin()?;
     let Path(id) = id?;
-    let review = state.store.moderate_review(id, body.publish).await?;
+    let review = state.store.moderate_review(id, publish).await?;
     Ok(Json(review_view(review, true)))
 }

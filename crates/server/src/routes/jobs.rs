@@ -324,9 +324,15 @@ async fn job_matches(
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
     }
-    let list = matching::matches_for_job(&state, &job, limit, query.fairness.unwrap_or_default())
-        .await
-        .map_err(match_error)?;
+    let list = matching::matches_for_job(
+        &state.store,
+        &state.embeddings,
+        &job,
+        limit,
+        query.fairness.unwrap_or_default(),
+    )
+    .await
+    .map_err(match_error)?;
     Ok(Json(list))
 }
 
@@ -371,6 +377,8 @@ async fn my_job_matches(
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
     let profile = state.store.profile(caller.user.id).await?;
-    let list = matching::jobs_for_freelancer(&state, &profile, limit).await.map_err(match_error)?;
+    let list = matching::jobs_for_freelancer(&state.store, &state.embeddings, &profile, limit)
+        .await
+        .map_err(match_error)?;
     Ok(Json(list))
 }

@@ -140,9 +140,10 @@ async fn killed_mid_step(amqp: Option<&AmqpTransport>) {
     .await
     .expect("tasks");
     tasks.sort();
-    let expected: Vec<(String, String)> = ["analyse", "bias_check", "embed", "extract"]
-        .iter()
-        .map(|step| (step.to_string(), "done".to_owned()))
-        .collect();
+    let expected: Vec<(String, String)> =
+        ["analyse", "bias_check", "embed", "extract", "match", "publish_job"]
+            .iter()
+            .map(|step| (step.to_string(), "done".to_owned()))
+            .collect();
     assert_eq!(tasks, expected);
 }

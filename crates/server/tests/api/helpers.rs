@@ -258,7 +258,10 @@ pub async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
             .json()
             .await
             .expect("json");
-        if body["run"]["status"] != "running" {
+        // The detail reads submission and run one after the other; wait
+        // until both show the end.
+        let settled = !matches!(body["status"].as_str(), Some("received" | "processing"));
+        if body["run"]["status"] != "running" && settled {
             return body;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -382,15 +382,13 @@ async fn hiring_completing_and_reviewing_build_a_reputation() {
         send(&app, Method::GET, &client, "/api/v1/admin/reviews/pending", None).await.0,
         StatusCode::FORBIDDEN
     );
-    let moderate =
-        format!("/api/v1/admin/reviews/{}/moderate", pending["id"].as_str().expect("id"));
-    let (status, rejected) =
-        send(&app, Method::POST, &admin, &moderate, Some(json!({"publish": false}))).await;
+    let moderate = |decision: &str| {
+        format!("/api/v1/admin/reviews/{}/{decision}", pending["id"].as_str().expect("id"))
+    };
+    let (status, rejected) = send(&app, Method::POST, &admin, &moderate("reject"), None).await;
     assert_eq!((status, rejected["status"].as_str()), (StatusCode::OK, Some("rejected")));
-    assert_eq!(
-        send(&app, Method::POST, &admin, &moderate, Some(json!({"publish": true}))).await.0,
-        StatusCode::CONFLICT
-    );
+    let (status, _) = send(&app, Method::POST, &admin, &moderate("publish"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "only pending reviews are moderated");
 
     // The freelancer has a record now: one job, one published 5-star review.
     let (_, public) =
@@ -414,4 +412,51 @@ async fn hiring_completing_and_reviewing_build_a_reputation() {
         Some(0),
         "the rejected review is not shown"
     );
+}
+
+#[tokio::test]
+async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeline() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        let user = app.register_as(&format!("dev{i}@example.org"), Role::Freelancer).await;
+        let body = profile("Python and SQL developer", &["Python", "SQL"], 60, 4.0);
+        send(&app, Method::PUT, &user, "/api/v1/me/profile", Some(body)).await;
+    }
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let id = crate::helpers::submit_job(
+        &app,
+        &client,
+        "Data pipeline developer",
+        "We need a developer with Python and SQL experience to build our reporting data pipeline.",
+    )
+    .await;
+    let done = crate::helpers::finished(&app, &client, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let published = &crate::helpers::step(&done, "publish_job")["output"];
+    let job_id = published["job"].as_str().expect("a job was created");
+    assert_eq!(published["status"], "open");
+    let (status, job) =
+        send(&app, Method::GET, &client, &format!("/api/v1/jobs/{job_id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(job["title"], "Data pipeline developer");
+    let matched = &crate::helpers::step(&done, "match")["output"];
+    assert_eq!(matched["ranker"], "linear-v1", "{matched}");
+    assert_eq!(matched["pool"], 3);
+    assert_eq!(matched["matches"].as_array().map(Vec::len), Some(3));
+    assert!(matched["fairness"]["after"]["ndkl"].is_number());
+
+    // A request is not a job: both steps record that they were skipped.
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&client.access)
+        .json(&json!({"kind": "request", "title": "Advice", "text": "How should I hire?"}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let done = crate::helpers::finished(&app, &client, created["id"].as_str().expect("id")).await;
+    assert_eq!(crate::helpers::step(&done, "match")["output"]["skipped"], "not a job submission");
 }
