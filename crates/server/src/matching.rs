@@ -27,6 +27,7 @@ use fairgig_matching::{
 };
 use fairgig_store::{
     embeddings::EntityKind,
+    feedback::NewMatchList,
     marketplace::{Job, MatchableProfile, Profile},
 };
 use serde::{Deserialize, Serialize};
@@ -101,6 +102,10 @@ pub struct FairnessReport {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MatchList {
+    /// This list as recorded: feedback (`POST /feedback`) refers to it.
+    pub match_list: uuid::Uuid,
+    /// The ranker's version.
+    pub ranker: String,
     pub model: String,
     /// Qualified candidates considered.
     pub pool: usize,
@@ -286,7 +291,45 @@ pub async fn matches_for_job(
             Some(matched)
         })
         .collect();
-    Ok(MatchList { model: embeddings.model_id().to_owned(), pool: pool_size, matches, fairness })
+    let mut list = MatchList {
+        match_list: uuid::Uuid::nil(),
+        ranker: LinearModel::V1_VERSION.to_owned(),
+        model: embeddings.model_id().to_owned(),
+        pool: pool_size,
+        matches,
+        fairness,
+    };
+    list.match_list = store.record_match_list(&record_of(job, &list, algorithm)).await?;
+    Ok(list)
+}
+
+/// What is kept of a shown list: each item's features, for training.
+fn record_of(job: &Job, list: &MatchList, algorithm: FairAlgorithm) -> NewMatchList {
+    let items = list
+        .matches
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "freelancer": m.freelancer,
+                "rank": m.rank,
+                "relevance_rank": m.relevance_rank,
+                "score": m.score,
+                "newcomer": m.newcomer,
+                "features": m.features.iter().map(|f| f.value).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    NewMatchList {
+        job: job.id,
+        ranker: list.ranker.clone(),
+        embedding_model: list.model.clone(),
+        algorithm: serde_json::to_value(algorithm)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        items: serde_json::Value::Array(items),
+        fairness: serde_json::to_value(&list.fairness).unwrap_or_default(),
+    }
 }
 
 /// A job ranked for a freelancer.

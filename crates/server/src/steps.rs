@@ -338,7 +338,8 @@ impl StepHandler for Match {
         .map_err(|err| StepError::Retryable(err.to_string()))?;
         Ok(json!({
             "job": job.id,
-            "ranker": fairgig_matching::score::LinearModel::V1_VERSION,
+            "match_list": list.match_list,
+            "ranker": list.ranker,
             "embedding_model": list.model,
             "pool": list.pool,
             "matches": list.matches.iter().map(|m| json!({

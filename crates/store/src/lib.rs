@@ -24,6 +24,7 @@ pub mod audit;
 pub mod connect;
 pub mod embeddings;
 mod error;
+pub mod feedback;
 pub mod marketplace;
 pub mod objects;
 pub mod outbox;

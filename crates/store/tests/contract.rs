@@ -605,6 +605,32 @@ async fn hiring_completing_and_reviews_count_once() {
         let counted = store.profile(dev.id).await.expect("profile");
         assert_eq!((counted.completed_jobs, counted.rating_count, counted.rating_sum), (1, 2, 8.0));
         assert_eq!(store.reviews_of(dev.id, 10).await.expect("reviews").len(), 2);
+
+        // A shown list and feedback on it, once per (actor, item, kind).
+        use fairgig_store::feedback::{NewFeedback, NewMatchList};
+        let items = serde_json::json!([{"freelancer": dev.id, "rank": 1, "features": [0.5]}]);
+        let list = store
+            .record_match_list(&NewMatchList {
+                job: job.id,
+                ranker: "linear-v1".to_owned(),
+                embedding_model: "m".to_owned(),
+                algorithm: "det_const_sort".to_owned(),
+                items: items.clone(),
+                fairness: serde_json::json!({}),
+            })
+            .await
+            .expect("list");
+        assert_eq!(store.match_list(list).await.expect("get").items, items);
+        let feedback = NewFeedback {
+            actor: client.id,
+            match_list: list,
+            freelancer: dev.id,
+            kind: "click".to_owned(),
+            rank: 1,
+            rating: None,
+        };
+        assert!(store.record_feedback(&feedback).await.expect("first"));
+        assert!(!store.record_feedback(&feedback).await.expect("again"));
     })
     .await;
 }

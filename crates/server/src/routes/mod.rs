@@ -12,6 +12,7 @@ mod auth;
 mod bias;
 mod dead_letters;
 mod embeddings;
+mod feedback;
 mod health;
 mod jobs;
 mod me;
@@ -85,6 +86,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(profiles::routes())
         .merge(jobs::routes())
         .merge(applications::routes())
+        .merge(feedback::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

@@ -460,3 +460,64 @@ async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeli
     let done = crate::helpers::finished(&app, &client, created["id"].as_str().expect("id")).await;
     assert_eq!(crate::helpers::step(&done, "match")["output"]["skipped"], "not a job submission");
 }
+
+#[tokio::test]
+async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    let (_, list) = send(&app, Method::GET, &client, &path, None).await;
+    let list_id = list["match_list"].as_str().expect("the list is recorded");
+    assert_eq!(list["ranker"], "linear-v1");
+
+    let feedback = |kind: &str, rating: Option<u8>| {
+        let mut body = json!({"match_list": list_id, "freelancer": dev.id, "kind": kind});
+        if let Some(rating) = rating {
+            body["rating"] = json!(rating);
+        }
+        body
+    };
+    let (status, first) =
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(feedback("click", None))).await;
+    assert_eq!(
+        (status, first["recorded"].as_bool(), first["rank"].as_i64()),
+        (StatusCode::CREATED, Some(true), Some(1))
+    );
+    let (status, again) =
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(feedback("click", None))).await;
+    assert_eq!((status, again["recorded"].as_bool()), (StatusCode::OK, Some(false)), "idempotent");
+    let (status, _) =
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(feedback("rating", Some(4))))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for bad in [feedback("rating", None), feedback("rating", Some(9)), feedback("click", Some(3))] {
+        let (status, _) = send(&app, Method::POST, &client, "/api/v1/feedback", Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Only the freelancer reports their own application; strangers see nothing.
+    assert_eq!(
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(feedback("apply", None)))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("apply", None))).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("hire", None))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let mut unknown = feedback("click", None);
+    unknown["freelancer"] = json!(client.id);
+    assert_eq!(
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(unknown)).await.0,
+        StatusCode::NOT_FOUND,
+        "not in the list"
+    );
+}

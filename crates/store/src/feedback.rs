@@ -1,0 +1,106 @@
+//! Match lists as shown, and feedback on them: the learning system's data.
+
+use fairgig_core::ids::{JobId, UserId};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{now, with_pool, Store, StoreError};
+
+/// A ranked list to record.
+#[derive(Clone, Debug)]
+pub struct NewMatchList {
+    pub job: JobId,
+    pub ranker: String,
+    pub embedding_model: String,
+    pub algorithm: String,
+    /// `[{freelancer, rank, relevance_rank, score, newcomer, features}]`.
+    pub items: Value,
+    pub fairness: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchListRecord {
+    pub id: Uuid,
+    pub job: JobId,
+    pub ranker: String,
+    pub items: Value,
+    pub created_at: OffsetDateTime,
+}
+
+/// One piece of feedback.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewFeedback {
+    pub actor: UserId,
+    pub match_list: Uuid,
+    pub freelancer: UserId,
+    /// `impression`, `click`, `shortlist`, `apply`, `hire`, `reject` or `rating`.
+    pub kind: String,
+    pub rank: i32,
+    pub rating: Option<i32>,
+}
+
+impl Store {
+    pub async fn record_match_list(&self, list: &NewMatchList) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO match_lists (id, job_id, ranker, embedding_model, algorithm, items, fairness, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(list.job.as_uuid())
+            .bind(&list.ranker)
+            .bind(&list.embedding_model)
+            .bind(&list.algorithm)
+            .bind(list.items.to_string())
+            .bind(list.fairness.to_string())
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(id)
+    }
+
+    pub async fn match_list(&self, id: Uuid) -> Result<MatchListRecord, StoreError> {
+        let row: Option<(Uuid, Uuid, String, String, OffsetDateTime)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, job_id, ranker, items, created_at FROM match_lists WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let (id, job, ranker, items, created_at) = row.ok_or(StoreError::NotFound)?;
+        Ok(MatchListRecord {
+            id,
+            job: JobId::from_uuid(job),
+            ranker,
+            items: serde_json::from_str(&items)
+                .map_err(|err| StoreError::Corrupt(format!("match list {id}: {err}")))?,
+            created_at,
+        })
+    }
+
+    /// Records feedback once per (actor, list, freelancer, kind); `false`
+    /// when it was already recorded.
+    pub async fn record_feedback(&self, feedback: &NewFeedback) -> Result<bool, StoreError> {
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO feedback (id, actor_id, match_list_id, freelancer_id, kind, rank, rating, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (actor_id, match_list_id, freelancer_id, kind) DO NOTHING",
+            )
+            .bind(Uuid::now_v7())
+            .bind(feedback.actor.as_uuid())
+            .bind(feedback.match_list)
+            .bind(feedback.freelancer.as_uuid())
+            .bind(&feedback.kind)
+            .bind(feedback.rank)
+            .bind(feedback.rating)
+            .bind(now())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted > 0)
+    }
+}
