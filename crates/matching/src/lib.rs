@@ -13,4 +13,5 @@
 
 pub mod fairness;
 pub mod features;
+pub mod learning;
 pub mod score;

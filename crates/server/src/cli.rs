@@ -53,6 +53,9 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rankers: train from recorded feedback.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
     /// Run a benchmark and print its figures.
@@ -60,6 +63,17 @@ pub enum Command {
     Bench(BenchCommand),
     /// Print the version and exit.
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Train a ranker on the recorded lists and feedback (oldest part) and
+    /// compare it with v1 on the newest part.
+    Train {
+        /// Share of the newest lists held out for evaluation.
+        #[arg(long, default_value_t = 0.2)]
+        held_out: f64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +242,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::User(command) => run_user(command, settings).await,
         Command::Apikey(command) => run_apikey(command, settings).await,
+        Command::Model(ModelCommand::Train { held_out }) => {
+            let state = ready_state(settings).await?;
+            crate::training::train_command(&state.store, held_out).await?;
+            Ok(0)
+        }
         Command::Audit(AuditCommand::Verify) => {
             let state = ready_state(settings).await?;
             let verification = state.store.verify_audit().await?;

@@ -33,3 +33,4 @@ pub mod state;
 pub mod steps;
 pub mod submissions;
 pub mod telemetry;
+pub mod training;

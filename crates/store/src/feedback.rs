@@ -40,7 +40,50 @@ pub struct NewFeedback {
     pub rating: Option<i32>,
 }
 
+/// A recorded list with its feedback, for training.
+#[derive(Clone, Debug)]
+pub struct TrainingList {
+    pub created_at: OffsetDateTime,
+    pub items: Value,
+    /// (freelancer, kind, rating) of every feedback on the list.
+    pub feedback: Vec<(Uuid, String, Option<i32>)>,
+}
+
 impl Store {
+    /// Every recorded list with feedback, oldest first (lists nobody
+    /// reacted to carry no preference and are left out).
+    pub async fn training_lists(&self) -> Result<Vec<TrainingList>, StoreError> {
+        let lists: Vec<(Uuid, OffsetDateTime, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, created_at, items FROM match_lists \
+                 WHERE id IN (SELECT match_list_id FROM feedback) ORDER BY created_at, id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let rows: Vec<(Uuid, Uuid, String, Option<i32>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT match_list_id, freelancer_id, kind, rating FROM feedback")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut by_list: std::collections::HashMap<Uuid, Vec<(Uuid, String, Option<i32>)>> =
+            std::collections::HashMap::new();
+        for (list, freelancer, kind, rating) in rows {
+            by_list.entry(list).or_default().push((freelancer, kind, rating));
+        }
+        lists
+            .into_iter()
+            .map(|(id, created_at, items)| {
+                Ok(TrainingList {
+                    created_at,
+                    items: serde_json::from_str(&items)
+                        .map_err(|err| StoreError::Corrupt(format!("match list {id}: {err}")))?,
+                    feedback: by_list.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
     pub async fn record_match_list(&self, list: &NewMatchList) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
         with_pool!(self, pool => {

@@ -520,4 +520,17 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         StatusCode::NOT_FOUND,
         "not in the list"
     );
+
+    // More lists with feedback, then a training run over them.
+    for _ in 0..3 {
+        let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
+        let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": "hire"});
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
+    }
+    let output = crate::helpers::fairgig(&app, &["model", "train"]);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("4 lists with feedback"), "{printed}");
+    assert!(printed.contains("linear-v1: NDCG@10"), "{printed}");
+    assert!(printed.contains("trained weights: semantic"), "{printed}");
 }
