@@ -128,6 +128,10 @@ pub struct Evaluation {
     /// Mean over lists of the newcomer/established MinSkew@10 (target: the
     /// list's own mix); `None` when no list has both groups.
     pub min_skew_at_10: Option<f64>,
+    /// Four-fifths rule: the lower group's rate of reaching the top 10
+    /// divided by the higher group's (pooled over lists); `None` when a
+    /// group is absent.
+    pub selection_ratio: Option<f64>,
     pub lists: usize,
 }
 
@@ -144,6 +148,8 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
     let (mut ndcg_sum, mut ndcg_lists) = (0.0, 0usize);
     let (mut ordered_pairs, mut pairs) = (0.0, 0usize);
     let (mut skew_sum, mut skew_lists) = (0.0, 0usize);
+    // [group] → (members in the top 10, members)
+    let mut selected = [(0usize, 0usize); 2];
     for list in lists {
         let mut order: Vec<&Example> = list.examples.iter().collect();
         order.sort_by(|a, b| score(weights, &b.features).total_cmp(&score(weights, &a.features)));
@@ -169,6 +175,12 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
             }
         }
         let groups: Vec<usize> = order.iter().map(|e| usize::from(e.newcomer)).collect();
+        for (position, group) in groups.iter().enumerate() {
+            selected[*group].1 += 1;
+            if position < 10 {
+                selected[*group].0 += 1;
+            }
+        }
         let newcomers = groups.iter().filter(|g| **g == 1).count();
         if newcomers > 0 && newcomers < groups.len() {
             let share = newcomers as f64 / groups.len() as f64;
@@ -180,8 +192,83 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
         ndcg_at_10: if ndcg_lists > 0 { ndcg_sum / ndcg_lists as f64 } else { 0.0 },
         auc: if pairs > 0 { ordered_pairs / pairs as f64 } else { 0.5 },
         min_skew_at_10: (skew_lists > 0).then(|| skew_sum / skew_lists as f64),
+        selection_ratio: {
+            let rates: Vec<f64> = selected
+                .iter()
+                .filter(|(_, members)| *members > 0)
+                .map(|(chosen, members)| *chosen as f64 / *members as f64)
+                .collect();
+            let (low, high) = rates.iter().fold((f64::INFINITY, 0.0f64), |(low, high), rate| {
+                (low.min(*rate), high.max(*rate))
+            });
+            (rates.len() == 2 && high > 0.0).then(|| low / high)
+        },
         lists: lists.len(),
     }
+}
+
+/// What a challenger must show to become champion.
+#[derive(Clone, Copy, Debug)]
+pub struct Gate {
+    /// NDCG@10 may be at most this much below the champion's.
+    pub ndcg_margin: f64,
+    /// MinSkew@10 of the newcomer group must be at least this, where measured.
+    pub min_skew_floor: f64,
+    /// The four-fifths rule: selection-rate ratio at least this, where measured.
+    pub selection_ratio_floor: f64,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self { ndcg_margin: 0.01, min_skew_floor: -0.1, selection_ratio_floor: 0.8 }
+    }
+}
+
+/// The gate's decision and its reasons, in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub promote: bool,
+    pub reasons: Vec<String>,
+}
+
+/// Judges a challenger against the champion on the same held-out lists.
+pub fn judge(challenger: &Evaluation, champion: &Evaluation, gate: Gate) -> Verdict {
+    let mut reasons = Vec::new();
+    let mut promote = true;
+    let floor = champion.ndcg_at_10 - gate.ndcg_margin;
+    if challenger.ndcg_at_10 >= floor {
+        reasons.push(format!(
+            "NDCG@10 {:.4} is within {} of the champion's {:.4}",
+            challenger.ndcg_at_10, gate.ndcg_margin, champion.ndcg_at_10
+        ));
+    } else {
+        promote = false;
+        reasons.push(format!(
+            "NDCG@10 {:.4} is more than {} below the champion's {:.4}",
+            challenger.ndcg_at_10, gate.ndcg_margin, champion.ndcg_at_10
+        ));
+    }
+    match challenger.min_skew_at_10 {
+        Some(skew) if skew >= gate.min_skew_floor => {
+            reasons.push(format!("newcomer MinSkew@10 {skew:.3} ≥ {}", gate.min_skew_floor))
+        }
+        Some(skew) => {
+            promote = false;
+            reasons.push(format!("newcomer MinSkew@10 {skew:.3} < {}", gate.min_skew_floor));
+        }
+        None => reasons.push("MinSkew@10 not measurable: the held-out pools lack a group".into()),
+    }
+    match challenger.selection_ratio {
+        Some(ratio) if ratio >= gate.selection_ratio_floor => {
+            reasons.push(format!("four-fifths rule held (selection ratio {ratio:.3})"))
+        }
+        Some(ratio) => {
+            promote = false;
+            reasons.push(format!("four-fifths rule broken (selection ratio {ratio:.3})"));
+        }
+        None => reasons.push("four-fifths rule not measurable: a group is absent".into()),
+    }
+    Verdict { promote, reasons }
 }
 
 /// Splits lists (already in the order they were shown) into the older
@@ -265,6 +352,26 @@ mod tests {
         assert_eq!(train(std::slice::from_ref(&list), start, TrainConfig::default()), start);
         let evaluation = evaluate(&[list], &start);
         assert_eq!((evaluation.auc, evaluation.min_skew_at_10), (0.5, None));
+    }
+
+    #[test]
+    fn the_gate_weighs_quality_and_fairness() {
+        let champion = Evaluation {
+            ndcg_at_10: 0.60,
+            auc: 0.7,
+            min_skew_at_10: Some(-0.05),
+            selection_ratio: Some(0.9),
+            lists: 10,
+        };
+        let good = Evaluation { ndcg_at_10: 0.595, ..champion };
+        assert!(judge(&good, &champion, Gate::default()).promote);
+        let worse = Evaluation { ndcg_at_10: 0.55, ..champion };
+        let verdict = judge(&worse, &champion, Gate::default());
+        assert!(!verdict.promote && verdict.reasons[0].contains("below"), "{verdict:?}");
+        let unfair = Evaluation { selection_ratio: Some(0.5), ..good };
+        assert!(!judge(&unfair, &champion, Gate::default()).promote);
+        let skewed = Evaluation { min_skew_at_10: Some(-0.4), ..good };
+        assert!(!judge(&skewed, &champion, Gate::default()).promote);
     }
 
     #[test]

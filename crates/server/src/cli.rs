@@ -74,6 +74,12 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 0.2)]
         held_out: f64,
     },
+    /// Ranker versions with their aliases.
+    List,
+    /// Promote the challenger if it passes the quality and fairness gate (exit 1 if not).
+    Promote,
+    /// Restore the previous champion.
+    Rollback,
 }
 
 #[derive(Debug, Args)]
@@ -242,9 +248,21 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::User(command) => run_user(command, settings).await,
         Command::Apikey(command) => run_apikey(command, settings).await,
-        Command::Model(ModelCommand::Train { held_out }) => {
+        Command::Model(command) => {
             let state = ready_state(settings).await?;
-            crate::training::train_command(&state.store, held_out).await?;
+            let store = &state.store;
+            match command {
+                ModelCommand::Train { held_out } => {
+                    crate::training::train_command(store, held_out).await?
+                }
+                ModelCommand::List => crate::training::list_command(store).await?,
+                ModelCommand::Promote => {
+                    if !crate::training::promote_command(store).await? {
+                        return Ok(1);
+                    }
+                }
+                ModelCommand::Rollback => crate::training::rollback_command(store).await?,
+            }
             Ok(0)
         }
         Command::Audit(AuditCommand::Verify) => {

@@ -210,7 +210,8 @@ pub async fn matches_for_job(
     let pool: Vec<MatchableProfile> = store.matchable_profiles(embeddings.model_id()).await?;
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
-    let model = LinearModel::v1();
+    let (ranker, weights) = crate::training::champion_ranker(store).await?;
+    let model = LinearModel { weights };
     let mut scored: Vec<(Match, usize)> = pool
         .iter()
         .filter(|candidate| candidate.profile.user_id != job.owner)
@@ -293,7 +294,7 @@ pub async fn matches_for_job(
         .collect();
     let mut list = MatchList {
         match_list: uuid::Uuid::nil(),
-        ranker: LinearModel::V1_VERSION.to_owned(),
+        ranker,
         model: embeddings.model_id().to_owned(),
         pool: pool_size,
         matches,

@@ -1,18 +1,66 @@
-//! `fairgig model train`: a ranker learned from recorded lists and feedback,
-//! evaluated against the v1 model on the newest lists (time split).
+//! `fairgig model …`: rankers learned from recorded lists and feedback, and
+//! the registry that versions them.
 //!
-//! The model registry (challenger/champion, promotion gate, rollback) is not
-//! built yet, so the trained weights are printed, not registered.
+//! `train` learns on the older lists, evaluates the new model and the
+//! current champion (v1 when there is none) on the newest ones, and
+//! registers the new model as `challenger` with both evaluations. `promote`
+//! runs the gate ([`fairgig_matching::learning::judge`]) on those figures,
+//! records the verdict and its reasons in the audit log, and makes the
+//! challenger champion if it passes. `rollback` restores the previous
+//! champion. Matching ranks with the champion's weights.
 
 use std::time::Instant;
 
+use anyhow::Context;
+use fairgig_core::audit::{Actor, NewAuditEntry};
 use fairgig_matching::{
     learning::{
-        evaluate, label_of, time_split, train, Evaluation, Example, ShownList, TrainConfig,
+        evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, ShownList,
+        TrainConfig,
     },
     score::LinearModel,
 };
-use fairgig_store::{feedback::TrainingList, Store};
+use fairgig_store::{feedback::TrainingList, models::ModelVersion, Store};
+use serde_json::{json, Value};
+
+/// The registry kind of rankers.
+pub const RANKER: &str = "ranker";
+
+/// The champion ranker's version and weights, or v1's.
+pub async fn champion_ranker(
+    store: &Store,
+) -> Result<(String, [f64; 8]), fairgig_store::StoreError> {
+    let champion = store.model_alias(RANKER, "champion").await?;
+    Ok(champion
+        .and_then(|model| Some((model.version.clone(), weights_of(&model.parameters)?)))
+        .unwrap_or_else(|| (LinearModel::V1_VERSION.to_owned(), LinearModel::v1().weights)))
+}
+
+fn weights_of(parameters: &Value) -> Option<[f64; 8]> {
+    let values: Vec<f64> =
+        parameters["weights"].as_array()?.iter().filter_map(Value::as_f64).collect();
+    values.try_into().ok()
+}
+
+fn evaluation_json(evaluation: &Evaluation) -> Value {
+    json!({
+        "ndcg_at_10": evaluation.ndcg_at_10,
+        "auc": evaluation.auc,
+        "min_skew_at_10": evaluation.min_skew_at_10,
+        "selection_ratio": evaluation.selection_ratio,
+        "lists": evaluation.lists,
+    })
+}
+
+fn evaluation_of(value: &Value) -> Option<Evaluation> {
+    Some(Evaluation {
+        ndcg_at_10: value["ndcg_at_10"].as_f64()?,
+        auc: value["auc"].as_f64()?,
+        min_skew_at_10: value["min_skew_at_10"].as_f64(),
+        selection_ratio: value["selection_ratio"].as_f64(),
+        lists: usize::try_from(value["lists"].as_u64()?).ok()?,
+    })
+}
 
 /// Turns recorded lists into training examples; items without numeric
 /// features (a corrupt or foreign list) are skipped.
@@ -59,7 +107,8 @@ fn describe(name: &str, evaluation: &Evaluation) {
     );
 }
 
-/// Trains on the older lists, prints both models' held-out figures and the weights.
+/// Trains on the older lists, prints both models' held-out figures and the
+/// weights, and registers the new model as challenger.
 pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
     let recorded = store.training_lists().await?;
     let lists = shown_lists(&recorded);
@@ -70,16 +119,112 @@ pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
         return Ok(());
     }
     let (training, testing) = time_split(&lists, held_out);
-    let v1 = LinearModel::v1().weights;
+    let (champion_version, champion) = champion_ranker(store).await?;
     let started = Instant::now();
-    let learned = train(training, v1, TrainConfig::default());
+    let learned = train(training, champion, TrainConfig::default());
     println!("trained on {} lists in {:.3} s", training.len(), started.elapsed().as_secs_f64());
-    describe(LinearModel::V1_VERSION, &evaluate(testing, &v1));
-    describe("trained", &evaluate(testing, &learned));
+    let baseline = evaluate(testing, &champion);
+    let evaluation = evaluate(testing, &learned);
+    describe(&champion_version, &baseline);
+    describe("trained", &evaluation);
     let names = fairgig_matching::features::FEATURE_NAMES;
     let weights: Vec<String> =
         names.iter().zip(learned).map(|(name, w)| format!("{name} {w:.3}")).collect();
     println!("trained weights: {}", weights.join(", "));
-    println!("(not registered: the model registry is not built yet)");
+    let split = training.len();
+    let version = format!("ranker-{}", uuid::Uuid::now_v7().simple());
+    let model = ModelVersion {
+        id: uuid::Uuid::now_v7(),
+        kind: RANKER.to_owned(),
+        version: version.clone(),
+        parameters: json!({"weights": learned, "features": names}),
+        metrics: json!({"evaluation": evaluation_json(&evaluation), "baseline": evaluation_json(&baseline)}),
+        lineage: json!({
+            "parent": champion_version,
+            "trained_from": recorded.first().map(|l| l.created_at.to_string()),
+            "trained_until": recorded.get(split.saturating_sub(1)).map(|l| l.created_at.to_string()),
+            "held_out_from": recorded.get(split).map(|l| l.created_at.to_string()),
+            "code_version": env!("CARGO_PKG_VERSION"),
+        }),
+        created_by: "fairgig model train".to_owned(),
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    store.register_challenger(&model).await?;
+    println!("registered {version} as challenger");
+    Ok(())
+}
+
+/// Prints every ranker version with its aliases and held-out NDCG@10.
+pub async fn list_command(store: &Store) -> anyhow::Result<()> {
+    let champion = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
+    let challenger = store.model_alias(RANKER, "challenger").await?.map(|m| m.version);
+    println!("{} (built in; champion while no other is)", LinearModel::V1_VERSION);
+    for model in store.models(RANKER).await? {
+        let mut aliases = Vec::new();
+        if champion.as_deref() == Some(model.version.as_str()) {
+            aliases.push("champion");
+        }
+        if challenger.as_deref() == Some(model.version.as_str()) {
+            aliases.push("challenger");
+        }
+        let ndcg = model.metrics["evaluation"]["ndcg_at_10"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "{} [{}] NDCG@10 {ndcg:.4}, parent {}, created {}",
+            model.version,
+            aliases.join(", "),
+            model.lineage["parent"].as_str().unwrap_or("?"),
+            model.created_at
+        );
+    }
+    Ok(())
+}
+
+/// Runs the gate on the challenger; promotes it when it passes. Returns
+/// whether it was promoted.
+pub async fn promote_command(store: &Store) -> anyhow::Result<bool> {
+    let challenger = store
+        .model_alias(RANKER, "challenger")
+        .await?
+        .context("no challenger: run `fairgig model train` first")?;
+    let (evaluation, baseline) = (
+        evaluation_of(&challenger.metrics["evaluation"]),
+        evaluation_of(&challenger.metrics["baseline"]),
+    );
+    let (Some(evaluation), Some(baseline)) = (evaluation, baseline) else {
+        anyhow::bail!("challenger {} has no held-out evaluation", challenger.version);
+    };
+    let verdict = judge(&evaluation, &baseline, Gate::default());
+    for reason in &verdict.reasons {
+        println!("{reason}");
+    }
+    let action = if verdict.promote { "model.promoted" } else { "model.promotion_refused" };
+    let mut entry = NewAuditEntry::new(Actor::Cli, action);
+    entry.target = Some(challenger.version.clone());
+    entry.details = json!({"kind": RANKER, "promote": verdict.promote, "reasons": verdict.reasons});
+    store.append_audit(entry).await?;
+    if verdict.promote {
+        store.set_champion(RANKER, challenger.id).await?;
+        println!("{} is the champion", challenger.version);
+    } else {
+        println!("{} stays challenger", challenger.version);
+    }
+    Ok(verdict.promote)
+}
+
+/// Restores the previous champion.
+pub async fn rollback_command(store: &Store) -> anyhow::Result<()> {
+    let current = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
+    store.rollback_champion(RANKER).await.map_err(|err| match err {
+        fairgig_store::StoreError::NotFound => {
+            anyhow::anyhow!("no earlier champion to roll back to")
+        }
+        other => other.into(),
+    })?;
+    let restored = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
+    let mut entry = NewAuditEntry::new(Actor::Cli, "model.rolled_back");
+    entry.target = current.clone();
+    entry.details = json!({"kind": RANKER, "from": current, "to": restored});
+    store.append_audit(entry).await?;
+    println!("champion is {} again", restored.unwrap_or_default());
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod embeddings;
 mod error;
 pub mod feedback;
 pub mod marketplace;
+pub mod models;
 pub mod objects;
 pub mod outbox;
 pub mod runs;

@@ -634,3 +634,40 @@ async fn hiring_completing_and_reviews_count_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_registry_keeps_aliases_and_rolls_back_one_step() {
+    use fairgig_store::models::ModelVersion;
+    on_every_backend(|store| async move {
+        let model = |version: &str| ModelVersion {
+            id: uuid::Uuid::now_v7(),
+            kind: "ranker".to_owned(),
+            version: version.to_owned(),
+            parameters: serde_json::json!({"weights": [1.0]}),
+            metrics: serde_json::json!({}),
+            lineage: serde_json::json!({"parent": "linear-v1"}),
+            created_by: "test".to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        let (a, b) = (model("a"), model("b"));
+        store.register_challenger(&a).await.expect("a");
+        assert!(matches!(
+            store.register_challenger(&a).await,
+            Err(StoreError::Conflict { field: "version" })
+        ));
+        assert!(store.model_alias("ranker", "champion").await.expect("none").is_none());
+        store.set_champion("ranker", a.id).await.expect("champion a");
+        assert!(matches!(store.rollback_champion("ranker").await, Err(StoreError::NotFound)));
+        store.register_challenger(&b).await.expect("b");
+        assert_eq!(
+            store.model_alias("ranker", "challenger").await.expect("get").map(|m| m.version),
+            Some("b".into())
+        );
+        store.set_champion("ranker", b.id).await.expect("champion b");
+        store.rollback_champion("ranker").await.expect("rollback");
+        let champion = store.model_alias("ranker", "champion").await.expect("get").expect("some");
+        assert_eq!(champion.version, "a");
+        assert_eq!(store.models("ranker").await.expect("list").len(), 2);
+    })
+    .await;
+}

@@ -533,4 +533,37 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     assert!(printed.contains("4 lists with feedback"), "{printed}");
     assert!(printed.contains("linear-v1: NDCG@10"), "{printed}");
     assert!(printed.contains("trained weights: semantic"), "{printed}");
+    assert!(printed.contains("as challenger"), "{printed}");
+
+    // The registry: promote through the gate, serve the champion, roll back.
+    let run = |args: &[&str]| {
+        let output = crate::helpers::fairgig(&app, args);
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, promoted) = run(&["model", "promote"]);
+    assert_eq!(code, Some(0), "{promoted}");
+    assert!(promoted.contains("is the champion"), "{promoted}");
+    let (_, listed) = run(&["model", "list"]);
+    let first = listed.lines().find(|line| line.contains("[champion")).expect("a champion");
+    let first_version = first.split(' ').next().expect("version").to_owned();
+    let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(shown["ranker"], first_version.as_str(), "matching ranks with the champion");
+    run(&["model", "train"]);
+    assert_eq!(run(&["model", "promote"]).0, Some(0));
+    let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
+    assert_ne!(shown["ranker"], first_version.as_str());
+    let (code, rolled) = run(&["model", "rollback"]);
+    assert_eq!(code, Some(0), "{rolled}");
+    let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(shown["ranker"], first_version.as_str(), "the previous champion is back");
+    let audit: Value = app
+        .get_as(
+            "/api/v1/audit?action=model.rolled_back",
+            &app.admin("admin@example.org").await.access,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(audit.to_string().contains("model.rolled_back"), "{audit}");
 }
