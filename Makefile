@@ -30,6 +30,7 @@ bench: models
 	./target/release/fairgig bench bias
 	./target/release/fairgig bench embed
 	./target/release/fairgig bench index --points 100000
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench match --profiles 10000
 
 fmt:
 	$(CARGO) fmt --all

@@ -255,3 +255,154 @@ pub fn index(points: &[usize]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Match latency (pool, features, score, fair re-rank, recording the list;
+/// top 10) over `profiles` freelancers with random unit vectors, p50/p99 of
+/// `queries` requests; then the time to train on 100,000 synthetic feedback
+/// events (10,000 lists of 10).
+pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
+    use fairgig_core::{
+        config::{EmbeddingProvider, EmbeddingSettings},
+        marketplace::{Availability, ExperienceLevel, JobStatus, ProfileSkill, SkillLevel},
+        user::{DisplayName, Email, Role},
+    };
+    use fairgig_matching::learning::{train, Example, ShownList, TrainConfig};
+    use fairgig_store::{
+        embeddings::EntityKind,
+        marketplace::{JobInput, ProfileInput},
+        users::NewUser,
+    };
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::time::Instant;
+
+    use crate::{
+        embedding::EmbeddingService,
+        matching::{matches_for_job, FairAlgorithm},
+    };
+
+    let database = TestDatabase::sqlite().context("temporary directory")?;
+    let store = database.store().await?;
+    let settings =
+        EmbeddingSettings { provider: EmbeddingProvider::Hashing, ..EmbeddingSettings::default() };
+    let embeddings = EmbeddingService::new(&settings, store.clone());
+    embeddings.start().await?;
+    let dimensions = embeddings.dimensions();
+    let mut rng = StdRng::seed_from_u64(42);
+    let unit = |rng: &mut StdRng| {
+        let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        fairgig_embed::l2_normalise(&mut v);
+        v
+    };
+    let skills = ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
+    let started = Instant::now();
+    for i in 0..profiles {
+        let user = store
+            .create_user(NewUser {
+                email: Email::parse(&format!("bench{i}@example.org"))?,
+                display_name: DisplayName::parse("Bench")?,
+                role: Role::Freelancer,
+                region: None,
+                password_hash: String::new(),
+            })
+            .await?;
+        let input = ProfileInput {
+            headline: "Developer".to_owned(),
+            bio: String::new(),
+            skills: (0..3)
+                .map(|k| ProfileSkill {
+                    name: skills[(i + k) % skills.len()].to_owned(),
+                    level: SkillLevel::Expert,
+                })
+                .collect(),
+            hourly_rate_minor: Some(rng.gen_range(3_000..15_000)),
+            currency: Some("EUR".to_owned()),
+            region: None,
+            utc_offset_minutes: Some(rng.gen_range(-8..10) * 60),
+            availability: Availability::Available,
+            years_experience: rng.gen_range(0.0..20.0),
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        store.put_profile(user.id, &input).await?;
+        let vector = unit(&mut rng);
+        store
+            .put_entity_embedding(
+                EntityKind::Profile,
+                user.id.as_uuid(),
+                embeddings.model_id(),
+                "",
+                &vector,
+            )
+            .await?;
+    }
+    println!("seeded {profiles} profiles in {:.1} s", started.elapsed().as_secs_f64());
+    let owner = store
+        .create_user(NewUser {
+            email: Email::parse("owner@example.org")?,
+            display_name: DisplayName::parse("Owner")?,
+            role: Role::Client,
+            region: None,
+            password_hash: String::new(),
+        })
+        .await?;
+    let job = store
+        .create_job(
+            owner.id,
+            None,
+            &JobInput {
+                title: "Rust and SQL backend".to_owned(),
+                description: "Build an API".to_owned(),
+                required_skills: vec!["Rust".to_owned(), "SQL".to_owned()],
+                preferred_skills: vec!["Docker".to_owned()],
+                max_hourly_minor: Some(12_000),
+                currency: Some("EUR".to_owned()),
+                region: None,
+                remote: true,
+                utc_offset_minutes: Some(60),
+                experience_level: Some(ExperienceLevel::Intermediate),
+            },
+            JobStatus::Open,
+            &serde_json::json!({}),
+        )
+        .await?;
+    let mut latencies = Vec::with_capacity(queries);
+    for _ in 0..queries.max(1) {
+        let started = Instant::now();
+        let list =
+            matches_for_job(&store, &embeddings, &job, 10, FairAlgorithm::DetConstSort).await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(list);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    println!(
+        "match, {profiles} profiles (exact scan from SQLite), top 10, DetConstSort: p50 {:.1} ms, p99 {:.1} ms over {} queries",
+        at(0.5),
+        at(0.99),
+        latencies.len()
+    );
+
+    let lists: Vec<ShownList> = (0..10_000)
+        .map(|_| ShownList {
+            examples: (1..=10)
+                .map(|rank| Example {
+                    features: std::array::from_fn(|_| rng.gen_range(0.0..1.0)),
+                    rank,
+                    label: if rng.gen_bool(0.15) { rng.gen_range(1..=4) } else { 0 },
+                    newcomer: rng.gen_bool(0.3),
+                })
+                .collect(),
+        })
+        .collect();
+    let started = Instant::now();
+    std::hint::black_box(train(&lists, [0.125; 8], TrainConfig::default()));
+    println!(
+        "training on 100,000 feedback events (10,000 lists): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}

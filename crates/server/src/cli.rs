@@ -189,6 +189,14 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "100000")]
         points: Vec<usize>,
     },
+    /// Match latency (p50/p99, top 10, fair re-rank) and training time for
+    /// 100,000 feedback events.
+    Match {
+        #[arg(long, default_value_t = 10_000)]
+        profiles: usize,
+        #[arg(long, default_value_t = 50)]
+        queries: usize,
+    },
     /// Submission of a 2-page PDF to `analyse` done: p50/p95 latency.
     Pipeline {
         #[arg(long, default_value_t = 50)]
@@ -297,6 +305,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Index { points }) => {
             crate::bench::index(&points)?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Match { profiles, queries }) => {
+            crate::bench::matching(profiles.max(1), queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {

@@ -193,6 +193,16 @@ fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
     }
 }
 
+/// A qualified candidate with its features and score.
+struct Scored<'a> {
+    profile: &'a Profile,
+    facts: ProfileFacts,
+    features: fairgig_matching::features::Features,
+    score: f64,
+    /// 1 for newcomers, 0 for the established.
+    group: usize,
+}
+
 /// The ranked, explained and fairly re-ranked freelancers for `job`.
 pub async fn matches_for_job(
     store: &Store,
@@ -212,7 +222,8 @@ pub async fn matches_for_job(
     let now = OffsetDateTime::now_utc();
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
-    let mut scored: Vec<(Match, usize)> = pool
+    // Score everyone; explanations (strings) only for those shown.
+    let mut scored: Vec<Scored> = pool
         .iter()
         .filter(|candidate| candidate.profile.user_id != job.owner)
         .filter_map(|candidate| {
@@ -222,29 +233,20 @@ pub async fn matches_for_job(
             }
             let similarity = fairgig_embed::dot(&job_vector, &candidate.vector);
             let found = features(&facts, &profile_facts, similarity);
-            let explained = explain(&model, &facts, &profile_facts, &found);
-            let newcomer = candidate.profile.completed_jobs == 0;
-            let matched = Match {
-                freelancer: candidate.profile.user_id,
-                headline: candidate.profile.input.headline.clone(),
-                rank: 0,
-                relevance_rank: 0,
-                score: explained.score,
-                newcomer,
-                features: explained.contributions.into_iter().map(contribution).collect(),
-                strengths: explained.strengths,
-                gaps: explained.gaps,
-            };
-            Some((matched, usize::from(newcomer)))
+            Some(Scored {
+                score: model.score(&found),
+                features: found,
+                facts: profile_facts,
+                profile: &candidate.profile,
+                group: usize::from(candidate.profile.completed_jobs == 0),
+            })
         })
         .collect();
-    scored
-        .sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.0.freelancer.cmp(&b.0.freelancer)));
-    for (index, (matched, _)) in scored.iter_mut().enumerate() {
-        matched.relevance_rank = index + 1;
-    }
+    scored.sort_by(|a, b| {
+        b.score.total_cmp(&a.score).then(a.profile.user_id.cmp(&b.profile.user_id))
+    });
     let candidates: Vec<Candidate> =
-        scored.iter().map(|(m, group)| Candidate { group: *group, score: m.score }).collect();
+        scored.iter().map(|s| Candidate { group: s.group, score: s.score }).collect();
     let target = pool_distribution(&candidates, GROUPS.len());
     let k = limit.min(candidates.len());
     let order: Vec<usize> = if candidates.is_empty() {
@@ -281,22 +283,30 @@ pub async fn matches_for_job(
         after: group_metrics(&groups_after, &target, k),
         target,
     };
-    let pool_size = scored.len();
-    let mut slots: Vec<Option<Match>> = scored.into_iter().map(|(m, _)| Some(m)).collect();
     let matches = order
         .iter()
         .enumerate()
         .filter_map(|(rank, index)| {
-            let mut matched = slots.get_mut(*index)?.take()?;
-            matched.rank = rank + 1;
-            Some(matched)
+            let chosen = scored.get(*index)?;
+            let explained = explain(&model, &facts, &chosen.facts, &chosen.features);
+            Some(Match {
+                freelancer: chosen.profile.user_id,
+                headline: chosen.profile.input.headline.clone(),
+                rank: rank + 1,
+                relevance_rank: index + 1,
+                score: chosen.score,
+                newcomer: chosen.group == 1,
+                features: explained.contributions.into_iter().map(contribution).collect(),
+                strengths: explained.strengths,
+                gaps: explained.gaps,
+            })
         })
         .collect();
     let mut list = MatchList {
         match_list: uuid::Uuid::nil(),
         ranker,
         model: embeddings.model_id().to_owned(),
-        pool: pool_size,
+        pool: scored.len(),
         matches,
         fairness,
     };
