@@ -118,6 +118,11 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The budget stored as two nullable columns, when both are there.
+    pub fn from_parts(amount_minor: Option<i64>, currency: Option<String>) -> Option<Self> {
+        Some(Self { amount_minor: amount_minor?, currency: currency? })
+    }
+
     pub fn parse(amount_minor: i64, currency: &str) -> Result<Self, ValidationError> {
         if !(0..=1_000_000_000_000).contains(&amount_minor) {
             return Err(ValidationError::new("budget.amount_minor", "must be between 0 and 10^12"));

@@ -24,7 +24,7 @@ use lapin::{
     BasicProperties, Connection, ConnectionProperties,
 };
 use serde_json::{json, Value};
-use support::submit;
+use support::{diamond, submit};
 use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -157,17 +157,6 @@ async fn wait_for_runs(store: &Store, ids: &[SubmissionId], limit: Duration) -> 
         assert!(started.elapsed() < limit, "runs still running after {limit:?}: {statuses:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn diamond(ledger: &Ledger) -> Pipeline {
-    Pipeline::new()
-        .step(StepSpec::new("extract"), ledger.clone())
-        .and_then(|p| p.step(StepSpec::new("analyse").after(&["extract"]), ledger.clone()))
-        .and_then(|p| p.step(StepSpec::new("bias_check").after(&["extract"]), ledger.clone()))
-        .and_then(|p| {
-            p.step(StepSpec::new("reply").after(&["analyse", "bias_check"]), ledger.clone())
-        })
-        .expect("valid plan")
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use fairgig_pipeline::{
 };
 use fairgig_store::{test_support::on_every_backend, Store};
 use serde_json::{json, Value};
-use support::submit;
+use support::{diamond, submit};
 
 mod support;
 
@@ -98,14 +98,7 @@ async fn drain(worker: &Worker, limit: usize) -> Vec<ExecutionOutcome> {
 async fn steps_run_in_dependency_order_and_join_after_parallel_branches() {
     on_every_backend(|store| async move {
         let recorder = Recorder::default();
-        let pipeline = Pipeline::new()
-            .step(StepSpec::new("extract"), recorder.clone())
-            .and_then(|p| p.step(StepSpec::new("analyse").after(&["extract"]), recorder.clone()))
-            .and_then(|p| p.step(StepSpec::new("bias_check").after(&["extract"]), recorder.clone()))
-            .and_then(|p| {
-                p.step(StepSpec::new("reply").after(&["analyse", "bias_check"]), recorder.clone())
-            })
-            .expect("valid plan");
+        let pipeline = diamond(&recorder);
         let id = submit(&store, &pipeline).await;
         let worker = worker(&store, pipeline, "w1");
         let outcomes = drain(&worker, 10).await;
@@ -135,14 +128,7 @@ async fn steps_run_in_dependency_order_and_join_after_parallel_branches() {
 async fn concurrent_workers_finishing_sibling_steps_still_run_the_join_once() {
     on_every_backend(|store| async move {
         let recorder = Recorder::default();
-        let pipeline = Pipeline::new()
-            .step(StepSpec::new("extract"), recorder.clone())
-            .and_then(|p| p.step(StepSpec::new("analyse").after(&["extract"]), recorder.clone()))
-            .and_then(|p| p.step(StepSpec::new("bias_check").after(&["extract"]), recorder.clone()))
-            .and_then(|p| {
-                p.step(StepSpec::new("reply").after(&["analyse", "bias_check"]), recorder.clone())
-            })
-            .expect("valid plan");
+        let pipeline = diamond(&recorder);
         let mut ids = Vec::new();
         for _ in 0..30 {
             ids.push(submit(&store, &pipeline).await);

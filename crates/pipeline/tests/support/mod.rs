@@ -5,7 +5,7 @@ use fairgig_core::{
     submission::SubmissionKind,
     user::{DisplayName, Email, Role},
 };
-use fairgig_pipeline::Pipeline;
+use fairgig_pipeline::{Pipeline, StepHandler, StepSpec};
 use fairgig_store::{submissions::NewSubmission, users::NewUser, Store};
 
 /// A fresh owner submits a request; its run follows `pipeline`'s plan.
@@ -43,4 +43,16 @@ pub async fn submit(store: &Store, pipeline: &Pipeline) -> SubmissionId {
         .await
         .expect("submission");
     id
+}
+
+/// `extract → {analyse, bias_check} → reply`, every step run by `handler`.
+pub fn diamond<H: StepHandler + Clone>(handler: &H) -> Pipeline {
+    Pipeline::new()
+        .step(StepSpec::new("extract"), handler.clone())
+        .and_then(|p| p.step(StepSpec::new("analyse").after(&["extract"]), handler.clone()))
+        .and_then(|p| p.step(StepSpec::new("bias_check").after(&["extract"]), handler.clone()))
+        .and_then(|p| {
+            p.step(StepSpec::new("reply").after(&["analyse", "bias_check"]), handler.clone())
+        })
+        .expect("valid plan")
 }

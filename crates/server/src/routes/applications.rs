@@ -60,10 +60,7 @@ fn application_view(application: Application) -> ApplicationView {
         job: application.job,
         freelancer: application.freelancer,
         cover_letter: application.cover_letter,
-        proposed_rate: match (application.proposed_rate_minor, application.currency) {
-            (Some(amount_minor), Some(currency)) => Some(Budget { amount_minor, currency }),
-            _ => None,
-        },
+        proposed_rate: Budget::from_parts(application.proposed_rate_minor, application.currency),
         status: application.status,
     }
 }

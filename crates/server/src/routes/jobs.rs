@@ -16,7 +16,7 @@ use fairgig_core::{
         check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, JobStatus,
     },
     submission::{parse_body, Budget},
-    user::Role,
+    user::{Region, Role},
     ValidationError,
 };
 use fairgig_store::{
@@ -58,7 +58,7 @@ pub struct JobRequest {
     preferred_skills: Vec<String>,
     /// The most paid per hour.
     max_hourly: Option<Budget>,
-    /// ISO 3166-1 alpha-2; only matters when `remote` is false.
+    /// A region code (`DE`, `US-CA`, `EU`); only matters when `remote` is false.
     region: Option<String>,
     /// Default true.
     remote: Option<bool>,
@@ -96,10 +96,7 @@ fn view(job: Job, with_bias: bool) -> JobView {
         description: input.description,
         required_skills: input.required_skills,
         preferred_skills: input.preferred_skills,
-        max_hourly: match (input.max_hourly_minor, input.currency) {
-            (Some(amount_minor), Some(currency)) => Some(Budget { amount_minor, currency }),
-            _ => None,
-        },
+        max_hourly: Budget::from_parts(input.max_hourly_minor, input.currency),
         region: input.region,
         remote: input.remote,
         utc_offset_minutes: input.utc_offset_minutes,
@@ -123,12 +120,8 @@ fn validate(body: JobRequest) -> Result<JobInput, ValidationError> {
         .map(|budget| Budget::parse(budget.amount_minor, &budget.currency))
         .transpose()
         .map_err(|err| ValidationError::new("max_hourly", err.message))?;
-    let region = body.region.map(|region| region.trim().to_ascii_uppercase());
-    if let Some(region) = &region {
-        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ValidationError::new("region", "must be an ISO 3166-1 alpha-2 code"));
-        }
-    }
+    let region = body.region.as_deref().map(Region::parse).transpose()?;
+    let region = region.map(|region| region.as_ref().to_owned());
     if let Some(offset) = body.utc_offset_minutes {
         check_utc_offset(offset)?;
     }

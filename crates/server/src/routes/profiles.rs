@@ -11,7 +11,7 @@ use fairgig_core::{
     ids::UserId,
     marketplace::{check_short_text, check_utc_offset, Availability, ProfileSkill},
     submission::Budget,
-    user::Role,
+    user::{Region, Role},
     ValidationError,
 };
 use fairgig_store::{
@@ -47,7 +47,7 @@ pub struct ProfileRequest {
     /// Up to 50, names unique.
     skills: Vec<ProfileSkill>,
     hourly_rate: Option<Budget>,
-    /// ISO 3166-1 alpha-2.
+    /// A region code (`DE`, `US-CA`, `EU`).
     region: Option<String>,
     /// Minutes east of UTC of the working day.
     utc_offset_minutes: Option<i32>,
@@ -104,10 +104,7 @@ fn public(profile: Profile) -> PublicProfile {
         headline: input.headline,
         bio: input.bio,
         skills: input.skills,
-        hourly_rate: match (input.hourly_rate_minor, input.currency) {
-            (Some(amount_minor), Some(currency)) => Some(Budget { amount_minor, currency }),
-            _ => None,
-        },
+        hourly_rate: Budget::from_parts(input.hourly_rate_minor, input.currency),
         region: input.region,
         utc_offset_minutes: input.utc_offset_minutes,
         availability: input.availability,
@@ -147,12 +144,8 @@ fn validate(body: ProfileRequest) -> Result<ProfileInput, ValidationError> {
         .map(|rate| Budget::parse(rate.amount_minor, &rate.currency))
         .transpose()
         .map_err(|err| ValidationError::new("hourly_rate", err.message))?;
-    let region = body.region.map(|region| region.trim().to_ascii_uppercase());
-    if let Some(region) = &region {
-        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ValidationError::new("region", "must be an ISO 3166-1 alpha-2 code"));
-        }
-    }
+    let region = body.region.as_deref().map(Region::parse).transpose()?;
+    let region = region.map(|region| region.as_ref().to_owned());
     if let Some(offset) = body.utc_offset_minutes {
         check_utc_offset(offset)?;
     }

@@ -240,7 +240,7 @@ async fn marketplace_input_is_validated_and_roles_are_enforced() {
 
     for (field, value) in [
         ("headline", json!("")),
-        ("region", json!("Germany")),
+        ("region", json!("not a region")),
         ("utc_offset_minutes", json!(2000)),
         ("years_experience", json!(-1)),
         (
