@@ -192,17 +192,7 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
         ndcg_at_10: if ndcg_lists > 0 { ndcg_sum / ndcg_lists as f64 } else { 0.0 },
         auc: if pairs > 0 { ordered_pairs / pairs as f64 } else { 0.5 },
         min_skew_at_10: (skew_lists > 0).then(|| skew_sum / skew_lists as f64),
-        selection_ratio: {
-            let rates: Vec<f64> = selected
-                .iter()
-                .filter(|(_, members)| *members > 0)
-                .map(|(chosen, members)| *chosen as f64 / *members as f64)
-                .collect();
-            let (low, high) = rates.iter().fold((f64::INFINITY, 0.0f64), |(low, high), rate| {
-                (low.min(*rate), high.max(*rate))
-            });
-            (rates.len() == 2 && high > 0.0).then(|| low / high)
-        },
+        selection_ratio: metrics::selection_ratio(&selected),
         lists: lists.len(),
     }
 }

@@ -20,7 +20,7 @@ use fairgig_matching::{
     },
     score::LinearModel,
 };
-use fairgig_store::{feedback::TrainingList, models::ModelVersion, Store};
+use fairgig_store::{feedback::RecordedList, models::ModelVersion, Store};
 use serde_json::{json, Value};
 
 /// The registry kind of rankers.
@@ -64,7 +64,7 @@ fn evaluation_of(value: &Value) -> Option<Evaluation> {
 
 /// Turns recorded lists into training examples; items without numeric
 /// features (a corrupt or foreign list) are skipped.
-pub fn shown_lists(lists: &[TrainingList]) -> Vec<ShownList> {
+pub fn shown_lists(lists: &[RecordedList]) -> Vec<ShownList> {
     lists
         .iter()
         .map(|list| {
@@ -110,7 +110,7 @@ fn describe(name: &str, evaluation: &Evaluation) {
 /// Trains on the older lists, prints both models' held-out figures and the
 /// weights, and registers the new model as challenger.
 pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
-    let recorded = store.training_lists().await?;
+    let recorded = store.recorded_lists(time::OffsetDateTime::UNIX_EPOCH, true).await?;
     let lists = shown_lists(&recorded);
     let events: usize = recorded.iter().map(|list| list.feedback.len()).sum();
     println!("{} lists with feedback, {events} feedback events", lists.len());

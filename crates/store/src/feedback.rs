@@ -40,44 +40,61 @@ pub struct NewFeedback {
     pub rating: Option<i32>,
 }
 
-/// A recorded list with its feedback, for training.
+/// A recorded list with its feedback, for training and fairness reports.
 #[derive(Clone, Debug)]
-pub struct TrainingList {
+pub struct RecordedList {
     pub created_at: OffsetDateTime,
     pub items: Value,
+    /// The fairness report it was shown with.
+    pub fairness: Value,
     /// (freelancer, kind, rating) of every feedback on the list.
     pub feedback: Vec<(Uuid, String, Option<i32>)>,
 }
 
 impl Store {
-    /// Every recorded list with feedback, oldest first (lists nobody
-    /// reacted to carry no preference and are left out).
-    pub async fn training_lists(&self) -> Result<Vec<TrainingList>, StoreError> {
-        let lists: Vec<(Uuid, OffsetDateTime, String)> = with_pool!(self, pool => {
+    /// Recorded lists shown since `since`, oldest first; only those somebody
+    /// reacted to when `with_feedback_only` (the others carry no preference
+    /// to learn from).
+    pub async fn recorded_lists(
+        &self,
+        since: OffsetDateTime,
+        with_feedback_only: bool,
+    ) -> Result<Vec<RecordedList>, StoreError> {
+        let lists: Vec<(Uuid, OffsetDateTime, String, String)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, created_at, items FROM match_lists \
-                 WHERE id IN (SELECT match_list_id FROM feedback) ORDER BY created_at, id",
+                "SELECT id, created_at, items, fairness FROM match_lists WHERE created_at >= $1 \
+                 AND ($2 = FALSE OR id IN (SELECT match_list_id FROM feedback)) ORDER BY created_at, id",
             )
+            .bind(since)
+            .bind(with_feedback_only)
             .fetch_all(pool)
             .await?
         });
         let rows: Vec<(Uuid, Uuid, String, Option<i32>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT match_list_id, freelancer_id, kind, rating FROM feedback")
-                .fetch_all(pool)
-                .await?
+            sqlx::query_as(
+                "SELECT f.match_list_id, f.freelancer_id, f.kind, f.rating FROM feedback f \
+                 JOIN match_lists m ON m.id = f.match_list_id WHERE m.created_at >= $1",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?
         });
         let mut by_list: std::collections::HashMap<Uuid, Vec<(Uuid, String, Option<i32>)>> =
             std::collections::HashMap::new();
         for (list, freelancer, kind, rating) in rows {
             by_list.entry(list).or_default().push((freelancer, kind, rating));
         }
+        let parse = |id: Uuid, text: &str| -> Result<Value, StoreError> {
+            serde_json::from_str(text)
+                .map_err(|err| StoreError::Corrupt(format!("match list {id}: {err}")))
+        };
         lists
             .into_iter()
-            .map(|(id, created_at, items)| {
-                Ok(TrainingList {
+            .map(|(id, created_at, items, fairness)| {
+                Ok(RecordedList {
                     created_at,
-                    items: serde_json::from_str(&items)
-                        .map_err(|err| StoreError::Corrupt(format!("match list {id}: {err}")))?,
+                    items: parse(id, &items)?,
+                    fairness: parse(id, &fairness)?,
                     feedback: by_list.remove(&id).unwrap_or_default(),
                 })
             })

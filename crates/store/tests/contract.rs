@@ -631,6 +631,11 @@ async fn hiring_completing_and_reviews_count_once() {
         };
         assert!(store.record_feedback(&feedback).await.expect("first"));
         assert!(!store.record_feedback(&feedback).await.expect("again"));
+        let epoch = OffsetDateTime::UNIX_EPOCH;
+        let recorded = store.recorded_lists(epoch, true).await.expect("with feedback");
+        assert_eq!((recorded.len(), recorded[0].feedback.len()), (1, 1));
+        let future = OffsetDateTime::now_utc() + Duration::days(1);
+        assert!(store.recorded_lists(future, false).await.expect("none yet").is_empty());
     })
     .await;
 }

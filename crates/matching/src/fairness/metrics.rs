@@ -96,6 +96,21 @@ pub fn exposure(ranking: &[usize], groups: usize) -> Vec<f64> {
     exposure
 }
 
+/// The four-fifths rule's ratio: the lowest group's selection rate over the
+/// highest's, from `(selected, members)` per group; groups with no members
+/// are left out. `None` with fewer than two groups or nobody selected.
+/// A ratio under 0.8 is evidence of adverse impact.
+pub fn selection_ratio(groups: &[(usize, usize)]) -> Option<f64> {
+    let rates: Vec<f64> = groups
+        .iter()
+        .filter(|(_, members)| *members > 0)
+        .map(|(selected, members)| *selected as f64 / *members as f64)
+        .collect();
+    let low = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = rates.iter().copied().fold(0.0, f64::max);
+    (rates.len() >= 2 && high > 0.0).then(|| low / high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +156,14 @@ mod tests {
         assert!(close(exposure[0], 1.0));
         assert!(close(exposure[1], 1.0 / 3f64.log2() + 0.5));
         assert!(close(exposure[2], 0.0));
+    }
+
+    #[test]
+    fn the_four_fifths_ratio_compares_selection_rates() {
+        assert_eq!(selection_ratio(&[(2, 10), (1, 10)]), Some(0.5));
+        assert_eq!(selection_ratio(&[(4, 10), (2, 5)]), Some(1.0));
+        assert_eq!(selection_ratio(&[(4, 10), (0, 0)]), None, "one group only");
+        assert_eq!(selection_ratio(&[(0, 10), (0, 10)]), None, "nobody selected");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //!   "FA*IR: A Fair Top-k Ranking Algorithm", CIKM 2017).
 //! - [`metrics`]: skew@k, MinSkew@k, MaxSkew@k, NDKL and group exposure.
 
+pub mod audit;
 pub mod det;
 pub mod fa_ir;
 pub mod metrics;

@@ -12,6 +12,7 @@ mod auth;
 mod bias;
 mod dead_letters;
 mod embeddings;
+mod fairness;
 mod feedback;
 mod health;
 mod jobs;
@@ -87,6 +88,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(jobs::routes())
         .merge(applications::routes())
         .merge(feedback::routes())
+        .merge(fairness::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

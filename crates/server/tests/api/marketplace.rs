@@ -566,4 +566,17 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         .await
         .expect("json");
     assert!(audit.to_string().contains("model.rolled_back"), "{audit}");
+
+    // The admin fairness report, per day.
+    let admin = app.admin("fairness-admin@example.org").await;
+    let (status, report) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/fairness?days=7", None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let today = &report["days"][0];
+    assert!(today["lists"].as_u64().expect("lists") >= 4, "{report}");
+    assert_eq!(report["groups"], json!(["established", "newcomer"]));
+    let (status, _) = send(&app, Method::GET, &admin, "/api/v1/admin/fairness?days=0", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(&app, Method::GET, &client, "/api/v1/admin/fairness", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
