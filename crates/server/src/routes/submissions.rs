@@ -79,6 +79,17 @@ async fn detail(state: &AppState, submission: Submission) -> ApiResult<Submissio
         Err(StoreError::NotFound) => None,
         Err(err) => return Err(err.into()),
     };
+    // A run and its submission's status change in one transaction but are
+    // read here one after the other: if the run finished after the
+    // submission was read, read the submission again so the two agree.
+    let unsettled =
+        matches!(submission.status, SubmissionStatus::Received | SubmissionStatus::Processing);
+    let submission = match &run {
+        Some(run) if run.status != "running" && unsettled => {
+            state.store.get_submission(submission.id).await?
+        }
+        _ => submission,
+    };
     Ok(SubmissionDetail { submission, run })
 }
 

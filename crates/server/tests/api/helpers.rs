@@ -258,10 +258,7 @@ pub async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
             .json()
             .await
             .expect("json");
-        // The detail reads submission and run one after the other; wait
-        // until both show the end.
-        let settled = !matches!(body["status"].as_str(), Some("received" | "processing"));
-        if body["run"]["status"] != "running" && settled {
+        if body["run"]["status"] != "running" {
             return body;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
