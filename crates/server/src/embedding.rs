@@ -151,16 +151,28 @@ impl EmbeddingService {
         id: Uuid,
         text: &str,
     ) -> Result<bool, EmbeddingError> {
+        Ok(self.entity_vector(kind, id, text).await?.1)
+    }
+
+    /// The entity's current vector for `text` (embedding it first when it has
+    /// none by the current model, or one of another text), and whether it
+    /// had to embed: one read when the stored vector is current.
+    pub async fn entity_vector(
+        &self,
+        kind: EntityKind,
+        id: Uuid,
+        text: &str,
+    ) -> Result<(Vec<f32>, bool), EmbeddingError> {
         let text = normalise_text(text);
         if let Some(existing) = self.store.entity_embedding(kind, id).await? {
             if existing.model_id == *self.model_id && existing.text == text {
-                return Ok(false);
+                return Ok((existing.vector, false));
             }
         }
         let mut embedded = self.embed(std::slice::from_ref(&text)).await?;
         let vector = embedded.vectors.pop().unwrap_or_default();
         self.store.put_entity_embedding(kind, id, &self.model_id, &text, &vector).await?;
-        Ok(true)
+        Ok((vector, true))
     }
 
     /// Re-embeds, batch by batch, every entity whose vector another model

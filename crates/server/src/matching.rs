@@ -211,12 +211,8 @@ pub async fn matches_for_job(
     limit: usize,
     algorithm: FairAlgorithm,
 ) -> Result<MatchList, MatchError> {
-    embeddings.embed_entity(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
-    let job_vector = store
-        .entity_embedding(EntityKind::Job, job.id.as_uuid())
-        .await?
-        .map(|stored| stored.vector)
-        .unwrap_or_default();
+    let (job_vector, _) =
+        embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
     let pool: Vec<MatchableProfile> = store.matchable_profiles(embeddings.model_id()).await?;
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
@@ -372,12 +368,8 @@ pub async fn jobs_for_freelancer(
     limit: usize,
 ) -> Result<JobMatchList, MatchError> {
     let text = profile_text(&profile.input);
-    embeddings.embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
-    let profile_vector = store
-        .entity_embedding(EntityKind::Profile, profile.user_id.as_uuid())
-        .await?
-        .map(|stored| stored.vector)
-        .unwrap_or_default();
+    let (profile_vector, _) =
+        embeddings.entity_vector(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
     let facts = profile_facts(profile, OffsetDateTime::now_utc());
     let model = LinearModel::v1();
     let mut ranked: Vec<JobMatch> = store

@@ -22,7 +22,7 @@ use fairgig_ai::{
     extract::{self, DocumentKind, ExtractError, Limits},
 };
 use fairgig_core::{
-    marketplace::{parse_skill_names, JobStatus},
+    marketplace::{check_short_text, JobStatus},
     submission::SubmissionKind,
 };
 use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
@@ -255,17 +255,17 @@ impl StepHandler for PublishJob {
         if let Some(job) = self.store.job_for_submission(submission.id).await.map_err(retryable)? {
             return Ok(json!({"job": job.id, "status": job.status}));
         }
+        // The skills list's labels, each once, as many as a job may require;
+        // a label the job rules refuse is skipped, not the whole list.
         let mut skills: Vec<String> = Vec::new();
         let found = context.outputs.get(ANALYSE).and_then(|analysis| analysis["skills"].as_array());
-        for mention in found.into_iter().flatten() {
-            if let Some(label) = mention["label"].as_str() {
-                if !skills.iter().any(|known| known.eq_ignore_ascii_case(label)) {
-                    skills.push(label.to_owned());
-                }
+        for label in found.into_iter().flatten().filter_map(|mention| mention["label"].as_str()) {
+            let fresh = !skills.iter().any(|known| known.eq_ignore_ascii_case(label));
+            if fresh && skills.len() < 30 && check_short_text("required_skills", label, 80).is_ok()
+            {
+                skills.push(label.to_owned());
             }
         }
-        skills.truncate(30);
-        let skills = parse_skill_names("required_skills", &skills, 30).unwrap_or_default();
         let report = context.outputs.get(BIAS_CHECK).cloned().unwrap_or(Value::Null);
         let needs_review = report["requires_review"].as_bool().unwrap_or(false);
         let input = JobInput {

@@ -77,11 +77,11 @@ pub fn shown_lists(lists: &[RecordedList]) -> Vec<ShownList> {
                     let values: Vec<f64> =
                         item["features"].as_array()?.iter().filter_map(|v| v.as_f64()).collect();
                     let features: [f64; 8] = values.try_into().ok()?;
-                    let freelancer = item["freelancer"].as_str()?;
+                    let freelancer: uuid::Uuid = item["freelancer"].as_str()?.parse().ok()?;
                     let label = list
                         .feedback
                         .iter()
-                        .filter(|(who, _, _)| who.to_string() == freelancer)
+                        .filter(|(who, _, _)| *who == freelancer)
                         .map(|(_, kind, rating)| label_of(kind, *rating))
                         .max()
                         .unwrap_or(0);

@@ -20,7 +20,7 @@
 //! take the best remaining protected candidate, else the best remaining of
 //! either group.
 
-use super::{queues_by_group, validate, Candidate, FairnessError};
+use super::{queues_by_group, validate_candidates, Candidate, FairnessError};
 
 fn check(k: usize, p: f64, alpha: f64) -> Result<(), FairnessError> {
     if !(p > 0.0 && p < 1.0) {
@@ -139,8 +139,7 @@ pub fn rerank(
     protected_group: usize,
     mtable: &[usize],
 ) -> Result<Vec<usize>, FairnessError> {
-    let uniform = vec![1.0 / groups.max(1) as f64; groups.max(1)];
-    validate(candidates, &uniform)?;
+    validate_candidates(candidates, groups)?;
     if protected_group >= groups {
         return Err(FairnessError::UnknownGroup { group: protected_group, groups });
     }

@@ -49,12 +49,17 @@ pub(crate) fn validate(candidates: &[Candidate], target: &[f64]) -> Result<(), F
     {
         return Err(FairnessError::BadTarget { sum });
     }
+    validate_candidates(candidates, target.len())
+}
+
+/// Every candidate in one of `groups` groups, with a finite score.
+pub(crate) fn validate_candidates(
+    candidates: &[Candidate],
+    groups: usize,
+) -> Result<(), FairnessError> {
     for candidate in candidates {
-        if candidate.group >= target.len() {
-            return Err(FairnessError::UnknownGroup {
-                group: candidate.group,
-                groups: target.len(),
-            });
+        if candidate.group >= groups {
+            return Err(FairnessError::UnknownGroup { group: candidate.group, groups });
         }
         if !candidate.score.is_finite() {
             return Err(FairnessError::BadScore);

@@ -53,8 +53,8 @@ pub struct FairnessReport {
 
 fn summary(list: &RecordedList) -> ListSummary {
     let after = &list.fairness["after"];
-    let chosen = |freelancer: &str, kind: &str| {
-        list.feedback.iter().any(|(who, k, _)| k == kind && who.to_string() == freelancer)
+    let chosen = |freelancer: Option<uuid::Uuid>, kind: &str| {
+        list.feedback.iter().any(|(who, k, _)| k == kind && Some(*who) == freelancer)
     };
     ListSummary {
         day: list.created_at.date().to_string(),
@@ -70,7 +70,7 @@ fn summary(list: &RecordedList) -> ListSummary {
             .into_iter()
             .flatten()
             .map(|item| {
-                let freelancer = item["freelancer"].as_str().unwrap_or_default();
+                let freelancer = item["freelancer"].as_str().and_then(|id| id.parse().ok());
                 ShownItem {
                     group: usize::from(item["newcomer"].as_bool().unwrap_or(false)),
                     shortlisted: chosen(freelancer, "shortlist"),

@@ -102,7 +102,10 @@ async fn record_feedback(
         .as_array()
         .into_iter()
         .flatten()
-        .find(|item| item["freelancer"].as_str() == Some(body.freelancer.to_string().as_str()))
+        .find(|item| {
+            item["freelancer"].as_str().and_then(|id| id.parse::<Uuid>().ok())
+                == Some(body.freelancer.as_uuid())
+        })
         .and_then(|item| item["rank"].as_i64())
         .ok_or_else(ApiError::not_found)?;
     let job = state.store.job(list.job).await?;
