@@ -78,7 +78,7 @@ async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_entry() {
     for i in 0..3 {
         app.register(&format!("u{i}@example.org")).await;
     }
-    let intact = fairgig(&app, &["audit", "verify"]);
+    let intact = fairgig(&app, &["audit", "verify"]).await;
     assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stdout));
     assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 3 entries"));
 
@@ -88,7 +88,7 @@ async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_entry() {
             .await
             .expect("tamper");
     }
-    let tampered = fairgig(&app, &["audit", "verify"]);
+    let tampered = fairgig(&app, &["audit", "verify"]).await;
     let stdout = String::from_utf8_lossy(&tampered.stdout);
     assert_eq!(tampered.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("entry 2 was edited"), "{stdout}");

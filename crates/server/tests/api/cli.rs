@@ -20,34 +20,37 @@ fn stdout(output: &Output) -> String {
 #[tokio::test]
 async fn users_created_on_the_command_line_can_sign_in() {
     let app = spawn_app().await;
-    let id = stdout(&fairgig(
-        &app,
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@example.org",
-            "--name",
-            "Ops",
-            "--role",
-            "admin",
-            "--password",
-            "a long password",
-        ],
-    ));
+    let id = stdout(
+        &fairgig(
+            &app,
+            &[
+                "user",
+                "create",
+                "--email",
+                "ops@example.org",
+                "--name",
+                "Ops",
+                "--role",
+                "admin",
+                "--password",
+                "a long password",
+            ],
+        )
+        .await,
+    );
     assert!(id.parse::<uuid::Uuid>().is_ok(), "prints the new id: {id}");
     let login = app.login("ops@example.org", "a long password").await;
     assert_eq!(login.status(), StatusCode::OK);
 
-    let listed = stdout(&fairgig(&app, &["user", "list"]));
+    let listed = stdout(&fairgig(&app, &["user", "list"]).await);
     assert!(listed.contains("ops@example.org\tadmin\tactive"), "{listed}");
 
-    stdout(&fairgig(
-        &app,
-        &["user", "set-role", "--email", "ops@example.org", "--role", "freelancer"],
-    ));
-    stdout(&fairgig(&app, &["user", "disable", "--email", "ops@example.org"]));
-    let listed = stdout(&fairgig(&app, &["user", "list"]));
+    stdout(
+        &fairgig(&app, &["user", "set-role", "--email", "ops@example.org", "--role", "freelancer"])
+            .await,
+    );
+    stdout(&fairgig(&app, &["user", "disable", "--email", "ops@example.org"]).await);
+    let listed = stdout(&fairgig(&app, &["user", "list"]).await);
     assert!(listed.contains("ops@example.org\tfreelancer\tdisabled"), "{listed}");
     assert_eq!(
         app.login("ops@example.org", "a long password").await.status(),
@@ -59,10 +62,10 @@ async fn users_created_on_the_command_line_can_sign_in() {
 async fn api_keys_printed_by_the_command_line_work_against_the_api() {
     let app = spawn_app().await;
     let user = app.register("ada@example.org").await;
-    let key = stdout(&fairgig(
-        &app,
-        &["apikey", "create", "--email", "ada@example.org", "--scope", "read"],
-    ));
+    let key = stdout(
+        &fairgig(&app, &["apikey", "create", "--email", "ada@example.org", "--scope", "read"])
+            .await,
+    );
     assert!(key.starts_with("fg_"), "only the key on stdout: {key}");
     let me: Value = app.get_as("/api/v1/me", &key).await.json().await.expect("json");
     assert_eq!(me["id"], user.id.to_string());
@@ -70,7 +73,7 @@ async fn api_keys_printed_by_the_command_line_work_against_the_api() {
     let keys: Value =
         app.get_as("/api/v1/me/api-keys", &user.access).await.json().await.expect("json");
     let id = keys[0]["id"].as_str().expect("id").to_owned();
-    stdout(&fairgig(&app, &["apikey", "revoke", "--email", "ada@example.org", "--id", &id]));
+    stdout(&fairgig(&app, &["apikey", "revoke", "--email", "ada@example.org", "--id", &id]).await);
     assert_eq!(app.get_as("/api/v1/me", &key).await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -91,7 +94,8 @@ async fn command_line_mistakes_fail_with_a_reason() {
             "--password",
             "long enough",
         ],
-    );
+    )
+    .await;
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("role"));
 
@@ -109,11 +113,12 @@ async fn command_line_mistakes_fail_with_a_reason() {
             "--password",
             "short",
         ],
-    );
+    )
+    .await;
     assert!(!short_password.status.success());
     assert!(String::from_utf8_lossy(&short_password.stderr).contains("password"));
 
-    let unknown_user = fairgig(&app, &["apikey", "create", "--email", "nobody@example.org"]);
+    let unknown_user = fairgig(&app, &["apikey", "create", "--email", "nobody@example.org"]).await;
     assert!(!unknown_user.status.success());
     assert!(String::from_utf8_lossy(&unknown_user.stderr).contains("no user with email"));
 }
@@ -121,7 +126,7 @@ async fn command_line_mistakes_fail_with_a_reason() {
 #[tokio::test]
 async fn help_and_version_are_there_at_every_level() {
     let app = spawn_app().await;
-    assert!(stdout(&fairgig(&app, &["version"])).starts_with("fairgig "));
+    assert!(stdout(&fairgig(&app, &["version"]).await).starts_with("fairgig "));
     for args in [
         &["--help"][..],
         &["user", "--help"],
@@ -129,7 +134,7 @@ async fn help_and_version_are_there_at_every_level() {
         &["apikey", "--help"],
         &["audit", "verify", "--help"],
     ] {
-        let help = stdout(&fairgig(&app, args));
+        let help = stdout(&fairgig(&app, args).await);
         assert!(help.contains("Usage"), "{args:?}: {help}");
     }
 }
@@ -146,7 +151,7 @@ async fn serve_refuses_a_database_from_a_newer_fairgig() {
         .await
         .expect("fake a newer migration");
     }
-    let output = fairgig(&app, &["serve", "--bind", "127.0.0.1:0"]);
+    let output = fairgig(&app, &["serve", "--bind", "127.0.0.1:0"]).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("newer fairgig"), "{stderr}");

@@ -237,16 +237,20 @@ pub async fn error_code(response: Response) -> (StatusCode, String, Option<Strin
 }
 
 /// Runs the `fairgig` binary against this app's database and data folder.
-pub fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"))
+pub async fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
+    command
         .args(args)
         .env("FAIRGIG_DATA_DIR", app.data_dir.path())
         .env("DATABASE_URL", &app.database_url)
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
-        .current_dir(app.data_dir.path())
-        .output()
-        .expect("run fairgig")
+        .current_dir(app.data_dir.path());
+    // Off the test's runtime: the app under test runs on it and must keep
+    // answering (and finishing its SQLite transactions) while the CLI runs.
+    tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
+        .await
+        .expect("the CLI thread")
 }
 
 /// Polls a submission until its run leaves `running` (at most ~20 s).

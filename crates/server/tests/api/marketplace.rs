@@ -527,7 +527,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": "hire"});
         send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
     }
-    let output = crate::helpers::fairgig(&app, &["model", "train"]);
+    let output = crate::helpers::fairgig(&app, &["model", "train"]).await;
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}");
     assert!(printed.contains("4 lists with feedback"), "{printed}");
@@ -536,23 +536,23 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     assert!(printed.contains("as challenger"), "{printed}");
 
     // The registry: promote through the gate, serve the champion, roll back.
-    let run = |args: &[&str]| {
-        let output = crate::helpers::fairgig(&app, args);
+    let run = async |args: &[&str]| {
+        let output = crate::helpers::fairgig(&app, args).await;
         (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
     };
-    let (code, promoted) = run(&["model", "promote"]);
+    let (code, promoted) = run(&["model", "promote"]).await;
     assert_eq!(code, Some(0), "{promoted}");
     assert!(promoted.contains("is the champion"), "{promoted}");
-    let (_, listed) = run(&["model", "list"]);
+    let (_, listed) = run(&["model", "list"]).await;
     let first = listed.lines().find(|line| line.contains("[champion")).expect("a champion");
     let first_version = first.split(' ').next().expect("version").to_owned();
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(shown["ranker"], first_version.as_str(), "matching ranks with the champion");
-    run(&["model", "train"]);
-    assert_eq!(run(&["model", "promote"]).0, Some(0));
+    run(&["model", "train"]).await;
+    assert_eq!(run(&["model", "promote"]).await.0, Some(0));
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_ne!(shown["ranker"], first_version.as_str());
-    let (code, rolled) = run(&["model", "rollback"]);
+    let (code, rolled) = run(&["model", "rollback"]).await;
     assert_eq!(code, Some(0), "{rolled}");
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(shown["ranker"], first_version.as_str(), "the previous champion is back");
