@@ -18,6 +18,10 @@ pub mod actions {
     pub const REFRESH_REUSE_DETECTED: &str = "auth.refresh_reuse_detected";
     pub const APIKEY_CREATED: &str = "apikey.created";
     pub const APIKEY_REVOKED: &str = "apikey.revoked";
+    pub const NOTIFICATION_SENT: &str = "notification.sent";
+    pub const NOTIFICATION_FAILED: &str = "notification.failed";
+    pub const NOTIFICATION_DEAD: &str = "notification.dead";
+    pub const NOTIFICATION_RETRIED: &str = "notification.retried";
 }
 
 /// Who did it: a user, the command line, or nobody known (a failed login).
@@ -26,6 +30,8 @@ pub enum Actor {
     User(crate::ids::UserId),
     Cli,
     Anonymous,
+    /// fairgig itself, acting on nobody's request (e.g. sending a notification).
+    System,
 }
 
 impl Actor {
@@ -34,6 +40,7 @@ impl Actor {
             Actor::User(id) => format!("user:{id}"),
             Actor::Cli => "cli".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
+            Actor::System => "system".to_owned(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub submissions: SubmissionSettings,
     pub embedding: EmbeddingSettings,
+    pub notifications: NotificationSettings,
 }
 
 impl Default for Settings {
@@ -43,6 +44,7 @@ impl Default for Settings {
             queue: QueueSettings::default(),
             submissions: SubmissionSettings::default(),
             embedding: EmbeddingSettings::default(),
+            notifications: NotificationSettings::default(),
         }
     }
 }
@@ -117,6 +119,39 @@ pub struct QueueSettings {
 impl Default for QueueSettings {
     fn default() -> Self {
         Self { amqp_url: None, amqp_prefix: "fairgig".to_owned() }
+    }
+}
+
+/// How messages reach people.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationSettings {
+    /// `smtp://user:pass@host:port` (STARTTLS when offered; `?tls=required`
+    /// insists) or `smtps://…`. Unset: email is off and new users' messages
+    /// go to the log channel. Also read from `FAIRGIG_SMTP_URL`.
+    pub smtp_url: Option<SecretString>,
+    /// The `From` of every email. Also read from `FAIRGIG_SMTP_FROM`.
+    pub smtp_from: String,
+    /// Base URL of the portal, for links in messages.
+    pub portal_url: String,
+    /// Internal addresses or CIDR ranges webhooks may reach anyway
+    /// (everything internal is refused by default).
+    pub webhook_allow: Vec<String>,
+    pub webhook_timeout_secs: u64,
+    /// Waits before each retry on one channel; then the next channel.
+    pub retry_delays_secs: Vec<u64>,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            smtp_from: "fairgig <fairgig@localhost>".to_owned(),
+            portal_url: "http://127.0.0.1:8080".to_owned(),
+            webhook_allow: Vec::new(),
+            webhook_timeout_secs: 10,
+            retry_delays_secs: vec![30, 120, 300, 900],
+        }
     }
 }
 

@@ -10,11 +10,13 @@
 //! - [`user`]: users, roles and the values a user types in.
 //! - [`apikey`]: API-key scopes.
 //! - [`audit`]: audit-log entries and the names of audited actions.
+//! - [`breaker`]: a circuit breaker for calls to remote providers.
 //! - [`submission`]: submissions, their runs and steps.
 //! - [`config`]: typed configuration (loading it is the binary's job).
 
 pub mod apikey;
 pub mod audit;
+pub mod breaker;
 pub mod config;
 pub mod ids;
 pub mod marketplace;

@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use fairgig_core::breaker::CircuitBreaker;
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -37,13 +38,7 @@ pub struct OpenAiConfig {
 pub struct OpenAiClient {
     config: OpenAiConfig,
     http: reqwest::Client,
-    breaker: Mutex<Breaker>,
-}
-
-#[derive(Debug, Default)]
-struct Breaker {
-    consecutive_failures: u32,
-    open_until: Option<Instant>,
+    breaker: Mutex<CircuitBreaker>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +64,8 @@ impl OpenAiClient {
             .timeout(config.timeout)
             .build()
             .map_err(|e| EmbedError::Remote(e.to_string()))?;
-        Ok(Self { config, http, breaker: Mutex::new(Breaker::default()) })
+        let breaker = CircuitBreaker::new(config.breaker_threshold, config.breaker_cooldown);
+        Ok(Self { config, http, breaker: Mutex::new(breaker) })
     }
 
     pub fn config(&self) -> &OpenAiConfig {
@@ -162,32 +158,17 @@ impl OpenAiClient {
         base.mul_f64(jitter)
     }
 
-    /// Refuses a call while the circuit is open; lets one through once the
-    /// cooldown has passed (half-open).
+    /// Refuses a call while the circuit is open (one trial once the
+    /// cooldown has passed).
     fn admit(&self) -> Result<(), EmbedError> {
         let mut breaker = self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(until) = breaker.open_until {
-            let now = Instant::now();
-            if now < until {
-                return Err(EmbedError::CircuitOpen {
-                    retry_in_secs: (until - now).as_secs().max(1),
-                });
-            }
-            // Half-open: this call is the trial; others wait a cooldown more if it fails.
-            breaker.open_until = Some(now + self.config.breaker_cooldown);
-        }
-        Ok(())
+        breaker
+            .admit(Instant::now())
+            .map_err(|wait| EmbedError::CircuitOpen { retry_in_secs: wait.as_secs().max(1) })
     }
 
     fn record(&self, success: bool) {
         let mut breaker = self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if success {
-            *breaker = Breaker::default();
-            return;
-        }
-        breaker.consecutive_failures += 1;
-        if breaker.consecutive_failures >= self.config.breaker_threshold.max(1) {
-            breaker.open_until = Some(Instant::now() + self.config.breaker_cooldown);
-        }
+        breaker.record(success, Instant::now());
     }
 }

@@ -237,6 +237,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             state.embeddings.start().await.context("starting the embedding provider")?;
             let stop = tokio_util::sync::CancellationToken::new();
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
+            crate::notifications::spawn(
+                state.store.clone(),
+                std::sync::Arc::clone(&state.notifier),
+                stop.clone(),
+            );
             let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
             let relay = crate::startup::relay_for(&state)
                 .map(|relay| tokio::spawn(relay.run(stop.clone())));

@@ -24,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod matching;
 pub mod metrics;
+pub mod notifications;
 pub mod ratelimit;
 pub mod routes;
 pub mod settings;

@@ -2,7 +2,7 @@
 //!
 //! Environment keys are `FAIRGIG_` + the key path with `__` between levels
 //! (`FAIRGIG_SERVER__BIND`, `FAIRGIG_DATA_DIR`), plus the customary
-//! `DATABASE_URL`, `REDIS_URL` and `AMQP_URL`. `FAIRGIG_TEST_*` belong to the test suite
+//! `DATABASE_URL`, `REDIS_URL`, `AMQP_URL`, `FAIRGIG_SMTP_URL` and `FAIRGIG_SMTP_FROM`. `FAIRGIG_TEST_*` belong to the test suite
 //! and are ignored here. Unknown keys are an error that names the key.
 
 use std::path::Path;
@@ -30,9 +30,14 @@ pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
         .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
         .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
         .merge(Env::raw().only(&["AMQP_URL"]).map(|_| "queue.amqp_url".into()))
+        .merge(Env::raw().only(&["FAIRGIG_SMTP_URL"]).map(|_| "notifications.smtp_url".into()))
+        .merge(Env::raw().only(&["FAIRGIG_SMTP_FROM"]).map(|_| "notifications.smtp_from".into()))
         .merge(
             Env::prefixed("FAIRGIG_")
-                .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    !key.starts_with("test_") && key != "smtp_url" && key != "smtp_from"
+                })
                 .split("__"),
         )
         .extract::<Settings>()

@@ -52,10 +52,20 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     grace: Duration,
-    /// This process's worker and the embeddings it keeps current (role `all`).
-    worker: Option<(Worker, EmbeddingService)>,
+    /// The background work of role `all`.
+    worker: Option<BackgroundWork>,
     /// Publishes this process's enqueued tasks, when RabbitMQ is configured.
     relay: Option<Relay>,
+}
+
+/// What a worker-running process does besides serving: run steps, keep
+/// embeddings current, send notifications.
+#[derive(Debug)]
+struct BackgroundWork {
+    worker: Worker,
+    embeddings: EmbeddingService,
+    store: fairgig_store::Store,
+    notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
 }
 
 /// A pipeline worker for this process, woken by its API's enqueues.
@@ -119,8 +129,12 @@ impl Application {
         state.store.migrate().await.context("migrating the database")?;
         state.embeddings.start().await.context("starting the embedding provider")?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-        let worker =
-            (role == ServeRole::All).then(|| (worker_for(&state), state.embeddings.clone()));
+        let worker = (role == ServeRole::All).then(|| BackgroundWork {
+            worker: worker_for(&state),
+            embeddings: state.embeddings.clone(),
+            store: state.store.clone(),
+            notifier: Arc::clone(&state.notifier),
+        });
         let relay = relay_for(&state);
         Ok(Self { listener, router: app(state), grace, worker, relay })
     }
@@ -137,9 +151,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = CancellationToken::new();
-        let worker = self.worker.map(|(worker, embeddings)| {
-            spawn_reembedding(embeddings, stop.clone());
-            tokio::spawn(worker.run(stop.clone()))
+        let worker = self.worker.map(|work| {
+            spawn_reembedding(work.embeddings, stop.clone());
+            crate::notifications::spawn(work.store, work.notifier, stop.clone());
+            tokio::spawn(work.worker.run(stop.clone()))
         });
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
         let stop_on_signal = stop.clone();

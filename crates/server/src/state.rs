@@ -37,6 +37,8 @@ pub struct AppState {
     pub bias: Arc<BiasChecker>,
     /// The embedding provider behind the database cache.
     pub embeddings: EmbeddingService,
+    /// Enqueues (and, in worker-running processes, sends) notifications.
+    pub notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
 }
 
 impl AppState {
@@ -96,7 +98,12 @@ impl AppState {
             Arc::clone(&bias),
             embeddings.clone(),
         ));
+        let notifier = Arc::new(
+            crate::notifications::dispatcher(store.clone(), &settings.notifications)
+                .context("configuring notifications")?,
+        );
         Ok(AppState {
+            notifier,
             storage,
             pipeline,
             wake: Arc::new(Notify::new()),

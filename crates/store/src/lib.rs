@@ -16,6 +16,7 @@
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`embeddings`]: the embedding cache and each entity's current vector.
+//! - [`notifications`]: notification preferences, webhook endpoints, the delivery log and queue.
 //! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
@@ -27,6 +28,7 @@ mod error;
 pub mod feedback;
 pub mod marketplace;
 pub mod models;
+pub mod notifications;
 pub mod objects;
 pub mod outbox;
 pub mod runs;

@@ -411,7 +411,7 @@ impl Store {
                 .bind(&step.step)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = $1")
+                sqlx::query("UPDATE runs SET status = 'running', finished_at = NULL, notified_at = NULL WHERE id = $1")
                     .bind(step.run.as_uuid())
                     .execute(&mut *tx)
                     .await?;

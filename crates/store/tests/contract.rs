@@ -676,3 +676,87 @@ async fn the_registry_keeps_aliases_and_rolls_back_one_step() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
+    use fairgig_store::notifications::{DeliveryOutcome, NewNotification};
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("inbox@example.org")).await.expect("user");
+        let new = NewNotification {
+            user: user.id,
+            kind: "run_completed".into(),
+            channel: "log".into(),
+            address: "inbox@example.org".into(),
+            source: "run/1".into(),
+            context: serde_json::json!({"n": 1}),
+            locale: "en".into(),
+            subject: "Done".into(),
+            body_text: "text".into(),
+            body_html: None,
+            channel_rank: 0,
+            refused: None,
+        };
+        let first = store.enqueue_notification(&new).await.expect("enqueue").expect("new");
+        assert_eq!((first.status.as_str(), first.attempts), ("pending", 0));
+        assert!(store.enqueue_notification(&new).await.expect("again").is_none(), "deduped");
+
+        let lease = OffsetDateTime::now_utc() + Duration::minutes(1);
+        let claimed = store.claim_notifications(10, lease).await.expect("claim");
+        assert_eq!(claimed.len(), 1);
+        assert_eq!((claimed[0].status.as_str(), claimed[0].attempts), ("sending", 1));
+        assert!(store.claim_notifications(10, lease).await.expect("claim").is_empty(), "leased");
+
+        // An open circuit hands it back without spending the attempt.
+        store.postpone_notification(first.id, OffsetDateTime::now_utc()).await.expect("postpone");
+        let again = store.claim_notifications(10, lease).await.expect("claim");
+        assert_eq!(again[0].attempts, 1);
+        let later = OffsetDateTime::now_utc() + Duration::hours(1);
+        let retry = DeliveryOutcome::Retry { at: later, error: "503".into() };
+        store.finish_notification(first.id, &retry).await.expect("retry");
+        assert!(store.claim_notifications(10, lease).await.expect("claim").is_empty(), "not due");
+        let row = store.notification(first.id).await.expect("row");
+        assert_eq!((row.status.as_str(), row.last_error.as_deref()), ("retrying", Some("503")));
+
+        // Dead, then an admin retry puts it back with fresh attempts.
+        assert!(matches!(store.retry_notification(first.id).await, Err(StoreError::NotFound)));
+        let mut dead = new.clone();
+        dead.source = "run/2".into();
+        dead.refused = Some("too large".into());
+        let dead = store.enqueue_notification(&dead).await.expect("enqueue").expect("new");
+        assert_eq!(dead.status, "dead");
+        store.retry_notification(dead.id).await.expect("retry");
+        let claimed = store.claim_notifications(10, lease).await.expect("claim");
+        assert_eq!(claimed.iter().map(|n| n.id).collect::<Vec<_>>(), [dead.id]);
+        let sent = DeliveryOutcome::Sent { provider_id: Some("log:1".into()) };
+        store.finish_notification(dead.id, &sent).await.expect("sent");
+        let inbox = store.notifications_for_user(user.id, 10, 0).await.expect("inbox");
+        assert_eq!(inbox.len(), 2);
+        assert_eq!(inbox[0].provider_id.as_deref(), Some("log:1"), "newest first");
+
+        // Webhook endpoints: owner-only, rotation keeps the old secret for the overlap.
+        let endpoint = store
+            .create_webhook_endpoint(user.id, "https://x.example/h", "whsec_a", &["hired".into()])
+            .await
+            .expect("endpoint");
+        assert!(endpoint.wants("hired") && !endpoint.wants("run_failed"));
+        let stranger = store.create_user(new_user("other@example.org")).await.expect("user");
+        assert!(matches!(
+            store.webhook_endpoint(stranger.id, endpoint.id).await,
+            Err(StoreError::NotFound)
+        ));
+        let until = OffsetDateTime::now_utc() + Duration::hours(1);
+        let rotated = store
+            .rotate_webhook_secret(user.id, endpoint.id, "whsec_b", until)
+            .await
+            .expect("rotate");
+        assert_eq!(rotated.signing_secrets(OffsetDateTime::now_utc()), ["whsec_b", "whsec_a"]);
+        assert_eq!(rotated.signing_secrets(until + Duration::seconds(1)), ["whsec_b"]);
+        store.delete_webhook_endpoint(user.id, endpoint.id).await.expect("delete");
+        assert!(store.webhook_endpoints(user.id).await.expect("list").is_empty());
+
+        let prefs = serde_json::json!({"channels": [], "locale": "de"});
+        store.set_notification_preferences(user.id, &prefs).await.expect("save");
+        assert_eq!(store.notification_preferences(user.id).await.expect("read"), Some(prefs));
+    })
+    .await;
+}

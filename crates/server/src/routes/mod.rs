@@ -17,6 +17,7 @@ mod feedback;
 mod health;
 mod jobs;
 mod me;
+mod notifications;
 mod profiles;
 mod submissions;
 
@@ -50,6 +51,7 @@ use crate::{
         (name = "bias", description = "Exclusionary-language checks"),
         (name = "embeddings", description = "Sentence embeddings"),
         (name = "marketplace", description = "Freelancer profiles, jobs and matches"),
+        (name = "notifications", description = "Inbox, preferences, webhook endpoints, delivery retries and template previews"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -89,6 +91,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(applications::routes())
         .merge(feedback::routes())
         .merge(fairness::routes())
+        .merge(notifications::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

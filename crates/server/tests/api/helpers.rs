@@ -236,6 +236,23 @@ pub async fn error_code(response: Response) -> (StatusCode, String, Option<Strin
     )
 }
 
+/// Sends `body` (if any) as `user`; the status and the JSON answer (`null` if none).
+pub async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    user: &TestUser,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(&user.access);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// Runs the `fairgig` binary against this app's database and data folder.
 pub async fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));

@@ -10,6 +10,7 @@ mod crash;
 mod embeddings;
 mod helpers;
 mod marketplace;
+mod notifications;
 mod ops;
 mod rate_limits;
 mod submissions;

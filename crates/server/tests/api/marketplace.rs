@@ -5,23 +5,7 @@ use fairgig_core::user::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app, TestApp, TestUser};
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    user: &TestUser,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(&user.access);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{error_code, send, spawn_app, TestApp, TestUser};
 
 fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
     json!({

@@ -1,0 +1,184 @@
+//! Glue from what happens in fairgig to the notification dispatcher:
+//! building it from the settings, announcing finished runs, and the
+//! background tasks every worker-running process starts.
+//!
+//! Run outcomes are announced by polling for finished runs not yet marked
+//! `notified_at`, rather than from inside a step: a failed run has no step
+//! left to run, and a poll survives a crash (a run is marked only after its
+//! messages are enqueued, and enqueueing twice is a no-op by dedupe key).
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use fairgig_core::{config::NotificationSettings, ids::UserId, submission::StepStatus};
+use fairgig_notify::{
+    channel::{email::EmailChannel, webhook::WebhookChannel},
+    dispatch::{Channels, DispatchConfig, DispatchError, Dispatcher, Event},
+    guard::AddressPolicy,
+    template::Templates,
+    NotificationKind,
+};
+use fairgig_store::{notifications::FinishedRun, submissions::Submission, Store, StoreError};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::steps::{MATCH, PUBLISH_JOB};
+
+/// Matched freelancers invited per job.
+const INVITATIONS_PER_JOB: usize = 5;
+/// How often finished runs are looked for.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
+
+/// The dispatcher for these settings; fails on a bad SMTP URL or allow-list.
+pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Result<Dispatcher> {
+    let email = settings
+        .smtp_url
+        .as_ref()
+        .map(|url| EmailChannel::new(url.expose_secret(), &settings.smtp_from))
+        .transpose()?;
+    let policy = AddressPolicy::new(&settings.webhook_allow)?;
+    let webhook =
+        WebhookChannel::new(policy, Duration::from_secs(settings.webhook_timeout_secs.max(1)))
+            .context("building the webhook client")?;
+    let templates = Templates::new().context("compiling the notification templates")?;
+    let config = DispatchConfig {
+        retry_delays: settings.retry_delays_secs.iter().map(|s| Duration::from_secs(*s)).collect(),
+        portal_url: settings.portal_url.trim_end_matches('/').to_owned(),
+        ..DispatchConfig::default()
+    };
+    Ok(Dispatcher::new(store, templates, Channels { email, webhook }, config))
+}
+
+/// Starts sending and announcing until `stop`.
+pub fn spawn(store: Store, dispatcher: Arc<Dispatcher>, stop: CancellationToken) {
+    tokio::spawn(Arc::clone(&dispatcher).run(stop.clone()));
+    tokio::spawn(async move {
+        while !stop.is_cancelled() {
+            if let Err(err) = announce_finished_runs(&store, &dispatcher).await {
+                tracing::warn!(error = %err, "announcing finished runs failed; will retry");
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(ANNOUNCE_EVERY) => {}
+            }
+        }
+    });
+}
+
+/// Tells owners their run finished (or why it failed) and invites the
+/// top matched freelancers; returns how many runs were announced.
+pub async fn announce_finished_runs(
+    store: &Store,
+    dispatcher: &Dispatcher,
+) -> Result<usize, DispatchError> {
+    let runs = store.runs_to_notify(50).await?;
+    for finished in &runs {
+        match store.get_submission(finished.submission).await {
+            Ok(submission) => announce(store, dispatcher, finished, &submission).await?,
+            // Deleted meanwhile: nobody to tell.
+            Err(StoreError::NotFound) => {}
+            Err(err) => return Err(err.into()),
+        }
+        store.mark_run_notified(finished.run).await?;
+    }
+    Ok(runs.len())
+}
+
+async fn announce(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    finished: &FinishedRun,
+    submission: &Submission,
+) -> Result<(), DispatchError> {
+    let source = format!("run/{}", finished.run);
+    let mut context = json!({
+        "submission": {"id": submission.id, "kind": submission.kind, "title": submission.title},
+    });
+    if finished.status == "failed" {
+        let run = store.run_of_submission(submission.id).await?;
+        let failed = run.steps.iter().find(|step| step.status == StepStatus::Failed);
+        context["failed_step"] = json!(failed.map(|step| step.name.as_str()).unwrap_or("unknown"));
+        context["error"] = json!(failed.and_then(|step| step.error.as_deref()).unwrap_or(""));
+        return notify_user(
+            store,
+            dispatcher,
+            submission.owner,
+            NotificationKind::RunFailed,
+            source,
+            context,
+        )
+        .await;
+    }
+    let outputs = store.step_outputs(finished.run).await?;
+    let job = outputs.get(PUBLISH_JOB).filter(|published| published["job"].is_string());
+    if let Some(job) = job {
+        context["job"] =
+            json!({"id": job["job"], "status": job["status"], "title": submission.title});
+    }
+    let matches: Vec<Value> = outputs
+        .get(MATCH)
+        .and_then(|output| output["matches"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    context["matches"] = json!(matches.len());
+    notify_user(
+        store,
+        dispatcher,
+        submission.owner,
+        NotificationKind::RunCompleted,
+        source.clone(),
+        context.clone(),
+    )
+    .await?;
+    for found in matches.iter().take(INVITATIONS_PER_JOB) {
+        let Some(freelancer) = found["freelancer"].as_str().and_then(|id| id.parse().ok()) else {
+            continue;
+        };
+        let invitation = json!({
+            "job": context["job"],
+            "rank": found["rank"],
+            "strengths": found["strengths"],
+        });
+        notify_user(
+            store,
+            dispatcher,
+            UserId::from_uuid(freelancer),
+            NotificationKind::JobMatchInvitation,
+            format!("{source}/{MATCH}"),
+            invitation,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sends `kind` to `user` (a user deleted meanwhile is skipped).
+pub async fn notify_user(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    user: UserId,
+    kind: NotificationKind,
+    source: String,
+    context: Value,
+) -> Result<(), DispatchError> {
+    let account = match store.get_user(user).await {
+        Ok(account) => account,
+        Err(StoreError::NotFound) => return Ok(()),
+        Err(err) => return Err(err.into()),
+    };
+    if account.disabled_at.is_some() {
+        return Ok(());
+    }
+    dispatcher
+        .notify(Event {
+            user,
+            email: account.email,
+            recipient_name: account.display_name,
+            kind,
+            source,
+            context,
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! Notifications: the inbox (`/me/notifications`), preferences, webhook
+//! endpoints, and the admin's retry and template previews.
+
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use fairgig_core::{
+    apikey::Scope,
+    audit::{actions, Actor, NewAuditEntry},
+    ValidationError,
+};
+use fairgig_notify::{
+    channel::webhook::new_secret,
+    preferences::Preferences,
+    template::{sample_context, DEFAULT_LOCALE},
+    ChannelKind, NotificationKind,
+};
+use fairgig_store::notifications::{Notification, WebhookEndpoint};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::AppJson,
+    state::AppState,
+};
+
+/// Most webhook endpoints per user.
+const MAX_ENDPOINTS: usize = 10;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbox))
+        .routes(routes!(get_preferences, put_preferences))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(delete_webhook))
+        .routes(routes!(rotate_webhook_secret))
+        .routes(routes!(retry_notification))
+        .routes(routes!(preview_template))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// 1–100, default 20.
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+/// A delivery as its recipient sees it.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationView {
+    id: Uuid,
+    kind: String,
+    channel: String,
+    address: String,
+    subject: String,
+    text: String,
+    /// `pending | sending | sent | failed | retrying | dead`.
+    status: String,
+    attempts: i32,
+    provider_id: Option<String>,
+    last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    sent_at: Option<OffsetDateTime>,
+}
+
+impl From<Notification> for NotificationView {
+    fn from(n: Notification) -> Self {
+        NotificationView {
+            id: n.id,
+            kind: n.kind,
+            channel: n.channel,
+            address: n.address,
+            subject: n.subject,
+            text: n.body_text,
+            status: n.status,
+            attempts: n.attempts,
+            provider_id: n.provider_id,
+            last_error: n.last_error,
+            created_at: n.created_at,
+            sent_at: n.sent_at,
+        }
+    }
+}
+
+/// My notifications, newest first: the in-portal inbox and delivery log.
+#[utoipa::path(
+    get, path = "/me/notifications", tag = "notifications", params(Page),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses((status = 200, body = Vec<NotificationView>), (status = 422, body = ErrorBody))
+)]
+async fn inbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<Page>, QueryRejection>,
+) -> ApiResult<Json<Vec<NotificationView>>> {
+    let Query(page) = query?;
+    let limit = page.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
+    }
+    let rows =
+        state.store.notifications_for_user(caller.user.id, limit, page.offset.unwrap_or(0)).await?;
+    Ok(Json(rows.into_iter().map(NotificationView::from).collect()))
+}
+
+/// My notification preferences (the defaults until I save some).
+///
+/// `{channels: [{channel: email|webhook|log, address}], kinds: {kind: instant|off}, locale}`.
+#[utoipa::path(
+    get, path = "/me/notification-preferences", tag = "notifications",
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses((status = 200, body = Object))
+)]
+async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let preferences =
+        state.notifier.preferences(caller.user.id, &caller.user.email).await.map_err(internal)?;
+    Ok(Json(json!(preferences)))
+}
+
+/// Replace my notification preferences.
+///
+/// Channels are tried in order; a webhook channel names one of my
+/// endpoints by id. `digest` and quiet hours are not available yet.
+#[utoipa::path(
+    put, path = "/me/notification-preferences", tag = "notifications", request_body = Object,
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody))
+)]
+async fn put_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(document): AppJson<Value>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Scope::Write)?;
+    let preferences: Preferences = serde_path_to_error::deserialize(&document).map_err(|err| {
+        let path = err.path().to_string();
+        ValidationError::new(top_level(&path), format!("{path}: {}", err.into_inner()))
+    })?;
+    preferences.validate().map_err(|err| {
+        ValidationError::new(top_level(&err.field), format!("{}: {}", err.field, err.message))
+    })?;
+    for (index, entry) in preferences.channels.iter().enumerate() {
+        if entry.channel == ChannelKind::Webhook {
+            let id: Uuid = entry.address.parse().unwrap_or_default();
+            if state.store.webhook_endpoint(caller.user.id, id).await.is_err() {
+                return Err(ValidationError::new(
+                    "channels",
+                    format!("channels[{index}].address: no webhook endpoint of yours has this id"),
+                )
+                .into());
+            }
+        }
+    }
+    let stored = json!(preferences);
+    state.store.set_notification_preferences(caller.user.id, &stored).await?;
+    Ok(Json(stored))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// `https://…` (or `http://`); internal addresses are refused.
+    url: String,
+    /// Notification kinds to receive; empty or absent means all.
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+/// An endpoint; `secret` only in the answers that create or rotate it.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookView {
+    id: Uuid,
+    url: String,
+    events: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    previous_secret_expires_at: Option<OffsetDateTime>,
+}
+
+fn view(endpoint: WebhookEndpoint, with_secret: bool) -> WebhookView {
+    WebhookView {
+        id: endpoint.id,
+        url: endpoint.url,
+        events: endpoint.events.0,
+        secret: with_secret.then_some(endpoint.secret),
+        previous_secret_expires_at: endpoint.previous_expires_at,
+    }
+}
+
+/// My webhook endpoints (secrets are not shown again).
+#[utoipa::path(
+    get, path = "/me/webhooks", tag = "notifications",
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses((status = 200, body = Vec<WebhookView>))
+)]
+async fn list_webhooks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<WebhookView>>> {
+    let endpoints = state.store.webhook_endpoints(caller.user.id).await?;
+    Ok(Json(endpoints.into_iter().map(|e| view(e, false)).collect()))
+}
+
+/// Register a webhook endpoint; the answer holds its signing secret (`whsec_…`).
+///
+/// Payloads are signed per Standard Webhooks (`webhook-id`,
+/// `webhook-timestamp`, `webhook-signature`).
+#[utoipa::path(
+    post, path = "/me/webhooks", tag = "notifications", request_body = NewWebhook,
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses((status = 201, body = WebhookView), (status = 422, body = ErrorBody))
+)]
+async fn create_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookView>)> {
+    caller.require(Scope::Write)?;
+    if body.url.len() > 2048 {
+        return Err(ValidationError::new("url", "at most 2048 characters").into());
+    }
+    state
+        .notifier
+        .check_webhook_url(&body.url)
+        .map_err(|err| ValidationError::new("url", err.to_string()))?;
+    for (index, event) in body.events.iter().enumerate() {
+        if NotificationKind::parse(event).is_none() {
+            return Err(ValidationError::new(
+                "events",
+                format!("events[{index}]: `{event}` is not a notification kind"),
+            )
+            .into());
+        }
+    }
+    if state.store.webhook_endpoints(caller.user.id).await?.len() >= MAX_ENDPOINTS {
+        return Err(
+            ValidationError::new("url", format!("at most {MAX_ENDPOINTS} endpoints")).into()
+        );
+    }
+    let endpoint = state
+        .store
+        .create_webhook_endpoint(caller.user.id, &body.url, &new_secret(), &body.events)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(endpoint, true))))
+}
+
+/// Remove one of my webhook endpoints.
+#[utoipa::path(
+    delete, path = "/me/webhooks/{id}", tag = "notifications",
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses((status = 204), (status = 404, body = ErrorBody))
+)]
+async fn delete_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::Write)?;
+    state.store.delete_webhook_endpoint(caller.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// How long the old secret keeps signing too (0–168, default 24).
+    overlap_hours: Option<u32>,
+}
+
+/// Replace an endpoint's secret; the old one also signs during the overlap.
+#[utoipa::path(
+    post, path = "/me/webhooks/{id}/rotate-secret", tag = "notifications", request_body = Rotation,
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+async fn rotate_webhook_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    AppJson(body): AppJson<Rotation>,
+) -> ApiResult<Json<WebhookView>> {
+    caller.require(Scope::Write)?;
+    let hours = body.overlap_hours.unwrap_or(24);
+    if hours > 168 {
+        return Err(ValidationError::new("overlap_hours", "between 0 and 168").into());
+    }
+    let until = OffsetDateTime::now_utc() + time::Duration::hours(i64::from(hours));
+    let endpoint =
+        state.store.rotate_webhook_secret(caller.user.id, id, &new_secret(), until).await?;
+    Ok(Json(view(endpoint, true)))
+}
+
+/// Put a dead or failed delivery back in the queue (admin).
+#[utoipa::path(
+    post, path = "/admin/notifications/{id}/retry", tag = "notifications",
+    security(("bearer" = [])),
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn retry_notification(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    state.store.retry_notification(id).await?;
+    state
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), actions::NOTIFICATION_RETRIED)
+                .target(format!("notification:{id}")),
+        )
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewQuery {
+    /// Default `en`; a locale without its own template falls back to English.
+    locale: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Preview {
+    kind: String,
+    locale: String,
+    /// Locales this kind has its own templates in.
+    locales: Vec<String>,
+    subject: String,
+    text: String,
+    html: String,
+    /// The sample values rendered.
+    context: Value,
+}
+
+/// Render a notification kind's templates with sample values (admin).
+#[utoipa::path(
+    get, path = "/admin/notification-templates/{kind}/preview", tag = "notifications",
+    params(PreviewQuery), security(("bearer" = [])),
+    responses((status = 200, body = Preview), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn preview_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    query: Result<Query<PreviewQuery>, QueryRejection>,
+) -> ApiResult<Json<Preview>> {
+    caller.require_admin()?;
+    let Query(query) = query?;
+    let kind = NotificationKind::parse(&kind).ok_or_else(ApiError::not_found)?;
+    let locale = query.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
+    if locale.len() > 10 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(ValidationError::new("locale", "a language tag such as `en`").into());
+    }
+    let mut context = sample_context(kind);
+    context["portal_url"] = json!(state.settings.notifications.portal_url);
+    let templates = state.notifier.templates();
+    let rendered = templates.render(kind, &locale, &context).map_err(|err| {
+        ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"))
+    })?;
+    Ok(Json(Preview {
+        kind: kind.as_str().to_owned(),
+        locales: templates.locales(kind).into_iter().map(str::to_owned).collect(),
+        locale,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        context,
+    }))
+}
+
+/// The top-level preferences field a path like `channels[0].address` is in.
+fn top_level(path: &str) -> &'static str {
+    ["channels", "kinds", "locale"]
+        .into_iter()
+        .find(|field| path.starts_with(field))
+        .unwrap_or("body")
+}
+
+fn internal(err: impl std::fmt::Display) -> ApiError {
+    ApiError::new(crate::error::ErrorCode::InternalError, err.to_string())
+}
