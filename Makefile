@@ -31,6 +31,7 @@ bench: models
 	./target/release/fairgig bench embed
 	./target/release/fairgig bench index --points 100000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench match --profiles 10000
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench notify
 
 fmt:
 	$(CARGO) fmt --all

@@ -18,6 +18,7 @@ pub mod actions {
     pub const REFRESH_REUSE_DETECTED: &str = "auth.refresh_reuse_detected";
     pub const APIKEY_CREATED: &str = "apikey.created";
     pub const APIKEY_REVOKED: &str = "apikey.revoked";
+    pub const MATCH_RANKED: &str = "match.ranked";
     pub const NOTIFICATION_SENT: &str = "notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.failed";
     pub const NOTIFICATION_DEAD: &str = "notification.dead";

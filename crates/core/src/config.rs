@@ -140,6 +140,16 @@ pub struct NotificationSettings {
     pub webhook_timeout_secs: u64,
     /// Waits before each retry on one channel; then the next channel.
     pub retry_delays_secs: Vec<u64>,
+    /// Telegram bot token; unset: the Telegram channel is off.
+    pub telegram_bot_token: Option<SecretString>,
+    /// The Bot API server (a self-hosted one, or a test double).
+    pub telegram_base_url: String,
+    /// Twilio-compatible SMS account; unset: the SMS channel is off.
+    pub sms_account_sid: Option<String>,
+    pub sms_auth_token: Option<SecretString>,
+    /// The sending number (E.164) or messaging service.
+    pub sms_from: String,
+    pub sms_base_url: String,
 }
 
 impl Default for NotificationSettings {
@@ -151,6 +161,12 @@ impl Default for NotificationSettings {
             webhook_allow: Vec::new(),
             webhook_timeout_secs: 10,
             retry_delays_secs: vec![30, 120, 300, 900],
+            telegram_bot_token: None,
+            telegram_base_url: "https://api.telegram.org".to_owned(),
+            sms_account_sid: None,
+            sms_auth_token: None,
+            sms_from: String::new(),
+            sms_base_url: "https://api.twilio.com".to_owned(),
         }
     }
 }

@@ -13,6 +13,10 @@
 //! - an open circuit (a provider failing again and again) hands the
 //!   delivery back untried, without spending an attempt.
 //!
+//! Quiet hours hold instant messages until the window ends (security
+//! notices never wait); `digest` messages wait for the user's digest time
+//! and go out as one message per channel and address.
+//!
 //! A sender that crashes mid-send leaves its row `sending`; when the lease
 //! runs out it is claimed again. That is the one window where a message
 //! can go out twice, and the resend carries the same `Message-ID` /
@@ -40,9 +44,12 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    channel::{email::EmailChannel, log, webhook::WebhookChannel},
+    channel::{
+        email::EmailChannel, log, slack, sms::SmsChannel, telegram::TelegramChannel,
+        webhook::WebhookChannel,
+    },
     kind::{ChannelKind, NotificationKind},
-    preferences::{ChannelAddress, Mode, Preferences},
+    preferences::{ChannelAddress, Mode, Preferences, Release},
     template::Templates,
     SendError,
 };
@@ -105,12 +112,15 @@ pub struct Event {
     pub recipient_name: String,
 }
 
-/// The channels this process can send on.
+/// The channels this process can send on. A provider left unconfigured
+/// (`None`) fails its deliveries permanently, so they fall back.
 #[derive(Clone, Debug)]
 pub struct Channels {
-    /// `None` when no SMTP server is configured.
     pub email: Option<EmailChannel>,
+    /// Signed webhooks, and the guarded client Slack webhooks use too.
     pub webhook: WebhookChannel,
+    pub telegram: Option<TelegramChannel>,
+    pub sms: Option<SmsChannel>,
 }
 
 /// Enqueues and sends notifications.
@@ -120,7 +130,9 @@ pub struct Dispatcher {
     templates: Templates,
     channels: Channels,
     config: DispatchConfig,
-    breakers: Mutex<HashMap<ChannelKind, CircuitBreaker>>,
+    /// One per provider: per channel, and per endpoint for user-owned targets
+    /// (one user's broken webhook must not pause everyone's).
+    breakers: Mutex<HashMap<String, CircuitBreaker>>,
     /// Wakes the send loop when something was enqueued in this process.
     wake: Notify,
 }
@@ -188,6 +200,7 @@ impl Dispatcher {
             source: event.source,
             context,
             locale: preferences.locale.clone(),
+            release: preferences.release(event.kind, OffsetDateTime::now_utc()),
         };
         let delivery = self.enqueue_from(&start, &preferences.channels, 0).await?;
         if delivery.is_some() {
@@ -225,6 +238,8 @@ impl Dispatcher {
                 body_text: rendered.as_ref().map(|r| r.text.clone()).unwrap_or_default(),
                 body_html: rendered.map(|r| r.html),
                 channel_rank: i32::try_from(index).unwrap_or(i32::MAX),
+                not_before: Some(start.release.at),
+                digest: start.release.digest,
                 refused,
             };
             let stored = self.store.enqueue_notification(&new).await?;
@@ -280,9 +295,30 @@ impl Dispatcher {
         let lease_until = OffsetDateTime::now_utc() + self.config.lease;
         let claimed = self.store.claim_notifications(self.config.batch, lease_until).await?;
         let count = claimed.len();
+        // Digest items go out as one message per recipient and channel.
+        let mut digests: Vec<Vec<Notification>> = Vec::new();
+        let mut singles = Vec::new();
+        for delivery in claimed {
+            if !delivery.digest {
+                singles.push(delivery);
+                continue;
+            }
+            let same = |group: &&mut Vec<Notification>| {
+                let first = &group[0];
+                (first.user_id, &first.channel, &first.address)
+                    == (delivery.user_id, &delivery.channel, &delivery.address)
+            };
+            match digests.iter_mut().find(same) {
+                Some(group) => group.push(delivery),
+                None => digests.push(vec![delivery]),
+            }
+        }
         // Together, so one slow provider does not hold up the others.
-        let results = join_all(claimed.into_iter().map(|delivery| self.deliver(delivery))).await;
-        for result in results {
+        let singles = join_all(singles.into_iter().map(|delivery| self.deliver(delivery)));
+        let digests =
+            join_all(digests.into_iter().map(|items| self.deliver_digest(items, lease_until)));
+        let (singles, digests) = futures::join!(singles, digests);
+        for result in singles.into_iter().chain(digests) {
             if let Err(err) = result {
                 tracing::warn!(error = %err, "recording a delivery failed; its lease will return it");
             }
@@ -291,37 +327,92 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, delivery: Notification) -> Result<(), DispatchError> {
-        let Some(channel) = ChannelKind::parse(&delivery.channel) else {
-            let error = format!("unknown channel `{}`", delivery.channel);
-            return self.finish(&delivery, DeliveryOutcome::Dead { error }).await;
+        let verdict = self.attempt(&delivery).await;
+        self.apply(&delivery, verdict).await
+    }
+
+    /// Sends the recipient's due digest items (with any the batch left out)
+    /// as one message; its outcome becomes each item's.
+    async fn deliver_digest(
+        &self,
+        mut items: Vec<Notification>,
+        lease_until: OffsetDateTime,
+    ) -> Result<(), DispatchError> {
+        let first = items[0].clone();
+        let user = UserId::from_uuid(first.user_id);
+        let more = self
+            .store
+            .claim_digest_items(user, &first.channel, &first.address, lease_until)
+            .await?;
+        items.extend(more);
+        items.sort_by_key(|item| (item.created_at, item.id));
+        let context = json!({
+            "recipient": first.context.0["recipient"],
+            "portal_url": self.config.portal_url,
+            "items": items.iter().map(|item| json!({"subject": item.subject, "text": item.body_text})).collect::<Vec<_>>(),
+        });
+        let verdict = match self.templates.render_digest(&first.locale, &context) {
+            Ok(rendered) => {
+                let mut envelope = first.clone();
+                envelope.kind = "digest".into();
+                envelope.subject = rendered.subject;
+                envelope.body_text = rendered.text;
+                envelope.body_html = Some(rendered.html);
+                envelope.context.0 = context;
+                self.attempt(&envelope).await
+            }
+            Err(err) => Verdict::Dead(err.to_string()),
         };
-        if let Err(wait) = self.admit(channel) {
-            let at = OffsetDateTime::now_utc() + wait;
-            self.store.postpone_notification(delivery.id, at).await?;
-            return Ok(());
+        for item in &items {
+            self.apply(item, verdict.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// One send through the delivery's channel (unless its provider's
+    /// circuit is open), judged against the retry schedule.
+    async fn attempt(&self, delivery: &Notification) -> Verdict {
+        let Some(channel) = ChannelKind::parse(&delivery.channel) else {
+            return Verdict::Dead(format!("unknown channel `{}`", delivery.channel));
+        };
+        let provider = provider_key(channel, delivery);
+        if let Err(wait) = self.admit(&provider) {
+            return Verdict::Postpone(OffsetDateTime::now_utc() + wait);
         }
         let started = Instant::now();
-        let result = self.send(channel, &delivery).await;
+        let result = self.send(channel, delivery).await;
         metrics::histogram!("fairgig_notification_send_seconds", "channel" => channel.as_str())
             .record(started.elapsed().as_secs_f64());
-        self.record(channel, !matches!(result, Err(SendError::Transient { .. })));
+        self.record(&provider, !matches!(result, Err(SendError::Transient { .. })));
         match result {
-            Ok(provider_id) => {
-                let outcome = DeliveryOutcome::Sent { provider_id: Some(provider_id) };
-                self.finish(&delivery, outcome).await
-            }
+            Ok(provider_id) => Verdict::Sent(provider_id),
             Err(SendError::Transient { reason, retry_after }) => {
                 let attempt = usize::try_from(delivery.attempts.max(1) - 1).unwrap_or(usize::MAX);
                 match self.config.retry_delays.get(attempt) {
                     Some(delay) => {
                         let wish = retry_after.unwrap_or_default().min(self.config.max_retry_after);
                         let at = OffsetDateTime::now_utc() + (*delay).max(wish);
-                        self.finish(&delivery, DeliveryOutcome::Retry { at, error: reason }).await
+                        Verdict::Retry { at, error: reason }
                     }
-                    None => self.fall_back(&delivery, reason).await,
+                    None => Verdict::GiveUp(reason),
                 }
             }
-            Err(SendError::Permanent(reason)) => self.fall_back(&delivery, reason).await,
+            Err(SendError::Permanent(reason)) => Verdict::GiveUp(reason),
+        }
+    }
+
+    async fn apply(&self, delivery: &Notification, verdict: Verdict) -> Result<(), DispatchError> {
+        match verdict {
+            Verdict::Sent(provider_id) => {
+                let outcome = DeliveryOutcome::Sent { provider_id: Some(provider_id) };
+                self.finish(delivery, outcome).await
+            }
+            Verdict::Retry { at, error } => {
+                self.finish(delivery, DeliveryOutcome::Retry { at, error }).await
+            }
+            Verdict::GiveUp(error) => self.fall_back(delivery, error).await,
+            Verdict::Dead(error) => self.finish(delivery, DeliveryOutcome::Dead { error }).await,
+            Verdict::Postpone(at) => Ok(self.store.postpone_notification(delivery.id, at).await?),
         }
     }
 
@@ -347,6 +438,24 @@ impl Dispatcher {
                 email.send(delivery.id, &delivery.address, &rendered, Some(&unsubscribe)).await
             }
             ChannelKind::Webhook => self.send_webhook(delivery).await,
+            ChannelKind::Telegram => {
+                let telegram =
+                    self.channels.telegram.as_ref().ok_or_else(|| {
+                        unconfigured("Telegram", "notifications.telegram_bot_token")
+                    })?;
+                telegram.send(&delivery.address, &chat_text(&rendered)).await
+            }
+            ChannelKind::Sms => {
+                let sms = self
+                    .channels
+                    .sms
+                    .as_ref()
+                    .ok_or_else(|| unconfigured("SMS", "notifications.sms_account_sid"))?;
+                sms.send(&delivery.address, &chat_text(&rendered)).await
+            }
+            ChannelKind::Slack => {
+                slack::send(&self.channels.webhook, &delivery.address, &chat_text(&rendered)).await
+            }
         }
     }
 
@@ -403,6 +512,8 @@ impl Dispatcher {
                     source: delivery.source.clone(),
                     context: delivery.context.0.clone(),
                     locale: delivery.locale.clone(),
+                    // Due at once on the next channel; a digest item stays one.
+                    release: Release { at: OffsetDateTime::now_utc(), digest: delivery.digest },
                 };
                 self.enqueue_from(&start, &preferences.channels, next_rank).await?
             }
@@ -458,22 +569,63 @@ impl Dispatcher {
         }
     }
 
-    fn admit(&self, channel: ChannelKind) -> Result<(), Duration> {
+    fn admit(&self, provider: &str) -> Result<(), Duration> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         breakers
-            .entry(channel)
+            .entry(provider.to_owned())
             .or_insert_with(|| {
                 CircuitBreaker::new(self.config.breaker_threshold, self.config.breaker_cooldown)
             })
             .admit(Instant::now())
     }
 
-    fn record(&self, channel: ChannelKind, success: bool) {
+    fn record(&self, provider: &str, success: bool) {
         let mut breakers = self.breakers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(breaker) = breakers.get_mut(&channel) {
+        if let Some(breaker) = breakers.get_mut(provider) {
             breaker.record(success, Instant::now());
         }
     }
+}
+
+/// Whose circuit a delivery goes through: the endpoint for webhooks, the
+/// host for Slack URLs, else the channel's one provider.
+fn provider_key(channel: ChannelKind, delivery: &Notification) -> String {
+    match channel {
+        ChannelKind::Webhook => format!("webhook:{}", delivery.address),
+        ChannelKind::Slack => {
+            let host = url::Url::parse(&delivery.address)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("slack:{host}")
+        }
+        other => other.as_str().to_owned(),
+    }
+}
+
+/// The one text chat-like channels get: the subject, then the plain body.
+fn chat_text(message: &crate::template::Rendered) -> String {
+    format!("{}\n\n{}", message.subject, message.text)
+}
+
+fn unconfigured(provider: &str, setting: &str) -> SendError {
+    SendError::Permanent(format!("{provider} is not configured ({setting})"))
+}
+
+/// What one attempt means for the deliveries it carried.
+#[derive(Clone, Debug)]
+enum Verdict {
+    Sent(String),
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
+    /// This channel will not work: the next one takes over.
+    GiveUp(String),
+    /// Nothing to fall back to (the message itself is broken).
+    Dead(String),
+    /// The provider's circuit is open: untried, due again at this moment.
+    Postpone(OffsetDateTime),
 }
 
 /// An event being placed on a channel (first time or as a fallback).
@@ -483,4 +635,5 @@ struct Start {
     source: String,
     context: Value,
     locale: String,
+    release: Release,
 }

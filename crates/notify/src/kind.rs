@@ -58,17 +58,24 @@ impl NotificationKind {
 pub enum ChannelKind {
     Email,
     Webhook,
+    Telegram,
+    Sms,
+    Slack,
     /// Development: the rendered message goes to the log.
     Log,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [Self::Email, Self::Webhook, Self::Log];
+    pub const ALL: [ChannelKind; 6] =
+        [Self::Email, Self::Webhook, Self::Telegram, Self::Sms, Self::Slack, Self::Log];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Webhook => "webhook",
+            Self::Telegram => "telegram",
+            Self::Sms => "sms",
+            Self::Slack => "slack",
             Self::Log => "log",
         }
     }

@@ -5,6 +5,7 @@
 //! - [`channel`]: the senders: SMTP email, Standard Webhooks, the development log.
 //! - [`guard`]: which network addresses a webhook may reach (checked at connect time).
 //! - [`preferences`]: a user's ordered channels and per-kind choices.
+//! - [`schedule`]: quiet hours and the daily digest in the user's time zone.
 //! - [`dispatch`]: the durable delivery loop: claim, send, retry, fall back, dead-letter.
 
 pub mod channel;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod guard;
 pub mod kind;
 pub mod preferences;
+pub mod schedule;
 pub mod template;
 
 pub use error::SendError;

@@ -51,7 +51,13 @@ const SOURCES: &[(&str, &str)] = templates![
     "security_notice.subject.en",
     "security_notice.text.en",
     "security_notice.html.en",
+    "digest.subject.en",
+    "digest.text.en",
+    "digest.html.en",
 ];
+
+/// The template set of the daily digest (not a kind: it bundles kinds).
+const DIGEST: &str = "digest";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -107,9 +113,23 @@ impl Templates {
         locale: &str,
         context: &Value,
     ) -> Result<Rendered, RenderError> {
-        let subject = self.render_part(kind, "subject", locale, context)?;
-        let text = self.render_part(kind, "text", locale, context)?;
-        let html = self.render_part(kind, "html", locale, context)?;
+        self.render_set(kind.as_str(), locale, context)
+    }
+
+    /// The daily digest; `context.items` is `[{subject, text}]`.
+    pub fn render_digest(&self, locale: &str, context: &Value) -> Result<Rendered, RenderError> {
+        self.render_set(DIGEST, locale, context)
+    }
+
+    fn render_set(
+        &self,
+        set: &str,
+        locale: &str,
+        context: &Value,
+    ) -> Result<Rendered, RenderError> {
+        let subject = self.render_part(set, "subject", locale, context)?;
+        let text = self.render_part(set, "text", locale, context)?;
+        let html = self.render_part(set, "html", locale, context)?;
         for (part, body) in [("text", &text), ("html", &html)] {
             if body.len() > MAX_BODY_BYTES {
                 return Err(RenderError::TooLarge { part, bytes: body.len() });
@@ -126,13 +146,13 @@ impl Templates {
 
     fn render_part(
         &self,
-        kind: NotificationKind,
+        set: &str,
         part: &str,
         locale: &str,
         context: &Value,
     ) -> Result<String, RenderError> {
-        let wanted = format!("{}.{part}.{}", kind.as_str(), locale.to_ascii_lowercase());
-        let fallback = format!("{}.{part}.{DEFAULT_LOCALE}", kind.as_str());
+        let wanted = format!("{set}.{part}.{}", locale.to_ascii_lowercase());
+        let fallback = format!("{set}.{part}.{DEFAULT_LOCALE}");
         let template = self
             .env
             .get_template(&wanted)
@@ -249,6 +269,27 @@ mod tests {
         let rendered = templates.render(NotificationKind::RunFailed, "en", &context).expect("ok");
         assert_eq!(rendered.subject.chars().count(), MAX_SUBJECT_CHARS);
         assert!(rendered.subject.ends_with('…'));
+    }
+
+    #[test]
+    fn a_digest_lists_its_items() {
+        let context = json!({
+            "recipient": {"name": "Ada"},
+            "portal_url": "https://fairgig.example",
+            "items": [
+                {"subject": "A job that fits you: Logo", "text": "line one\nline two"},
+                {"subject": "<b>New review</b>", "text": "5 stars"},
+            ],
+        });
+        let digest = templates().render_digest("de", &context).expect("renders");
+        assert_eq!(digest.subject, "Your fairgig digest: 2 updates");
+        assert!(
+            digest.text.contains("* A job that fits you: Logo\n  line one\n  line two"),
+            "{}",
+            digest.text
+        );
+        assert!(digest.html.contains("&lt;b&gt;New review"), "{}", digest.html);
+        assert!(!digest.html.contains("<b>New"), "{}", digest.html);
     }
 
     #[test]

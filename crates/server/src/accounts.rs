@@ -228,6 +228,17 @@ pub async fn refresh(
             token_pair(state, user, session, next)
         }
         Rotation::ReuseDetected { session, user } => {
+            crate::notifications::announce_from_request(
+                state,
+                user,
+                fairgig_notify::NotificationKind::SecurityNotice,
+                format!("security/refresh-reuse/{session}"),
+                json!({
+                    "event": "a sign-in was revoked",
+                    "description": "An old sign-in token of your account was used again, so we signed that session out. If you did not just sign in on another device, change your password.",
+                }),
+            )
+            .await;
             audit(
                 state,
                 NewAuditEntry::new(Actor::Anonymous, actions::REFRESH_REUSE_DETECTED)
@@ -289,6 +300,17 @@ pub async fn change_password(
         .store
         .revoke_other_sessions(caller.user.id, caller.session(), "password changed")
         .await?;
+    crate::notifications::announce_from_request(
+        state,
+        caller.user.id,
+        fairgig_notify::NotificationKind::SecurityNotice,
+        format!("security/password/{}", uuid::Uuid::now_v7()),
+        json!({
+            "event": "password changed",
+            "description": "The password of your account was changed and every other session was signed out.",
+        }),
+    )
+    .await;
     audit(
         state,
         NewAuditEntry::new(Actor::User(caller.user.id), actions::PASSWORD_CHANGED)

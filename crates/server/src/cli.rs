@@ -197,6 +197,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         queries: usize,
     },
+    /// Notification deliveries per second to a local webhook receiver (and
+    /// SMTP server, when given), and recorded → received latency p50/p95.
+    Notify {
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        /// An SMTP server to measure too (default: $FAIRGIG_TEST_SMTP_URL when set).
+        #[arg(long, env = "FAIRGIG_TEST_SMTP_URL")]
+        smtp: Option<String>,
+    },
     /// Submission of a 2-page PDF to `analyse` done: p50/p95 latency.
     Pipeline {
         #[arg(long, default_value_t = 50)]
@@ -314,6 +323,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {
             crate::bench::matching(profiles.max(1), queries.max(1)).await?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Notify { count, smtp }) => {
+            crate::bench::notify::run(count.max(1), smtp).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {

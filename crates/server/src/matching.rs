@@ -14,7 +14,11 @@
 //! Self-declared group attributes are never features; auditing them is a
 //! separate report (not built yet).
 
-use fairgig_core::{ids::UserId, marketplace::ExperienceLevel as Level};
+use fairgig_core::{
+    audit::{actions, Actor, NewAuditEntry},
+    ids::UserId,
+    marketplace::ExperienceLevel as Level,
+};
 use fairgig_matching::{
     fairness::{
         det::{self, DetAlgorithm},
@@ -306,7 +310,20 @@ pub async fn matches_for_job(
         matches,
         fairness,
     };
-    list.match_list = store.record_match_list(&record_of(job, &list, algorithm)).await?;
+    let record = record_of(job, &list, algorithm);
+    list.match_list = store.record_match_list(&record).await?;
+    // Every ranking shown is auditable with its fairness figures, beside the list itself.
+    let entry = NewAuditEntry::new(Actor::System, actions::MATCH_RANKED)
+        .target(format!("match_list:{}", list.match_list))
+        .details(serde_json::json!({
+            "job": job.id,
+            "ranker": list.ranker,
+            "algorithm": record.algorithm,
+            "pool": list.pool,
+            "shown": list.matches.len(),
+            "fairness": record.fairness,
+        }));
+    store.append_audit(entry).await?;
     Ok(list)
 }
 

@@ -12,7 +12,9 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use fairgig_core::{config::NotificationSettings, ids::UserId, submission::StepStatus};
 use fairgig_notify::{
-    channel::{email::EmailChannel, webhook::WebhookChannel},
+    channel::{
+        email::EmailChannel, sms::SmsChannel, telegram::TelegramChannel, webhook::WebhookChannel,
+    },
     dispatch::{Channels, DispatchConfig, DispatchError, Dispatcher, Event},
     guard::AddressPolicy,
     template::Templates,
@@ -41,13 +43,40 @@ pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Resu
     let webhook =
         WebhookChannel::new(policy, Duration::from_secs(settings.webhook_timeout_secs.max(1)))
             .context("building the webhook client")?;
+    let timeout = Duration::from_secs(settings.webhook_timeout_secs.max(1));
+    let telegram = settings
+        .telegram_bot_token
+        .clone()
+        .map(|token| TelegramChannel::new(&settings.telegram_base_url, token, timeout))
+        .transpose()
+        .context("building the Telegram client")?;
+    let sms = match (&settings.sms_account_sid, &settings.sms_auth_token) {
+        (Some(sid), Some(token)) => {
+            anyhow::ensure!(
+                !settings.sms_from.is_empty(),
+                "notifications.sms_from is required with an SMS account"
+            );
+            Some(
+                SmsChannel::new(
+                    &settings.sms_base_url,
+                    sid,
+                    token.clone(),
+                    &settings.sms_from,
+                    timeout,
+                )
+                .context("building the SMS client")?,
+            )
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("notifications.sms_account_sid and sms_auth_token go together"),
+    };
     let templates = Templates::new().context("compiling the notification templates")?;
     let config = DispatchConfig {
         retry_delays: settings.retry_delays_secs.iter().map(|s| Duration::from_secs(*s)).collect(),
         portal_url: settings.portal_url.trim_end_matches('/').to_owned(),
         ..DispatchConfig::default()
     };
-    Ok(Dispatcher::new(store, templates, Channels { email, webhook }, config))
+    Ok(Dispatcher::new(store, templates, Channels { email, webhook, telegram, sms }, config))
 }
 
 /// Starts sending and announcing until `stop`.
@@ -151,6 +180,21 @@ async fn announce(
         .await?;
     }
     Ok(())
+}
+
+/// For request handlers: records the notification, and logs (rather than
+/// fails the request) when it cannot: what the user did has happened.
+pub async fn announce_from_request(
+    state: &crate::state::AppState,
+    user: UserId,
+    kind: NotificationKind,
+    source: String,
+    context: Value,
+) {
+    if let Err(err) = notify_user(&state.store, &state.notifier, user, kind, source, context).await
+    {
+        tracing::warn!(error = %err, kind = kind.as_str(), "could not record a notification");
+    }
 }
 
 /// Sends `kind` to `user` (a user deleted meanwhile is skipped).

@@ -189,23 +189,14 @@ pub async fn create(
                 .details(json!({"kind": created.kind, "files": created.files.len()})),
         )
         .await?;
-    let context = json!({
-        "submission": {"id": created.id, "kind": created.kind, "title": created.title},
-    });
-    // The submission is stored whatever happens here; a message that could
-    // not be recorded is logged, not turned into a failed request.
-    if let Err(err) = crate::notifications::notify_user(
-        &state.store,
-        &state.notifier,
+    crate::notifications::announce_from_request(
+        state,
         caller.user.id,
         fairgig_notify::NotificationKind::SubmissionReceived,
         format!("submission/{}", created.id),
-        context,
+        json!({"submission": {"id": created.id, "kind": created.kind, "title": created.title}}),
     )
-    .await
-    {
-        tracing::warn!(error = %err, submission = %created.id, "could not record the receipt notification");
-    }
+    .await;
     Ok((created, true))
 }
 

@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use fairgig_core::audit::{Actor, NewAuditEntry};
 use fairgig_matching::{
     learning::{
@@ -42,7 +41,7 @@ fn weights_of(parameters: &Value) -> Option<[f64; 8]> {
     values.try_into().ok()
 }
 
-fn evaluation_json(evaluation: &Evaluation) -> Value {
+pub fn evaluation_json(evaluation: &Evaluation) -> Value {
     json!({
         "ndcg_at_10": evaluation.ndcg_at_10,
         "auc": evaluation.auc,
@@ -107,30 +106,61 @@ fn describe(name: &str, evaluation: &Evaluation) {
     );
 }
 
-/// Trains on the older lists, prints both models' held-out figures and the
-/// weights, and registers the new model as challenger.
-pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
+/// Why the registry refused an operation (the HTTP API answers 409).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("no challenger: train a ranker first")]
+    NoChallenger,
+    #[error("challenger {0} has no held-out evaluation")]
+    NotEvaluated(String),
+    #[error("no earlier champion to roll back to")]
+    NothingToRollBack,
+    #[error(transparent)]
+    Store(#[from] fairgig_store::StoreError),
+}
+
+/// What a training run did.
+#[derive(Debug)]
+pub struct TrainReport {
+    pub lists: usize,
+    pub events: usize,
+    /// `None` when there was too little feedback to train and hold some out.
+    pub trained: Option<Trained>,
+}
+
+#[derive(Debug)]
+pub struct Trained {
+    pub training_lists: usize,
+    pub seconds: f64,
+    pub champion_version: String,
+    pub baseline: Evaluation,
+    pub evaluation: Evaluation,
+    pub weights: Vec<(&'static str, f64)>,
+    /// The challenger's version.
+    pub version: String,
+}
+
+/// Trains on the older lists, evaluates the new model and the champion on
+/// the newest ones, and registers the new model as challenger.
+pub async fn train_ranker(
+    store: &Store,
+    held_out: f64,
+    created_by: &str,
+) -> Result<TrainReport, RegistryError> {
     let recorded = store.recorded_lists(time::OffsetDateTime::UNIX_EPOCH, true).await?;
     let lists = shown_lists(&recorded);
     let events: usize = recorded.iter().map(|list| list.feedback.len()).sum();
-    println!("{} lists with feedback, {events} feedback events", lists.len());
     if lists.len() < 2 {
-        println!("not enough feedback to train and hold some out; nothing trained");
-        return Ok(());
+        return Ok(TrainReport { lists: lists.len(), events, trained: None });
     }
     let (training, testing) = time_split(&lists, held_out);
     let (champion_version, champion) = champion_ranker(store).await?;
     let started = Instant::now();
     let learned = train(training, champion, TrainConfig::default());
-    println!("trained on {} lists in {:.3} s", training.len(), started.elapsed().as_secs_f64());
+    let seconds = started.elapsed().as_secs_f64();
     let baseline = evaluate(testing, &champion);
     let evaluation = evaluate(testing, &learned);
-    describe(&champion_version, &baseline);
-    describe("trained", &evaluation);
     let names = fairgig_matching::features::FEATURE_NAMES;
-    let weights: Vec<String> =
-        names.iter().zip(learned).map(|(name, w)| format!("{name} {w:.3}")).collect();
-    println!("trained weights: {}", weights.join(", "));
     let split = training.len();
     let version = format!("ranker-{}", uuid::Uuid::now_v7().simple());
     let model = ModelVersion {
@@ -146,27 +176,75 @@ pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
             "held_out_from": recorded.get(split).map(|l| l.created_at.to_string()),
             "code_version": env!("CARGO_PKG_VERSION"),
         }),
-        created_by: "fairgig model train".to_owned(),
+        created_by: created_by.to_owned(),
         created_at: time::OffsetDateTime::now_utc(),
     };
     store.register_challenger(&model).await?;
-    println!("registered {version} as challenger");
+    Ok(TrainReport {
+        lists: lists.len(),
+        events,
+        trained: Some(Trained {
+            training_lists: split,
+            seconds,
+            champion_version,
+            baseline,
+            evaluation,
+            weights: names.iter().copied().zip(learned).collect(),
+            version,
+        }),
+    })
+}
+
+/// `fairgig model train`: trains and prints the figures.
+pub async fn train_command(store: &Store, held_out: f64) -> anyhow::Result<()> {
+    let report = train_ranker(store, held_out, "fairgig model train").await?;
+    println!("{} lists with feedback, {} feedback events", report.lists, report.events);
+    let Some(trained) = report.trained else {
+        println!("not enough feedback to train and hold some out; nothing trained");
+        return Ok(());
+    };
+    println!("trained on {} lists in {:.3} s", trained.training_lists, trained.seconds);
+    describe(&trained.champion_version, &trained.baseline);
+    describe("trained", &trained.evaluation);
+    let weights: Vec<String> =
+        trained.weights.iter().map(|(name, w)| format!("{name} {w:.3}")).collect();
+    println!("trained weights: {}", weights.join(", "));
+    println!("registered {} as challenger", trained.version);
     Ok(())
+}
+
+/// One registered version with its aliases.
+#[derive(Debug)]
+pub struct RegistryEntry {
+    pub model: ModelVersion,
+    pub aliases: Vec<&'static str>,
+}
+
+/// Every ranker version, oldest first, with its aliases.
+pub async fn registry(store: &Store) -> Result<Vec<RegistryEntry>, RegistryError> {
+    let champion = store.model_alias(RANKER, "champion").await?.map(|m| m.id);
+    let challenger = store.model_alias(RANKER, "challenger").await?.map(|m| m.id);
+    Ok(store
+        .models(RANKER)
+        .await?
+        .into_iter()
+        .map(|model| {
+            let mut aliases = Vec::new();
+            if champion == Some(model.id) {
+                aliases.push("champion");
+            }
+            if challenger == Some(model.id) {
+                aliases.push("challenger");
+            }
+            RegistryEntry { model, aliases }
+        })
+        .collect())
 }
 
 /// Prints every ranker version with its aliases and held-out NDCG@10.
 pub async fn list_command(store: &Store) -> anyhow::Result<()> {
-    let champion = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
-    let challenger = store.model_alias(RANKER, "challenger").await?.map(|m| m.version);
     println!("{} (built in; champion while no other is)", LinearModel::V1_VERSION);
-    for model in store.models(RANKER).await? {
-        let mut aliases = Vec::new();
-        if champion.as_deref() == Some(model.version.as_str()) {
-            aliases.push("champion");
-        }
-        if challenger.as_deref() == Some(model.version.as_str()) {
-            aliases.push("challenger");
-        }
+    for RegistryEntry { model, aliases } in registry(store).await? {
         let ndcg = model.metrics["evaluation"]["ndcg_at_10"].as_f64().unwrap_or(f64::NAN);
         println!(
             "{} [{}] NDCG@10 {ndcg:.4}, parent {}, created {}",
@@ -179,52 +257,77 @@ pub async fn list_command(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the gate on the challenger; promotes it when it passes. Returns
-/// whether it was promoted.
-pub async fn promote_command(store: &Store) -> anyhow::Result<bool> {
-    let challenger = store
-        .model_alias(RANKER, "challenger")
-        .await?
-        .context("no challenger: run `fairgig model train` first")?;
+/// The gate's verdict on the challenger.
+#[derive(Debug)]
+pub struct Promotion {
+    pub version: String,
+    pub promoted: bool,
+    pub reasons: Vec<String>,
+}
+
+/// Runs the gate on the challenger, audits the verdict as `actor`, and
+/// makes the challenger champion when it passes.
+pub async fn promote_challenger(store: &Store, actor: Actor) -> Result<Promotion, RegistryError> {
+    let challenger =
+        store.model_alias(RANKER, "challenger").await?.ok_or(RegistryError::NoChallenger)?;
     let (evaluation, baseline) = (
         evaluation_of(&challenger.metrics["evaluation"]),
         evaluation_of(&challenger.metrics["baseline"]),
     );
     let (Some(evaluation), Some(baseline)) = (evaluation, baseline) else {
-        anyhow::bail!("challenger {} has no held-out evaluation", challenger.version);
+        return Err(RegistryError::NotEvaluated(challenger.version));
     };
     let verdict = judge(&evaluation, &baseline, Gate::default());
-    for reason in &verdict.reasons {
-        println!("{reason}");
-    }
     let action = if verdict.promote { "model.promoted" } else { "model.promotion_refused" };
-    let mut entry = NewAuditEntry::new(Actor::Cli, action);
+    let mut entry = NewAuditEntry::new(actor, action);
     entry.target = Some(challenger.version.clone());
     entry.details = json!({"kind": RANKER, "promote": verdict.promote, "reasons": verdict.reasons});
     store.append_audit(entry).await?;
     if verdict.promote {
         store.set_champion(RANKER, challenger.id).await?;
-        println!("{} is the champion", challenger.version);
-    } else {
-        println!("{} stays challenger", challenger.version);
     }
-    Ok(verdict.promote)
+    Ok(Promotion {
+        version: challenger.version,
+        promoted: verdict.promote,
+        reasons: verdict.reasons,
+    })
 }
 
-/// Restores the previous champion.
-pub async fn rollback_command(store: &Store) -> anyhow::Result<()> {
+/// `fairgig model promote`; returns whether the challenger was promoted.
+pub async fn promote_command(store: &Store) -> anyhow::Result<bool> {
+    let promotion = promote_challenger(store, Actor::Cli).await?;
+    for reason in &promotion.reasons {
+        println!("{reason}");
+    }
+    if promotion.promoted {
+        println!("{} is the champion", promotion.version);
+    } else {
+        println!("{} stays challenger", promotion.version);
+    }
+    Ok(promotion.promoted)
+}
+
+/// Restores the previous champion, audited as `actor`; returns (from, to).
+pub async fn rollback_ranker(
+    store: &Store,
+    actor: Actor,
+) -> Result<(Option<String>, Option<String>), RegistryError> {
     let current = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
     store.rollback_champion(RANKER).await.map_err(|err| match err {
-        fairgig_store::StoreError::NotFound => {
-            anyhow::anyhow!("no earlier champion to roll back to")
-        }
+        fairgig_store::StoreError::NotFound => RegistryError::NothingToRollBack,
         other => other.into(),
     })?;
     let restored = store.model_alias(RANKER, "champion").await?.map(|m| m.version);
-    let mut entry = NewAuditEntry::new(Actor::Cli, "model.rolled_back");
+    let mut entry = NewAuditEntry::new(actor, "model.rolled_back");
     entry.target = current.clone();
     entry.details = json!({"kind": RANKER, "from": current, "to": restored});
     store.append_audit(entry).await?;
+    Ok((current, restored))
+}
+
+/// `fairgig model rollback`.
+pub async fn rollback_command(store: &Store) -> anyhow::Result<()> {
+    let (_, restored) = rollback_ranker(store, Actor::Cli).await?;
     println!("champion is {} again", restored.unwrap_or_default());
     Ok(())
 }

@@ -249,15 +249,24 @@ impl Store {
     /// Walks the whole chain in order, in pages, and reports every break.
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         const PAGE: i64 = 1000;
-        let sql =
-            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        // The head first: entries appended while we read (the system appends
+        // in the background) lie beyond it and are left for the next check,
+        // instead of looking like a truncated or edited tail.
+        let (head_seq, head_hash): (i64, String) = with_pool!(self, pool => {
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2"
+        );
         let mut problems = Vec::new();
         let mut checked = 0u64;
         let mut last_seq = 0i64;
         let mut last_hash = GENESIS_HASH.to_owned();
         loop {
             let rows: Vec<AuditRow> = with_pool!(self, pool => {
-                sqlx::query_as(&sql).bind(last_seq).bind(PAGE).fetch_all(pool).await?
+                sqlx::query_as(&sql).bind(last_seq).bind(PAGE).bind(head_seq).fetch_all(pool).await?
             });
             let page_len = rows.len();
             for row in rows {
@@ -277,11 +286,6 @@ impl Store {
                 break;
             }
         }
-        let (head_seq, head_hash): (i64, String) = with_pool!(self, pool => {
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-                .fetch_one(pool)
-                .await?
-        });
         if head_seq > last_seq {
             problems.push(AuditProblem::TruncatedTail { last_seq, head_seq });
         } else if head_hash != last_hash && head_seq == last_seq {

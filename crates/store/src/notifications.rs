@@ -28,6 +28,10 @@ pub struct NewNotification {
     pub body_text: String,
     pub body_html: Option<String>,
     pub channel_rank: i32,
+    /// Not before this moment (quiet hours, the digest time); `None`: now.
+    pub not_before: Option<OffsetDateTime>,
+    /// Waits for the digest and goes out with the other items due then.
+    pub digest: bool,
     /// Recorded straight as `dead` with this reason (e.g. a template that
     /// rendered too large): the log shows why nothing was sent.
     pub refused: Option<String>,
@@ -54,6 +58,7 @@ pub struct Notification {
     pub status: String,
     pub attempts: i32,
     pub channel_rank: i32,
+    pub digest: bool,
     pub next_attempt_at: OffsetDateTime,
     pub provider_id: Option<String>,
     pub last_error: Option<String>,
@@ -141,7 +146,7 @@ pub struct FinishedRun {
 
 const COLUMNS: &str =
     "id, user_id, kind, channel, address, source, dedupe_key, context, locale, subject, \
-     body_text, body_html, status, attempts, channel_rank, next_attempt_at, provider_id, \
+     body_text, body_html, status, attempts, channel_rank, digest, next_attempt_at, provider_id, \
      last_error, created_at, updated_at, sent_at";
 
 const ENDPOINT_COLUMNS: &str =
@@ -206,8 +211,9 @@ impl Store {
         let sql = format!(
             "INSERT INTO notifications (id, user_id, kind, channel, address, source, dedupe_key, \
                context, locale, subject, body_text, body_html, status, attempts, channel_rank, \
-               next_attempt_at, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $15, $15) \
+               digest, next_attempt_at, last_error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, \
+               $18, $18) \
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING {COLUMNS}"
         );
         let row: Option<Notification> = with_pool!(self, pool => {
@@ -226,8 +232,10 @@ impl Store {
                 .bind(&new.body_html)
                 .bind(status)
                 .bind(new.channel_rank)
-                .bind(at)
+                .bind(new.digest)
+                .bind(new.not_before.unwrap_or(at).max(at))
                 .bind(error)
+                .bind(at)
                 .fetch_optional(pool)
                 .await?
         });
@@ -259,6 +267,35 @@ impl Store {
                 .bind(lease_until)
                 .bind(now())
                 .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Claims the other due digest items for the same recipient (a batch
+    /// limit may have left them out), so a digest goes out as one message.
+    pub async fn claim_digest_items(
+        &self,
+        user: UserId,
+        channel: &str,
+        address: &str,
+        lease_until: OffsetDateTime,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let sql = format!(
+            "UPDATE notifications SET status = 'sending', attempts = attempts + 1, \
+               lease_until = $1, updated_at = $2 \
+             WHERE digest = TRUE AND user_id = $3 AND channel = $4 AND address = $5 \
+               AND status IN ('pending', 'retrying') AND next_attempt_at <= $2 \
+             RETURNING {COLUMNS}"
+        );
+        let rows: Vec<Notification> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(lease_until)
+                .bind(now())
+                .bind(user.as_uuid())
+                .bind(channel)
+                .bind(address)
                 .fetch_all(pool)
                 .await?
         });

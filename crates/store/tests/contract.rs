@@ -694,6 +694,8 @@ async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
             body_text: "text".into(),
             body_html: None,
             channel_rank: 0,
+            not_before: None,
+            digest: false,
             refused: None,
         };
         let first = store.enqueue_notification(&new).await.expect("enqueue").expect("new");
@@ -753,6 +755,26 @@ async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
         assert_eq!(rotated.signing_secrets(until + Duration::seconds(1)), ["whsec_b"]);
         store.delete_webhook_endpoint(user.id, endpoint.id).await.expect("delete");
         assert!(store.webhook_endpoints(user.id).await.expect("list").is_empty());
+
+        // Digest items wait for their time and are claimed together.
+        let mut item = new.clone();
+        item.digest = true;
+        for source in ["digest/1", "digest/2"] {
+            item.source = source.into();
+            item.not_before = Some(OffsetDateTime::now_utc() - Duration::seconds(1));
+            store.enqueue_notification(&item).await.expect("enqueue");
+        }
+        item.source = "digest/later".into();
+        item.not_before = Some(OffsetDateTime::now_utc() + Duration::hours(2));
+        store.enqueue_notification(&item).await.expect("enqueue");
+        let first = store.claim_notifications(1, lease).await.expect("claim");
+        assert_eq!(first.len(), 1);
+        assert!(first[0].digest);
+        let rest = store
+            .claim_digest_items(user.id, "log", "inbox@example.org", lease)
+            .await
+            .expect("companions");
+        assert_eq!(rest.len(), 1, "the other due item, not the later one");
 
         let prefs = serde_json::json!({"channels": [], "locale": "de"});
         store.set_notification_preferences(user.id, &prefs).await.expect("save");

@@ -12,11 +12,12 @@ use std::{sync::Arc, time::Duration};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use reqwest::{header::HeaderMap, redirect, StatusCode, Url};
+use reqwest::{redirect, Url};
 use sha2::Sha256;
 
+use super::http::{classify_error, classify_status, excerpt, read_limited, with_body};
 use crate::{
-    guard::{AddressPolicy, ForbiddenTarget, GuardedResolver},
+    guard::{AddressPolicy, GuardedResolver},
     SendError,
 };
 
@@ -169,57 +170,40 @@ impl WebhookChannel {
             .send()
             .await
             .map_err(classify_error)?;
-        classify_status(response.status(), response.headers())?;
+        answered(response).await?;
         Ok(id.to_owned())
     }
+
+    /// Posts `body` as JSON without a signature (Slack incoming webhooks);
+    /// returns the start of the answer.
+    pub async fn post_unsigned(&self, url: &str, body: Vec<u8>) -> Result<String, SendError> {
+        let url = self.check_url(url)?;
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(classify_error)?;
+        answered(response).await
+    }
 }
 
-fn classify_error(err: reqwest::Error) -> SendError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-    while let Some(cause) = source {
-        if let Some(forbidden) = cause.downcast_ref::<ForbiddenTarget>() {
-            return SendError::Permanent(forbidden.to_string());
-        }
-        source = cause.source();
-    }
-    if err.is_timeout() {
-        SendError::transient("the endpoint did not answer in time")
-    } else if err.is_connect() {
-        SendError::transient(format!("cannot connect: {err}"))
-    } else {
-        SendError::transient(format!("request failed: {err}"))
-    }
-}
-
-/// 2xx is delivered; 429 and 5xx (and 408) may pass later, honouring
-/// `Retry-After` in seconds; redirects and other 4xx will not.
-fn classify_status(status: StatusCode, headers: &HeaderMap) -> Result<(), SendError> {
-    if status.is_success() {
-        return Ok(());
-    }
-    if status.is_redirection() {
-        let location =
-            headers.get("location").and_then(|value| value.to_str().ok()).unwrap_or("nowhere");
-        return Err(SendError::Permanent(format!(
-            "answered {status} to {location}; redirects are not followed"
-        )));
-    }
-    let retry_after = headers
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    if status == StatusCode::TOO_MANY_REQUESTS
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status.is_server_error()
-    {
-        return Err(SendError::Transient { reason: format!("answered {status}"), retry_after });
-    }
-    Err(SendError::Permanent(format!("answered {status}")))
+/// The answer's first words if it is a success, else the classified failure
+/// with what the endpoint said.
+async fn answered(response: reqwest::Response) -> Result<String, SendError> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = read_limited(response, 4096).await;
+    classify_status(status, &headers).map_err(|err| with_body(err, &body))?;
+    Ok(excerpt(&body, 100))
 }
 
 #[cfg(test)]
 mod tests {
+    use reqwest::{header::HeaderMap, StatusCode};
+
     use super::*;
 
     // The example from the Standard Webhooks reference implementations.

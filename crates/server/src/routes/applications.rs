@@ -16,11 +16,14 @@ use fairgig_core::{
     user::Role,
     ValidationError,
 };
+use fairgig_notify::NotificationKind;
 use fairgig_store::{
     applications::{Application, NewReview, Review},
+    marketplace::Job,
     StoreError,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -29,6 +32,7 @@ use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::AppJson,
+    notifications::announce_from_request,
     state::AppState,
 };
 
@@ -128,6 +132,14 @@ async fn apply(
             rate.as_ref().map(|r| (r.amount_minor, r.currency.as_str())),
         )
         .await?;
+    announce_from_request(
+        &state,
+        job.owner,
+        NotificationKind::ApplicationReceived,
+        format!("application/{}", application.id),
+        json!({"job": job_context(&job), "applicant": caller.user.display_name}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(application_view(application))))
 }
 
@@ -220,6 +232,16 @@ async fn set_application_status(
             ),
             other => other.into(),
         })?;
+    if to == "hired" {
+        announce_from_request(
+            &state,
+            moved.freelancer,
+            NotificationKind::Hired,
+            format!("application/{}/hired", moved.id),
+            json!({"job": job_context(&job)}),
+        )
+        .await;
+    }
     Ok(Json(application_view(moved)))
 }
 
@@ -348,6 +370,9 @@ async fn review_job(
         published,
     };
     let stored = state.store.create_review(&review).await?;
+    if stored.status == "published" {
+        announce_review(&state, &stored, &job).await;
+    }
     Ok((StatusCode::CREATED, Json(review_view(stored, true))))
 }
 
@@ -434,5 +459,27 @@ async fn moderate(
     caller.require_admin()?;
     let Path(id) = id?;
     let review = state.store.moderate_review(id, publish).await?;
+    if review.status == "published" {
+        let job = state.store.job(review.job).await?;
+        announce_review(state, &review, &job).await;
+    }
     Ok(Json(review_view(review, true)))
+}
+
+/// The job as notification templates see it.
+fn job_context(job: &Job) -> serde_json::Value {
+    json!({"id": job.id, "title": job.input.title, "status": job.status})
+}
+
+/// Tells the reviewed party once their review is visible (once per review:
+/// publishing after moderation has the same source).
+async fn announce_review(state: &AppState, review: &Review, job: &Job) {
+    announce_from_request(
+        state,
+        review.subject,
+        NotificationKind::ReviewReceived,
+        format!("review/{}", review.id),
+        json!({"job": job_context(job), "rating": review.rating}),
+    )
+    .await;
 }

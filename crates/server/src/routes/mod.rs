@@ -17,6 +17,7 @@ mod feedback;
 mod health;
 mod jobs;
 mod me;
+mod models;
 mod notifications;
 mod profiles;
 mod submissions;
@@ -92,6 +93,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(feedback::routes())
         .merge(fairness::routes())
         .merge(notifications::routes())
+        .merge(models::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

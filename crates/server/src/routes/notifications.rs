@@ -118,7 +118,7 @@ async fn inbox(
 
 /// My notification preferences (the defaults until I save some).
 ///
-/// `{channels: [{channel: email|webhook|log, address}], kinds: {kind: instant|off}, locale}`.
+/// `{channels: [{channel: email|webhook|telegram|sms|slack|log, address}], kinds: {kind: instant|off}, locale}`.
 #[utoipa::path(
     get, path = "/me/notification-preferences", tag = "notifications",
     security(("bearer" = []), ("api_key" = ["read"])),
@@ -153,6 +153,11 @@ async fn put_preferences(
         ValidationError::new(top_level(&err.field), format!("{}: {}", err.field, err.message))
     })?;
     for (index, entry) in preferences.channels.iter().enumerate() {
+        if entry.channel == ChannelKind::Slack {
+            state.notifier.check_webhook_url(&entry.address).map_err(|err| {
+                ValidationError::new("channels", format!("channels[{index}].address: {err}"))
+            })?;
+        }
         if entry.channel == ChannelKind::Webhook {
             let id: Uuid = entry.address.parse().unwrap_or_default();
             if state.store.webhook_endpoint(caller.user.id, id).await.is_err() {

@@ -134,6 +134,16 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         fair["fairness"]["after"]["min_skew"].as_f64().expect("skew")
             > plain["fairness"]["before"]["min_skew"].as_f64().expect("skew")
     );
+    // The ranking and its fairness figures are in the audit log too.
+    let admin = app.admin("match-auditor@example.org").await;
+    let (_, audit) =
+        send(&app, Method::GET, &admin, "/api/v1/audit?action=match.ranked", None).await;
+    let target = format!("match_list:{}", fair["match_list"].as_str().expect("list"));
+    let entry = audit["entries"]
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["target"] == target.as_str()))
+        .unwrap_or_else(|| panic!("no audit entry for {target}: {audit}"));
+    assert_eq!(entry["details"]["fairness"]["algorithm"], "det_const_sort", "{entry}");
     for algorithm in ["det_greedy", "det_cons", "det_relaxed", "fa_ir"] {
         let path = format!("/api/v1/jobs/{id}/matches?limit=5&fairness={algorithm}");
         let (status, body) = send(&app, Method::GET, &client, &path, None).await;
@@ -550,6 +560,31 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         .await
         .expect("json");
     assert!(audit.to_string().contains("model.rolled_back"), "{audit}");
+
+    // The same registry over HTTP.
+    let admin = app.admin("registry-admin@example.org").await;
+    let (status, registry) = send(&app, Method::GET, &admin, "/api/v1/admin/models", None).await;
+    assert_eq!(status, StatusCode::OK, "{registry}");
+    assert_eq!(registry["serving"], first_version.as_str());
+    assert_eq!(registry["models"].as_array().map(Vec::len), Some(2), "{registry}");
+    let train = "/api/v1/admin/models/train";
+    let (status, _) = send(&app, Method::POST, &admin, train, Some(json!({"held_out": 0.9}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, trained) = send(&app, Method::POST, &admin, train, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{trained}");
+    let version = trained["trained"]["version"].as_str().expect("a new version").to_owned();
+    assert_eq!(trained["trained"]["baseline"]["version"], first_version.as_str());
+    let (status, promotion) =
+        send(&app, Method::POST, &admin, "/api/v1/admin/models/promote", None).await;
+    assert_eq!(status, StatusCode::OK, "{promotion}");
+    assert_eq!(promotion["version"], version.as_str());
+    assert!(promotion["reasons"].as_array().is_some_and(|r| !r.is_empty()), "{promotion}");
+    let (_, registry) = send(&app, Method::GET, &admin, "/api/v1/admin/models", None).await;
+    let expected =
+        if promotion["promoted"] == true { version.as_str() } else { first_version.as_str() };
+    assert_eq!(registry["serving"], expected, "{registry}");
+    let (status, _) = send(&app, Method::GET, &client, "/api/v1/admin/models", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The admin fairness report, per day.
     let admin = app.admin("fairness-admin@example.org").await;

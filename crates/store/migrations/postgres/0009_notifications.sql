@@ -48,6 +48,9 @@ CREATE TABLE notifications (
     attempts        INTEGER NOT NULL DEFAULT 0,
     -- Position of `channel` in the user's channel list (the next one is the fallback).
     channel_rank    INTEGER NOT NULL,
+    -- Waits for the user's daily digest, sent as one message with the
+    -- other digest items due for the same channel and address.
+    digest          BOOLEAN NOT NULL DEFAULT FALSE,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     lease_until     TIMESTAMPTZ,
     provider_id     TEXT,

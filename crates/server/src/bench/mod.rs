@@ -1,5 +1,7 @@
 //! `fairgig bench …`: benchmarks that print figures (never assert them).
 
+pub mod notify;
+
 use anyhow::Context;
 use fairgig_pipeline::{
     amqp::{delete_topology, AmqpConfig},
