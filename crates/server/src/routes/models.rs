@@ -110,9 +110,12 @@ pub struct TrainRequest {
 async fn train_model(
     State(state): State<AppState>,
     caller: Caller,
-    AppJson(body): AppJson<TrainRequest>,
+    AppJson(body): AppJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin()?;
+    // Parsed after the role check: a non-admin learns nothing about the body's shape.
+    let body: TrainRequest = serde_json::from_value(body)
+        .map_err(|err| ValidationError::new("body", err.to_string()))?;
     let held_out = body.held_out.unwrap_or(0.2);
     if !(0.05..=0.5).contains(&held_out) {
         return Err(ValidationError::new("held_out", "between 0.05 and 0.5").into());
