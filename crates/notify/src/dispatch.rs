@@ -220,12 +220,16 @@ impl Dispatcher {
             if !self.applies(start, entry).await? {
                 continue;
             }
-            let (rendered, refused) =
-                match self.templates.render(start.kind, &start.locale, &start.context) {
-                    Ok(rendered) => (Some(rendered), None),
-                    // Recorded as dead with the reason: the log shows why nothing went out.
-                    Err(err) => (None, Some(err.to_string())),
-                };
+            let (rendered, refused) = match self.templates.render_for(
+                start.kind,
+                entry.channel,
+                &start.locale,
+                &start.context,
+            ) {
+                Ok(rendered) => (Some(rendered), None),
+                // Recorded as dead with the reason: the log shows why nothing went out.
+                Err(err) => (None, Some(err.to_string())),
+            };
             let new = NewNotification {
                 user: start.user,
                 kind: start.kind.as_str().into(),
@@ -443,7 +447,7 @@ impl Dispatcher {
                     self.channels.telegram.as_ref().ok_or_else(|| {
                         unconfigured("Telegram", "notifications.telegram_bot_token")
                     })?;
-                telegram.send(&delivery.address, &chat_text(&rendered)).await
+                telegram.send(&delivery.address, &rendered.text).await
             }
             ChannelKind::Sms => {
                 let sms = self
@@ -451,10 +455,10 @@ impl Dispatcher {
                     .sms
                     .as_ref()
                     .ok_or_else(|| unconfigured("SMS", "notifications.sms_account_sid"))?;
-                sms.send(&delivery.address, &chat_text(&rendered)).await
+                sms.send(&delivery.address, &rendered.text).await
             }
             ChannelKind::Slack => {
-                slack::send(&self.channels.webhook, &delivery.address, &chat_text(&rendered)).await
+                slack::send(&self.channels.webhook, &delivery.address, &rendered.text).await
             }
         }
     }
@@ -601,11 +605,6 @@ fn provider_key(channel: ChannelKind, delivery: &Notification) -> String {
         }
         other => other.as_str().to_owned(),
     }
-}
-
-/// The one text chat-like channels get: the subject, then the plain body.
-fn chat_text(message: &crate::template::Rendered) -> String {
-    format!("{}\n\n{}", message.subject, message.text)
 }
 
 fn unconfigured(provider: &str, setting: &str) -> SendError {

@@ -6,7 +6,7 @@
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{json, Value};
 
-use crate::kind::NotificationKind;
+use crate::kind::{ChannelKind, NotificationKind};
 
 /// The locale every template exists in; others fall back to it part by part.
 pub const DEFAULT_LOCALE: &str = "en";
@@ -51,6 +51,10 @@ const SOURCES: &[(&str, &str)] = templates![
     "security_notice.subject.en",
     "security_notice.text.en",
     "security_notice.html.en",
+    "run_completed.chat.en",
+    "run_failed.chat.en",
+    "job_match_invitation.chat.en",
+    "security_notice.chat.en",
     "digest.subject.en",
     "digest.text.en",
     "digest.html.en",
@@ -114,6 +118,29 @@ impl Templates {
         context: &Value,
     ) -> Result<Rendered, RenderError> {
         self.render_set(kind.as_str(), locale, context)
+    }
+
+    /// Renders `kind` for `channel`: chat-like channels (Telegram, SMS,
+    /// Slack) get the kind's short `chat` template as their text where one
+    /// exists, else the subject and the text together.
+    pub fn render_for(
+        &self,
+        kind: NotificationKind,
+        channel: ChannelKind,
+        locale: &str,
+        context: &Value,
+    ) -> Result<Rendered, RenderError> {
+        let mut rendered = self.render(kind, locale, context)?;
+        if matches!(channel, ChannelKind::Telegram | ChannelKind::Sms | ChannelKind::Slack) {
+            rendered.text = match self.render_part(kind.as_str(), "chat", locale, context) {
+                Ok(chat) => chat.trim().to_owned(),
+                Err(RenderError::Missing(_)) => {
+                    format!("{}\n\n{}", rendered.subject, rendered.text)
+                }
+                Err(err) => return Err(err),
+            };
+        }
+        Ok(rendered)
     }
 
     /// The daily digest; `context.items` is `[{subject, text}]`.
@@ -269,6 +296,32 @@ mod tests {
         let rendered = templates.render(NotificationKind::RunFailed, "en", &context).expect("ok");
         assert_eq!(rendered.subject.chars().count(), MAX_SUBJECT_CHARS);
         assert!(rendered.subject.ends_with('…'));
+    }
+
+    #[test]
+    fn chat_channels_get_the_short_template_or_subject_and_text() {
+        let templates = templates();
+        let context = sample_context(NotificationKind::RunCompleted);
+        let sms = templates
+            .render_for(NotificationKind::RunCompleted, ChannelKind::Sms, "de", &context)
+            .expect("renders");
+        assert_eq!(
+            sms.text,
+            "\"Landing page for a bakery\" is ready: https://fairgig.example/submissions/0190f1c2-0000-7000-8000-000000000001"
+        );
+        let email = templates
+            .render_for(NotificationKind::RunCompleted, ChannelKind::Email, "en", &context)
+            .expect("renders");
+        assert!(email.text.starts_with("Hello Ada Lovelace"));
+        let hired = sample_context(NotificationKind::Hired);
+        let slack = templates
+            .render_for(NotificationKind::Hired, ChannelKind::Slack, "en", &hired)
+            .expect("renders");
+        assert!(
+            slack.text.starts_with("You were hired for Landing page for a bakery\n\nHello"),
+            "{}",
+            slack.text
+        );
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub enum ModelCommand {
     },
     /// Ranker versions with their aliases.
     List,
+    /// One version in full: parameters, metrics, lineage (JSON).
+    Show {
+        /// A version as `model list` prints it.
+        version: String,
+    },
     /// Promote the challenger if it passes the quality and fairness gate (exit 1 if not).
     Promote,
     /// Restore the previous champion.
@@ -278,6 +283,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     crate::training::train_command(store, held_out).await?
                 }
                 ModelCommand::List => crate::training::list_command(store).await?,
+                ModelCommand::Show { version } => {
+                    if !crate::training::show_command(store, &version).await? {
+                        eprintln!("no ranker version {version} (see `fairgig model list`)");
+                        return Ok(1);
+                    }
+                }
                 ModelCommand::Promote => {
                     if !crate::training::promote_command(store).await? {
                         return Ok(1);

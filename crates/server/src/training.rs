@@ -257,6 +257,28 @@ pub async fn list_command(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `fairgig model show`: one version as JSON; `false` when there is none.
+pub async fn show_command(store: &Store, version: &str) -> anyhow::Result<bool> {
+    let Some(entry) =
+        registry(store).await?.into_iter().find(|entry| entry.model.version == version)
+    else {
+        return Ok(false);
+    };
+    let model = entry.model;
+    let shown = json!({
+        "version": model.version,
+        "kind": model.kind,
+        "aliases": entry.aliases,
+        "parameters": model.parameters,
+        "metrics": model.metrics,
+        "lineage": model.lineage,
+        "created_by": model.created_by,
+        "created_at": model.created_at.to_string(),
+    });
+    println!("{}", serde_json::to_string_pretty(&shown)?);
+    Ok(true)
+}
+
 /// The gate's verdict on the challenger.
 #[derive(Debug)]
 pub struct Promotion {

@@ -1,7 +1,8 @@
 //! `fairgig bench notify`: deliveries per second to a local webhook
-//! receiver (and to an SMTP server when one is given), and the time from
-//! recording a notification to its arrival, p50/p95, with the send loop
-//! running as in `serve`.
+//! receiver (and to an SMTP server when one is given); the time from
+//! recording a notification to its arrival with the send loop running; and
+//! the time from a run's completion to its `run_completed` webhook arriving,
+//! through the whole app (worker, announcer, dispatcher), p50/p95.
 
 use std::{
     collections::HashMap,
@@ -27,8 +28,15 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Arrival times by `webhook-id`, sent by the receiver.
-type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
+/// One request the receiver got.
+struct Arrival {
+    webhook_id: String,
+    body: Bytes,
+    at: Instant,
+    wall: time::OffsetDateTime,
+}
+
+type Arrivals = mpsc::UnboundedReceiver<Arrival>;
 
 pub async fn run(count: usize, smtp: Option<String>) -> anyhow::Result<()> {
     let database = TestDatabase::sqlite().context("temporary directory")?;
@@ -55,6 +63,9 @@ pub async fn run(count: usize, smtp: Option<String>) -> anyhow::Result<()> {
     let (p50, p95) = latency(&dispatcher, webhook_user, &mut arrivals, 200).await?;
     println!("webhook: recorded → received, send loop running: p50 {p50:.1} ms, p95 {p95:.1} ms");
 
+    let (p50, p95) = run_completion_latency(50).await?;
+    println!("run completed → run_completed webhook received (whole app, 50 runs): p50 {p50:.1} ms, p95 {p95:.1} ms");
+
     if smtp.is_some() {
         let email_user = user(&store, "mailbox@bench.example", "email", None).await?;
         let rate = throughput(&dispatcher, email_user, count, "email").await?;
@@ -72,12 +83,13 @@ async fn receiver() -> anyhow::Result<(String, Arrivals)> {
     let sender = Arc::new(Mutex::new(sender));
     let app = Router::new().route(
         "/hook",
-        post(move |headers: HeaderMap, _body: Bytes| {
+        post(move |headers: HeaderMap, body: Bytes| {
             let sender = Arc::clone(&sender);
             async move {
+                let (at, wall) = (Instant::now(), time::OffsetDateTime::now_utc());
                 let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("");
                 if let Ok(sender) = sender.lock() {
-                    let _ = sender.send((id.to_owned(), Instant::now()));
+                    let _ = sender.send(Arrival { webhook_id: id.to_owned(), body, at, wall });
                 }
                 axum::http::StatusCode::NO_CONTENT
             }
@@ -164,18 +176,101 @@ async fn latency(
             .await?
             .context("the notification was not recorded")?;
         recorded.insert(format!("msg_{}", delivery.id.simple()), started);
-        let (id, at) = tokio::time::timeout(Duration::from_secs(10), arrivals.recv())
+        let arrival = tokio::time::timeout(Duration::from_secs(10), arrivals.recv())
             .await
             .context("no delivery within 10 s")?
             .context("the receiver stopped")?;
-        if let Some(start) = recorded.get(&id) {
-            millis.push(at.duration_since(*start).as_secs_f64() * 1000.0);
+        if let Some(start) = recorded.get(&arrival.webhook_id) {
+            millis.push(arrival.at.duration_since(*start).as_secs_f64() * 1000.0);
         }
     }
     stop.cancel();
     let _ = sender.await;
+    quantiles(millis)
+}
+
+fn quantiles(mut millis: Vec<f64>) -> anyhow::Result<(f64, f64)> {
     anyhow::ensure!(!millis.is_empty(), "no delivery arrived");
     millis.sort_by(f64::total_cmp);
     let at = |q: f64| millis[((millis.len() - 1) as f64 * q).round() as usize];
     Ok((at(0.5), at(0.95)))
+}
+
+/// Whole app: a request submission runs through the pipeline; measured from
+/// the run's last step finishing to its `run_completed` webhook arriving.
+async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
+    use fairgig_core::{
+        audit::Actor,
+        config::{EmbeddingProvider, Settings},
+        ids::SessionId,
+        submission::SubmissionKind,
+    };
+
+    use crate::{
+        accounts::{self, AccountInput},
+        auth::{Caller, Credential},
+        state::AppState,
+        submissions::{self, SubmissionRequest},
+    };
+
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let mut settings = Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
+    settings.embedding.provider = EmbeddingProvider::Hashing;
+    settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
+    let state = AppState::build(settings).await?;
+    state.store.migrate().await?;
+    state.embeddings.start().await?;
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+    crate::notifications::spawn(state.store.clone(), Arc::clone(&state.notifier), stop.clone());
+    let (url, mut arrivals) = receiver().await?;
+    let input = AccountInput {
+        email: "runs@bench.example",
+        display_name: "Bench",
+        password: "bench password",
+        role: Role::Client,
+        region: None,
+    };
+    let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
+        .await
+        .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
+    let endpoint = state
+        .store
+        .create_webhook_endpoint(user.id, &url, "whsec_YmVuY2g=", &["run_completed".into()])
+        .await?;
+    let preferences =
+        json!({"channels": [{"channel": "webhook", "address": endpoint.id.to_string()}]});
+    state.store.set_notification_preferences(user.id, &preferences).await?;
+    let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
+    let mut millis = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let request = SubmissionRequest {
+            kind: SubmissionKind::Request,
+            title: format!("Bench {i}"),
+            text: "Please translate a one-page flyer from English to German.".to_owned(),
+            budget: None,
+            deadline: None,
+            region: None,
+            contact: None,
+        };
+        let (submission, _) =
+            submissions::create(&state, &caller, request, Vec::new(), None, Default::default())
+                .await
+                .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
+        let arrival = tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
+            .await
+            .context("no run_completed within 30 s")?
+            .context("the receiver stopped")?;
+        let payload: serde_json::Value = serde_json::from_slice(&arrival.body)?;
+        let announced = payload["data"]["context"]["submission"]["id"].as_str().unwrap_or("");
+        anyhow::ensure!(announced == submission.id.to_string(), "announced another run");
+        let run = state.store.run_of_submission(submission.id).await?;
+        let finished = run.steps.iter().filter_map(|step| step.finished_at).max();
+        if let Some(finished) = finished {
+            millis.push((arrival.wall - finished).as_seconds_f64() * 1000.0);
+        }
+    }
+    stop.cancel();
+    let _ = worker.await;
+    quantiles(millis)
 }

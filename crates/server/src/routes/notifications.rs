@@ -349,6 +349,8 @@ pub struct Preview {
     subject: String,
     text: String,
     html: String,
+    /// What Telegram, SMS and Slack get.
+    chat: String,
     /// The sample values rendered.
     context: Value,
 }
@@ -375,9 +377,11 @@ async fn preview_template(
     let mut context = sample_context(kind);
     context["portal_url"] = json!(state.settings.notifications.portal_url);
     let templates = state.notifier.templates();
-    let rendered = templates.render(kind, &locale, &context).map_err(|err| {
-        ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"))
-    })?;
+    let template_error =
+        |err| ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"));
+    let rendered = templates.render(kind, &locale, &context).map_err(template_error)?;
+    let chat =
+        templates.render_for(kind, ChannelKind::Sms, &locale, &context).map_err(template_error)?;
     Ok(Json(Preview {
         kind: kind.as_str().to_owned(),
         locales: templates.locales(kind).into_iter().map(str::to_owned).collect(),
@@ -385,6 +389,7 @@ async fn preview_template(
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
+        chat: chat.text,
         context,
     }))
 }

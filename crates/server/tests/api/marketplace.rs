@@ -540,6 +540,12 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let (_, listed) = run(&["model", "list"]).await;
     let first = listed.lines().find(|line| line.contains("[champion")).expect("a champion");
     let first_version = first.split(' ').next().expect("version").to_owned();
+    let (code, shown) = run(&["model", "show", &first_version]).await;
+    assert_eq!(code, Some(0), "{shown}");
+    let shown: Value = serde_json::from_str(&shown).expect("json");
+    assert!(shown["aliases"].as_array().is_some_and(|a| a.contains(&json!("champion"))), "{shown}");
+    assert_eq!(shown["lineage"]["parent"], "linear-v1");
+    assert_eq!(run(&["model", "show", "no-such-version"]).await.0, Some(1));
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(shown["ranker"], first_version.as_str(), "matching ranks with the champion");
     run(&["model", "train"]).await;

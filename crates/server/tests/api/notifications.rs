@@ -294,6 +294,7 @@ async fn admins_preview_every_template() {
         let (status, preview) = send(&app, Method::GET, &admin, &path, None).await;
         assert_eq!(status, StatusCode::OK, "{kind:?}");
         assert!(preview["text"].as_str().is_some_and(|t| t.contains("Ada Lovelace")), "{preview}");
+        assert!(preview["chat"].as_str().is_some_and(|t| !t.is_empty()), "{preview}");
     }
     let path = "/api/v1/admin/notification-templates/run_completed/preview?locale=de";
     let (_, german) = send(&app, Method::GET, &admin, path, None).await;
