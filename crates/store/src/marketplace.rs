@@ -383,6 +383,50 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.into_job()
     }
 
+    /// Replaces a job's details and bias report and moves it from `from` to
+    /// `to` in one statement; a new report clears an earlier acknowledgement.
+    /// `Conflict { field: "status" }` when it is no longer in `from`.
+    pub async fn update_job(
+        &self,
+        id: JobId,
+        from: JobStatus,
+        to: JobStatus,
+        input: &JobInput,
+        bias_report: &Value,
+    ) -> Result<Job, StoreError> {
+        let sql = format!(
+            "UPDATE jobs SET title = $4, description = $5, required_skills = $6, \
+               preferred_skills = $7, max_hourly_minor = $8, currency = $9, region = $10, \
+               remote = $11, utc_offset_minutes = $12, experience_level = $13, \
+               bias_report = $14, bias_acknowledged = FALSE, status = $3, updated_at = $15 \
+             WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}"
+        );
+        let row: Option<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(id.as_uuid())
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(&input.title)
+                .bind(&input.description)
+                .bind(to_json(&input.required_skills))
+                .bind(to_json(&input.preferred_skills))
+                .bind(input.max_hourly_minor)
+                .bind(input.currency.as_deref())
+                .bind(input.region.as_deref())
+                .bind(input.remote)
+                .bind(input.utc_offset_minutes)
+                .bind(input.experience_level.map(|level| level.as_str()))
+                .bind(bias_report.to_string())
+                .bind(now())
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            Some(row) => row.into_job(),
+            None => Err(StoreError::Conflict { field: "status" }),
+        }
+    }
+
     /// Moves a job from `from` to `to`; `Conflict` when it is no longer in `from`.
     pub async fn set_job_status(
         &self,

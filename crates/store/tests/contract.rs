@@ -528,6 +528,21 @@ async fn profiles_and_jobs_round_trip_and_job_status_moves_once() {
             .await
             .expect("open");
         assert_eq!((open.status, open.bias_acknowledged), (JobStatus::Open, true));
+        // An edit replaces the details, takes the new report and clears the acknowledgement.
+        let mut edited_input = job_input.clone();
+        edited_input.title = "Build a faster API".to_owned();
+        edited_input.required_skills = vec!["Rust".to_owned(), "SQL".to_owned()];
+        let edited = store
+            .update_job(job.id, JobStatus::Open, JobStatus::Open, &edited_input, &report)
+            .await
+            .expect("edit");
+        assert_eq!((edited.input.clone(), edited.bias_acknowledged), (edited_input.clone(), false));
+        assert!(matches!(
+            store
+                .update_job(job.id, JobStatus::Draft, JobStatus::Open, &edited_input, &report)
+                .await,
+            Err(StoreError::Conflict { field: "status" })
+        ));
         assert!(matches!(
             store.set_job_status(job.id, JobStatus::Draft, JobStatus::Open, false).await,
             Err(StoreError::Conflict { field: "status" })

@@ -22,6 +22,7 @@ use fairgig_core::{
 use fairgig_store::{
     embeddings::EntityKind,
     marketplace::{Job, JobInput},
+    StoreError,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,7 +39,7 @@ use crate::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_job))
-        .routes(routes!(get_job))
+        .routes(routes!(get_job, edit_job))
         .routes(routes!(set_status))
         .routes(routes!(job_matches))
         .routes(routes!(my_job_matches))
@@ -188,6 +189,61 @@ async fn create_job(
         tracing::warn!(error = %err, job = %job.id, "job saved without an embedding");
     }
     Ok((StatusCode::CREATED, Json(view(job, true))))
+}
+
+/// Edit a draft or open job (its owner or an admin).
+///
+/// The whole job is replaced and bias-checked again: a draft whose new text
+/// passes opens; an open job whose new text needs review goes back to draft
+/// (an earlier acknowledgement does not carry over to new words).
+#[utoipa::path(
+    put, path = "/jobs/{id}", tag = "marketplace", request_body = JobRequest,
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 200, body = JobView),
+        (status = 404, description = "No such job of the caller's", body = ErrorBody),
+        (status = 409, description = "The job is in progress, completed or cancelled", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+async fn edit_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<JobId>, PathRejection>,
+    AppJson(body): AppJson<JobRequest>,
+) -> ApiResult<Json<JobView>> {
+    caller.require(Scope::Write)?;
+    let Path(id) = id?;
+    let job = managed(&state, &caller, id).await?;
+    if !matches!(job.status, JobStatus::Draft | JobStatus::Open) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("a {} job can no longer be edited", job.status),
+        ));
+    }
+    let input = validate(body)?;
+    let text = format!("{}\n\n{}", input.title, input.description);
+    let report = state.bias.check(&text, TextKind::JobPost, &CheckOptions::default());
+    let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
+    let report = serde_json::to_value(&report)
+        .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
+    let edited =
+        state.store.update_job(id, job.status, status, &input, &report).await.map_err(|err| {
+            match err {
+                StoreError::Conflict { .. } => ApiError::new(
+                    ErrorCode::Conflict,
+                    "the job changed meanwhile; read it and retry",
+                ),
+                other => other.into(),
+            }
+        })?;
+    if let Err(err) =
+        state.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(&input)).await
+    {
+        tracing::warn!(error = %err, job = %id, "job edited; its embedding is refreshed on demand");
+    }
+    Ok(Json(view(edited, true)))
 }
 
 /// A job. Its owner and admins see it in any status, with the bias report;

@@ -216,6 +216,29 @@ async fn a_job_that_needs_bias_review_stays_a_draft_until_acknowledged() {
     let (status, seen) = send(&app, Method::GET, &other, &job_path, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(seen.get("bias_report").is_none());
+
+    // Editing: new words are checked again, and an acknowledgement does not carry over.
+    let (status, _) = send(&app, Method::PUT, &other, &job_path, Some(job())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not theirs");
+    let mut biased = job();
+    biased["description"] = json!("Recent graduates only: a young digital native. Native English speakers.");
+    let (status, edited) = send(&app, Method::PUT, &client, &job_path, Some(biased)).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        (edited["status"].as_str(), edited["bias_acknowledged"].as_bool()),
+        (Some("draft"), Some(false))
+    );
+    let (status, edited) = send(&app, Method::PUT, &client, &job_path, Some(job())).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["status"], "open", "clean words open the draft: {edited}");
+    assert_eq!(edited["title"], job()["title"]);
+    let mut invalid = job();
+    invalid["title"] = json!("");
+    let (status, _) = send(&app, Method::PUT, &client, &job_path, Some(invalid)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    send(&app, Method::POST, &client, &path, Some(json!({"status": "cancelled"}))).await;
+    let (status, _) = send(&app, Method::PUT, &client, &job_path, Some(job())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a cancelled job stays as it was");
 }
 
 #[tokio::test]
