@@ -180,9 +180,16 @@ impl EmbeddingService {
     pub async fn reembed_stale(&self, stop: &CancellationToken) -> Result<usize, EmbeddingError> {
         let mut done = 0;
         while !stop.is_cancelled() {
+            // Claimed for a while: other processes take other rows meanwhile,
+            // and a batch we never finish is free again after the lease.
+            let lease_until = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
             let stale = self
                 .store
-                .stale_entity_embeddings(&self.model_id, MAX_TEXTS_PER_REQUEST as i64)
+                .claim_stale_entity_embeddings(
+                    &self.model_id,
+                    MAX_TEXTS_PER_REQUEST as i64,
+                    lease_until,
+                )
                 .await?;
             if stale.is_empty() {
                 break;
@@ -190,17 +197,11 @@ impl EmbeddingService {
             let texts: Vec<String> = stale.iter().map(|e| e.text.clone()).collect();
             let embedded = self.embed(&texts).await?;
             for (entity, vector) in stale.iter().zip(&embedded.vectors) {
-                self.store
-                    .put_entity_embedding(
-                        entity.kind,
-                        entity.id,
-                        &self.model_id,
-                        &entity.text,
-                        vector,
-                    )
-                    .await?;
+                if self.store.replace_stale_entity_embedding(entity, &self.model_id, vector).await?
+                {
+                    done += 1;
+                }
             }
-            done += stale.len();
         }
         Ok(done)
     }

@@ -158,7 +158,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (entity_kind, entity_id) DO UPDATE SET \
                  model_id = excluded.model_id, text = excluded.text, vector = excluded.vector, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, reembed_until = NULL",
             )
             .bind(kind.as_str())
             .bind(id)
@@ -192,22 +192,66 @@ impl Store {
 
     /// Up to `limit` entities whose vector was made by another model than
     /// `model_id`: what a model change leaves to re-embed.
-    pub async fn stale_entity_embeddings(
+    /// Claims up to `limit` vectors made by another model than `model_id`
+    /// until `lease_until`, oldest first, skipping those another process
+    /// has claimed and not released: re-embedding is shared, not repeated.
+    pub async fn claim_stale_entity_embeddings(
         &self,
         model_id: &str,
         limit: i64,
+        lease_until: OffsetDateTime,
     ) -> Result<Vec<EntityEmbedding>, StoreError> {
+        let lock = match self.pool {
+            crate::Pool::Sqlite(_) => "",
+            crate::Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE entity_embeddings SET reembed_until = $3 \
+             WHERE (entity_kind, entity_id) IN (SELECT entity_kind, entity_id FROM entity_embeddings \
+               WHERE model_id <> $1 AND (reembed_until IS NULL OR reembed_until < $4) \
+               ORDER BY updated_at LIMIT $2 {lock}) \
+             RETURNING entity_kind, entity_id, model_id, text, vector, updated_at"
+        );
         let rows: Vec<EntityRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT entity_kind, entity_id, model_id, text, vector, updated_at \
-                 FROM entity_embeddings WHERE model_id <> $1 ORDER BY updated_at LIMIT $2",
-            )
-            .bind(model_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(&sql)
+                .bind(model_id)
+                .bind(limit)
+                .bind(lease_until)
+                .bind(now())
+                .fetch_all(pool)
+                .await?
         });
         rows.into_iter().map(EntityEmbedding::try_from).collect()
+    }
+
+    /// Stores a re-embedded vector only if the row still holds the stale
+    /// `text` it was computed from: an entity edited (and embedded by the
+    /// current model) meanwhile keeps its newer vector. Returns whether it
+    /// was stored.
+    pub async fn replace_stale_entity_embedding(
+        &self,
+        stale: &EntityEmbedding,
+        model_id: &str,
+        vector: &[f32],
+    ) -> Result<bool, StoreError> {
+        let changed = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE entity_embeddings SET model_id = $3, vector = $4, updated_at = $5, \
+                   reembed_until = NULL \
+                 WHERE entity_kind = $1 AND entity_id = $2 AND model_id = $6 AND text = $7",
+            )
+            .bind(stale.kind.as_str())
+            .bind(stale.id)
+            .bind(model_id)
+            .bind(encode_vector(vector))
+            .bind(now())
+            .bind(&stale.model_id)
+            .bind(&stale.text)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed > 0)
     }
 
     pub async fn delete_entity_embedding(

@@ -373,18 +373,56 @@ async fn entity_embeddings_replace_and_report_stale_models() {
             )
             .await
             .expect("put");
-        let stale = store.stale_entity_embeddings("new-model", 10).await.expect("stale");
+        let lease = OffsetDateTime::now_utc() + Duration::minutes(5);
+        let stale =
+            store.claim_stale_entity_embeddings("new-model", 10, lease).await.expect("stale");
         assert_eq!(stale.len(), 1);
         assert_eq!(
             (stale[0].kind, stale[0].id, stale[0].text.as_str()),
             (EntityKind::Job, job, "rust job")
         );
+        // Claimed: a second process finds nothing to do.
+        let again =
+            store.claim_stale_entity_embeddings("new-model", 10, lease).await.expect("again");
+        assert!(again.is_empty());
 
+        // Edited and embedded by the current model meanwhile: the late
+        // re-embedding of the old text does not overwrite it.
         store
-            .put_entity_embedding(EntityKind::Job, job, "new-model", "rust job", &[0.5, 0.5])
+            .put_entity_embedding(
+                EntityKind::Job,
+                job,
+                "new-model",
+                "rust job, edited",
+                &[0.0, 1.0],
+            )
+            .await
+            .expect("edit");
+        let stored = store
+            .replace_stale_entity_embedding(&stale[0], "new-model", &[1.0, 0.0])
             .await
             .expect("replace");
-        assert!(store.stale_entity_embeddings("new-model", 10).await.expect("stale").is_empty());
+        assert!(!stored, "the newer vector stays");
+        store
+            .put_entity_embedding(EntityKind::Job, job, "old-model", "rust job", &[1.0, 0.0])
+            .await
+            .expect("back to stale");
+        // A lease that ran out can be claimed again.
+        let expired = OffsetDateTime::now_utc() - Duration::seconds(1);
+        let stale =
+            store.claim_stale_entity_embeddings("new-model", 10, expired).await.expect("claim");
+        let stale_again =
+            store.claim_stale_entity_embeddings("new-model", 10, lease).await.expect("claim");
+        assert_eq!((stale.len(), stale_again.len()), (1, 1));
+        assert!(store
+            .replace_stale_entity_embedding(&stale_again[0], "new-model", &[0.5, 0.5])
+            .await
+            .expect("replace"));
+        assert!(store
+            .claim_stale_entity_embeddings("new-model", 10, lease)
+            .await
+            .expect("stale")
+            .is_empty());
         let stored =
             store.entity_embedding(EntityKind::Job, job).await.expect("get").expect("exists");
         assert_eq!((stored.model_id.as_str(), stored.vector), ("new-model", vec![0.5, 0.5]));

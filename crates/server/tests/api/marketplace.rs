@@ -221,7 +221,8 @@ async fn a_job_that_needs_bias_review_stays_a_draft_until_acknowledged() {
     let (status, _) = send(&app, Method::PUT, &other, &job_path, Some(job())).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not theirs");
     let mut biased = job();
-    biased["description"] = json!("Recent graduates only: a young digital native. Native English speakers.");
+    biased["description"] =
+        json!("Recent graduates only: a young digital native. Native English speakers.");
     let (status, edited) = send(&app, Method::PUT, &client, &job_path, Some(biased)).await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(
