@@ -132,8 +132,9 @@ pub struct NotificationSettings {
     pub smtp_url: Option<SecretString>,
     /// The `From` of every email. Also read from `FAIRGIG_SMTP_FROM`.
     pub smtp_from: String,
-    /// Base URL of the portal, for links in messages.
-    pub portal_url: String,
+    /// This fairgig's public base URL; links in messages point at its API
+    /// resources (there is no web portal yet).
+    pub public_url: String,
     /// Internal addresses or CIDR ranges webhooks may reach anyway
     /// (everything internal is refused by default).
     pub webhook_allow: Vec<String>,
@@ -157,7 +158,7 @@ impl Default for NotificationSettings {
         Self {
             smtp_url: None,
             smtp_from: "fairgig <fairgig@localhost>".to_owned(),
-            portal_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
             webhook_allow: Vec::new(),
             webhook_timeout_secs: 10,
             retry_delays_secs: vec![30, 120, 300, 900],

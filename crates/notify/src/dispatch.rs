@@ -65,8 +65,8 @@ pub struct DispatchConfig {
     pub batch: u32,
     /// Idle wait between polls when nothing was due.
     pub poll: Duration,
-    /// Base URL of the portal, for links in messages.
-    pub portal_url: String,
+    /// This fairgig's public base URL: links in messages point at its API.
+    pub public_url: String,
     /// Failures in a row that open a channel's circuit, and its cool-down.
     pub breaker_threshold: u32,
     pub breaker_cooldown: Duration,
@@ -81,7 +81,7 @@ impl Default for DispatchConfig {
             lease: Duration::from_secs(60),
             batch: 32,
             poll: Duration::from_millis(500),
-            portal_url: "http://127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(3600),
@@ -107,7 +107,7 @@ pub struct Event {
     /// What caused it (`submission/<id>`, `run/<id>`, `run/<id>/match`): with
     /// kind, channel and recipient, the dedupe key.
     pub source: String,
-    /// Template values; `recipient` and `portal_url` are added.
+    /// Template values; `recipient` and `public_url` are added.
     pub context: Value,
     pub recipient_name: String,
 }
@@ -191,8 +191,8 @@ impl Dispatcher {
         }
         let mut context = event.context;
         if let Some(map) = context.as_object_mut() {
-            map.insert("recipient".into(), json!({"name": event.recipient_name}));
-            map.insert("portal_url".into(), json!(self.config.portal_url));
+            map.insert("recipient".into(), json!({"name": event.recipient_name, "id": event.user}));
+            map.insert("public_url".into(), json!(self.config.public_url));
         }
         let start = Start {
             user: event.user,
@@ -352,7 +352,7 @@ impl Dispatcher {
         items.sort_by_key(|item| (item.created_at, item.id));
         let context = json!({
             "recipient": first.context.0["recipient"],
-            "portal_url": self.config.portal_url,
+            "public_url": self.config.public_url,
             "items": items.iter().map(|item| json!({"subject": item.subject, "text": item.body_text})).collect::<Vec<_>>(),
         });
         let verdict = match self.templates.render_digest(&first.locale, &context) {
@@ -438,7 +438,8 @@ impl Dispatcher {
                 let email = self.channels.email.as_ref().ok_or_else(|| {
                     SendError::Permanent("email is not configured (FAIRGIG_SMTP_URL)".into())
                 })?;
-                let unsubscribe = format!("{}/me/notification-preferences", self.config.portal_url);
+                let unsubscribe =
+                    format!("{}/api/v1/me/notification-preferences", self.config.public_url);
                 email.send(delivery.id, &delivery.address, &rendered, Some(&unsubscribe)).await
             }
             ChannelKind::Webhook => self.send_webhook(delivery).await,

@@ -207,8 +207,8 @@ fn one_line(text: &str) -> String {
 /// Made-up but typical values for a kind, for template previews.
 pub fn sample_context(kind: NotificationKind) -> Value {
     let base = json!({
-        "recipient": {"name": "Ada Lovelace"},
-        "portal_url": "https://fairgig.example",
+        "recipient": {"name": "Ada Lovelace", "id": "0190f1c2-0000-7000-8000-000000000003"},
+        "public_url": "https://fairgig.example",
         "submission": {"id": "0190f1c2-0000-7000-8000-000000000001", "kind": "job", "title": "Landing page for a bakery"},
         "job": {"id": "0190f1c2-0000-7000-8000-000000000002", "title": "Landing page for a bakery", "status": "open"},
     });
@@ -307,7 +307,7 @@ mod tests {
             .expect("renders");
         assert_eq!(
             sms.text,
-            "\"Landing page for a bakery\" is ready: https://fairgig.example/submissions/0190f1c2-0000-7000-8000-000000000001"
+            "\"Landing page for a bakery\" is ready: https://fairgig.example/api/v1/submissions/0190f1c2-0000-7000-8000-000000000001"
         );
         let email = templates
             .render_for(NotificationKind::RunCompleted, ChannelKind::Email, "en", &context)
@@ -328,7 +328,7 @@ mod tests {
     fn a_digest_lists_its_items() {
         let context = json!({
             "recipient": {"name": "Ada"},
-            "portal_url": "https://fairgig.example",
+            "public_url": "https://fairgig.example",
             "items": [
                 {"subject": "A job that fits you: Logo", "text": "line one\nline two"},
                 {"subject": "<b>New review</b>", "text": "5 stars"},

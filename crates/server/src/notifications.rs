@@ -73,7 +73,7 @@ pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Resu
     let templates = Templates::new().context("compiling the notification templates")?;
     let config = DispatchConfig {
         retry_delays: settings.retry_delays_secs.iter().map(|s| Duration::from_secs(*s)).collect(),
-        portal_url: settings.portal_url.trim_end_matches('/').to_owned(),
+        public_url: settings.public_url.trim_end_matches('/').to_owned(),
         ..DispatchConfig::default()
     };
     Ok(Dispatcher::new(store, templates, Channels { email, webhook, telegram, sms }, config))

@@ -340,7 +340,7 @@ impl Store {
         Ok(())
     }
 
-    /// A user's deliveries, newest first (the in-portal inbox).
+    /// A user's deliveries, newest first (their inbox).
     pub async fn notifications_for_user(
         &self,
         user: UserId,

@@ -95,7 +95,7 @@ impl From<Notification> for NotificationView {
     }
 }
 
-/// My notifications, newest first: the in-portal inbox and delivery log.
+/// My notifications, newest first: the inbox and delivery log.
 #[utoipa::path(
     get, path = "/me/notifications", tag = "notifications", params(Page),
     security(("bearer" = []), ("api_key" = ["read"])),
@@ -375,7 +375,7 @@ async fn preview_template(
         return Err(ValidationError::new("locale", "a language tag such as `en`").into());
     }
     let mut context = sample_context(kind);
-    context["portal_url"] = json!(state.settings.notifications.portal_url);
+    context["public_url"] = json!(state.settings.notifications.public_url);
     let templates = state.notifier.templates();
     let template_error =
         |err| ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"));
