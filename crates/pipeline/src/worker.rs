@@ -85,11 +85,28 @@ pub struct Worker {
     pipeline: Arc<Pipeline>,
     pub(crate) config: WorkerConfig,
     pub(crate) wake: Arc<Notify>,
+    /// Notified when this worker records the last step of a run (succeeded
+    /// or failed), so whoever announces outcomes need not wait for a poll.
+    run_finished: Option<Arc<Notify>>,
 }
 
 impl Worker {
     pub fn new(store: Store, pipeline: Arc<Pipeline>, config: WorkerConfig) -> Self {
-        Self { store, pipeline, config, wake: Arc::new(Notify::new()) }
+        Self { store, pipeline, config, wake: Arc::new(Notify::new()), run_finished: None }
+    }
+
+    /// Notifies `finished` whenever a run this worker works on ends.
+    pub fn with_run_finished(mut self, finished: Arc<Notify>) -> Self {
+        self.run_finished = Some(finished);
+        self
+    }
+
+    fn announce_if_finished(&self, recorded: &StepRecorded) {
+        if let (StepRecorded::Done { run_finished: true }, Some(finished)) =
+            (recorded, &self.run_finished)
+        {
+            finished.notify_one();
+        }
     }
 
     /// Shares `wake` with the code that enqueues (the API in the same process).
@@ -178,6 +195,7 @@ impl Worker {
                     .store
                     .finish_step(task.id, worker, &step, &output, self.pipeline.plan())
                     .await?;
+                self.announce_if_finished(&recorded);
                 let outcome = match recorded {
                     StepRecorded::Done { .. } => {
                         ExecutionOutcome::Succeeded { step: step.step.clone() }
@@ -191,16 +209,18 @@ impl Worker {
                     .then(|| OffsetDateTime::now_utc() + spec.retry.backoff(task.attempts));
                 let label = if retry_at.is_some() { "retrying" } else { "failed" };
                 tracing::warn!(run = %step.run, step = %step.step, attempt = task.attempts, error = %error, outcome = label, "step failed");
-                let outcome =
-                    match self.store.fail_step(task.id, worker, &step, &error, retry_at).await? {
-                        StepRecorded::LeaseLost => ExecutionOutcome::LeaseLost,
-                        StepRecorded::Done { .. } if retry_at.is_some() => {
-                            ExecutionOutcome::Retrying { step: step.step.clone(), error }
-                        }
-                        StepRecorded::Done { .. } => {
-                            ExecutionOutcome::Failed { step: step.step.clone(), error }
-                        }
-                    };
+                let recorded =
+                    self.store.fail_step(task.id, worker, &step, &error, retry_at).await?;
+                self.announce_if_finished(&recorded);
+                let outcome = match recorded {
+                    StepRecorded::LeaseLost => ExecutionOutcome::LeaseLost,
+                    StepRecorded::Done { .. } if retry_at.is_some() => {
+                        ExecutionOutcome::Retrying { step: step.step.clone(), error }
+                    }
+                    StepRecorded::Done { .. } => {
+                        ExecutionOutcome::Failed { step: step.step.clone(), error }
+                    }
+                };
                 (outcome, label)
             }
         };

@@ -254,6 +254,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             crate::notifications::spawn(
                 state.store.clone(),
                 std::sync::Arc::clone(&state.notifier),
+                std::sync::Arc::clone(&state.runs_finished),
                 stop.clone(),
             );
             let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));

@@ -23,6 +23,7 @@ use fairgig_notify::{
 use fairgig_store::{notifications::FinishedRun, submissions::Submission, Store, StoreError};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::steps::{MATCH, PUBLISH_JOB};
@@ -79,8 +80,15 @@ pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Resu
     Ok(Dispatcher::new(store, templates, Channels { email, webhook, telegram, sms }, config))
 }
 
-/// Starts sending and announcing until `stop`.
-pub fn spawn(store: Store, dispatcher: Arc<Dispatcher>, stop: CancellationToken) {
+/// Starts sending and announcing until `stop`. Runs this process's worker
+/// finishes are announced at once (`runs_finished`); the poll finds the
+/// rest (other processes' runs, and any missed in a crash).
+pub fn spawn(
+    store: Store,
+    dispatcher: Arc<Dispatcher>,
+    runs_finished: Arc<Notify>,
+    stop: CancellationToken,
+) {
     tokio::spawn(Arc::clone(&dispatcher).run(stop.clone()));
     tokio::spawn(async move {
         while !stop.is_cancelled() {
@@ -89,6 +97,7 @@ pub fn spawn(store: Store, dispatcher: Arc<Dispatcher>, stop: CancellationToken)
             }
             tokio::select! {
                 () = stop.cancelled() => break,
+                () = runs_finished.notified() => {}
                 () = tokio::time::sleep(ANNOUNCE_EVERY) => {}
             }
         }
@@ -214,15 +223,22 @@ pub async fn notify_user(
     if account.disabled_at.is_some() {
         return Ok(());
     }
-    dispatcher
-        .notify(Event {
-            user,
-            email: account.email,
-            recipient_name: account.display_name,
-            kind,
-            source,
-            context,
-        })
-        .await?;
-    Ok(())
+    let event = Event {
+        user,
+        email: account.email,
+        recipient_name: account.display_name,
+        kind,
+        source,
+        context,
+    };
+    match dispatcher.notify(event).await {
+        Ok(_) => Ok(()),
+        // Unreadable preferences will not heal by retrying: say so, and let
+        // the other recipients (and later runs) go on.
+        Err(err @ DispatchError::Preferences { .. }) => {
+            tracing::warn!(error = %err, "notification skipped");
+            Ok(())
+        }
+        Err(err) => Err(err),
+    }
 }

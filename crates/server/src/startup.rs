@@ -66,6 +66,7 @@ struct BackgroundWork {
     embeddings: EmbeddingService,
     store: fairgig_store::Store,
     notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
+    runs_finished: Arc<tokio::sync::Notify>,
 }
 
 /// A pipeline worker for this process, woken by its API's enqueues.
@@ -82,6 +83,7 @@ pub fn worker_for(state: &AppState) -> Worker {
     };
     Worker::new(state.store.clone(), Arc::clone(&state.pipeline), config)
         .with_wake(Arc::clone(&state.wake))
+        .with_run_finished(Arc::clone(&state.runs_finished))
 }
 
 /// The RabbitMQ transport, when `queue.amqp_url` (or `AMQP_URL`) is set.
@@ -134,6 +136,7 @@ impl Application {
             embeddings: state.embeddings.clone(),
             store: state.store.clone(),
             notifier: Arc::clone(&state.notifier),
+            runs_finished: Arc::clone(&state.runs_finished),
         });
         let relay = relay_for(&state);
         Ok(Self { listener, router: app(state), grace, worker, relay })
@@ -153,7 +156,12 @@ impl Application {
         let stop = CancellationToken::new();
         let worker = self.worker.map(|work| {
             spawn_reembedding(work.embeddings, stop.clone());
-            crate::notifications::spawn(work.store, work.notifier, stop.clone());
+            crate::notifications::spawn(
+                work.store,
+                work.notifier,
+                work.runs_finished,
+                stop.clone(),
+            );
             tokio::spawn(work.worker.run(stop.clone()))
         });
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));

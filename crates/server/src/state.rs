@@ -39,6 +39,9 @@ pub struct AppState {
     pub embeddings: EmbeddingService,
     /// Enqueues (and, in worker-running processes, sends) notifications.
     pub notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
+    /// Notified by this process's worker when a run ends: its outcome is
+    /// announced at once instead of at the next poll.
+    pub runs_finished: Arc<Notify>,
 }
 
 impl AppState {
@@ -104,6 +107,7 @@ impl AppState {
         );
         Ok(AppState {
             notifier,
+            runs_finished: Arc::new(Notify::new()),
             storage,
             pipeline,
             wake: Arc::new(Notify::new()),

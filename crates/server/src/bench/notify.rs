@@ -222,7 +222,12 @@ async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
     state.embeddings.start().await?;
     let stop = CancellationToken::new();
     let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
-    crate::notifications::spawn(state.store.clone(), Arc::clone(&state.notifier), stop.clone());
+    crate::notifications::spawn(
+        state.store.clone(),
+        Arc::clone(&state.notifier),
+        Arc::clone(&state.runs_finished),
+        stop.clone(),
+    );
     let (url, mut arrivals) = receiver().await?;
     let input = AccountInput {
         email: "runs@bench.example",
