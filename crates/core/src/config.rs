@@ -126,9 +126,10 @@ impl Default for QueueSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationSettings {
-    /// `smtp://user:pass@host:port` (STARTTLS when offered; `?tls=required`
-    /// insists) or `smtps://…`. Unset: email is off and new users' messages
-    /// go to the log channel. Also read from `FAIRGIG_SMTP_URL`.
+    /// `smtp://user:pass@host:port` (plain; add `?tls=required` for STARTTLS,
+    /// `?tls=opportunistic` to use it when offered) or `smtps://…` (TLS).
+    /// Unset: email is off and new users' messages go to the log channel.
+    /// Also read from `FAIRGIG_SMTP_URL`.
     pub smtp_url: Option<SecretString>,
     /// The `From` of every email. Also read from `FAIRGIG_SMTP_FROM`.
     pub smtp_from: String,

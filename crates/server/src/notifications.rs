@@ -40,11 +40,10 @@ pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Resu
         .as_ref()
         .map(|url| EmailChannel::new(url.expose_secret(), &settings.smtp_from))
         .transpose()?;
-    let policy = AddressPolicy::new(&settings.webhook_allow)?;
-    let webhook =
-        WebhookChannel::new(policy, Duration::from_secs(settings.webhook_timeout_secs.max(1)))
-            .context("building the webhook client")?;
+    // One timeout for every HTTP provider: a hanging one must not hold a sender.
     let timeout = Duration::from_secs(settings.webhook_timeout_secs.max(1));
+    let policy = AddressPolicy::new(&settings.webhook_allow)?;
+    let webhook = WebhookChannel::new(policy, timeout).context("building the webhook client")?;
     let telegram = settings
         .telegram_bot_token
         .clone()

@@ -103,6 +103,38 @@ fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, Sto
     serde_json::from_str(text).map_err(|err| StoreError::Corrupt(format!("{what}: {err}")))
 }
 
+/// The columns a [`JobInput`] fills, in the order `bind_job_input!` binds
+/// them (as `$4`–`$13` in both the insert and the edit).
+const JOB_INPUT_COLUMNS: [&str; 10] = [
+    "title",
+    "description",
+    "required_skills",
+    "preferred_skills",
+    "max_hourly_minor",
+    "currency",
+    "region",
+    "remote",
+    "utc_offset_minutes",
+    "experience_level",
+];
+
+/// Binds a job's fields to `$query` in [`JOB_INPUT_COLUMNS`] order.
+macro_rules! bind_job_input {
+    ($query:expr, $input:expr) => {
+        $query
+            .bind(&$input.title)
+            .bind(&$input.description)
+            .bind(to_json(&$input.required_skills))
+            .bind(to_json(&$input.preferred_skills))
+            .bind($input.max_hourly_minor)
+            .bind($input.currency.as_deref())
+            .bind($input.region.as_deref())
+            .bind($input.remote)
+            .bind($input.utc_offset_minutes)
+            .bind($input.experience_level.map(|level| level.as_str()))
+    };
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     // Plain data (strings, numbers, maps): serialising cannot fail.
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -331,27 +363,20 @@ impl Store {
     ) -> Result<Job, StoreError> {
         let at = now();
         let sql = format!(
-            "INSERT INTO jobs (id, owner_id, submission_id, title, description, required_skills, \
-               preferred_skills, max_hourly_minor, currency, region, remote, utc_offset_minutes, \
-               experience_level, status, bias_report, bias_acknowledged, created_at, updated_at) \
+            "INSERT INTO jobs (id, owner_id, submission_id, {}, \
+               status, bias_report, bias_acknowledged, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
-             RETURNING {JOB_COLUMNS}"
+             RETURNING {JOB_COLUMNS}",
+            JOB_INPUT_COLUMNS.join(", ")
         );
         let row: JobRow = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(JobId::new().as_uuid())
-                .bind(owner.as_uuid())
-                .bind(submission.map(|id| id.as_uuid()))
-                .bind(&input.title)
-                .bind(&input.description)
-                .bind(to_json(&input.required_skills))
-                .bind(to_json(&input.preferred_skills))
-                .bind(input.max_hourly_minor)
-                .bind(input.currency.as_deref())
-                .bind(input.region.as_deref())
-                .bind(input.remote)
-                .bind(input.utc_offset_minutes)
-                .bind(input.experience_level.map(|level| level.as_str()))
+            bind_job_input!(
+                sqlx::query_as(&sql)
+                    .bind(JobId::new().as_uuid())
+                    .bind(owner.as_uuid())
+                    .bind(submission.map(|id| id.as_uuid())),
+                input
+            )
                 .bind(status.as_str())
                 .bind(bias_report.to_string())
                 .bind(false)
@@ -394,28 +419,24 @@ impl Store {
         input: &JobInput,
         bias_report: &Value,
     ) -> Result<Job, StoreError> {
+        let set: Vec<String> = JOB_INPUT_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(index, column)| format!("{column} = ${}", index + 4))
+            .collect();
         let sql = format!(
-            "UPDATE jobs SET title = $4, description = $5, required_skills = $6, \
-               preferred_skills = $7, max_hourly_minor = $8, currency = $9, region = $10, \
-               remote = $11, utc_offset_minutes = $12, experience_level = $13, \
-               bias_report = $14, bias_acknowledged = FALSE, status = $3, updated_at = $15 \
-             WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}"
+            "UPDATE jobs SET {}, bias_report = $14, bias_acknowledged = FALSE, status = $3, \
+               updated_at = $15 WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}",
+            set.join(", ")
         );
         let row: Option<JobRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(id.as_uuid())
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .bind(&input.title)
-                .bind(&input.description)
-                .bind(to_json(&input.required_skills))
-                .bind(to_json(&input.preferred_skills))
-                .bind(input.max_hourly_minor)
-                .bind(input.currency.as_deref())
-                .bind(input.region.as_deref())
-                .bind(input.remote)
-                .bind(input.utc_offset_minutes)
-                .bind(input.experience_level.map(|level| level.as_str()))
+            bind_job_input!(
+                sqlx::query_as(&sql)
+                    .bind(id.as_uuid())
+                    .bind(from.as_str())
+                    .bind(to.as_str()),
+                input
+            )
                 .bind(bias_report.to_string())
                 .bind(now())
                 .fetch_optional(pool)

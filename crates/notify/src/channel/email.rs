@@ -1,6 +1,6 @@
-//! Email over SMTP (lettre): `smtp://user:pass@host:port` (STARTTLS when the
-//! server offers it; `?tls=required` insists), `smtps://…` (TLS from the first
-//! byte). Each message has a text and an HTML part, a `Message-ID` derived
+//! Email over SMTP (lettre): `smtp://user:pass@host:port` (plain;
+//! `?tls=required` for STARTTLS, `?tls=opportunistic` to use it when
+//! offered), `smtps://…` (TLS from the first byte). Each message has a text and an HTML part, a `Message-ID` derived
 //! from the delivery id (so a resend after a crash is recognisably the same
 //! message), and `List-Unsubscribe` pointing at the preferences page.
 

@@ -40,22 +40,29 @@ pub fn classify_status(status: StatusCode, headers: &HeaderMap) -> Result<(), Se
             "answered {status} to {location}; redirects are not followed"
         )));
     }
-    let retry_after = headers
+    Err(failure(status, format!("answered {status}"), retry_after(headers)))
+}
+
+/// A provider's refusal: worth trying again for 429, 408 and 5xx (after
+/// `retry_after`, if it said), final for anything else.
+pub fn failure(status: StatusCode, reason: String, retry_after: Option<Duration>) -> SendError {
+    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error();
+    if retryable {
+        SendError::Transient { reason, retry_after }
+    } else {
+        SendError::Permanent(reason)
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not honoured).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
         .get("retry-after")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    if retryable(status) {
-        return Err(SendError::Transient { reason: format!("answered {status}"), retry_after });
-    }
-    Err(SendError::Permanent(format!("answered {status}")))
-}
-
-/// Statuses worth trying again.
-pub fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status.is_server_error()
+        .map(Duration::from_secs)
 }
 
 /// The first `limit` characters of a provider's error body, for the log.

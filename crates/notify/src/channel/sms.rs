@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::http::{classify_error, excerpt, retryable};
+use super::http::{classify_error, excerpt, failure, retry_after};
 use crate::SendError;
 
 /// Twilio's limit for one message body (it splits into segments itself).
@@ -75,12 +75,7 @@ impl SmsChannel {
             .await
             .map_err(classify_error)?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(response.headers());
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {
             return answer["sid"]
@@ -95,11 +90,7 @@ impl SmsChannel {
             Some(code) => format!("SMS provider error {code}: {message}"),
             None => format!("SMS provider: {message}"),
         };
-        Err(if retryable(status) {
-            SendError::Transient { reason, retry_after }
-        } else {
-            SendError::Permanent(reason)
-        })
+        Err(failure(status, reason, retry_after))
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use super::http::{classify_error, excerpt, retryable};
+use super::http::{classify_error, excerpt, failure};
 use crate::SendError;
 
 /// Telegram's limit per message, in UTF-16 code units.
@@ -60,11 +60,7 @@ impl TelegramChannel {
                 .map_or_else(|| format!("answered {status}"), |text| excerpt(text, 200));
             let reason = format!("Telegram: {description}");
             let retry_after = body["parameters"]["retry_after"].as_u64().map(Duration::from_secs);
-            return Err(if retryable(status) {
-                SendError::Transient { reason, retry_after }
-            } else {
-                SendError::Permanent(reason)
-            });
+            return Err(failure(status, reason, retry_after));
         }
         Ok(format!("telegram:{}", ids.join(",")))
     }

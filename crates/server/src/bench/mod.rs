@@ -81,38 +81,69 @@ async fn chain_report(label: &str, store: &Store, amqp: Option<&AmqpConfig>) -> 
     Ok(())
 }
 
+/// A whole app on a scratch data folder (SQLite file, local storage),
+/// migrated, its worker running, with a client to act as: what the
+/// end-to-end benchmarks drive.
+struct ScratchApp {
+    state: crate::state::AppState,
+    caller: crate::auth::Caller,
+    stop: tokio_util::sync::CancellationToken,
+    worker: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl ScratchApp {
+    async fn start(
+        configure: impl FnOnce(&mut fairgig_core::config::Settings),
+    ) -> anyhow::Result<Self> {
+        use fairgig_core::{audit::Actor, ids::SessionId, user::Role};
+
+        use crate::{
+            accounts::{self, AccountInput},
+            auth::{Caller, Credential},
+        };
+
+        let dir = tempfile::tempdir().context("temporary directory")?;
+        let mut settings = fairgig_core::config::Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        };
+        configure(&mut settings);
+        let state = crate::state::AppState::build(settings).await?;
+        state.store.migrate().await?;
+        state.embeddings.start().await?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+        let input = AccountInput {
+            email: "bench@example.org",
+            display_name: "Bench",
+            password: "bench password",
+            role: Role::Client,
+            region: None,
+        };
+        let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
+            .await
+            .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
+        let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
+        Ok(ScratchApp { state, caller, stop, worker, _dir: dir })
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.worker.await;
+    }
+}
+
 /// Submission → `analyse` done, for a 2-page PDF, through the real state,
 /// storage and an in-process worker; prints p50 and p95 over `runs`.
 pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
     use bytes::Bytes;
-    use fairgig_core::{audit::Actor, ids::SessionId, user::Role};
     use sha2::{Digest, Sha256};
 
-    use crate::{
-        accounts::{self, AccountInput},
-        auth::{Caller, Credential},
-        state::AppState,
-        submissions::{self, SubmissionRequest, Upload},
-    };
+    use crate::submissions::{self, SubmissionRequest, Upload};
 
-    let dir = tempfile::tempdir().context("temporary directory")?;
-    let settings =
-        fairgig_core::config::Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    let state = AppState::build(settings).await?;
-    state.store.migrate().await?;
-    let stop = tokio_util::sync::CancellationToken::new();
-    let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
-    let input = AccountInput {
-        email: "bench@example.org",
-        display_name: "Bench",
-        password: "bench password",
-        role: Role::Client,
-        region: None,
-    };
-    let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
-        .await
-        .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
-    let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
+    let app = ScratchApp::start(|_| {}).await?;
+    let (state, caller) = (&app.state, &app.caller);
     let document = fairgig_ai::extract::samples::pdf(&[
         "We need a Rust developer to build a REST API with PostgreSQL and Docker. Budget EUR 4500.",
         "The service must handle authentication, rate limiting and audit logging by 2027-03-01.",
@@ -137,7 +168,7 @@ pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
         };
         let started = std::time::Instant::now();
         let (submission, _) =
-            submissions::create(&state, &caller, request, vec![upload], None, Default::default())
+            submissions::create(state, caller, request, vec![upload], None, Default::default())
                 .await
                 .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
         loop {
@@ -150,8 +181,7 @@ pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
         }
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    stop.cancel();
-    let _ = worker.await;
+    app.stop().await;
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     println!(

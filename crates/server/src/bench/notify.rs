@@ -199,46 +199,24 @@ fn quantiles(mut millis: Vec<f64>) -> anyhow::Result<(f64, f64)> {
 /// Whole app: a request submission runs through the pipeline; measured from
 /// the run's last step finishing to its `run_completed` webhook arriving.
 async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
-    use fairgig_core::{
-        audit::Actor,
-        config::{EmbeddingProvider, Settings},
-        ids::SessionId,
-        submission::SubmissionKind,
-    };
+    use fairgig_core::{config::EmbeddingProvider, submission::SubmissionKind};
 
-    use crate::{
-        accounts::{self, AccountInput},
-        auth::{Caller, Credential},
-        state::AppState,
-        submissions::{self, SubmissionRequest},
-    };
+    use crate::submissions::{self, SubmissionRequest};
 
-    let dir = tempfile::tempdir().context("temporary directory")?;
-    let mut settings = Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    settings.embedding.provider = EmbeddingProvider::Hashing;
-    settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
-    let state = AppState::build(settings).await?;
-    state.store.migrate().await?;
-    state.embeddings.start().await?;
-    let stop = CancellationToken::new();
-    let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+    let app = super::ScratchApp::start(|settings| {
+        settings.embedding.provider = EmbeddingProvider::Hashing;
+        settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
+    })
+    .await?;
+    let (state, caller) = (&app.state, &app.caller);
     crate::notifications::spawn(
         state.store.clone(),
         Arc::clone(&state.notifier),
         Arc::clone(&state.runs_finished),
-        stop.clone(),
+        app.stop.clone(),
     );
     let (url, mut arrivals) = receiver().await?;
-    let input = AccountInput {
-        email: "runs@bench.example",
-        display_name: "Bench",
-        password: "bench password",
-        role: Role::Client,
-        region: None,
-    };
-    let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
-        .await
-        .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
+    let user = &caller.user;
     let endpoint = state
         .store
         .create_webhook_endpoint(user.id, &url, "whsec_YmVuY2g=", &["run_completed".into()])
@@ -246,7 +224,6 @@ async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
     let preferences =
         json!({"channels": [{"channel": "webhook", "address": endpoint.id.to_string()}]});
     state.store.set_notification_preferences(user.id, &preferences).await?;
-    let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
     let mut millis = Vec::with_capacity(samples);
     for i in 0..samples {
         let request = SubmissionRequest {
@@ -259,7 +236,7 @@ async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
             contact: None,
         };
         let (submission, _) =
-            submissions::create(&state, &caller, request, Vec::new(), None, Default::default())
+            submissions::create(state, caller, request, Vec::new(), None, Default::default())
                 .await
                 .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
         let arrival = tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
@@ -275,7 +252,6 @@ async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
             millis.push((arrival.wall - finished).as_seconds_f64() * 1000.0);
         }
     }
-    stop.cancel();
-    let _ = worker.await;
+    app.stop().await;
     quantiles(millis)
 }

@@ -176,19 +176,31 @@ async fn create_job(
         return Err(ApiError::forbidden());
     }
     let input = validate(body)?;
+    let (status, report) = bias_gate(&state, &input)?;
+    let job = state.store.create_job(caller.user.id, None, &input, status, &report).await?;
+    embed_job(&state, job.id, &input).await;
+    Ok((StatusCode::CREATED, Json(view(job, true))))
+}
+
+/// The bias check of a job's title and description, and the status it
+/// allows: `draft` when the findings need review, else `open`.
+fn bias_gate(state: &AppState, input: &JobInput) -> ApiResult<(JobStatus, serde_json::Value)> {
     let text = format!("{}\n\n{}", input.title, input.description);
     let report = state.bias.check(&text, TextKind::JobPost, &CheckOptions::default());
     let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
     let report = serde_json::to_value(&report)
         .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
-    let job = state.store.create_job(caller.user.id, None, &input, status, &report).await?;
+    Ok((status, report))
+}
+
+/// Embeds a saved job's text; a failure is logged, not returned: the job is
+/// saved, and matching embeds it again on demand.
+async fn embed_job(state: &AppState, id: JobId, input: &JobInput) {
     if let Err(err) =
-        state.embeddings.embed_entity(EntityKind::Job, job.id.as_uuid(), &job_text(&input)).await
+        state.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(input)).await
     {
-        // Matching embeds it again on demand.
-        tracing::warn!(error = %err, job = %job.id, "job saved without an embedding");
+        tracing::warn!(error = %err, job = %id, "job saved without a current embedding");
     }
-    Ok((StatusCode::CREATED, Json(view(job, true))))
 }
 
 /// Edit a draft or open job (its owner or an admin).
@@ -223,11 +235,7 @@ async fn edit_job(
         ));
     }
     let input = validate(body)?;
-    let text = format!("{}\n\n{}", input.title, input.description);
-    let report = state.bias.check(&text, TextKind::JobPost, &CheckOptions::default());
-    let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
-    let report = serde_json::to_value(&report)
-        .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
+    let (status, report) = bias_gate(&state, &input)?;
     let edited =
         state.store.update_job(id, job.status, status, &input, &report).await.map_err(|err| {
             match err {
@@ -238,11 +246,7 @@ async fn edit_job(
                 other => other.into(),
             }
         })?;
-    if let Err(err) =
-        state.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(&input)).await
-    {
-        tracing::warn!(error = %err, job = %id, "job edited; its embedding is refreshed on demand");
-    }
+    embed_job(&state, id, &input).await;
     Ok(Json(view(edited, true)))
 }
 

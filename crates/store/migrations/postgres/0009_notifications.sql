@@ -6,6 +6,10 @@
 
 ALTER TABLE runs ADD COLUMN notified_at TIMESTAMPTZ;
 CREATE INDEX runs_unnotified ON runs (status) WHERE notified_at IS NULL;
+-- Runs that ended before this migration count as announced: an upgrade
+-- must not mail every past outcome at once.
+UPDATE runs SET notified_at = COALESCE(finished_at, created_at)
+WHERE status IN ('succeeded', 'failed', 'cancelled');
 
 CREATE TABLE notification_preferences (
     user_id    UUID PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
