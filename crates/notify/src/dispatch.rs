@@ -448,7 +448,16 @@ impl Dispatcher {
                     self.channels.telegram.as_ref().ok_or_else(|| {
                         unconfigured("Telegram", "notifications.telegram_bot_token")
                     })?;
-                telegram.send(&delivery.address, &rendered.text).await
+                let store = &self.store;
+                let checkpoint = async |sent: &str| {
+                    if let Err(err) = store.checkpoint_notification(delivery.id, sent).await {
+                        tracing::warn!(id = %delivery.id, error = %err, "could not record the Telegram parts sent");
+                    }
+                };
+                let delivered = delivery.provider_id.as_deref();
+                telegram
+                    .send_resuming(&delivery.address, &rendered.text, delivered, checkpoint)
+                    .await
             }
             ChannelKind::Sms => {
                 let sms = self

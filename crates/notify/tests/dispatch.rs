@@ -7,10 +7,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{http::StatusCode, routing::post, Router};
+use axum::{http::StatusCode, routing::post, Json, Router};
 use fairgig_core::user::{DisplayName, Email, Role};
 use fairgig_notify::{
-    channel::webhook::WebhookChannel,
+    channel::{telegram::TelegramChannel, webhook::WebhookChannel},
     dispatch::{Channels, DispatchConfig, Dispatcher, Event},
     guard::AddressPolicy,
     template::Templates,
@@ -23,6 +23,23 @@ use serde_json::json;
 
 /// Bodies posted to `/record`.
 static RECORDED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Texts the fake Bot API accepted, and whether it has refused one yet.
+static TELEGRAM: Mutex<(Vec<String>, bool)> = Mutex::new((Vec::new(), false));
+
+/// A Bot API `sendMessage` that answers flood control once, on the second
+/// message it is sent, and accepts everything else.
+async fn flaky_telegram(
+    Json(body): Json<serde_json::Value>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let mut seen = TELEGRAM.lock().expect("lock");
+    if seen.0.len() == 1 && !seen.1 {
+        seen.1 = true;
+        let flood = json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 0", "parameters": {"retry_after": 0}});
+        return (StatusCode::TOO_MANY_REQUESTS, Json(flood));
+    }
+    seen.0.push(body["text"].as_str().unwrap_or_default().to_owned());
+    (StatusCode::OK, Json(json!({"ok": true, "result": {"message_id": seen.0.len()}})))
+}
 
 async fn endpoints() -> String {
     let app = Router::new()
@@ -41,6 +58,7 @@ async fn endpoints() -> String {
             }),
         )
         .route("/ok", post(|| async { StatusCode::NO_CONTENT }))
+        .route("/botflaky/sendMessage", post(flaky_telegram))
         .route(
             "/record",
             post(|body: String| async move {
@@ -55,9 +73,17 @@ async fn endpoints() -> String {
 }
 
 fn dispatcher(store: &Store, config: DispatchConfig) -> Dispatcher {
+    dispatcher_with(store, config, None)
+}
+
+fn dispatcher_with(
+    store: &Store,
+    config: DispatchConfig,
+    telegram: Option<TelegramChannel>,
+) -> Dispatcher {
     let policy = AddressPolicy::new(&["127.0.0.1".into()]).expect("policy");
     let webhook = WebhookChannel::new(policy, Duration::from_millis(800)).expect("client");
-    let channels = Channels { email: None, webhook, telegram: None, sms: None };
+    let channels = Channels { email: None, webhook, telegram, sms: None };
     Dispatcher::new(store.clone(), Templates::new().expect("templates"), channels, config)
 }
 
@@ -209,6 +235,42 @@ async fn an_open_circuit_hands_deliveries_back_without_spending_attempts() {
             dispatcher.notify(event(other, "run/9")).await.expect("notify");
             dispatcher.deliver_due().await.expect("round");
             assert_eq!(log_of(&store, other).await[0].status, "sent");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_split_telegram_message_resumes_after_the_parts_already_delivered() {
+    let base = endpoints().await;
+    on_every_backend(|store| {
+        let base = base.clone();
+        async move {
+            *TELEGRAM.lock().expect("lock") = (Vec::new(), false);
+            let config =
+                DispatchConfig { retry_delays: vec![Duration::ZERO], ..DispatchConfig::default() };
+            let telegram = TelegramChannel::new(&base, "flaky".into(), Duration::from_secs(5));
+            let dispatcher = dispatcher_with(&store, config, Some(telegram.expect("client")));
+            let user = user_with_webhooks(&store, "t@example.org", &[]).await;
+            let channels = json!([{"channel": "telegram", "address": "42"}]);
+            store
+                .set_notification_preferences(user, &json!({"channels": channels}))
+                .await
+                .expect("preferences");
+            let mut long = event(user, "run/long");
+            long.context["submission"]["title"] = json!("word ".repeat(1000));
+
+            dispatcher.notify(long).await.expect("notify").expect("recorded");
+            drain(&dispatcher, 3).await;
+
+            // The second part met flood control; the retry sent only that part.
+            let row = &log_of(&store, user).await[0];
+            assert_eq!((row.status.as_str(), row.attempts), ("sent", 2), "{row:?}");
+            assert_eq!(row.provider_id.as_deref(), Some("telegram:1,2"));
+            let (texts, refused) = TELEGRAM.lock().expect("lock").clone();
+            assert!(refused);
+            assert_eq!(texts.len(), 2, "{texts:?}");
+            assert!(texts[1].contains("/api/v1/submissions/s1"), "{texts:?}");
         }
     })
     .await;

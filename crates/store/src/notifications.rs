@@ -340,6 +340,28 @@ impl Store {
         Ok(())
     }
 
+    /// Records how far a multi-part send got (the provider ids of the parts
+    /// delivered so far) while it is still `sending`, so a retry or another
+    /// sender after a crash resumes instead of repeating them.
+    pub async fn checkpoint_notification(
+        &self,
+        id: Uuid,
+        provider_id: &str,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE notifications SET provider_id = $2, updated_at = $3 \
+                 WHERE id = $1 AND status = 'sending'",
+            )
+            .bind(id)
+            .bind(provider_id)
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// A user's deliveries, newest first (their inbox).
     pub async fn notifications_for_user(
         &self,

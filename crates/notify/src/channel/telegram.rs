@@ -39,31 +39,69 @@ impl TelegramChannel {
     /// Sends `text` to `chat_id` in as many messages as it takes; returns
     /// `telegram:<message ids>`.
     pub async fn send(&self, chat_id: &str, text: &str) -> Result<String, SendError> {
-        let url = format!("{}/bot{}/sendMessage", self.base_url, self.token.expose_secret());
-        let mut ids = Vec::new();
-        for part in split_message(text, MAX_MESSAGE_UNITS) {
-            let response = self
-                .client
-                .post(&url)
-                .json(&json!({"chat_id": chat_id, "text": part, "disable_web_page_preview": true}))
-                .send()
-                .await
-                .map_err(classify_error)?;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            if body["ok"] == true {
-                ids.push(body["result"]["message_id"].to_string());
-                continue;
-            }
-            let description = body["description"]
-                .as_str()
-                .map_or_else(|| format!("answered {status}"), |text| excerpt(text, 200));
-            let reason = format!("Telegram: {description}");
-            let retry_after = body["parameters"]["retry_after"].as_u64().map(Duration::from_secs);
-            return Err(failure(status, reason, retry_after));
-        }
-        Ok(format!("telegram:{}", ids.join(",")))
+        self.send_resuming(chat_id, text, None, async |_| {}).await
     }
+
+    /// Sends the parts of `text` that an earlier attempt did not deliver.
+    /// `delivered` is what an earlier attempt checkpointed (`telegram:<ids>`,
+    /// one id per part already sent, in order); `checkpoint` is awaited with
+    /// the new value after every part but the last. A message split in three
+    /// that hits flood control on its second part therefore resumes at the
+    /// second part, on the retry or in another sender after a crash, instead
+    /// of repeating the first to the chat.
+    pub async fn send_resuming(
+        &self,
+        chat_id: &str,
+        text: &str,
+        delivered: Option<&str>,
+        mut checkpoint: impl AsyncFnMut(&str),
+    ) -> Result<String, SendError> {
+        let url = format!("{}/bot{}/sendMessage", self.base_url, self.token.expose_secret());
+        let parts = split_message(text, MAX_MESSAGE_UNITS);
+        let mut ids = delivered_ids(delivered);
+        ids.truncate(parts.len());
+        for (index, part) in parts.iter().enumerate().skip(ids.len()) {
+            ids.push(self.send_part(&url, chat_id, part).await?);
+            if index + 1 < parts.len() {
+                checkpoint(&provider_id(&ids)).await;
+            }
+        }
+        Ok(provider_id(&ids))
+    }
+
+    async fn send_part(&self, url: &str, chat_id: &str, part: &str) -> Result<String, SendError> {
+        let response = self
+            .client
+            .post(url)
+            .json(&json!({"chat_id": chat_id, "text": part, "disable_web_page_preview": true}))
+            .send()
+            .await
+            .map_err(classify_error)?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if body["ok"] == true {
+            return Ok(body["result"]["message_id"].to_string());
+        }
+        let description = body["description"]
+            .as_str()
+            .map_or_else(|| format!("answered {status}"), |text| excerpt(text, 200));
+        let reason = format!("Telegram: {description}");
+        let retry_after = body["parameters"]["retry_after"].as_u64().map(Duration::from_secs);
+        Err(failure(status, reason, retry_after))
+    }
+}
+
+fn provider_id(ids: &[String]) -> String {
+    format!("telegram:{}", ids.join(","))
+}
+
+/// The message ids in a checkpoint; anything else (no checkpoint, another
+/// channel's id) means nothing was delivered yet.
+fn delivered_ids(checkpoint: Option<&str>) -> Vec<String> {
+    checkpoint
+        .and_then(|value| value.strip_prefix("telegram:"))
+        .map(|ids| ids.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// Splits `text` into parts of at most `limit` UTF-16 units, cutting at the
@@ -104,6 +142,15 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkpoints_read_back_as_the_ids_sent() {
+        assert_eq!(delivered_ids(Some("telegram:4,5")), ["4", "5"]);
+        assert_eq!(provider_id(&delivered_ids(Some("telegram:4,5"))), "telegram:4,5");
+        assert!(delivered_ids(Some("telegram:")).is_empty());
+        assert!(delivered_ids(Some("<msg@host>")).is_empty());
+        assert!(delivered_ids(None).is_empty());
+    }
 
     #[test]
     fn short_messages_stay_whole_and_long_ones_split_at_lines() {
