@@ -133,6 +133,9 @@ pub struct NotificationSettings {
     pub smtp_url: Option<SecretString>,
     /// The `From` of every email. Also read from `FAIRGIG_SMTP_FROM`.
     pub smtp_from: String,
+    /// A PEM file of CA certificates to trust for the SMTP relay besides the
+    /// system's (a relay with a private CA). Also `FAIRGIG_SMTP_CA_FILE`.
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// This fairgig's public base URL; links in messages point at its API
     /// resources (there is no web portal yet).
     pub public_url: String,
@@ -159,6 +162,7 @@ impl Default for NotificationSettings {
         Self {
             smtp_url: None,
             smtp_from: "fairgig <fairgig@localhost>".to_owned(),
+            smtp_ca_file: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
             webhook_allow: Vec::new(),
             webhook_timeout_secs: 10,

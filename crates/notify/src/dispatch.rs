@@ -448,10 +448,13 @@ impl Dispatcher {
                     self.channels.telegram.as_ref().ok_or_else(|| {
                         unconfigured("Telegram", "notifications.telegram_bot_token")
                     })?;
-                let store = &self.store;
-                let checkpoint = async |sent: &str| {
-                    if let Err(err) = store.checkpoint_notification(delivery.id, sent).await {
-                        tracing::warn!(id = %delivery.id, error = %err, "could not record the Telegram parts sent");
+                let id = delivery.id;
+                let checkpoint = |sent: String| {
+                    let store = self.store.clone();
+                    async move {
+                        if let Err(err) = store.checkpoint_notification(id, &sent).await {
+                            tracing::warn!(%id, error = %err, "could not record the Telegram parts sent");
+                        }
                     }
                 };
                 let delivered = delivery.provider_id.as_deref();

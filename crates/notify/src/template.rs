@@ -55,6 +55,7 @@ const SOURCES: &[(&str, &str)] = templates![
     "run_failed.chat.en",
     "job_match_invitation.chat.en",
     "security_notice.chat.en",
+    "run_failed.sms.en",
     "digest.subject.en",
     "digest.text.en",
     "digest.html.en",
@@ -121,8 +122,9 @@ impl Templates {
     }
 
     /// Renders `kind` for `channel`: chat-like channels (Telegram, SMS,
-    /// Slack) get the kind's short `chat` template as their text where one
-    /// exists, else the subject and the text together.
+    /// Slack) get, as their text, the kind's template for that channel
+    /// (`run_failed.sms.en`) where one exists, else its short `chat`
+    /// template, else the subject and the text together.
     pub fn render_for(
         &self,
         kind: NotificationKind,
@@ -132,12 +134,13 @@ impl Templates {
     ) -> Result<Rendered, RenderError> {
         let mut rendered = self.render(kind, locale, context)?;
         if matches!(channel, ChannelKind::Telegram | ChannelKind::Sms | ChannelKind::Slack) {
-            rendered.text = match self.render_part(kind.as_str(), "chat", locale, context) {
-                Ok(chat) => chat.trim().to_owned(),
-                Err(RenderError::Missing(_)) => {
-                    format!("{}\n\n{}", rendered.subject, rendered.text)
-                }
-                Err(err) => return Err(err),
+            let short = [channel.as_str(), "chat"]
+                .into_iter()
+                .map(|part| self.render_part(kind.as_str(), part, locale, context))
+                .find(|result| !matches!(result, Err(RenderError::Missing(_))));
+            rendered.text = match short {
+                Some(text) => text?.trim().to_owned(),
+                None => format!("{}\n\n{}", rendered.subject, rendered.text),
             };
         }
         Ok(rendered)
@@ -313,6 +316,17 @@ mod tests {
             .render_for(NotificationKind::RunCompleted, ChannelKind::Email, "en", &context)
             .expect("renders");
         assert!(email.text.starts_with("Hello Ada Lovelace"));
+        // SMS has its own, shorter template for failures; Telegram the chat one.
+        let mut failed = sample_context(NotificationKind::RunFailed);
+        failed["submission"]["title"] = json!("t".repeat(100));
+        let sms = templates
+            .render_for(NotificationKind::RunFailed, ChannelKind::Sms, "en", &failed)
+            .expect("renders");
+        assert!(sms.text.starts_with(&format!("fairgig: \"{}\" stopped at", "t".repeat(40))));
+        let telegram = templates
+            .render_for(NotificationKind::RunFailed, ChannelKind::Telegram, "en", &failed)
+            .expect("renders");
+        assert!(telegram.text.starts_with(&format!("\"{}\" stopped at", "t".repeat(100))));
         let hired = sample_context(NotificationKind::Hired);
         let slack = templates
             .render_for(NotificationKind::Hired, ChannelKind::Slack, "en", &hired)

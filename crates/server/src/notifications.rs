@@ -35,11 +35,16 @@ const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
 
 /// The dispatcher for these settings; fails on a bad SMTP URL or allow-list.
 pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Result<Dispatcher> {
-    let email = settings
-        .smtp_url
-        .as_ref()
-        .map(|url| EmailChannel::new(url.expose_secret(), &settings.smtp_from))
-        .transpose()?;
+    let email = match (&settings.smtp_url, &settings.smtp_ca_file) {
+        (None, _) => None,
+        (Some(url), None) => Some(EmailChannel::new(url.expose_secret(), &settings.smtp_from)?),
+        (Some(url), Some(path)) => {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("reading notifications.smtp_ca_file {}", path.display())
+            })?;
+            Some(EmailChannel::trusting(url.expose_secret(), &settings.smtp_from, &pem)?)
+        }
+    };
     // One timeout for every HTTP provider: a hanging one must not hold a sender.
     let timeout = Duration::from_secs(settings.webhook_timeout_secs.max(1));
     let policy = AddressPolicy::new(&settings.webhook_allow)?;

@@ -33,10 +33,14 @@ pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
         .merge(Env::raw().only(&["FAIRGIG_SMTP_URL"]).map(|_| "notifications.smtp_url".into()))
         .merge(Env::raw().only(&["FAIRGIG_SMTP_FROM"]).map(|_| "notifications.smtp_from".into()))
         .merge(
+            Env::raw().only(&["FAIRGIG_SMTP_CA_FILE"]).map(|_| "notifications.smtp_ca_file".into()),
+        )
+        .merge(
             Env::prefixed("FAIRGIG_")
                 .filter(|key| {
                     let key = key.as_str().to_ascii_lowercase();
-                    !key.starts_with("test_") && key != "smtp_url" && key != "smtp_from"
+                    !key.starts_with("test_")
+                        && !["smtp_url", "smtp_from", "smtp_ca_file"].contains(&key.as_str())
                 })
                 .split("__"),
         )

@@ -39,7 +39,7 @@ impl TelegramChannel {
     /// Sends `text` to `chat_id` in as many messages as it takes; returns
     /// `telegram:<message ids>`.
     pub async fn send(&self, chat_id: &str, text: &str) -> Result<String, SendError> {
-        self.send_resuming(chat_id, text, None, async |_| {}).await
+        self.send_resuming(chat_id, text, None, |_| async {}).await
     }
 
     /// Sends the parts of `text` that an earlier attempt did not deliver.
@@ -49,13 +49,17 @@ impl TelegramChannel {
     /// that hits flood control on its second part therefore resumes at the
     /// second part, on the retry or in another sender after a crash, instead
     /// of repeating the first to the chat.
-    pub async fn send_resuming(
+    pub async fn send_resuming<F, Fut>(
         &self,
         chat_id: &str,
         text: &str,
         delivered: Option<&str>,
-        mut checkpoint: impl AsyncFnMut(&str),
-    ) -> Result<String, SendError> {
+        mut checkpoint: F,
+    ) -> Result<String, SendError>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let url = format!("{}/bot{}/sendMessage", self.base_url, self.token.expose_secret());
         let parts = split_message(text, MAX_MESSAGE_UNITS);
         let mut ids = delivered_ids(delivered);
@@ -63,7 +67,7 @@ impl TelegramChannel {
         for (index, part) in parts.iter().enumerate().skip(ids.len()) {
             ids.push(self.send_part(&url, chat_id, part).await?);
             if index + 1 < parts.len() {
-                checkpoint(&provider_id(&ids)).await;
+                checkpoint(provider_id(&ids)).await;
             }
         }
         Ok(provider_id(&ids))

@@ -349,8 +349,10 @@ pub struct Preview {
     subject: String,
     text: String,
     html: String,
-    /// What Telegram, SMS and Slack get.
+    /// What Telegram, SMS and Slack get unless they have their own.
     chat: String,
+    /// What each chat-like channel gets (`telegram`, `sms`, `slack`).
+    channels: std::collections::BTreeMap<String, String>,
     /// The sample values rendered.
     context: Value,
 }
@@ -380,8 +382,13 @@ async fn preview_template(
     let template_error =
         |err| ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"));
     let rendered = templates.render(kind, &locale, &context).map_err(template_error)?;
-    let chat =
-        templates.render_for(kind, ChannelKind::Sms, &locale, &context).map_err(template_error)?;
+    let mut channels = std::collections::BTreeMap::new();
+    for channel in [ChannelKind::Telegram, ChannelKind::Sms, ChannelKind::Slack] {
+        let rendered =
+            templates.render_for(kind, channel, &locale, &context).map_err(template_error)?;
+        channels.insert(channel.as_str().to_owned(), rendered.text);
+    }
+    let chat = channels.get(ChannelKind::Telegram.as_str()).cloned().unwrap_or_default();
     Ok(Json(Preview {
         kind: kind.as_str().to_owned(),
         locales: templates.locales(kind).into_iter().map(str::to_owned).collect(),
@@ -389,7 +396,8 @@ async fn preview_template(
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
-        chat: chat.text,
+        chat,
+        channels,
         context,
     }))
 }

@@ -295,7 +295,15 @@ async fn admins_preview_every_template() {
         assert_eq!(status, StatusCode::OK, "{kind:?}");
         assert!(preview["text"].as_str().is_some_and(|t| t.contains("Ada Lovelace")), "{preview}");
         assert!(preview["chat"].as_str().is_some_and(|t| !t.is_empty()), "{preview}");
+        for channel in ["telegram", "sms", "slack"] {
+            let text = preview["channels"][channel].as_str().unwrap_or_default();
+            assert!(!text.is_empty(), "{channel}: {preview}");
+        }
     }
+    let path = "/api/v1/admin/notification-templates/run_failed/preview";
+    let (_, failed) = send(&app, Method::GET, &admin, path, None).await;
+    let sms = failed["channels"]["sms"].as_str().unwrap_or_default();
+    assert!(sms.starts_with("fairgig: ") && sms != failed["chat"], "{failed}");
     let path = "/api/v1/admin/notification-templates/run_completed/preview?locale=de";
     let (_, german) = send(&app, Method::GET, &admin, path, None).await;
     assert!(german["subject"].as_str().is_some_and(|s| s.ends_with("ist fertig")), "{german}");
