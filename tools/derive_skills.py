@@ -12,6 +12,11 @@ in a brief). Match terms are the lower-cased preferred and alternative labels
 of at most four words, plus each label without a trailing parenthetical
 ("Python (computer programming)" -> "python").
 
+Terms of three characters or fewer are ambiguous in running text ("it",
+"st", "did", "ict" for both "computer technology" and "in-circuit test"):
+one is kept only when it is its skill's own label and no other skill's term,
+or a technology acronym listed in ACRONYMS.
+
 Run: python3 tools/derive_skills.py  (deterministic; the output is committed)
 """
 import csv
@@ -26,6 +31,13 @@ ZIP = ROOT.parent / "shared/data/skills/esco-v1.1.1/ESCO-v1.1.1-classification-e
 OUT = ROOT / "crates/ai/data/skills.tsv"
 SUPPLEMENT = ROOT / "tools/skills-supplement.tsv"
 MAX_WORDS = 4
+SHORT = 3
+# Short terms that name one technology in any brief that uses them.
+ACRONYMS = {
+    "aws", "c#", "c++", "crm", "css", "ec2", "erp", "gcc", "gis", "git", "gps", "hci", "ios",
+    "iot", "k8s", "llm", "lua", "ml", "nlp", "ocr", "php", "seo", "sql", "ssl", "tls", "uml",
+    "vue",
+}
 HEADER = """# fairgig skills list, derived from ESCO v1.1.1 (English) by tools/derive_skills.py.
 # Source: ESCO - European Skills, Competences, Qualifications and Occupations,
 # (c) European Union, https://esco.ec.europa.eu. Reused under Commission
@@ -68,6 +80,21 @@ def main():
         terms = sorted(t for t in terms if len(t) >= 2 and "\t" not in t and "|" not in t)
         if terms:
             rows.append((skill["conceptUri"], label, "|".join(terms)))
+    uses = {}
+    for _, _, terms in rows:
+        for term in terms.split("|"):
+            uses[term] = uses.get(term, 0) + 1
+
+    def unambiguous(term, label):
+        if len(term) > SHORT or term in ACRONYMS:
+            return True
+        return term == label.lower() and uses[term] == 1
+
+    rows = [
+        (uri, label, "|".join(t for t in terms.split("|") if unambiguous(t, label)))
+        for uri, label, terms in rows
+    ]
+    rows = [row for row in rows if row[2]]
     known = {term for row in rows for term in row[2].split("|")}
     for line in SUPPLEMENT.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):

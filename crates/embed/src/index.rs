@@ -282,6 +282,18 @@ impl VectorIndex {
         }
     }
 
+    /// A live point's metadata.
+    pub fn metadata(&self, key: Uuid) -> Option<&Metadata> {
+        self.by_key.get(&key).map(|&id| &self.entries[id].meta)
+    }
+
+    /// The dot product of a live point's vector with `query` (its cosine
+    /// similarity when both are unit vectors).
+    pub fn similarity(&self, key: Uuid, query: &[f32]) -> Option<f32> {
+        let &id = self.by_key.get(&key)?;
+        (query.len() == self.config.dimensions).then(|| dot(query, self.vector(id)))
+    }
+
     pub fn delete(&mut self, key: Uuid) -> Result<bool, IndexError> {
         let Some(id) = self.by_key.remove(&key) else { return Ok(false) };
         self.entries[id].live = false;

@@ -112,10 +112,14 @@ pub fn explain(
     let reputation = profile.reputation;
     if reputation.count == 0 {
         gaps.push("no reviews yet".to_owned());
-    } else if reputation.bayesian_average() >= 4.0 {
-        strengths.push(format!("rated {:.1} from {} reviews", reputation.mean, reputation.count));
     } else {
-        gaps.push(format!("rated {:.1} from {} reviews", reputation.mean, reputation.count));
+        let reviews = if reputation.count == 1 { "review" } else { "reviews" };
+        let rated = format!("rated {:.1} from {} {reviews}", reputation.mean, reputation.count);
+        if reputation.bayesian_average() >= 4.0 {
+            strengths.push(rated);
+        } else {
+            gaps.push(rated);
+        }
     }
     if job.utc_offset_minutes.is_some() && profile.utc_offset_minutes.is_some() {
         let hours = features.timezone_overlap * 8.0;

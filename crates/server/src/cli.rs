@@ -56,6 +56,14 @@ pub enum Command {
     /// Rankers: train from recorded feedback.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Load the demo marketplace (300 freelancers, 40 job posts from ESCO)
+    /// into a fresh database, run the posts through the pipeline and print
+    /// their top matches with explanations and the fairness report.
+    Demo {
+        /// Job posts whose matches are printed.
+        #[arg(long, default_value_t = 3)]
+        show: usize,
+    },
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
     /// Run a benchmark and print its figures.
@@ -249,6 +257,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::Worker => {
             let state = ready_state(settings).await?;
             state.embeddings.start().await.context("starting the embedding provider")?;
+            state.profile_index.spawn_build(state.store.clone());
             let stop = tokio_util::sync::CancellationToken::new();
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
             crate::notifications::spawn(
@@ -266,6 +275,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             if let Some(relay) = relay {
                 relay.await.context("relay task")?;
             }
+            Ok(0)
+        }
+        Command::Demo { show } => {
+            let state = ready_state(settings).await?;
+            state.embeddings.start().await.context("starting the embedding provider")?;
+            crate::demo::run(&state, show).await?;
             Ok(0)
         }
         Command::Migrate => {

@@ -13,12 +13,16 @@
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
 //! - [`submissions`], [`sniff`], [`steps`]: what clients submit, checking
 //!   uploads, and the pipeline steps that process them.
+//! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
+//!   matches, and the index that proposes whom to score.
 //! - [`cli`]: the `fairgig` command.
 
 pub mod accounts;
 pub mod auth;
 pub mod bench;
+pub mod candidates;
 pub mod cli;
+pub mod demo;
 pub mod embedding;
 pub mod error;
 pub mod extract;

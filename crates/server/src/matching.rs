@@ -1,19 +1,21 @@
 //! Ranking freelancers for a job, with reasons and a fairness report.
 //!
-//! 1. Pool: profiles open to work that have an embedding by the current
-//!    model; hard filters drop those outside the job's region (unless it is
-//!    remote) and those whose rate is over the budget's top by more than
-//!    the tolerance ([`fairgig_matching::features::RATE_TOLERANCE`]).
-//!    Every profile in the pool is scored (an exact scan; the ANN index
-//!    takes over when the pool grows past what a scan answers quickly).
+//! 1. Pool: the candidate index ([`crate::candidates`]) proposes the
+//!    profiles nearest to the job (open to work, in its region unless it is
+//!    remote) and every one holding all its required skills; they are loaded
+//!    from the store with their current vectors (until the index is built,
+//!    every profile open to work is). Hard filters drop those outside the
+//!    job's region and those whose rate is over the budget's top by more
+//!    than the tolerance ([`fairgig_matching::features::RATE_TOLERANCE`]).
 //! 2. Score: the eight features and the v1 linear model, with explanations.
 //! 3. Fair re-rank of the top `limit` so the exposure group "newcomers" (no
 //!    completed job yet) gets its share; the target is its share of the
-//!    qualified pool. Skew, NDKL and exposure are reported before and after.
+//!    qualified pool (the scored candidates). Skew, NDKL and exposure are reported before and after.
 //!
 //! Self-declared group attributes are never features; auditing them is a
 //! separate report (not built yet).
 
+use crate::candidates::{CandidateQuery, ProfileIndex};
 use fairgig_core::{
     audit::{actions, Actor, NewAuditEntry},
     ids::UserId,
@@ -207,17 +209,51 @@ struct Scored<'a> {
     group: usize,
 }
 
+/// Nearest profiles the index proposes per match: enough that the fair
+/// re-ranking finds every group's best, few enough to load quickly.
+fn nearest_candidates(limit: usize) -> usize {
+    (limit * 20).clamp(400, 2_000)
+}
+
+/// The profiles to score for `job`: the index's candidates, or the whole
+/// pool while the index is not built (or failed, which is logged).
+async fn candidate_pool(
+    store: &Store,
+    model_id: &str,
+    profiles: &ProfileIndex,
+    job: &Job,
+    job_vector: &[f32],
+    limit: usize,
+) -> Result<Vec<MatchableProfile>, MatchError> {
+    let query = CandidateQuery {
+        vector: job_vector,
+        required_skills: &job.input.required_skills,
+        region: if job.input.remote { None } else { job.input.region.as_deref() },
+        nearest: nearest_candidates(limit),
+    };
+    match profiles.candidates(store, &query).await {
+        Ok(Some(ids)) => Ok(store.matchable_profiles_among(model_id, &ids).await?),
+        Ok(None) => Ok(store.matchable_profiles(model_id).await?),
+        Err(err) => {
+            tracing::warn!(error = %err, "candidate index failed; scanning the pool");
+            Ok(store.matchable_profiles(model_id).await?)
+        }
+    }
+}
+
 /// The ranked, explained and fairly re-ranked freelancers for `job`.
 pub async fn matches_for_job(
     store: &Store,
     embeddings: &EmbeddingService,
+    profiles: &ProfileIndex,
     job: &Job,
     limit: usize,
     algorithm: FairAlgorithm,
 ) -> Result<MatchList, MatchError> {
     let (job_vector, _) =
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
-    let pool: Vec<MatchableProfile> = store.matchable_profiles(embeddings.model_id()).await?;
+    let pool =
+        candidate_pool(store, embeddings.model_id(), profiles, job, &job_vector, limit).await?;
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
     let (ranker, weights) = crate::training::champion_ranker(store).await?;

@@ -130,6 +130,7 @@ impl Application {
         let state = AppState::build(settings).await?;
         state.store.migrate().await.context("migrating the database")?;
         state.embeddings.start().await.context("starting the embedding provider")?;
+        state.profile_index.spawn_build(state.store.clone());
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let worker = (role == ServeRole::All).then(|| BackgroundWork {
             worker: worker_for(&state),

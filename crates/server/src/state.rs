@@ -1,5 +1,6 @@
 //! The state every handler shares, built once from settings.
 
+use crate::candidates::ProfileIndex;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub bias: Arc<BiasChecker>,
     /// The embedding provider behind the database cache.
     pub embeddings: EmbeddingService,
+    /// The matcher's candidate index (built by `serve` and `worker`).
+    pub profile_index: Arc<ProfileIndex>,
     /// Enqueues (and, in worker-running processes, sends) notifications.
     pub notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
     /// Notified by this process's worker when a run ends: its outcome is
@@ -94,12 +97,14 @@ impl AppState {
         .with_context(|| format!("opening object storage at {storage_url}"))?;
         let bias = Arc::new(BiasChecker::new());
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
+        let profile_index = ProfileIndex::new(embeddings.model_id(), embeddings.dimensions());
         let pipeline = Arc::new(crate::steps::pipeline(
             store.clone(),
             storage.clone(),
             Arc::new(SkillIndex::builtin()),
             Arc::clone(&bias),
             embeddings.clone(),
+            Arc::clone(&profile_index),
         ));
         let notifier = Arc::new(
             crate::notifications::dispatcher(store.clone(), &settings.notifications)
@@ -113,6 +118,7 @@ impl AppState {
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,
+            profile_index,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
             settings: Arc::new(settings),

@@ -13,6 +13,7 @@
 //! (a draft when its bias check needs review), and `match` stores its
 //! ranked, fairly re-ranked freelancers with the model version.
 
+use crate::candidates::ProfileIndex;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
@@ -53,6 +54,7 @@ pub fn pipeline(
     skills: Arc<SkillIndex>,
     bias: Arc<BiasChecker>,
     embeddings: EmbeddingService,
+    profiles: Arc<ProfileIndex>,
 ) -> Pipeline {
     let steps = Pipeline::new()
         .step(
@@ -92,7 +94,7 @@ pub fn pipeline(
                     .after(&[PUBLISH_JOB, EMBED])
                     .timeout(Duration::from_secs(120))
                     .retry(RetryPolicy::default()),
-                Match { store, embeddings },
+                Match { store, embeddings, profiles },
             )
         });
     match steps {
@@ -309,6 +311,7 @@ impl StepHandler for PublishJob {
 struct Match {
     store: Store,
     embeddings: EmbeddingService,
+    profiles: Arc<ProfileIndex>,
 }
 
 #[async_trait]
@@ -330,6 +333,7 @@ impl StepHandler for Match {
         let list = matching::matches_for_job(
             &self.store,
             &self.embeddings,
+            &self.profiles,
             &job,
             MATCHES_PER_JOB,
             FairAlgorithm::DetConstSort,

@@ -238,6 +238,14 @@ pub struct MatchableProfile {
     pub vector: Vec<f32>,
 }
 
+/// A profile and its vector as of their last changes.
+#[derive(Clone, Debug)]
+pub struct ProfileChange {
+    pub profile: Profile,
+    pub vector: Vec<f32>,
+    pub vector_updated_at: OffsetDateTime,
+}
+
 impl Store {
     /// Creates or replaces the caller's profile; counters and `created_at` survive.
     pub async fn put_profile(
@@ -288,18 +296,38 @@ impl Store {
     }
 
     /// Profiles open to work (available or limited) that have an embedding by
-    /// `model_id`, with it: the matcher's candidate pool.
+    /// `model_id`, with it: the matcher's whole candidate pool.
     pub async fn matchable_profiles(
         &self,
         model_id: &str,
     ) -> Result<Vec<MatchableProfile>, StoreError> {
+        self.matchable_profiles_where(model_id, None).await
+    }
+
+    /// Like [`Self::matchable_profiles`], only among `ids` (the candidates
+    /// the matcher's index proposed); asked in chunks, so any number works.
+    pub async fn matchable_profiles_among(
+        &self,
+        model_id: &str,
+        ids: &[Uuid],
+    ) -> Result<Vec<MatchableProfile>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            found.extend(self.matchable_profiles_where(model_id, Some(chunk)).await?);
+        }
+        Ok(found)
+    }
+
+    async fn matchable_profiles_where(
+        &self,
+        model_id: &str,
+        ids: Option<&[Uuid]>,
+    ) -> Result<Vec<MatchableProfile>, StoreError> {
+        if ids.is_some_and(<[Uuid]>::is_empty) {
+            return Ok(Vec::new());
+        }
         let columns: String =
             PROFILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {columns}, e.vector FROM profiles p JOIN entity_embeddings e \
-               ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id = $2 \
-             WHERE p.availability <> 'unavailable'"
-        );
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -307,16 +335,73 @@ impl Store {
             vector: Vec<u8>,
         }
         let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(EntityKind::Profile.as_str())
-                .bind(model_id)
-                .fetch_all(pool)
-                .await?
+            let mut query = sqlx::QueryBuilder::new(format!(
+                "SELECT {columns}, e.vector FROM profiles p JOIN entity_embeddings e \
+                   ON e.entity_kind = "
+            ));
+            query.push_bind(EntityKind::Profile.as_str());
+            query.push(" AND e.entity_id = p.user_id AND e.model_id = ").push_bind(model_id);
+            query.push(" WHERE p.availability <> 'unavailable'");
+            if let Some(ids) = ids {
+                query.push(" AND p.user_id IN (");
+                let mut list = query.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+            }
+            query.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter()
             .map(|row| {
                 Ok(MatchableProfile {
                     vector: crate::embeddings::decode_vector(&row.vector)?,
+                    profile: row.profile.into_profile()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Profiles (whatever their availability) whose row or whose `model_id`
+    /// vector changed at or after `since`, with the vector and when it
+    /// changed: what the matcher's candidate index follows.
+    pub async fn profile_changes(
+        &self,
+        model_id: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<ProfileChange>, StoreError> {
+        let columns: String =
+            PROFILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+        let select = format!(
+            "SELECT {columns}, e.vector, e.updated_at AS vector_updated_at \
+             FROM profiles p JOIN entity_embeddings e \
+               ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id = $2"
+        );
+        // Two index range scans (migration 0011) instead of one OR.
+        let sql = format!(
+            "{select} WHERE p.updated_at >= $3 \
+             UNION ALL {select} WHERE e.updated_at >= $3 AND p.updated_at < $3"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            profile: ProfileRow,
+            vector: Vec<u8>,
+            vector_updated_at: OffsetDateTime,
+        }
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(EntityKind::Profile.as_str())
+                .bind(model_id)
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(ProfileChange {
+                    vector: crate::embeddings::decode_vector(&row.vector)?,
+                    vector_updated_at: row.vector_updated_at,
                     profile: row.profile.into_profile()?,
                 })
             })

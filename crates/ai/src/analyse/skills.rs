@@ -138,6 +138,15 @@ mod tests {
     }
 
     #[test]
+    fn everyday_words_and_ambiguous_acronyms_are_not_skills() {
+        // ESCO lists "it" and "ict" as labels of "computer technology", and
+        // "ict", "st" for "hardware testing methods": the list drops them.
+        let found = SkillIndex::builtin().find("Is it done? We did it in ICT, at ST, with SQL.");
+        let matched: Vec<&str> = found.iter().map(|s| s.matched.as_str()).collect();
+        assert!(!matched.is_empty() && matched.iter().all(|m| *m == "SQL"), "{found:?}");
+    }
+
+    #[test]
     fn spans_point_at_the_text() {
         let text = "Ops with Kubernetes and SQL";
         for mention in SkillIndex::builtin().find(text) {

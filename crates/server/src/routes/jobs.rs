@@ -380,6 +380,7 @@ async fn job_matches(
     let list = matching::matches_for_job(
         &state.store,
         &state.embeddings,
+        &state.profile_index,
         &job,
         limit,
         query.fairness.unwrap_or_default(),

@@ -156,3 +156,41 @@ async fn serve_refuses_a_database_from_a_newer_fairgig() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("newer fairgig"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_demo_fills_a_fresh_database_and_prints_explained_matches() {
+    let app = spawn_app().await;
+    let printed = stdout(&fairgig(&app, &["demo", "--show", "2"]).await);
+    assert!(printed.contains("ESCO"), "the attribution is shown: {printed}");
+    assert!(printed.contains("300 freelancers"), "{printed}");
+    assert!(printed.contains("40 job posts went through the pipeline"), "{printed}");
+    assert_eq!(printed.matches("\n== ").count(), 2, "{printed}");
+    assert!(printed.contains("#1 ") && printed.contains("covers "), "{printed}");
+    assert!(printed.contains("fairness (det_const_sort"), "{printed}");
+
+    // The accounts work, and the jobs went through the pipeline into the
+    // marketplace with their matches.
+    let login = app.login("client@demo.fairgig.example", "fairgig-demo-password").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let token = login.json::<Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let submissions: Value =
+        app.get_as("/api/v1/submissions?limit=50", &token).await.json().await.expect("json");
+    let items = submissions["submissions"].as_array().expect("submissions");
+    assert_eq!(items.len(), 40, "{submissions}");
+    let first = items[0]["id"].as_str().expect("id");
+    let one: Value = app
+        .get_as(&format!("/api/v1/submissions/{first}"), &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(one["run"]["status"], "succeeded", "{one}");
+
+    // A second run refuses instead of doubling the data.
+    let again = fairgig(&app, &["demo"]).await;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds the demo"));
+}

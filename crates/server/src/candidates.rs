@@ -1,0 +1,411 @@
+//! The matcher's candidate source: an in-memory ANN index over profile
+//! vectors (with region and availability filtered inside the graph walk)
+//! and an inverted index from skill to profiles, so a freelancer with every
+//! required skill is a candidate however far the embedding puts them.
+//!
+//! The database stays the truth. The index only proposes ids; the matcher
+//! loads those profiles (and their current vectors) from the store and
+//! applies every hard filter again. A stale entry (a deleted profile, an
+//! availability change not seen yet) therefore costs a wasted slot, never a
+//! wrong match.
+//!
+//! Keeping in step: the index is built in the background at start (matching
+//! scans the whole pool until it is ready), then, before each use, asks the
+//! store for profiles and vectors changed since its last look (two index
+//! range scans, migration 0011). That gives read-your-writes across
+//! processes: a profile saved through another replica is seen by the next
+//! match here. The look-back overlaps by [`OVERLAP`] so a write stamped just
+//! before the last look but committed after it is not missed; re-seen rows
+//! whose timestamps did not change are skipped.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fairgig_embed::index::{Filter, IndexConfig, Metadata, VectorIndex};
+use fairgig_store::{marketplace::ProfileChange, Store, StoreError};
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, RwLock};
+use uuid::Uuid;
+
+/// How far each look reaches back before the previous one (commit delays
+/// and clock skew between processes).
+const OVERLAP: Duration = Duration::from_secs(5);
+
+/// Candidate list width of graph searches. The default in
+/// [`IndexConfig::new`] is tuned for random vectors, the worst case; real
+/// embeddings cluster, and the skill index backs the search up.
+const EF_SEARCH: usize = 512;
+
+/// Candidates from the skill index when more profiles than this have every
+/// required skill: the ones most similar to the job.
+const MAX_SKILL_CANDIDATES: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CandidateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("candidate index: {0}")]
+    Index(#[from] fairgig_embed::index::IndexError),
+}
+
+/// What a job asks of its candidates before scoring.
+#[derive(Clone, Debug, Default)]
+pub struct CandidateQuery<'a> {
+    pub vector: &'a [f32],
+    pub required_skills: &'a [String],
+    /// Only profiles in this region (a job that is not remote).
+    pub region: Option<&'a str>,
+    /// How many nearest profiles the graph search returns.
+    pub nearest: usize,
+}
+
+struct Indexed {
+    vectors: VectorIndex,
+    /// Lower-cased skill name → profiles with it.
+    by_skill: HashMap<String, HashSet<Uuid>>,
+    /// What each profile was indexed as: its skills, and the change times
+    /// of its row and vector (to skip re-seen rows and drop old skills).
+    seen: HashMap<Uuid, Seen>,
+    /// The next look asks for changes at or after this moment.
+    cursor: OffsetDateTime,
+}
+
+struct Seen {
+    skills: Vec<String>,
+    profile_at: OffsetDateTime,
+    vector_at: OffsetDateTime,
+}
+
+/// The candidate index of one embedding model.
+pub struct ProfileIndex {
+    model_id: String,
+    dimensions: usize,
+    indexed: RwLock<Option<Indexed>>,
+    /// One look at a time; others wait for it and then see its result.
+    refreshing: Mutex<()>,
+}
+
+impl std::fmt::Debug for ProfileIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileIndex").field("model_id", &self.model_id).finish_non_exhaustive()
+    }
+}
+
+impl ProfileIndex {
+    pub fn new(model_id: &str, dimensions: usize) -> Arc<Self> {
+        Arc::new(Self {
+            model_id: model_id.to_owned(),
+            dimensions,
+            indexed: RwLock::new(None),
+            refreshing: Mutex::new(()),
+        })
+    }
+
+    /// Loads every profile vector and builds the graph on a blocking thread.
+    /// Until this is done [`Self::candidates`] answers `None`.
+    pub async fn build(&self, store: &Store) -> Result<usize, CandidateError> {
+        let _look = self.refreshing.lock().await;
+        let started = OffsetDateTime::now_utc();
+        let changes = store.profile_changes(&self.model_id, OffsetDateTime::UNIX_EPOCH).await?;
+        let dimensions = self.dimensions;
+        let built = tokio::task::spawn_blocking(move || build(dimensions, changes, started))
+            .await
+            .map_err(|err| {
+                fairgig_embed::index::IndexError::Engine(format!("build task failed: {err}"))
+            })??;
+        let size = built.vectors.len();
+        *self.indexed.write().await = Some(built);
+        Ok(size)
+    }
+
+    /// Builds in the background, logging the outcome; matching scans the
+    /// pool meanwhile.
+    pub fn spawn_build(self: &Arc<Self>, store: Store) {
+        let index = Arc::clone(self);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match index.build(&store).await {
+                Ok(size) => tracing::info!(
+                    profiles = size,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "candidate index ready"
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "candidate index not built; matching scans the pool")
+                }
+            }
+        });
+    }
+
+    /// Applies the changes since the last look. Does nothing before the
+    /// first build.
+    pub async fn refresh(&self, store: &Store) -> Result<(), CandidateError> {
+        let _look = self.refreshing.lock().await;
+        let Some(cursor) = self.indexed.read().await.as_ref().map(|indexed| indexed.cursor) else {
+            return Ok(());
+        };
+        let started = OffsetDateTime::now_utc();
+        let changes = store.profile_changes(&self.model_id, cursor).await?;
+        let mut guard = self.indexed.write().await;
+        if let Some(indexed) = guard.as_mut() {
+            for change in changes {
+                indexed.apply(change)?;
+            }
+            indexed.cursor = started - OVERLAP;
+        }
+        Ok(())
+    }
+
+    /// The ids worth scoring for `query`, after catching up with the store:
+    /// its nearest profiles that are open to work (and in its region), plus
+    /// every such profile with all of its required skills. `None` while the
+    /// index is still being built.
+    pub async fn candidates(
+        &self,
+        store: &Store,
+        query: &CandidateQuery<'_>,
+    ) -> Result<Option<Vec<Uuid>>, CandidateError> {
+        self.refresh(store).await?;
+        let guard = self.indexed.read().await;
+        let Some(indexed) = guard.as_ref() else { return Ok(None) };
+        Ok(Some(indexed.candidates(query)?))
+    }
+}
+
+fn build(
+    dimensions: usize,
+    changes: Vec<ProfileChange>,
+    started: OffsetDateTime,
+) -> Result<Indexed, CandidateError> {
+    let mut config = IndexConfig::new(dimensions);
+    config.ef_search = EF_SEARCH;
+    let mut seen = HashMap::with_capacity(changes.len());
+    let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
+    let mut points = Vec::with_capacity(changes.len());
+    for change in changes {
+        let key = change.profile.user_id.as_uuid();
+        let record = Seen {
+            skills: skills_of(&change),
+            profile_at: change.profile.updated_at,
+            vector_at: change.vector_updated_at,
+        };
+        for skill in &record.skills {
+            by_skill.entry(skill.clone()).or_default().insert(key);
+        }
+        let meta = metadata(&change);
+        points.push((key, change.vector, meta));
+        seen.insert(key, record);
+    }
+    let vectors = VectorIndex::build(config, points)?;
+    Ok(Indexed { vectors, by_skill, seen, cursor: started - OVERLAP })
+}
+
+fn skills_of(change: &ProfileChange) -> Vec<String> {
+    let mut skills: Vec<String> =
+        change.profile.input.skills.iter().map(|skill| normalise(&skill.name)).collect();
+    skills.sort();
+    skills.dedup();
+    skills
+}
+
+fn normalise(skill: &str) -> String {
+    skill.trim().to_lowercase()
+}
+
+fn metadata(change: &ProfileChange) -> Metadata {
+    Metadata {
+        region: change.profile.input.region.clone(),
+        available: change.profile.input.availability
+            != fairgig_core::marketplace::Availability::Unavailable,
+        rate_minor: change.profile.input.hourly_rate_minor,
+        status: String::new(),
+    }
+}
+
+impl Indexed {
+    fn apply(&mut self, change: ProfileChange) -> Result<(), CandidateError> {
+        let key = change.profile.user_id.as_uuid();
+        let (profile_at, vector_at) = (change.profile.updated_at, change.vector_updated_at);
+        if let Some(old) = self.seen.get(&key) {
+            if old.profile_at == profile_at && old.vector_at == vector_at {
+                return Ok(());
+            }
+            for skill in &old.skills {
+                if let Some(holders) = self.by_skill.get_mut(skill) {
+                    holders.remove(&key);
+                }
+            }
+        }
+        let skills = skills_of(&change);
+        for skill in &skills {
+            self.by_skill.entry(skill.clone()).or_default().insert(key);
+        }
+        let vector_changed = self.seen.get(&key).is_none_or(|old| old.vector_at != vector_at);
+        if vector_changed {
+            self.vectors.upsert(key, &change.vector, metadata(&change))?;
+        } else {
+            self.vectors.set_metadata(key, metadata(&change));
+        }
+        self.seen.insert(key, Seen { skills, profile_at, vector_at });
+        Ok(())
+    }
+
+    fn candidates(&self, query: &CandidateQuery<'_>) -> Result<Vec<Uuid>, CandidateError> {
+        let filter = Filter {
+            regions: query.region.map(|region| vec![region.to_owned()]),
+            available: Some(true),
+            ..Filter::default()
+        };
+        let mut ids: Vec<Uuid> = self
+            .vectors
+            .search(query.vector, query.nearest, &filter)?
+            .into_iter()
+            .map(|hit| hit.key)
+            .collect();
+        let mut skilled = self.with_all_skills(query.required_skills);
+        skilled.retain(|key| self.vectors.metadata(*key).is_some_and(|m| filter.matches(m)));
+        if skilled.len() > MAX_SKILL_CANDIDATES {
+            let mut scored: Vec<(f32, Uuid)> = skilled
+                .into_iter()
+                .filter_map(|key| Some((self.vectors.similarity(key, query.vector)?, key)))
+                .collect();
+            scored.select_nth_unstable_by(MAX_SKILL_CANDIDATES - 1, |a, b| b.0.total_cmp(&a.0));
+            scored.truncate(MAX_SKILL_CANDIDATES);
+            skilled = scored.into_iter().map(|(_, key)| key).collect();
+        }
+        let mut known: HashSet<Uuid> = ids.iter().copied().collect();
+        ids.extend(skilled.into_iter().filter(|key| known.insert(*key)));
+        Ok(ids)
+    }
+
+    /// Profiles holding every one of `skills` (none when none are asked):
+    /// the intersection of the posting lists, smallest first.
+    fn with_all_skills(&self, skills: &[String]) -> Vec<Uuid> {
+        let mut lists: Vec<&HashSet<Uuid>> = Vec::with_capacity(skills.len());
+        for skill in skills {
+            match self.by_skill.get(&normalise(skill)) {
+                Some(holders) => lists.push(holders),
+                None => return Vec::new(),
+            }
+        }
+        lists.sort_by_key(|holders| holders.len());
+        let Some((first, rest)) = lists.split_first() else { return Vec::new() };
+        first.iter().filter(|key| rest.iter().all(|list| list.contains(key))).copied().collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use fairgig_core::{
+        ids::UserId,
+        marketplace::{Availability, ProfileSkill, SkillLevel},
+        user::{DisplayName, Email, Role},
+    };
+    use fairgig_store::{
+        embeddings::EntityKind, marketplace::ProfileInput, test_support::on_every_backend,
+        users::NewUser,
+    };
+
+    use super::*;
+
+    const MODEL: &str = "test-model";
+
+    /// A unit vector along `axis` in 4 dimensions.
+    fn axis(axis: usize) -> Vec<f32> {
+        let mut vector = vec![0.0; 4];
+        vector[axis] = 1.0;
+        vector
+    }
+
+    fn input(skills: &[&str], region: &str, availability: Availability) -> ProfileInput {
+        ProfileInput {
+            headline: "Developer".into(),
+            bio: String::new(),
+            skills: skills
+                .iter()
+                .map(|name| ProfileSkill { name: (*name).into(), level: SkillLevel::Expert })
+                .collect(),
+            hourly_rate_minor: None,
+            currency: None,
+            region: Some(region.into()),
+            utc_offset_minutes: None,
+            availability,
+            years_experience: 3.0,
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        }
+    }
+
+    async fn profile(store: &Store, name: &str, input: &ProfileInput, vector: &[f32]) -> Uuid {
+        let user = store
+            .create_user(NewUser {
+                email: Email::parse(&format!("{name}@example.org")).expect("email"),
+                display_name: DisplayName::parse(name).expect("name"),
+                role: Role::Freelancer,
+                region: None,
+                password_hash: String::new(),
+            })
+            .await
+            .expect("user");
+        store.put_profile(user.id, input).await.expect("profile");
+        let id = user.id.as_uuid();
+        store
+            .put_entity_embedding(EntityKind::Profile, id, MODEL, name, vector)
+            .await
+            .expect("vector");
+        id
+    }
+
+    async fn candidates(index: &ProfileIndex, store: &Store, region: Option<&str>) -> Vec<Uuid> {
+        let skills = vec!["Rust".to_owned(), "sql".to_owned()];
+        let job = axis(0);
+        let query = CandidateQuery { vector: &job, required_skills: &skills, region, nearest: 1 };
+        let mut ids = index.candidates(store, &query).await.expect("candidates").expect("built");
+        ids.sort();
+        ids
+    }
+
+    fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+        ids.sort();
+        ids
+    }
+
+    #[tokio::test]
+    async fn nearest_and_fully_skilled_profiles_are_proposed_and_changes_are_followed() {
+        on_every_backend(|store| async move {
+            let index = ProfileIndex::new(MODEL, 4);
+            let job = axis(0);
+            let query = CandidateQuery { vector: &job, nearest: 1, ..CandidateQuery::default() };
+            assert!(index.candidates(&store, &query).await.expect("ok").is_none(), "not built");
+
+            let open = Availability::Available;
+            let near = profile(&store, "near", &input(&["Go"], "EU", open), &axis(0)).await;
+            // Far from the job but with every required skill (any case).
+            let skilled =
+                profile(&store, "skilled", &input(&["rust", "SQL", "Go"], "US", open), &axis(1))
+                    .await;
+            let _half = profile(&store, "half", &input(&["Rust"], "EU", open), &axis(2)).await;
+            let away = Availability::Unavailable;
+            let _resting =
+                profile(&store, "resting", &input(&["Rust", "SQL"], "EU", away), &axis(0)).await;
+            assert_eq!(index.build(&store).await.expect("built"), 4);
+
+            assert_eq!(candidates(&index, &store, None).await, sorted(vec![near, skilled]));
+            assert_eq!(candidates(&index, &store, Some("US")).await, vec![skilled]);
+
+            // A new profile is seen by the next match, without a rebuild…
+            let nearer =
+                profile(&store, "newcomer", &input(&["Rust", "SQL"], "EU", open), &axis(0)).await;
+            let found = candidates(&index, &store, Some("EU")).await;
+            assert!(found.contains(&nearer) && !found.contains(&skilled), "{found:?}");
+            // …and so are lost skills and a pause.
+            store.put_profile(UserId::from_uuid(skilled), &input(&["Go"], "US", open)).await.ok();
+            store.put_profile(UserId::from_uuid(nearer), &input(&["Rust"], "EU", away)).await.ok();
+            assert_eq!(candidates(&index, &store, None).await, vec![near]);
+        })
+        .await;
+    }
+}
