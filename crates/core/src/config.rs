@@ -27,6 +27,7 @@ pub struct Settings {
     pub submissions: SubmissionSettings,
     pub embedding: EmbeddingSettings,
     pub notifications: NotificationSettings,
+    pub training: TrainingSettings,
 }
 
 impl Default for Settings {
@@ -45,6 +46,7 @@ impl Default for Settings {
             submissions: SubmissionSettings::default(),
             embedding: EmbeddingSettings::default(),
             notifications: NotificationSettings::default(),
+            training: TrainingSettings::default(),
         }
     }
 }
@@ -119,6 +121,27 @@ pub struct QueueSettings {
 impl Default for QueueSettings {
     fn default() -> Self {
         Self { amqp_url: None, amqp_prefix: "fairgig".to_owned() }
+    }
+}
+
+/// Scheduled ranker training: every `every_hours`, if at least
+/// `min_new_feedback` feedback events arrived since the newest ranker was
+/// trained, a ranker is trained and registered as challenger; with
+/// `auto_promote` the promotion gate then decides whether it serves.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingSettings {
+    /// 0 turns scheduled training off (`fairgig model train` still works).
+    pub every_hours: u64,
+    pub min_new_feedback: u64,
+    /// Share of the newest lists held out for evaluation.
+    pub held_out: f64,
+    pub auto_promote: bool,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self { every_hours: 24, min_new_feedback: 200, held_out: 0.2, auto_promote: true }
     }
 }
 

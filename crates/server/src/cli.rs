@@ -260,6 +260,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             state.profile_index.spawn_build(state.store.clone());
             let stop = tokio_util::sync::CancellationToken::new();
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
+            crate::scheduled_training::spawn(
+                state.store.clone(),
+                state.settings.training.clone(),
+                crate::startup::process_name(),
+                stop.clone(),
+            );
             crate::notifications::spawn(
                 state.store.clone(),
                 std::sync::Arc::clone(&state.notifier),

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod ratelimit;
 pub mod routes;
+pub mod scheduled_training;
 pub mod settings;
 pub mod sniff;
 pub mod startup;

@@ -67,13 +67,14 @@ struct BackgroundWork {
     store: fairgig_store::Store,
     notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
     runs_finished: Arc<tokio::sync::Notify>,
+    training: fairgig_core::config::TrainingSettings,
 }
 
 /// A pipeline worker for this process, woken by its API's enqueues.
 pub fn worker_for(state: &AppState) -> Worker {
     let settings = &state.settings.worker;
     let config = WorkerConfig {
-        id: format!("{}-{}", hostname(), std::process::id()),
+        id: process_name(),
         concurrency: settings.concurrency.max(1),
         lease: Duration::from_secs(settings.lease_secs.max(3)),
         poll_interval: Duration::from_millis(settings.poll_interval_ms.max(10)),
@@ -116,6 +117,12 @@ pub fn spawn_reembedding(embeddings: EmbeddingService, stop: CancellationToken) 
     });
 }
 
+/// This process among others, `host-pid`: workers' claims and schedule
+/// leases name it.
+pub fn process_name() -> String {
+    format!("{}-{}", hostname(), std::process::id())
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|name| name.trim().to_owned())
@@ -138,6 +145,7 @@ impl Application {
             store: state.store.clone(),
             notifier: Arc::clone(&state.notifier),
             runs_finished: Arc::clone(&state.runs_finished),
+            training: state.settings.training.clone(),
         });
         let relay = relay_for(&state);
         Ok(Self { listener, router: app(state), grace, worker, relay })
@@ -157,6 +165,12 @@ impl Application {
         let stop = CancellationToken::new();
         let worker = self.worker.map(|work| {
             spawn_reembedding(work.embeddings, stop.clone());
+            crate::scheduled_training::spawn(
+                work.store.clone(),
+                work.training,
+                process_name(),
+                stop.clone(),
+            );
             crate::notifications::spawn(
                 work.store,
                 work.notifier,

@@ -32,6 +32,7 @@ pub mod notifications;
 pub mod objects;
 pub mod outbox;
 pub mod runs;
+pub mod schedules;
 pub mod sessions;
 pub mod submissions;
 pub mod tasks;

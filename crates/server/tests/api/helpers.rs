@@ -130,6 +130,8 @@ async fn spawn_as(
     settings.rate_limit.enabled = false;
     // The model is tested in `embeddings.rs`; other tests need no model.
     settings.embedding.provider = fairgig_core::config::EmbeddingProvider::Hashing;
+    // Tests train when they say so (`scheduled_training::round` directly).
+    settings.training.every_hours = 0;
     configure(&mut settings);
     let app = Application::build(settings, role).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound"));

@@ -629,3 +629,49 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let (status, _) = send(&app, Method::GET, &client, "/api/v1/admin/fairness", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
+    use fairgig_core::config::TrainingSettings;
+    use fairgig_server::scheduled_training::{round, Round};
+
+    let app = spawn_app().await;
+    let settings = TrainingSettings { min_new_feedback: 3, ..TrainingSettings::default() };
+    let off = TrainingSettings { every_hours: 0, ..settings.clone() };
+    assert_eq!(round(&app.store, &off, "a").await.expect("round"), Round::Off);
+    assert_eq!(
+        round(&app.store, &settings, "a").await.expect("round"),
+        Round::TooLittleFeedback { new: 0 }
+    );
+    // That look counted as this interval's: nothing more until the next.
+    assert_eq!(round(&app.store, &settings, "b").await.expect("round"), Round::NotDue);
+
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    for kind in ["click", "hire", "click", "hire"] {
+        let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
+        let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": kind});
+        let (status, _) = send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let Round::Trained { version: Some(version), promoted: Some(_) } =
+        round(&app.store, &settings, "a").await.expect("round")
+    else {
+        panic!("4 feedback events over 4 lists train and go through the gate");
+    };
+    assert_eq!(round(&app.store, &settings, "b").await.expect("round"), Round::NotDue);
+    let admin = app.admin("admin@example.org").await;
+    let (_, registry) = send(&app, Method::GET, &admin, "/api/v1/admin/models", None).await;
+    assert!(registry.to_string().contains(&version), "{registry}");
+    let (_, audit) = send(&app, Method::GET, &admin, "/api/v1/audit?limit=200", None).await;
+    let verdict = audit.to_string();
+    assert!(
+        verdict.contains("model.promoted") || verdict.contains("model.promotion_refused"),
+        "{audit}"
+    );
+}
