@@ -238,6 +238,15 @@ pub struct MatchableProfile {
     pub vector: Vec<f32>,
 }
 
+/// One profile's answer for a self-declared attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredAnswer {
+    pub user: UserId,
+    /// Open to work (part of the pool matching draws from).
+    pub open: bool,
+    pub value: Option<String>,
+}
+
 /// A profile and its vector as of their last changes.
 #[derive(Clone, Debug)]
 pub struct ProfileChange {
@@ -403,6 +412,28 @@ impl Store {
                     vector: crate::embeddings::decode_vector(&row.vector)?,
                     vector_updated_at: row.vector_updated_at,
                     profile: row.profile.into_profile()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every profile's answer for the self-declared attribute `key` (`None`
+    /// when it declared none) and whether it is open to work: what fairness
+    /// audits group by. Answers are read here and nowhere on a client's path.
+    pub async fn declared_attribute(&self, key: &str) -> Result<Vec<DeclaredAnswer>, StoreError> {
+        let rows: Vec<(Uuid, String, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT user_id, availability, group_attributes FROM profiles")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(user, availability, attributes)| {
+                let mut attributes: BTreeMap<String, String> =
+                    json(&attributes, &format!("profile {user} group attributes"))?;
+                Ok(DeclaredAnswer {
+                    user: UserId::from_uuid(user),
+                    open: availability != "unavailable",
+                    value: attributes.remove(key),
                 })
             })
             .collect()

@@ -5,9 +5,16 @@ use axum::{
     Json,
 };
 use fairgig_core::ValidationError;
-use fairgig_matching::fairness::audit::{by_day, ListSummary, ShownItem};
-use fairgig_store::feedback::RecordedList;
+use std::collections::HashMap;
+
+use fairgig_core::ids::UserId;
+use fairgig_matching::fairness::{
+    audit::{by_day, ListSummary, ShownItem},
+    metrics,
+};
+use fairgig_store::{feedback::RecordedList, marketplace::DeclaredAnswer};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -26,6 +33,82 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct FairnessQuery {
     /// Days back from today, 1–366; default 30.
     days: Option<i64>,
+    /// `newcomer` (default: no completed job yet vs established) or a
+    /// self-declared profile attribute such as `gender`.
+    attribute: Option<String>,
+}
+
+/// The most groups a self-declared attribute is reported in; rarer answers
+/// are pooled as `other` (so a rare answer does not single anyone out).
+const MAX_DECLARED_GROUPS: usize = 8;
+/// The group of profiles that did not answer.
+const NOT_DECLARED: &str = "(not declared)";
+const OTHER: &str = "(other)";
+
+/// How shown freelancers are grouped for the report.
+enum Grouping {
+    /// The exposure group matching re-ranks for; each list's stored figures
+    /// are used as they were computed.
+    Newcomer,
+    /// A self-declared attribute: groups from the profiles' answers, the
+    /// target is each group's share of the profiles open to work.
+    Declared { groups: Vec<String>, of: HashMap<UserId, usize>, target: Vec<f64> },
+}
+
+impl Grouping {
+    fn groups(&self) -> Vec<String> {
+        match self {
+            Grouping::Newcomer => vec!["established".to_owned(), "newcomer".to_owned()],
+            Grouping::Declared { groups, .. } => groups.clone(),
+        }
+    }
+
+    fn group_of(&self, item: &Value) -> usize {
+        match self {
+            Grouping::Newcomer => usize::from(item["newcomer"].as_bool().unwrap_or(false)),
+            Grouping::Declared { of, .. } => item["freelancer"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+                .and_then(|id: uuid::Uuid| of.get(&UserId::from_uuid(id)).copied())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Groups the profiles' answers to `key`: not declared first, then the
+/// answers by how many gave them (ties by name), the rarest pooled.
+fn declared_grouping(answers: &[DeclaredAnswer]) -> Grouping {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for value in answers.iter().filter_map(|a| a.value.as_deref()) {
+        *counts.entry(value).or_default() += 1;
+    }
+    let mut values: Vec<(&str, usize)> = counts.into_iter().collect();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let pooled = values.len() > MAX_DECLARED_GROUPS - 1;
+    let named = if pooled { MAX_DECLARED_GROUPS - 2 } else { values.len() };
+    let mut groups = vec![NOT_DECLARED.to_owned()];
+    groups.extend(values.iter().take(named).map(|(value, _)| (*value).to_owned()));
+    if pooled {
+        groups.push(OTHER.to_owned());
+    }
+    let index = |value: Option<&str>| match value {
+        None => 0,
+        Some(value) => {
+            groups[1..=named].iter().position(|g| g == value).map_or(groups.len() - 1, |at| at + 1)
+        }
+    };
+    let mut of = HashMap::with_capacity(answers.len());
+    let mut open = vec![0usize; groups.len()];
+    for answer in answers {
+        let group = index(answer.value.as_deref());
+        of.insert(answer.user, group);
+        if answer.open {
+            open[group] += 1;
+        }
+    }
+    let total = open.iter().sum::<usize>().max(1) as f64;
+    let target = open.iter().map(|n| *n as f64 / total).collect();
+    Grouping::Declared { groups, of, target }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -33,7 +116,7 @@ pub struct FairnessDay {
     /// `YYYY-MM-DD`, UTC.
     day: String,
     lists: usize,
-    /// Mean MinSkew@k of the newcomer/established groups after re-ranking.
+    /// Mean MinSkew@k of the groups in the lists as shown.
     mean_min_skew: f64,
     mean_ndkl: f64,
     /// Total exposure per group, in `groups` order.
@@ -48,43 +131,61 @@ pub struct FairnessDay {
 pub struct FairnessReport {
     attribute: String,
     groups: Vec<String>,
+    /// For a self-declared attribute: each group's share of the profiles
+    /// open to work, what skew and NDKL are measured against. (Newcomer
+    /// figures are each list's own, against its qualified pool.)
+    target: Option<Vec<f64>>,
     days: Vec<FairnessDay>,
 }
 
-fn summary(list: &RecordedList) -> ListSummary {
-    let after = &list.fairness["after"];
+fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
     let chosen = |freelancer: Option<uuid::Uuid>, kind: &str| {
         list.feedback.iter().any(|(who, k, _)| k == kind && Some(*who) == freelancer)
     };
-    ListSummary {
-        day: list.created_at.date().to_string(),
-        min_skew: after["min_skew"].as_f64().unwrap_or(0.0),
-        ndkl: after["ndkl"].as_f64().unwrap_or(0.0),
-        exposure: after["exposure"]
-            .as_array()
-            .map(|values| values.iter().filter_map(serde_json::Value::as_f64).collect())
-            .unwrap_or_default(),
-        items: list
-            .items
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|item| {
-                let freelancer = item["freelancer"].as_str().and_then(|id| id.parse().ok());
-                ShownItem {
-                    group: usize::from(item["newcomer"].as_bool().unwrap_or(false)),
-                    shortlisted: chosen(freelancer, "shortlist"),
-                    hired: chosen(freelancer, "hire"),
-                }
-            })
-            .collect(),
-    }
+    let mut shown: Vec<&Value> = list.items.as_array().into_iter().flatten().collect();
+    shown.sort_by_key(|item| item["rank"].as_u64().unwrap_or(u64::MAX));
+    let items: Vec<ShownItem> = shown
+        .iter()
+        .map(|item| {
+            let freelancer = item["freelancer"].as_str().and_then(|id| id.parse().ok());
+            ShownItem {
+                group: grouping.group_of(item),
+                shortlisted: chosen(freelancer, "shortlist"),
+                hired: chosen(freelancer, "hire"),
+            }
+        })
+        .collect();
+    let (min_skew, ndkl, exposure) = match grouping {
+        Grouping::Newcomer => {
+            let after = &list.fairness["after"];
+            let exposure = after["exposure"]
+                .as_array()
+                .map(|values| values.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            (
+                after["min_skew"].as_f64().unwrap_or(0.0),
+                after["ndkl"].as_f64().unwrap_or(0.0),
+                exposure,
+            )
+        }
+        Grouping::Declared { target, .. } => {
+            let ranking: Vec<usize> = items.iter().map(|item| item.group).collect();
+            (
+                metrics::min_skew(&ranking, target, ranking.len()),
+                metrics::ndkl(&ranking, target),
+                metrics::exposure(&ranking, target.len()),
+            )
+        }
+    };
+    ListSummary { day: list.created_at.date().to_string(), min_skew, ndkl, exposure, items }
 }
 
 /// Fairness of the shown match lists per day (admins).
 ///
-/// The exposure groups are newcomers (no completed job) and established
-/// freelancers; shortlist and hire rates come from recorded feedback.
+/// By default the groups are newcomers (no completed job) and established
+/// freelancers; `attribute=gender` (any self-declared profile attribute)
+/// groups by the freelancers' own answers instead, which only this audit
+/// reads. Shortlist and hire rates come from recorded feedback.
 #[utoipa::path(
     get, path = "/admin/fairness", tag = "admin", params(FairnessQuery),
     security(("bearer" = []), ("api_key" = ["admin"])),
@@ -107,12 +208,35 @@ async fn fairness_report(
     }
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
     let since = today - time::Duration::days(days - 1);
+    let (attribute, grouping) = match query.attribute.as_deref().map(str::trim) {
+        None | Some("newcomer") => {
+            ("newcomer (no completed job yet)".to_owned(), Grouping::Newcomer)
+        }
+        Some(key) => {
+            let valid = !key.is_empty()
+                && key.len() <= 40
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                return Err(ValidationError::new(
+                    "attribute",
+                    "`newcomer` or a self-declared attribute name (letters, digits, _ and -)",
+                )
+                .into());
+            }
+            let answers = state.store.declared_attribute(key).await?;
+            (format!("{key} (self-declared)"), declared_grouping(&answers))
+        }
+    };
     let lists = state.store.recorded_lists(since, false).await?;
-    let summaries: Vec<ListSummary> = lists.iter().map(summary).collect();
-    let groups = ["established", "newcomer"];
+    let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
+    let groups = grouping.groups();
     Ok(Json(FairnessReport {
-        attribute: "newcomer (no completed job yet)".to_owned(),
-        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        attribute,
+        target: match &grouping {
+            Grouping::Newcomer => None,
+            Grouping::Declared { target, .. } => Some(target.clone()),
+        },
+        groups: groups.clone(),
         days: by_day(&summaries, groups.len())
             .into_iter()
             .map(|day| FairnessDay {

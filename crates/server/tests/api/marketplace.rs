@@ -479,15 +479,22 @@ async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeli
     assert_eq!(crate::helpers::step(&done, "match")["output"]["skipped"], "not a job submission");
 }
 
-#[tokio::test]
-async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
-    let app = spawn_app().await;
+/// A client's job and a freelancer who fits it: (client, freelancer, the
+/// job's matches path).
+async fn job_with_one_candidate(app: &TestApp) -> (TestUser, TestUser, String) {
     let client = app.register_as("client@example.org", Role::Client).await;
     let dev = app.register_as("dev@example.org", Role::Freelancer).await;
     let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
-    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
-    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    send(app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    let (_, created) = send(app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
     let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    (client, dev, path)
+}
+
+#[tokio::test]
+async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
+    let app = spawn_app().await;
+    let (client, dev, path) = job_with_one_candidate(&app).await;
     let (_, list) = send(&app, Method::GET, &client, &path, None).await;
     let list_id = list["match_list"].as_str().expect("the list is recorded");
     assert_eq!(list["ranker"], "linear-v1");
@@ -647,12 +654,7 @@ async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
     assert_eq!(round(&app.store, &settings, "b").await.expect("round"), Round::NotDue);
 
     let app = spawn_app().await;
-    let client = app.register_as("client@example.org", Role::Client).await;
-    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
-    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
-    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
-    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
-    let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    let (client, dev, path) = job_with_one_candidate(&app).await;
     for kind in ["click", "hire", "click", "hire"] {
         let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
         let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": kind});
@@ -674,4 +676,58 @@ async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
         verdict.contains("model.promoted") || verdict.contains("model.promotion_refused"),
         "{audit}"
     );
+}
+
+#[tokio::test]
+async fn the_fairness_audit_groups_by_a_self_declared_attribute_only_for_admins() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let mut freelancers = Vec::new();
+    for (email, gender) in
+        [("w@example.org", Some("woman")), ("m@example.org", Some("man")), ("x@example.org", None)]
+    {
+        let dev = app.register_as(email, Role::Freelancer).await;
+        let mut body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+        body["group_attributes"] = match gender {
+            Some(gender) => json!({"gender": gender}),
+            None => json!({}),
+        };
+        let (status, _) = send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+        assert_eq!(status, StatusCode::OK);
+        freelancers.push(dev);
+    }
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let path = format!("/api/v1/jobs/{}/matches", created["id"].as_str().expect("id"));
+    let (status, shown) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown["matches"].as_array().map(Vec::len), Some(3), "{shown}");
+    assert!(!shown.to_string().contains("woman"), "answers never reach clients: {shown}");
+    let woman = &freelancers[0];
+    let body =
+        json!({"match_list": shown["match_list"], "freelancer": woman.id, "kind": "shortlist"});
+    send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
+
+    let admin = app.admin("auditor@example.org").await;
+    let path = "/api/v1/admin/fairness?days=1&attribute=gender";
+    let (status, report) = send(&app, Method::GET, &admin, path, None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["attribute"], "gender (self-declared)");
+    // Not declared first, then the answers by frequency (ties by name).
+    assert_eq!(report["groups"], json!(["(not declared)", "man", "woman"]), "{report}");
+    let third = 1.0 / 3.0;
+    let target: Vec<f64> = serde_json::from_value(report["target"].clone()).expect("target");
+    assert!(target.iter().all(|share| (share - third).abs() < 1e-9), "{report}");
+    let today = &report["days"][0];
+    assert_eq!(today["lists"], 1, "{report}");
+    assert_eq!(today["exposure"].as_array().map(Vec::len), Some(3), "{report}");
+    // One of three groups shortlisted: the lowest rate over the highest is 0.
+    assert_eq!(today["shortlist_ratio"].as_f64(), Some(0.0), "{report}");
+
+    for bad in ["", "gen der", "x".repeat(41).as_str()] {
+        let path = format!("/api/v1/admin/fairness?attribute={bad}");
+        let (status, _) = send(&app, Method::GET, &admin, &path, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+    let (status, _) = send(&app, Method::GET, &client, path, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
