@@ -17,15 +17,26 @@
 //! match here. The look-back overlaps by [`OVERLAP`] so a write stamped just
 //! before the last look but committed after it is not missed; re-seen rows
 //! whose timestamps did not change are skipped.
+//!
+//! Restarts: the index is saved as a snapshot (the graph, the vectors and
+//! what each profile was indexed as, with the change cursor) after it is
+//! built, every few minutes while it changes, and when the process stops.
+//! A start loads the snapshot and catches up from its cursor instead of
+//! rebuilding the graph; a missing, unreadable or other-model snapshot means
+//! a full build.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use fairgig_embed::index::{Filter, IndexConfig, Metadata, VectorIndex};
 use fairgig_store::{marketplace::ProfileChange, Store, StoreError};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, RwLock};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// How far each look reaches back before the previous one (commit delays
@@ -41,12 +52,17 @@ const EF_SEARCH: usize = 512;
 /// required skill: the ones most similar to the job.
 const MAX_SKILL_CANDIDATES: usize = 2_000;
 
+/// How often a changed index is saved.
+const SAVE_EVERY: Duration = Duration::from_secs(600);
+
 #[derive(Debug, thiserror::Error)]
 pub enum CandidateError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("candidate index: {0}")]
     Index(#[from] fairgig_embed::index::IndexError),
+    #[error("candidate index snapshot {path}: {reason}")]
+    Snapshot { path: PathBuf, reason: String },
 }
 
 /// What a job asks of its candidates before scoring.
@@ -71,19 +87,41 @@ struct Indexed {
     cursor: OffsetDateTime,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 struct Seen {
     skills: Vec<String>,
     profile_at: OffsetDateTime,
     vector_at: OffsetDateTime,
 }
 
+/// Everything of a snapshot but the vector index itself.
+#[derive(Serialize, Deserialize)]
+struct SnapshotMeta {
+    model_id: String,
+    cursor: OffsetDateTime,
+    seen: HashMap<Uuid, Seen>,
+}
+
+/// How the index came to be at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Built {
+    /// From every profile vector in the store.
+    Rebuilt,
+    /// From the snapshot, then caught up with the store.
+    FromSnapshot,
+}
+
 /// The candidate index of one embedding model.
 pub struct ProfileIndex {
     model_id: String,
     dimensions: usize,
+    /// Where snapshots go (`None`: never saved).
+    snapshot: Option<PathBuf>,
     indexed: RwLock<Option<Indexed>>,
     /// One look at a time; others wait for it and then see its result.
     refreshing: Mutex<()>,
+    /// Changed since the last snapshot.
+    dirty: AtomicBool,
 }
 
 impl std::fmt::Debug for ProfileIndex {
@@ -93,18 +131,33 @@ impl std::fmt::Debug for ProfileIndex {
 }
 
 impl ProfileIndex {
-    pub fn new(model_id: &str, dimensions: usize) -> Arc<Self> {
+    /// An index for `model_id`'s vectors; with `snapshot_dir`, it is saved
+    /// there (in a folder per model) and loaded from there at start.
+    pub fn new(model_id: &str, dimensions: usize, snapshot_dir: Option<&Path>) -> Arc<Self> {
+        let folder: String = model_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .collect();
         Arc::new(Self {
             model_id: model_id.to_owned(),
             dimensions,
+            snapshot: snapshot_dir.map(|dir| dir.join(format!("profiles-{folder}"))),
             indexed: RwLock::new(None),
             refreshing: Mutex::new(()),
+            dirty: AtomicBool::new(false),
         })
     }
 
-    /// Loads every profile vector and builds the graph on a blocking thread.
+    /// Loads the snapshot and catches up, or else builds from every profile
+    /// vector in the store (on a blocking thread) and saves a snapshot.
     /// Until this is done [`Self::candidates`] answers `None`.
-    pub async fn build(&self, store: &Store) -> Result<usize, CandidateError> {
+    pub async fn build(self: &Arc<Self>, store: &Store) -> Result<(usize, Built), CandidateError> {
+        if let Some(loaded) = self.load_snapshot().await {
+            *self.indexed.write().await = Some(loaded);
+            self.refresh(store).await?;
+            let size = self.indexed.read().await.as_ref().map_or(0, |i| i.vectors.len());
+            return Ok((size, Built::FromSnapshot));
+        }
         let _look = self.refreshing.lock().await;
         let started = OffsetDateTime::now_utc();
         let changes = store.profile_changes(&self.model_id, OffsetDateTime::UNIX_EPOCH).await?;
@@ -116,7 +169,108 @@ impl ProfileIndex {
             })??;
         let size = built.vectors.len();
         *self.indexed.write().await = Some(built);
-        Ok(size)
+        drop(_look);
+        self.dirty.store(true, Ordering::Relaxed);
+        self.save().await?;
+        Ok((size, Built::Rebuilt))
+    }
+
+    /// Writes the snapshot if anything changed since the last one (on a
+    /// blocking thread, holding the index for reading meanwhile).
+    pub async fn save(self: &Arc<Self>) -> Result<(), CandidateError> {
+        if self.snapshot.is_none() || !self.dirty.swap(false, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let index = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || index.write_snapshot())
+            .await
+            .unwrap_or_else(|err| {
+                Err(fairgig_embed::index::IndexError::Engine(format!("save task failed: {err}"))
+                    .into())
+            });
+        if result.is_err() {
+            self.dirty.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn write_snapshot(&self) -> Result<(), CandidateError> {
+        let Some(path) = &self.snapshot else { return Ok(()) };
+        let guard = self.indexed.blocking_read();
+        let Some(indexed) = guard.as_ref() else { return Ok(()) };
+        let failed = |reason: String| CandidateError::Snapshot { path: path.clone(), reason };
+        let meta = SnapshotMeta {
+            model_id: self.model_id.clone(),
+            cursor: indexed.cursor,
+            seen: indexed.seen.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        };
+        std::fs::create_dir_all(path).map_err(|err| failed(err.to_string()))?;
+        indexed.vectors.save(&path.join("vectors"))?;
+        let bytes = serde_json::to_vec(&meta).map_err(|err| failed(err.to_string()))?;
+        // meta.json names the cursor the vectors are current to: written last.
+        let staging = path.join("meta.json.saving");
+        std::fs::write(&staging, bytes).map_err(|err| failed(err.to_string()))?;
+        std::fs::rename(&staging, path.join("meta.json")).map_err(|err| failed(err.to_string()))
+    }
+
+    /// The snapshot, if there is a readable one of this model.
+    async fn load_snapshot(&self) -> Option<Indexed> {
+        let path = self.snapshot.clone()?;
+        let dimensions = self.dimensions;
+        let model_id = self.model_id.clone();
+        let loaded = tokio::task::spawn_blocking(move || -> Result<Indexed, String> {
+            let bytes = std::fs::read(path.join("meta.json")).map_err(|err| err.to_string())?;
+            let meta: SnapshotMeta =
+                serde_json::from_slice(&bytes).map_err(|err| err.to_string())?;
+            if meta.model_id != model_id {
+                return Err(format!("made with {}", meta.model_id));
+            }
+            let mut config = IndexConfig::new(dimensions);
+            config.ef_search = EF_SEARCH;
+            let vectors =
+                VectorIndex::load(config, &path.join("vectors")).map_err(|err| err.to_string())?;
+            let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
+            for (key, seen) in &meta.seen {
+                for skill in &seen.skills {
+                    by_skill.entry(skill.clone()).or_default().insert(*key);
+                }
+            }
+            Ok(Indexed { vectors, by_skill, seen: meta.seen, cursor: meta.cursor })
+        })
+        .await;
+        match loaded {
+            Ok(Ok(indexed)) => Some(indexed),
+            Ok(Err(reason)) => {
+                tracing::info!(%reason, "no usable candidate index snapshot; rebuilding");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "loading the candidate index snapshot failed");
+                None
+            }
+        }
+    }
+
+    /// Saves every few minutes while the index changes, and once more at `stop`.
+    pub fn spawn_snapshots(self: &Arc<Self>, stop: CancellationToken) {
+        if self.snapshot.is_none() {
+            return;
+        }
+        let index = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                let stopping = tokio::select! {
+                    () = stop.cancelled() => true,
+                    () = tokio::time::sleep(SAVE_EVERY) => false,
+                };
+                if let Err(err) = index.save().await {
+                    tracing::warn!(error = %err, "saving the candidate index failed");
+                }
+                if stopping {
+                    return;
+                }
+            }
+        });
     }
 
     /// Builds in the background, logging the outcome; matching scans the
@@ -126,8 +280,9 @@ impl ProfileIndex {
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             match index.build(&store).await {
-                Ok(size) => tracing::info!(
+                Ok((size, how)) => tracing::info!(
                     profiles = size,
+                    ?how,
                     seconds = started.elapsed().as_secs_f64(),
                     "candidate index ready"
                 ),
@@ -149,10 +304,14 @@ impl ProfileIndex {
         let changes = store.profile_changes(&self.model_id, cursor).await?;
         let mut guard = self.indexed.write().await;
         if let Some(indexed) = guard.as_mut() {
+            let mut changed = false;
             for change in changes {
-                indexed.apply(change)?;
+                changed |= indexed.apply(change)?;
             }
             indexed.cursor = started - OVERLAP;
+            if changed {
+                self.dirty.store(true, Ordering::Relaxed);
+            }
         }
         Ok(())
     }
@@ -224,12 +383,13 @@ fn metadata(change: &ProfileChange) -> Metadata {
 }
 
 impl Indexed {
-    fn apply(&mut self, change: ProfileChange) -> Result<(), CandidateError> {
+    /// Takes in one change; whether it was new.
+    fn apply(&mut self, change: ProfileChange) -> Result<bool, CandidateError> {
         let key = change.profile.user_id.as_uuid();
         let (profile_at, vector_at) = (change.profile.updated_at, change.vector_updated_at);
         if let Some(old) = self.seen.get(&key) {
             if old.profile_at == profile_at && old.vector_at == vector_at {
-                return Ok(());
+                return Ok(false);
             }
             for skill in &old.skills {
                 if let Some(holders) = self.by_skill.get_mut(skill) {
@@ -248,7 +408,7 @@ impl Indexed {
             self.vectors.set_metadata(key, metadata(&change));
         }
         self.seen.insert(key, Seen { skills, profile_at, vector_at });
-        Ok(())
+        Ok(true)
     }
 
     fn candidates(&self, query: &CandidateQuery<'_>) -> Result<Vec<Uuid>, CandidateError> {
@@ -376,7 +536,7 @@ mod tests {
     #[tokio::test]
     async fn nearest_and_fully_skilled_profiles_are_proposed_and_changes_are_followed() {
         on_every_backend(|store| async move {
-            let index = ProfileIndex::new(MODEL, 4);
+            let index = ProfileIndex::new(MODEL, 4, None);
             let job = axis(0);
             let query = CandidateQuery { vector: &job, nearest: 1, ..CandidateQuery::default() };
             assert!(index.candidates(&store, &query).await.expect("ok").is_none(), "not built");
@@ -391,7 +551,7 @@ mod tests {
             let away = Availability::Unavailable;
             let _resting =
                 profile(&store, "resting", &input(&["Rust", "SQL"], "EU", away), &axis(0)).await;
-            assert_eq!(index.build(&store).await.expect("built"), 4);
+            assert_eq!(index.build(&store).await.expect("built"), (4, Built::Rebuilt));
 
             assert_eq!(candidates(&index, &store, None).await, sorted(vec![near, skilled]));
             assert_eq!(candidates(&index, &store, Some("US")).await, vec![skilled]);
@@ -405,6 +565,31 @@ mod tests {
             store.put_profile(UserId::from_uuid(skilled), &input(&["Go"], "US", open)).await.ok();
             store.put_profile(UserId::from_uuid(nearer), &input(&["Rust"], "EU", away)).await.ok();
             assert_eq!(candidates(&index, &store, None).await, vec![near]);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_restart_loads_the_snapshot_and_catches_up() {
+        on_every_backend(|store| async move {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let open = Availability::Available;
+            let first =
+                profile(&store, "first", &input(&["Rust", "SQL"], "EU", open), &axis(0)).await;
+            let index = ProfileIndex::new(MODEL, 4, Some(dir.path()));
+            assert_eq!(index.build(&store).await.expect("built"), (1, Built::Rebuilt));
+            drop(index);
+
+            // Written while no process was running.
+            let second =
+                profile(&store, "second", &input(&["Rust", "SQL"], "US", open), &axis(1)).await;
+            let restarted = ProfileIndex::new(MODEL, 4, Some(dir.path()));
+            assert_eq!(restarted.build(&store).await.expect("loaded"), (2, Built::FromSnapshot));
+            assert_eq!(candidates(&restarted, &store, None).await, sorted(vec![first, second]));
+
+            // Another model's snapshot is not this model's.
+            let other = ProfileIndex::new("other-model", 4, Some(dir.path()));
+            assert_eq!(other.build(&store).await.expect("built"), (0, Built::Rebuilt));
         })
         .await;
     }

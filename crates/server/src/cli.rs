@@ -259,6 +259,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             state.embeddings.start().await.context("starting the embedding provider")?;
             state.profile_index.spawn_build(state.store.clone());
             let stop = tokio_util::sync::CancellationToken::new();
+            state.profile_index.spawn_snapshots(stop.clone());
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
             crate::scheduled_training::spawn(
                 state.store.clone(),

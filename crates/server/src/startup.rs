@@ -56,6 +56,8 @@ pub struct Application {
     worker: Option<BackgroundWork>,
     /// Publishes this process's enqueued tasks, when RabbitMQ is configured.
     relay: Option<Relay>,
+    /// Saved now and then, and at shutdown.
+    profile_index: Arc<crate::candidates::ProfileIndex>,
 }
 
 /// What a worker-running process does besides serving: run steps, keep
@@ -148,7 +150,8 @@ impl Application {
             training: state.settings.training.clone(),
         });
         let relay = relay_for(&state);
-        Ok(Self { listener, router: app(state), grace, worker, relay })
+        let profile_index = Arc::clone(&state.profile_index);
+        Ok(Self { listener, router: app(state), grace, worker, relay, profile_index })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -180,6 +183,7 @@ impl Application {
             tokio::spawn(work.worker.run(stop.clone()))
         });
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
+        self.profile_index.spawn_snapshots(stop.clone());
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,

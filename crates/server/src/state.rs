@@ -97,7 +97,11 @@ impl AppState {
         .with_context(|| format!("opening object storage at {storage_url}"))?;
         let bias = Arc::new(BiasChecker::new());
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
-        let profile_index = ProfileIndex::new(embeddings.model_id(), embeddings.dimensions());
+        let profile_index = ProfileIndex::new(
+            embeddings.model_id(),
+            embeddings.dimensions(),
+            Some(&settings.data_dir.join("index")),
+        );
         let pipeline = Arc::new(crate::steps::pipeline(
             store.clone(),
             storage.clone(),

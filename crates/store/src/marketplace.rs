@@ -352,12 +352,16 @@ impl Store {
             query.push(" AND e.entity_id = p.user_id AND e.model_id = ").push_bind(model_id);
             query.push(" WHERE p.availability <> 'unavailable'");
             if let Some(ids) = ids {
-                query.push(" AND p.user_id IN (");
-                let mut list = query.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
+                // On both sides of the join: SQLite otherwise walks every
+                // vector of the model and probes the list.
+                for column in ["p.user_id", "e.entity_id"] {
+                    query.push(format!(" AND {column} IN ("));
+                    let mut list = query.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    query.push(")");
                 }
-                query.push(")");
             }
             query.build_query_as().fetch_all(pool).await?
         });
@@ -386,10 +390,13 @@ impl Store {
              FROM profiles p JOIN entity_embeddings e \
                ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id = $2"
         );
-        // Two index range scans (migration 0011) instead of one OR.
+        // The changed ids come from two index range scans (migration 0011);
+        // only their rows are joined and read.
         let sql = format!(
-            "{select} WHERE p.updated_at >= $3 \
-             UNION ALL {select} WHERE e.updated_at >= $3 AND p.updated_at < $3"
+            "{select} WHERE p.user_id IN ( \
+               SELECT user_id FROM profiles WHERE updated_at >= $3 \
+               UNION SELECT entity_id FROM entity_embeddings \
+                 WHERE entity_kind = $1 AND updated_at >= $3)"
         );
         #[derive(sqlx::FromRow)]
         struct Row {

@@ -399,7 +399,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             &serde_json::json!({}),
         )
         .await?;
-    let index = ProfileIndex::new(embeddings.model_id(), dimensions);
+    let index = ProfileIndex::new(embeddings.model_id(), dimensions, None);
     let mut top_by_scan = Vec::new();
     for (how, built) in [("whole pool scanned from SQLite", false), ("candidate index", true)] {
         if built {
