@@ -158,7 +158,7 @@ impl ProfileIndex {
             let size = self.indexed.read().await.as_ref().map_or(0, |i| i.vectors.len());
             return Ok((size, Built::FromSnapshot));
         }
-        let _look = self.refreshing.lock().await;
+        let look = self.refreshing.lock().await;
         let started = OffsetDateTime::now_utc();
         let changes = store.profile_changes(&self.model_id, OffsetDateTime::UNIX_EPOCH).await?;
         let dimensions = self.dimensions;
@@ -169,9 +169,12 @@ impl ProfileIndex {
             })??;
         let size = built.vectors.len();
         *self.indexed.write().await = Some(built);
-        drop(_look);
+        drop(look);
         self.dirty.store(true, Ordering::Relaxed);
-        self.save().await?;
+        // The index serves either way; a failed save is retried later.
+        if let Err(err) = self.save().await {
+            tracing::warn!(error = %err, "saving the candidate index failed");
+        }
         Ok((size, Built::Rebuilt))
     }
 
