@@ -228,16 +228,9 @@ impl ProfileIndex {
             if meta.model_id != model_id {
                 return Err(format!("made with {}", meta.model_id));
             }
-            let mut config = IndexConfig::new(dimensions);
-            config.ef_search = EF_SEARCH;
-            let vectors =
-                VectorIndex::load(config, &path.join("vectors")).map_err(|err| err.to_string())?;
-            let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
-            for (key, seen) in &meta.seen {
-                for skill in &seen.skills {
-                    by_skill.entry(skill.clone()).or_default().insert(*key);
-                }
-            }
+            let vectors = VectorIndex::load(index_config(dimensions), &path.join("vectors"))
+                .map_err(|err| err.to_string())?;
+            let by_skill = postings(&meta.seen);
             Ok(Indexed { vectors, by_skill, seen: meta.seen, cursor: meta.cursor })
         })
         .await;
@@ -340,10 +333,7 @@ fn build(
     changes: Vec<ProfileChange>,
     started: OffsetDateTime,
 ) -> Result<Indexed, CandidateError> {
-    let mut config = IndexConfig::new(dimensions);
-    config.ef_search = EF_SEARCH;
     let mut seen = HashMap::with_capacity(changes.len());
-    let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
     let mut points = Vec::with_capacity(changes.len());
     for change in changes {
         let key = change.profile.user_id.as_uuid();
@@ -352,15 +342,28 @@ fn build(
             profile_at: change.profile.updated_at,
             vector_at: change.vector_updated_at,
         };
-        for skill in &record.skills {
-            by_skill.entry(skill.clone()).or_default().insert(key);
-        }
         let meta = metadata(&change);
         points.push((key, change.vector, meta));
         seen.insert(key, record);
     }
-    let vectors = VectorIndex::build(config, points)?;
-    Ok(Indexed { vectors, by_skill, seen, cursor: started - OVERLAP })
+    let vectors = VectorIndex::build(index_config(dimensions), points)?;
+    Ok(Indexed { vectors, by_skill: postings(&seen), seen, cursor: started - OVERLAP })
+}
+
+fn index_config(dimensions: usize) -> IndexConfig {
+    IndexConfig { ef_search: EF_SEARCH, ..IndexConfig::new(dimensions) }
+}
+
+/// The skill → profiles lists of what was indexed (derived, so a snapshot
+/// need not store them).
+fn postings(seen: &HashMap<Uuid, Seen>) -> HashMap<String, HashSet<Uuid>> {
+    let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
+    for (key, record) in seen {
+        for skill in &record.skills {
+            by_skill.entry(skill.clone()).or_default().insert(*key);
+        }
+    }
+    by_skill
 }
 
 fn skills_of(change: &ProfileChange) -> Vec<String> {

@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::training::{promote_challenger, train_ranker, RegistryError, RANKER};
 
+/// The longest interval honoured (ten years); larger settings mean this.
+const MAX_EVERY_HOURS: u64 = 24 * 366 * 10;
 /// The schedule's name in the database.
 const SCHEDULE: &str = "train_ranker";
 /// How often a process looks whether training is due.
@@ -49,8 +51,9 @@ pub async fn round(
         return Ok(Round::Off);
     }
     let now = OffsetDateTime::now_utc();
-    let every =
-        time::Duration::hours(i64::try_from(settings.every_hours).unwrap_or(i64::MAX / 7200));
+    // Capped so any configured number is a valid duration (no overflow).
+    let hours = settings.every_hours.min(MAX_EVERY_HOURS);
+    let every = time::Duration::hours(i64::try_from(hours).unwrap_or(i64::from(u16::MAX)));
     if !store.claim_schedule(SCHEDULE, holder, now, now + LEASE, now - every).await? {
         return Ok(Round::NotDue);
     }

@@ -652,6 +652,9 @@ async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
     );
     // That look counted as this interval's: nothing more until the next.
     assert_eq!(round(&app.store, &settings, "b").await.expect("round"), Round::NotDue);
+    // Any configured interval is a valid one (no overflow).
+    let huge = TrainingSettings { every_hours: u64::MAX, ..settings.clone() };
+    assert_eq!(round(&app.store, &huge, "b").await.expect("round"), Round::NotDue);
 
     let app = spawn_app().await;
     let (client, dev, path) = job_with_one_candidate(&app).await;
