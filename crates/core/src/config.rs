@@ -28,6 +28,7 @@ pub struct Settings {
     pub embedding: EmbeddingSettings,
     pub notifications: NotificationSettings,
     pub training: TrainingSettings,
+    pub fairness: FairnessSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +48,7 @@ impl Default for Settings {
             embedding: EmbeddingSettings::default(),
             notifications: NotificationSettings::default(),
             training: TrainingSettings::default(),
+            fairness: FairnessSettings::default(),
         }
     }
 }
@@ -142,6 +144,43 @@ pub struct TrainingSettings {
 impl Default for TrainingSettings {
     fn default() -> Self {
         Self { every_hours: 24, min_new_feedback: 200, held_out: 0.2, auto_promote: true }
+    }
+}
+
+/// The deployment's fair re-ranking policy. A match request may override
+/// the algorithm, the attribute, the target shares and the amortisation.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FairnessSettings {
+    pub algorithm: crate::marketplace::FairAlgorithm,
+    /// `newcomer` (no completed job yet; needs no self-declaration) or a
+    /// self-declared profile attribute such as `gender`.
+    pub attribute: String,
+    /// Desired share per group name (`newcomer = 0.3`); groups not named
+    /// share the rest by their share of the qualified pool.
+    pub targets: std::collections::BTreeMap<String, f64>,
+    /// The group FA*IR protects under a self-declared attribute.
+    pub protected: Option<String>,
+    /// Correct each list's target by the exposure its groups are owed
+    /// from the lists of the last `window_days`.
+    pub amortise: bool,
+    pub window_days: u32,
+    /// The most one list's target moves to repay a deficit, as a share of
+    /// the list's exposure.
+    pub max_correction: f64,
+}
+
+impl Default for FairnessSettings {
+    fn default() -> Self {
+        Self {
+            algorithm: crate::marketplace::FairAlgorithm::DetConstSort,
+            attribute: "newcomer".to_owned(),
+            targets: std::collections::BTreeMap::new(),
+            protected: None,
+            amortise: true,
+            window_days: 28,
+            max_correction: 0.25,
+        }
     }
 }
 

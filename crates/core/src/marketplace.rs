@@ -34,6 +34,22 @@ string_enum!(ExperienceLevel, "experience_level", [
     Entry => "entry", Intermediate => "intermediate", Expert => "expert",
 ]);
 
+/// Which re-ranker keeps the top k fair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FairAlgorithm {
+    #[default]
+    DetConstSort,
+    DetGreedy,
+    DetCons,
+    DetRelaxed,
+    /// FA*IR (adjusted α = 0.1) protecting one group: newcomers, or the
+    /// policy's `protected` group of a self-declared attribute.
+    FaIr,
+    /// Relevance order only (the report still shows the skew).
+    None,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SkillLevel {

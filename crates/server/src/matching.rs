@@ -8,23 +8,34 @@
 //!    job's region and those whose rate is over the budget's top by more
 //!    than the tolerance ([`fairgig_matching::features::RATE_TOLERANCE`]).
 //! 2. Score: the eight features and the v1 linear model, with explanations.
-//! 3. Fair re-rank of the top `limit` so the exposure group "newcomers" (no
-//!    completed job yet) gets its share; the target is its share of the
-//!    qualified pool (the scored candidates). Skew, NDKL and exposure are reported before and after.
+//! 3. Fair re-rank of the top `limit` by the [`FairnessPolicy`]: groups by
+//!    an attribute (newcomers, with no completed job yet, by default; or a
+//!    self-declared one such as `gender`), each group's desired share (its
+//!    share of the qualified pool unless the policy names one), corrected by
+//!    the exposure each group is owed from recent lists (amortised fairness,
+//!    [`fairgig_matching::fairness::amortise`]). Skew, NDKL and exposure
+//!    are reported before and after, and the list's exposure is booked.
 //!
-//! Self-declared group attributes are never features; auditing them is a
-//! separate report (not built yet).
+//! Self-declared group attributes are never features and never shown to
+//! clients: only the re-ranking reads them, and a report grouped by one is
+//! redacted for anyone but admins ([`FairnessReport::redact`]).
 
 use crate::candidates::{CandidateQuery, ProfileIndex};
+use std::collections::BTreeMap;
+
 use fairgig_core::{
     audit::{actions, Actor, NewAuditEntry},
+    config::FairnessSettings,
     ids::UserId,
-    marketplace::ExperienceLevel as Level,
+    marketplace::{ExperienceLevel as Level, FairAlgorithm},
 };
 use fairgig_matching::{
     fairness::{
+        amortise::{self, Account},
         det::{self, DetAlgorithm},
-        fa_ir, metrics, pool_distribution, Candidate, FairnessError,
+        fa_ir,
+        groups::{declared_groups, is_attribute_name, NEWCOMER},
+        metrics, pool_distribution, Candidate, FairnessError,
     },
     features::{
         features, ExperienceLevel, JobFacts, Money, ProfileFacts, Reputation, RATE_TOLERANCE,
@@ -33,10 +44,11 @@ use fairgig_matching::{
 };
 use fairgig_store::{
     embeddings::EntityKind,
+    exposure::GroupExposure,
     feedback::NewMatchList,
     marketplace::{Job, MatchableProfile, Profile},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -44,23 +56,138 @@ use fairgig_store::Store;
 
 use crate::embedding::{EmbeddingError, EmbeddingService};
 
-/// Which re-ranker keeps the top k fair.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FairAlgorithm {
-    #[default]
-    DetConstSort,
-    DetGreedy,
-    DetCons,
-    DetRelaxed,
-    /// FA*IR with newcomers as the protected group (adjusted α = 0.1).
-    FaIr,
-    /// Relevance order only (the report still shows the skew).
-    None,
+/// The newcomer attribute's groups: index 0 established, 1 newcomers.
+const NEWCOMER_GROUPS: [&str; 2] = ["established", "newcomer"];
+
+/// What candidates are grouped by for fair re-ranking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attribute {
+    /// No completed job yet versus the established: needs no declaration.
+    Newcomer,
+    /// A self-declared profile attribute, such as `gender`.
+    Declared(String),
 }
 
-/// The exposure groups: index 0 established, 1 newcomers.
-const GROUPS: [&str; 2] = ["established", "newcomer"];
+impl Attribute {
+    /// `newcomer` or a self-declared attribute's name.
+    pub fn parse(name: &str) -> Result<Self, PolicyError> {
+        let name = name.trim();
+        if name == NEWCOMER {
+            Ok(Self::Newcomer)
+        } else if is_attribute_name(name) {
+            Ok(Self::Declared(name.to_owned()))
+        } else {
+            Err(PolicyError::new(
+                "attribute",
+                "`newcomer` or a self-declared attribute name (letters, digits, _ and -)",
+            ))
+        }
+    }
+
+    /// The name exposure is booked under.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Newcomer => NEWCOMER,
+            Self::Declared(name) => name,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Newcomer => "newcomer (no completed job yet)".to_owned(),
+            Self::Declared(name) => format!("{name} (self-declared)"),
+        }
+    }
+}
+
+/// A fairness policy that cannot be applied, naming the setting at fault.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PolicyError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl PolicyError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+/// How one match list is kept fair: the deployment's settings
+/// (`[fairness]`), optionally overridden per request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FairnessPolicy {
+    pub algorithm: FairAlgorithm,
+    pub attribute: Attribute,
+    /// Desired share per group name; the other groups share the rest by
+    /// their share of the qualified pool.
+    pub targets: BTreeMap<String, f64>,
+    /// FA*IR's protected group under a self-declared attribute.
+    pub protected: Option<String>,
+    pub amortise: bool,
+    pub window_days: u32,
+    pub max_correction: f64,
+}
+
+impl FairnessPolicy {
+    /// The deployment's policy; an invalid one stops `serve` with the reason.
+    pub fn from_settings(settings: &FairnessSettings) -> Result<Self, PolicyError> {
+        let policy = Self {
+            algorithm: settings.algorithm,
+            attribute: Attribute::parse(&settings.attribute)?,
+            targets: settings.targets.clone(),
+            protected: settings.protected.clone(),
+            amortise: settings.amortise,
+            window_days: settings.window_days,
+            max_correction: settings.max_correction,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Shares in [0, 1] summing to at most 1, a window of 1–366 days, a
+    /// correction in [0, 1], and a protected group for FA*IR by a
+    /// self-declared attribute.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let shares = self.targets.values();
+        if self.targets.len() > 16 || self.targets.keys().any(|g| g.is_empty() || g.len() > 100) {
+            return Err(PolicyError::new(
+                "targets",
+                "at most 16 groups, named in 1–100 characters",
+            ));
+        }
+        if shares.clone().any(|share| !(0.0..=1.0).contains(share))
+            || shares.sum::<f64>() > 1.0 + 1e-9
+        {
+            return Err(PolicyError::new("targets", "shares in [0, 1] summing to at most 1"));
+        }
+        if !(1..=366).contains(&self.window_days) {
+            return Err(PolicyError::new("window_days", "must be between 1 and 366"));
+        }
+        if !(0.0..=1.0).contains(&self.max_correction) {
+            return Err(PolicyError::new("max_correction", "must be between 0 and 1"));
+        }
+        if self.algorithm == FairAlgorithm::FaIr
+            && matches!(self.attribute, Attribute::Declared(_))
+            && self.protected.is_none()
+        {
+            return Err(PolicyError::new(
+                "protected",
+                "FA*IR protects one group: name it for a self-declared attribute",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The group FA*IR protects, by name.
+    fn protected_group(&self) -> Option<&str> {
+        match self.attribute {
+            Attribute::Newcomer => Some(NEWCOMER_GROUPS[1]),
+            Attribute::Declared(_) => self.protected.as_deref(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FeatureContribution {
@@ -99,11 +226,36 @@ pub struct GroupMetrics {
 pub struct FairnessReport {
     pub attribute: String,
     pub algorithm: FairAlgorithm,
+    /// Whether the target was corrected by the exposure groups are owed.
+    pub amortised: bool,
+    /// True when the figures below are withheld: a ranking by a
+    /// self-declared attribute shows its groups to admins only.
+    pub redacted: bool,
     pub groups: Vec<String>,
-    /// Desired share per group: its share of the qualified pool.
+    /// Desired share per group among the qualified pool: the policy's
+    /// shares, else the group's share of the pool.
+    pub desired: Vec<f64>,
+    /// The shares re-ranked for: `desired` corrected by the deficit when
+    /// amortised. Skew and NDKL are measured against it.
     pub target: Vec<f64>,
-    pub before: GroupMetrics,
-    pub after: GroupMetrics,
+    pub before: Option<GroupMetrics>,
+    pub after: Option<GroupMetrics>,
+}
+
+impl FairnessReport {
+    /// Withholds what a ranking by a self-declared attribute would tell a
+    /// client about who declared what (group sizes, per-group exposure).
+    pub fn redact(&mut self) {
+        if self.redacted || self.attribute.starts_with(NEWCOMER) {
+            return;
+        }
+        self.redacted = true;
+        self.groups.clear();
+        self.desired.clear();
+        self.target.clear();
+        self.before = None;
+        self.after = None;
+    }
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -127,6 +279,8 @@ pub enum MatchError {
     Store(#[from] fairgig_store::StoreError),
     #[error(transparent)]
     Fairness(#[from] FairnessError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// The text a job or profile is embedded by.
@@ -205,8 +359,91 @@ struct Scored<'a> {
     facts: ProfileFacts,
     features: fairgig_matching::features::Features,
     score: f64,
-    /// 1 for newcomers, 0 for the established.
-    group: usize,
+}
+
+/// Each scored candidate's group under `attribute`, and the group names.
+fn groups_of(attribute: &Attribute, scored: &[Scored]) -> (Vec<usize>, Vec<String>) {
+    match attribute {
+        Attribute::Newcomer => (
+            scored.iter().map(|s| usize::from(s.profile.completed_jobs == 0)).collect(),
+            NEWCOMER_GROUPS.iter().map(|g| (*g).to_owned()).collect(),
+        ),
+        Attribute::Declared(key) => {
+            let answers: Vec<Option<&str>> = scored
+                .iter()
+                .map(|s| s.profile.input.group_attributes.get(key).map(String::as_str))
+                .collect();
+            let groups = declared_groups(&answers);
+            (groups.members, groups.names)
+        }
+    }
+}
+
+/// The desired shares among the pool, and the target after amortisation.
+async fn targets(
+    store: &Store,
+    policy: &FairnessPolicy,
+    groups: &[String],
+    candidates: &[Candidate],
+    k: usize,
+) -> Result<(Vec<f64>, Vec<f64>), MatchError> {
+    let pool_share = pool_distribution(candidates, groups.len());
+    let fixed: Vec<Option<f64>> = groups.iter().map(|g| policy.targets.get(g).copied()).collect();
+    let mut available = vec![0usize; groups.len()];
+    for candidate in candidates {
+        available[candidate.group] += 1;
+    }
+    let desired =
+        amortise::among_available(&amortise::desired_shares(&pool_share, &fixed)?, &available);
+    if !policy.amortise || candidates.is_empty() {
+        return Ok((desired.clone(), desired));
+    }
+    let since =
+        OffsetDateTime::now_utc().date() - time::Duration::days(i64::from(policy.window_days) - 1);
+    let booked = store.exposure_since(policy.attribute.key(), since).await?;
+    let accounts: Vec<Account> = groups
+        .iter()
+        .map(|group| {
+            booked
+                .iter()
+                .find(|b| &b.group == group)
+                .map_or(Account::default(), |b| Account { owed: b.owed, given: b.given })
+        })
+        .collect();
+    let target = amortise::corrected_target(&desired, &accounts, k, policy.max_correction);
+    Ok((desired, target))
+}
+
+/// The re-ranked top `k`, as positions into `candidates`.
+fn rerank(
+    policy: &FairnessPolicy,
+    groups: &[String],
+    candidates: &[Candidate],
+    target: &[f64],
+    k: usize,
+) -> Result<Vec<usize>, MatchError> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match policy.algorithm {
+        FairAlgorithm::None => (0..k).collect(),
+        FairAlgorithm::DetConstSort => det::rerank(DetAlgorithm::ConstSort, candidates, target, k)?,
+        FairAlgorithm::DetGreedy => det::rerank(DetAlgorithm::Greedy, candidates, target, k)?,
+        FairAlgorithm::DetCons => det::rerank(DetAlgorithm::Cons, candidates, target, k)?,
+        FairAlgorithm::DetRelaxed => det::rerank(DetAlgorithm::Relaxed, candidates, target, k)?,
+        FairAlgorithm::FaIr => {
+            let protected =
+                policy.protected_group().and_then(|p| groups.iter().position(|g| g == p));
+            match protected {
+                Some(protected) if target[protected] > 0.0 && target[protected] < 1.0 && k > 0 => {
+                    let table = fa_ir::adjusted_mtable(k, target[protected], 0.1)?.mtable;
+                    fa_ir::rerank(candidates, groups.len(), protected, &table)?
+                }
+                // No one of the protected group in the pool, or only them.
+                _ => (0..k).collect(),
+            }
+        }
+    })
 }
 
 /// Nearest profiles the index proposes per match: enough that the fair
@@ -248,7 +485,7 @@ pub async fn matches_for_job(
     profiles: &ProfileIndex,
     job: &Job,
     limit: usize,
-    algorithm: FairAlgorithm,
+    policy: &FairnessPolicy,
 ) -> Result<MatchList, MatchError> {
     let (job_vector, _) =
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
@@ -274,49 +511,31 @@ pub async fn matches_for_job(
                 features: found,
                 facts: profile_facts,
                 profile: &candidate.profile,
-                group: usize::from(candidate.profile.completed_jobs == 0),
             })
         })
         .collect();
     scored.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then(a.profile.user_id.cmp(&b.profile.user_id))
     });
-    let candidates: Vec<Candidate> =
-        scored.iter().map(|s| Candidate { group: s.group, score: s.score }).collect();
-    let target = pool_distribution(&candidates, GROUPS.len());
+    let (group_of, groups) = groups_of(&policy.attribute, &scored);
+    let candidates: Vec<Candidate> = scored
+        .iter()
+        .zip(&group_of)
+        .map(|(s, group)| Candidate { group: *group, score: s.score })
+        .collect();
     let k = limit.min(candidates.len());
-    let order: Vec<usize> = if candidates.is_empty() {
-        Vec::new()
-    } else {
-        match algorithm {
-            FairAlgorithm::None => (0..k).collect(),
-            FairAlgorithm::DetConstSort => {
-                det::rerank(DetAlgorithm::ConstSort, &candidates, &target, k)?
-            }
-            FairAlgorithm::DetGreedy => det::rerank(DetAlgorithm::Greedy, &candidates, &target, k)?,
-            FairAlgorithm::DetCons => det::rerank(DetAlgorithm::Cons, &candidates, &target, k)?,
-            FairAlgorithm::DetRelaxed => {
-                det::rerank(DetAlgorithm::Relaxed, &candidates, &target, k)?
-            }
-            FairAlgorithm::FaIr => {
-                let share = target[1];
-                if share <= 0.0 || share >= 1.0 || k == 0 {
-                    (0..k).collect()
-                } else {
-                    let table = fa_ir::adjusted_mtable(k, share, 0.1)?.mtable;
-                    fa_ir::rerank(&candidates, GROUPS.len(), 1, &table)?
-                }
-            }
-        }
-    };
-    let groups_by_relevance: Vec<usize> = candidates.iter().map(|c| c.group).collect();
-    let groups_after: Vec<usize> = order.iter().map(|i| candidates[*i].group).collect();
+    let (desired, target) = targets(store, policy, &groups, &candidates, k).await?;
+    let order = rerank(policy, &groups, &candidates, &target, k)?;
+    let groups_after: Vec<usize> = order.iter().map(|i| group_of[*i]).collect();
     let fairness = FairnessReport {
-        attribute: "newcomer (no completed job yet)".to_owned(),
-        algorithm,
-        groups: GROUPS.iter().map(|g| (*g).to_owned()).collect(),
-        before: group_metrics(&groups_by_relevance, &target, k),
-        after: group_metrics(&groups_after, &target, k),
+        attribute: policy.attribute.describe(),
+        algorithm: policy.algorithm,
+        amortised: policy.amortise,
+        redacted: false,
+        before: Some(group_metrics(&group_of, &target, k)),
+        after: Some(group_metrics(&groups_after, &target, k)),
+        groups,
+        desired,
         target,
     };
     let matches = order
@@ -331,7 +550,7 @@ pub async fn matches_for_job(
                 rank: rank + 1,
                 relevance_rank: index + 1,
                 score: chosen.score,
-                newcomer: chosen.group == 1,
+                newcomer: chosen.profile.completed_jobs == 0,
                 features: explained.contributions.into_iter().map(contribution).collect(),
                 strengths: explained.strengths,
                 gaps: explained.gaps,
@@ -346,8 +565,9 @@ pub async fn matches_for_job(
         matches,
         fairness,
     };
-    let record = record_of(job, &list, algorithm);
+    let record = record_of(job, &list, policy.algorithm);
     list.match_list = store.record_match_list(&record).await?;
+    book_exposure(store, policy, &list.fairness, &groups_after).await?;
     // Every ranking shown is auditable with its fairness figures, beside the list itself.
     let entry = NewAuditEntry::new(Actor::System, actions::MATCH_RANKED)
         .target(format!("match_list:{}", list.match_list))
@@ -361,6 +581,30 @@ pub async fn matches_for_job(
         }));
     store.append_audit(entry).await?;
     Ok(list)
+}
+
+/// Books what the shown list owed and gave each group (by its desired
+/// shares, before correction) for later lists' amortisation.
+async fn book_exposure(
+    store: &Store,
+    policy: &FairnessPolicy,
+    report: &FairnessReport,
+    shown: &[usize],
+) -> Result<(), MatchError> {
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let booked: Vec<GroupExposure> = amortise::list_accounts(&report.desired, shown)
+        .into_iter()
+        .zip(&report.groups)
+        .map(|(account, group)| GroupExposure {
+            group: group.clone(),
+            owed: account.owed,
+            given: account.given,
+        })
+        .collect();
+    let today = OffsetDateTime::now_utc().date();
+    Ok(store.record_exposure(policy.attribute.key(), today, &booked).await?)
 }
 
 /// What is kept of a shown list: each item's features, for training.
@@ -463,5 +707,65 @@ fn contribution(c: Contribution) -> FeatureContribution {
         value: c.value,
         weight: c.weight,
         contribution: c.contribution,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_settings_are_a_valid_policy() {
+        let policy = FairnessPolicy::from_settings(&FairnessSettings::default()).expect("valid");
+        assert_eq!(policy.attribute, Attribute::Newcomer);
+        assert!(policy.amortise);
+    }
+
+    #[test]
+    fn an_invalid_policy_names_the_setting_at_fault() {
+        let field = |settings: FairnessSettings| {
+            FairnessPolicy::from_settings(&settings).err().map(|err| err.field)
+        };
+        let base = FairnessSettings::default;
+        assert_eq!(
+            field(FairnessSettings { attribute: "a b".into(), ..base() }),
+            Some("attribute")
+        );
+        let targets = [("newcomer".to_owned(), 0.7), ("established".to_owned(), 0.4)].into();
+        assert_eq!(field(FairnessSettings { targets, ..base() }), Some("targets"));
+        assert_eq!(field(FairnessSettings { window_days: 0, ..base() }), Some("window_days"));
+        assert_eq!(
+            field(FairnessSettings { max_correction: 1.5, ..base() }),
+            Some("max_correction")
+        );
+        let fa_ir = FairnessSettings {
+            algorithm: FairAlgorithm::FaIr,
+            attribute: "gender".into(),
+            ..base()
+        };
+        assert_eq!(field(fa_ir.clone()), Some("protected"));
+        assert_eq!(field(FairnessSettings { protected: Some("woman".into()), ..fa_ir }), None);
+    }
+
+    #[test]
+    fn only_reports_by_a_declared_attribute_are_redacted() {
+        let metrics = GroupMetrics { min_skew: 0.0, max_skew: 0.0, ndkl: 0.0, exposure: vec![1.0] };
+        let report = |attribute: &Attribute| FairnessReport {
+            attribute: attribute.describe(),
+            algorithm: FairAlgorithm::DetConstSort,
+            amortised: true,
+            redacted: false,
+            groups: vec!["a".into()],
+            desired: vec![1.0],
+            target: vec![1.0],
+            before: Some(metrics.clone()),
+            after: Some(metrics.clone()),
+        };
+        let mut newcomer = report(&Attribute::Newcomer);
+        newcomer.redact();
+        assert!(!newcomer.redacted && newcomer.after.is_some());
+        let mut declared = report(&Attribute::Declared("gender".into()));
+        declared.redact();
+        assert!(declared.redacted && declared.groups.is_empty() && declared.after.is_none());
     }
 }

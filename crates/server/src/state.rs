@@ -1,6 +1,6 @@
 //! The state every handler shares, built once from settings.
 
-use crate::candidates::ProfileIndex;
+use crate::{candidates::ProfileIndex, matching::FairnessPolicy};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -40,6 +40,8 @@ pub struct AppState {
     pub embeddings: EmbeddingService,
     /// The matcher's candidate index (built by `serve` and `worker`).
     pub profile_index: Arc<ProfileIndex>,
+    /// The deployment's fair re-ranking policy (`[fairness]`).
+    pub fairness: Arc<FairnessPolicy>,
     /// Enqueues (and, in worker-running processes, sends) notifications.
     pub notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
     /// Notified by this process's worker when a run ends: its outcome is
@@ -102,6 +104,10 @@ impl AppState {
             embeddings.dimensions(),
             Some(&settings.data_dir.join("index")),
         );
+        let fairness = Arc::new(
+            FairnessPolicy::from_settings(&settings.fairness)
+                .context("invalid fairness policy ([fairness] settings)")?,
+        );
         let pipeline = Arc::new(crate::steps::pipeline(
             store.clone(),
             storage.clone(),
@@ -109,6 +115,7 @@ impl AppState {
             Arc::clone(&bias),
             embeddings.clone(),
             Arc::clone(&profile_index),
+            Arc::clone(&fairness),
         ));
         let notifier = Arc::new(
             crate::notifications::dispatcher(store.clone(), &settings.notifications)
@@ -123,6 +130,7 @@ impl AppState {
             bias,
             embeddings,
             profile_index,
+            fairness,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
             settings: Arc::new(settings),

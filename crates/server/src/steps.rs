@@ -34,7 +34,7 @@ use serde_json::{json, Value};
 
 use crate::{
     embedding::EmbeddingService,
-    matching::{self, FairAlgorithm},
+    matching::{self, FairnessPolicy},
 };
 
 pub const EXTRACT: &str = "extract";
@@ -55,6 +55,7 @@ pub fn pipeline(
     bias: Arc<BiasChecker>,
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
+    fairness: Arc<FairnessPolicy>,
 ) -> Pipeline {
     let steps = Pipeline::new()
         .step(
@@ -94,7 +95,7 @@ pub fn pipeline(
                     .after(&[PUBLISH_JOB, EMBED])
                     .timeout(Duration::from_secs(120))
                     .retry(RetryPolicy::default()),
-                Match { store, embeddings, profiles },
+                Match { store, embeddings, profiles, fairness },
             )
         });
     match steps {
@@ -305,13 +306,14 @@ impl StepHandler for PublishJob {
     }
 }
 
-/// The job's freelancers, ranked by the v1 model and fairly re-ranked
-/// (DetConstSort, newcomers), stored as this step's output with the model
+/// The job's freelancers, ranked by the champion ranker and fairly
+/// re-ranked by the deployment's policy, stored as this step's output with the model
 /// versions so the list can be audited later.
 struct Match {
     store: Store,
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
+    fairness: Arc<FairnessPolicy>,
 }
 
 #[async_trait]
@@ -336,10 +338,14 @@ impl StepHandler for Match {
             &self.profiles,
             &job,
             MATCHES_PER_JOB,
-            FairAlgorithm::DetConstSort,
+            &self.fairness,
         )
         .await
         .map_err(|err| StepError::Retryable(err.to_string()))?;
+        // The submission's owner reads this output; the full report is in
+        // the stored match list and the audit log.
+        let mut fairness = list.fairness;
+        fairness.redact();
         Ok(json!({
             "job": job.id,
             "match_list": list.match_list,
@@ -355,7 +361,7 @@ impl StepHandler for Match {
                 "strengths": m.strengths,
                 "gaps": m.gaps,
             })).collect::<Vec<_>>(),
-            "fairness": list.fairness,
+            "fairness": fairness,
         }))
     }
 }

@@ -25,6 +25,7 @@ pub mod audit;
 pub mod connect;
 pub mod embeddings;
 mod error;
+pub mod exposure;
 pub mod feedback;
 pub mod marketplace;
 pub mod models;

@@ -12,10 +12,15 @@
 //!   the multiple-testing adjustment of α, and the re-ranking (Zehlike et al.,
 //!   "FA*IR: A Fair Top-k Ranking Algorithm", CIKM 2017).
 //! - [`metrics`]: skew@k, MinSkew@k, MaxSkew@k, NDKL and group exposure.
+//! - [`amortise`]: exposure owed and given over many lists, and the target
+//!   corrected by the accumulated deficit.
+//! - [`groups`]: groups from self-declared answers.
 
+pub mod amortise;
 pub mod audit;
 pub mod det;
 pub mod fa_ir;
+pub mod groups;
 pub mod metrics;
 
 /// A candidate to re-rank: its group and its relevance score (higher is better).

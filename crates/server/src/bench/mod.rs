@@ -294,7 +294,7 @@ pub fn index(points: &[usize]) -> anyhow::Result<()> {
 /// events (10,000 lists of 10).
 pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     use fairgig_core::{
-        config::{EmbeddingProvider, EmbeddingSettings},
+        config::{EmbeddingProvider, EmbeddingSettings, FairnessSettings},
         marketplace::{Availability, ExperienceLevel, JobStatus, ProfileSkill, SkillLevel},
         user::{DisplayName, Email, Role},
     };
@@ -310,7 +310,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     use crate::{
         candidates::ProfileIndex,
         embedding::EmbeddingService,
-        matching::{matches_for_job, FairAlgorithm},
+        matching::{matches_for_job, FairnessPolicy},
     };
 
     let database = TestDatabase::sqlite().context("temporary directory")?;
@@ -410,13 +410,17 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
+        // The deployed default, but without amortisation: each list would
+        // move the next one's target, and both runs must rank alike.
+        let policy = FairnessPolicy {
+            amortise: false,
+            ..FairnessPolicy::from_settings(&FairnessSettings::default())?
+        };
         let mut latencies = Vec::with_capacity(queries);
         let mut top = Vec::new();
         for _ in 0..queries.max(1) {
             let started = Instant::now();
-            let list =
-                matches_for_job(&store, &embeddings, &index, &job, 10, FairAlgorithm::DetConstSort)
-                    .await?;
+            let list = matches_for_job(&store, &embeddings, &index, &job, 10, &policy).await?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
             top = list.matches.iter().map(|m| m.freelancer).collect();
         }

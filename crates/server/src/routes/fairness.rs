@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use fairgig_core::ids::UserId;
 use fairgig_matching::fairness::{
     audit::{by_day, ListSummary, ShownItem},
+    groups::{declared_groups, is_attribute_name, DeclaredGroups, NEWCOMER},
     metrics,
 };
 use fairgig_store::{feedback::RecordedList, marketplace::DeclaredAnswer};
@@ -37,13 +38,6 @@ pub struct FairnessQuery {
     /// self-declared profile attribute such as `gender`.
     attribute: Option<String>,
 }
-
-/// The most groups a self-declared attribute is reported in; rarer answers
-/// are pooled as `other` (so a rare answer does not single anyone out).
-const MAX_DECLARED_GROUPS: usize = 8;
-/// The group of profiles that did not answer.
-const NOT_DECLARED: &str = "(not declared)";
-const OTHER: &str = "(other)";
 
 /// How shown freelancers are grouped for the report.
 enum Grouping {
@@ -75,40 +69,21 @@ impl Grouping {
     }
 }
 
-/// Groups the profiles' answers to `key`: not declared first, then the
-/// answers by how many gave them (ties by name), the rarest pooled.
+/// Groups the profiles' answers ([`declared_groups`]); the target is each
+/// group's share of the profiles open to work.
 fn declared_grouping(answers: &[DeclaredAnswer]) -> Grouping {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for value in answers.iter().filter_map(|a| a.value.as_deref()) {
-        *counts.entry(value).or_default() += 1;
-    }
-    let mut values: Vec<(&str, usize)> = counts.into_iter().collect();
-    values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let pooled = values.len() > MAX_DECLARED_GROUPS - 1;
-    let named = if pooled { MAX_DECLARED_GROUPS - 2 } else { values.len() };
-    let mut groups = vec![NOT_DECLARED.to_owned()];
-    groups.extend(values.iter().take(named).map(|(value, _)| (*value).to_owned()));
-    if pooled {
-        groups.push(OTHER.to_owned());
-    }
-    let index = |value: Option<&str>| match value {
-        None => 0,
-        Some(value) => {
-            groups[1..=named].iter().position(|g| g == value).map_or(groups.len() - 1, |at| at + 1)
-        }
-    };
-    let mut of = HashMap::with_capacity(answers.len());
-    let mut open = vec![0usize; groups.len()];
-    for answer in answers {
-        let group = index(answer.value.as_deref());
-        of.insert(answer.user, group);
+    let values: Vec<Option<&str>> = answers.iter().map(|a| a.value.as_deref()).collect();
+    let DeclaredGroups { names, members } = declared_groups(&values);
+    let mut open = vec![0usize; names.len()];
+    for (answer, group) in answers.iter().zip(&members) {
         if answer.open {
-            open[group] += 1;
+            open[*group] += 1;
         }
     }
     let total = open.iter().sum::<usize>().max(1) as f64;
     let target = open.iter().map(|n| *n as f64 / total).collect();
-    Grouping::Declared { groups, of, target }
+    let of = answers.iter().map(|a| a.user).zip(members).collect();
+    Grouping::Declared { groups: names, of, target }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -209,14 +184,9 @@ async fn fairness_report(
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
     let since = today - time::Duration::days(days - 1);
     let (attribute, grouping) = match query.attribute.as_deref().map(str::trim) {
-        None | Some("newcomer") => {
-            ("newcomer (no completed job yet)".to_owned(), Grouping::Newcomer)
-        }
+        None | Some(NEWCOMER) => ("newcomer (no completed job yet)".to_owned(), Grouping::Newcomer),
         Some(key) => {
-            let valid = !key.is_empty()
-                && key.len() <= 40
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !valid {
+            if !is_attribute_name(key) {
                 return Err(ValidationError::new(
                     "attribute",
                     "`newcomer` or a self-declared attribute name (letters, digits, _ and -)",

@@ -8,12 +8,15 @@ use axum::{
     http::StatusCode,
     Json,
 };
+use std::collections::BTreeMap;
+
 use fairgig_ai::bias::{CheckOptions, TextKind};
 use fairgig_core::{
     apikey::Scope,
     ids::{JobId, UserId},
     marketplace::{
-        check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, JobStatus,
+        check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, FairAlgorithm,
+        JobStatus,
     },
     submission::{parse_body, Budget},
     user::{Region, Role},
@@ -32,7 +35,9 @@ use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::AppJson,
-    matching::{self, job_text, FairAlgorithm, JobMatchList, MatchError, MatchList},
+    matching::{
+        self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
+    },
     state::AppState,
 };
 
@@ -340,8 +345,68 @@ async fn set_status(
 pub struct MatchQuery {
     /// 1–100, default 10.
     limit: Option<usize>,
-    /// The fair re-ranker; default `det_const_sort`.
+    /// The fair re-ranker; default: the deployment's (`det_const_sort`).
     fairness: Option<FairAlgorithm>,
+    /// Group by `newcomer` or a self-declared attribute such as `gender`;
+    /// default: the deployment's. A ranking by a self-declared attribute
+    /// reports its group figures to admins only.
+    attribute: Option<String>,
+    /// Desired shares by group, `group:share` comma-separated
+    /// (`newcomer:0.3`); other groups share the rest by their pool share.
+    target: Option<String>,
+    /// FA*IR's protected group under a self-declared attribute.
+    protected: Option<String>,
+    /// Correct the target by the exposure groups are owed from recent lists.
+    amortise: Option<bool>,
+}
+
+impl MatchQuery {
+    /// The deployment's policy with this request's overrides.
+    fn policy(&self, deployment: &FairnessPolicy) -> Result<FairnessPolicy, ValidationError> {
+        let invalid = |err: PolicyError| ValidationError::new(err.field, err.message);
+        let mut policy = deployment.clone();
+        if let Some(algorithm) = self.fairness {
+            policy.algorithm = algorithm;
+        }
+        if let Some(attribute) = &self.attribute {
+            let attribute = Attribute::parse(attribute).map_err(invalid)?;
+            if attribute != policy.attribute {
+                // The deployment's shares name the deployment's groups.
+                policy.targets.clear();
+                policy.protected = None;
+                policy.attribute = attribute;
+            }
+        }
+        if let Some(target) = &self.target {
+            policy.targets = parse_target(target)?;
+        }
+        if let Some(protected) = &self.protected {
+            policy.protected = Some(protected.trim().to_owned());
+        }
+        if let Some(amortise) = self.amortise {
+            policy.amortise = amortise;
+        }
+        policy.validate().map_err(invalid)?;
+        Ok(policy)
+    }
+}
+
+/// `group:share,group:share` into shares by group.
+fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
+    let invalid = || {
+        ValidationError::new("target", "`group:share` pairs separated by commas, shares in [0, 1]")
+    };
+    text.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let (group, share) = pair.rsplit_once(':').ok_or_else(invalid)?;
+            let share: f64 = share.trim().parse().map_err(|_| invalid())?;
+            if group.trim().is_empty() || !share.is_finite() {
+                return Err(invalid());
+            }
+            Ok((group.trim().to_owned(), share))
+        })
+        .collect()
 }
 
 /// The best freelancers for a job, with reasons and a fairness report.
@@ -356,7 +421,7 @@ pub struct MatchQuery {
         (status = 400, description = "Malformed id or query", body = ErrorBody),
         (status = 404, description = "No such job of the caller's", body = ErrorBody),
         (status = 409, description = "The job is cancelled or completed", body = ErrorBody),
-        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 422, description = "limit or fairness policy invalid", body = ErrorBody),
         (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
     )
 )]
@@ -373,20 +438,24 @@ async fn job_matches(
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
+    let policy = query.policy(&state.fairness)?;
     let job = managed(&state, &caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
     }
-    let list = matching::matches_for_job(
+    let mut list = matching::matches_for_job(
         &state.store,
         &state.embeddings,
         &state.profile_index,
         &job,
         limit,
-        query.fairness.unwrap_or_default(),
+        &policy,
     )
     .await
     .map_err(match_error)?;
+    if caller.require_admin().is_err() {
+        list.fairness.redact();
+    }
     Ok(Json(list))
 }
 
