@@ -20,8 +20,9 @@
 //! clients: only the re-ranking reads them, and a report grouped by one is
 //! redacted for anyone but admins ([`FairnessReport::redact`]).
 
-use crate::candidates::{CandidateQuery, ProfileIndex};
+use crate::candidates::{CandidateQuery, IndexedCandidate, ProfileIndex};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use fairgig_core::{
     audit::{actions, Actor, NewAuditEntry},
@@ -452,8 +453,9 @@ fn nearest_candidates(limit: usize) -> usize {
     (limit * 20).clamp(400, 2_000)
 }
 
-/// The profiles to score for `job`: the index's candidates, or the whole
-/// pool while the index is not built (or failed, which is logged).
+/// The profiles to score for `job`, with their similarity to it: the
+/// index's candidates, or the whole pool while the index is not built (or
+/// failed, which is logged).
 async fn candidate_pool(
     store: &Store,
     model_id: &str,
@@ -461,7 +463,7 @@ async fn candidate_pool(
     job: &Job,
     job_vector: &[f32],
     limit: usize,
-) -> Result<Vec<MatchableProfile>, MatchError> {
+) -> Result<Vec<IndexedCandidate>, MatchError> {
     let query = CandidateQuery {
         vector: job_vector,
         required_skills: &job.input.required_skills,
@@ -469,13 +471,19 @@ async fn candidate_pool(
         nearest: nearest_candidates(limit),
     };
     match profiles.candidates(store, &query).await {
-        Ok(Some(ids)) => Ok(store.matchable_profiles_among(model_id, &ids).await?),
-        Ok(None) => Ok(store.matchable_profiles(model_id).await?),
-        Err(err) => {
-            tracing::warn!(error = %err, "candidate index failed; scanning the pool");
-            Ok(store.matchable_profiles(model_id).await?)
-        }
+        Ok(Some(candidates)) => return Ok(candidates),
+        Ok(None) => {}
+        Err(err) => tracing::warn!(error = %err, "candidate index failed; scanning the pool"),
     }
+    Ok(store
+        .matchable_profiles(model_id)
+        .await?
+        .into_iter()
+        .map(|MatchableProfile { profile, vector }| IndexedCandidate {
+            similarity: fairgig_embed::dot(job_vector, &vector),
+            profile: Arc::new(profile),
+        })
+        .collect())
 }
 
 /// The ranked, explained and fairly re-ranked freelancers for `job`.
@@ -504,8 +512,7 @@ pub async fn matches_for_job(
             if !qualifies(&facts, job, &candidate.profile, &profile_facts) {
                 return None;
             }
-            let similarity = fairgig_embed::dot(&job_vector, &candidate.vector);
-            let found = features(&facts, &profile_facts, similarity);
+            let found = features(&facts, &profile_facts, candidate.similarity);
             Some(Scored {
                 score: model.score(&found),
                 features: found,

@@ -125,8 +125,10 @@ const REVIEW_COLUMNS: &str = "id, job_id, author_id, subject_id, rating, sub_rat
     bias_report, status, created_at";
 
 /// Adds a published rating to the subject's profile (if they have one).
+/// Counters move `updated_at` too: the matcher's candidate index keeps the
+/// profile's reputation and follows rows by it.
 const COUNT_RATING: &str = "UPDATE profiles SET rating_sum = rating_sum + $2, \
-    rating_count = rating_count + 1 WHERE user_id = $1";
+    rating_count = rating_count + 1, updated_at = $3 WHERE user_id = $1";
 
 impl Store {
     /// `Conflict { field: "application" }` when the freelancer already applied.
@@ -244,7 +246,8 @@ impl Store {
                 return Err(StoreError::Conflict { field: "status" });
             }
             sqlx::query(
-                "UPDATE profiles SET completed_jobs = completed_jobs + 1, last_active_at = $2 \
+                "UPDATE profiles SET completed_jobs = completed_jobs + 1, last_active_at = $2, \
+                   updated_at = $2 \
                  WHERE user_id IN (SELECT freelancer_id FROM applications WHERE job_id = $1 AND status = 'hired')",
             )
             .bind(job.as_uuid())
@@ -285,6 +288,7 @@ impl Store {
                 sqlx::query(COUNT_RATING)
                     .bind(review.subject.as_uuid())
                     .bind(f64::from(review.rating))
+                    .bind(crate::now())
                     .execute(&mut *tx)
                     .await?;
             }
@@ -336,6 +340,7 @@ impl Store {
                 sqlx::query(COUNT_RATING)
                     .bind(row.subject_id)
                     .bind(f64::from(row.rating))
+                    .bind(crate::now())
                     .execute(&mut *tx)
                     .await?;
             }

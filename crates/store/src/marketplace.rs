@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{embeddings::EntityKind, now, with_pool, Store, StoreError};
 
 /// A profile as its owner writes it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileInput {
     pub headline: String,
     pub bio: String,
@@ -30,7 +30,9 @@ pub struct ProfileInput {
     pub group_attributes: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable so the matcher's candidate index can keep profiles in its
+/// snapshot.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     pub user_id: UserId,
     pub input: ProfileInput,
@@ -310,31 +312,6 @@ impl Store {
         &self,
         model_id: &str,
     ) -> Result<Vec<MatchableProfile>, StoreError> {
-        self.matchable_profiles_where(model_id, None).await
-    }
-
-    /// Like [`Self::matchable_profiles`], only among `ids` (the candidates
-    /// the matcher's index proposed); asked in chunks, so any number works.
-    pub async fn matchable_profiles_among(
-        &self,
-        model_id: &str,
-        ids: &[Uuid],
-    ) -> Result<Vec<MatchableProfile>, StoreError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            found.extend(self.matchable_profiles_where(model_id, Some(chunk)).await?);
-        }
-        Ok(found)
-    }
-
-    async fn matchable_profiles_where(
-        &self,
-        model_id: &str,
-        ids: Option<&[Uuid]>,
-    ) -> Result<Vec<MatchableProfile>, StoreError> {
-        if ids.is_some_and(<[Uuid]>::is_empty) {
-            return Ok(Vec::new());
-        }
         let columns: String =
             PROFILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
         #[derive(sqlx::FromRow)]
@@ -343,27 +320,17 @@ impl Store {
             profile: ProfileRow,
             vector: Vec<u8>,
         }
+        let sql = format!(
+            "SELECT {columns}, e.vector FROM profiles p JOIN entity_embeddings e \
+               ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id = $2 \
+             WHERE p.availability <> 'unavailable'"
+        );
         let rows: Vec<Row> = with_pool!(self, pool => {
-            let mut query = sqlx::QueryBuilder::new(format!(
-                "SELECT {columns}, e.vector FROM profiles p JOIN entity_embeddings e \
-                   ON e.entity_kind = "
-            ));
-            query.push_bind(EntityKind::Profile.as_str());
-            query.push(" AND e.entity_id = p.user_id AND e.model_id = ").push_bind(model_id);
-            query.push(" WHERE p.availability <> 'unavailable'");
-            if let Some(ids) = ids {
-                // On both sides of the join: SQLite otherwise walks every
-                // vector of the model and probes the list.
-                for column in ["p.user_id", "e.entity_id"] {
-                    query.push(format!(" AND {column} IN ("));
-                    let mut list = query.separated(", ");
-                    for id in ids {
-                        list.push_bind(*id);
-                    }
-                    query.push(")");
-                }
-            }
-            query.build_query_as().fetch_all(pool).await?
+            sqlx::query_as(&sql)
+                .bind(EntityKind::Profile.as_str())
+                .bind(model_id)
+                .fetch_all(pool)
+                .await?
         });
         rows.into_iter()
             .map(|row| {
