@@ -136,16 +136,27 @@ impl Features {
 
 /// The required (or preferred) skills a profile has and lacks, in the job's order.
 pub fn skill_split<'a>(wanted: &'a [String], has: &[String]) -> (Vec<&'a str>, Vec<&'a str>) {
-    let has: std::collections::HashSet<String> =
-        has.iter().map(|skill| skill.trim().to_lowercase()).collect();
-    wanted.iter().map(String::as_str).partition(|skill| has.contains(&skill.trim().to_lowercase()))
+    wanted.iter().map(String::as_str).partition(|skill| holds(has, skill))
+}
+
+/// Whether `has` lists `skill`, ignoring case and surrounding space. Lists
+/// are short, so a comparison per pair without allocating beats hashing
+/// lower-cased copies (this runs for every candidate of every match).
+fn holds(has: &[String], skill: &str) -> bool {
+    let skill = skill.trim();
+    has.iter().any(|held| {
+        held.trim()
+            .chars()
+            .flat_map(char::to_lowercase)
+            .eq(skill.chars().flat_map(char::to_lowercase))
+    })
 }
 
 fn coverage(wanted: &[String], has: &[String]) -> f64 {
     if wanted.is_empty() {
         return 1.0;
     }
-    skill_split(wanted, has).0.len() as f64 / wanted.len() as f64
+    wanted.iter().filter(|skill| holds(has, skill)).count() as f64 / wanted.len() as f64
 }
 
 fn rate_fit(budget: Option<&Money>, rate: Option<&Money>) -> f64 {
@@ -210,6 +221,11 @@ mod tests {
         assert_eq!((has, missing), (vec!["Rust", "PostgreSQL"], vec!["Kubernetes"]));
         assert!((coverage(&wanted, &skills(&["rust"])) - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(coverage(&[], &[]), 1.0);
+        // Case folds beyond ASCII; a prefix is not the skill.
+        assert_eq!(
+            coverage(&skills(&["Ökonometrie", "SQL"]), &skills(&["ökonometrie", "SQLite"])),
+            0.5
+        );
     }
 
     #[test]

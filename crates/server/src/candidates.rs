@@ -44,7 +44,7 @@ use uuid::Uuid;
 
 /// How far each look reaches back before the previous one (commit delays
 /// and clock skew between processes).
-const OVERLAP: Duration = Duration::from_secs(5);
+pub const OVERLAP: Duration = Duration::from_secs(5);
 
 /// Candidate list width of graph searches. The default in
 /// [`IndexConfig::new`] is tuned for random vectors, the worst case; real

@@ -449,7 +449,7 @@ fn rerank(
 
 /// Nearest profiles the index proposes per match: enough that the fair
 /// re-ranking finds every group's best, few enough to load quickly.
-fn nearest_candidates(limit: usize) -> usize {
+pub(crate) fn nearest_candidates(limit: usize) -> usize {
     (limit * 20).clamp(400, 2_000)
 }
 
