@@ -229,6 +229,8 @@ pub struct FairnessReport {
     pub algorithm: FairAlgorithm,
     /// Whether the target was corrected by the exposure groups are owed.
     pub amortised: bool,
+    /// Ranked by a self-declared attribute.
+    pub self_declared: bool,
     /// True when the figures below are withheld: a ranking by a
     /// self-declared attribute shows its groups to admins only.
     pub redacted: bool,
@@ -241,13 +243,17 @@ pub struct FairnessReport {
     pub target: Vec<f64>,
     pub before: Option<GroupMetrics>,
     pub after: Option<GroupMetrics>,
+    /// For a ranking by a self-declared attribute: the list as shown,
+    /// measured by newcomers against their share of the qualified pool, so
+    /// the newcomer audit covers every list.
+    pub newcomers: Option<GroupMetrics>,
 }
 
 impl FairnessReport {
     /// Withholds what a ranking by a self-declared attribute would tell a
     /// client about who declared what (group sizes, per-group exposure).
     pub fn redact(&mut self) {
-        if self.redacted || self.attribute.starts_with(NEWCOMER) {
+        if self.redacted || !self.self_declared {
             return;
         }
         self.redacted = true;
@@ -280,8 +286,6 @@ pub enum MatchError {
     Store(#[from] fairgig_store::StoreError),
     #[error(transparent)]
     Fairness(#[from] FairnessError),
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
 }
 
 /// The text a job or profile is embedded by.
@@ -380,6 +384,16 @@ fn groups_of(attribute: &Attribute, scored: &[Scored]) -> (Vec<usize>, Vec<Strin
     }
 }
 
+/// The shown list's figures by newcomers, against their share of the pool.
+fn newcomer_metrics(scored: &[Scored], order: &[usize], k: usize) -> GroupMetrics {
+    let (group_of, groups) = groups_of(&Attribute::Newcomer, scored);
+    let candidates: Vec<Candidate> =
+        group_of.iter().map(|group| Candidate { group: *group, score: 0.0 }).collect();
+    let pool_share = pool_distribution(&candidates, groups.len());
+    let shown: Vec<usize> = order.iter().map(|i| group_of[*i]).collect();
+    group_metrics(&shown, &pool_share, k)
+}
+
 /// The desired shares among the pool, and the target after amortisation.
 async fn targets(
     store: &Store,
@@ -448,7 +462,7 @@ fn rerank(
 }
 
 /// Nearest profiles the index proposes per match: enough that the fair
-/// re-ranking finds every group's best, few enough to load quickly.
+/// re-ranking finds every group's best, few enough to score quickly.
 pub(crate) fn nearest_candidates(limit: usize) -> usize {
     (limit * 20).clamp(400, 2_000)
 }
@@ -538,9 +552,14 @@ pub async fn matches_for_job(
         attribute: policy.attribute.describe(),
         algorithm: policy.algorithm,
         amortised: policy.amortise,
+        self_declared: matches!(policy.attribute, Attribute::Declared(_)),
         redacted: false,
         before: Some(group_metrics(&group_of, &target, k)),
         after: Some(group_metrics(&groups_after, &target, k)),
+        newcomers: match policy.attribute {
+            Attribute::Newcomer => None,
+            Attribute::Declared(_) => Some(newcomer_metrics(&scored, &order, k)),
+        },
         groups,
         desired,
         target,
@@ -761,12 +780,14 @@ mod tests {
             attribute: attribute.describe(),
             algorithm: FairAlgorithm::DetConstSort,
             amortised: true,
+            self_declared: matches!(attribute, Attribute::Declared(_)),
             redacted: false,
             groups: vec!["a".into()],
             desired: vec![1.0],
             target: vec![1.0],
             before: Some(metrics.clone()),
             after: Some(metrics.clone()),
+            newcomers: None,
         };
         let mut newcomer = report(&Attribute::Newcomer);
         newcomer.redact();

@@ -132,7 +132,12 @@ fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
         .collect();
     let (min_skew, ndkl, exposure) = match grouping {
         Grouping::Newcomer => {
-            let after = &list.fairness["after"];
+            // A list ranked by a self-declared attribute carries its
+            // newcomer figures beside its own.
+            let after = match &list.fairness["newcomers"] {
+                newcomers @ Value::Object(_) => newcomers,
+                _ => &list.fairness["after"],
+            };
             let exposure = after["exposure"]
                 .as_array()
                 .map(|values| values.iter().filter_map(Value::as_f64).collect())

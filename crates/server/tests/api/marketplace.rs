@@ -90,7 +90,7 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
     assert_eq!(count_women(&fair), 2, "⌊4 × 0.5⌋ women in the top 4: {fair}");
     let report = &fair["fairness"];
     assert_eq!(report["attribute"], "gender (self-declared)");
-    assert_eq!(report["redacted"], true, "{report}");
+    assert_eq!((&report["redacted"], &report["self_declared"]), (&json!(true), &json!(true)));
     assert_eq!(
         (report["groups"].as_array().map(Vec::len), &report["after"]),
         (Some(0), &Value::Null)
@@ -123,6 +123,16 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
     assert_eq!(status, StatusCode::OK, "{protected}");
     // (FA*IR's test at k = 4 asks for no woman yet: it is lenient on short lists.)
     assert_eq!(protected["matches"].as_array().map(Vec::len), Some(4), "{protected}");
+
+    // The admin audit by newcomers covers these lists too, by newcomers:
+    // no one here has completed a job, so "established" got no exposure.
+    let (status, audit) = send(&app, Method::GET, &admin, "/api/v1/admin/fairness", None).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let (exposure, lists) = (&audit["days"][0]["exposure"], &audit["days"][0]["lists"]);
+    let per_list: f64 = (1..=4).map(|rank| 1.0 / f64::from(rank + 1).log2()).sum();
+    let all = lists.as_f64().expect("lists") * per_list;
+    assert_eq!(exposure[0].as_f64(), Some(0.0), "{audit}");
+    assert!((exposure[1].as_f64().expect("newcomers") - all).abs() < 1e-9, "{audit}");
 
     for bad in ["attribute=a%20b", "target=woman:1.5", "target=woman", "target=man:0.7,woman:0.6"] {
         let (status, body) = send(&app, Method::GET, &client, &format!("{base}&{bad}"), None).await;
