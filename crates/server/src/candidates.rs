@@ -49,7 +49,7 @@ pub const OVERLAP: Duration = Duration::from_secs(5);
 /// Candidate list width of graph searches. The default in
 /// [`IndexConfig::new`] is tuned for random vectors, the worst case; real
 /// embeddings cluster, and the skill index backs the search up.
-const EF_SEARCH: usize = 512;
+const EF_SEARCH: usize = 128;
 
 /// Candidates from the skill index when more profiles than this have every
 /// required skill: the ones most similar to the job.

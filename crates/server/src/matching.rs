@@ -464,7 +464,7 @@ fn rerank(
 /// Nearest profiles the index proposes per match: enough that the fair
 /// re-ranking finds every group's best, few enough to score quickly.
 pub(crate) fn nearest_candidates(limit: usize) -> usize {
-    (limit * 20).clamp(400, 2_000)
+    (limit * 10).clamp(100, 1_000)
 }
 
 /// The profiles to score for `job`, with their similarity to it: the
