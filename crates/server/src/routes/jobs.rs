@@ -348,8 +348,9 @@ pub struct MatchQuery {
     /// The fair re-ranker; default: the deployment's (`det_const_sort`).
     fairness: Option<FairAlgorithm>,
     /// Group by `newcomer` or a self-declared attribute such as `gender`;
-    /// default: the deployment's. A ranking by a self-declared attribute
-    /// reports its group figures to admins only.
+    /// default: the deployment's. Only admins may choose the attribute,
+    /// target or protected group of a ranking by a self-declared attribute,
+    /// and only they see its group figures.
     attribute: Option<String>,
     /// Desired shares by group, `group:share` comma-separated
     /// (`newcomer:0.3`); other groups share the rest by their pool share.
@@ -362,8 +363,17 @@ pub struct MatchQuery {
 
 impl MatchQuery {
     /// The deployment's policy with this request's overrides.
-    fn policy(&self, deployment: &FairnessPolicy) -> Result<FairnessPolicy, ValidationError> {
-        let invalid = |err: PolicyError| ValidationError::new(err.field, err.message);
+    ///
+    /// Who declared what stays hidden from clients only if they cannot steer
+    /// a ranking by it: with `target=woman:1` the top of the list would name
+    /// the women. So a ranking by a self-declared attribute takes its
+    /// attribute, target and protected group from the deployment unless an
+    /// admin asks (403 otherwise).
+    fn policy(&self, deployment: &FairnessPolicy, admin: bool) -> ApiResult<FairnessPolicy> {
+        let invalid = |err: PolicyError| {
+            let field = if err.field == "targets" { "target" } else { err.field };
+            ValidationError::new(field, err.message)
+        };
         let mut policy = deployment.clone();
         if let Some(algorithm) = self.fairness {
             policy.algorithm = algorithm;
@@ -387,6 +397,14 @@ impl MatchQuery {
             policy.amortise = amortise;
         }
         policy.validate().map_err(invalid)?;
+        let steered = self.attribute.is_some() || self.target.is_some() || self.protected.is_some();
+        if steered && !admin && matches!(policy.attribute, Attribute::Declared(_)) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only admins may set the attribute, target or protected group of a ranking by a \
+                 self-declared attribute; the deployment's fairness policy applies",
+            ));
+        }
         Ok(policy)
     }
 }
@@ -419,6 +437,7 @@ fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
     responses(
         (status = 200, body = MatchList),
         (status = 400, description = "Malformed id or query", body = ErrorBody),
+        (status = 403, description = "Steering a ranking by a self-declared attribute (admins only)", body = ErrorBody),
         (status = 404, description = "No such job of the caller's", body = ErrorBody),
         (status = 409, description = "The job is cancelled or completed", body = ErrorBody),
         (status = 422, description = "limit or fairness policy invalid", body = ErrorBody),
@@ -438,7 +457,8 @@ async fn job_matches(
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
-    let policy = query.policy(&state.fairness)?;
+    let admin = caller.require_admin().is_ok();
+    let policy = query.policy(&state.fairness, admin)?;
     let job = managed(&state, &caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
@@ -453,7 +473,7 @@ async fn job_matches(
     )
     .await
     .map_err(match_error)?;
-    if caller.require_admin().is_err() {
+    if !admin {
         list.fairness.redact();
     }
     Ok(Json(list))

@@ -5,7 +5,7 @@ use fairgig_core::user::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, send, spawn_app, TestApp, TestUser};
+use crate::helpers::{error_code, send, spawn_app, spawn_with, TestApp, TestUser};
 
 fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
     json!({
@@ -48,7 +48,12 @@ fn job() -> Value {
 
 #[tokio::test]
 async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_only() {
-    let app = spawn_app().await;
+    let app = spawn_with(|settings| {
+        settings.fairness.attribute = "gender".to_owned();
+        settings.fairness.targets = [("woman".to_owned(), 0.5)].into();
+        settings.fairness.amortise = false;
+    })
+    .await;
     let client = app.register_as("gclient@example.org", Role::Client).await;
     // By relevance men come first (more experience); women and two who did
     // not answer follow.
@@ -79,13 +84,13 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
             .count()
     };
 
-    let base = format!("/api/v1/jobs/{id}/matches?limit=4&amortise=false");
+    let base = format!("/api/v1/jobs/{id}/matches?limit=4");
     let (_, plain) = send(&app, Method::GET, &client, &format!("{base}&fairness=none"), None).await;
     assert_eq!(count_women(&plain), 0, "by relevance alone: {plain}");
 
-    // The client's list is fair to women, but says nothing of who is which.
-    let fair_path = format!("{base}&attribute=gender&target=woman:0.5");
-    let (status, fair) = send(&app, Method::GET, &client, &fair_path, None).await;
+    // The deployment's policy keeps the client's list fair to women, and
+    // the report says nothing of who is which.
+    let (status, fair) = send(&app, Method::GET, &client, &base, None).await;
     assert_eq!(status, StatusCode::OK, "{fair}");
     assert_eq!(count_women(&fair), 2, "⌊4 × 0.5⌋ women in the top 4: {fair}");
     let report = &fair["fairness"];
@@ -96,11 +101,22 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
         (Some(0), &Value::Null)
     );
     assert!(!fair.to_string().contains("woman"), "{fair}");
+    // Steering a ranking by a declared attribute would name its members
+    // (`target=woman:1` lists the women first): admins only.
+    for steer in ["attribute=gender", "target=woman:1", "protected=woman&fairness=fa_ir"] {
+        let (status, body) =
+            send(&app, Method::GET, &client, &format!("{base}&{steer}"), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{steer}: {body}");
+    }
+    let (status, by_newcomers) =
+        send(&app, Method::GET, &client, &format!("{base}&attribute=newcomer"), None).await;
+    assert_eq!(status, StatusCode::OK, "{by_newcomers}");
+    assert_eq!(by_newcomers["fairness"]["redacted"], false);
 
     // An admin sees the groups: not declared first, then by frequency; the
     // unnamed groups share the other half by their pool share (2 : 6).
     let admin = app.admin("gadmin@example.org").await;
-    let (status, seen) = send(&app, Method::GET, &admin, &fair_path, None).await;
+    let (status, seen) = send(&app, Method::GET, &admin, &base, None).await;
     assert_eq!(status, StatusCode::OK, "{seen}");
     let report = &seen["fairness"];
     assert_eq!(report["groups"], json!(["(not declared)", "man", "woman"]));
@@ -114,12 +130,11 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
 
     // FA*IR needs to be told whom to protect under a declared attribute.
     let (status, refused) =
-        send(&app, Method::GET, &client, &format!("{base}&attribute=gender&fairness=fa_ir"), None)
-            .await;
+        send(&app, Method::GET, &admin, &format!("{base}&fairness=fa_ir"), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["error"]["field"], "protected", "{refused}");
-    let path = format!("{base}&attribute=gender&fairness=fa_ir&protected=woman");
-    let (status, protected) = send(&app, Method::GET, &client, &path, None).await;
+    let path = format!("{base}&fairness=fa_ir&protected=woman");
+    let (status, protected) = send(&app, Method::GET, &admin, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{protected}");
     // (FA*IR's test at k = 4 asks for no woman yet: it is lenient on short lists.)
     assert_eq!(protected["matches"].as_array().map(Vec::len), Some(4), "{protected}");
@@ -135,8 +150,10 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
     assert!((exposure[1].as_f64().expect("newcomers") - all).abs() < 1e-9, "{audit}");
 
     for bad in ["attribute=a%20b", "target=woman:1.5", "target=woman", "target=man:0.7,woman:0.6"] {
-        let (status, body) = send(&app, Method::GET, &client, &format!("{base}&{bad}"), None).await;
+        let (status, body) = send(&app, Method::GET, &admin, &format!("{base}&{bad}"), None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        let field = if bad.starts_with("attribute") { "attribute" } else { "target" };
+        assert_eq!(body["error"]["field"], field, "{bad}: {body}");
     }
 }
 
