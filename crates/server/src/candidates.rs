@@ -106,10 +106,10 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(change: &ProfileChange) -> Self {
-        let mut profile = change.profile.clone();
+    /// Keeps `profile` without its bio.
+    fn of(mut profile: Profile, vector_at: OffsetDateTime) -> Self {
         profile.input.bio = String::new();
-        Self { profile: Arc::new(profile), vector_at: change.vector_updated_at }
+        Self { profile: Arc::new(profile), vector_at }
     }
 }
 
@@ -354,12 +354,10 @@ fn build(
 ) -> Result<Indexed, CandidateError> {
     let mut seen = HashMap::with_capacity(changes.len());
     let mut points = Vec::with_capacity(changes.len());
-    for change in changes {
-        let key = change.profile.user_id.as_uuid();
-        let record = Seen::of(&change);
-        let meta = metadata(&change.profile);
-        points.push((key, change.vector, meta));
-        seen.insert(key, record);
+    for ProfileChange { profile, vector, vector_updated_at } in changes {
+        let key = profile.user_id.as_uuid();
+        points.push((key, vector, metadata(&profile)));
+        seen.insert(key, Seen::of(profile, vector_updated_at));
     }
     let vectors = VectorIndex::build(index_config(dimensions), points)?;
     Ok(Indexed { vectors, by_skill: postings(&seen), seen, cursor: started - OVERLAP })
@@ -427,7 +425,7 @@ impl Indexed {
         } else {
             self.vectors.set_metadata(key, metadata(&change.profile));
         }
-        self.seen.insert(key, Seen::of(&change));
+        self.seen.insert(key, Seen::of(change.profile, vector_at));
         Ok(true)
     }
 
@@ -449,7 +447,7 @@ impl Indexed {
             .into_iter()
             .filter_map(|hit| similarity(hit.key))
             .collect();
-        let mut known: HashSet<Uuid> = hits.iter().map(|(key, _)| *key).collect();
+        let known: HashSet<Uuid> = hits.iter().map(|(key, _)| *key).collect();
         let mut skilled: Vec<(Uuid, f32)> = self
             .with_all_skills(query.required_skills)
             .into_iter()
@@ -461,7 +459,7 @@ impl Indexed {
             skilled.select_nth_unstable_by(MAX_SKILL_CANDIDATES - 1, |a, b| b.1.total_cmp(&a.1));
             skilled.truncate(MAX_SKILL_CANDIDATES);
         }
-        hits.extend(skilled.into_iter().filter(|(key, _)| known.insert(*key)));
+        hits.extend(skilled);
         Ok(hits
             .into_iter()
             .filter_map(|(key, similarity)| {

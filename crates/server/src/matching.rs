@@ -36,7 +36,7 @@ use fairgig_matching::{
         det::{self, DetAlgorithm},
         fa_ir,
         groups::{declared_groups, is_attribute_name, NEWCOMER},
-        metrics, pool_distribution, Candidate, FairnessError,
+        metrics, Candidate, FairnessError,
     },
     features::{
         features, ExperienceLevel, JobFacts, Money, ProfileFacts, Reputation, RATE_TOLERANCE,
@@ -93,7 +93,8 @@ impl Attribute {
         }
     }
 
-    fn describe(&self) -> String {
+    /// How reports name it.
+    pub fn describe(&self) -> String {
         match self {
             Self::Newcomer => "newcomer (no completed job yet)".to_owned(),
             Self::Declared(name) => format!("{name} (self-declared)"),
@@ -387,11 +388,23 @@ fn groups_of(attribute: &Attribute, scored: &[Scored]) -> (Vec<usize>, Vec<Strin
 /// The shown list's figures by newcomers, against their share of the pool.
 fn newcomer_metrics(scored: &[Scored], order: &[usize], k: usize) -> GroupMetrics {
     let (group_of, groups) = groups_of(&Attribute::Newcomer, scored);
-    let candidates: Vec<Candidate> =
-        group_of.iter().map(|group| Candidate { group: *group, score: 0.0 }).collect();
-    let pool_share = pool_distribution(&candidates, groups.len());
     let shown: Vec<usize> = order.iter().map(|i| group_of[*i]).collect();
-    group_metrics(&shown, &pool_share, k)
+    group_metrics(&shown, &shares(&group_counts(&group_of, groups.len())), k)
+}
+
+/// How many of `group_of` are in each of `groups` groups.
+fn group_counts(group_of: &[usize], groups: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; groups];
+    for group in group_of {
+        counts[*group] += 1;
+    }
+    counts
+}
+
+/// Counts as shares of their total (all zero when it is).
+fn shares(counts: &[usize]) -> Vec<f64> {
+    let total = counts.iter().sum::<usize>().max(1) as f64;
+    counts.iter().map(|count| *count as f64 / total).collect()
 }
 
 /// The desired shares among the pool, and the target after amortisation.
@@ -399,18 +412,16 @@ async fn targets(
     store: &Store,
     policy: &FairnessPolicy,
     groups: &[String],
-    candidates: &[Candidate],
+    group_of: &[usize],
     k: usize,
 ) -> Result<(Vec<f64>, Vec<f64>), MatchError> {
-    let pool_share = pool_distribution(candidates, groups.len());
+    let available = group_counts(group_of, groups.len());
     let fixed: Vec<Option<f64>> = groups.iter().map(|g| policy.targets.get(g).copied()).collect();
-    let mut available = vec![0usize; groups.len()];
-    for candidate in candidates {
-        available[candidate.group] += 1;
-    }
-    let desired =
-        amortise::among_available(&amortise::desired_shares(&pool_share, &fixed)?, &available);
-    if !policy.amortise || candidates.is_empty() {
+    let desired = amortise::among_available(
+        &amortise::desired_shares(&shares(&available), &fixed)?,
+        &available,
+    );
+    if !policy.amortise || group_of.is_empty() {
         return Ok((desired.clone(), desired));
     }
     let since =
@@ -545,7 +556,7 @@ pub async fn matches_for_job(
         .map(|(s, group)| Candidate { group: *group, score: s.score })
         .collect();
     let k = limit.min(candidates.len());
-    let (desired, target) = targets(store, policy, &groups, &candidates, k).await?;
+    let (desired, target) = targets(store, policy, &groups, &group_of, k).await?;
     let order = rerank(policy, &groups, &candidates, &target, k)?;
     let groups_after: Vec<usize> = order.iter().map(|i| group_of[*i]).collect();
     let fairness = FairnessReport {

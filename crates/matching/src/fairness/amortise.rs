@@ -42,7 +42,9 @@ impl Account {
 }
 
 /// The desired shares: `fixed` shares where a policy names them, the rest of
-/// the mass spread over the other groups by their share of the pool.
+/// the mass spread over the other groups by their share of the pool
+/// (`fixed` has an entry per group of `pool_share`; missing ones count as
+/// unnamed).
 ///
 /// Fixed shares must lie in [0, 1] and sum to at most 1. When the unnamed
 /// groups have no one in the pool, the named shares are scaled to sum to 1.
@@ -50,32 +52,32 @@ pub fn desired_shares(
     pool_share: &[f64],
     fixed: &[Option<f64>],
 ) -> Result<Vec<f64>, FairnessError> {
-    let named: f64 = fixed.iter().flatten().sum();
-    for share in fixed.iter().flatten() {
-        if !(0.0..=1.0).contains(share) {
-            return Err(FairnessError::OutOfRange {
-                name: "target share",
-                value: *share,
-                low: 0.0,
-                high: 1.0,
-            });
+    let fixed = |group: usize| fixed.get(group).copied().flatten();
+    let mut named = 0.0;
+    let mut unnamed_pool = 0.0;
+    for (group, pool) in pool_share.iter().enumerate() {
+        match fixed(group) {
+            Some(share) if !(0.0..=1.0).contains(&share) => {
+                return Err(FairnessError::OutOfRange {
+                    name: "target share",
+                    value: share,
+                    low: 0.0,
+                    high: 1.0,
+                })
+            }
+            Some(share) => named += share,
+            None => unnamed_pool += pool,
         }
     }
     if named > 1.0 + 1e-9 {
         return Err(FairnessError::BadTarget { sum: named });
     }
-    let unnamed_pool: f64 = pool_share
-        .iter()
-        .zip(fixed.iter().chain(std::iter::repeat(&None)))
-        .filter(|(_, fixed)| fixed.is_none())
-        .map(|(share, _)| share)
-        .sum();
     let rest = (1.0 - named).max(0.0);
     let mut shares: Vec<f64> = pool_share
         .iter()
-        .zip(fixed.iter().chain(std::iter::repeat(&None)))
-        .map(|(pool, fixed)| match fixed {
-            Some(share) => *share,
+        .enumerate()
+        .map(|(group, pool)| match fixed(group) {
+            Some(share) => share,
             None if unnamed_pool > 0.0 => rest * pool / unnamed_pool,
             None => 0.0,
         })

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use fairgig_core::ids::UserId;
 use fairgig_matching::fairness::{
     audit::{by_day, ListSummary, ShownItem},
-    groups::{declared_groups, is_attribute_name, DeclaredGroups, NEWCOMER},
+    groups::{declared_groups, DeclaredGroups, NEWCOMER},
     metrics,
 };
 use fairgig_store::{feedback::RecordedList, marketplace::DeclaredAnswer};
@@ -22,6 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},
+    matching::Attribute,
     state::AppState,
 };
 
@@ -188,25 +189,17 @@ async fn fairness_report(
     }
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
     let since = today - time::Duration::days(days - 1);
-    let (attribute, grouping) = match query.attribute.as_deref().map(str::trim) {
-        None | Some(NEWCOMER) => ("newcomer (no completed job yet)".to_owned(), Grouping::Newcomer),
-        Some(key) => {
-            if !is_attribute_name(key) {
-                return Err(ValidationError::new(
-                    "attribute",
-                    "`newcomer` or a self-declared attribute name (letters, digits, _ and -)",
-                )
-                .into());
-            }
-            let answers = state.store.declared_attribute(key).await?;
-            (format!("{key} (self-declared)"), declared_grouping(&answers))
-        }
+    let attribute = Attribute::parse(query.attribute.as_deref().unwrap_or(NEWCOMER))
+        .map_err(|err| ValidationError::new(err.field, err.message))?;
+    let grouping = match &attribute {
+        Attribute::Newcomer => Grouping::Newcomer,
+        Attribute::Declared(key) => declared_grouping(&state.store.declared_attribute(key).await?),
     };
     let lists = state.store.recorded_lists(since, false).await?;
     let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
     let groups = grouping.groups();
     Ok(Json(FairnessReport {
-        attribute,
+        attribute: attribute.describe(),
         target: match &grouping {
             Grouping::Newcomer => None,
             Grouping::Declared { target, .. } => Some(target.clone()),

@@ -34,6 +34,11 @@ async fn record(app: &TestApp, user: &TestUser, jobs: i32, rating: f64) {
         .expect("record");
 }
 
+/// How many of a match list's freelancers are newcomers.
+fn newcomers_in(list: &Value) -> usize {
+    list["matches"].as_array().expect("matches").iter().filter(|m| m["newcomer"] == true).count()
+}
+
 fn job() -> Value {
     json!({
         "title": "Rust API developer for a payments backend",
@@ -225,12 +230,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(fair["fairness"]["algorithm"], "det_const_sort");
     assert_eq!(fair["fairness"]["amortised"], false);
     assert!((fair["fairness"]["target"][1].as_f64().expect("share") - 0.4).abs() < 1e-9);
-    let newcomers = fair["matches"]
-        .as_array()
-        .expect("matches")
-        .iter()
-        .filter(|m| m["newcomer"] == true)
-        .count();
+    let newcomers = newcomers_in(&fair);
     assert_eq!(newcomers, 2, "⌊5 × 0.4⌋ newcomers in the top 5: {fair}");
     let newcomer = fair["matches"]
         .as_array()
@@ -259,12 +259,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         "{}",
         amortised["fairness"]
     );
-    let newcomers = amortised["matches"]
-        .as_array()
-        .expect("matches")
-        .iter()
-        .filter(|m| m["newcomer"] == true)
-        .count();
+    let newcomers = newcomers_in(&amortised);
     assert_eq!(newcomers, 3, "⌊5 × 0.65⌋ newcomers in the top 5");
     // The ranking and its fairness figures are in the audit log too.
     let admin = app.admin("match-auditor@example.org").await;
@@ -443,6 +438,16 @@ async fn hiring_completing_and_reviewing_build_a_reputation() {
     }
     let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
     let job_id = created["id"].as_str().expect("id").to_owned();
+    // Matching has seen both as newcomers (the candidate index keeps a copy).
+    let newcomer_flag = |list: &Value, who: &TestUser| {
+        let id = who.id.to_string();
+        list["matches"].as_array().and_then(|all| {
+            all.iter().find(|m| m["freelancer"] == id.as_str()).map(|m| m["newcomer"].clone())
+        })
+    };
+    let first_matches = format!("/api/v1/jobs/{job_id}/matches?fairness=none");
+    let (_, before) = send(&app, Method::GET, &client, &first_matches, None).await;
+    assert_eq!(newcomer_flag(&before, &dev), Some(json!(true)), "{before}");
     let applications = format!("/api/v1/jobs/{job_id}/applications");
     let letter = json!({"cover_letter": "I have built three payment APIs in Rust.", "proposed_rate": {"amount_minor": 7000, "currency": "EUR"}});
     let (status, mine) = send(&app, Method::POST, &dev, &applications, Some(letter.clone())).await;
@@ -562,6 +567,13 @@ async fn hiring_completing_and_reviewing_build_a_reputation() {
         Some(0),
         "the rejected review is not shown"
     );
+    // The next match sees the record at once: completing and reviewing move
+    // the profile's change time, which the candidate index follows.
+    let (_, next) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let path = format!("/api/v1/jobs/{}/matches?fairness=none", next["id"].as_str().expect("id"));
+    let (status, after) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(newcomer_flag(&after, &dev), Some(json!(false)), "{after}");
 }
 
 #[tokio::test]
