@@ -135,10 +135,12 @@ struct Entry {
     live: bool,
 }
 
-/// One search result: the key and its cosine similarity to the query.
+/// One search result: the key, its slot and its cosine similarity to the query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
     pub key: Uuid,
+    /// See [`VectorIndex::slot`].
+    pub slot: usize,
     pub score: f32,
 }
 
@@ -282,6 +284,30 @@ impl VectorIndex {
         }
     }
 
+    /// A live point's slot: a dense number that stays the point's until its
+    /// vector is replaced or it is deleted, and is never reused. Callers that
+    /// keep per-point data in arrays address points by slot, which spares a
+    /// hash lookup per point.
+    pub fn slot(&self, key: Uuid) -> Option<usize> {
+        self.by_key.get(&key).copied()
+    }
+
+    /// The metadata at a live slot.
+    pub fn metadata_at(&self, slot: usize) -> Option<&Metadata> {
+        self.entries.get(slot).filter(|entry| entry.live).map(|entry| &entry.meta)
+    }
+
+    /// The dot product of the vector at a live slot with `query`.
+    pub fn similarity_at(&self, slot: usize, query: &[f32]) -> Option<f32> {
+        let live = self.entries.get(slot).is_some_and(|entry| entry.live);
+        (live && query.len() == self.config.dimensions).then(|| dot(query, self.vector(slot)))
+    }
+
+    /// The key at a live slot.
+    pub fn key_at(&self, slot: usize) -> Option<Uuid> {
+        self.entries.get(slot).filter(|entry| entry.live).map(|entry| entry.key)
+    }
+
     /// A live point's metadata.
     pub fn metadata(&self, key: Uuid) -> Option<&Metadata> {
         self.by_key.get(&key).map(|&id| &self.entries[id].meta)
@@ -331,8 +357,9 @@ impl VectorIndex {
             .iter()
             .zip(&matches.distances)
             .filter_map(|(&id, &distance)| {
-                let entry = self.entries.get(id as usize).filter(|e| e.live)?;
-                Some(Hit { key: entry.key, score: 1.0 - distance })
+                let slot = usize::try_from(id).ok()?;
+                let entry = self.entries.get(slot).filter(|e| e.live)?;
+                Some(Hit { key: entry.key, slot, score: 1.0 - distance })
             })
             .collect())
     }
@@ -359,7 +386,7 @@ impl VectorIndex {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.live && filter.matches(&e.meta))
-            .map(|(id, e)| Hit { key: e.key, score: dot(query, self.vector(id)) })
+            .map(|(slot, e)| Hit { key: e.key, slot, score: dot(query, self.vector(slot)) })
             .collect();
         let k = k.min(hits.len());
         if k == 0 {

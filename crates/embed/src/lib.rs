@@ -50,22 +50,14 @@ pub fn l2_normalise(v: &mut [f32]) {
     }
 }
 
-/// Dot product; the cosine of two unit vectors. Eight running sums, so the
-/// compiler can keep them in one SIMD register (a single sum is a serial
-/// dependency chain it may not reorder).
+/// Dot product; the cosine of two unit vectors. NumKong's kernel (already
+/// built for USearch) picks the widest SIMD the CPU has at run time and sums
+/// in f64; this crate is built for baseline x86-64, so a plain Rust loop
+/// would stay at SSE2. Only the common length of `a` and `b` counts.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    use numkong::Dot;
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut lanes = [0f32; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
+    f32::dot(&a[..n], &b[..n]).map_or(0.0, |sum| sum as f32)
 }
 
 /// The text as it is embedded and cached: Unicode whitespace runs collapsed

@@ -25,7 +25,7 @@
 //! rebuilding the graph; a missing, unreadable or other-model snapshot means
 //! a full build.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -89,8 +89,10 @@ pub struct IndexedCandidate {
 
 struct Indexed {
     vectors: VectorIndex,
-    /// Lower-cased skill name → profiles with it.
-    by_skill: HashMap<String, HashSet<Uuid>>,
+    /// Lower-cased skill name → the slots ([`VectorIndex::slot`]) of the
+    /// profiles with it, ascending: lists intersect by merging, and each
+    /// holder's vector and metadata are read by slot, without hashing.
+    by_skill: HashMap<String, Vec<usize>>,
     /// What each profile was indexed as: the profile (its row's change
     /// time is `updated_at`) and its vector's change time, to skip re-seen
     /// rows and drop old skills.
@@ -249,7 +251,7 @@ impl ProfileIndex {
             }
             let vectors = VectorIndex::load(index_config(dimensions), &path.join("vectors"))
                 .map_err(|err| err.to_string())?;
-            let by_skill = postings(&meta.seen);
+            let by_skill = postings(&meta.seen, &vectors);
             Ok(Indexed { vectors, by_skill, seen: meta.seen, cursor: meta.cursor })
         })
         .await;
@@ -360,23 +362,34 @@ fn build(
         seen.insert(key, Seen::of(profile, vector_updated_at));
     }
     let vectors = VectorIndex::build(index_config(dimensions), points)?;
-    Ok(Indexed { vectors, by_skill: postings(&seen), seen, cursor: started - OVERLAP })
+    Ok(Indexed { by_skill: postings(&seen, &vectors), vectors, seen, cursor: started - OVERLAP })
 }
 
 fn index_config(dimensions: usize) -> IndexConfig {
     IndexConfig { ef_search: EF_SEARCH, ..IndexConfig::new(dimensions) }
 }
 
-/// The skill → profiles lists of what was indexed (derived, so a snapshot
+/// The skill → slots lists of what was indexed (derived, so a snapshot
 /// need not store them).
-fn postings(seen: &HashMap<Uuid, Seen>) -> HashMap<String, HashSet<Uuid>> {
-    let mut by_skill: HashMap<String, HashSet<Uuid>> = HashMap::new();
+fn postings(seen: &HashMap<Uuid, Seen>, vectors: &VectorIndex) -> HashMap<String, Vec<usize>> {
+    let mut by_skill: HashMap<String, Vec<usize>> = HashMap::new();
     for (key, record) in seen {
+        let Some(slot) = vectors.slot(*key) else { continue };
         for skill in skills_of(&record.profile) {
-            by_skill.entry(skill).or_default().insert(*key);
+            by_skill.entry(skill).or_default().push(slot);
         }
     }
+    for holders in by_skill.values_mut() {
+        holders.sort_unstable();
+    }
     by_skill
+}
+
+/// Inserts `slot` into an ascending list (once).
+fn add_holder(holders: &mut Vec<usize>, slot: usize) {
+    if let Err(at) = holders.binary_search(&slot) {
+        holders.insert(at, slot);
+    }
 }
 
 fn skills_of(profile: &Profile) -> Vec<String> {
@@ -410,20 +423,26 @@ impl Indexed {
             if old.profile.updated_at == profile_at && old.vector_at == vector_at {
                 return Ok(false);
             }
-            for skill in skills_of(&old.profile) {
-                if let Some(holders) = self.by_skill.get_mut(&skill) {
-                    holders.remove(&key);
+            if let Some(slot) = self.vectors.slot(key) {
+                for skill in skills_of(&old.profile) {
+                    if let Some(holders) = self.by_skill.get_mut(&skill) {
+                        if let Ok(at) = holders.binary_search(&slot) {
+                            holders.remove(at);
+                        }
+                    }
                 }
             }
-        }
-        for skill in skills_of(&change.profile) {
-            self.by_skill.entry(skill).or_default().insert(key);
         }
         let vector_changed = self.seen.get(&key).is_none_or(|old| old.vector_at != vector_at);
         if vector_changed {
             self.vectors.upsert(key, &change.vector, metadata(&change.profile))?;
         } else {
             self.vectors.set_metadata(key, metadata(&change.profile));
+        }
+        if let Some(slot) = self.vectors.slot(key) {
+            for skill in skills_of(&change.profile) {
+                add_holder(self.by_skill.entry(skill).or_default(), slot);
+            }
         }
         self.seen.insert(key, Seen::of(change.profile, vector_at));
         Ok(true)
@@ -440,19 +459,21 @@ impl Indexed {
         };
         // Similarities from the kept f32 vectors, exact (the graph's own
         // distances may be of a quantised copy).
-        let similarity = |key: Uuid| Some((key, self.vectors.similarity(key, query.vector)?));
-        let mut hits: Vec<(Uuid, f32)> = self
+        let similarity =
+            |slot: usize| Some((slot, self.vectors.similarity_at(slot, query.vector)?));
+        let mut hits: Vec<(usize, f32)> = self
             .vectors
             .search(query.vector, query.nearest, &filter)?
             .into_iter()
-            .filter_map(|hit| similarity(hit.key))
+            .filter_map(|hit| similarity(hit.slot))
             .collect();
-        let known: HashSet<Uuid> = hits.iter().map(|(key, _)| *key).collect();
-        let mut skilled: Vec<(Uuid, f32)> = self
+        let mut known: Vec<usize> = hits.iter().map(|(slot, _)| *slot).collect();
+        known.sort_unstable();
+        let mut skilled: Vec<(usize, f32)> = self
             .with_all_skills(query.required_skills)
             .into_iter()
-            .filter(|key| !known.contains(key))
-            .filter(|key| self.vectors.metadata(*key).is_some_and(|m| filter.matches(m)))
+            .filter(|slot| known.binary_search(slot).is_err())
+            .filter(|slot| self.vectors.metadata_at(*slot).is_some_and(|m| filter.matches(m)))
             .filter_map(similarity)
             .collect();
         if skilled.len() > MAX_SKILL_CANDIDATES {
@@ -462,17 +483,17 @@ impl Indexed {
         hits.extend(skilled);
         Ok(hits
             .into_iter()
-            .filter_map(|(key, similarity)| {
-                let profile = Arc::clone(&self.seen.get(&key)?.profile);
+            .filter_map(|(slot, similarity)| {
+                let profile = Arc::clone(&self.seen.get(&self.vectors.key_at(slot)?)?.profile);
                 Some(IndexedCandidate { profile, similarity })
             })
             .collect())
     }
 
-    /// Profiles holding every one of `skills` (none when none are asked):
-    /// the intersection of the posting lists, smallest first.
-    fn with_all_skills(&self, skills: &[String]) -> Vec<Uuid> {
-        let mut lists: Vec<&HashSet<Uuid>> = Vec::with_capacity(skills.len());
+    /// The slots of the profiles holding every one of `skills` (none when
+    /// none are asked), ascending: the posting lists merged, shortest first.
+    fn with_all_skills(&self, skills: &[String]) -> Vec<usize> {
+        let mut lists: Vec<&[usize]> = Vec::with_capacity(skills.len());
         for skill in skills {
             match self.by_skill.get(&normalise(skill)) {
                 Some(holders) => lists.push(holders),
@@ -481,8 +502,34 @@ impl Indexed {
         }
         lists.sort_by_key(|holders| holders.len());
         let Some((first, rest)) = lists.split_first() else { return Vec::new() };
-        first.iter().filter(|key| rest.iter().all(|list| list.contains(key))).copied().collect()
+        let mut common = first.to_vec();
+        for list in rest {
+            common = intersect(&common, list);
+        }
+        common
     }
+}
+
+/// The common elements of two ascending lists. Walks the short one and
+/// gallops through the long one, so a rare skill intersects quickly with a
+/// common one.
+fn intersect(short: &[usize], long: &[usize]) -> Vec<usize> {
+    let mut common = Vec::with_capacity(short.len());
+    let mut rest = long;
+    for &slot in short {
+        // Exponential search for the first element not below `slot`.
+        let mut bound = 1;
+        while bound < rest.len() && rest[bound] < slot {
+            bound *= 2;
+        }
+        let window = &rest[..bound.min(rest.len())];
+        let at = window.partition_point(|&x| x < slot);
+        rest = &rest[at..];
+        if rest.first() == Some(&slot) {
+            common.push(slot);
+        }
+    }
+    common
 }
 
 #[cfg(test)]
@@ -562,6 +609,18 @@ mod tests {
     fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
         ids.sort();
         ids
+    }
+
+    #[test]
+    fn intersect_finds_the_common_slots_of_lists_of_any_lengths() {
+        let long: Vec<usize> = (0..1_000).map(|n| n * 3).collect();
+        assert_eq!(intersect(&[0, 4, 6, 2_997, 3_000], &long), vec![0, 6, 2_997]);
+        assert_eq!(intersect(&[], &long), Vec::<usize>::new());
+        assert_eq!(intersect(&[5], &[]), Vec::<usize>::new());
+        let evens: Vec<usize> = (0..100).map(|n| n * 2).collect();
+        let threes: Vec<usize> = (0..100).map(|n| n * 3).collect();
+        let expected: Vec<usize> = (0..34).map(|n| n * 6).filter(|n| *n < 200).collect();
+        assert_eq!(intersect(&evens, &threes), expected);
     }
 
     #[tokio::test]

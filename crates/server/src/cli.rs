@@ -82,17 +82,51 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 0.2)]
         held_out: f64,
     },
-    /// Ranker versions with their aliases.
-    List,
+    /// Versions of a kind with their aliases.
+    List {
+        #[arg(long, value_enum, default_value_t = RegistryKind::Ranker)]
+        kind: RegistryKind,
+    },
     /// One version in full: parameters, metrics, lineage (JSON).
     Show {
         /// A version as `model list` prints it.
         version: String,
     },
-    /// Promote the challenger if it passes the quality and fairness gate (exit 1 if not).
-    Promote,
-    /// Restore the previous champion.
-    Rollback,
+    /// Promote the kind's challenger if it passes its gate (exit 1 if not).
+    Promote {
+        #[arg(long, value_enum, default_value_t = RegistryKind::Ranker)]
+        kind: RegistryKind,
+    },
+    /// Restore the kind's previous champion.
+    Rollback {
+        #[arg(long, value_enum, default_value_t = RegistryKind::Ranker)]
+        kind: RegistryKind,
+    },
+    /// Register an organisation bias rule pack (TOML) as challenger and
+    /// print its evaluation and the gate's verdict.
+    RegisterRules {
+        /// The pack file.
+        file: std::path::PathBuf,
+    },
+}
+
+/// The model registry's kinds, as the CLI names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegistryKind {
+    Ranker,
+    #[value(name = "bias_rules")]
+    BiasRules,
+    Embedder,
+}
+
+impl RegistryKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ranker => crate::training::RANKER,
+            Self::BiasRules => crate::bias_rules::BIAS_RULES,
+            Self::Embedder => crate::embedding_registry::EMBEDDER,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -257,9 +291,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::Worker => {
             let state = ready_state(settings).await?;
             state.embeddings.start().await.context("starting the embedding provider")?;
+            crate::startup::record_embedder(&state).await;
             state.profile_index.spawn_build(state.store.clone());
             let stop = tokio_util::sync::CancellationToken::new();
             state.profile_index.spawn_snapshots(stop.clone());
+            state.bias.spawn_refresh(state.store.clone(), state.storage.clone(), stop.clone());
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
             crate::scheduled_training::spawn(
                 state.store.clone(),
@@ -305,19 +341,79 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 ModelCommand::Train { held_out } => {
                     crate::training::train_command(store, held_out).await?
                 }
-                ModelCommand::List => crate::training::list_command(store).await?,
+                ModelCommand::List { kind: RegistryKind::Ranker } => {
+                    crate::training::list_command(store).await?
+                }
+                ModelCommand::List { kind } => {
+                    crate::training::list_kind_command(store, kind.name()).await?
+                }
                 ModelCommand::Show { version } => {
                     if !crate::training::show_command(store, &version).await? {
-                        eprintln!("no ranker version {version} (see `fairgig model list`)");
+                        eprintln!("no model version {version} (see `fairgig model list --kind …`)");
                         return Ok(1);
                     }
                 }
-                ModelCommand::Promote => {
+                ModelCommand::Promote { kind: RegistryKind::Ranker } => {
                     if !crate::training::promote_command(store).await? {
                         return Ok(1);
                     }
                 }
-                ModelCommand::Rollback => crate::training::rollback_command(store).await?,
+                ModelCommand::Promote { kind: RegistryKind::BiasRules } => {
+                    let promotion = crate::bias_rules::promote_pack(
+                        store,
+                        &state.storage,
+                        &state.bias,
+                        fairgig_core::audit::Actor::Cli,
+                    )
+                    .await?;
+                    promotion.reasons.iter().for_each(|reason| println!("{reason}"));
+                    let outcome =
+                        if promotion.promoted { "is the champion" } else { "stays challenger" };
+                    println!("{} {outcome}", promotion.version);
+                    if !promotion.promoted {
+                        return Ok(1);
+                    }
+                }
+                ModelCommand::Rollback { kind: RegistryKind::Ranker } => {
+                    crate::training::rollback_command(store).await?
+                }
+                ModelCommand::Rollback { kind: RegistryKind::BiasRules } => {
+                    let (_, restored) = crate::bias_rules::rollback_pack(
+                        store,
+                        &state.storage,
+                        &state.bias,
+                        fairgig_core::audit::Actor::Cli,
+                    )
+                    .await?;
+                    println!(
+                        "in use: {}",
+                        restored.as_deref().unwrap_or("the shipped packs alone")
+                    );
+                }
+                ModelCommand::Promote { kind: RegistryKind::Embedder }
+                | ModelCommand::Rollback { kind: RegistryKind::Embedder } => {
+                    eprintln!("the embedder is chosen by configuration ([embedding]); the registry records each one that served");
+                    return Ok(1);
+                }
+                ModelCommand::RegisterRules { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let registered = crate::bias_rules::register_pack(
+                        store,
+                        &state.storage,
+                        &text,
+                        "fairgig model register-rules",
+                    )
+                    .await?;
+                    let e = &registered.evaluation;
+                    println!(
+                        "registered {} ({} rules) as challenger; on {} reference texts its rules found {}",
+                        registered.version, registered.rules, e.texts, e.findings
+                    );
+                    for reason in crate::bias_rules::judge(e).1 {
+                        println!("{reason}");
+                    }
+                }
             }
             Ok(0)
         }

@@ -85,6 +85,22 @@ struct DemoJob {
     region: Option<String>,
 }
 
+/// The demo's job posts and freelancer bios, with their kinds: a reference
+/// corpus of realistic text (bias rule packs are evaluated on it).
+pub fn reference_texts() -> Vec<(fairgig_ai::bias::TextKind, String)> {
+    use fairgig_ai::bias::TextKind;
+    let Ok(data) = serde_json::from_str::<DemoData>(DEMO_DATA) else { return Vec::new() };
+    let jobs = data
+        .jobs
+        .into_iter()
+        .map(|job| (TextKind::JobPost, format!("{}\n{}", job.title, job.text)));
+    let bios = data
+        .freelancers
+        .into_iter()
+        .map(|f| (TextKind::Profile, format!("{}\n{}", f.headline, f.bio)));
+    jobs.chain(bios).collect()
+}
+
 /// Loads the demo into `state`'s (fresh) database, runs its job posts
 /// through the pipeline and prints the top matches of `show` of them.
 pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {

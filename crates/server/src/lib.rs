@@ -20,10 +20,12 @@
 pub mod accounts;
 pub mod auth;
 pub mod bench;
+pub mod bias_rules;
 pub mod candidates;
 pub mod cli;
 pub mod demo;
 pub mod embedding;
+pub mod embedding_registry;
 pub mod error;
 pub mod extract;
 pub mod matching;

@@ -277,6 +277,59 @@ pub struct MatchList {
     pub pool: usize,
     pub matches: Vec<Match>,
     pub fairness: FairnessReport,
+    /// Where the time went (not part of the API; metrics and `bench match`).
+    #[serde(skip)]
+    pub timings: StageTimings,
+}
+
+/// Time spent in each stage of one match, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageTimings {
+    /// The job's vector (cache, or the embedding model).
+    pub embed: f64,
+    /// Proposing candidates (catching the index up included).
+    pub candidates: f64,
+    /// The champion ranker, then features and score of every candidate.
+    pub score: f64,
+    /// Group targets (with the exposure ledger) and the fair re-rank.
+    pub rerank: f64,
+    /// Explanations of the shown matches.
+    pub explain: f64,
+    /// Storing the list, booking exposure, the audit entry.
+    pub record: f64,
+}
+
+impl StageTimings {
+    pub const STAGES: [&'static str; 6] =
+        ["embed", "candidates", "score", "rerank", "explain", "record"];
+
+    /// The stages' times, in [`Self::STAGES`] order.
+    pub fn seconds(&self) -> [f64; 6] {
+        [self.embed, self.candidates, self.score, self.rerank, self.explain, self.record]
+    }
+
+    /// Into the `fairgig_match_stage_seconds` histogram, by stage.
+    fn observe(&self) {
+        for (stage, seconds) in Self::STAGES.iter().zip(self.seconds()) {
+            ::metrics::histogram!("fairgig_match_stage_seconds", "stage" => *stage).record(seconds);
+        }
+    }
+}
+
+/// Reads the time since its last reading.
+struct Lap(std::time::Instant);
+
+impl Lap {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn lap(&mut self) -> f64 {
+        let now = std::time::Instant::now();
+        let seconds = now.duration_since(self.0).as_secs_f64();
+        self.0 = now;
+        seconds
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -520,10 +573,14 @@ pub async fn matches_for_job(
     limit: usize,
     policy: &FairnessPolicy,
 ) -> Result<MatchList, MatchError> {
+    let mut lap = Lap::start();
+    let mut timings = StageTimings::default();
     let (job_vector, _) =
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
+    timings.embed = lap.lap();
     let pool =
         candidate_pool(store, embeddings.model_id(), profiles, job, &job_vector, limit).await?;
+    timings.candidates = lap.lap();
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
@@ -549,6 +606,7 @@ pub async fn matches_for_job(
     scored.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then(a.profile.user_id.cmp(&b.profile.user_id))
     });
+    timings.score = lap.lap();
     let (group_of, groups) = groups_of(&policy.attribute, &scored);
     let candidates: Vec<Candidate> = scored
         .iter()
@@ -575,6 +633,7 @@ pub async fn matches_for_job(
         desired,
         target,
     };
+    timings.rerank = lap.lap();
     let matches = order
         .iter()
         .enumerate()
@@ -594,6 +653,7 @@ pub async fn matches_for_job(
             })
         })
         .collect();
+    timings.explain = lap.lap();
     let mut list = MatchList {
         match_list: uuid::Uuid::nil(),
         ranker,
@@ -601,6 +661,7 @@ pub async fn matches_for_job(
         pool: scored.len(),
         matches,
         fairness,
+        timings,
     };
     let record = record_of(job, &list, policy.algorithm);
     list.match_list = store.record_match_list(&record).await?;
@@ -617,6 +678,8 @@ pub async fn matches_for_job(
             "fairness": record.fairness,
         }));
     store.append_audit(entry).await?;
+    list.timings.record = lap.lap();
+    list.timings.observe();
     Ok(list)
 }
 

@@ -58,6 +58,12 @@ pub struct Application {
     relay: Option<Relay>,
     /// Saved now and then, and at shutdown.
     profile_index: Arc<crate::candidates::ProfileIndex>,
+    /// The bias checker, kept on the champion rule pack.
+    bias: (
+        Arc<crate::bias_rules::LiveBias>,
+        fairgig_store::Store,
+        fairgig_store::objects::ObjectStorage,
+    ),
 }
 
 /// What a worker-running process does besides serving: run steps, keep
@@ -131,6 +137,17 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "fairgig".into())
 }
 
+/// Records the serving embedder in the model registry; a failure is
+/// logged, not fatal (the registry is bookkeeping, matching does not wait).
+pub async fn record_embedder(state: &AppState) {
+    let provider = format!("{:?}", state.settings.embedding.provider).to_lowercase();
+    if let Err(err) =
+        crate::embedding_registry::record_serving(&state.store, &state.embeddings, &provider).await
+    {
+        tracing::warn!(error = %err, "recording the embedder in the model registry failed");
+    }
+}
+
 impl Application {
     /// Migrates the database, builds the state and binds `settings.server.bind`.
     pub async fn build(settings: Settings, role: ServeRole) -> anyhow::Result<Self> {
@@ -139,7 +156,12 @@ impl Application {
         let state = AppState::build(settings).await?;
         state.store.migrate().await.context("migrating the database")?;
         state.embeddings.start().await.context("starting the embedding provider")?;
+        record_embedder(&state).await;
         state.profile_index.spawn_build(state.store.clone());
+        if let Err(err) = state.bias.refresh(&state.store, &state.storage).await {
+            tracing::warn!(error = %err, "the champion bias rule pack is not loaded; checking with the shipped packs");
+        }
+        let bias = (Arc::clone(&state.bias), state.store.clone(), state.storage.clone());
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let worker = (role == ServeRole::All).then(|| BackgroundWork {
             worker: worker_for(&state),
@@ -151,7 +173,7 @@ impl Application {
         });
         let relay = relay_for(&state);
         let profile_index = Arc::clone(&state.profile_index);
-        Ok(Self { listener, router: app(state), grace, worker, relay, profile_index })
+        Ok(Self { listener, router: app(state), grace, worker, relay, profile_index, bias })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -184,6 +206,8 @@ impl Application {
         });
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
         self.profile_index.spawn_snapshots(stop.clone());
+        let (bias, store, storage) = self.bias;
+        bias.spawn_refresh(store, storage, stop.clone());
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,

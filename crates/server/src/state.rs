@@ -4,7 +4,7 @@ use crate::{candidates::ProfileIndex, matching::FairnessPolicy};
 use std::sync::Arc;
 
 use anyhow::Context;
-use fairgig_ai::{analyse::SkillIndex, bias::BiasChecker};
+use fairgig_ai::analyse::SkillIndex;
 use fairgig_core::config::Settings;
 use fairgig_pipeline::Pipeline;
 use fairgig_store::objects::{ObjectStorage, S3Options};
@@ -34,8 +34,9 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     /// Wakes this process's worker when the API enqueues work.
     pub wake: Arc<Notify>,
-    /// Bias rule packs, loaded once.
-    pub bias: Arc<BiasChecker>,
+    /// The bias checker in use: the shipped packs and the champion
+    /// organisation pack ([`crate::bias_rules`]).
+    pub bias: Arc<crate::bias_rules::LiveBias>,
     /// The embedding provider behind the database cache.
     pub embeddings: EmbeddingService,
     /// The matcher's candidate index (built by `serve` and `worker`).
@@ -97,7 +98,7 @@ impl AppState {
             },
         )
         .with_context(|| format!("opening object storage at {storage_url}"))?;
-        let bias = Arc::new(BiasChecker::new());
+        let bias = crate::bias_rules::LiveBias::new();
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
         let profile_index = ProfileIndex::new(
             embeddings.model_id(),

@@ -13,13 +13,14 @@
 //! (a draft when its bias check needs review), and `match` stores its
 //! ranked, fairly re-ranked freelancers with the model version.
 
+use crate::bias_rules::LiveBias;
 use crate::candidates::ProfileIndex;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use fairgig_ai::{
     analyse::{self, SkillIndex},
-    bias::{BiasChecker, CheckOptions, TextKind},
+    bias::{CheckOptions, TextKind},
     extract::{self, DocumentKind, ExtractError, Limits},
 };
 use fairgig_core::{
@@ -52,7 +53,7 @@ pub fn pipeline(
     store: Store,
     storage: ObjectStorage,
     skills: Arc<SkillIndex>,
-    bias: Arc<BiasChecker>,
+    bias: Arc<LiveBias>,
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
     fairness: Arc<FairnessPolicy>,
@@ -194,7 +195,7 @@ impl StepHandler for Analyse {
 /// The extracted text checked for exclusionary language: as a job post for
 /// `job` submissions (with the gender-coded verdict), as plain text otherwise.
 struct BiasCheck {
-    bias: Arc<BiasChecker>,
+    bias: Arc<LiveBias>,
 }
 
 #[async_trait]
@@ -205,7 +206,7 @@ impl StepHandler for BiasCheck {
             fairgig_core::submission::SubmissionKind::Job => TextKind::JobPost,
             fairgig_core::submission::SubmissionKind::Request => TextKind::Text,
         };
-        let bias = Arc::clone(&self.bias);
+        let bias = self.bias.checker();
         let report =
             tokio::task::spawn_blocking(move || bias.check(&text, kind, &CheckOptions::default()))
                 .await

@@ -220,12 +220,12 @@ pub struct RegistryEntry {
     pub aliases: Vec<&'static str>,
 }
 
-/// Every ranker version, oldest first, with its aliases.
-pub async fn registry(store: &Store) -> Result<Vec<RegistryEntry>, RegistryError> {
-    let champion = store.model_alias(RANKER, "champion").await?.map(|m| m.id);
-    let challenger = store.model_alias(RANKER, "challenger").await?.map(|m| m.id);
+/// Every version of `kind`, oldest first, with its aliases.
+pub async fn registry(store: &Store, kind: &str) -> Result<Vec<RegistryEntry>, RegistryError> {
+    let champion = store.model_alias(kind, "champion").await?.map(|m| m.id);
+    let challenger = store.model_alias(kind, "challenger").await?.map(|m| m.id);
     Ok(store
-        .models(RANKER)
+        .models(kind)
         .await?
         .into_iter()
         .map(|model| {
@@ -244,7 +244,7 @@ pub async fn registry(store: &Store) -> Result<Vec<RegistryEntry>, RegistryError
 /// Prints every ranker version with its aliases and held-out NDCG@10.
 pub async fn list_command(store: &Store) -> anyhow::Result<()> {
     println!("{} (built in; champion while no other is)", LinearModel::V1_VERSION);
-    for RegistryEntry { model, aliases } in registry(store).await? {
+    for RegistryEntry { model, aliases } in registry(store, RANKER).await? {
         let ndcg = model.metrics["evaluation"]["ndcg_at_10"].as_f64().unwrap_or(f64::NAN);
         println!(
             "{} [{}] NDCG@10 {ndcg:.4}, parent {}, created {}",
@@ -257,11 +257,32 @@ pub async fn list_command(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `fairgig model show`: one version as JSON; `false` when there is none.
+/// `fairgig model list --kind …` for kinds other than rankers.
+pub async fn list_kind_command(store: &Store, kind: &str) -> anyhow::Result<()> {
+    for RegistryEntry { model, aliases } in registry(store, kind).await? {
+        println!(
+            "{} [{}] {}, created {} by {}",
+            model.version,
+            aliases.join(", "),
+            model.parameters,
+            model.created_at,
+            model.created_by
+        );
+    }
+    Ok(())
+}
+
+/// `fairgig model show`: one version (of any kind) as JSON; `false` when there is none.
 pub async fn show_command(store: &Store, version: &str) -> anyhow::Result<bool> {
-    let Some(entry) =
-        registry(store).await?.into_iter().find(|entry| entry.model.version == version)
-    else {
+    let mut found = None;
+    for kind in [RANKER, crate::bias_rules::BIAS_RULES, crate::embedding_registry::EMBEDDER] {
+        found =
+            registry(store, kind).await?.into_iter().find(|entry| entry.model.version == version);
+        if found.is_some() {
+            break;
+        }
+    }
+    let Some(entry) = found else {
         return Ok(false);
     };
     let model = entry.model;

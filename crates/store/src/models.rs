@@ -159,4 +159,16 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Removes the champion alias (the built-in serves again); whether there was one.
+    pub async fn clear_champion(&self, kind: &str) -> Result<bool, StoreError> {
+        let removed = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM model_aliases WHERE kind = $1 AND alias = 'champion'")
+                .bind(kind)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(removed > 0)
+    }
 }

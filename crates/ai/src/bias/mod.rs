@@ -8,6 +8,7 @@
 //!   rules (quoted and code spans, allowed "his or her" pairs, an allow-list),
 //!   and the score.
 
+pub mod custom;
 pub mod gender_coding;
 pub mod matcher;
 pub mod rules;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use self::{
+    custom::CustomPack,
     gender_coding::CodedWords,
     matcher::{words, Matcher, Word},
     rules::{Pack, Rule, RuleType, Severity},
@@ -37,6 +39,10 @@ pub enum TextKind {
 }
 
 impl TextKind {
+    pub const ALL: [TextKind; 4] =
+        [TextKind::JobPost, TextKind::Profile, TextKind::Review, TextKind::Text];
+
+    /// The shipped packs that apply to this kind of text.
     pub fn packs(self) -> &'static [Pack] {
         match self {
             TextKind::JobPost => {
@@ -97,12 +103,18 @@ struct RuleSet {
 }
 
 impl RuleSet {
-    fn new(packs: &[Pack]) -> Self {
+    /// `custom` supplies the rules of [`Pack::Organisation`].
+    fn new(packs: &[Pack], custom: Option<&CustomPack>) -> Self {
         let mut packs = packs.to_vec();
         packs.sort_by_key(|pack| *pack as u8);
+        packs.dedup();
+        let rules_of = |pack: Pack| match (pack, custom) {
+            (Pack::Organisation, Some(custom)) => custom.rules.clone(),
+            _ => pack.rules(),
+        };
         let rules: Vec<(Pack, Rule)> = packs
             .iter()
-            .flat_map(|pack| pack.rules().into_iter().map(move |rule| (*pack, rule)))
+            .flat_map(|pack| rules_of(*pack).into_iter().map(move |rule| (*pack, rule)))
             .collect();
         let plain: Vec<Rule> = rules.iter().map(|(_, rule)| rule.clone()).collect();
         Self { matcher: Matcher::new(&plain), packs, rules }
@@ -114,9 +126,11 @@ impl RuleSet {
 }
 
 /// Loads the packs once (one combined set per kind of text, one per pack);
-/// checking is then read-only and thread-safe.
+/// checking is then read-only and thread-safe. A checker with another
+/// organisation pack is a new checker: callers swap the whole thing.
 pub struct BiasChecker {
     sets: Vec<RuleSet>,
+    custom: Option<CustomPack>,
 }
 
 impl std::fmt::Debug for BiasChecker {
@@ -132,11 +146,27 @@ impl Default for BiasChecker {
 }
 
 impl BiasChecker {
+    /// The shipped packs only.
     pub fn new() -> Self {
-        let kinds = [TextKind::JobPost, TextKind::Profile, TextKind::Review, TextKind::Text];
-        let mut sets: Vec<RuleSet> = kinds.iter().map(|kind| RuleSet::new(kind.packs())).collect();
-        sets.extend(Pack::ALL.iter().map(|pack| RuleSet::new(&[*pack])));
-        Self { sets }
+        Self::with_pack(None)
+    }
+
+    /// The shipped packs and, where it applies, the organisation's own.
+    pub fn with_pack(custom: Option<CustomPack>) -> Self {
+        let mut sets: Vec<RuleSet> = TextKind::ALL
+            .iter()
+            .map(|kind| RuleSet::new(&packs_for(*kind, custom.as_ref()), custom.as_ref()))
+            .collect();
+        sets.extend(Pack::ALL.iter().map(|pack| RuleSet::new(&[*pack], None)));
+        if custom.is_some() {
+            sets.push(RuleSet::new(&[Pack::Organisation], custom.as_ref()));
+        }
+        Self { sets, custom }
+    }
+
+    /// The organisation pack in use, if any.
+    pub fn organisation_pack(&self) -> Option<&CustomPack> {
+        self.custom.as_ref()
     }
 
     /// Findings of the given packs, in text order.
@@ -148,7 +178,7 @@ impl BiasChecker {
         let set = match self.sets.iter().find(|set| set.serves(packs)) {
             Some(set) => set,
             None => {
-                built = RuleSet::new(packs);
+                built = RuleSet::new(packs, self.custom.as_ref());
                 &built
             }
         };
@@ -200,7 +230,7 @@ impl BiasChecker {
     }
 
     pub fn check(&self, text: &str, kind: TextKind, options: &CheckOptions) -> Report {
-        let findings = self.findings(text, kind.packs(), options);
+        let findings = self.findings(text, &packs_for(kind, self.custom.as_ref()), options);
         let coded = (kind == TextKind::JobPost).then(|| gender_coding::assess(text));
         let strongly_coded = coded.as_ref().is_some_and(|coded| coded.verdict.is_strong());
         let points: usize = findings
@@ -231,6 +261,15 @@ impl BiasChecker {
             findings,
         }
     }
+}
+
+/// The packs a kind of text is checked with.
+fn packs_for(kind: TextKind, custom: Option<&CustomPack>) -> Vec<Pack> {
+    let mut packs = kind.packs().to_vec();
+    if custom.is_some_and(|custom| custom.applies_to(kind)) {
+        packs.push(Pack::Organisation);
+    }
+    packs
 }
 
 fn message(actual: &str, rule: &Rule, pack: Pack) -> String {
@@ -358,6 +397,44 @@ mod tests {
         options: &CheckOptions,
     ) -> Vec<String> {
         checker.check(text, kind, options).findings.into_iter().map(|f| f.rule_id).collect()
+    }
+
+    #[test]
+    fn an_organisation_pack_adds_its_rules_where_it_applies() {
+        let pack = custom::parse_pack(
+            r#"
+[pack]
+name = "acme"
+applies_to = ["job_post"]
+
+[[rule]]
+id = "acme-wizard"
+category = "jargon"
+severity = "error"
+type = "basic"
+patterns = ["code wizard"]
+suggestions = ["experienced developer"]
+source = "ACME style guide"
+"#,
+        );
+        let checker = BiasChecker::with_pack(pack.ok());
+        let none = CheckOptions::default();
+        let text = "Our code wizard must be a rockstar.";
+        let report = checker.check(text, TextKind::JobPost, &none);
+        let wizard = report.findings.iter().find(|f| f.rule_id == "acme-wizard");
+        assert_eq!(
+            wizard.map(|f| (f.start, f.end, f.source.as_str())),
+            Some((4, 15, "ACME style guide"))
+        );
+        assert!(report.requires_review, "an error-severity organisation rule asks for review");
+        assert!(
+            ids(&checker, text, TextKind::JobPost, &none).contains(&"jobad-rockstar".to_owned())
+        );
+        assert!(!ids(&checker, text, TextKind::Profile, &none).contains(&"acme-wizard".to_owned()));
+        assert!(!ids(&BiasChecker::new(), text, TextKind::JobPost, &none)
+            .contains(&"acme-wizard".to_owned()));
+        let alone = checker.findings(text, &[Pack::Organisation], &none);
+        assert_eq!(alone.len(), 1);
     }
 
     #[test]

@@ -60,7 +60,7 @@ struct PackFile {
     rule: Vec<Rule>,
 }
 
-/// The packs shipped with fairgig.
+/// The packs shipped with fairgig, and the organisation's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pack {
     /// Inconsiderate language (retext-equality).
@@ -75,6 +75,9 @@ pub enum Pack {
     FairgigJobAd,
     /// fairgig's own review rules: personality words, effort over achievement.
     FairgigReview,
+    /// The deployment's own pack, uploaded through the model registry
+    /// ([`super::custom`]); its rules live in the [`super::BiasChecker`].
+    Organisation,
 }
 
 impl Pack {
@@ -89,6 +92,7 @@ impl Pack {
 
     fn text(self) -> &'static str {
         match self {
+            Pack::Organisation => "",
             Pack::Equality => include_str!("../../data/bias/equality.toml"),
             Pack::Profanity => include_str!("../../data/bias/profanity.toml"),
             Pack::JobAd => include_str!("../../data/bias/jobad.toml"),
@@ -102,6 +106,9 @@ impl Pack {
     /// tests, so a parse failure here is a build defect; it yields no rules
     /// rather than a crash.
     pub fn rules(self) -> Vec<Rule> {
+        if self == Pack::Organisation {
+            return Vec::new();
+        }
         toml::from_str::<PackFile>(self.text()).map(|file| file.rule).unwrap_or_default()
     }
 }

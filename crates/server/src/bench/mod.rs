@@ -461,6 +461,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             ..FairnessPolicy::from_settings(&FairnessSettings::default())?
         };
         let mut latencies = Vec::with_capacity(queries);
+        let mut stages: Vec<[f64; 6]> = Vec::with_capacity(queries);
         let mut top = Vec::new();
         // A whole-pool scan takes seconds at 100k: a few runs tell enough.
         let runs = if built { queries.max(1) } else { queries.clamp(1, 20) };
@@ -468,6 +469,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             let started = Instant::now();
             let list = matches_for_job(&store, &embeddings, &index, &job, 10, &policy).await?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+            stages.push(list.timings.seconds());
             top = list.matches.iter().map(|m| m.freelancer).collect();
         }
         latencies.sort_by(f64::total_cmp);
@@ -480,6 +482,18 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             at(0.99),
             latencies.len()
         );
+        let stage_figures: Vec<String> = crate::matching::StageTimings::STAGES
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let mut took: Vec<f64> = stages.iter().map(|s| s[i] * 1000.0).collect();
+                took.sort_by(f64::total_cmp);
+                let p99 =
+                    took[((took.len() as f64 * 0.99).ceil() as usize).clamp(1, took.len()) - 1];
+                format!("{stage} {:.1}/{p99:.1}", took[took.len() / 2])
+            })
+            .collect();
+        println!("  by stage, p50/p99 ms: {}", stage_figures.join(", "));
         if built {
             let same = top.iter().filter(|id| top_by_scan.contains(*id)).count();
             println!("  top 10 shared with the whole-pool scan: {same} of {}", top.len());

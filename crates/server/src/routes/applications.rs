@@ -357,7 +357,7 @@ async fn review_job(
     if job.status != JobStatus::Completed {
         return Err(ApiError::new(ErrorCode::Conflict, "reviews open once the job is completed"));
     }
-    let report = state.bias.check(&text, TextKind::Review, &CheckOptions::default());
+    let report = state.bias.checker().check(&text, TextKind::Review, &CheckOptions::default());
     let published = !report.requires_review;
     let review = NewReview {
         job: id,

@@ -79,7 +79,7 @@ async fn check(
         binary: body.binary,
         allow: body.allow.iter().map(|word| word.trim().to_lowercase()).collect(),
     };
-    let checker = state.bias.clone();
+    let checker = state.bias.checker();
     let report =
         tokio::task::spawn_blocking(move || checker.check(&body.text, body.kind, &options))
             .await

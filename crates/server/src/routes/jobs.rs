@@ -191,7 +191,7 @@ async fn create_job(
 /// allows: `draft` when the findings need review, else `open`.
 fn bias_gate(state: &AppState, input: &JobInput) -> ApiResult<(JobStatus, serde_json::Value)> {
     let text = format!("{}\n\n{}", input.title, input.description);
-    let report = state.bias.check(&text, TextKind::JobPost, &CheckOptions::default());
+    let report = state.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default());
     let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
     let report = serde_json::to_value(&report)
         .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;

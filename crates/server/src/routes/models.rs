@@ -1,21 +1,31 @@
-//! `/admin/models`: the model registry over HTTP: list ranker versions,
-//! train a challenger, promote it through the gate, roll back.
+//! `/admin/models`: the model registry over HTTP. Three kinds (`?kind=`):
+//! `ranker` (the default: train a challenger, promote it through the gate,
+//! roll back), `bias_rules` (register an organisation rule pack, promote,
+//! roll back; [`crate::bias_rules`]) and `embedder` (the embedding models
+//! that have served, recorded at start; chosen by configuration, so never
+//! promoted here).
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::{rejection::QueryRejection, Query, State},
+    http::StatusCode,
+    Json,
+};
 use fairgig_core::{audit::Actor, ValidationError};
 use fairgig_matching::score::LinearModel;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::Caller,
+    bias_rules::{self, BiasRulesError, BIAS_RULES},
+    embedding_registry::EMBEDDER,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::AppJson,
     state::AppState,
-    training::{self, RegistryError},
+    training::{self, RegistryError, RANKER},
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -24,6 +34,49 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(train_model))
         .routes(routes!(promote_model))
         .routes(routes!(rollback_model))
+        .routes(routes!(register_bias_rules))
+}
+
+impl From<BiasRulesError> for ApiError {
+    fn from(err: BiasRulesError) -> Self {
+        match err {
+            BiasRulesError::Store(err) => err.into(),
+            BiasRulesError::Pack(err) => ValidationError::new("pack", err.to_string()).into(),
+            BiasRulesError::Storage(_) | BiasRulesError::Corrupt { .. } => {
+                tracing::error!(error = %err, "bias rule pack");
+                ApiError::new(ErrorCode::InternalError, "the rule pack could not be stored or read")
+            }
+            other => ApiError::new(ErrorCode::Conflict, other.to_string()),
+        }
+    }
+}
+
+/// Which registry kind a request is about.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct KindQuery {
+    /// `ranker` (default), `bias_rules` or `embedder`.
+    kind: Option<String>,
+}
+
+impl KindQuery {
+    fn kind(query: Result<Query<KindQuery>, QueryRejection>) -> ApiResult<&'static str> {
+        let Query(query) = query?;
+        match query.kind.as_deref().unwrap_or(RANKER) {
+            RANKER => Ok(RANKER),
+            BIAS_RULES => Ok(BIAS_RULES),
+            EMBEDDER => Ok(EMBEDDER),
+            _ => Err(ValidationError::new("kind", "one of ranker, bias_rules, embedder").into()),
+        }
+    }
+}
+
+/// The embedder follows configuration, not the registry's aliases.
+fn embedder_is_configured() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "the embedder is chosen by configuration ([embedding]); the registry records each one that served",
+    )
 }
 
 impl From<RegistryError> for ApiError {
@@ -57,21 +110,37 @@ pub struct ModelView {
 
 #[derive(Serialize, ToSchema)]
 pub struct Registry {
-    /// The version matching ranks with now (`linear-v1` while none is promoted).
+    kind: String,
+    /// The version in use: for rankers the one matching ranks with
+    /// (`linear-v1` while none is promoted); for bias rules the
+    /// organisation pack (`shipped packs` while none is promoted); for
+    /// embedders the configured model.
     serving: String,
     models: Vec<ModelView>,
 }
 
-/// Ranker versions, oldest first, and the one serving (admins).
+/// Versions of one kind, oldest first, and the one serving (admins).
 #[utoipa::path(
-    get, path = "/admin/models", tag = "admin",
+    get, path = "/admin/models", tag = "admin", params(KindQuery),
     security(("bearer" = []), ("api_key" = ["admin"])),
-    responses((status = 200, body = Registry), (status = 403, body = ErrorBody))
+    responses(
+        (status = 200, body = Registry), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
 )]
-async fn list_models(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Registry>> {
+async fn list_models(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<KindQuery>, QueryRejection>,
+) -> ApiResult<Json<Registry>> {
     caller.require_admin()?;
-    let (serving, _) = training::champion_ranker(&state.store).await?;
-    let models = training::registry(&state.store)
+    let kind = KindQuery::kind(query)?;
+    let serving = match kind {
+        RANKER => training::champion_ranker(&state.store).await?.0,
+        BIAS_RULES => state.bias.version().unwrap_or_else(|| "shipped packs".to_owned()),
+        _ => state.embeddings.model_id().to_owned(),
+    };
+    let models = training::registry(&state.store, kind)
         .await?
         .into_iter()
         .map(|entry| ModelView {
@@ -85,7 +154,7 @@ async fn list_models(State(state): State<AppState>, caller: Caller) -> ApiResult
             created_at: entry.model.created_at,
         })
         .collect();
-    Ok(Json(Registry { serving, models }))
+    Ok(Json(Registry { kind: kind.to_owned(), serving, models }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -156,9 +225,9 @@ pub struct PromotionView {
     reasons: Vec<String>,
 }
 
-/// Run the gate on the challenger; promote it if it passes (admins).
+/// Run the gate on the kind's challenger; promote it if it passes (admins).
 #[utoipa::path(
-    post, path = "/admin/models/promote", tag = "admin",
+    post, path = "/admin/models/promote", tag = "admin", params(KindQuery),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses(
         (status = 200, body = PromotionView),
@@ -169,9 +238,17 @@ pub struct PromotionView {
 async fn promote_model(
     State(state): State<AppState>,
     caller: Caller,
+    query: Result<Query<KindQuery>, QueryRejection>,
 ) -> ApiResult<Json<PromotionView>> {
     caller.require_admin()?;
-    let promotion = training::promote_challenger(&state.store, Actor::User(caller.user.id)).await?;
+    let actor = Actor::User(caller.user.id);
+    let promotion = match KindQuery::kind(query)? {
+        RANKER => training::promote_challenger(&state.store, actor).await?,
+        BIAS_RULES => {
+            bias_rules::promote_pack(&state.store, &state.storage, &state.bias, actor).await?
+        }
+        _ => return Err(embedder_is_configured()),
+    };
     Ok(Json(PromotionView {
         version: promotion.version,
         promoted: promotion.promoted,
@@ -179,9 +256,10 @@ async fn promote_model(
     }))
 }
 
-/// Restore the previous champion (admins).
+/// Restore the kind's previous champion (admins). For bias rules, rolling
+/// back the first pack leaves the shipped packs alone in use.
 #[utoipa::path(
-    post, path = "/admin/models/rollback", tag = "admin",
+    post, path = "/admin/models/rollback", tag = "admin", params(KindQuery),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses(
         (status = 200, body = Object),
@@ -189,9 +267,75 @@ async fn promote_model(
         (status = 409, description = "No earlier champion", body = ErrorBody),
     )
 )]
-async fn rollback_model(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn rollback_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<KindQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
-    let (from, to) = training::rollback_ranker(&state.store, Actor::User(caller.user.id)).await?;
-    let serving = to.unwrap_or_else(|| LinearModel::V1_VERSION.to_owned());
+    let actor = Actor::User(caller.user.id);
+    let (from, serving) = match KindQuery::kind(query)? {
+        RANKER => {
+            let (from, to) = training::rollback_ranker(&state.store, actor).await?;
+            (from, to.unwrap_or_else(|| LinearModel::V1_VERSION.to_owned()))
+        }
+        BIAS_RULES => {
+            let (from, to) =
+                bias_rules::rollback_pack(&state.store, &state.storage, &state.bias, actor).await?;
+            (from, to.unwrap_or_else(|| "shipped packs".to_owned()))
+        }
+        _ => return Err(embedder_is_configured()),
+    };
     Ok(Json(json!({"from": from, "serving": serving})))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulePackRequest {
+    /// The pack as TOML: a `[pack]` header (name, applies_to) and
+    /// `[[rule]]` tables in the shipped packs' format.
+    pack: String,
+}
+
+/// Register an organisation bias rule pack as challenger (admins).
+///
+/// 201 with its evaluation on the reference corpus and the gate's verdict
+/// (promotion runs the same gate); 422 names the rule at fault.
+#[utoipa::path(
+    post, path = "/admin/models/bias-rules", tag = "admin", request_body = RulePackRequest,
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 201, body = Object), (status = 403, body = ErrorBody),
+        (status = 409, description = "Already registered", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+async fn register_bias_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require_admin()?;
+    let body: RulePackRequest = serde_json::from_value(body)
+        .map_err(|err| ValidationError::new("body", err.to_string()))?;
+    let created_by = format!("user:{}", caller.user.id);
+    let registered =
+        bias_rules::register_pack(&state.store, &state.storage, &body.pack, &created_by).await?;
+    let (passes, reasons) = bias_rules::judge(&registered.evaluation);
+    let evaluation = &registered.evaluation;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "version": registered.version,
+            "name": registered.name,
+            "rules": registered.rules,
+            "evaluation": {
+                "texts": evaluation.texts,
+                "review_before": evaluation.review_before,
+                "review_after": evaluation.review_after,
+                "findings": evaluation.findings,
+            },
+            "gate": {"passes": passes, "reasons": reasons},
+        })),
+    ))
 }

@@ -133,3 +133,111 @@ async fn job_submissions_are_bias_checked_in_the_pipeline() {
         step["output"]
     );
 }
+
+/// An organisation pack: registered, refused or promoted by the gate, in
+/// use at once, audited, rolled back to the shipped packs.
+#[tokio::test]
+async fn an_organisation_rule_pack_goes_through_the_registry_into_every_check() {
+    use crate::helpers::send;
+    use reqwest::Method;
+
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.org").await;
+    let client = app.register("client@example.org").await;
+    let check = async |text: &str| {
+        let body = json!({"kind": "job_post", "text": text});
+        let (status, report) =
+            send(&app, Method::POST, &client, "/api/v1/bias/check", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["rule_id"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let text = "Join us as our code wizard.";
+    assert!(!check(text).await.iter().any(|id| id == "acme-wizard"));
+
+    let pack = |pattern: &str| {
+        format!(
+            "[pack]\nname = \"acme\"\napplies_to = [\"job_post\"]\n\n[[rule]]\nid = \"acme-wizard\"\n\
+             category = \"jargon\"\nseverity = \"warning\"\ntype = \"basic\"\n\
+             patterns = [\"{pattern}\"]\nsuggestions = [\"experienced developer\"]\n\
+             source = \"ACME style guide\"\n"
+        )
+    };
+    let register = "/api/v1/admin/models/bias-rules";
+    let (status, _) =
+        send(&app, Method::POST, &client, register, Some(json!({"pack": pack("code wizard")})))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let broken = json!({"pack": pack("code wizard").replace("severity = \"warning\"", "")});
+    let (status, error) = send(&app, Method::POST, &admin, register, Some(broken)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error.to_string().contains("severity"), "{error}");
+
+    // Too broad: the gate refuses it, nothing changes.
+    let (status, broad) =
+        send(&app, Method::POST, &admin, register, Some(json!({"pack": pack("the")}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{broad}");
+    assert_eq!(broad["gate"]["passes"], false, "{broad}");
+    let promote = "/api/v1/admin/models/promote?kind=bias_rules";
+    let (status, refused) = send(&app, Method::POST, &admin, promote, None).await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(refused["promoted"], false, "{refused}");
+    assert!(!check(text).await.iter().any(|id| id == "acme-wizard"));
+
+    // Narrow: promoted, and the next check uses it.
+    let (status, narrow) =
+        send(&app, Method::POST, &admin, register, Some(json!({"pack": pack("code wizard")})))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{narrow}");
+    assert_eq!(narrow["gate"]["passes"], true, "{narrow}");
+    let version = narrow["version"].as_str().expect("version").to_owned();
+    let (status, again) =
+        send(&app, Method::POST, &admin, register, Some(json!({"pack": pack("code wizard")})))
+            .await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same pack twice: {again}");
+    let (_, promoted) = send(&app, Method::POST, &admin, promote, None).await;
+    assert_eq!(promoted["promoted"], true, "{promoted}");
+    assert!(check(text).await.iter().any(|id| id == "acme-wizard"));
+    let (_, registry) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/models?kind=bias_rules", None).await;
+    assert_eq!(registry["serving"], version.as_str(), "{registry}");
+    assert_eq!(registry["models"].as_array().map(Vec::len), Some(2), "{registry}");
+    let (status, _) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/models?kind=nonsense", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Rolling back the first pack leaves the shipped packs alone.
+    let rollback = "/api/v1/admin/models/rollback?kind=bias_rules";
+    let (status, rolled) = send(&app, Method::POST, &admin, rollback, None).await;
+    assert_eq!(status, StatusCode::OK, "{rolled}");
+    assert_eq!(rolled["serving"], "shipped packs", "{rolled}");
+    assert!(!check(text).await.iter().any(|id| id == "acme-wizard"));
+    let (status, _) = send(&app, Method::POST, &admin, rollback, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing left to roll back");
+    let (_, audit) = send(&app, Method::GET, &admin, "/api/v1/audit?limit=50", None).await;
+    let audit = audit.to_string();
+    for action in ["model.promotion_refused", "model.promoted", "model.rolled_back"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+
+    // The embedder that serves is recorded, and is not promoted by hand.
+    let (_, embedders) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/models?kind=embedder", None).await;
+    let serving = embedders["serving"].as_str().expect("serving").to_owned();
+    assert!(
+        embedders["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .any(|m| m["version"] == serving.as_str()
+                && m["aliases"].as_array().is_some_and(|a| a.contains(&json!("champion")))),
+        "{embedders}"
+    );
+    let (status, _) =
+        send(&app, Method::POST, &admin, "/api/v1/admin/models/promote?kind=embedder", None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
