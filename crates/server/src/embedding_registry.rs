@@ -3,8 +3,8 @@
 //! promoted: a change of model means re-embedding every vector, which the
 //! background re-embedding does on start. So at start each process records
 //! the model it serves (provider, dimensions, model id) as a version, and
-//! makes it the champion when it is not already, audited as
-//! `model.embedder_changed` with the one it replaced. The registry then
+//! makes it the champion when it is not already; a switch from another
+//! model is audited as `model.embedder_changed`. The registry then
 //! tells which model made the vectors of any period.
 
 use fairgig_core::audit::{Actor, NewAuditEntry};
@@ -56,17 +56,62 @@ pub async fn record_serving(
         return Ok(false);
     }
     store.set_champion(EMBEDDER, model.id).await?;
-    let mut entry = NewAuditEntry::new(Actor::System, "model.embedder_changed");
-    entry.target = Some(model.version.clone());
-    entry.details = json!({
-        "kind": EMBEDDER,
-        "from": champion.map(|champion| champion.version),
-        "to": model.version,
-    });
-    store.append_audit(entry).await?;
+    // The first model a deployment records is no change; a switch is.
+    if let Some(previous) = champion {
+        let mut entry = NewAuditEntry::new(Actor::System, "model.embedder_changed");
+        entry.target = Some(model.version.clone());
+        entry.details = json!({"kind": EMBEDDER, "from": previous.version, "to": model.version});
+        store.append_audit(entry).await?;
+    }
     Ok(true)
 }
 
 async fn find(store: &Store, version: &str) -> Result<Option<ModelVersion>, StoreError> {
     Ok(store.models(EMBEDDER).await?.into_iter().find(|model| model.version == version))
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use fairgig_core::config::{EmbeddingProvider, EmbeddingSettings};
+    use fairgig_store::{audit::AuditFilter, test_support::on_every_backend};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_serving_embedder_is_recorded_once_and_a_switch_is_audited() {
+        on_every_backend(|store| async move {
+            let settings = EmbeddingSettings {
+                provider: EmbeddingProvider::Hashing,
+                ..EmbeddingSettings::default()
+            };
+            let embeddings = EmbeddingService::new(&settings, store.clone());
+            assert!(record_serving(&store, &embeddings, "hashing").await.expect("first"));
+            assert!(!record_serving(&store, &embeddings, "hashing").await.expect("again"));
+            let recorded = store.models(EMBEDDER).await.expect("models");
+            assert_eq!(recorded.len(), 1);
+            assert_eq!(recorded[0].parameters["dimensions"], embeddings.dimensions());
+            let switched = |action: &str| AuditFilter {
+                action: Some(action.to_owned()),
+                ..AuditFilter::default()
+            };
+            let audited = store.list_audit(&switched("model.embedder_changed"), 10).await;
+            assert!(audited.expect("audit").is_empty(), "the first model is no switch");
+
+            // Another model served meanwhile; this one coming back is a switch.
+            let other = ModelVersion {
+                id: uuid::Uuid::now_v7(),
+                version: "other-model".into(),
+                ..recorded[0].clone()
+            };
+            store.register_challenger(&other).await.expect("other");
+            store.set_champion(EMBEDDER, other.id).await.expect("champion");
+            assert!(record_serving(&store, &embeddings, "hashing").await.expect("back"));
+            let audited = store.list_audit(&switched("model.embedder_changed"), 10).await;
+            let entry = audited.expect("audit").pop().expect("one entry");
+            assert_eq!(entry.details["from"], "other-model");
+            assert_eq!(entry.details["to"], embeddings.model_id());
+        })
+        .await;
+    }
 }
