@@ -751,13 +751,17 @@ pub struct JobMatch {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct JobMatchList {
     pub model: String,
+    /// The ranker's version.
+    pub ranker: String,
     /// Open jobs the freelancer qualifies for.
     pub pool: usize,
     pub matches: Vec<JobMatch>,
 }
 
-/// Open jobs for a freelancer, best first, by the same features, model and
-/// hard filters as [`matches_for_job`] (no re-ranking: jobs have no groups).
+/// Open jobs for a freelancer, best first, by the same features, champion
+/// ranker and hard filters as [`matches_for_job`] (no re-ranking: jobs have
+/// no groups). Every qualifying job is scored; only those shown are
+/// explained.
 pub async fn jobs_for_freelancer(
     store: &Store,
     embeddings: &EmbeddingService,
@@ -768,8 +772,9 @@ pub async fn jobs_for_freelancer(
     let (profile_vector, _) =
         embeddings.entity_vector(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
     let facts = profile_facts(profile, OffsetDateTime::now_utc());
-    let model = LinearModel::v1();
-    let mut ranked: Vec<JobMatch> = store
+    let (ranker, weights) = crate::training::champion_ranker(store).await?;
+    let model = LinearModel { weights };
+    let mut scored: Vec<(f64, Job, JobFacts, fairgig_matching::features::Features)> = store
         .matchable_jobs(embeddings.model_id())
         .await?
         .into_iter()
@@ -780,25 +785,29 @@ pub async fn jobs_for_freelancer(
                 return None;
             }
             let found = features(&job_facts, &facts, fairgig_embed::dot(&vector, &profile_vector));
+            Some((model.score(&found), job, job_facts, found))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    let pool = scored.len();
+    scored.truncate(limit);
+    let matches = scored
+        .into_iter()
+        .enumerate()
+        .map(|(index, (score, job, job_facts, found))| {
             let explained = explain(&model, &job_facts, &facts, &found);
-            Some(JobMatch {
+            JobMatch {
                 job: job.id,
                 title: job.input.title,
-                rank: 0,
-                score: explained.score,
+                rank: index + 1,
+                score,
                 features: explained.contributions.into_iter().map(contribution).collect(),
                 strengths: explained.strengths,
                 gaps: explained.gaps,
-            })
+            }
         })
         .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.job.cmp(&b.job)));
-    let pool = ranked.len();
-    ranked.truncate(limit);
-    for (index, matched) in ranked.iter_mut().enumerate() {
-        matched.rank = index + 1;
-    }
-    Ok(JobMatchList { model: embeddings.model_id().to_owned(), pool, matches: ranked })
+    Ok(JobMatchList { model: embeddings.model_id().to_owned(), ranker, pool, matches })
 }
 
 fn contribution(c: Contribution) -> FeatureContribution {

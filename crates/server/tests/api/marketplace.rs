@@ -294,6 +294,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert_eq!((mine["pool"].as_i64(), mine["matches"][0]["id"].as_str()), (Some(1), None));
     assert_eq!(mine["matches"][0]["job"].as_str(), Some(id));
+    assert_eq!(mine["ranker"], "linear-v1", "the champion ranks jobs too: {mine}");
     assert!(mine["matches"][0]["strengths"]
         .as_array()
         .expect("strengths")
