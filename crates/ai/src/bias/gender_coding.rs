@@ -16,7 +16,9 @@
 //!    words), > 3 strongly feminine, > 0 feminine, < −3 strongly masculine,
 //!    else masculine.
 
-use std::{collections::HashSet, sync::LazyLock};
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -79,17 +81,53 @@ pub struct CodedWords {
 
 /// Step 1 and 2: the word list.
 pub fn word_list(text: &str) -> Vec<String> {
-    const SEPARATORS: &str = ".\t,“”‘’<>*?!\"[]@':;()/&";
-    let cleaned: String = text
-        .chars()
-        .map(|c| if !c.is_ascii() || c.is_whitespace() || SEPARATORS.contains(c) { ' ' } else { c })
-        .collect();
-    let words: Vec<String> =
-        cleaned.split(' ').filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
-    de_hyphen(words)
+    let cleaned = clean(text);
+    words_of(&cleaned).into_iter().map(str::to_owned).collect()
 }
 
-fn de_hyphen(words: Vec<String>) -> Vec<String> {
+/// Separators and every non-ASCII character become spaces, the rest lower
+/// case (ASCII: one pass, and the words can borrow from the result).
+fn clean(text: &str) -> String {
+    // The original's separators (the curly quotes are not ASCII anyway).
+    let separator = |c: char| {
+        matches!(
+            c,
+            '.' | '\t'
+                | ','
+                | '<'
+                | '>'
+                | '*'
+                | '?'
+                | '!'
+                | '"'
+                | '['
+                | ']'
+                | '@'
+                | '\''
+                | ':'
+                | ';'
+                | '('
+                | ')'
+                | '/'
+                | '&'
+        )
+    };
+    let mut cleaned = String::with_capacity(text.len());
+    for c in text.chars() {
+        cleaned.push(if !c.is_ascii() || c.is_whitespace() || separator(c) {
+            ' '
+        } else {
+            c.to_ascii_lowercase()
+        });
+    }
+    cleaned
+}
+
+fn words_of(cleaned: &str) -> Vec<&str> {
+    de_hyphen(cleaned.split(' ').filter(|w| !w.is_empty()).collect())
+}
+
+fn de_hyphen(words: Vec<&str>) -> Vec<&str> {
     let keeps_hyphen = |word: &str| {
         LISTS.hyphenated_coded_words.iter().any(|coded| word.starts_with(coded.as_str()))
     };
@@ -102,8 +140,8 @@ fn de_hyphen(words: Vec<String>) -> Vec<String> {
     let skipped = words.iter().position(|word| processed(word)).map(|first| first + 1);
     let mut out = Vec::with_capacity(words.len());
     for (index, word) in words.into_iter().enumerate() {
-        if Some(index) != skipped && processed(&word) && word.contains('-') {
-            out.extend(word.split('-').map(str::to_owned));
+        if Some(index) != skipped && processed(word) && word.contains('-') {
+            out.extend(word.split('-'));
         } else {
             out.push(word);
         }
@@ -111,36 +149,51 @@ fn de_hyphen(words: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Each word once per stem it starts with. Looks up the word's prefixes in a
-/// set (stems are 3–14 bytes) instead of comparing every stem.
-fn coded(words: &[String], stems: &HashSet<String>) -> Vec<String> {
+/// Stems by their first three bytes (no stem is shorter; the original only
+/// looks at prefixes of 3 to 16 bytes): one lookup per word finds the few
+/// stems it may start with.
+struct Stems {
+    by_head: HashMap<[u8; 3], Vec<String>>,
+}
+
+impl Stems {
+    fn of(words: &[String]) -> Self {
+        let mut by_head: HashMap<[u8; 3], Vec<String>> = HashMap::default();
+        for stem in words {
+            if let Some(&[a, b, c]) = stem.as_bytes().get(..3) {
+                by_head.entry([a, b, c]).or_default().push(stem.clone());
+            }
+        }
+        Self { by_head }
+    }
+}
+
+/// Each word once per stem it starts with.
+fn coded(words: &[&str], stems: &Stems) -> Vec<String> {
     let exception =
         |word: &str| LISTS.non_coded_exceptions.iter().any(|e| word.starts_with(e.as_str()));
     let mut out = Vec::new();
     for word in words {
+        let Some(&[a, b, c]) = word.as_bytes().get(..3) else { continue };
+        let Some(candidates) = stems.by_head.get(&[a, b, c]) else { continue };
         if exception(word) {
             continue;
         }
-        let prefixes = word
-            .char_indices()
-            .map(|(at, c)| at + c.len_utf8())
-            .filter(|&end| (3..=16).contains(&end));
-        for end in prefixes {
-            if stems.contains(&word[..end]) {
-                out.push(word.clone());
+        for stem in candidates {
+            if word.starts_with(stem.as_str()) {
+                out.push((*word).to_owned());
             }
         }
     }
     out
 }
 
-static MASCULINE: LazyLock<HashSet<String>> =
-    LazyLock::new(|| LISTS.masculine_coded_words.iter().cloned().collect());
-static FEMININE: LazyLock<HashSet<String>> =
-    LazyLock::new(|| LISTS.feminine_coded_words.iter().cloned().collect());
+static MASCULINE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.masculine_coded_words));
+static FEMININE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.feminine_coded_words));
 
 pub fn assess(text: &str) -> CodedWords {
-    let words = word_list(text);
+    let cleaned = clean(text);
+    let words = words_of(&cleaned);
     let masculine = coded(&words, &MASCULINE);
     let feminine = coded(&words, &FEMININE);
     let score = feminine.len() as i64 - masculine.len() as i64;

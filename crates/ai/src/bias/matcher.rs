@@ -8,6 +8,8 @@
 //! costs one or two lookups per word whatever the number of rules; a
 //! candidate then checks its remaining words (`*` matches any one word).
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::rules::Rule;
@@ -16,16 +18,17 @@ use super::rules::Rule;
 /// they differ from the plain key (most words have neither an apostrophe nor
 /// a capital), which saves two allocations per word.
 #[derive(Clone, Debug)]
-pub struct Word {
+pub struct Word<'t> {
     pub start: usize,
     pub end: usize,
-    /// Lower case, no hyphens or apostrophes.
-    pub plain: String,
+    /// Lower case, no hyphens or apostrophes: borrowed from the text when
+    /// the word already is (most words), so cutting allocates nothing.
+    pub plain: Cow<'t, str>,
     apostrophe: Option<String>,
     exact: Option<String>,
 }
 
-impl Word {
+impl Word<'_> {
     /// Lower case, no hyphens, apostrophes as `'`.
     pub fn apostrophe(&self) -> &str {
         self.apostrophe.as_deref().unwrap_or(&self.plain)
@@ -42,23 +45,55 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn keys(raw: &str) -> (String, String, String) {
-    let mut plain = String::with_capacity(raw.len());
-    let mut apostrophe = String::with_capacity(raw.len());
-    let mut exact = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        if c == '-' || c == '‐' {
-            continue;
-        }
-        if is_apostrophe(c) {
-            apostrophe.push('\'');
-            continue;
-        }
-        exact.push(c);
-        for lower in c.to_lowercase() {
-            plain.push(lower);
-            apostrophe.push(lower);
-        }
+    let (plain, apostrophe, exact) = word_keys(raw);
+    let apostrophe = apostrophe.unwrap_or_else(|| plain.to_string());
+    let exact = exact.unwrap_or_else(|| plain.to_string());
+    (plain.into_owned(), apostrophe, exact)
+}
+
+/// Whether lower-casing changes `c`.
+fn changes_case(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_uppercase()
+    } else {
+        !c.to_lowercase().eq(std::iter::once(c))
     }
+}
+
+/// A word's plain key, and its apostrophe and exact keys only where they
+/// differ from the plain one: most words have neither an apostrophe nor a
+/// capital, and those are already their plain key: borrowing it instead of
+/// allocating three keys per word is most of the matcher's speed.
+fn word_keys(raw: &str) -> (Cow<'_, str>, Option<String>, Option<String>) {
+    let joiner = |c: char| c == '-' || c == '‐';
+    let (mut has_joiner, mut has_apostrophe, mut has_capital) = (false, false, false);
+    for c in raw.chars() {
+        has_joiner |= joiner(c);
+        has_apostrophe |= is_apostrophe(c);
+        has_capital |= changes_case(c);
+    }
+    let plain = if has_joiner || has_apostrophe || has_capital {
+        let mut plain = String::with_capacity(raw.len());
+        for c in raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)) {
+            plain.extend(c.to_lowercase());
+        }
+        Cow::Owned(plain)
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let apostrophe = has_apostrophe.then(|| {
+        let mut key = String::with_capacity(raw.len());
+        for c in raw.chars().filter(|c| !joiner(*c)) {
+            if is_apostrophe(c) {
+                key.push('\'');
+            } else {
+                key.extend(c.to_lowercase());
+            }
+        }
+        key
+    });
+    let exact = has_capital
+        .then(|| raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)).collect::<String>());
     (plain, apostrophe, exact)
 }
 
@@ -68,7 +103,7 @@ pub fn plain_key(word: &str) -> String {
 }
 
 /// Cuts `text` into words.
-pub fn words(text: &str) -> Vec<Word> {
+pub fn words(text: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
@@ -105,9 +140,7 @@ pub fn words(text: &str) -> Vec<Word> {
         }
         let end = chars.get(j).map_or(text.len(), |(offset, _)| *offset);
         let raw = &text[start..end];
-        let (plain, apostrophe, exact) = keys(raw);
-        let apostrophe = (apostrophe != plain).then_some(apostrophe);
-        let exact = (exact != plain).then_some(exact);
+        let (plain, apostrophe, exact) = word_keys(raw);
         out.push(Word { start, end, plain, apostrophe, exact });
         i = j;
     }
@@ -126,11 +159,11 @@ struct Phrase {
 }
 
 impl Phrase {
-    fn key_of<'w>(&self, word: &'w Word) -> &'w str {
+    fn key_of<'w>(&self, word: &'w Word<'_>) -> &'w str {
         match (self.case_sensitive, self.apostrophe) {
             (true, _) => word.exact(),
             (false, true) => word.apostrophe(),
-            (false, false) => &word.plain,
+            (false, false) => word.plain.as_ref(),
         }
     }
 
@@ -201,7 +234,7 @@ impl Matcher {
             let here = hits.len();
             let mut seen_keys: [Option<&str>; 3] = [None; 3];
             for (slot, key) in
-                [word.plain.as_str(), word.apostrophe(), word.exact()].into_iter().enumerate()
+                [word.plain.as_ref(), word.apostrophe(), word.exact()].into_iter().enumerate()
             {
                 if seen_keys[..slot].contains(&Some(key)) {
                     continue;
@@ -244,6 +277,6 @@ mod tests {
             vec!["My", "O.C.D.", "and", "a", "bi-polar", "he’ll", "dummyVariable", "v1.2"]
         );
         let keys = words("He’ll");
-        assert_eq!((keys[0].plain.as_str(), keys[0].apostrophe()), ("hell", "he'll"));
+        assert_eq!((keys[0].plain.as_ref(), keys[0].apostrophe()), ("hell", "he'll"));
     }
 }

@@ -182,9 +182,9 @@ impl BiasChecker {
                 &built
             }
         };
-        let plain_rules: Vec<&Rule> = set.rules.iter().map(|(_, rule)| rule).collect();
         let mut hits = set.matcher.find(&words);
         let allowed_pairs = if options.binary {
+            let plain_rules: Vec<&Rule> = set.rules.iter().map(|(_, rule)| rule).collect();
             drop_binary_pairs(text, &words, &plain_rules, &mut hits)
         } else {
             Vec::new()
@@ -294,7 +294,7 @@ fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[String]) -
         let earliest = (hit.last_word + 1).saturating_sub(len);
         (earliest..=hit.first_word).any(|start| {
             start + len <= words.len()
-                && words[start..start + len].iter().zip(&phrase).all(|(w, p)| w.plain == *p)
+                && words[start..start + len].iter().zip(&phrase).all(|(w, p)| w.plain == p.as_str())
         })
     })
 }
@@ -311,11 +311,11 @@ fn negated(text: &str, words: &[Word], hit: &matcher::Hit) -> bool {
     let before = (hit.first_word.saturating_sub(4)..hit.first_word)
         .rev()
         .take_while(|&i| !sentence_break(words[i].end, words[hit.first_word].start))
-        .any(|i| NEGATORS.contains(&words[i].plain.as_str()));
+        .any(|i| NEGATORS.contains(&words[i].plain.as_ref()));
     let after_end = (hit.last_word + 4).min(words.len());
     let after_words: Vec<&str> = (hit.last_word + 1..after_end)
         .take_while(|&i| !sentence_break(words[hit.last_word].end, words[i].start))
-        .map(|i| words[i].plain.as_str())
+        .map(|i| words[i].plain.as_ref())
         .collect();
     let after = after_words.iter().any(|w| CANCELLERS.contains(w))
         || after_words.windows(2).any(|pair| {
