@@ -664,37 +664,39 @@ pub async fn matches_for_job(
         timings,
     };
     let record = record_of(job, &list, policy.algorithm);
-    list.match_list = store.record_match_list(&record).await?;
-    book_exposure(store, policy, &list.fairness, &groups_after).await?;
-    // Every ranking shown is auditable with its fairness figures, beside the list itself.
-    let entry = NewAuditEntry::new(Actor::System, actions::MATCH_RANKED)
-        .target(format!("match_list:{}", list.match_list))
-        .details(serde_json::json!({
-            "job": job.id,
-            "ranker": list.ranker,
-            "algorithm": record.algorithm,
-            "pool": list.pool,
-            "shown": list.matches.len(),
-            "fairness": record.fairness,
-        }));
-    store.append_audit(entry).await?;
+    let booked = exposure_booking(&list.fairness, &groups_after);
+    let today = OffsetDateTime::now_utc().date();
+    let exposure = (!booked.is_empty()).then_some((policy.attribute.key(), today, &booked[..]));
+    // Every ranking shown is auditable with its fairness figures, beside the
+    // list itself; list, ledger and audit entry are one transaction.
+    let (id, _) = store
+        .record_ranking(&record, exposure, |id| {
+            NewAuditEntry::new(Actor::System, actions::MATCH_RANKED)
+                .target(format!("match_list:{id}"))
+                .details(serde_json::json!({
+                    "job": job.id,
+                    "ranker": list.ranker,
+                    "algorithm": record.algorithm,
+                    "pool": list.pool,
+                    "shown": list.matches.len(),
+                    "fairness": record.fairness,
+                }))
+        })
+        .await?;
+    list.match_list = id;
     list.timings.record = lap.lap();
     list.timings.observe();
     Ok(list)
 }
 
-/// Books what the shown list owed and gave each group (by its desired
-/// shares, before correction) for later lists' amortisation.
-async fn book_exposure(
-    store: &Store,
-    policy: &FairnessPolicy,
-    report: &FairnessReport,
-    shown: &[usize],
-) -> Result<(), MatchError> {
+/// What the shown list owed and gave each group (by its desired shares,
+/// before correction), for later lists' amortisation; nothing for an empty
+/// list.
+fn exposure_booking(report: &FairnessReport, shown: &[usize]) -> Vec<GroupExposure> {
     if shown.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
-    let booked: Vec<GroupExposure> = amortise::list_accounts(&report.desired, shown)
+    amortise::list_accounts(&report.desired, shown)
         .into_iter()
         .zip(&report.groups)
         .map(|(account, group)| GroupExposure {
@@ -702,9 +704,7 @@ async fn book_exposure(
             owed: account.owed,
             given: account.given,
         })
-        .collect();
-    let today = OffsetDateTime::now_utc().date();
-    Ok(store.record_exposure(policy.attribute.key(), today, &booked).await?)
+        .collect()
 }
 
 /// What is kept of a shown list: each item's features, for training.

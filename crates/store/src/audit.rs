@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{with_pool, Store, StoreError};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -74,7 +74,7 @@ impl AuditVerification {
 }
 
 #[derive(sqlx::FromRow)]
-struct AuditRow {
+pub(crate) struct AuditRow {
     seq: i64,
     at: OffsetDateTime,
     actor: String,
@@ -106,7 +106,7 @@ impl AuditRow {
         )
     }
 
-    fn into_entry(self) -> AuditEntry {
+    pub(crate) fn into_entry(self) -> AuditEntry {
         let details =
             serde_json::from_str(&self.details).unwrap_or(serde_json::Value::String(self.details));
         AuditEntry {
@@ -160,58 +160,74 @@ pub fn chain_hash(prev_hash: &str, fields: &ChainedFields<'_>) -> String {
     hex::encode(hasher.finalize())
 }
 
-const AUDIT_COLUMNS: &str =
+pub(crate) const AUDIT_COLUMNS: &str =
     "seq, at, actor, action, target, ip, user_agent, request_id, details, prev_hash, hash";
+
+/// Appends `$entry` (a [`NewAuditEntry`]) to the chain inside the open
+/// transaction `$tx` (of either backend) and evaluates to its `AuditRow`;
+/// `?` returns the store error from the enclosing function. A macro, not a
+/// function, because the two backends' transactions share no usable trait:
+/// writes that must be audited atomically (a shown match list) run it in
+/// their own transaction.
+macro_rules! append_audit_in {
+    ($tx:ident, $entry:expr) => {{
+        let entry: fairgig_core::audit::NewAuditEntry = $entry;
+        let at = $crate::now();
+        let actor = entry.actor.as_stored();
+        let details = entry.details.to_string();
+        let sql = format!(
+            "INSERT INTO audit_log ({}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {}",
+            $crate::audit::AUDIT_COLUMNS,
+            $crate::audit::AUDIT_COLUMNS
+        );
+        let (seq, prev_hash): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let hash = $crate::audit::chain_hash(
+            &prev_hash,
+            &$crate::audit::ChainedFields {
+                seq,
+                at,
+                actor: &actor,
+                action: entry.action,
+                target: entry.target.as_deref(),
+                ip: entry.context.ip.as_deref(),
+                user_agent: entry.context.user_agent.as_deref(),
+                request_id: entry.context.request_id.as_deref(),
+                details: &details,
+            },
+        );
+        let row: $crate::audit::AuditRow = sqlx::query_as(&sql)
+            .bind(seq)
+            .bind(at)
+            .bind(&actor)
+            .bind(entry.action)
+            .bind(entry.target.as_deref())
+            .bind(entry.context.ip.as_deref())
+            .bind(entry.context.user_agent.as_deref())
+            .bind(entry.context.request_id.as_deref())
+            .bind(&details)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .fetch_one(&mut *$tx)
+            .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(&mut *$tx)
+            .await?;
+        row
+    }};
+}
+pub(crate) use append_audit_in;
 
 impl Store {
     /// Appends an entry to the chain and returns it as stored.
     pub async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
-        let at = now();
-        let actor = entry.actor.as_stored();
-        let details = entry.details.to_string();
-        let sql = format!(
-            "INSERT INTO audit_log ({AUDIT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {AUDIT_COLUMNS}"
-        );
         let row: AuditRow = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let (seq, prev_hash): (i64, String) = sqlx::query_as(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            let hash = chain_hash(
-                &prev_hash,
-                &ChainedFields {
-                    seq,
-                    at,
-                    actor: &actor,
-                    action: entry.action,
-                    target: entry.target.as_deref(),
-                    ip: entry.context.ip.as_deref(),
-                    user_agent: entry.context.user_agent.as_deref(),
-                    request_id: entry.context.request_id.as_deref(),
-                    details: &details,
-                },
-            );
-            let row: AuditRow = sqlx::query_as(&sql)
-                .bind(seq)
-                .bind(at)
-                .bind(&actor)
-                .bind(entry.action)
-                .bind(entry.target.as_deref())
-                .bind(entry.context.ip.as_deref())
-                .bind(entry.context.user_agent.as_deref())
-                .bind(entry.context.request_id.as_deref())
-                .bind(&details)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
+            let row = append_audit_in!(tx, entry);
             tx.commit().await?;
             row
         });

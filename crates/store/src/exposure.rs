@@ -14,6 +14,16 @@ pub struct GroupExposure {
     pub given: f64,
 }
 
+/// Adds one list's share to a group's day (`$1` attribute, `$2` group,
+/// `$3` day, `$4` owed, `$5` given).
+pub(crate) const BOOK_EXPOSURE: &str =
+    "INSERT INTO fairness_exposure (attribute, group_name, day, owed, given, lists) \
+     VALUES ($1, $2, $3, $4, $5, 1) \
+     ON CONFLICT (attribute, group_name, day) DO UPDATE SET \
+       owed = fairness_exposure.owed + excluded.owed, \
+       given = fairness_exposure.given + excluded.given, \
+       lists = fairness_exposure.lists + 1";
+
 impl Store {
     /// Adds one shown list's exposure to the ledger of `attribute` on `day`.
     pub async fn record_exposure(
@@ -26,14 +36,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for group in groups {
-                sqlx::query(
-                    "INSERT INTO fairness_exposure (attribute, group_name, day, owed, given, lists) \
-                     VALUES ($1, $2, $3, $4, $5, 1) \
-                     ON CONFLICT (attribute, group_name, day) DO UPDATE SET \
-                       owed = fairness_exposure.owed + excluded.owed, \
-                       given = fairness_exposure.given + excluded.given, \
-                       lists = fairness_exposure.lists + 1",
-                )
+                sqlx::query(BOOK_EXPOSURE)
                 .bind(attribute)
                 .bind(&group.group)
                 .bind(&day)

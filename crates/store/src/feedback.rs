@@ -5,7 +5,17 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{
+    audit::{append_audit_in, AuditRow},
+    exposure::{GroupExposure, BOOK_EXPOSURE},
+    now, with_pool, Store, StoreError,
+};
+use fairgig_core::audit::{AuditEntry, NewAuditEntry};
+use time::Date;
+
+const INSERT_MATCH_LIST: &str = "INSERT INTO match_lists \
+     (id, job_id, ranker, embedding_model, algorithm, items, fairness, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// A ranked list to record.
 #[derive(Clone, Debug)]
@@ -101,13 +111,55 @@ impl Store {
             .collect()
     }
 
+    /// Records a shown list, adds its exposure to the ledger of `attribute`
+    /// on `day` and appends the audit entry `audit(list id)`, in one
+    /// transaction: a list is kept with its ledger entry and its audit
+    /// record or not at all (and one commit costs less than three).
+    pub async fn record_ranking(
+        &self,
+        list: &NewMatchList,
+        exposure: Option<(&str, Date, &[GroupExposure])>,
+        audit: impl FnOnce(Uuid) -> NewAuditEntry,
+    ) -> Result<(Uuid, AuditEntry), StoreError> {
+        let id = Uuid::now_v7();
+        let entry = audit(id);
+        let row: AuditRow = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(INSERT_MATCH_LIST)
+                .bind(id)
+                .bind(list.job.as_uuid())
+                .bind(&list.ranker)
+                .bind(&list.embedding_model)
+                .bind(&list.algorithm)
+                .bind(list.items.to_string())
+                .bind(list.fairness.to_string())
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            if let Some((attribute, day, groups)) = exposure {
+                let day = day.to_string();
+                for group in groups {
+                    sqlx::query(BOOK_EXPOSURE)
+                        .bind(attribute)
+                        .bind(&group.group)
+                        .bind(&day)
+                        .bind(group.owed)
+                        .bind(group.given)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let row = append_audit_in!(tx, entry);
+            tx.commit().await?;
+            row
+        });
+        Ok((id, row.into_entry()))
+    }
+
     pub async fn record_match_list(&self, list: &NewMatchList) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
         with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO match_lists (id, job_id, ranker, embedding_model, algorithm, items, fairness, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
+            sqlx::query(INSERT_MATCH_LIST)
             .bind(id)
             .bind(list.job.as_uuid())
             .bind(&list.ranker)

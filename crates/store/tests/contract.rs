@@ -674,6 +674,31 @@ async fn hiring_completing_and_reviews_count_once() {
             .await
             .expect("list");
         assert_eq!(store.match_list(list).await.expect("get").items, items);
+
+        // A shown list with its exposure and audit entry, in one transaction.
+        use fairgig_core::audit::{Actor, NewAuditEntry};
+        use fairgig_store::exposure::GroupExposure;
+        let booked = [GroupExposure { group: "newcomer".into(), owed: 1.5, given: 2.0 }];
+        let today = OffsetDateTime::now_utc().date();
+        let shown = NewMatchList {
+            job: job.id,
+            ranker: "linear-v1".to_owned(),
+            embedding_model: "m".to_owned(),
+            algorithm: "det_greedy".to_owned(),
+            items: items.clone(),
+            fairness: serde_json::json!({"k": 1}),
+        };
+        let (ranked, entry) = store
+            .record_ranking(&shown, Some(("newcomer", today, &booked)), |id| {
+                NewAuditEntry::new(Actor::System, "match.ranked").target(format!("match_list:{id}"))
+            })
+            .await
+            .expect("ranking");
+        assert_eq!(store.match_list(ranked).await.expect("get").items, items);
+        assert_eq!(entry.target, Some(format!("match_list:{ranked}")));
+        let ledger = store.exposure_since("newcomer", today).await.expect("ledger");
+        assert_eq!(ledger, booked.to_vec());
+        assert!(store.verify_audit().await.expect("verify").problems.is_empty());
         let feedback = NewFeedback {
             actor: client.id,
             match_list: list,
