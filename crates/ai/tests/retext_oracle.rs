@@ -50,7 +50,7 @@ fn fairgig_reproduces_at_least_90_percent_of_the_oracle() {
         let actual: BTreeSet<Message> = checker
             .findings(input, &[pack], &options)
             .into_iter()
-            .map(|f| (f.rule_id, f.start, f.end))
+            .map(|f| (f.rule_id.to_string(), f.start, f.end))
             .collect();
         expected_total += expected.len();
         reproduced += expected.intersection(&actual).count();

@@ -225,7 +225,8 @@ pub fn evaluate(pack: &CustomPack) -> PackEvaluation {
             applicable += 1;
             let own = with_pack.findings(text, &[Pack::Organisation], &options);
             findings += own.len();
-            let mut fired: Vec<String> = own.into_iter().map(|finding| finding.rule_id).collect();
+            let mut fired: Vec<String> =
+                own.into_iter().map(|finding| finding.rule_id.to_string()).collect();
             fired.sort();
             fired.dedup();
             for rule in fired {

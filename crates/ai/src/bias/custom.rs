@@ -108,7 +108,7 @@ pub fn parse_pack(text: &str) -> Result<CustomPack, PackError> {
     let mut ids = HashSet::new();
     for rule in &file.rule {
         check_rule(rule)?;
-        if !ids.insert(rule.id.as_str()) {
+        if !ids.insert(&*rule.id) {
             return Err(rule_error(rule, "the id is used twice"));
         }
     }
@@ -122,7 +122,7 @@ pub fn parse_pack(text: &str) -> Result<CustomPack, PackError> {
 }
 
 fn rule_error(rule: &Rule, message: &str) -> PackError {
-    PackError::Rule { id: rule.id.clone(), message: message.to_owned() }
+    PackError::Rule { id: rule.id.to_string(), message: message.to_owned() }
 }
 
 fn check_rule(rule: &Rule) -> Result<(), PackError> {

@@ -14,6 +14,7 @@ pub mod matcher;
 pub mod rules;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -67,16 +68,16 @@ pub struct CheckOptions {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub category: String,
+    pub rule_id: Arc<str>,
+    pub category: Arc<str>,
     pub severity: Severity,
     /// Byte offsets into the checked text (UTF-8).
     pub start: usize,
     pub end: usize,
     pub text: String,
     pub message: String,
-    pub suggestions: Vec<String>,
-    pub source: String,
+    pub suggestions: Arc<[String]>,
+    pub source: Arc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -87,7 +88,7 @@ pub struct Report {
     pub verdict: &'static str,
     /// Any error-severity finding, or a strongly gender-coded job post.
     pub requires_review: bool,
-    pub categories: BTreeMap<String, usize>,
+    pub categories: BTreeMap<Arc<str>, usize>,
     /// Job posts only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coded: Option<CodedWords>,
@@ -273,7 +274,7 @@ fn packs_for(kind: TextKind, custom: Option<&CustomPack>) -> Vec<Pack> {
 }
 
 fn message(actual: &str, rule: &Rule, pack: Pack) -> String {
-    match (pack, rule.suggestions.as_slice()) {
+    match (pack, &rule.suggestions[..]) {
         (Pack::Profanity, _) => format!("Don’t use `{actual}`, it’s profane"),
         (_, []) => format!("`{actual}` may be insensitive, try not to use it"),
         (_, suggestions) => {
@@ -396,7 +397,12 @@ mod tests {
         kind: TextKind,
         options: &CheckOptions,
     ) -> Vec<String> {
-        checker.check(text, kind, options).findings.into_iter().map(|f| f.rule_id).collect()
+        checker
+            .check(text, kind, options)
+            .findings
+            .into_iter()
+            .map(|f| f.rule_id.to_string())
+            .collect()
     }
 
     #[test]
@@ -421,11 +427,8 @@ source = "ACME style guide"
         let none = CheckOptions::default();
         let text = "Our code wizard must be a rockstar.";
         let report = checker.check(text, TextKind::JobPost, &none);
-        let wizard = report.findings.iter().find(|f| f.rule_id == "acme-wizard");
-        assert_eq!(
-            wizard.map(|f| (f.start, f.end, f.source.as_str())),
-            Some((4, 15, "ACME style guide"))
-        );
+        let wizard = report.findings.iter().find(|f| &*f.rule_id == "acme-wizard");
+        assert_eq!(wizard.map(|f| (f.start, f.end, &*f.source)), Some((4, 15, "ACME style guide")));
         assert!(report.requires_review, "an error-severity organisation rule asks for review");
         assert!(
             ids(&checker, text, TextKind::JobPost, &none).contains(&"jobad-rockstar".to_owned())

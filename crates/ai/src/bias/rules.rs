@@ -2,6 +2,8 @@
 //! phrases with what to say about them. See each file's header for its source
 //! and licence, and `tools/derive_bias_packs.py` for how they were built.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// How sure a rule is that a match is a problem.
@@ -25,8 +27,9 @@ pub enum RuleType {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    pub id: String,
-    pub category: String,
+    /// Shared with every finding of the rule (no copy per finding).
+    pub id: Arc<str>,
+    pub category: Arc<str>,
     pub severity: Severity,
     #[serde(rename = "type")]
     pub kind: RuleType,
@@ -40,7 +43,7 @@ pub struct Rule {
     #[serde(default)]
     pub groups: Vec<String>,
     #[serde(default)]
-    pub suggestions: Vec<String>,
+    pub suggestions: Arc<[String]>,
     #[serde(default)]
     pub explanation: Option<String>,
     #[serde(default)]
@@ -51,7 +54,7 @@ pub struct Rule {
     /// A requirement that a nearby negation cancels ("no native speaker required").
     #[serde(default)]
     pub negatable: bool,
-    pub source: String,
+    pub source: Arc<str>,
 }
 
 #[derive(Debug, Deserialize)]
