@@ -205,6 +205,7 @@ impl BiasChecker {
                 }
                 if within_exception(&words, &hit, &rule.exceptions)
                     || (rule.negatable && negated(text, &words, &hit))
+                    || in_proper_name(text, &words, &hit, rule)
                 {
                     continue;
                 }
@@ -303,6 +304,42 @@ fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[String]) -
 const NEGATORS: [&str; 11] =
     ["no", "not", "without", "never", "dont", "doesnt", "isnt", "arent", "nor", "neither", "none"];
 const CANCELLERS: [&str; 4] = ["optional", "unnecessary", "irrelevant", "welcome"];
+
+/// The hit ends a proper name: "Jack Black", "Lake Crazy Horse", "Mr
+/// Black": every word of it capitalised (not all capitals: "CRAZY" is
+/// shouting) and right after another capitalised word of the same name. A
+/// name's first word cannot be told from a capitalised word ("Crazy Horse"
+/// stays a finding; an organisation's allow-list takes it), and in a title
+/// case line ("Junior Salesman Wanted", most words capitalised) capitals say
+/// nothing, so both are checked as usual. Rules whose own patterns are
+/// capitalised (matched case-sensitively) are not affected.
+fn in_proper_name(text: &str, words: &[Word], hit: &matcher::Hit, rule: &Rule) -> bool {
+    let capitalised = |word: &Word| {
+        let mut letters = text[word.start..word.end].chars().filter(|c| c.is_alphabetic());
+        letters.next().is_some_and(char::is_uppercase) && !letters.all(char::is_uppercase)
+    };
+    let Some(previous) = hit.first_word.checked_sub(1) else { return false };
+    let joined = text[words[previous].end..words[hit.first_word].start]
+        .chars()
+        .all(|c| c == ' ' || c == '.');
+    if !joined
+        || !capitalised(&words[previous])
+        || !words[hit.first_word..=hit.last_word].iter().all(capitalised)
+        || rule.patterns.iter().any(|pattern| pattern.chars().any(char::is_uppercase))
+    {
+        return false;
+    }
+    // The line around the hit: a title-case line is no evidence of a name.
+    let line_start = text[..words[hit.first_word].start].rfind('\n').map_or(0, |at| at + 1);
+    let line_end = text[words[hit.last_word].end..]
+        .find('\n')
+        .map_or(text.len(), |at| words[hit.last_word].end + at);
+    // Its first word is capitalised anyway.
+    let line: Vec<&Word> =
+        words.iter().filter(|w| w.start >= line_start && w.end <= line_end).skip(1).collect();
+    let capitals = line.iter().filter(|word| capitalised(word)).count();
+    capitals * 2 <= line.len()
+}
 
 /// A negation shortly before the hit in the same sentence ("no recent
 /// graduates needed"), or "not required" / "optional" shortly after it.
@@ -438,6 +475,26 @@ source = "ACME style guide"
             .contains(&"acme-wizard".to_owned()));
         let alone = checker.findings(text, &[Pack::Organisation], &none);
         assert_eq!(alone.len(), 1);
+    }
+
+    #[test]
+    fn a_word_ending_a_proper_name_is_no_finding() {
+        let checker = BiasChecker::new();
+        let none = CheckOptions::default();
+        let crazy = |text: &str| {
+            checker
+                .check(text, TextKind::Text, &none)
+                .findings
+                .iter()
+                .any(|f| text[f.start..f.end].eq_ignore_ascii_case("crazy"))
+        };
+        assert!(!crazy("Our office faces Lake Crazy in the hills."));
+        assert!(!crazy("We met at Mount Crazy."));
+        assert!(crazy("The deadlines here are crazy."));
+        assert!(crazy("Crazy deadlines are a thing of the past."));
+        assert!(crazy("Work with our CRAZY team."), "capitals are shouting, not a name");
+        assert!(crazy("Join Our Crazy Sales Team"), "a title-case line says nothing");
+        assert!(crazy("We are Crazy about code."), "one capital is no name");
     }
 
     #[test]
