@@ -14,6 +14,7 @@ pub mod index;
 pub mod local;
 pub mod openai;
 mod provider;
+pub mod quality;
 
 pub use provider::{Embedder, ProviderConfig};
 

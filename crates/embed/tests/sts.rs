@@ -8,6 +8,7 @@ use std::path::Path;
 
 use fairgig_embed::dot;
 use fairgig_embed::local::{LocalConfig, LocalModel};
+use fairgig_embed::quality::spearman;
 
 struct Pair {
     human: f64,
@@ -45,46 +46,6 @@ fn pairs() -> Vec<Pair> {
         .collect();
     assert_eq!(pairs.len(), 1500);
     pairs
-}
-
-/// Ranks with ties sharing their mean rank, as Spearman's rho needs.
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
-            j += 1;
-        }
-        let mean = (i + j) as f64 / 2.0;
-        for k in i..=j {
-            ranks[order[k]] = mean;
-        }
-        i = j + 1;
-    }
-    ranks
-}
-
-fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let cov: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let vx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let vy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
-    cov / (vx * vy).sqrt()
-}
-
-fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    pearson(&ranks(x), &ranks(y))
-}
-
-#[test]
-fn spearman_ranks_ties_by_mean() {
-    assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![2.5, 0.0, 2.5, 1.0]);
-    assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]) - 1.0).abs() < 1e-12);
-    assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
 }
 
 #[test]

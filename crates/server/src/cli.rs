@@ -102,6 +102,14 @@ pub enum ModelCommand {
         #[arg(long, value_enum, default_value_t = RegistryKind::Ranker)]
         kind: RegistryKind,
     },
+    /// Score the serving embedder on an STS-B file (tab-separated pairs with
+    /// human scores, e.g. the benchmark's sts-dev.csv) and record the
+    /// Spearman correlation in its registry version.
+    EvaluateEmbedder {
+        /// The STS-B file.
+        #[arg(long)]
+        sts: std::path::PathBuf,
+    },
     /// Register an organisation bias rule pack (TOML) as challenger and
     /// print its evaluation and the gate's verdict.
     RegisterRules {
@@ -394,6 +402,31 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 | ModelCommand::Rollback { kind: RegistryKind::Embedder } => {
                     eprintln!("the embedder is chosen by configuration ([embedding]); the registry records each one that served");
                     return Ok(1);
+                }
+                ModelCommand::EvaluateEmbedder { sts } => {
+                    let text = std::fs::read_to_string(&sts)
+                        .with_context(|| format!("reading {}", sts.display()))?;
+                    let pairs = fairgig_embed::quality::parse_sts(&text)
+                        .with_context(|| format!("{} is no STS-B file", sts.display()))?;
+                    let provider =
+                        format!("{:?}", state.settings.embedding.provider).to_lowercase();
+                    let source = sts.file_name().map_or_else(
+                        || sts.display().to_string(),
+                        |name| name.to_string_lossy().into_owned(),
+                    );
+                    let scored = crate::embedding_registry::evaluate_serving(
+                        store,
+                        &state.embeddings,
+                        &provider,
+                        &pairs,
+                        &source,
+                        fairgig_core::audit::Actor::Cli,
+                    )
+                    .await?;
+                    println!(
+                        "{}: Spearman {:.2} on {} pairs of {source}; recorded in the registry",
+                        scored.version, scored.spearman, scored.pairs
+                    );
                 }
                 ModelCommand::RegisterRules { file } => {
                     let text = std::fs::read_to_string(&file)

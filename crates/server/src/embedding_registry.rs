@@ -6,12 +6,22 @@
 //! makes it the champion when it is not already; a switch from another
 //! model is audited as `model.embedder_changed`. The registry then
 //! tells which model made the vectors of any period.
+//!
+//! Quality: `fairgig model evaluate-embedder --sts FILE` embeds the pairs of
+//! an STS-B file (e.g. the benchmark's dev set) with the serving model and
+//! records the Spearman correlation of its cosines with the human scores
+//! in the version's metrics (all-MiniLM-L6-v2 scores 86.7 on the dev set).
 
 use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_embed::{
+    dot,
+    quality::{spearman, StsPair},
+    MAX_TEXTS_PER_REQUEST,
+};
 use fairgig_store::{models::ModelVersion, Store, StoreError};
 use serde_json::json;
 
-use crate::embedding::EmbeddingService;
+use crate::embedding::{EmbeddingError, EmbeddingService};
 
 /// The registry kind of embedding models.
 pub const EMBEDDER: &str = "embedder";
@@ -66,6 +76,58 @@ pub async fn record_serving(
     Ok(true)
 }
 
+/// An embedder's score on a set of STS pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StsEvaluation {
+    pub version: String,
+    /// Spearman's rho × 100 between cosines and human scores.
+    pub spearman: f64,
+    pub pairs: usize,
+}
+
+/// Embeds `pairs` with the serving model (not through the cache: these
+/// sentences are no one's data), scores it, and records the figure in its
+/// registry version's metrics, audited as `actor`.
+pub async fn evaluate_serving(
+    store: &Store,
+    embeddings: &EmbeddingService,
+    provider: &str,
+    pairs: &[StsPair],
+    source: &str,
+    actor: Actor,
+) -> Result<StsEvaluation, EmbeddingError> {
+    let embedder = embeddings.start().await?;
+    let mut cosines = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(MAX_TEXTS_PER_REQUEST / 2) {
+        let texts: Vec<String> =
+            chunk.iter().flat_map(|pair| [pair.a.clone(), pair.b.clone()]).collect();
+        let vectors = embedder.embed(texts).await?;
+        cosines.extend(vectors.chunks(2).map(|two| match two {
+            [a, b] => f64::from(dot(a, b)),
+            _ => 0.0,
+        }));
+    }
+    let human: Vec<f64> = pairs.iter().map(|pair| pair.human).collect();
+    let rho = 100.0 * spearman(&cosines, &human);
+    record_serving(store, embeddings, provider).await?;
+    let version = embeddings.model_id().to_owned();
+    let model = find(store, &version).await?.ok_or(StoreError::NotFound)?;
+    let mut metrics = model.metrics.clone();
+    metrics["sts"] = json!({
+        "spearman": rho,
+        "pairs": pairs.len(),
+        "source": source,
+        "evaluated_at": time::OffsetDateTime::now_utc().to_string(),
+    });
+    store.set_model_metrics(model.id, &metrics).await?;
+    let mut entry = NewAuditEntry::new(actor, "model.evaluated");
+    entry.target = Some(version.clone());
+    entry.details =
+        json!({"kind": EMBEDDER, "sts_spearman": rho, "pairs": pairs.len(), "source": source});
+    store.append_audit(entry).await?;
+    Ok(StsEvaluation { version, spearman: rho, pairs: pairs.len() })
+}
+
 async fn find(store: &Store, version: &str) -> Result<Option<ModelVersion>, StoreError> {
     Ok(store.models(EMBEDDER).await?.into_iter().find(|model| model.version == version))
 }
@@ -111,6 +173,23 @@ mod tests {
             let entry = audited.expect("audit").pop().expect("one entry");
             assert_eq!(entry.details["from"], "other-model");
             assert_eq!(entry.details["to"], embeddings.model_id());
+
+            // Scored on STS pairs: the figure lands in the version's metrics.
+            let pairs = fairgig_embed::quality::parse_sts(
+                "g\tf\ty\t1\t5.0\tA man is playing a guitar.\tA man is playing a guitar.\n\
+                 g\tf\ty\t2\t0.2\tA man is playing a guitar.\tStock markets fell sharply.\n\
+                 g\tf\ty\t3\t3.0\tA man is playing a guitar.\tA man plays the guitar loudly.\n",
+            )
+            .expect("pairs");
+            let scored =
+                evaluate_serving(&store, &embeddings, "hashing", &pairs, "t.csv", Actor::Cli)
+                    .await
+                    .expect("evaluated");
+            assert_eq!(scored.pairs, 3);
+            assert!((scored.spearman - 100.0).abs() < 1e-9, "{scored:?}");
+            let recorded = find(&store, embeddings.model_id()).await.expect("find").expect("one");
+            assert_eq!(recorded.metrics["sts"]["pairs"], 3);
+            assert_eq!(recorded.metrics["sts"]["source"], "t.csv");
         })
         .await;
     }

@@ -14,15 +14,32 @@ pub struct GroupExposure {
     pub given: f64,
 }
 
-/// Adds one list's share to a group's day (`$1` attribute, `$2` group,
-/// `$3` day, `$4` owed, `$5` given).
-pub(crate) const BOOK_EXPOSURE: &str =
-    "INSERT INTO fairness_exposure (attribute, group_name, day, owed, given, lists) \
-     VALUES ($1, $2, $3, $4, $5, 1) \
-     ON CONFLICT (attribute, group_name, day) DO UPDATE SET \
-       owed = fairness_exposure.owed + excluded.owed, \
-       given = fairness_exposure.given + excluded.given, \
-       lists = fairness_exposure.lists + 1";
+/// Adds one list's share of each group to the ledger of `$attribute` on
+/// `$day` inside the open transaction `$tx` (of either backend); `?`
+/// returns the store error from the enclosing function.
+macro_rules! book_exposure_in {
+    ($tx:ident, $attribute:expr, $day:expr, $groups:expr) => {{
+        let day = $day.to_string();
+        for group in $groups {
+            sqlx::query(
+                "INSERT INTO fairness_exposure (attribute, group_name, day, owed, given, lists) \
+                 VALUES ($1, $2, $3, $4, $5, 1) \
+                 ON CONFLICT (attribute, group_name, day) DO UPDATE SET \
+                   owed = fairness_exposure.owed + excluded.owed, \
+                   given = fairness_exposure.given + excluded.given, \
+                   lists = fairness_exposure.lists + 1",
+            )
+            .bind($attribute)
+            .bind(&group.group)
+            .bind(&day)
+            .bind(group.owed)
+            .bind(group.given)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use book_exposure_in;
 
 impl Store {
     /// Adds one shown list's exposure to the ledger of `attribute` on `day`.
@@ -32,19 +49,9 @@ impl Store {
         day: Date,
         groups: &[GroupExposure],
     ) -> Result<(), StoreError> {
-        let day = day.to_string();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for group in groups {
-                sqlx::query(BOOK_EXPOSURE)
-                .bind(attribute)
-                .bind(&group.group)
-                .bind(&day)
-                .bind(group.owed)
-                .bind(group.given)
-                .execute(&mut *tx)
-                .await?;
-            }
+            book_exposure_in!(tx, attribute, day, groups);
             tx.commit().await?;
         });
         Ok(())

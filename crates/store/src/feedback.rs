@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{append_audit_in, AuditRow},
-    exposure::{GroupExposure, BOOK_EXPOSURE},
+    exposure::{book_exposure_in, GroupExposure},
     now, with_pool, Store, StoreError,
 };
 use fairgig_core::audit::{AuditEntry, NewAuditEntry};
@@ -137,41 +137,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if let Some((attribute, day, groups)) = exposure {
-                let day = day.to_string();
-                for group in groups {
-                    sqlx::query(BOOK_EXPOSURE)
-                        .bind(attribute)
-                        .bind(&group.group)
-                        .bind(&day)
-                        .bind(group.owed)
-                        .bind(group.given)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                book_exposure_in!(tx, attribute, day, groups);
             }
             let row = append_audit_in!(tx, entry);
             tx.commit().await?;
             row
         });
         Ok((id, row.into_entry()))
-    }
-
-    pub async fn record_match_list(&self, list: &NewMatchList) -> Result<Uuid, StoreError> {
-        let id = Uuid::now_v7();
-        with_pool!(self, pool => {
-            sqlx::query(INSERT_MATCH_LIST)
-            .bind(id)
-            .bind(list.job.as_uuid())
-            .bind(&list.ranker)
-            .bind(&list.embedding_model)
-            .bind(&list.algorithm)
-            .bind(list.items.to_string())
-            .bind(list.fairness.to_string())
-            .bind(now())
-            .execute(pool)
-            .await?;
-        });
-        Ok(id)
     }
 
     pub async fn match_list(&self, id: Uuid) -> Result<MatchListRecord, StoreError> {

@@ -171,4 +171,20 @@ impl Store {
         });
         Ok(removed > 0)
     }
+
+    /// Replaces a version's metrics (a later evaluation of a recorded model).
+    pub async fn set_model_metrics(&self, id: Uuid, metrics: &Value) -> Result<(), StoreError> {
+        let changed = with_pool!(self, pool => {
+            sqlx::query("UPDATE models SET metrics = $1 WHERE id = $2")
+                .bind(metrics.to_string())
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 }

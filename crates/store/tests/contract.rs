@@ -662,15 +662,25 @@ async fn hiring_completing_and_reviews_count_once() {
         // A shown list and feedback on it, once per (actor, item, kind).
         use fairgig_store::feedback::{NewFeedback, NewMatchList};
         let items = serde_json::json!([{"freelancer": dev.id, "rank": 1, "features": [0.5]}]);
-        let list = store
-            .record_match_list(&NewMatchList {
-                job: job.id,
-                ranker: "linear-v1".to_owned(),
-                embedding_model: "m".to_owned(),
-                algorithm: "det_const_sort".to_owned(),
-                items: items.clone(),
-                fairness: serde_json::json!({}),
-            })
+        let (list, _) = store
+            .record_ranking(
+                &NewMatchList {
+                    job: job.id,
+                    ranker: "linear-v1".to_owned(),
+                    embedding_model: "m".to_owned(),
+                    algorithm: "det_const_sort".to_owned(),
+                    items: items.clone(),
+                    fairness: serde_json::json!({}),
+                },
+                None,
+                |id| {
+                    fairgig_core::audit::NewAuditEntry::new(
+                        fairgig_core::audit::Actor::System,
+                        "match.ranked",
+                    )
+                    .target(format!("match_list:{id}"))
+                },
+            )
             .await
             .expect("list");
         assert_eq!(store.match_list(list).await.expect("get").items, items);

@@ -194,3 +194,46 @@ async fn the_demo_fills_a_fresh_database_and_prints_explained_matches() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds the demo"));
 }
+
+#[tokio::test]
+async fn the_registry_commands_cover_bias_rules_and_the_embedder() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // An STS-B file: the serving embedder is scored and the figure recorded.
+    let sts = dir.path().join("sts.csv");
+    std::fs::write(
+        &sts,
+        "g\tf\ty\t1\t5.0\tA man is playing a guitar.\tA man is playing a guitar.\n\
+         g\tf\ty\t2\t0.0\tA man is playing a guitar.\tStock markets fell sharply.\n",
+    )
+    .expect("write");
+    let sts = sts.to_string_lossy().into_owned();
+    let scored = stdout(&fairgig(&app, &["model", "evaluate-embedder", "--sts", &sts]).await);
+    assert!(scored.contains("Spearman 100.00 on 2 pairs of sts.csv"), "{scored}");
+    let listed = stdout(&fairgig(&app, &["model", "list", "--kind", "embedder"]).await);
+    assert!(listed.contains("[champion"), "{listed}");
+    std::fs::write(dir.path().join("bad.csv"), "not\tsts").expect("write");
+    let bad = dir.path().join("bad.csv").to_string_lossy().into_owned();
+    let refused = fairgig(&app, &["model", "evaluate-embedder", "--sts", &bad]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 1"), "{refused:?}");
+
+    // A rule pack from a file, through the gate, and back out.
+    let pack = dir.path().join("acme.toml");
+    std::fs::write(
+        &pack,
+        "[pack]\nname = \"acme\"\n\n[[rule]]\nid = \"acme-ninja\"\ncategory = \"jargon\"\n\
+         severity = \"warning\"\ntype = \"basic\"\npatterns = [\"code monkey\"]\nsource = \"ACME\"\n",
+    )
+    .expect("write");
+    let pack = pack.to_string_lossy().into_owned();
+    let registered = stdout(&fairgig(&app, &["model", "register-rules", &pack]).await);
+    assert!(registered.contains("as challenger") && registered.contains("passed"), "{registered}");
+    let promoted = stdout(&fairgig(&app, &["model", "promote", "--kind", "bias_rules"]).await);
+    assert!(promoted.contains("is the champion"), "{promoted}");
+    let rolled = stdout(&fairgig(&app, &["model", "rollback", "--kind", "bias_rules"]).await);
+    assert!(rolled.contains("the shipped packs alone"), "{rolled}");
+    let embedder = fairgig(&app, &["model", "promote", "--kind", "embedder"]).await;
+    assert_eq!(embedder.status.code(), Some(1));
+}
