@@ -51,7 +51,7 @@ pub async fn record_serving(
                 created_by: "fairgig serve".to_owned(),
                 created_at: time::OffsetDateTime::now_utc(),
             };
-            match store.register_challenger(&model).await {
+            match store.register_recorded(&model).await {
                 Ok(model) => model,
                 // Another process registered it first.
                 Err(StoreError::Conflict { .. }) => {
@@ -152,6 +152,8 @@ mod tests {
             assert!(!record_serving(&store, &embeddings, "hashing").await.expect("again"));
             let recorded = store.models(EMBEDDER).await.expect("models");
             assert_eq!(recorded.len(), 1);
+            let challenger = store.model_alias(EMBEDDER, "challenger").await.expect("alias");
+            assert!(challenger.is_none(), "an embedder is recorded, not trialled");
             assert_eq!(recorded[0].parameters["dimensions"], embeddings.dimensions());
             let switched = |action: &str| AuditFilter {
                 action: Some(action.to_owned()),

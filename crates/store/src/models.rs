@@ -61,6 +61,23 @@ impl Store {
         &self,
         model: &ModelVersion,
     ) -> Result<ModelVersion, StoreError> {
+        self.register_model(model, true).await
+    }
+
+    /// Registers a version that is recorded, not trialled (an embedder that
+    /// served): no alias. `Conflict { field: "version" }` when it exists.
+    pub async fn register_recorded(
+        &self,
+        model: &ModelVersion,
+    ) -> Result<ModelVersion, StoreError> {
+        self.register_model(model, false).await
+    }
+
+    async fn register_model(
+        &self,
+        model: &ModelVersion,
+        challenger: bool,
+    ) -> Result<ModelVersion, StoreError> {
         let at = now();
         let sql = format!(
             "INSERT INTO models ({MODEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -80,16 +97,18 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::conflict_on("version"))?;
-            sqlx::query(
-                "INSERT INTO model_aliases (kind, alias, model_id, previous, updated_at) \
-                 VALUES ($1, 'challenger', $2, NULL, $3) \
-                 ON CONFLICT (kind, alias) DO UPDATE SET model_id = $2, updated_at = $3",
-            )
-            .bind(&model.kind)
-            .bind(model.id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            if challenger {
+                sqlx::query(
+                    "INSERT INTO model_aliases (kind, alias, model_id, previous, updated_at) \
+                     VALUES ($1, 'challenger', $2, NULL, $3) \
+                     ON CONFLICT (kind, alias) DO UPDATE SET model_id = $2, updated_at = $3",
+                )
+                .bind(&model.kind)
+                .bind(model.id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             row.into_model()
         })
