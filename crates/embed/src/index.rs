@@ -297,7 +297,8 @@ impl VectorIndex {
         self.entries.get(slot).filter(|entry| entry.live).map(|entry| &entry.meta)
     }
 
-    /// The dot product of the vector at a live slot with `query`.
+    /// The dot product of the vector at a live slot with `query` (its cosine
+    /// similarity when both are unit vectors).
     pub fn similarity_at(&self, slot: usize, query: &[f32]) -> Option<f32> {
         let live = self.entries.get(slot).is_some_and(|entry| entry.live);
         (live && query.len() == self.config.dimensions).then(|| dot(query, self.vector(slot)))
@@ -306,18 +307,6 @@ impl VectorIndex {
     /// The key at a live slot.
     pub fn key_at(&self, slot: usize) -> Option<Uuid> {
         self.entries.get(slot).filter(|entry| entry.live).map(|entry| entry.key)
-    }
-
-    /// A live point's metadata.
-    pub fn metadata(&self, key: Uuid) -> Option<&Metadata> {
-        self.by_key.get(&key).map(|&id| &self.entries[id].meta)
-    }
-
-    /// The dot product of a live point's vector with `query` (its cosine
-    /// similarity when both are unit vectors).
-    pub fn similarity(&self, key: Uuid, query: &[f32]) -> Option<f32> {
-        let &id = self.by_key.get(&key)?;
-        (query.len() == self.config.dimensions).then(|| dot(query, self.vector(id)))
     }
 
     pub fn delete(&mut self, key: Uuid) -> Result<bool, IndexError> {

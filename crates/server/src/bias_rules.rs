@@ -31,7 +31,8 @@ use fairgig_store::{
     objects::{ObjectError, ObjectStorage},
     Store, StoreError,
 };
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -123,25 +124,32 @@ impl LiveBias {
         Ok(true)
     }
 
-    /// Looks for a new champion pack every [`REFRESH_EVERY`] until `stop`.
-    pub fn spawn_refresh(
+    /// Serves the champion pack now (the shipped packs if it cannot be
+    /// loaded), then looks for a new one every [`REFRESH_EVERY`] until `stop`.
+    pub async fn keep_current(
         self: &Arc<Self>,
         store: Store,
         storage: ObjectStorage,
         stop: CancellationToken,
     ) {
+        self.refresh_or_warn(&store, &storage).await;
         let live = Arc::clone(self);
         tokio::spawn(async move {
             loop {
-                if let Err(err) = live.refresh(&store, &storage).await {
-                    tracing::warn!(error = %err, "loading the champion bias rule pack failed");
-                }
                 tokio::select! {
                     () = stop.cancelled() => return,
-                    () = tokio::time::sleep(REFRESH_EVERY) => {}
+                    () = tokio::time::sleep(REFRESH_EVERY) => {
+                        live.refresh_or_warn(&store, &storage).await;
+                    }
                 }
             }
         });
+    }
+
+    async fn refresh_or_warn(&self, store: &Store, storage: &ObjectStorage) {
+        if let Err(err) = self.refresh(store, storage).await {
+            tracing::warn!(error = %err, "the champion bias rule pack is not loaded");
+        }
     }
 }
 
@@ -163,8 +171,9 @@ async fn load_pack(
     parse_pack(text).map_err(|err| corrupt(err.to_string()))
 }
 
-/// A pack's effect on the reference corpus.
-#[derive(Clone, Debug, PartialEq)]
+/// A pack's effect on the reference corpus (stored as the version's
+/// `metrics.evaluation`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PackEvaluation {
     pub texts: usize,
     /// Reference texts that need review with the shipped packs alone…
@@ -173,41 +182,15 @@ pub struct PackEvaluation {
     pub review_after: usize,
     /// Findings of this pack's rules over the corpus.
     pub findings: usize,
-    /// Rules that fire on more than half of the texts the pack applies to,
-    /// with their reach.
-    pub broad_rules: Vec<(String, usize)>,
+    /// Rules that fire on more than half of the texts the pack applies to.
+    pub broad_rules: Vec<BroadRule>,
 }
 
-impl PackEvaluation {
-    fn to_json(&self) -> Value {
-        json!({
-            "texts": self.texts,
-            "review_before": self.review_before,
-            "review_after": self.review_after,
-            "findings": self.findings,
-            "broad_rules": self.broad_rules.iter().map(|(id, n)| json!({"rule": id, "texts": n})).collect::<Vec<_>>(),
-        })
-    }
-
-    fn from_json(value: &Value) -> Option<Self> {
-        let count = |key: &str| value[key].as_u64().and_then(|n| usize::try_from(n).ok());
-        Some(Self {
-            texts: count("texts")?,
-            review_before: count("review_before")?,
-            review_after: count("review_after")?,
-            findings: count("findings")?,
-            broad_rules: value["broad_rules"]
-                .as_array()?
-                .iter()
-                .filter_map(|rule| {
-                    Some((
-                        rule["rule"].as_str()?.to_owned(),
-                        usize::try_from(rule["texts"].as_u64()?).ok()?,
-                    ))
-                })
-                .collect(),
-        })
-    }
+/// A rule and the number of reference texts it fires on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BroadRule {
+    pub rule: String,
+    pub texts: usize,
 }
 
 /// Checks the reference corpus with and without `pack`.
@@ -238,6 +221,7 @@ pub fn evaluate(pack: &CustomPack) -> PackEvaluation {
     let broad_rules = reach
         .into_iter()
         .filter(|(_, n)| *n as f64 > MAX_RULE_REACH * f64::from(applicable))
+        .map(|(rule, texts)| BroadRule { rule, texts })
         .collect();
     PackEvaluation { texts, review_before, review_after, findings, broad_rules }
 }
@@ -259,7 +243,7 @@ pub fn judge(evaluation: &PackEvaluation) -> (bool, Vec<String>) {
             MAX_MORE_REVIEW * 100.0
         ));
     }
-    for (rule, n) in &evaluation.broad_rules {
+    for BroadRule { rule, texts: n } in &evaluation.broad_rules {
         pass = false;
         reasons.push(format!(
             "refused: rule {rule} fires on {n} reference texts, more than half of those it applies to; is a pattern too common?"
@@ -301,19 +285,18 @@ pub async fn register_pack(
     let artifact = format!("registry/{BIAS_RULES}/{digest}.toml");
     storage.put(&artifact, Bytes::copy_from_slice(text.as_bytes())).await?;
     let parent = store.model_alias(BIAS_RULES, "champion").await?.map(|model| model.version);
-    let kinds: Vec<Value> = pack.applies_to.iter().map(|kind| json!(kind)).collect();
     let model = ModelVersion {
         id: uuid::Uuid::now_v7(),
         kind: BIAS_RULES.to_owned(),
         version: version.clone(),
         parameters: json!({
             "name": pack.name,
-            "applies_to": kinds,
+            "applies_to": pack.applies_to,
             "rules": pack.rules.len(),
             "sha256": digest,
             "artifact": artifact,
         }),
-        metrics: json!({"evaluation": evaluation.to_json()}),
+        metrics: json!({"evaluation": evaluation}),
         lineage: json!({
             "parent": parent.unwrap_or_else(|| "shipped packs".to_owned()),
             "code_version": env!("CARGO_PKG_VERSION"),
@@ -338,11 +321,11 @@ pub async fn promote_pack(
 ) -> Result<crate::training::Promotion, BiasRulesError> {
     let challenger =
         store.model_alias(BIAS_RULES, "challenger").await?.ok_or(BiasRulesError::NoChallenger)?;
-    let evaluation =
-        PackEvaluation::from_json(&challenger.metrics["evaluation"]).ok_or_else(|| {
+    let evaluation: PackEvaluation =
+        serde_json::from_value(challenger.metrics["evaluation"].clone()).map_err(|err| {
             BiasRulesError::Corrupt {
                 version: challenger.version.clone(),
-                reason: "no evaluation in its metrics".into(),
+                reason: format!("no evaluation in its metrics: {err}"),
             }
         })?;
     let (promote, reasons) = judge(&evaluation);
@@ -408,10 +391,11 @@ mod tests {
         assert!(judge(&narrow).0, "{:?}", judge(&narrow).1);
         let broad = evaluate(&pack("the"));
         assert!(broad.review_after > broad.review_before + 85, "{broad:?}");
-        assert_eq!(broad.broad_rules.first().map(|(id, _)| id.as_str()), Some("t-1"));
+        assert_eq!(broad.broad_rules.first().map(|b| b.rule.as_str()), Some("t-1"));
         let (pass, reasons) = judge(&broad);
         assert!(!pass);
         assert!(reasons.iter().any(|r| r.contains("rule t-1 fires on")), "{reasons:?}");
-        assert_eq!(PackEvaluation::from_json(&broad.to_json()), Some(broad));
+        let stored = serde_json::to_value(&broad).expect("json");
+        assert_eq!(serde_json::from_value::<PackEvaluation>(stored).ok(), Some(broad));
     }
 }

@@ -303,7 +303,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             state.profile_index.spawn_build(state.store.clone());
             let stop = tokio_util::sync::CancellationToken::new();
             state.profile_index.spawn_snapshots(stop.clone());
-            state.bias.spawn_refresh(state.store.clone(), state.storage.clone(), stop.clone());
+            state.bias.keep_current(state.store.clone(), state.storage.clone(), stop.clone()).await;
             crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
             crate::scheduled_training::spawn(
                 state.store.clone(),

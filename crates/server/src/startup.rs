@@ -158,9 +158,6 @@ impl Application {
         state.embeddings.start().await.context("starting the embedding provider")?;
         record_embedder(&state).await;
         state.profile_index.spawn_build(state.store.clone());
-        if let Err(err) = state.bias.refresh(&state.store, &state.storage).await {
-            tracing::warn!(error = %err, "the champion bias rule pack is not loaded; checking with the shipped packs");
-        }
         let bias = (Arc::clone(&state.bias), state.store.clone(), state.storage.clone());
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let worker = (role == ServeRole::All).then(|| BackgroundWork {
@@ -207,7 +204,7 @@ impl Application {
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
         self.profile_index.spawn_snapshots(stop.clone());
         let (bias, store, storage) = self.bias;
-        bias.spawn_refresh(store, storage, stop.clone());
+        bias.keep_current(store, storage, stop.clone()).await;
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,

@@ -322,19 +322,13 @@ async fn register_bias_rules(
     let registered =
         bias_rules::register_pack(&state.store, &state.storage, &body.pack, &created_by).await?;
     let (passes, reasons) = bias_rules::judge(&registered.evaluation);
-    let evaluation = &registered.evaluation;
     Ok((
         StatusCode::CREATED,
         Json(json!({
             "version": registered.version,
             "name": registered.name,
             "rules": registered.rules,
-            "evaluation": {
-                "texts": evaluation.texts,
-                "review_before": evaluation.review_before,
-                "review_after": evaluation.review_after,
-                "findings": evaluation.findings,
-            },
+            "evaluation": registered.evaluation,
             "gate": {"passes": passes, "reasons": reasons},
         })),
     ))
