@@ -81,56 +81,82 @@ pub struct CodedWords {
 
 /// Step 1 and 2: the word list.
 pub fn word_list(text: &str) -> Vec<String> {
-    let cleaned = clean(text);
-    words_of(&cleaned).into_iter().map(str::to_owned).collect()
+    words_of(text).into_iter().map(str::to_ascii_lowercase).collect()
 }
 
-/// Separators and every non-ASCII character become spaces, the rest lower
-/// case (ASCII: one pass, and the words can borrow from the result).
-fn clean(text: &str) -> String {
-    // The original's separators (the curly quotes are not ASCII anyway).
-    let separator = |c: char| {
-        matches!(
-            c,
-            '.' | '\t'
-                | ','
-                | '<'
-                | '>'
-                | '*'
-                | '?'
-                | '!'
-                | '"'
-                | '['
-                | ']'
-                | '@'
-                | '\''
-                | ':'
-                | ';'
-                | '('
-                | ')'
-                | '/'
-                | '&'
-        )
-    };
-    let mut cleaned = String::with_capacity(text.len());
-    for c in text.chars() {
-        cleaned.push(if !c.is_ascii() || c.is_whitespace() || separator(c) {
-            ' '
-        } else {
-            c.to_ascii_lowercase()
-        });
+/// Which bytes are part of a word: ASCII, not whitespace, not one of the
+/// original's separators (the curly quotes and everything else not ASCII
+/// are spaces to it). A table: this test runs on every byte of every ad.
+const IN_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = !matches!(
+            byte as u8,
+            b'\t'
+                | b'\n'
+                | b'\x0B'
+                | b'\x0C'
+                | b'\r'
+                | b' '
+                | b'.'
+                | b','
+                | b'<'
+                | b'>'
+                | b'*'
+                | b'?'
+                | b'!'
+                | b'"'
+                | b'['
+                | b']'
+                | b'@'
+                | b'\''
+                | b':'
+                | b';'
+                | b'('
+                | b')'
+                | b'/'
+                | b'&'
+        );
+        byte += 1;
     }
-    cleaned
+    table
+};
+
+fn in_word(byte: u8) -> bool {
+    IN_WORD[usize::from(byte)]
 }
 
-fn words_of(cleaned: &str) -> Vec<&str> {
-    de_hyphen(cleaned.split(' ').filter(|w| !w.is_empty()).collect())
+/// The words of step 1 as they stand in `text` (ASCII, so any byte range
+/// of them is text; not yet lower case: comparisons ignore ASCII case).
+fn words_of(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::with_capacity(text.len() / 6);
+    let mut at = 0;
+    while at < bytes.len() {
+        if !in_word(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && in_word(bytes[at]) {
+            at += 1;
+        }
+        // Both ends sit next to ASCII bytes or at the text's ends, so this
+        // is always some.
+        words.extend(text.get(start..at));
+    }
+    de_hyphen(words)
+}
+
+/// `word` starts with `stem` (lower case), ignoring ASCII case.
+fn starts_with(word: &str, stem: &str) -> bool {
+    word.as_bytes().get(..stem.len()).is_some_and(|head| head.eq_ignore_ascii_case(stem.as_bytes()))
 }
 
 fn de_hyphen(words: Vec<&str>) -> Vec<&str> {
-    let keeps_hyphen = |word: &str| {
-        LISTS.hyphenated_coded_words.iter().any(|coded| word.starts_with(coded.as_str()))
-    };
+    let keeps_hyphen =
+        |word: &str| LISTS.hyphenated_coded_words.iter().any(|coded| starts_with(word, coded));
     let processed = |word: &str| word.find('-') != Some(0) && !keeps_hyphen(word);
     // The original edits the list it iterates on its first processed word, so
     // the word after that one is never looked at. Every other processed word
@@ -138,9 +164,14 @@ fn de_hyphen(words: Vec<&str>) -> Vec<&str> {
     // quadratic. With duplicate hyphenated words right after the skipped one,
     // the split lands on an equal word elsewhere: same counts, order aside.)
     let skipped = words.iter().position(|word| processed(word)).map(|first| first + 1);
-    let mut out = Vec::with_capacity(words.len());
+    let splits =
+        |index: usize, word: &str| Some(index) != skipped && word.contains('-') && processed(word);
+    if !words.iter().enumerate().any(|(index, word)| splits(index, word)) {
+        return words;
+    }
+    let mut out = Vec::with_capacity(words.len() + 8);
     for (index, word) in words.into_iter().enumerate() {
-        if Some(index) != skipped && processed(word) && word.contains('-') {
+        if splits(index, word) {
             out.extend(word.split('-'));
         } else {
             out.push(word);
@@ -170,18 +201,18 @@ impl Stems {
 
 /// Each word once per stem it starts with.
 fn coded(words: &[&str], stems: &Stems) -> Vec<String> {
-    let exception =
-        |word: &str| LISTS.non_coded_exceptions.iter().any(|e| word.starts_with(e.as_str()));
+    let exception = |word: &str| LISTS.non_coded_exceptions.iter().any(|e| starts_with(word, e));
     let mut out = Vec::new();
     for word in words {
         let Some(&[a, b, c]) = word.as_bytes().get(..3) else { continue };
-        let Some(candidates) = stems.by_head.get(&[a, b, c]) else { continue };
+        let head = [a, b, c].map(|byte| byte.to_ascii_lowercase());
+        let Some(candidates) = stems.by_head.get(&head) else { continue };
         if exception(word) {
             continue;
         }
         for stem in candidates {
-            if word.starts_with(stem.as_str()) {
-                out.push((*word).to_owned());
+            if starts_with(word, stem) {
+                out.push(word.to_ascii_lowercase());
             }
         }
     }
@@ -192,8 +223,7 @@ static MASCULINE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.masculine_
 static FEMININE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.feminine_coded_words));
 
 pub fn assess(text: &str) -> CodedWords {
-    let cleaned = clean(text);
-    let words = words_of(&cleaned);
+    let words = words_of(text);
     let masculine = coded(&words, &MASCULINE);
     let feminine = coded(&words, &FEMININE);
     let score = feminine.len() as i64 - masculine.len() as i64;

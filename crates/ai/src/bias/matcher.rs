@@ -45,7 +45,7 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn keys(raw: &str) -> (String, String, String) {
-    let (plain, apostrophe, exact) = word_keys(raw);
+    let (plain, apostrophe, exact) = word_keys(raw, Shape::of(raw));
     let apostrophe = apostrophe.unwrap_or_else(|| plain.to_string());
     let exact = exact.unwrap_or_else(|| plain.to_string());
     (plain.into_owned(), apostrophe, exact)
@@ -60,27 +60,48 @@ fn changes_case(c: char) -> bool {
     }
 }
 
+/// What cutting saw in a word, so working out its keys needs no second
+/// look at it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shape {
+    joiner: bool,
+    apostrophe: bool,
+    capital: bool,
+    dot: bool,
+}
+
+impl Shape {
+    fn of(raw: &str) -> Self {
+        let mut shape = Self::default();
+        raw.chars().for_each(|c| shape.see(c));
+        shape
+    }
+
+    fn see(&mut self, c: char) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            return;
+        }
+        self.joiner |= c == '-' || c == '‐';
+        self.apostrophe |= is_apostrophe(c);
+        self.capital |= changes_case(c);
+        self.dot |= c == '.';
+    }
+}
+
 /// A word's plain key, and its apostrophe and exact keys only where they
 /// differ from the plain one: most words have neither an apostrophe nor a
 /// capital, and those are already their plain key: borrowing it instead of
 /// allocating three keys per word is most of the matcher's speed.
-fn word_keys(raw: &str) -> (Cow<'_, str>, Option<String>, Option<String>) {
+fn word_keys(raw: &str, shape: Shape) -> (Cow<'_, str>, Option<String>, Option<String>) {
     let joiner = |c: char| c == '-' || c == '‐';
-    let (mut has_joiner, mut has_apostrophe, mut has_capital) = (false, false, false);
-    for c in raw.chars() {
-        has_joiner |= joiner(c);
-        has_apostrophe |= is_apostrophe(c);
-        has_capital |= changes_case(c);
+    let Shape { joiner: has_joiner, apostrophe: has_apostrophe, capital: has_capital, .. } = shape;
+    if !(has_joiner || has_apostrophe || has_capital) {
+        return (Cow::Borrowed(raw), None, None);
     }
-    let plain = if has_joiner || has_apostrophe || has_capital {
-        let mut plain = String::with_capacity(raw.len());
-        for c in raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)) {
-            plain.extend(c.to_lowercase());
-        }
-        Cow::Owned(plain)
-    } else {
-        Cow::Borrowed(raw)
-    };
+    let mut plain = String::with_capacity(raw.len());
+    for c in raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)) {
+        plain.extend(c.to_lowercase());
+    }
     let apostrophe = has_apostrophe.then(|| {
         let mut key = String::with_capacity(raw.len());
         for c in raw.chars().filter(|c| !joiner(*c)) {
@@ -94,7 +115,7 @@ fn word_keys(raw: &str) -> (Cow<'_, str>, Option<String>, Option<String>) {
     });
     let exact = has_capital
         .then(|| raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)).collect::<String>());
-    (plain, apostrophe, exact)
+    (Cow::Owned(plain), apostrophe, exact)
 }
 
 /// The matching key of a phrase word: lower case, no hyphens or apostrophes.
@@ -102,47 +123,60 @@ pub fn plain_key(word: &str) -> String {
     keys(word).0
 }
 
-/// Cuts `text` into words.
+/// The character starting at byte `at` of `text` (`None` at the end).
+fn char_at(text: &str, at: usize) -> Option<char> {
+    match text.as_bytes().get(at) {
+        Some(&byte) if byte.is_ascii() => Some(char::from(byte)),
+        Some(_) => text.get(at..).and_then(|rest| rest.chars().next()),
+        None => None,
+    }
+}
+
+/// Joins two runs of letters into one word: `bi-polar`, `he’ll`, `O.C.D`.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '-' | '‐' | '.') || is_apostrophe(c)
+}
+
+/// Cuts `text` into words, walking it by byte offset (no copy of its
+/// characters), noting each word's [`Shape`] on the way.
 pub fn words(text: &str) -> Vec<Word<'_>> {
-    let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].1.is_alphanumeric() {
-            i += 1;
+    let alphanumeric_at = |at: usize| char_at(text, at).filter(|c| c.is_alphanumeric());
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut at = 0;
+    while let Some(c) = char_at(text, at) {
+        if !c.is_alphanumeric() {
+            at += c.len_utf8();
             continue;
         }
-        let start = chars[i].0;
-        let mut j = i + 1;
-
+        let start = at;
+        let mut end = at;
+        let mut shape = Shape::default();
         loop {
-            while j < chars.len() && chars[j].1.is_alphanumeric() {
-                j += 1;
+            while let Some(c) = alphanumeric_at(end) {
+                shape.see(c);
+                end += c.len_utf8();
             }
-            let joins = j + 1 < chars.len()
-                && (chars[j].1 == '-'
-                    || chars[j].1 == '‐'
-                    || chars[j].1 == '.'
-                    || is_apostrophe(chars[j].1))
-                && chars[j + 1].1.is_alphanumeric();
-            if !joins {
-                break;
+            match char_at(text, end) {
+                Some(joiner)
+                    if is_joiner(joiner) && alphanumeric_at(end + joiner.len_utf8()).is_some() =>
+                {
+                    shape.see(joiner);
+                    end += joiner.len_utf8();
+                }
+                _ => break,
             }
-            j += 1;
         }
         // An abbreviation of single letters keeps its final dot: "O.C.D.".
-        let end = chars.get(j).map_or(text.len(), |(offset, _)| *offset);
-        let body = &text[start..end];
-        let abbreviation =
-            body.contains('.') && body.split('.').all(|part| part.chars().count() == 1);
-        if abbreviation && j < chars.len() && chars[j].1 == '.' {
-            j += 1;
+        if shape.dot
+            && char_at(text, end) == Some('.')
+            && text[start..end].split('.').all(|part| part.chars().count() == 1)
+        {
+            end += 1;
         }
-        let end = chars.get(j).map_or(text.len(), |(offset, _)| *offset);
         let raw = &text[start..end];
-        let (plain, apostrophe, exact) = word_keys(raw);
+        let (plain, apostrophe, exact) = word_keys(raw, shape);
         out.push(Word { start, end, plain, apostrophe, exact });
-        i = j;
+        at = end;
     }
     out
 }

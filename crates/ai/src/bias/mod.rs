@@ -4,10 +4,12 @@
 //! - [`rules`]: rule packs (data files) and their loading.
 //! - [`matcher`]: finding every rule phrase in one pass over the words.
 //! - [`gender_coding`]: the Gender Decoder's masculine/feminine verdict.
+//! - [`bench`]: the throughput benchmark's corpus and timing.
 //! - this module: which packs apply to which kind of text, the context
 //!   rules (quoted and code spans, allowed "his or her" pairs, an allow-list),
 //!   and the score.
 
+pub mod bench;
 pub mod custom;
 pub mod gender_coding;
 pub mod matcher;
@@ -99,8 +101,49 @@ pub struct Report {
 /// whatever the number of packs.
 struct RuleSet {
     packs: Vec<Pack>,
-    rules: Vec<(Pack, Rule)>,
+    rules: Vec<Prepared>,
     matcher: Matcher,
+}
+
+/// A rule with what its findings need worked out once, not per finding.
+struct Prepared {
+    rule: Rule,
+    /// The finding's message is `before` + the matched text + `after`.
+    message: (String, String),
+    /// Each exception phrase as matching keys.
+    exceptions: Vec<Vec<String>>,
+    /// Its own patterns have capitals (matched case-sensitively).
+    capitalised: bool,
+}
+
+impl Prepared {
+    fn new(pack: Pack, rule: Rule) -> Self {
+        let message = match (pack, &rule.suggestions[..]) {
+            (Pack::Profanity, _) => ("Don’t use `".to_owned(), "`, it’s profane".to_owned()),
+            (_, []) => ("`".to_owned(), "` may be insensitive, try not to use it".to_owned()),
+            (_, suggestions) => {
+                let listed: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+                ("`".to_owned(), format!("` may be insensitive, use {} instead", listed.join(", ")))
+            }
+        };
+        let exceptions = rule
+            .exceptions
+            .iter()
+            .map(|phrase| phrase.split_whitespace().map(matcher::plain_key).collect())
+            .collect();
+        let capitalised =
+            rule.patterns.iter().any(|pattern| pattern.chars().any(char::is_uppercase));
+        Self { rule, message, exceptions, capitalised }
+    }
+
+    fn message(&self, actual: &str) -> String {
+        let (before, after) = &self.message;
+        let mut message = String::with_capacity(before.len() + actual.len() + after.len());
+        message.push_str(before);
+        message.push_str(actual);
+        message.push_str(after);
+        message
+    }
 }
 
 impl RuleSet {
@@ -113,11 +156,13 @@ impl RuleSet {
             (Pack::Organisation, Some(custom)) => custom.rules.clone(),
             _ => pack.rules(),
         };
-        let rules: Vec<(Pack, Rule)> = packs
+        let rules: Vec<Prepared> = packs
             .iter()
-            .flat_map(|pack| rules_of(*pack).into_iter().map(move |rule| (*pack, rule)))
+            .flat_map(|pack| {
+                rules_of(*pack).into_iter().map(move |rule| Prepared::new(*pack, rule))
+            })
             .collect();
-        let plain: Vec<Rule> = rules.iter().map(|(_, rule)| rule.clone()).collect();
+        let plain: Vec<Rule> = rules.iter().map(|prepared| prepared.rule.clone()).collect();
         Self { matcher: Matcher::new(&plain), packs, rules }
     }
 
@@ -185,42 +230,40 @@ impl BiasChecker {
         };
         let mut hits = set.matcher.find(&words);
         let allowed_pairs = if options.binary {
-            let plain_rules: Vec<&Rule> = set.rules.iter().map(|(_, rule)| rule).collect();
+            let plain_rules: Vec<&Rule> = set.rules.iter().map(|prepared| &prepared.rule).collect();
             drop_binary_pairs(text, &words, &plain_rules, &mut hits)
         } else {
             Vec::new()
         };
-        {
-            for hit in hits {
-                let (pack, rule) = &set.rules[hit.rule];
-                let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
-                let actual = &text[start..end];
-                let inside = |(from, to): &(usize, usize)| *from <= start && end <= *to;
-                if excluded.iter().any(inside) || allowed_pairs.iter().any(inside) {
-                    continue;
-                }
-                let normalised = actual.to_lowercase();
-                if options.allow.contains(&normalised) {
-                    continue;
-                }
-                if within_exception(&words, &hit, &rule.exceptions)
-                    || (rule.negatable && negated(text, &words, &hit))
-                    || in_proper_name(text, &words, &hit, rule)
-                {
-                    continue;
-                }
-                findings.push(Finding {
-                    rule_id: rule.id.clone(),
-                    category: rule.category.clone(),
-                    severity: rule.severity,
-                    start,
-                    end,
-                    text: actual.to_owned(),
-                    message: message(actual, rule, *pack),
-                    suggestions: rule.suggestions.clone(),
-                    source: rule.source.clone(),
-                });
+        for hit in hits {
+            let prepared = &set.rules[hit.rule];
+            let rule = &prepared.rule;
+            let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
+            let actual = &text[start..end];
+            let inside = |(from, to): &(usize, usize)| *from <= start && end <= *to;
+            if excluded.iter().any(inside) || allowed_pairs.iter().any(inside) {
+                continue;
             }
+            if !options.allow.is_empty() && options.allow.contains(&actual.to_lowercase()) {
+                continue;
+            }
+            if within_exception(&words, &hit, &prepared.exceptions)
+                || (rule.negatable && negated(text, &words, &hit))
+                || (!prepared.capitalised && in_proper_name(text, &words, &hit))
+            {
+                continue;
+            }
+            findings.push(Finding {
+                rule_id: rule.id.clone(),
+                category: rule.category.clone(),
+                severity: rule.severity,
+                start,
+                end,
+                text: actual.to_owned(),
+                message: prepared.message(actual),
+                suggestions: rule.suggestions.clone(),
+                source: rule.source.clone(),
+            });
         }
         // One finding per span: several packs may name the same phrase; keep
         // the most severe (the first pack's on a tie).
@@ -274,21 +317,9 @@ fn packs_for(kind: TextKind, custom: Option<&CustomPack>) -> Vec<Pack> {
     packs
 }
 
-fn message(actual: &str, rule: &Rule, pack: Pack) -> String {
-    match (pack, &rule.suggestions[..]) {
-        (Pack::Profanity, _) => format!("Don’t use `{actual}`, it’s profane"),
-        (_, []) => format!("`{actual}` may be insensitive, try not to use it"),
-        (_, suggestions) => {
-            let listed: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
-            format!("`{actual}` may be insensitive, use {} instead", listed.join(", "))
-        }
-    }
-}
-
 /// The hit lies inside one of the rule's exception phrases.
-fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[String]) -> bool {
+fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[Vec<String>]) -> bool {
     exceptions.iter().any(|phrase| {
-        let phrase: Vec<String> = phrase.split_whitespace().map(matcher::plain_key).collect();
         let len = phrase.len();
         if len == 0 || hit.last_word + 1 - hit.first_word > len {
             return false;
@@ -296,7 +327,7 @@ fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[String]) -
         let earliest = (hit.last_word + 1).saturating_sub(len);
         (earliest..=hit.first_word).any(|start| {
             start + len <= words.len()
-                && words[start..start + len].iter().zip(&phrase).all(|(w, p)| w.plain == p.as_str())
+                && words[start..start + len].iter().zip(phrase).all(|(w, p)| w.plain == p.as_str())
         })
     })
 }
@@ -311,9 +342,9 @@ const CANCELLERS: [&str; 4] = ["optional", "unnecessary", "irrelevant", "welcome
 /// name's first word cannot be told from a capitalised word ("Crazy Horse"
 /// stays a finding; an organisation's allow-list takes it), and in a title
 /// case line ("Junior Salesman Wanted", most words capitalised) capitals say
-/// nothing, so both are checked as usual. Rules whose own patterns are
-/// capitalised (matched case-sensitively) are not affected.
-fn in_proper_name(text: &str, words: &[Word], hit: &matcher::Hit, rule: &Rule) -> bool {
+/// nothing, so both are checked as usual. (Rules whose own patterns are
+/// capitalised, matched case-sensitively, are not asked.)
+fn in_proper_name(text: &str, words: &[Word], hit: &matcher::Hit) -> bool {
     let capitalised = |word: &Word| {
         let mut letters = text[word.start..word.end].chars().filter(|c| c.is_alphabetic());
         letters.next().is_some_and(char::is_uppercase) && !letters.all(char::is_uppercase)
@@ -325,7 +356,6 @@ fn in_proper_name(text: &str, words: &[Word], hit: &matcher::Hit, rule: &Rule) -
     if !joined
         || !capitalised(&words[previous])
         || !words[hit.first_word..=hit.last_word].iter().all(capitalised)
-        || rule.patterns.iter().any(|pattern| pattern.chars().any(char::is_uppercase))
     {
         return false;
     }
@@ -367,16 +397,12 @@ fn negated(text: &str, words: &[Word], hit: &matcher::Hit) -> bool {
 fn quoted_or_code_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     for (open, close) in [('`', '`'), ('"', '"'), ('“', '”')] {
-        let mut from = None;
-        for (at, c) in text.char_indices() {
-            match from {
-                None if c == open => from = Some(at + c.len_utf8()),
-                Some(start) if c == close => {
-                    spans.push((start, at));
-                    from = None;
-                }
-                _ => {}
-            }
+        let mut from = 0;
+        while let Some(opened) = text[from..].find(open) {
+            let start = from + opened + open.len_utf8();
+            let Some(length) = text[start..].find(close) else { break };
+            spans.push((start, start + length));
+            from = start + length + close.len_utf8();
         }
     }
     spans

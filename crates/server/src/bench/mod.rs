@@ -194,57 +194,19 @@ pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
 }
 
 /// Bias-check throughput on one core over a synthetic job-ad corpus of
-/// `megabytes` MB (sentences typical of job ads, some biased), as a job post
-/// (all job-ad packs plus the gender-coded verdict).
+/// `megabytes` MB, checked ad by ad as job posts.
 pub fn bias(megabytes: usize) -> anyhow::Result<()> {
-    use fairgig_ai::bias::{BiasChecker, CheckOptions, TextKind};
+    use fairgig_ai::bias::{bench, BiasChecker};
 
-    const SENTENCES: [&str; 16] = [
-        "We are looking for a senior backend engineer to join our platform team in Berlin.",
-        "You will design, build and operate services in Rust and PostgreSQL.",
-        "The ideal candidate is a young, ambitious rockstar who thrives under pressure.",
-        "You collaborate with product managers, designers and other engineers every day.",
-        "Experience with Kubernetes, Terraform and observability tooling is a plus.",
-        "We offer a competitive salary, flexible hours and 30 days of paid leave.",
-        "Native English speaker preferred; German is nice to have.",
-        "Our culture is work hard, play hard, and we are like a family.",
-        "We value kindness, curiosity and clear written communication.",
-        "You will mentor junior colleagues and review their code with care.",
-        "The role is fully remote within European time zones.",
-        "He or she will report to the head of engineering.",
-        "Recent graduates with strong fundamentals are encouraged to apply.",
-        "We are an equal opportunity employer and welcome applicants of all backgrounds.",
-        "Must be able to lift 20 kg and stand for long periods in the warehouse.",
-        "Please send your CV and a short note about a project you are proud of.",
-    ];
-    let target = megabytes.max(1) * 1_000_000;
-    let mut corpus = String::with_capacity(target + 200);
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    while corpus.len() < target {
-        // xorshift: deterministic, no dependency, varied enough.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        corpus.push_str(SENTENCES[(state % SENTENCES.len() as u64) as usize]);
-        corpus.push(if state.is_multiple_of(5) { '\n' } else { ' ' });
-    }
-    let checker = BiasChecker::new();
-    let options = CheckOptions::default();
-    // Job ads are checked one at a time; so is the corpus, in ad-sized chunks.
-    let ads: Vec<&str> = corpus.split_inclusive('\n').collect();
-    let _warm = checker.check(ads[0], TextKind::JobPost, &options);
-    let started = std::time::Instant::now();
-    let mut findings = 0usize;
-    for ad in &ads {
-        findings += checker.check(ad, TextKind::JobPost, &options).findings.len();
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let corpus = bench::corpus(megabytes);
+    let figure = bench::run(&BiasChecker::new(), &corpus);
     println!(
-        "bias check (job posts, one core): {:.1} MB in {:.2} s = {:.1} MB/s over {} ads, {findings} findings",
-        corpus.len() as f64 / 1e6,
-        seconds,
-        corpus.len() as f64 / 1e6 / seconds,
-        ads.len()
+        "bias check (job posts, one core): {:.1} MB in {:.2} s = {:.1} MB/s over {} ads, {} findings",
+        figure.megabytes,
+        figure.seconds,
+        figure.megabytes_per_second(),
+        figure.ads,
+        figure.findings
     );
     Ok(())
 }

@@ -1,0 +1,77 @@
+//! The bias check's throughput benchmark: a synthetic job-ad corpus and its
+//! timing, shared by `fairgig bench bias` and quick runs of this crate alone.
+
+use std::time::Instant;
+
+use super::{BiasChecker, CheckOptions, TextKind};
+
+/// Sentences typical of job ads, about a third of them biased.
+const SENTENCES: [&str; 16] = [
+    "We are looking for a senior backend engineer to join our platform team in Berlin.",
+    "You will design, build and operate services in Rust and PostgreSQL.",
+    "The ideal candidate is a young, ambitious rockstar who thrives under pressure.",
+    "You collaborate with product managers, designers and other engineers every day.",
+    "Experience with Kubernetes, Terraform and observability tooling is a plus.",
+    "We offer a competitive salary, flexible hours and 30 days of paid leave.",
+    "Native English speaker preferred; German is nice to have.",
+    "Our culture is work hard, play hard, and we are like a family.",
+    "We value kindness, curiosity and clear written communication.",
+    "You will mentor junior colleagues and review their code with care.",
+    "The role is fully remote within European time zones.",
+    "He or she will report to the head of engineering.",
+    "Recent graduates with strong fundamentals are encouraged to apply.",
+    "We are an equal opportunity employer and welcome applicants of all backgrounds.",
+    "Must be able to lift 20 kg and stand for long periods in the warehouse.",
+    "Please send your CV and a short note about a project you are proud of.",
+];
+
+/// A corpus of about `megabytes` MB: the sentences above in a deterministic
+/// shuffle, an ad ending (a newline) after about one in five.
+pub fn corpus(megabytes: usize) -> String {
+    let target = megabytes.max(1) * 1_000_000;
+    let mut corpus = String::with_capacity(target + 200);
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    while corpus.len() < target {
+        // xorshift: deterministic, no dependency, varied enough.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        corpus.push_str(SENTENCES[(state % SENTENCES.len() as u64) as usize]);
+        corpus.push(if state.is_multiple_of(5) { '\n' } else { ' ' });
+    }
+    corpus
+}
+
+/// One timed pass.
+#[derive(Clone, Copy, Debug)]
+pub struct Throughput {
+    pub megabytes: f64,
+    pub seconds: f64,
+    pub ads: usize,
+    pub findings: usize,
+}
+
+impl Throughput {
+    pub fn megabytes_per_second(&self) -> f64 {
+        self.megabytes / self.seconds
+    }
+}
+
+/// Checks `corpus` line by line as job posts (all job-ad packs and the
+/// gender-coded verdict), one ad at a time on this thread, as the API does.
+pub fn run(checker: &BiasChecker, corpus: &str) -> Throughput {
+    let options = CheckOptions::default();
+    let ads: Vec<&str> = corpus.split_inclusive('\n').collect();
+    if let Some(first) = ads.first() {
+        let _warm = checker.check(first, TextKind::JobPost, &options);
+    }
+    let started = Instant::now();
+    let findings: usize =
+        ads.iter().map(|ad| checker.check(ad, TextKind::JobPost, &options).findings.len()).sum();
+    Throughput {
+        megabytes: corpus.len() as f64 / 1e6,
+        seconds: started.elapsed().as_secs_f64(),
+        ads: ads.len(),
+        findings,
+    }
+}
