@@ -146,7 +146,12 @@ fn words_of(text: &str) -> Vec<&str> {
         // is always some.
         words.extend(text.get(start..at));
     }
-    de_hyphen(words)
+    // Most ads have no hyphen at all: one look over the bytes tells.
+    if text.as_bytes().contains(&b'-') {
+        de_hyphen(words)
+    } else {
+        words
+    }
 }
 
 /// `word` starts with `stem` (lower case), ignoring ASCII case.
@@ -180,52 +185,64 @@ fn de_hyphen(words: Vec<&str>) -> Vec<&str> {
     out
 }
 
-/// Stems by their first three bytes (no stem is shorter; the original only
-/// looks at prefixes of 3 to 16 bytes): one lookup per word finds the few
-/// stems it may start with.
+/// Which list a stem is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gender {
+    Masculine,
+    Feminine,
+}
+
+/// Both lists' stems by their first three bytes (no stem is shorter; the
+/// original only looks at prefixes of 3 to 16 bytes): one lookup per word
+/// finds the few stems it may start with.
 struct Stems {
-    by_head: HashMap<[u8; 3], Vec<String>>,
+    by_head: HashMap<[u8; 3], Vec<(String, Gender)>>,
 }
 
 impl Stems {
-    fn of(words: &[String]) -> Self {
-        let mut by_head: HashMap<[u8; 3], Vec<String>> = HashMap::default();
-        for stem in words {
+    fn of(lists: &WordLists) -> Self {
+        let mut by_head: HashMap<[u8; 3], Vec<(String, Gender)>> = HashMap::default();
+        let stems = (lists.masculine_coded_words.iter().map(|stem| (stem, Gender::Masculine)))
+            .chain(lists.feminine_coded_words.iter().map(|stem| (stem, Gender::Feminine)));
+        for (stem, gender) in stems {
             if let Some(&[a, b, c]) = stem.as_bytes().get(..3) {
-                by_head.entry([a, b, c]).or_default().push(stem.clone());
+                by_head.entry([a, b, c]).or_default().push((stem.clone(), gender));
             }
         }
         Self { by_head }
     }
 }
 
-/// Each word once per stem it starts with.
-fn coded(words: &[&str], stems: &Stems) -> Vec<String> {
+static STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS));
+
+/// The masculine and the feminine coded words: each word once per stem of
+/// the list it starts with, lower case.
+fn coded(words: &[&str]) -> (Vec<String>, Vec<String>) {
     let exception = |word: &str| LISTS.non_coded_exceptions.iter().any(|e| starts_with(word, e));
-    let mut out = Vec::new();
+    let (mut masculine, mut feminine) = (Vec::new(), Vec::new());
     for word in words {
         let Some(&[a, b, c]) = word.as_bytes().get(..3) else { continue };
         let head = [a, b, c].map(|byte| byte.to_ascii_lowercase());
-        let Some(candidates) = stems.by_head.get(&head) else { continue };
+        let Some(candidates) = STEMS.by_head.get(&head) else { continue };
         if exception(word) {
             continue;
         }
-        for stem in candidates {
+        for (stem, gender) in candidates {
             if starts_with(word, stem) {
-                out.push(word.to_ascii_lowercase());
+                let list = match gender {
+                    Gender::Masculine => &mut masculine,
+                    Gender::Feminine => &mut feminine,
+                };
+                list.push(word.to_ascii_lowercase());
             }
         }
     }
-    out
+    (masculine, feminine)
 }
-
-static MASCULINE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.masculine_coded_words));
-static FEMININE: LazyLock<Stems> = LazyLock::new(|| Stems::of(&LISTS.feminine_coded_words));
 
 pub fn assess(text: &str) -> CodedWords {
     let words = words_of(text);
-    let masculine = coded(&words, &MASCULINE);
-    let feminine = coded(&words, &FEMININE);
+    let (masculine, feminine) = coded(&words);
     let score = feminine.len() as i64 - masculine.len() as i64;
     let verdict = match score {
         0 if feminine.is_empty() => Coding::Empty,

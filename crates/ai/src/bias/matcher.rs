@@ -25,7 +25,8 @@ pub struct Word<'t> {
     /// the word already is (most words), so cutting allocates nothing.
     pub plain: Cow<'t, str>,
     apostrophe: Option<String>,
-    exact: Option<String>,
+    /// Borrowed too when the word has no joiners.
+    exact: Option<Cow<'t, str>>,
 }
 
 impl Word<'_> {
@@ -47,7 +48,7 @@ fn is_apostrophe(c: char) -> bool {
 fn keys(raw: &str) -> (String, String, String) {
     let (plain, apostrophe, exact) = word_keys(raw, Shape::of(raw));
     let apostrophe = apostrophe.unwrap_or_else(|| plain.to_string());
-    let exact = exact.unwrap_or_else(|| plain.to_string());
+    let exact = exact.map_or_else(|| plain.to_string(), Cow::into_owned);
     (plain.into_owned(), apostrophe, exact)
 }
 
@@ -92,15 +93,22 @@ impl Shape {
 /// differ from the plain one: most words have neither an apostrophe nor a
 /// capital, and those are already their plain key: borrowing it instead of
 /// allocating three keys per word is most of the matcher's speed.
-fn word_keys(raw: &str, shape: Shape) -> (Cow<'_, str>, Option<String>, Option<String>) {
+fn word_keys(raw: &str, shape: Shape) -> (Cow<'_, str>, Option<String>, Option<Cow<'_, str>>) {
     let joiner = |c: char| c == '-' || c == '‐';
     let Shape { joiner: has_joiner, apostrophe: has_apostrophe, capital: has_capital, .. } = shape;
     if !(has_joiner || has_apostrophe || has_capital) {
         return (Cow::Borrowed(raw), None, None);
     }
+    let lower = |c: char, key: &mut String| {
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+        } else {
+            key.extend(c.to_lowercase());
+        }
+    };
     let mut plain = String::with_capacity(raw.len());
     for c in raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)) {
-        plain.extend(c.to_lowercase());
+        lower(c, &mut plain);
     }
     let apostrophe = has_apostrophe.then(|| {
         let mut key = String::with_capacity(raw.len());
@@ -108,13 +116,18 @@ fn word_keys(raw: &str, shape: Shape) -> (Cow<'_, str>, Option<String>, Option<S
             if is_apostrophe(c) {
                 key.push('\'');
             } else {
-                key.extend(c.to_lowercase());
+                lower(c, &mut key);
             }
         }
         key
     });
-    let exact = has_capital
-        .then(|| raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)).collect::<String>());
+    let exact = has_capital.then(|| {
+        if has_joiner || has_apostrophe {
+            Cow::Owned(raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)).collect())
+        } else {
+            Cow::Borrowed(raw)
+        }
+    });
     (Cow::Owned(plain), apostrophe, exact)
 }
 
@@ -137,6 +150,26 @@ fn is_joiner(c: char) -> bool {
     matches!(c, '-' | '‐' | '.') || is_apostrophe(c)
 }
 
+/// Where the run of letters and digits from `at` ends, noting its shape.
+/// ASCII, most of any text here, goes byte by byte.
+fn run_end(text: &str, mut at: usize, shape: &mut Shape) -> usize {
+    while let Some(&byte) = text.as_bytes().get(at) {
+        if byte.is_ascii_alphanumeric() {
+            shape.capital |= byte.is_ascii_uppercase();
+            at += 1;
+            continue;
+        }
+        match char_at(text, at) {
+            Some(c) if !c.is_ascii() && c.is_alphanumeric() => {
+                shape.see(c);
+                at += c.len_utf8();
+            }
+            _ => break,
+        }
+    }
+    at
+}
+
 /// Cuts `text` into words, walking it by byte offset (no copy of its
 /// characters), noting each word's [`Shape`] on the way.
 pub fn words(text: &str) -> Vec<Word<'_>> {
@@ -152,10 +185,7 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
         let mut end = at;
         let mut shape = Shape::default();
         loop {
-            while let Some(c) = alphanumeric_at(end) {
-                shape.see(c);
-                end += c.len_utf8();
-            }
+            end = run_end(text, end, &mut shape);
             match char_at(text, end) {
                 Some(joiner)
                     if is_joiner(joiner) && alphanumeric_at(end + joiner.len_utf8()).is_some() =>
