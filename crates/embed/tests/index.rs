@@ -1,6 +1,6 @@
 //! The vector index against brute force, and its bookkeeping.
 
-use fairgig_embed::index::{Filter, IndexConfig, Metadata, VectorIndex};
+use fairgig_embed::index::{Filter, GraphPrecision, IndexConfig, Metadata, Quantised, VectorIndex};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use uuid::Uuid;
 
@@ -156,7 +156,35 @@ fn upsert_delete_and_snapshot() {
     assert!(index.upsert(Uuid::nil(), &vec![0.0; DIMS], Metadata::default()).is_err());
     assert!(index.upsert(Uuid::nil(), &vec![f32::NAN; DIMS], Metadata::default()).is_err());
     assert!(index.search(&[1.0; 3], 5, &Filter::default()).is_err());
-    assert!(VectorIndex::load(config, dir.path()).is_err(), "not a snapshot");
+    assert!(VectorIndex::load(config.clone(), dir.path()).is_err(), "not a snapshot");
+    // A snapshot of another graph precision is refused (and so rebuilt).
+    let f32_config = IndexConfig { precision: GraphPrecision::F32, ..config };
+    assert!(VectorIndex::load(f32_config, &path).is_err(), "other precision");
+}
+
+#[test]
+fn the_8_bit_copy_ranks_points_almost_as_the_exact_similarity_does() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut index = VectorIndex::new(IndexConfig::new(DIMS)).expect("new");
+    let vectors: Vec<Vec<f32>> = (0..500).map(|_| unit(&mut rng)).collect();
+    for (i, v) in vectors.iter().enumerate() {
+        index.upsert(Uuid::from_u128(i as u128 + 1), v, meta(i)).expect("upsert");
+    }
+    let query = unit(&mut rng);
+    let rough = Quantised::of(&query);
+    let mut worst = 0.0f32;
+    for slot in 0..vectors.len() {
+        let exact = index.similarity_at(slot, &query).expect("live");
+        let approximate = index.approximate_similarity_at(slot, &rough).expect("live");
+        worst = worst.max((exact - approximate).abs());
+    }
+    assert!(worst < 0.01, "largest error {worst}");
+    // Itself, roughly: about 1.
+    assert!((Quantised::of(&query).dot(&rough) - 1.0).abs() < 0.01);
+    // A replaced or deleted point has no similarity at its old slot.
+    index.delete(Uuid::from_u128(1)).expect("delete");
+    assert_eq!(index.approximate_similarity_at(0, &rough), None);
+    assert_eq!(index.approximate_similarity_at(10_000, &rough), None);
 }
 
 #[test]

@@ -140,22 +140,21 @@ mod tests {
     use super::*;
     use crate::features::{features, ExperienceLevel, Money, Reputation};
 
-    fn job() -> JobFacts {
+    fn job() -> JobFacts<'static> {
         let skills = ["Rust", "PostgreSQL", "Docker", "gRPC", "Kubernetes"];
         JobFacts {
             required_skills: skills.iter().map(|s| (*s).to_owned()).collect(),
             preferred_skills: vec!["Terraform".to_owned()],
-            max_hourly: Some(Money { amount: 90.0, currency: "EUR".to_owned() }),
+            max_hourly: Some(Money { amount: 90.0, currency: "EUR" }),
             experience: Some(ExperienceLevel::Expert),
             utc_offset_minutes: Some(60),
         }
     }
 
-    fn profile() -> ProfileFacts {
-        let skills = ["rust", "postgresql", "docker", "grpc", "terraform"];
+    fn profile() -> ProfileFacts<'static> {
         ProfileFacts {
-            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
-            hourly_rate: Some(Money { amount: 85.0, currency: "EUR".to_owned() }),
+            skills: vec!["rust", "postgresql", "docker", "grpc", "terraform"],
+            hourly_rate: Some(Money { amount: 85.0, currency: "EUR" }),
             years_experience: 8.0,
             reputation: Reputation { mean: 4.8, count: 23 },
             utc_offset_minutes: Some(120),
@@ -201,7 +200,7 @@ mod tests {
         let job = job();
         let mut weaker = profile();
         weaker.skills.truncate(2);
-        weaker.hourly_rate = Some(Money { amount: 120.0, currency: "EUR".to_owned() });
+        weaker.hourly_rate = Some(Money { amount: 120.0, currency: "EUR" });
         let model = LinearModel::v1();
         let strong = model.score(&features(&job, &profile(), 0.7));
         let weak = model.score(&features(&job, &weaker, 0.7));

@@ -352,11 +352,11 @@ pub fn profile_text(profile: &fairgig_store::marketplace::ProfileInput) -> Strin
     format!("{}\n{}\n{}", profile.headline, skills.join(", "), profile.bio)
 }
 
-fn money(minor: Option<i64>, currency: Option<&String>) -> Option<Money> {
-    Some(Money { amount: minor? as f64 / 100.0, currency: currency?.clone() })
+fn money(minor: Option<i64>, currency: Option<&String>) -> Option<Money<'_>> {
+    Some(Money { amount: minor? as f64 / 100.0, currency: currency?.as_str() })
 }
 
-fn job_facts(job: &Job) -> JobFacts {
+fn job_facts(job: &Job) -> JobFacts<'_> {
     JobFacts {
         required_skills: job.input.required_skills.clone(),
         preferred_skills: job.input.preferred_skills.clone(),
@@ -370,11 +370,11 @@ fn job_facts(job: &Job) -> JobFacts {
     }
 }
 
-fn profile_facts(profile: &Profile, now: OffsetDateTime) -> ProfileFacts {
+fn profile_facts(profile: &Profile, now: OffsetDateTime) -> ProfileFacts<'_> {
     let input = &profile.input;
     let count = u32::try_from(profile.rating_count).unwrap_or(0);
     ProfileFacts {
-        skills: input.skills.iter().map(|skill| skill.name.clone()).collect(),
+        skills: input.skills.iter().map(|skill| skill.name.as_str()).collect(),
         hourly_rate: money(input.hourly_rate_minor, input.currency.as_ref()),
         years_experience: input.years_experience,
         reputation: Reputation {
@@ -415,7 +415,7 @@ fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
 /// A qualified candidate with its features and score.
 struct Scored<'a> {
     profile: &'a Profile,
-    facts: ProfileFacts,
+    facts: ProfileFacts<'a>,
     features: fairgig_matching::features::Features,
     score: f64,
 }
@@ -774,17 +774,16 @@ pub async fn jobs_for_freelancer(
     let facts = profile_facts(profile, OffsetDateTime::now_utc());
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
-    let mut scored: Vec<(f64, Job, JobFacts, fairgig_matching::features::Features)> = store
-        .matchable_jobs(embeddings.model_id())
-        .await?
-        .into_iter()
+    let jobs = store.matchable_jobs(embeddings.model_id()).await?;
+    let mut scored: Vec<(f64, &Job, JobFacts, fairgig_matching::features::Features)> = jobs
+        .iter()
         .filter(|(job, _)| job.owner != profile.user_id)
         .filter_map(|(job, vector)| {
-            let job_facts = job_facts(&job);
-            if !qualifies(&job_facts, &job, profile, &facts) {
+            let job_facts = job_facts(job);
+            if !qualifies(&job_facts, job, profile, &facts) {
                 return None;
             }
-            let found = features(&job_facts, &facts, fairgig_embed::dot(&vector, &profile_vector));
+            let found = features(&job_facts, &facts, fairgig_embed::dot(vector, &profile_vector));
             Some((model.score(&found), job, job_facts, found))
         })
         .collect();
@@ -798,7 +797,7 @@ pub async fn jobs_for_freelancer(
             let explained = explain(&model, &job_facts, &facts, &found);
             JobMatch {
                 job: job.id,
-                title: job.input.title,
+                title: job.input.title.clone(),
                 rank: index + 1,
                 score,
                 features: explained.contributions.into_iter().map(contribution).collect(),

@@ -261,10 +261,6 @@ pub fn index(points: &[usize]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Match latency (pool, features, score, fair re-rank, recording the list;
-/// top 10) over `profiles` freelancers with random unit vectors, p50/p99 of
-/// `queries` requests; then the time to train on 100,000 synthetic feedback
-/// events (10,000 lists of 10).
 /// This process's resident memory in MB (Linux; 0 elsewhere).
 fn resident_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -276,6 +272,17 @@ fn resident_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The `q` quantile (0–1) of ascending `sorted` (0 when empty): the
+/// smallest value at least that share of the figures is at or below.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or(0.0)
+}
+
+/// Match latency (pool, features, score, fair re-rank, recording the list;
+/// top 10) over `profiles` freelancers with random unit vectors, p50/p99 of
+/// `queries` requests; then the time to train on 100,000 synthetic feedback
+/// events (10,000 lists of 10).
 pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     use fairgig_core::{
         config::{EmbeddingProvider, EmbeddingSettings, FairnessSettings},
@@ -423,8 +430,8 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             caught_up.sort_by(f64::total_cmp);
             println!(
                 "  of which candidates ({found} proposed): p50 {:.1} ms, catching up with the store alone {:.1} ms",
-                took[took.len() / 2],
-                caught_up[caught_up.len() / 2]
+                quantile(&took, 0.5),
+                quantile(&caught_up, 0.5)
             );
         }
         // The deployed default, but without amortisation: each list would
@@ -446,13 +453,10 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             top = list.matches.iter().map(|m| m.freelancer).collect();
         }
         latencies.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
-        };
         println!(
             "match, {profiles} profiles ({how}), top 10, DetConstSort: p50 {:.1} ms, p99 {:.1} ms over {} queries",
-            at(0.5),
-            at(0.99),
+            quantile(&latencies, 0.5),
+            quantile(&latencies, 0.99),
             latencies.len()
         );
         let stage_figures: Vec<String> = crate::matching::StageTimings::STAGES
@@ -461,9 +465,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             .map(|(i, stage)| {
                 let mut took: Vec<f64> = stages.iter().map(|s| s[i] * 1000.0).collect();
                 took.sort_by(f64::total_cmp);
-                let p99 =
-                    took[((took.len() as f64 * 0.99).ceil() as usize).clamp(1, took.len()) - 1];
-                format!("{stage} {:.1}/{p99:.1}", took[took.len() / 2])
+                format!("{stage} {:.1}/{:.1}", quantile(&took, 0.5), quantile(&took, 0.99))
             })
             .collect();
         println!("  by stage, p50/p99 ms: {}", stage_figures.join(", "));
