@@ -44,6 +44,9 @@ pub struct Metadata {
 pub struct Filter {
     /// Any of these regions.
     pub regions: Option<Vec<String>>,
+    /// With `regions`: points without a region pass too (a remote job
+    /// suits a freelancer anywhere).
+    pub or_no_region: bool,
     pub available: Option<bool>,
     pub rate_min: Option<i64>,
     pub rate_max: Option<i64>,
@@ -61,8 +64,11 @@ impl Filter {
 
     pub fn matches(&self, m: &Metadata) -> bool {
         if let Some(regions) = &self.regions {
-            if !m.region.as_ref().is_some_and(|r| regions.iter().any(|x| x.eq_ignore_ascii_case(r)))
-            {
+            let passes = match &m.region {
+                Some(region) => regions.iter().any(|x| x.eq_ignore_ascii_case(region)),
+                None => self.or_no_region,
+            };
+            if !passes {
                 return false;
             }
         }

@@ -64,6 +64,7 @@ fn recall_at_10_on_50k_random_unit_vectors() {
 fn filters_combine_and_match_exactly() {
     let f = Filter {
         regions: Some(vec!["de".into(), "FR".into()]),
+        or_no_region: false,
         available: Some(true),
         rate_min: Some(1_000),
         rate_max: Some(5_000),
@@ -88,6 +89,9 @@ fn filters_combine_and_match_exactly() {
         assert!(!f.matches(&bad), "{bad:?}");
     }
     assert!(Filter::default().matches(&Metadata::default()));
+    let or_none = Filter { or_no_region: true, ..f.clone() };
+    assert!(or_none.matches(&Metadata { region: None, ..ok.clone() }), "no region passes");
+    assert!(!or_none.matches(&Metadata { region: Some("IT".into()), ..ok.clone() }));
 }
 
 #[test]

@@ -1,42 +1,48 @@
-//! The matcher's candidate source: an in-memory ANN index over profile
-//! vectors (with region and availability filtered inside the graph walk)
-//! and an inverted index from skill to profiles, so a freelancer with every
-//! required skill is a candidate however far the embedding puts them.
+//! The matcher's candidate sources: in-memory ANN indexes over profile
+//! vectors (a job's candidates) and over open jobs' vectors (a freelancer's
+//! "jobs for me"), with region and availability filtered inside the graph
+//! walk, and beside each an inverted index from skill to entries, so a
+//! freelancer with every required skill is a candidate (and a job whose
+//! every required skill the freelancer has is proposed to them) however
+//! far the embedding puts them.
 //!
-//! The index also keeps each profile as last read (without its bio, which
-//! matching never reads), so a match scores its candidates from memory and
-//! reads no profile row: at 100,000 profiles loading the candidates' rows
-//! was most of a match's time. The matcher applies every hard filter again
-//! on what the index hands it.
+//! Each index also keeps its entries as last read (without long texts,
+//! which matching never reads), so a match scores its candidates from
+//! memory and reads no rows: at 100,000 profiles loading the candidates'
+//! rows was most of a match's time. The matcher applies every hard filter
+//! again on what an index hands it.
 //!
-//! Keeping in step: the index is built in the background at start (matching
-//! scans the whole pool until it is ready), then, before each use, asks the
-//! store for profiles and vectors changed since its last look (two index
-//! range scans, migration 0011). That gives read-your-writes across
-//! processes: a profile saved through another replica is seen by the next
-//! match here. The look-back overlaps by [`OVERLAP`] so a write stamped just
-//! before the last look but committed after it is not missed; re-seen rows
-//! whose timestamps did not change are skipped.
+//! Keeping in step: an index is built in the background at start (matching
+//! scans the store until it is ready), then, before each use, asks the
+//! store for rows and vectors changed since its last look (two index range
+//! scans, migrations 0011 and 0014). That gives read-your-writes across
+//! processes: a profile saved or a job closed through another replica is
+//! seen by the next match here. The look-back overlaps by [`OVERLAP`] so a
+//! write stamped just before the last look but committed after it is not
+//! missed; re-seen rows whose timestamps did not change are skipped. A job
+//! that leaves `open` leaves the index.
 //!
-//! Restarts: the index is saved as a snapshot (the graph, the vectors and
-//! what each profile was indexed as, with the change cursor) after it is
+//! Restarts: an index is saved as a snapshot (the graph, the vectors and
+//! what each entry was indexed as, with the change cursor) after it is
 //! built, every few minutes while it changes, and when the process stops.
 //! A start loads the snapshot and catches up from its cursor instead of
 //! rebuilding the graph; a missing, unreadable or other-model snapshot means
 //! a full build.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fairgig_core::marketplace::{Availability, JobStatus};
 use fairgig_embed::index::{Filter, IndexConfig, Metadata, Quantised, VectorIndex};
 use fairgig_store::{
-    marketplace::{Profile, ProfileChange},
+    marketplace::{Job, JobChange, Profile, ProfileChange},
     Store, StoreError,
 };
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
@@ -51,8 +57,8 @@ pub const OVERLAP: Duration = Duration::from_secs(5);
 /// embeddings cluster, and the skill index backs the search up.
 const EF_SEARCH: usize = 128;
 
-/// Candidates from the skill index when more profiles than this have every
-/// required skill: the ones most similar to the job.
+/// Candidates from the skill index when more entries than this qualify by
+/// skills: the ones most similar to the query.
 const MAX_SKILL_CANDIDATES: usize = 2_000;
 
 /// How often a changed index is saved.
@@ -68,7 +74,155 @@ pub enum CandidateError {
     Snapshot { path: PathBuf, reason: String },
 }
 
-/// What a job asks of its candidates before scoring.
+/// What an index holds: a profile or a job, as the store returns it.
+pub trait Indexable: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Names the snapshot folder.
+    const KIND: &'static str;
+    fn key(&self) -> Uuid;
+    /// Its row's change time.
+    fn changed_at(&self) -> OffsetDateTime;
+    /// Without what matching never reads (long texts).
+    fn slim(self) -> Self;
+    /// The skills it is found by, lower case, once each.
+    fn skills(&self) -> Vec<String>;
+    fn metadata(&self) -> Metadata;
+    /// Whether it belongs in the index at all (a job only while open).
+    fn listed(&self) -> bool;
+    /// Entries whose row or `model_id` vector changed at or after `since`.
+    fn changes(
+        store: &Store,
+        model_id: &str,
+        since: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<Change<Self>>, StoreError>> + Send;
+}
+
+/// An entry as read from the store with its vector.
+#[derive(Debug)]
+pub struct Change<E> {
+    entity: E,
+    vector: Vec<f32>,
+    vector_at: OffsetDateTime,
+}
+
+impl Indexable for Profile {
+    const KIND: &'static str = "profiles";
+
+    fn key(&self) -> Uuid {
+        self.user_id.as_uuid()
+    }
+
+    fn changed_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+
+    fn slim(mut self) -> Self {
+        self.input.bio = String::new();
+        self
+    }
+
+    fn skills(&self) -> Vec<String> {
+        distinct_skills(self.input.skills.iter().map(|skill| skill.name.as_str()))
+    }
+
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            region: self.input.region.clone(),
+            available: self.input.availability != Availability::Unavailable,
+            rate_minor: self.input.hourly_rate_minor,
+            status: String::new(),
+        }
+    }
+
+    fn listed(&self) -> bool {
+        true
+    }
+
+    async fn changes(
+        store: &Store,
+        model_id: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Change<Self>>, StoreError> {
+        Ok(store
+            .profile_changes(model_id, since)
+            .await?
+            .into_iter()
+            .map(|ProfileChange { profile, vector, vector_updated_at }| Change {
+                entity: profile,
+                vector,
+                vector_at: vector_updated_at,
+            })
+            .collect())
+    }
+}
+
+impl Indexable for Job {
+    const KIND: &'static str = "jobs";
+
+    fn key(&self) -> Uuid {
+        self.id.as_uuid()
+    }
+
+    fn changed_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+
+    fn slim(mut self) -> Self {
+        self.input.description = String::new();
+        self.bias_report = serde_json::Value::Null;
+        self
+    }
+
+    /// Its required skills: a freelancer holding all of them is proposed it.
+    fn skills(&self) -> Vec<String> {
+        distinct_skills(self.input.required_skills.iter().map(String::as_str))
+    }
+
+    /// A remote job has no region: it passes every region filter that lets
+    /// region-less entries through.
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            region: if self.input.remote { None } else { self.input.region.clone() },
+            available: true,
+            rate_minor: self.input.max_hourly_minor,
+            status: self.status.as_str().to_owned(),
+        }
+    }
+
+    fn listed(&self) -> bool {
+        self.status == JobStatus::Open
+    }
+
+    async fn changes(
+        store: &Store,
+        model_id: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Change<Self>>, StoreError> {
+        Ok(store
+            .job_changes(model_id, since)
+            .await?
+            .into_iter()
+            .map(|JobChange { job, vector, vector_updated_at }| Change {
+                entity: job,
+                vector,
+                vector_at: vector_updated_at,
+            })
+            .collect())
+    }
+}
+
+/// `names` lower case, sorted, once each.
+fn distinct_skills<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut skills: Vec<String> = names.map(normalise).collect();
+    skills.sort();
+    skills.dedup();
+    skills
+}
+
+fn normalise(skill: &str) -> String {
+    skill.trim().to_lowercase()
+}
+
+/// What a job asks of its candidate profiles before scoring.
 #[derive(Clone, Debug, Default)]
 pub struct CandidateQuery<'a> {
     pub vector: &'a [f32],
@@ -79,81 +233,91 @@ pub struct CandidateQuery<'a> {
     pub nearest: usize,
 }
 
-/// A profile the index proposes, with its similarity to the query.
+/// What a freelancer's "jobs for me" asks of the open jobs.
+#[derive(Clone, Debug, Default)]
+pub struct JobQuery<'a> {
+    pub vector: &'a [f32],
+    /// The freelancer's skills: every job whose required skills are all
+    /// among them is proposed.
+    pub skills: &'a [String],
+    /// The freelancer's region: jobs there, or remote, or without one.
+    pub region: Option<&'a str>,
+    /// How many nearest jobs the graph search returns.
+    pub nearest: usize,
+}
+
+/// An entry an index proposes, with its similarity to the query.
 #[derive(Clone, Debug)]
-pub struct IndexedCandidate {
-    /// As last read from the store, without its bio.
-    pub profile: Arc<Profile>,
+pub struct Proposed<E> {
+    /// As last read from the store, slimmed ([`Indexable::slim`]).
+    pub entity: Arc<E>,
     pub similarity: f32,
 }
 
-struct Indexed {
+struct Indexed<E> {
     vectors: VectorIndex,
     /// Lower-cased skill name → the slots ([`VectorIndex::slot`]) of the
-    /// profiles with it, ascending: lists intersect by merging, and each
+    /// entries with it, ascending: lists intersect by merging, and each
     /// holder's vector and metadata are read by slot, without hashing.
     by_skill: HashMap<String, Vec<usize>>,
-    /// What each profile was indexed as: the profile (its row's change
-    /// time is `updated_at`) and its vector's change time, to skip re-seen
-    /// rows and drop old skills.
-    seen: HashMap<Uuid, Seen>,
+    /// What each entry was indexed as: the entity (its row's change time
+    /// is [`Indexable::changed_at`]) and its vector's change time, to skip
+    /// re-seen rows and drop old skills.
+    seen: HashMap<Uuid, Seen<E>>,
     /// The next look asks for changes at or after this moment.
     cursor: OffsetDateTime,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
-struct Seen {
-    profile: Arc<Profile>,
+struct Seen<E> {
+    entity: Arc<E>,
     vector_at: OffsetDateTime,
-}
-
-impl Seen {
-    /// Keeps `profile` without its bio.
-    fn of(mut profile: Profile, vector_at: OffsetDateTime) -> Self {
-        profile.input.bio = String::new();
-        Self { profile: Arc::new(profile), vector_at }
-    }
 }
 
 /// Everything of a snapshot but the vector index itself.
 #[derive(Serialize, Deserialize)]
-struct SnapshotMeta {
+struct SnapshotMeta<E> {
     model_id: String,
     cursor: OffsetDateTime,
-    seen: HashMap<Uuid, Seen>,
+    seen: HashMap<Uuid, Seen<E>>,
 }
 
 /// How the index came to be at start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Built {
-    /// From every profile vector in the store.
+    /// From every vector of its kind in the store.
     Rebuilt,
     /// From the snapshot, then caught up with the store.
     FromSnapshot,
 }
 
-/// The candidate index of one embedding model.
-pub struct ProfileIndex {
+/// The candidate index of one kind of entry and one embedding model.
+pub struct CandidateIndex<E> {
     model_id: String,
     dimensions: usize,
     /// Where snapshots go (`None`: never saved).
     snapshot: Option<PathBuf>,
-    indexed: RwLock<Option<Indexed>>,
+    indexed: RwLock<Option<Indexed<E>>>,
     /// One look at a time; others wait for it and then see its result.
     refreshing: Mutex<()>,
     /// Changed since the last snapshot.
     dirty: AtomicBool,
 }
 
-impl std::fmt::Debug for ProfileIndex {
+/// A job's candidate freelancers.
+pub type ProfileIndex = CandidateIndex<Profile>;
+/// A freelancer's candidate jobs.
+pub type JobIndex = CandidateIndex<Job>;
+
+impl<E> std::fmt::Debug for CandidateIndex<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProfileIndex").field("model_id", &self.model_id).finish_non_exhaustive()
+        f.debug_struct("CandidateIndex").field("model_id", &self.model_id).finish_non_exhaustive()
     }
 }
 
-impl ProfileIndex {
+impl<E: Indexable> CandidateIndex<E> {
     /// An index for `model_id`'s vectors; with `snapshot_dir`, it is saved
-    /// there (in a folder per model) and loaded from there at start.
+    /// there (in a folder per kind and model) and loaded from there at start.
     pub fn new(model_id: &str, dimensions: usize, snapshot_dir: Option<&Path>) -> Arc<Self> {
         let folder: String = model_id
             .chars()
@@ -162,16 +326,16 @@ impl ProfileIndex {
         Arc::new(Self {
             model_id: model_id.to_owned(),
             dimensions,
-            snapshot: snapshot_dir.map(|dir| dir.join(format!("profiles-{folder}"))),
+            snapshot: snapshot_dir.map(|dir| dir.join(format!("{}-{folder}", E::KIND))),
             indexed: RwLock::new(None),
             refreshing: Mutex::new(()),
             dirty: AtomicBool::new(false),
         })
     }
 
-    /// Loads the snapshot and catches up, or else builds from every profile
-    /// vector in the store (on a blocking thread) and saves a snapshot.
-    /// Until this is done [`Self::candidates`] answers `None`.
+    /// Loads the snapshot and catches up, or else builds from every vector
+    /// of its kind in the store (on a blocking thread) and saves a snapshot.
+    /// Until this is done the index proposes nothing (`None`).
     pub async fn build(self: &Arc<Self>, store: &Store) -> Result<(usize, Built), CandidateError> {
         if let Some(loaded) = self.load_snapshot().await {
             *self.indexed.write().await = Some(loaded);
@@ -181,7 +345,7 @@ impl ProfileIndex {
         }
         let look = self.refreshing.lock().await;
         let started = OffsetDateTime::now_utc();
-        let changes = store.profile_changes(&self.model_id, OffsetDateTime::UNIX_EPOCH).await?;
+        let changes = E::changes(store, &self.model_id, OffsetDateTime::UNIX_EPOCH).await?;
         let dimensions = self.dimensions;
         let built = tokio::task::spawn_blocking(move || build(dimensions, changes, started))
             .await
@@ -238,13 +402,13 @@ impl ProfileIndex {
     }
 
     /// The snapshot, if there is a readable one of this model.
-    async fn load_snapshot(&self) -> Option<Indexed> {
+    async fn load_snapshot(&self) -> Option<Indexed<E>> {
         let path = self.snapshot.clone()?;
         let dimensions = self.dimensions;
         let model_id = self.model_id.clone();
-        let loaded = tokio::task::spawn_blocking(move || -> Result<Indexed, String> {
+        let loaded = tokio::task::spawn_blocking(move || -> Result<Indexed<E>, String> {
             let bytes = std::fs::read(path.join("meta.json")).map_err(|err| err.to_string())?;
-            let meta: SnapshotMeta =
+            let meta: SnapshotMeta<E> =
                 serde_json::from_slice(&bytes).map_err(|err| err.to_string())?;
             if meta.model_id != model_id {
                 return Err(format!("made with {}", meta.model_id));
@@ -258,7 +422,7 @@ impl ProfileIndex {
         match loaded {
             Ok(Ok(indexed)) => Some(indexed),
             Ok(Err(reason)) => {
-                tracing::info!(%reason, "no usable candidate index snapshot; rebuilding");
+                tracing::info!(kind = E::KIND, %reason, "no usable candidate index snapshot; rebuilding");
                 None
             }
             Err(err) => {
@@ -298,13 +462,14 @@ impl ProfileIndex {
             let started = std::time::Instant::now();
             match index.build(&store).await {
                 Ok((size, how)) => tracing::info!(
-                    profiles = size,
+                    kind = E::KIND,
+                    size,
                     ?how,
                     seconds = started.elapsed().as_secs_f64(),
                     "candidate index ready"
                 ),
                 Err(err) => {
-                    tracing::warn!(error = %err, "candidate index not built; matching scans the pool")
+                    tracing::warn!(kind = E::KIND, error = %err, "candidate index not built; matching scans the store")
                 }
             }
         });
@@ -318,7 +483,7 @@ impl ProfileIndex {
             return Ok(());
         };
         let started = OffsetDateTime::now_utc();
-        let changes = store.profile_changes(&self.model_id, cursor).await?;
+        let changes = E::changes(store, &self.model_id, cursor).await?;
         let mut guard = self.indexed.write().await;
         if let Some(indexed) = guard.as_mut() {
             let mut changed = false;
@@ -333,6 +498,18 @@ impl ProfileIndex {
         Ok(())
     }
 
+    /// The index as it stands after catching up with the store (`None`
+    /// before the first build), held for reading while proposing.
+    async fn current(
+        &self,
+        store: &Store,
+    ) -> Result<tokio::sync::RwLockReadGuard<'_, Option<Indexed<E>>>, CandidateError> {
+        self.refresh(store).await?;
+        Ok(self.indexed.read().await)
+    }
+}
+
+impl ProfileIndex {
     /// The profiles worth scoring for `query`, after catching up with the
     /// store: its nearest profiles that are open to work (and in its
     /// region), plus every such profile with all of its required skills.
@@ -341,25 +518,52 @@ impl ProfileIndex {
         &self,
         store: &Store,
         query: &CandidateQuery<'_>,
-    ) -> Result<Option<Vec<IndexedCandidate>>, CandidateError> {
-        self.refresh(store).await?;
-        let guard = self.indexed.read().await;
+    ) -> Result<Option<Vec<Proposed<Profile>>>, CandidateError> {
+        let guard = self.current(store).await?;
         let Some(indexed) = guard.as_ref() else { return Ok(None) };
-        Ok(Some(indexed.candidates(query)?))
+        let filter = Filter {
+            regions: query.region.map(|region| vec![region.to_owned()]),
+            available: Some(true),
+            ..Filter::default()
+        };
+        let skilled = indexed.with_all_skills(query.required_skills);
+        Ok(Some(indexed.propose(query.vector, query.nearest, &filter, skilled)?))
     }
 }
 
-fn build(
+impl JobIndex {
+    /// The open jobs worth scoring for a freelancer, after catching up with
+    /// the store: the nearest ones in their region (or remote, or without
+    /// one), plus every such job whose required skills they all have.
+    /// `None` while the index is still being built.
+    pub async fn candidates(
+        &self,
+        store: &Store,
+        query: &JobQuery<'_>,
+    ) -> Result<Option<Vec<Proposed<Job>>>, CandidateError> {
+        let guard = self.current(store).await?;
+        let Some(indexed) = guard.as_ref() else { return Ok(None) };
+        let filter = Filter {
+            regions: Some(query.region.map(|region| vec![region.to_owned()]).unwrap_or_default()),
+            or_no_region: true,
+            ..Filter::default()
+        };
+        let skilled = indexed.with_skills_among(query.skills);
+        Ok(Some(indexed.propose(query.vector, query.nearest, &filter, skilled)?))
+    }
+}
+
+fn build<E: Indexable>(
     dimensions: usize,
-    changes: Vec<ProfileChange>,
+    changes: Vec<Change<E>>,
     started: OffsetDateTime,
-) -> Result<Indexed, CandidateError> {
+) -> Result<Indexed<E>, CandidateError> {
     let mut seen = HashMap::with_capacity(changes.len());
     let mut points = Vec::with_capacity(changes.len());
-    for ProfileChange { profile, vector, vector_updated_at } in changes {
-        let key = profile.user_id.as_uuid();
-        points.push((key, vector, metadata(&profile)));
-        seen.insert(key, Seen::of(profile, vector_updated_at));
+    for Change { entity, vector, vector_at } in changes.into_iter().filter(|c| c.entity.listed()) {
+        let key = entity.key();
+        points.push((key, vector, entity.metadata()));
+        seen.insert(key, Seen { entity: Arc::new(entity.slim()), vector_at });
     }
     let vectors = VectorIndex::build(index_config(dimensions), points)?;
     Ok(Indexed { by_skill: postings(&seen, &vectors), vectors, seen, cursor: started - OVERLAP })
@@ -371,11 +575,14 @@ fn index_config(dimensions: usize) -> IndexConfig {
 
 /// The skill → slots lists of what was indexed (derived, so a snapshot
 /// need not store them).
-fn postings(seen: &HashMap<Uuid, Seen>, vectors: &VectorIndex) -> HashMap<String, Vec<usize>> {
+fn postings<E: Indexable>(
+    seen: &HashMap<Uuid, Seen<E>>,
+    vectors: &VectorIndex,
+) -> HashMap<String, Vec<usize>> {
     let mut by_skill: HashMap<String, Vec<usize>> = HashMap::new();
     for (key, record) in seen {
         let Some(slot) = vectors.slot(*key) else { continue };
-        for skill in skills_of(&record.profile) {
+        for skill in record.entity.skills() {
             by_skill.entry(skill).or_default().push(slot);
         }
     }
@@ -392,39 +599,17 @@ fn add_holder(holders: &mut Vec<usize>, slot: usize) {
     }
 }
 
-fn skills_of(profile: &Profile) -> Vec<String> {
-    let mut skills: Vec<String> =
-        profile.input.skills.iter().map(|skill| normalise(&skill.name)).collect();
-    skills.sort();
-    skills.dedup();
-    skills
-}
-
-fn normalise(skill: &str) -> String {
-    skill.trim().to_lowercase()
-}
-
-fn metadata(profile: &Profile) -> Metadata {
-    Metadata {
-        region: profile.input.region.clone(),
-        available: profile.input.availability
-            != fairgig_core::marketplace::Availability::Unavailable,
-        rate_minor: profile.input.hourly_rate_minor,
-        status: String::new(),
-    }
-}
-
-impl Indexed {
-    /// Takes in one change; whether it was new.
-    fn apply(&mut self, change: ProfileChange) -> Result<bool, CandidateError> {
-        let key = change.profile.user_id.as_uuid();
-        let (profile_at, vector_at) = (change.profile.updated_at, change.vector_updated_at);
+impl<E: Indexable> Indexed<E> {
+    /// Takes in one change; whether it changed the index.
+    fn apply(&mut self, change: Change<E>) -> Result<bool, CandidateError> {
+        let key = change.entity.key();
+        let (entity_at, vector_at) = (change.entity.changed_at(), change.vector_at);
         if let Some(old) = self.seen.get(&key) {
-            if old.profile.updated_at == profile_at && old.vector_at == vector_at {
+            if old.entity.changed_at() == entity_at && old.vector_at == vector_at {
                 return Ok(false);
             }
             if let Some(slot) = self.vectors.slot(key) {
-                for skill in skills_of(&old.profile) {
+                for skill in old.entity.skills() {
                     if let Some(holders) = self.by_skill.get_mut(&skill) {
                         if let Ok(at) = holders.binary_search(&slot) {
                             holders.remove(at);
@@ -433,44 +618,48 @@ impl Indexed {
                 }
             }
         }
+        if !change.entity.listed() {
+            // A job no longer open leaves the index (if it was in it).
+            self.vectors.delete(key)?;
+            return Ok(self.seen.remove(&key).is_some());
+        }
         let vector_changed = self.seen.get(&key).is_none_or(|old| old.vector_at != vector_at);
         if vector_changed {
-            self.vectors.upsert(key, &change.vector, metadata(&change.profile))?;
+            self.vectors.upsert(key, &change.vector, change.entity.metadata())?;
         } else {
-            self.vectors.set_metadata(key, metadata(&change.profile));
+            self.vectors.set_metadata(key, change.entity.metadata());
         }
         if let Some(slot) = self.vectors.slot(key) {
-            for skill in skills_of(&change.profile) {
+            for skill in change.entity.skills() {
                 add_holder(self.by_skill.entry(skill).or_default(), slot);
             }
         }
-        self.seen.insert(key, Seen::of(change.profile, vector_at));
+        self.seen.insert(key, Seen { entity: Arc::new(change.entity.slim()), vector_at });
         Ok(true)
     }
 
-    fn candidates(
+    /// The graph's `nearest` entries passing `filter`, plus those of
+    /// `skilled` (slots) that pass it: when more than
+    /// [`MAX_SKILL_CANDIDATES`], the most similar, ranked by the 8-bit
+    /// copies (a quarter of the memory to read) before the kept ones are
+    /// scored exactly.
+    fn propose(
         &self,
-        query: &CandidateQuery<'_>,
-    ) -> Result<Vec<IndexedCandidate>, CandidateError> {
-        let filter = Filter {
-            regions: query.region.map(|region| vec![region.to_owned()]),
-            available: Some(true),
-            ..Filter::default()
-        };
+        vector: &[f32],
+        nearest: usize,
+        filter: &Filter,
+        skilled: Vec<usize>,
+    ) -> Result<Vec<Proposed<E>>, CandidateError> {
         let mut hits: Vec<(usize, f32)> = self
             .vectors
-            .search(query.vector, query.nearest, &filter)?
+            .search(vector, nearest, filter)?
             .into_iter()
             .map(|hit| (hit.slot, hit.score))
             .collect();
         let mut known: Vec<usize> = hits.iter().map(|(slot, _)| *slot).collect();
         known.sort_unstable();
-        // Every profile with the skills, the most similar first: ranked by
-        // the 8-bit copies (a quarter of the memory to read), then the kept
-        // ones scored exactly.
-        let rough = Quantised::of(query.vector);
-        let mut skilled: Vec<(usize, f32)> = self
-            .with_all_skills(query.required_skills)
+        let rough = Quantised::of(vector);
+        let mut skilled: Vec<(usize, f32)> = skilled
             .into_iter()
             .filter(|slot| known.binary_search(slot).is_err())
             .filter(|slot| self.vectors.metadata_at(*slot).is_some_and(|m| filter.matches(m)))
@@ -481,20 +670,20 @@ impl Indexed {
             skilled.truncate(MAX_SKILL_CANDIDATES);
         }
         hits.extend(
-            skilled.into_iter().filter_map(|(slot, _)| {
-                Some((slot, self.vectors.similarity_at(slot, query.vector)?))
-            }),
+            skilled
+                .into_iter()
+                .filter_map(|(slot, _)| Some((slot, self.vectors.similarity_at(slot, vector)?))),
         );
         Ok(hits
             .into_iter()
             .filter_map(|(slot, similarity)| {
-                let profile = Arc::clone(&self.seen.get(&self.vectors.key_at(slot)?)?.profile);
-                Some(IndexedCandidate { profile, similarity })
+                let entity = Arc::clone(&self.seen.get(&self.vectors.key_at(slot)?)?.entity);
+                Some(Proposed { entity, similarity })
             })
             .collect())
     }
 
-    /// The slots of the profiles holding every one of `skills` (none when
+    /// The slots of the entries holding every one of `skills` (none when
     /// none are asked), ascending: the posting lists merged, shortest first.
     fn with_all_skills(&self, skills: &[String]) -> Vec<usize> {
         let mut lists: Vec<&[usize]> = Vec::with_capacity(skills.len());
@@ -511,6 +700,30 @@ impl Indexed {
             common = intersect(&common, list);
         }
         common
+    }
+
+    /// The slots of the entries all of whose skills are among `skills`
+    /// (entries asking for none are left to the graph), ascending. An entry
+    /// is once in the posting list of each of its skills, so it qualifies
+    /// when it turns up as often as it has skills.
+    fn with_skills_among(&self, skills: &[String]) -> Vec<usize> {
+        let held = distinct_skills(skills.iter().map(String::as_str));
+        let mut slots: Vec<usize> =
+            held.iter().filter_map(|skill| self.by_skill.get(skill)).flatten().copied().collect();
+        slots.sort_unstable();
+        let mut among = Vec::new();
+        for run in slots.chunk_by(|a, b| a == b) {
+            let slot = run[0];
+            let needs = self
+                .vectors
+                .key_at(slot)
+                .and_then(|key| self.seen.get(&key))
+                .map_or(usize::MAX, |seen| seen.entity.skills().len());
+            if run.len() == needs {
+                among.push(slot);
+            }
+        }
+        among
     }
 }
 
@@ -540,12 +753,14 @@ fn intersect(short: &[usize], long: &[usize]) -> Vec<usize> {
 #[allow(clippy::expect_used)]
 mod tests {
     use fairgig_core::{
-        ids::UserId,
-        marketplace::{Availability, ProfileSkill, SkillLevel},
+        ids::{JobId, UserId},
+        marketplace::{Availability, JobStatus, ProfileSkill, SkillLevel},
         user::{DisplayName, Email, Role},
     };
     use fairgig_store::{
-        embeddings::EntityKind, marketplace::ProfileInput, test_support::on_every_backend,
+        embeddings::EntityKind,
+        marketplace::{JobInput, ProfileInput},
+        test_support::on_every_backend,
         users::NewUser,
     };
 
@@ -605,7 +820,7 @@ mod tests {
         let job = axis(0);
         let query = CandidateQuery { vector: &job, required_skills: &skills, region, nearest: 1 };
         let found = index.candidates(store, &query).await.expect("candidates").expect("built");
-        let mut ids: Vec<Uuid> = found.iter().map(|c| c.profile.user_id.as_uuid()).collect();
+        let mut ids: Vec<Uuid> = found.iter().map(|c| c.entity.user_id.as_uuid()).collect();
         ids.sort();
         ids
     }
@@ -653,9 +868,9 @@ mod tests {
             let query = CandidateQuery { vector: &job, nearest: 1, ..CandidateQuery::default() };
             let found = index.candidates(&store, &query).await.expect("ok").expect("built");
             assert_eq!(found.len(), 1);
-            assert_eq!(found[0].profile.user_id.as_uuid(), near);
-            assert_eq!((found[0].profile.input.bio.as_str(), found[0].similarity), ("", 1.0));
-            assert_eq!(found[0].profile.input.skills[0].name, "Go");
+            assert_eq!(found[0].entity.user_id.as_uuid(), near);
+            assert_eq!((found[0].entity.input.bio.as_str(), found[0].similarity), ("", 1.0));
+            assert_eq!(found[0].entity.input.skills[0].name, "Go");
 
             // A new profile is seen by the next match, without a rebuild…
             let nearer =
@@ -666,6 +881,79 @@ mod tests {
             store.put_profile(UserId::from_uuid(skilled), &input(&["Go"], "US", open)).await.ok();
             store.put_profile(UserId::from_uuid(nearer), &input(&["Rust"], "EU", away)).await.ok();
             assert_eq!(candidates(&index, &store, None).await, vec![near]);
+        })
+        .await;
+    }
+
+    async fn job(
+        store: &Store,
+        owner: UserId,
+        (skills, region, remote): (&[&str], &str, bool),
+        vector: &[f32],
+    ) -> Uuid {
+        let input = JobInput {
+            title: "Backend work".into(),
+            description: "A long description the index does not keep.".into(),
+            required_skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            preferred_skills: vec![],
+            max_hourly_minor: None,
+            currency: None,
+            region: Some(region.into()),
+            remote,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let job = store
+            .create_job(owner, None, &input, JobStatus::Open, &serde_json::json!({}))
+            .await
+            .expect("job");
+        let id = job.id.as_uuid();
+        store
+            .put_entity_embedding(EntityKind::Job, id, MODEL, "job", vector)
+            .await
+            .expect("vector");
+        id
+    }
+
+    #[tokio::test]
+    async fn open_jobs_are_proposed_by_nearness_region_and_held_skills_until_they_close() {
+        on_every_backend(|store| async move {
+            let owner = UserId::from_uuid(
+                profile(&store, "owner", &input(&[], "EU", Availability::Available), &axis(3))
+                    .await,
+            );
+            let near = job(&store, owner, (&["Go"], "EU", false), &axis(0)).await;
+            // Far, but every skill it asks for is held; remote, so anywhere.
+            let held = job(&store, owner, (&["rust", "SQL"], "US", true), &axis(1)).await;
+            // Asks for a skill the freelancer lacks.
+            let _more = job(&store, owner, (&["Rust", "Kotlin"], "EU", false), &axis(2)).await;
+            // Near, but in another region and not remote.
+            let _away = job(&store, owner, (&["Go"], "US", false), &axis(0)).await;
+            let index = JobIndex::new(MODEL, 4, None);
+            assert_eq!(index.build(&store).await.expect("built"), (4, Built::Rebuilt));
+
+            let skills = vec!["Rust".to_owned(), "SQL".to_owned(), "Go".to_owned()];
+            let me = axis(0);
+            let query = JobQuery { vector: &me, skills: &skills, region: Some("EU"), nearest: 1 };
+            let ids = |found: Vec<Proposed<Job>>| {
+                sorted(found.iter().map(|c| c.entity.id.as_uuid()).collect())
+            };
+            let found = index.candidates(&store, &query).await.expect("ok").expect("built");
+            assert!(found.iter().all(|c| c.entity.input.description.is_empty()), "slimmed");
+            assert_eq!(ids(found), sorted(vec![near, held]));
+
+            // A job taken off the market leaves the index at the next look.
+            store
+                .set_job_status(
+                    JobId::from_uuid(held),
+                    JobStatus::Open,
+                    JobStatus::Cancelled,
+                    false,
+                )
+                .await
+                .expect("cancelled");
+            let found = index.candidates(&store, &query).await.expect("ok").expect("built");
+            assert_eq!(ids(found), vec![near]);
         })
         .await;
     }

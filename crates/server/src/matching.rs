@@ -20,7 +20,7 @@
 //! clients: only the re-ranking reads them, and a report grouped by one is
 //! redacted for anyone but admins ([`FairnessReport::redact`]).
 
-use crate::candidates::{CandidateQuery, IndexedCandidate, ProfileIndex};
+use crate::candidates::{CandidateQuery, JobIndex, JobQuery, ProfileIndex, Proposed};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -541,7 +541,7 @@ async fn candidate_pool(
     job: &Job,
     job_vector: &[f32],
     limit: usize,
-) -> Result<Vec<IndexedCandidate>, MatchError> {
+) -> Result<Vec<Proposed<Profile>>, MatchError> {
     let query = CandidateQuery {
         vector: job_vector,
         required_skills: &job.input.required_skills,
@@ -557,9 +557,9 @@ async fn candidate_pool(
         .matchable_profiles(model_id)
         .await?
         .into_iter()
-        .map(|MatchableProfile { profile, vector }| IndexedCandidate {
+        .map(|MatchableProfile { profile, vector }| Proposed {
             similarity: fairgig_embed::dot(job_vector, &vector),
-            profile: Arc::new(profile),
+            entity: Arc::new(profile),
         })
         .collect())
 }
@@ -588,10 +588,10 @@ pub async fn matches_for_job(
     // Score everyone; explanations (strings) only for those shown.
     let mut scored: Vec<Scored> = pool
         .iter()
-        .filter(|candidate| candidate.profile.user_id != job.owner)
+        .filter(|candidate| candidate.entity.user_id != job.owner)
         .filter_map(|candidate| {
-            let profile_facts = profile_facts(&candidate.profile, now);
-            if !qualifies(&facts, job, &candidate.profile, &profile_facts) {
+            let profile_facts = profile_facts(&candidate.entity, now);
+            if !qualifies(&facts, job, &candidate.entity, &profile_facts) {
                 return None;
             }
             let found = features(&facts, &profile_facts, candidate.similarity);
@@ -599,7 +599,7 @@ pub async fn matches_for_job(
                 score: model.score(&found),
                 features: found,
                 facts: profile_facts,
-                profile: &candidate.profile,
+                profile: &candidate.entity,
             })
         })
         .collect();
@@ -758,13 +758,49 @@ pub struct JobMatchList {
     pub matches: Vec<JobMatch>,
 }
 
+/// The open jobs to score for a freelancer, with their similarity to them:
+/// the job index's candidates, or every open job while the index is not
+/// built (or failed, which is logged).
+async fn job_pool(
+    store: &Store,
+    model_id: &str,
+    jobs: &JobIndex,
+    profile: &Profile,
+    profile_vector: &[f32],
+    limit: usize,
+) -> Result<Vec<Proposed<Job>>, MatchError> {
+    let skills: Vec<String> = profile.input.skills.iter().map(|skill| skill.name.clone()).collect();
+    let query = JobQuery {
+        vector: profile_vector,
+        skills: &skills,
+        region: profile.input.region.as_deref(),
+        nearest: nearest_candidates(limit),
+    };
+    match jobs.candidates(store, &query).await {
+        Ok(Some(candidates)) => return Ok(candidates),
+        Ok(None) => {}
+        Err(err) => tracing::warn!(error = %err, "job index failed; scanning the open jobs"),
+    }
+    Ok(store
+        .matchable_jobs(model_id)
+        .await?
+        .into_iter()
+        .map(|(job, vector)| Proposed {
+            similarity: fairgig_embed::dot(profile_vector, &vector),
+            entity: Arc::new(job),
+        })
+        .collect())
+}
+
 /// Open jobs for a freelancer, best first, by the same features, champion
 /// ranker and hard filters as [`matches_for_job`] (no re-ranking: jobs have
-/// no groups). Every qualifying job is scored; only those shown are
-/// explained.
+/// no groups). The job index proposes the nearest open jobs and every one
+/// whose required skills the freelancer all has; those are scored, and
+/// only those shown are explained.
 pub async fn jobs_for_freelancer(
     store: &Store,
     embeddings: &EmbeddingService,
+    jobs: &JobIndex,
     profile: &Profile,
     limit: usize,
 ) -> Result<JobMatchList, MatchError> {
@@ -774,16 +810,18 @@ pub async fn jobs_for_freelancer(
     let facts = profile_facts(profile, OffsetDateTime::now_utc());
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
-    let jobs = store.matchable_jobs(embeddings.model_id()).await?;
-    let mut scored: Vec<(f64, &Job, JobFacts, fairgig_matching::features::Features)> = jobs
+    let pool =
+        job_pool(store, embeddings.model_id(), jobs, profile, &profile_vector, limit).await?;
+    let mut scored: Vec<(f64, &Job, JobFacts, fairgig_matching::features::Features)> = pool
         .iter()
-        .filter(|(job, _)| job.owner != profile.user_id)
-        .filter_map(|(job, vector)| {
+        .filter(|candidate| candidate.entity.owner != profile.user_id)
+        .filter_map(|candidate| {
+            let job = &*candidate.entity;
             let job_facts = job_facts(job);
             if !qualifies(&job_facts, job, profile, &facts) {
                 return None;
             }
-            let found = features(&job_facts, &facts, fairgig_embed::dot(vector, &profile_vector));
+            let found = features(&job_facts, &facts, candidate.similarity);
             Some((model.score(&found), job, job_facts, found))
         })
         .collect();

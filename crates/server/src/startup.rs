@@ -58,6 +58,7 @@ pub struct Application {
     relay: Option<Relay>,
     /// Saved now and then, and at shutdown.
     profile_index: Arc<crate::candidates::ProfileIndex>,
+    job_index: Arc<crate::candidates::JobIndex>,
     /// The bias checker, kept on the champion rule pack.
     bias: (
         Arc<crate::bias_rules::LiveBias>,
@@ -158,6 +159,7 @@ impl Application {
         state.embeddings.start().await.context("starting the embedding provider")?;
         record_embedder(&state).await;
         state.profile_index.spawn_build(state.store.clone());
+        state.job_index.spawn_build(state.store.clone());
         let bias = (Arc::clone(&state.bias), state.store.clone(), state.storage.clone());
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let worker = (role == ServeRole::All).then(|| BackgroundWork {
@@ -170,7 +172,17 @@ impl Application {
         });
         let relay = relay_for(&state);
         let profile_index = Arc::clone(&state.profile_index);
-        Ok(Self { listener, router: app(state), grace, worker, relay, profile_index, bias })
+        let job_index = Arc::clone(&state.job_index);
+        Ok(Self {
+            listener,
+            router: app(state),
+            grace,
+            worker,
+            relay,
+            profile_index,
+            job_index,
+            bias,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -203,6 +215,7 @@ impl Application {
         });
         let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
         self.profile_index.spawn_snapshots(stop.clone());
+        self.job_index.spawn_snapshots(stop.clone());
         let (bias, store, storage) = self.bias;
         bias.keep_current(store, storage, stop.clone()).await;
         let stop_on_signal = stop.clone();

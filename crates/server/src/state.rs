@@ -1,6 +1,9 @@
 //! The state every handler shares, built once from settings.
 
-use crate::{candidates::ProfileIndex, matching::FairnessPolicy};
+use crate::{
+    candidates::{JobIndex, ProfileIndex},
+    matching::FairnessPolicy,
+};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -41,6 +44,8 @@ pub struct AppState {
     pub embeddings: EmbeddingService,
     /// The matcher's candidate index (built by `serve` and `worker`).
     pub profile_index: Arc<ProfileIndex>,
+    /// The open jobs, for "jobs for me" (built by `serve`).
+    pub job_index: Arc<JobIndex>,
     /// The deployment's fair re-ranking policy (`[fairness]`).
     pub fairness: Arc<FairnessPolicy>,
     /// Enqueues (and, in worker-running processes, sends) notifications.
@@ -100,11 +105,11 @@ impl AppState {
         .with_context(|| format!("opening object storage at {storage_url}"))?;
         let bias = crate::bias_rules::LiveBias::new();
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
-        let profile_index = ProfileIndex::new(
-            embeddings.model_id(),
-            embeddings.dimensions(),
-            Some(&settings.data_dir.join("index")),
-        );
+        let index_dir = settings.data_dir.join("index");
+        let profile_index =
+            ProfileIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
+        let job_index =
+            JobIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
         let fairness = Arc::new(
             FairnessPolicy::from_settings(&settings.fairness)
                 .context("invalid fairness policy ([fairness] settings)")?,
@@ -131,6 +136,7 @@ impl AppState {
             bias,
             embeddings,
             profile_index,
+            job_index,
             fairness,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),

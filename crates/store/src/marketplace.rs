@@ -45,7 +45,7 @@ pub struct Profile {
 }
 
 /// A job as its owner writes it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobInput {
     pub title: String,
     pub description: String,
@@ -59,7 +59,8 @@ pub struct JobInput {
     pub experience_level: Option<ExperienceLevel>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable so the index of open jobs can keep them in its snapshot.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     pub id: JobId,
     pub owner: UserId,
@@ -257,6 +258,14 @@ pub struct ProfileChange {
     pub vector_updated_at: OffsetDateTime,
 }
 
+/// A job changed (its row or its vector) since some moment, with its vector.
+#[derive(Clone, Debug)]
+pub struct JobChange {
+    pub job: Job,
+    pub vector: Vec<f32>,
+    pub vector_updated_at: OffsetDateTime,
+}
+
 impl Store {
     /// Creates or replaces the caller's profile; counters and `created_at` survive.
     pub async fn put_profile(
@@ -411,6 +420,53 @@ impl Store {
                     user: UserId::from_uuid(user),
                     open: availability != "unavailable",
                     value: attributes.remove(key),
+                })
+            })
+            .collect()
+    }
+
+    /// Jobs in any status whose row or `model_id` vector changed at or
+    /// after `since`, with that vector: what the index of open jobs follows
+    /// (a job leaving `open` is dropped from it). Like
+    /// [`Self::profile_changes`], driven by two index range scans
+    /// (migration 0014).
+    pub async fn job_changes(
+        &self,
+        model_id: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<JobChange>, StoreError> {
+        let columns: String =
+            JOB_COLUMNS.split(", ").map(|c| format!("j.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, e.vector, e.updated_at AS vector_updated_at \
+             FROM jobs j JOIN entity_embeddings e \
+               ON e.entity_kind = $1 AND e.entity_id = j.id AND e.model_id || '' = $2 \
+             WHERE j.id IN ( \
+               SELECT id FROM jobs WHERE updated_at >= $3 \
+               UNION SELECT entity_id FROM entity_embeddings \
+                 WHERE entity_kind = $1 AND updated_at >= $3)"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            job: JobRow,
+            vector: Vec<u8>,
+            vector_updated_at: OffsetDateTime,
+        }
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(EntityKind::Job.as_str())
+                .bind(model_id)
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(JobChange {
+                    vector: crate::embeddings::decode_vector(&row.vector)?,
+                    vector_updated_at: row.vector_updated_at,
+                    job: row.job.into_job()?,
                 })
             })
             .collect()

@@ -520,8 +520,14 @@ async fn my_job_matches(
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
     let profile = state.store.profile(caller.user.id).await?;
-    let list = matching::jobs_for_freelancer(&state.store, &state.embeddings, &profile, limit)
-        .await
-        .map_err(match_error)?;
+    let list = matching::jobs_for_freelancer(
+        &state.store,
+        &state.embeddings,
+        &state.job_index,
+        &profile,
+        limit,
+    )
+    .await
+    .map_err(match_error)?;
     Ok(Json(list))
 }
