@@ -39,7 +39,7 @@ use std::time::Duration;
 use fairgig_core::marketplace::{Availability, JobStatus};
 use fairgig_embed::index::{Filter, IndexConfig, Metadata, Quantised, VectorIndex};
 use fairgig_store::{
-    marketplace::{Job, JobChange, Profile, ProfileChange},
+    marketplace::{Changed, Job, Profile},
     Store, StoreError,
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -93,15 +93,7 @@ pub trait Indexable: Clone + Serialize + DeserializeOwned + Send + Sync + 'stati
         store: &Store,
         model_id: &str,
         since: OffsetDateTime,
-    ) -> impl Future<Output = Result<Vec<Change<Self>>, StoreError>> + Send;
-}
-
-/// An entry as read from the store with its vector.
-#[derive(Debug)]
-pub struct Change<E> {
-    entity: E,
-    vector: Vec<f32>,
-    vector_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<Changed<Self>>, StoreError>> + Send;
 }
 
 impl Indexable for Profile {
@@ -141,17 +133,8 @@ impl Indexable for Profile {
         store: &Store,
         model_id: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<Change<Self>>, StoreError> {
-        Ok(store
-            .profile_changes(model_id, since)
-            .await?
-            .into_iter()
-            .map(|ProfileChange { profile, vector, vector_updated_at }| Change {
-                entity: profile,
-                vector,
-                vector_at: vector_updated_at,
-            })
-            .collect())
+    ) -> Result<Vec<Changed<Self>>, StoreError> {
+        store.profile_changes(model_id, since).await
     }
 }
 
@@ -196,17 +179,8 @@ impl Indexable for Job {
         store: &Store,
         model_id: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<Change<Self>>, StoreError> {
-        Ok(store
-            .job_changes(model_id, since)
-            .await?
-            .into_iter()
-            .map(|JobChange { job, vector, vector_updated_at }| Change {
-                entity: job,
-                vector,
-                vector_at: vector_updated_at,
-            })
-            .collect())
+    ) -> Result<Vec<Changed<Self>>, StoreError> {
+        store.job_changes(model_id, since).await
     }
 }
 
@@ -555,15 +529,17 @@ impl JobIndex {
 
 fn build<E: Indexable>(
     dimensions: usize,
-    changes: Vec<Change<E>>,
+    changes: Vec<Changed<E>>,
     started: OffsetDateTime,
 ) -> Result<Indexed<E>, CandidateError> {
     let mut seen = HashMap::with_capacity(changes.len());
     let mut points = Vec::with_capacity(changes.len());
-    for Change { entity, vector, vector_at } in changes.into_iter().filter(|c| c.entity.listed()) {
+    for Changed { entity, vector, vector_updated_at } in
+        changes.into_iter().filter(|change| change.entity.listed())
+    {
         let key = entity.key();
         points.push((key, vector, entity.metadata()));
-        seen.insert(key, Seen { entity: Arc::new(entity.slim()), vector_at });
+        seen.insert(key, Seen { entity: Arc::new(entity.slim()), vector_at: vector_updated_at });
     }
     let vectors = VectorIndex::build(index_config(dimensions), points)?;
     Ok(Indexed { by_skill: postings(&seen, &vectors), vectors, seen, cursor: started - OVERLAP })
@@ -601,9 +577,9 @@ fn add_holder(holders: &mut Vec<usize>, slot: usize) {
 
 impl<E: Indexable> Indexed<E> {
     /// Takes in one change; whether it changed the index.
-    fn apply(&mut self, change: Change<E>) -> Result<bool, CandidateError> {
+    fn apply(&mut self, change: Changed<E>) -> Result<bool, CandidateError> {
         let key = change.entity.key();
-        let (entity_at, vector_at) = (change.entity.changed_at(), change.vector_at);
+        let (entity_at, vector_at) = (change.entity.changed_at(), change.vector_updated_at);
         if let Some(old) = self.seen.get(&key) {
             if old.entity.changed_at() == entity_at && old.vector_at == vector_at {
                 return Ok(false);

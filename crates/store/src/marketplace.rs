@@ -250,20 +250,66 @@ pub struct DeclaredAnswer {
     pub value: Option<String>,
 }
 
-/// A profile and its vector as of their last changes.
+/// A row changed (itself or its vector) since some moment, with its
+/// vector: what the matcher's in-memory indexes follow.
 #[derive(Clone, Debug)]
-pub struct ProfileChange {
-    pub profile: Profile,
+pub struct Changed<T> {
+    pub entity: T,
     pub vector: Vec<f32>,
     pub vector_updated_at: OffsetDateTime,
 }
 
-/// A job changed (its row or its vector) since some moment, with its vector.
-#[derive(Clone, Debug)]
-pub struct JobChange {
-    pub job: Job,
-    pub vector: Vec<f32>,
-    pub vector_updated_at: OffsetDateTime,
+/// Runs a [`changes_sql`] query for entities of `$kind` and decodes each
+/// row (`$row`, made an entity by its method `$into`) with its vector.
+macro_rules! fetch_changes {
+    ($store:expr, $sql:expr, $kind:expr, $model:expr, $since:expr, $row:ty, $into:ident) => {{
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            entity: $row,
+            vector: Vec<u8>,
+            vector_updated_at: OffsetDateTime,
+        }
+        let rows: Vec<Row> = with_pool!($store, pool => {
+            sqlx::query_as(&$sql)
+                .bind($kind.as_str())
+                .bind($model)
+                .bind($since)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(Changed {
+                    vector: crate::embeddings::decode_vector(&row.vector)?,
+                    vector_updated_at: row.vector_updated_at,
+                    entity: row.entity.$into()?,
+                })
+            })
+            .collect()
+    }};
+}
+
+/// The query of [`Store::profile_changes`] and [`Store::job_changes`]:
+/// `columns` of `table` (alias `t`, key column `id`) joined with their
+/// `$2` vectors of kind `$1`, for the rows whose row or vector changed at
+/// or after `$3`. The changed ids come from two index range scans
+/// (migrations 0011 and 0014); only their rows are joined and read.
+/// `model_id || ''` keeps SQLite off the model_id index, which would walk
+/// every vector of the model probing the id list (12 ms at 10k profiles,
+/// per match); the primary key is used instead.
+fn changes_sql(table: &str, id: &str, columns: &str) -> String {
+    let columns: String =
+        columns.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {columns}, e.vector, e.updated_at AS vector_updated_at \
+         FROM {table} t JOIN entity_embeddings e \
+           ON e.entity_kind = $1 AND e.entity_id = t.{id} AND e.model_id || '' = $2 \
+         WHERE t.{id} IN ( \
+           SELECT {id} FROM {table} WHERE updated_at >= $3 \
+           UNION SELECT entity_id FROM entity_embeddings \
+             WHERE entity_kind = $1 AND updated_at >= $3)"
+    )
 }
 
 impl Store {
@@ -358,49 +404,9 @@ impl Store {
         &self,
         model_id: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<ProfileChange>, StoreError> {
-        let columns: String =
-            PROFILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
-        // `model_id || ''` keeps SQLite off the model_id index, which would
-        // walk every vector of the model probing the id list (12 ms at 10k
-        // profiles, per match); the primary key is used instead.
-        let select = format!(
-            "SELECT {columns}, e.vector, e.updated_at AS vector_updated_at \
-             FROM profiles p JOIN entity_embeddings e \
-               ON e.entity_kind = $1 AND e.entity_id = p.user_id AND e.model_id || '' = $2"
-        );
-        // The changed ids come from two index range scans (migration 0011);
-        // only their rows are joined and read.
-        let sql = format!(
-            "{select} WHERE p.user_id IN ( \
-               SELECT user_id FROM profiles WHERE updated_at >= $3 \
-               UNION SELECT entity_id FROM entity_embeddings \
-                 WHERE entity_kind = $1 AND updated_at >= $3)"
-        );
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            profile: ProfileRow,
-            vector: Vec<u8>,
-            vector_updated_at: OffsetDateTime,
-        }
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(EntityKind::Profile.as_str())
-                .bind(model_id)
-                .bind(since)
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter()
-            .map(|row| {
-                Ok(ProfileChange {
-                    vector: crate::embeddings::decode_vector(&row.vector)?,
-                    vector_updated_at: row.vector_updated_at,
-                    profile: row.profile.into_profile()?,
-                })
-            })
-            .collect()
+    ) -> Result<Vec<Changed<Profile>>, StoreError> {
+        let sql = changes_sql("profiles", "user_id", PROFILE_COLUMNS);
+        fetch_changes!(self, sql, EntityKind::Profile, model_id, since, ProfileRow, into_profile)
     }
 
     /// Every profile's answer for the self-declared attribute `key` (`None`
@@ -427,49 +433,14 @@ impl Store {
 
     /// Jobs in any status whose row or `model_id` vector changed at or
     /// after `since`, with that vector: what the index of open jobs follows
-    /// (a job leaving `open` is dropped from it). Like
-    /// [`Self::profile_changes`], driven by two index range scans
-    /// (migration 0014).
+    /// (a job leaving `open` is dropped from it).
     pub async fn job_changes(
         &self,
         model_id: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<JobChange>, StoreError> {
-        let columns: String =
-            JOB_COLUMNS.split(", ").map(|c| format!("j.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {columns}, e.vector, e.updated_at AS vector_updated_at \
-             FROM jobs j JOIN entity_embeddings e \
-               ON e.entity_kind = $1 AND e.entity_id = j.id AND e.model_id || '' = $2 \
-             WHERE j.id IN ( \
-               SELECT id FROM jobs WHERE updated_at >= $3 \
-               UNION SELECT entity_id FROM entity_embeddings \
-                 WHERE entity_kind = $1 AND updated_at >= $3)"
-        );
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            job: JobRow,
-            vector: Vec<u8>,
-            vector_updated_at: OffsetDateTime,
-        }
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(EntityKind::Job.as_str())
-                .bind(model_id)
-                .bind(since)
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter()
-            .map(|row| {
-                Ok(JobChange {
-                    vector: crate::embeddings::decode_vector(&row.vector)?,
-                    vector_updated_at: row.vector_updated_at,
-                    job: row.job.into_job()?,
-                })
-            })
-            .collect()
+    ) -> Result<Vec<Changed<Job>>, StoreError> {
+        let sql = changes_sql("jobs", "id", JOB_COLUMNS);
+        fetch_changes!(self, sql, EntityKind::Job, model_id, since, JobRow, into_job)
     }
 
     /// Open jobs with an embedding by `model_id`, with it: what a freelancer
