@@ -36,7 +36,31 @@ pub struct Metadata {
     pub region: Option<String>,
     pub available: bool,
     pub rate_minor: Option<i64>,
+    /// The rate's currency (ISO 4217).
+    #[serde(default)]
+    pub currency: Option<String>,
     pub status: String,
+}
+
+/// The most a point's rate may be, in one currency. A rate in another
+/// currency, or none, passes: it cannot be compared (the matcher gives it a
+/// neutral rate fit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateCap {
+    pub currency: String,
+    /// In minor units (cents), fractions allowed.
+    pub max_minor: f64,
+}
+
+impl RateCap {
+    fn admits(&self, m: &Metadata) -> bool {
+        match (m.rate_minor, &m.currency) {
+            (Some(rate), Some(currency)) if *currency == self.currency => {
+                rate as f64 <= self.max_minor
+            }
+            _ => true,
+        }
+    }
 }
 
 /// Conditions a result must meet; `None` means any.
@@ -50,6 +74,8 @@ pub struct Filter {
     pub available: Option<bool>,
     pub rate_min: Option<i64>,
     pub rate_max: Option<i64>,
+    /// A budget the rate must fit (see [`RateCap`]).
+    pub rate_cap: Option<RateCap>,
     pub status: Option<String>,
 }
 
@@ -59,6 +85,7 @@ impl Filter {
             && self.available.is_none()
             && self.rate_min.is_none()
             && self.rate_max.is_none()
+            && self.rate_cap.is_none()
             && self.status.is_none()
     }
 
@@ -82,6 +109,9 @@ impl Filter {
             {
                 return false;
             }
+        }
+        if self.rate_cap.as_ref().is_some_and(|cap| !cap.admits(m)) {
+            return false;
         }
         self.status.as_ref().is_none_or(|s| *s == m.status)
     }

@@ -1,6 +1,8 @@
 //! The vector index against brute force, and its bookkeeping.
 
-use fairgig_embed::index::{Filter, GraphPrecision, IndexConfig, Metadata, Quantised, VectorIndex};
+use fairgig_embed::index::{
+    Filter, GraphPrecision, IndexConfig, Metadata, Quantised, RateCap, VectorIndex,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use uuid::Uuid;
 
@@ -23,6 +25,7 @@ fn meta(i: usize) -> Metadata {
         region: Some(format!("R{}", i % 10)),
         available: i.is_multiple_of(2),
         rate_minor: Some((i % 100) as i64 * 100),
+        currency: Some("EUR".into()),
         status: if i.is_multiple_of(3) { "closed".into() } else { "open".into() },
     }
 }
@@ -68,12 +71,14 @@ fn filters_combine_and_match_exactly() {
         available: Some(true),
         rate_min: Some(1_000),
         rate_max: Some(5_000),
+        rate_cap: None,
         status: Some("open".into()),
     };
     let ok = Metadata {
         region: Some("DE".into()),
         available: true,
         rate_minor: Some(2_000),
+        currency: Some("EUR".into()),
         status: "open".into(),
     };
     assert!(f.matches(&ok));
@@ -92,6 +97,18 @@ fn filters_combine_and_match_exactly() {
     let or_none = Filter { or_no_region: true, ..f.clone() };
     assert!(or_none.matches(&Metadata { region: None, ..ok.clone() }), "no region passes");
     assert!(!or_none.matches(&Metadata { region: Some("IT".into()), ..ok.clone() }));
+    // A budget caps rates in its currency only.
+    let cap = RateCap { currency: "EUR".into(), max_minor: 2_500.0 };
+    let capped = Filter { rate_cap: Some(cap), ..Filter::default() };
+    let rate = |minor: i64, currency: Option<&str>| Metadata {
+        rate_minor: Some(minor),
+        currency: currency.map(str::to_owned),
+        ..Metadata::default()
+    };
+    assert!(capped.matches(&rate(2_500, Some("EUR"))));
+    assert!(!capped.matches(&rate(2_501, Some("EUR"))));
+    assert!(capped.matches(&rate(9_000, Some("USD"))), "not comparable");
+    assert!(capped.matches(&rate(9_000, None)) && capped.matches(&Metadata::default()));
 }
 
 #[test]

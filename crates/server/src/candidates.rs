@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fairgig_core::marketplace::{Availability, JobStatus};
-use fairgig_embed::index::{Filter, IndexConfig, Metadata, Quantised, VectorIndex};
+use fairgig_embed::index::{Filter, IndexConfig, Metadata, Quantised, RateCap, VectorIndex};
 use fairgig_store::{
     marketplace::{Changed, Job, Profile},
     Store, StoreError,
@@ -121,6 +121,7 @@ impl Indexable for Profile {
             region: self.input.region.clone(),
             available: self.input.availability != Availability::Unavailable,
             rate_minor: self.input.hourly_rate_minor,
+            currency: self.input.currency.clone(),
             status: String::new(),
         }
     }
@@ -167,6 +168,7 @@ impl Indexable for Job {
             region: if self.input.remote { None } else { self.input.region.clone() },
             available: true,
             rate_minor: self.input.max_hourly_minor,
+            currency: self.input.currency.clone(),
             status: self.status.as_str().to_owned(),
         }
     }
@@ -203,6 +205,8 @@ pub struct CandidateQuery<'a> {
     pub required_skills: &'a [String],
     /// Only profiles in this region (a job that is not remote).
     pub region: Option<&'a str>,
+    /// Only profiles whose rate fits (the job's budget with its tolerance).
+    pub rate_cap: Option<RateCap>,
     /// How many nearest profiles the graph search returns.
     pub nearest: usize,
 }
@@ -498,6 +502,7 @@ impl ProfileIndex {
         let filter = Filter {
             regions: query.region.map(|region| vec![region.to_owned()]),
             available: Some(true),
+            rate_cap: query.rate_cap.clone(),
             ..Filter::default()
         };
         let skilled = indexed.with_all_skills(query.required_skills);
@@ -794,7 +799,13 @@ mod tests {
     async fn candidates(index: &ProfileIndex, store: &Store, region: Option<&str>) -> Vec<Uuid> {
         let skills = vec!["Rust".to_owned(), "sql".to_owned()];
         let job = axis(0);
-        let query = CandidateQuery { vector: &job, required_skills: &skills, region, nearest: 1 };
+        let query = CandidateQuery {
+            vector: &job,
+            required_skills: &skills,
+            region,
+            nearest: 1,
+            ..CandidateQuery::default()
+        };
         let found = index.candidates(store, &query).await.expect("candidates").expect("built");
         let mut ids: Vec<Uuid> = found.iter().map(|c| c.entity.user_id.as_uuid()).collect();
         ids.sort();
@@ -930,6 +941,35 @@ mod tests {
                 .expect("cancelled");
             let found = index.candidates(&store, &query).await.expect("ok").expect("built");
             assert_eq!(ids(found), vec![near]);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_budget_keeps_priced_out_profiles_out_of_the_graph_walk() {
+        on_every_backend(|store| async move {
+            let priced = |minor: i64, currency: &str| ProfileInput {
+                hourly_rate_minor: Some(minor),
+                currency: Some(currency.into()),
+                ..input(&["Go"], "EU", Availability::Available)
+            };
+            let _pricey = profile(&store, "pricey", &priced(20_000, "EUR"), &axis(0)).await;
+            let fair = profile(&store, "fair", &priced(9_000, "EUR"), &axis(0)).await;
+            // Another currency cannot be compared: it stays a candidate.
+            let dollar = profile(&store, "dollar", &priced(50_000, "USD"), &axis(0)).await;
+            let index = ProfileIndex::new(MODEL, 4, None);
+            index.build(&store).await.expect("built");
+            let job = axis(0);
+            let cap = RateCap { currency: "EUR".into(), max_minor: 12_500.0 };
+            let query = CandidateQuery {
+                vector: &job,
+                rate_cap: Some(cap),
+                nearest: 3,
+                ..CandidateQuery::default()
+            };
+            let found = index.candidates(&store, &query).await.expect("ok").expect("built");
+            let ids = sorted(found.iter().map(|c| c.entity.user_id.as_uuid()).collect());
+            assert_eq!(ids, sorted(vec![fair, dollar]));
         })
         .await;
     }

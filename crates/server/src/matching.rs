@@ -21,6 +21,7 @@
 //! redacted for anyone but admins ([`FairnessReport::redact`]).
 
 use crate::candidates::{CandidateQuery, JobIndex, JobQuery, ProfileIndex, Proposed};
+use fairgig_embed::index::RateCap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -542,10 +543,20 @@ async fn candidate_pool(
     job_vector: &[f32],
     limit: usize,
 ) -> Result<Vec<Proposed<Profile>>, MatchError> {
+    // The budget's hard filter, in the graph walk; one minor unit looser
+    // than `qualifies`, which checks again exactly.
+    let rate_cap = match (job.input.max_hourly_minor, &job.input.currency) {
+        (Some(max), Some(currency)) => Some(RateCap {
+            currency: currency.clone(),
+            max_minor: max as f64 * (1.0 + RATE_TOLERANCE) + 1.0,
+        }),
+        _ => None,
+    };
     let query = CandidateQuery {
         vector: job_vector,
         required_skills: &job.input.required_skills,
         region: if job.input.remote { None } else { job.input.region.as_deref() },
+        rate_cap,
         nearest: nearest_candidates(limit),
     };
     match profiles.candidates(store, &query).await {

@@ -411,6 +411,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
                 vector: &vector,
                 required_skills: &job.input.required_skills,
                 region: None,
+                rate_cap: None,
                 nearest: crate::matching::nearest_candidates(10),
             };
             let mut took = Vec::with_capacity(queries);
