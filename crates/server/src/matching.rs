@@ -542,6 +542,7 @@ async fn candidate_pool(
     job: &Job,
     job_vector: &[f32],
     limit: usize,
+    filters: &ProfileFilters,
 ) -> Result<Vec<Proposed<Profile>>, MatchError> {
     // The budget's hard filter, in the graph walk; one minor unit looser
     // than `qualifies`, which checks again exactly.
@@ -555,7 +556,13 @@ async fn candidate_pool(
     let query = CandidateQuery {
         vector: job_vector,
         required_skills: &job.input.required_skills,
-        region: if job.input.remote { None } else { job.input.region.as_deref() },
+        // The request's region, else the job's unless remote (a request for
+        // another region than the job's finds nobody who qualifies).
+        region: filters.region.as_deref().or(if job.input.remote {
+            None
+        } else {
+            job.input.region.as_deref()
+        }),
         rate_cap,
         nearest: nearest_candidates(limit),
     };
@@ -575,13 +582,56 @@ async fn candidate_pool(
         .collect())
 }
 
-/// The ranked, explained and fairly re-ranked freelancers for `job`.
+/// A request's own hard filters on a job's freelancers, on top of the job's.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileFilters {
+    /// Only freelancers in this region (even for a remote job).
+    pub region: Option<String>,
+    /// At least this many years of experience.
+    pub min_years: Option<f64>,
+    /// At least this reputation: the Bayesian average rating (1–5), as the
+    /// `reputation` feature uses it.
+    pub min_rating: Option<f64>,
+}
+
+impl ProfileFilters {
+    fn admits(&self, profile: &Profile, facts: &ProfileFacts) -> bool {
+        self.region.as_ref().is_none_or(|region| profile.input.region.as_ref() == Some(region))
+            && self.min_years.is_none_or(|min| facts.years_experience >= min)
+            && self.min_rating.is_none_or(|min| facts.reputation.bayesian_average() >= min)
+    }
+}
+
+/// A request's own hard filters on a freelancer's jobs.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilters {
+    /// Only remote jobs.
+    pub remote_only: bool,
+    /// Only jobs paying at least this per hour (minor units) in the
+    /// freelancer's currency; jobs without a budget, or in another currency,
+    /// are left out.
+    pub min_budget_minor: Option<i64>,
+}
+
+impl JobFilters {
+    fn admits(&self, job: &Job, profile: &Profile) -> bool {
+        let paid_enough = |min: i64| {
+            job.input.max_hourly_minor.is_some_and(|budget| budget >= min)
+                && (profile.input.currency.is_none()
+                    || job.input.currency == profile.input.currency)
+        };
+        (!self.remote_only || job.input.remote) && self.min_budget_minor.is_none_or(paid_enough)
+    }
+}
+
+/// The ranked, explained and fairly re-ranked freelancers for `job` that
+/// pass its hard filters and `filters`.
 pub async fn matches_for_job(
     store: &Store,
     embeddings: &EmbeddingService,
     profiles: &ProfileIndex,
     job: &Job,
-    limit: usize,
+    (limit, filters): (usize, &ProfileFilters),
     policy: &FairnessPolicy,
 ) -> Result<MatchList, MatchError> {
     let mut lap = Lap::start();
@@ -590,7 +640,8 @@ pub async fn matches_for_job(
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
     timings.embed = lap.lap();
     let pool =
-        candidate_pool(store, embeddings.model_id(), profiles, job, &job_vector, limit).await?;
+        candidate_pool(store, embeddings.model_id(), profiles, job, &job_vector, limit, filters)
+            .await?;
     timings.candidates = lap.lap();
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
@@ -602,7 +653,9 @@ pub async fn matches_for_job(
         .filter(|candidate| candidate.entity.user_id != job.owner)
         .filter_map(|candidate| {
             let profile_facts = profile_facts(&candidate.entity, now);
-            if !qualifies(&facts, job, &candidate.entity, &profile_facts) {
+            if !qualifies(&facts, job, &candidate.entity, &profile_facts)
+                || !filters.admits(&candidate.entity, &profile_facts)
+            {
                 return None;
             }
             let found = features(&facts, &profile_facts, candidate.similarity);
@@ -813,7 +866,7 @@ pub async fn jobs_for_freelancer(
     embeddings: &EmbeddingService,
     jobs: &JobIndex,
     profile: &Profile,
-    limit: usize,
+    (limit, filters): (usize, &JobFilters),
 ) -> Result<JobMatchList, MatchError> {
     let text = profile_text(&profile.input);
     let (profile_vector, _) =
@@ -829,7 +882,7 @@ pub async fn jobs_for_freelancer(
         .filter_map(|candidate| {
             let job = &*candidate.entity;
             let job_facts = job_facts(job);
-            if !qualifies(&job_facts, job, profile, &facts) {
+            if !qualifies(&job_facts, job, profile, &facts) || !filters.admits(job, profile) {
                 return None;
             }
             let found = features(&job_facts, &facts, candidate.similarity);

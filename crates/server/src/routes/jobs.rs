@@ -359,9 +359,37 @@ pub struct MatchQuery {
     protected: Option<String>,
     /// Correct the target by the exposure groups are owed from recent lists.
     amortise: Option<bool>,
+    /// Only freelancers in this region (even for a remote job).
+    region: Option<String>,
+    /// Only freelancers with at least this many years of experience (0–80).
+    min_years: Option<f64>,
+    /// Only freelancers whose reputation (Bayesian average rating, 1–5) is
+    /// at least this.
+    min_rating: Option<f64>,
 }
 
 impl MatchQuery {
+    /// This request's own hard filters, validated.
+    fn filters(&self) -> Result<matching::ProfileFilters, ValidationError> {
+        let region = match self.region.as_deref().map(str::trim) {
+            Some(region) if region.is_empty() || region.chars().count() > 64 => {
+                return Err(ValidationError::new("region", "1 to 64 characters"));
+            }
+            region => region.map(str::to_owned),
+        };
+        if self.min_years.is_some_and(|years| !(0.0..=80.0).contains(&years)) {
+            return Err(ValidationError::new("min_years", "must be between 0 and 80"));
+        }
+        if self.min_rating.is_some_and(|rating| !(1.0..=5.0).contains(&rating)) {
+            return Err(ValidationError::new("min_rating", "must be between 1 and 5"));
+        }
+        Ok(matching::ProfileFilters {
+            region,
+            min_years: self.min_years,
+            min_rating: self.min_rating,
+        })
+    }
+
     /// The deployment's policy with this request's overrides.
     ///
     /// Who declared what stays hidden from clients only if they cannot steer
@@ -440,7 +468,7 @@ fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
         (status = 403, description = "Steering a ranking by a self-declared attribute (admins only)", body = ErrorBody),
         (status = 404, description = "No such job of the caller's", body = ErrorBody),
         (status = 409, description = "The job is cancelled or completed", body = ErrorBody),
-        (status = 422, description = "limit or fairness policy invalid", body = ErrorBody),
+        (status = 422, description = "limit, filters or fairness policy invalid", body = ErrorBody),
         (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
     )
 )]
@@ -459,6 +487,7 @@ async fn job_matches(
     }
     let admin = caller.require_admin().is_ok();
     let policy = query.policy(&state.fairness, admin)?;
+    let filters = query.filters()?;
     let job = managed(&state, &caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
@@ -468,7 +497,7 @@ async fn job_matches(
         &state.embeddings,
         &state.profile_index,
         &job,
-        limit,
+        (limit, &filters),
         &policy,
     )
     .await
@@ -495,6 +524,12 @@ fn match_error(err: MatchError) -> ApiError {
 pub struct JobMatchQuery {
     /// 1–100, default 10.
     limit: Option<usize>,
+    /// Only remote jobs.
+    remote_only: Option<bool>,
+    /// Only jobs paying at least this per hour, in minor units (cents) of
+    /// the freelancer's currency; jobs without a budget, or in another
+    /// currency, are left out.
+    min_budget: Option<i64>,
 }
 
 /// Open jobs for me, best first, with reasons (freelancers with a profile).
@@ -504,7 +539,7 @@ pub struct JobMatchQuery {
     responses(
         (status = 200, body = JobMatchList),
         (status = 404, description = "No profile yet", body = ErrorBody),
-        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 422, description = "limit or min_budget out of range", body = ErrorBody),
         (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
     )
 )]
@@ -519,13 +554,20 @@ async fn my_job_matches(
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
+    if query.min_budget.is_some_and(|budget| budget < 0) {
+        return Err(ValidationError::new("min_budget", "must not be negative").into());
+    }
+    let filters = matching::JobFilters {
+        remote_only: query.remote_only.unwrap_or(false),
+        min_budget_minor: query.min_budget,
+    };
     let profile = state.store.profile(caller.user.id).await?;
     let list = matching::jobs_for_freelancer(
         &state.store,
         &state.embeddings,
         &state.job_index,
         &profile,
-        limit,
+        (limit, &filters),
     )
     .await
     .map_err(match_error)?;

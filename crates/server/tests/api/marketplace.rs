@@ -204,6 +204,20 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     let (status, plain) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{plain}");
     assert_eq!(plain["pool"], 10, "unavailable and over-budget freelancers are filtered out");
+    // A request's own filters narrow the pool further; bad ones are refused.
+    for (filter, pool) in [("region=DE", 10), ("region=FR", 0), ("min_years=80", 0)] {
+        let filtered = format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none&{filter}");
+        let (status, body) = send(&app, Method::GET, &client, &filtered, None).await;
+        assert_eq!((status, body["pool"].as_i64()), (StatusCode::OK, Some(pool)), "{filter}");
+    }
+    for (filter, field) in
+        [("min_years=-1", "min_years"), ("min_rating=6", "min_rating"), ("region=%20", "region")]
+    {
+        let filtered = format!("/api/v1/jobs/{id}/matches?{filter}");
+        let (status, body) = send(&app, Method::GET, &client, &filtered, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{filter}: {body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
     let matches = plain["matches"].as_array().expect("matches");
     assert_eq!(matches.len(), 5);
     assert!(
@@ -300,6 +314,18 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         .expect("strengths")
         .iter()
         .any(|s| s == "covers 2 of 2 required skills"));
+    // The freelancer's own filters: a budget floor in their currency, remote only
+    // (this job is remote, the default).
+    for (filter, pool) in [("min_budget=9000", 1), ("min_budget=9001", 0), ("remote_only=true", 1)]
+    {
+        let path = format!("/api/v1/me/job-matches?{filter}");
+        let (status, body) = send(&app, Method::GET, &established[0], &path, None).await;
+        assert_eq!((status, body["pool"].as_i64()), (StatusCode::OK, Some(pool)), "{filter}");
+    }
+    let (status, _) =
+        send(&app, Method::GET, &established[0], "/api/v1/me/job-matches?min_budget=-1", None)
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, priced_out) = send(&app, Method::GET, &pricey, "/api/v1/me/job-matches", None).await;
     assert_eq!(priced_out["pool"], 0, "a rate far over budget does not qualify");
     let (status, _) = send(&app, Method::GET, &client, "/api/v1/me/job-matches", None).await;
