@@ -113,6 +113,15 @@ impl Store {
     }
 }
 
+/// `NotFound` when a write changed no row: the row it names does not exist
+/// (or is not in the state the write needs).
+pub(crate) fn found(changed: u64) -> Result<(), StoreError> {
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Now, in UTC, truncated to microseconds: PostgreSQL keeps no finer
 /// precision, and values must read back exactly as written (the audit chain
 /// hashes them).

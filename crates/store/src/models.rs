@@ -4,7 +4,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{found, now, with_pool, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelVersion {
@@ -173,10 +173,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(changed)
     }
 
     /// Removes the champion alias (the built-in serves again); whether there was one.
@@ -201,9 +198,6 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(changed)
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Pool, Store, StoreError};
+use crate::{found, now, with_pool, Pool, Store, StoreError};
 
 /// A delivery to record (status `pending`, due now).
 #[derive(Clone, Debug)]
@@ -429,10 +429,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(changed)
     }
 
     /// Runs that finished (succeeded or failed) and whose outcome has not
@@ -557,9 +554,6 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(changed)
     }
 }

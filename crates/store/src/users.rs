@@ -7,7 +7,7 @@ use fairgig_core::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{found, now, with_pool, Store, StoreError};
 
 /// A user to create; the password is already hashed.
 #[derive(Debug)]
@@ -175,10 +175,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(changed)
     }
 
     pub async fn set_role(&self, id: UserId, role: Role) -> Result<User, StoreError> {
