@@ -124,30 +124,83 @@ pub fn run(model: &LocalModel, batches: usize) -> Result<Vec<Figure>, EmbedError
     Ok(figures)
 }
 
+/// The vectors an index benchmark runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Data {
+    /// Uniform on the sphere: no neighbourhood structure at all, so a
+    /// point's true neighbours are barely nearer than the rest (HNSW's worst
+    /// case, and no embedding model's output).
+    Random,
+    /// A mixture of 1 cluster per 100 points, centres uniform on the
+    /// sphere, each point at a cosine of about 0.7 from its centre (two
+    /// points of a cluster about 0.5, of two clusters about 0): the shape of
+    /// embedded texts that fall into topics. Queries come from the same
+    /// clusters.
+    Clustered,
+}
+
+impl Data {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Random => "random",
+            Self::Clustered => "clustered",
+        }
+    }
+}
+
 /// What the index benchmark measured at one size.
 #[derive(Debug)]
 pub struct IndexFigure {
     pub points: usize,
+    pub data: Data,
     pub build: Duration,
     /// Growth of the process's resident memory while building.
     pub memory_bytes: u64,
+    /// The search width calibration settled on.
+    pub ef_search: usize,
     pub queries_per_sec_one_core: f64,
     pub recall_at_10: f64,
     pub filtered_queries_per_sec_one_core: f64,
     pub filtered_recall_at_10: f64,
 }
 
-/// Random unit vectors of `dims` dimensions from a fixed seed.
-fn random_units(count: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
-    use rand::{rngs::StdRng, Rng, SeedableRng};
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..count)
+/// A standard normal vector of `dims` components (Box-Muller).
+fn gaussian(rng: &mut rand::rngs::StdRng, dims: usize) -> Vec<f32> {
+    use rand::Rng;
+    (0..dims)
         .map(|_| {
-            let mut v: Vec<f32> = (0..dims).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
-            crate::l2_normalise(&mut v);
-            v
+            let (u1, u2): (f32, f32) = (rng.gen_range(f32::EPSILON..1.0), rng.gen());
+            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
         })
         .collect()
+}
+
+/// `count` unit vectors of `data`'s kind; `seed` picks the points, the
+/// clusters are the same for every seed.
+pub fn vectors(data: Data, count: usize, clusters: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let unit = |mut v: Vec<f32>| {
+        crate::l2_normalise(&mut v);
+        v
+    };
+    match data {
+        Data::Random => (0..count).map(|_| unit(gaussian(&mut rng, dims))).collect(),
+        Data::Clustered => {
+            let mut centre_rng = StdRng::seed_from_u64(0);
+            let centres: Vec<Vec<f32>> =
+                (0..clusters.max(1)).map(|_| unit(gaussian(&mut centre_rng, dims))).collect();
+            // Noise of length about 1 around a unit centre: cosine ~ 1/sqrt(2).
+            let spread = 1.0 / (dims as f32).sqrt();
+            (0..count)
+                .map(|_| {
+                    let centre = &centres[rng.gen_range(0..centres.len())];
+                    let noise = gaussian(&mut rng, dims);
+                    unit(centre.iter().zip(noise).map(|(c, n)| c + spread * n).collect())
+                })
+                .collect()
+        }
+    }
 }
 
 fn resident_bytes() -> u64 {
@@ -157,16 +210,17 @@ fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
-/// Builds an index of `points` random 384-d unit vectors (10 regions) and
-/// times 1,000 queries on one thread, unfiltered and with a 10 % filter;
-/// recall@10 against exact search on 100 of them.
-pub fn index(points: usize) -> Result<IndexFigure, crate::index::IndexError> {
+/// Builds an index of `points` 384-d unit vectors of `data`'s kind (10
+/// regions; the build calibrates its search width) and times 1,000 queries
+/// on one thread, unfiltered and with a 10 % filter; recall@10 against
+/// exact search on 100 of them.
+pub fn index(points: usize, data: Data) -> Result<IndexFigure, crate::index::IndexError> {
     use crate::index::{Filter, IndexConfig, Metadata, VectorIndex};
 
     let dims = 384;
+    let clusters = points.div_ceil(100);
     let before = resident_bytes();
-    let vectors = random_units(points, dims, 1);
-    let data: Vec<_> = vectors
+    let data_points: Vec<_> = vectors(data, points, clusters, dims, 1)
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
@@ -175,16 +229,18 @@ pub fn index(points: usize) -> Result<IndexFigure, crate::index::IndexError> {
         })
         .collect();
     let start = Instant::now();
-    let index = VectorIndex::build(IndexConfig::new(dims), data)?;
+    let index = VectorIndex::build(IndexConfig::new(dims), data_points)?;
     let build = start.elapsed();
     let memory_bytes = resident_bytes().saturating_sub(before);
 
-    let queries = random_units(1_000, dims, 2);
+    let queries = vectors(data, 1_000, clusters, dims, 2);
     let filter = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };
     let mut figure = IndexFigure {
         points,
+        data,
         build,
         memory_bytes,
+        ef_search: index.ef_search(),
         queries_per_sec_one_core: 0.0,
         recall_at_10: 0.0,
         filtered_queries_per_sec_one_core: 0.0,

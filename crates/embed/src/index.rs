@@ -137,8 +137,15 @@ pub struct IndexConfig {
     /// Links per node (HNSW's M).
     pub max_connections: usize,
     pub ef_construction: usize,
-    /// Candidate list width when searching (at least k).
+    /// Candidate list width when searching (at least k); with
+    /// `calibrate_to`, the widest one tried.
     pub ef_search: usize,
+    /// The recall@10 that building and loading tune the search width to,
+    /// measured on a sample of the index's own points ([`VectorIndex::calibrate`]);
+    /// `None` always searches `ef_search` wide. The width is most of a
+    /// search's cost, and the one that suffices depends on the data: random
+    /// vectors need the widest, real embeddings cluster and need a fraction.
+    pub calibrate_to: Option<f64>,
     /// Below this many live points every search is an exact scan.
     pub exact_below: usize,
     /// A filter passed by fewer than this share of the points is answered
@@ -155,10 +162,13 @@ impl IndexConfig {
             // Tuned on 50k random 384-d unit vectors, the worst case (no
             // clusters, neighbours barely nearer than anything else):
             // recall@10 was 0.80 at ef 512, 0.94 at 1,024, 0.99 at 2,048.
-            // Real embeddings cluster and need far less: `set_ef_search`.
+            // Real embeddings cluster and need far less, which calibration
+            // finds (`calibrate_to`); this is the widest it tries.
             max_connections: 32,
             ef_construction: 128,
             ef_search: 1_536,
+            // A margin over the 0.95 we promise: the sample is 200 points.
+            calibrate_to: Some(0.97),
             exact_below: 5_000,
             exact_selectivity: 0.02,
         }
@@ -231,8 +241,24 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     i8::dot(&a[..n], &b[..n]).unwrap_or(0)
 }
 
+/// What [`VectorIndex::calibrate`] settled on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Calibration {
+    pub ef_search: usize,
+    /// recall@10 at that width on the sample.
+    pub recall: f64,
+    /// Points sampled as queries.
+    pub sample: usize,
+}
+
+/// Search widths [`VectorIndex::calibrate`] tries, narrowest first (then
+/// the configured `ef_search`, the widest).
+const EF_LADDER: &[usize] = &[16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1_024];
+
 pub struct VectorIndex {
     config: IndexConfig,
+    /// The search width in use (`config.ef_search` until calibrated).
+    ef_search: usize,
     graph: Index,
     /// By internal id (the graph's data id): never reused.
     entries: Vec<Entry>,
@@ -271,6 +297,7 @@ impl VectorIndex {
     pub fn new(config: IndexConfig) -> Result<Self, IndexError> {
         Ok(Self {
             graph: new_graph(&config)?,
+            ef_search: config.ef_search,
             config,
             entries: Vec::new(),
             vectors: Vec::new(),
@@ -315,13 +342,94 @@ impl VectorIndex {
                 w.join().unwrap_or_else(|_| Err(IndexError::Engine("build thread panicked".into())))
             })
         })?;
+        if let Some(target) = index.config.calibrate_to {
+            index.calibrate(target)?;
+        }
         Ok(index)
     }
 
     /// Sets the candidate list width of later searches (recall against speed).
     pub fn set_ef_search(&mut self, ef: usize) {
-        self.config.ef_search = ef;
+        self.ef_search = ef;
         self.graph.change_expansion_search(ef);
+    }
+
+    /// The candidate list width searches use now.
+    pub fn ef_search(&self) -> usize {
+        self.ef_search
+    }
+
+    /// Sets the narrowest search width on a ladder (up to the configured
+    /// `ef_search`) at which the graph finds `target` of the true 10 nearest
+    /// neighbours of up to 200 of its own points, spread over the index (each
+    /// point's own hit left out). Below `exact_below` points nothing changes:
+    /// every search is a scan. Points added later are not sampled until the
+    /// next build or load.
+    pub fn calibrate(&mut self, target: f64) -> Result<Option<Calibration>, IndexError> {
+        const SAMPLE: usize = 200;
+        const K: usize = 10;
+        if self.len() < self.config.exact_below {
+            return Ok(None);
+        }
+        let step = (self.entries.len() / SAMPLE).max(1);
+        let sample: Vec<usize> = (0..self.entries.len())
+            .step_by(step)
+            .filter(|&id| self.entries[id].live)
+            .take(SAMPLE)
+            .collect();
+        let truths = self.neighbours_of(&sample, K);
+        let ceiling = self.config.ef_search;
+        let ladder = EF_LADDER.iter().copied().filter(|&ef| ef < ceiling).chain([ceiling]);
+        let mut settled = Calibration { ef_search: ceiling, recall: 0.0, sample: sample.len() };
+        for ef in ladder {
+            self.graph.change_expansion_search(ef.max(K + 1));
+            let (mut found, mut wanted) = (0usize, 0usize);
+            for (&id, truth) in sample.iter().zip(&truths) {
+                let got = self.graph.search(self.vector(id), K + 1)?;
+                found += got.keys.iter().filter(|&&g| truth.contains(&(g as usize))).count();
+                wanted += truth.len();
+            }
+            settled.ef_search = ef;
+            settled.recall = found as f64 / wanted.max(1) as f64;
+            if settled.recall >= target {
+                break;
+            }
+        }
+        self.set_ef_search(settled.ef_search.max(K + 1));
+        tracing::debug!(
+            points = self.len(),
+            ef_search = settled.ef_search,
+            recall = settled.recall,
+            "vector index search width calibrated"
+        );
+        Ok(Some(settled))
+    }
+
+    /// The exact `k` nearest other live points of each point in `ids`, by
+    /// internal id; a scan per point, split over the cores.
+    fn neighbours_of(&self, ids: &[usize], k: usize) -> Vec<Vec<usize>> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = ids
+                .chunks(ids.len().div_ceil(threads).max(1))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|&id| {
+                                self.exact(self.vector(id), k + 1, &Filter::default())
+                                    .into_iter()
+                                    .map(|hit| hit.slot)
+                                    .filter(|&slot| slot != id)
+                                    .take(k)
+                                    .collect::<Vec<usize>>()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        })
     }
 
     /// Live points.
@@ -566,11 +674,17 @@ impl VectorIndex {
         let graph = new_graph(&config)?;
         graph.load(&dir.join("graph.usearch").to_string_lossy())?;
         graph.change_expansion_search(config.ef_search);
+        let ef_search = config.ef_search;
         let by_key: HashMap<Uuid, usize> =
             entries.iter().enumerate().filter(|(_, e)| e.live).map(|(id, e)| (e.key, id)).collect();
         if graph.size() != by_key.len() {
             return Err(err(&"graph and entries disagree"));
         }
-        Ok(Self { config, graph, entries, vectors, quantised, scales, by_key })
+        let mut index =
+            Self { config, ef_search, graph, entries, vectors, quantised, scales, by_key };
+        if let Some(target) = index.config.calibrate_to {
+            index.calibrate(target)?;
+        }
+        Ok(index)
     }
 }

@@ -222,3 +222,47 @@ fn an_empty_or_tiny_index_answers_exactly() {
         .expect("search")
         .is_empty());
 }
+
+#[test]
+fn calibration_narrows_the_search_on_clustered_vectors_and_keeps_recall() {
+    use fairgig_embed::bench::{vectors, Data};
+    let (count, clusters) = (20_000, 200);
+    let points: Vec<(Uuid, Vec<f32>, Metadata)> =
+        vectors(Data::Clustered, count, clusters, DIMS, 1)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Uuid::from_u128(i as u128 + 1), v, meta(i)))
+            .collect();
+    let fixed = IndexConfig { calibrate_to: None, ..IndexConfig::new(DIMS) };
+    let widest = fixed.ef_search;
+    let mut index = VectorIndex::build(fixed, points).expect("build");
+    assert_eq!(index.ef_search(), widest, "no calibration asked for");
+
+    let settled = index.calibrate(0.97).expect("calibrate").expect("big enough to calibrate");
+    assert_eq!(settled.sample, 200);
+    assert!(settled.recall >= 0.97, "{settled:?}");
+    assert!(settled.ef_search < widest / 4, "clusters need a narrow search: {settled:?}");
+    assert_eq!(index.ef_search(), settled.ef_search.max(11));
+
+    // Fresh queries from the same clusters keep the recall promised.
+    let queries = vectors(Data::Clustered, 100, clusters, DIMS, 2);
+    let all = recall(&index, &queries, &Filter::default());
+    let one_region = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };
+    let filtered = recall(&index, &queries, &one_region);
+    println!("calibrated to {settled:?}: recall@10 {all:.3}, {filtered:.3} with a 10 % filter");
+    assert!(all >= 0.95 && filtered >= 0.95, "recall {all}, filtered {filtered}");
+
+    // A target the graph cannot reach settles on the widest width.
+    let unreachable = index.calibrate(1.01).expect("calibrate").expect("calibrated");
+    assert_eq!(unreachable.ef_search, widest);
+}
+
+#[test]
+fn a_tiny_index_is_not_calibrated() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let points: Vec<(Uuid, Vec<f32>, Metadata)> =
+        (0..100).map(|i| (Uuid::from_u128(i as u128 + 1), unit(&mut rng), meta(i))).collect();
+    let mut index = VectorIndex::build(IndexConfig::new(DIMS), points).expect("build");
+    assert_eq!(index.calibrate(0.97).expect("calibrate"), None, "searches are scans");
+    assert_eq!(index.ef_search(), IndexConfig::new(DIMS).ef_search);
+}

@@ -52,9 +52,10 @@ use uuid::Uuid;
 /// and clock skew between processes).
 pub const OVERLAP: Duration = Duration::from_secs(5);
 
-/// Candidate list width of graph searches. The default in
-/// [`IndexConfig::new`] is tuned for random vectors, the worst case; real
-/// embeddings cluster, and the skill index backs the search up.
+/// Candidate list width of graph searches. A proposal asks for 400 or more
+/// neighbours, which sets the width by itself, so the index is not
+/// calibrated (that would scan a sample at every build); the skill index
+/// backs the search up.
 const EF_SEARCH: usize = 128;
 
 /// Candidates from the skill index when more entries than this qualify by
@@ -551,7 +552,7 @@ fn build<E: Indexable>(
 }
 
 fn index_config(dimensions: usize) -> IndexConfig {
-    IndexConfig { ef_search: EF_SEARCH, ..IndexConfig::new(dimensions) }
+    IndexConfig { ef_search: EF_SEARCH, calibrate_to: None, ..IndexConfig::new(dimensions) }
 }
 
 /// The skill → slots lists of what was indexed (derived, so a snapshot

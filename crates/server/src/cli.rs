@@ -118,6 +118,22 @@ pub enum ModelCommand {
     },
 }
 
+/// The vectors `bench index` runs on, as the CLI names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IndexData {
+    Random,
+    Clustered,
+}
+
+impl IndexData {
+    fn into_bench(self) -> fairgig_embed::bench::Data {
+        match self {
+            Self::Random => fairgig_embed::bench::Data::Random,
+            Self::Clustered => fairgig_embed::bench::Data::Clustered,
+        }
+    }
+}
+
 /// The model registry's kinds, as the CLI names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RegistryKind {
@@ -237,12 +253,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         batches: usize,
     },
-    /// Vector index: build time, memory, queries/s on one core and
-    /// recall@10, on random 384-d unit vectors.
+    /// Vector index: build time, memory, the calibrated search width,
+    /// queries/s on one core and recall@10, on 384-d unit vectors.
     Index {
         /// Index sizes to measure.
         #[arg(long, value_delimiter = ',', default_value = "100000")]
         points: Vec<usize>,
+        /// Vectors to measure on: `random` (uniform on the sphere, the worst
+        /// case) and `clustered` (a mixture of topics, like embedded texts).
+        #[arg(long, value_delimiter = ',', default_value = "random,clustered")]
+        data: Vec<IndexData>,
     },
     /// Match latency (p50/p99, top 10, fair re-rank) and training time for
     /// 100,000 feedback events.
@@ -480,8 +500,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             crate::bench::embed(&settings, batches.max(1))?;
             Ok(0)
         }
-        Command::Bench(BenchCommand::Index { points }) => {
-            crate::bench::index(&points)?;
+        Command::Bench(BenchCommand::Index { points, data }) => {
+            let data: Vec<_> = data.into_iter().map(IndexData::into_bench).collect();
+            crate::bench::index(&points, &data)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {

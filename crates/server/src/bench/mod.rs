@@ -242,21 +242,25 @@ pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyho
     Ok(())
 }
 
-/// The vector index at each size in `points`.
-pub fn index(points: &[usize]) -> anyhow::Result<()> {
+/// The vector index at each size in `points`, on each kind of `data`.
+pub fn index(points: &[usize], data: &[fairgig_embed::bench::Data]) -> anyhow::Result<()> {
     for &n in points {
-        let f = fairgig_embed::bench::index(n)?;
-        println!(
-            "index {} x 384: build {:.1} s, +{} MiB resident; {:.0} queries/s/core, recall@10 {:.3}; \
-             10 % filter: {:.0} queries/s/core, recall@10 {:.3}",
-            f.points,
-            f.build.as_secs_f64(),
-            f.memory_bytes / (1024 * 1024),
-            f.queries_per_sec_one_core,
-            f.recall_at_10,
-            f.filtered_queries_per_sec_one_core,
-            f.filtered_recall_at_10
-        );
+        for &kind in data {
+            let f = fairgig_embed::bench::index(n, kind)?;
+            println!(
+                "index {} x 384 {}: build {:.1} s, +{} MiB resident, ef {}; {:.0} queries/s/core, \
+                 recall@10 {:.3}; 10 % filter: {:.0} queries/s/core, recall@10 {:.3}",
+                f.points,
+                f.data.label(),
+                f.build.as_secs_f64(),
+                f.memory_bytes / (1024 * 1024),
+                f.ef_search,
+                f.queries_per_sec_one_core,
+                f.recall_at_10,
+                f.filtered_queries_per_sec_one_core,
+                f.filtered_recall_at_10
+            );
+        }
     }
     Ok(())
 }
