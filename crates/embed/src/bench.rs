@@ -175,6 +175,13 @@ fn gaussian(rng: &mut rand::rngs::StdRng, dims: usize) -> Vec<f32> {
         .collect()
 }
 
+/// A unit vector uniform on the sphere (a normalised Gaussian).
+pub fn random_unit(rng: &mut rand::rngs::StdRng, dims: usize) -> Vec<f32> {
+    let mut v = gaussian(rng, dims);
+    crate::l2_normalise(&mut v);
+    v
+}
+
 /// `count` unit vectors of `data`'s kind; `seed` picks the points, the
 /// clusters are the same for every seed.
 pub fn vectors(data: Data, count: usize, clusters: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
@@ -185,11 +192,11 @@ pub fn vectors(data: Data, count: usize, clusters: usize, dims: usize, seed: u64
         v
     };
     match data {
-        Data::Random => (0..count).map(|_| unit(gaussian(&mut rng, dims))).collect(),
+        Data::Random => (0..count).map(|_| random_unit(&mut rng, dims)).collect(),
         Data::Clustered => {
             let mut centre_rng = StdRng::seed_from_u64(0);
             let centres: Vec<Vec<f32>> =
-                (0..clusters.max(1)).map(|_| unit(gaussian(&mut centre_rng, dims))).collect();
+                (0..clusters.max(1)).map(|_| random_unit(&mut centre_rng, dims)).collect();
             // Noise of length about 1 around a unit centre: cosine ~ 1/sqrt(2).
             let spread = 1.0 / (dims as f32).sqrt();
             (0..count)

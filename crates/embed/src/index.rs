@@ -428,7 +428,12 @@ impl VectorIndex {
                     })
                 })
                 .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+            // A lost chunk would pair the next chunk's neighbours with the
+            // wrong points: a panic in a scan goes on up instead.
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
         })
     }
 

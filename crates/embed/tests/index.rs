@@ -3,21 +3,13 @@
 use fairgig_embed::index::{
     Filter, GraphPrecision, IndexConfig, Metadata, Quantised, RateCap, VectorIndex,
 };
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{rngs::StdRng, SeedableRng};
 use uuid::Uuid;
 
 const DIMS: usize = 384;
 
 fn unit(rng: &mut StdRng) -> Vec<f32> {
-    // Gaussian via Box-Muller, so directions are uniform on the sphere.
-    let mut v: Vec<f32> = (0..DIMS)
-        .map(|_| {
-            let (u1, u2): (f32, f32) = (rng.gen_range(f32::EPSILON..1.0), rng.gen());
-            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
-        })
-        .collect();
-    fairgig_embed::l2_normalise(&mut v);
-    v
+    fairgig_embed::bench::random_unit(rng, DIMS)
 }
 
 fn meta(i: usize) -> Metadata {
