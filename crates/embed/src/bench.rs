@@ -217,14 +217,18 @@ fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
-/// Builds an index of `points` 384-d unit vectors of `data`'s kind (10
-/// regions; the build calibrates its search width) and times 1,000 queries
-/// on one thread, unfiltered and with a 10 % filter; recall@10 against
-/// exact search on 100 of them.
-pub fn index(points: usize, data: Data) -> Result<IndexFigure, crate::index::IndexError> {
-    use crate::index::{Filter, IndexConfig, Metadata, VectorIndex};
+/// Builds an index of `points` unit vectors of `data`'s kind, shaped by
+/// `config` (10 regions; the build calibrates its search width when the
+/// config asks), and times 1,000 queries on one thread, unfiltered and with
+/// a 10 % filter; recall@10 against exact search on 100 of them.
+pub fn index(
+    points: usize,
+    data: Data,
+    config: crate::index::IndexConfig,
+) -> Result<IndexFigure, crate::index::IndexError> {
+    use crate::index::{Filter, Metadata, VectorIndex};
 
-    let dims = 384;
+    let dims = config.dimensions;
     let clusters = points.div_ceil(100);
     let before = resident_bytes();
     let data_points: Vec<_> = vectors(data, points, clusters, dims, 1)
@@ -236,7 +240,7 @@ pub fn index(points: usize, data: Data) -> Result<IndexFigure, crate::index::Ind
         })
         .collect();
     let start = Instant::now();
-    let index = VectorIndex::build(IndexConfig::new(dims), data_points)?;
+    let index = VectorIndex::build(config, data_points)?;
     let build = start.elapsed();
     let memory_bytes = resident_bytes().saturating_sub(before);
 

@@ -225,28 +225,50 @@ fn calibration_narrows_the_search_on_clustered_vectors_and_keeps_recall() {
             .enumerate()
             .map(|(i, v)| (Uuid::from_u128(i as u128 + 1), v, meta(i)))
             .collect();
-    let fixed = IndexConfig { calibrate_to: None, ..IndexConfig::new(DIMS) };
-    let widest = fixed.ef_search;
-    let mut index = VectorIndex::build(fixed, points).expect("build");
-    assert_eq!(index.ef_search(), widest, "no calibration asked for");
-
-    let settled = index.calibrate(0.97).expect("calibrate").expect("big enough to calibrate");
-    assert_eq!(settled.sample, 200);
-    assert!(settled.recall >= 0.97, "{settled:?}");
-    assert!(settled.ef_search < widest / 4, "clusters need a narrow search: {settled:?}");
-    assert_eq!(index.ef_search(), settled.ef_search.max(11));
+    let widest = IndexConfig::new(DIMS).ef_search;
+    let index = VectorIndex::build(IndexConfig::new(DIMS), points).expect("build");
+    assert_eq!(index.len(), count, "the held-out points are in the index too");
+    let settled = index.ef_search();
+    assert!(settled < widest / 4, "clusters need a narrow search: ef {settled}");
 
     // Fresh queries from the same clusters keep the recall promised.
     let queries = vectors(Data::Clustered, 100, clusters, DIMS, 2);
     let all = recall(&index, &queries, &Filter::default());
     let one_region = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };
     let filtered = recall(&index, &queries, &one_region);
-    println!("calibrated to {settled:?}: recall@10 {all:.3}, {filtered:.3} with a 10 % filter");
+    println!("calibrated to ef {settled}: recall@10 {all:.3}, {filtered:.3} with a 10 % filter");
     assert!(all >= 0.95 && filtered >= 0.95, "recall {all}, filtered {filtered}");
 
-    // A target the graph cannot reach settles on the widest width.
-    let unreachable = index.calibrate(1.01).expect("calibrate").expect("calibrated");
+    // A snapshot keeps the width; loading without calibration takes the config's.
+    let dir = tempfile::tempdir().expect("temp dir");
+    index.save(dir.path()).expect("save");
+    let loaded = VectorIndex::load(IndexConfig::new(DIMS), dir.path()).expect("load");
+    assert_eq!(loaded.ef_search(), settled);
+
+    // Filtered walks that never give up for a scan find the neighbours too,
+    // with a filter 10 % and one 30 % of the points pass.
+    let walking = IndexConfig { walk_budget: f64::INFINITY, ..IndexConfig::new(DIMS) };
+    let walking = VectorIndex::load(walking, dir.path()).expect("load");
+    let three_regions =
+        Filter { regions: Some(vec!["R0".into(), "R1".into(), "r2".into()]), ..Filter::default() };
+    for filter in [&one_region, &three_regions] {
+        let walked = recall(&walking, &queries, filter);
+        assert!(walked >= 0.95, "walked recall {walked} with {filter:?}");
+    }
+
+    let fixed = IndexConfig { calibrate_to: None, ..IndexConfig::new(DIMS) };
+    let mut loaded = VectorIndex::load(fixed, dir.path()).expect("load");
+    assert_eq!(loaded.ef_search(), widest);
+
+    // Calibrating anew on given queries: reachable targets narrow the width,
+    // one the graph cannot reach settles on the widest.
+    let again = loaded.calibrate(&queries, 0.97).expect("calibrate").expect("big enough");
+    assert_eq!(again.sample, queries.len());
+    assert!(again.recall >= 0.97 && again.ef_search < widest / 4, "{again:?}");
+    assert_eq!(loaded.ef_search(), again.ef_search);
+    let unreachable = loaded.calibrate(&queries, 1.01).expect("calibrate").expect("calibrated");
     assert_eq!(unreachable.ef_search, widest);
+    assert!(loaded.calibrate(&[vec![1.0; 3]], 0.97).is_err(), "a query of other dimensions");
 }
 
 #[test]
@@ -255,6 +277,8 @@ fn a_tiny_index_is_not_calibrated() {
     let points: Vec<(Uuid, Vec<f32>, Metadata)> =
         (0..100).map(|i| (Uuid::from_u128(i as u128 + 1), unit(&mut rng), meta(i))).collect();
     let mut index = VectorIndex::build(IndexConfig::new(DIMS), points).expect("build");
-    assert_eq!(index.calibrate(0.97).expect("calibrate"), None, "searches are scans");
+    assert_eq!(index.len(), 100);
+    let queries = vec![unit(&mut rng)];
+    assert_eq!(index.calibrate(&queries, 0.97).expect("calibrate"), None, "searches are scans");
     assert_eq!(index.ef_search(), IndexConfig::new(DIMS).ef_search);
 }

@@ -263,6 +263,12 @@ pub enum BenchCommand {
         /// case) and `clustered` (a mixture of topics, like embedded texts).
         #[arg(long, value_delimiter = ',', default_value = "random,clustered")]
         data: Vec<IndexData>,
+        /// Links per node (HNSW's M; default: the index's own).
+        #[arg(long)]
+        connections: Option<usize>,
+        /// Candidate list width while adding (default: the index's own).
+        #[arg(long)]
+        ef_construction: Option<usize>,
     },
     /// Match latency (p50/p99, top 10, fair re-rank) and training time for
     /// 100,000 feedback events.
@@ -500,9 +506,15 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             crate::bench::embed(&settings, batches.max(1))?;
             Ok(0)
         }
-        Command::Bench(BenchCommand::Index { points, data }) => {
+        Command::Bench(BenchCommand::Index { points, data, connections, ef_construction }) => {
             let data: Vec<_> = data.into_iter().map(IndexData::into_bench).collect();
-            crate::bench::index(&points, &data)?;
+            let defaults = fairgig_embed::index::IndexConfig::new(384);
+            let config = fairgig_embed::index::IndexConfig {
+                max_connections: connections.unwrap_or(defaults.max_connections).max(2),
+                ef_construction: ef_construction.unwrap_or(defaults.ef_construction).max(1),
+                ..defaults
+            };
+            crate::bench::index(&points, &data, &config)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {

@@ -243,15 +243,23 @@ pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyho
 }
 
 /// The vector index at each size in `points`, on each kind of `data`.
-pub fn index(points: &[usize], data: &[fairgig_embed::bench::Data]) -> anyhow::Result<()> {
+pub fn index(
+    points: &[usize],
+    data: &[fairgig_embed::bench::Data],
+    config: &fairgig_embed::index::IndexConfig,
+) -> anyhow::Result<()> {
     for &n in points {
         for &kind in data {
-            let f = fairgig_embed::bench::index(n, kind)?;
+            let f = fairgig_embed::bench::index(n, kind, config.clone())?;
             println!(
-                "index {} x 384 {}: build {:.1} s, +{} MiB resident, ef {}; {:.0} queries/s/core, \
-                 recall@10 {:.3}; 10 % filter: {:.0} queries/s/core, recall@10 {:.3}",
+                "index {} x {} {} (M {}, ef_construction {}): build {:.1} s, +{} MiB resident, \
+                 ef {}; {:.0} queries/s/core, recall@10 {:.3}; 10 % filter: {:.0} queries/s/core, \
+                 recall@10 {:.3}",
                 f.points,
+                config.dimensions,
                 f.data.label(),
+                config.max_connections,
+                config.ef_construction,
                 f.build.as_secs_f64(),
                 f.memory_bytes / (1024 * 1024),
                 f.ef_search,
