@@ -123,13 +123,17 @@ pub enum ModelCommand {
 pub enum IndexData {
     Random,
     Clustered,
+    Embedded,
 }
 
 impl IndexData {
-    fn into_bench(self) -> fairgig_embed::bench::Data {
+    fn into_bench(self) -> crate::bench::IndexVectors {
+        use crate::bench::IndexVectors::{Embedded, Synthetic};
+        use fairgig_embed::bench::Data;
         match self {
-            Self::Random => fairgig_embed::bench::Data::Random,
-            Self::Clustered => fairgig_embed::bench::Data::Clustered,
+            Self::Random => Synthetic(Data::Random),
+            Self::Clustered => Synthetic(Data::Clustered),
+            Self::Embedded => Embedded,
         }
     }
 }
@@ -260,7 +264,9 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "100000")]
         points: Vec<usize>,
         /// Vectors to measure on: `random` (uniform on the sphere, the worst
-        /// case) and `clustered` (a mixture of topics, like embedded texts).
+        /// case), `clustered` (a mixture of topics, like embedded texts) and
+        /// `embedded` (profile-like texts through the local model; embedding
+        /// them takes minutes per 100,000).
         #[arg(long, value_delimiter = ',', default_value = "random,clustered")]
         data: Vec<IndexData>,
         /// Links per node (HNSW's M; default: the index's own).
@@ -514,7 +520,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 ef_construction: ef_construction.unwrap_or(defaults.ef_construction).max(1),
                 ..defaults
             };
-            crate::bench::index(&points, &data, &config)?;
+            crate::bench::index(&settings, &points, &data, &config)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {

@@ -77,6 +77,11 @@ impl SkillIndex {
         self.skills.len()
     }
 
+    /// The skills' preferred labels, in list order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.skills.iter().map(|skill| skill.label.as_str())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.skills.is_empty()
     }

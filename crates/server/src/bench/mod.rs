@@ -242,22 +242,41 @@ pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyho
     Ok(())
 }
 
+/// Vectors the index benchmark runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum IndexVectors {
+    /// Drawn directly.
+    Synthetic(fairgig_embed::bench::Data),
+    /// Profile-like texts ([`EmbeddedProfiles`]) embedded by the local model:
+    /// what the index holds in use, at the cost of embedding them first.
+    Embedded,
+}
+
 /// The vector index at each size in `points`, on each kind of `data`.
 pub fn index(
+    settings: &fairgig_core::config::Settings,
     points: &[usize],
-    data: &[fairgig_embed::bench::Data],
+    data: &[IndexVectors],
     config: &fairgig_embed::index::IndexConfig,
 ) -> anyhow::Result<()> {
+    use fairgig_embed::bench::{index, index_on};
+
     for &n in points {
         for &kind in data {
-            let f = fairgig_embed::bench::index(n, kind, config.clone())?;
+            let f = match kind {
+                IndexVectors::Synthetic(data) => index(n, data, config.clone())?,
+                IndexVectors::Embedded => {
+                    let embedded = EmbeddedProfiles::new(settings, n, 1_000)?;
+                    index_on(embedded.points, embedded.queries, "embedded", config.clone())?
+                }
+            };
             println!(
                 "index {} x {} {} (M {}, ef_construction {}): build {:.1} s, +{} MiB resident, \
                  ef {}; {:.0} queries/s/core, recall@10 {:.3}; 10 % filter: {:.0} queries/s/core, \
                  recall@10 {:.3}",
                 f.points,
                 config.dimensions,
-                f.data.label(),
+                f.data,
                 config.max_connections,
                 config.ef_construction,
                 f.build.as_secs_f64(),
@@ -271,6 +290,84 @@ pub fn index(
         }
     }
     Ok(())
+}
+
+/// Profile-like texts embedded by the local model on every core: `points`
+/// for the index (seed 1) and `queries` more (seed 2). Prints the time taken.
+struct EmbeddedProfiles {
+    points: Vec<Vec<f32>>,
+    queries: Vec<Vec<f32>>,
+}
+
+impl EmbeddedProfiles {
+    fn new(
+        settings: &fairgig_core::config::Settings,
+        points: usize,
+        queries: usize,
+    ) -> anyhow::Result<Self> {
+        use fairgig_embed::local::LocalModel;
+        use std::time::Instant;
+
+        let model = LocalModel::load(&crate::embedding::local_config(&settings.embedding))?;
+        let skills = fairgig_ai::analyse::skills::SkillIndex::builtin();
+        let skills: Vec<&str> = skills.labels().collect();
+        let started = Instant::now();
+        let embed = |count: usize, seed: u64| -> anyhow::Result<Vec<Vec<f32>>> {
+            let texts = profile_texts(count, seed, &skills);
+            let mut vectors = Vec::with_capacity(count);
+            for chunk in texts.chunks(512) {
+                let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                vectors.extend(model.embed(&chunk)?);
+            }
+            Ok(vectors)
+        };
+        let embedded = Self { points: embed(points, 1)?, queries: embed(queries, 2)? };
+        let (count, seconds) = (points + queries, started.elapsed().as_secs_f64());
+        println!(
+            "embedded {count} profile texts in {seconds:.0} s ({:.0}/s)",
+            count as f64 / seconds
+        );
+        Ok(embedded)
+    }
+}
+
+/// `count` texts shaped like freelancer profiles: a role, years of
+/// experience and four ESCO skills, three of them from one run of 12 in the
+/// shipped (alphabetical) list, which share words and topics. So texts fall
+/// into overlapping topics as real profiles do, without claiming to be them.
+fn profile_texts(count: usize, seed: u64, skills: &[&str]) -> Vec<String> {
+    use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+
+    const ROLES: &[&str] = &[
+        "Freelance consultant",
+        "Senior engineer",
+        "Junior developer",
+        "Independent specialist",
+        "Contract analyst",
+        "Technical lead",
+        "Designer",
+        "Trainer",
+    ];
+    const RUN: usize = 12;
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let start = rng.gen_range(0..skills.len().saturating_sub(RUN).max(1));
+            let run = &skills[start..(start + RUN).min(skills.len())];
+            let mut chosen: Vec<&str> =
+                (0..3).map(|_| run.choose(&mut rng).copied().unwrap_or_default()).collect();
+            chosen.push(skills.choose(&mut rng).copied().unwrap_or_default());
+            format!(
+                "{} with {} years of experience in {}, {}, {} and {}.",
+                ROLES.choose(&mut rng).copied().unwrap_or_default(),
+                rng.gen_range(1..25),
+                chosen[0],
+                chosen[1],
+                chosen[2],
+                chosen[3]
+            )
+        })
+        .collect()
 }
 
 /// This process's resident memory in MB (Linux; 0 elsewhere).
