@@ -81,19 +81,23 @@ impl Filter {
         if self.available.is_some_and(|a| a != m.available) {
             return false;
         }
-        if self.rate_min.is_some() || self.rate_max.is_some() {
-            let Some(rate) = m.rate_minor else { return false };
-            if self.rate_min.is_some_and(|min| rate < min)
-                || self.rate_max.is_some_and(|max| rate > max)
-            {
-                return false;
-            }
+        if !in_rate_range(m.rate_minor, self.rate_min, self.rate_max) {
+            return false;
         }
         if self.rate_cap.as_ref().is_some_and(|cap| !cap.admits(m)) {
             return false;
         }
         self.status.as_ref().is_none_or(|s| *s == m.status)
     }
+}
+
+/// Whether a rate is within a range; with either bound set, a point without
+/// a rate is not.
+fn in_rate_range(rate: Option<i64>, min: Option<i64>, max: Option<i64>) -> bool {
+    if min.is_none() && max.is_none() {
+        return true;
+    }
+    rate.is_some_and(|rate| min.is_none_or(|min| rate >= min) && max.is_none_or(|max| rate <= max))
 }
 
 /// Whether a rate is within a cap (both in minor units).
@@ -209,13 +213,8 @@ impl CompiledFilter {
         if self.available.is_some_and(|a| a != f.available) {
             return false;
         }
-        if self.rate_min.is_some() || self.rate_max.is_some() {
-            let Some(rate) = f.rate_minor else { return false };
-            if self.rate_min.is_some_and(|min| rate < min)
-                || self.rate_max.is_some_and(|max| rate > max)
-            {
-                return false;
-            }
+        if !in_rate_range(f.rate_minor, self.rate_min, self.rate_max) {
+            return false;
         }
         if let (Some((currency, max)), Some(rate)) = (self.rate_cap, f.rate_minor) {
             // A rate in another currency, or none, cannot be compared: it passes.
