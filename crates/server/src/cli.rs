@@ -118,26 +118,6 @@ pub enum ModelCommand {
     },
 }
 
-/// The vectors `bench index` runs on, as the CLI names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum IndexData {
-    Random,
-    Clustered,
-    Embedded,
-}
-
-impl IndexData {
-    fn into_bench(self) -> crate::bench::IndexVectors {
-        use crate::bench::IndexVectors::{Embedded, Synthetic};
-        use fairgig_embed::bench::Data;
-        match self {
-            Self::Random => Synthetic(Data::Random),
-            Self::Clustered => Synthetic(Data::Clustered),
-            Self::Embedded => Embedded,
-        }
-    }
-}
-
 /// The model registry's kinds, as the CLI names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RegistryKind {
@@ -268,7 +248,7 @@ pub enum BenchCommand {
         /// `embedded` (profile-like texts through the local model; embedding
         /// them takes minutes per 100,000).
         #[arg(long, value_delimiter = ',', default_value = "random,clustered")]
-        data: Vec<IndexData>,
+        data: Vec<crate::bench::IndexVectors>,
         /// Links per node (HNSW's M; default: the index's own).
         #[arg(long)]
         connections: Option<usize>,
@@ -513,7 +493,6 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Bench(BenchCommand::Index { points, data, connections, ef_construction }) => {
-            let data: Vec<_> = data.into_iter().map(IndexData::into_bench).collect();
             let defaults = fairgig_embed::index::IndexConfig::new(384);
             let config = fairgig_embed::index::IndexConfig {
                 max_connections: connections.unwrap_or(defaults.max_connections).max(2),

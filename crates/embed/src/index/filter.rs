@@ -150,10 +150,10 @@ pub(crate) struct Facets {
 }
 
 impl Facets {
-    /// A live point's facets, interning its strings.
-    pub(crate) fn of(meta: &Metadata, symbols: &mut Symbols) -> Self {
+    /// A point's facets, interning its strings.
+    pub(crate) fn of(meta: &Metadata, live: bool, symbols: &mut Symbols) -> Self {
         Self {
-            live: true,
+            live,
             available: meta.available,
             region: meta.region.as_deref().map_or(ABSENT, |r| symbols.intern(&region_key(r))),
             status: symbols.intern(&meta.status),
@@ -254,7 +254,7 @@ mod tests {
                 status: pick(&mut rng, &statuses[..3]).unwrap_or_default(),
             })
             .collect();
-        let facets: Vec<Facets> = metas.iter().map(|m| Facets::of(m, &mut symbols)).collect();
+        let facets: Vec<Facets> = metas.iter().map(|m| Facets::of(m, true, &mut symbols)).collect();
         let (mut checked, mut passed) = (0, 0);
         for _ in 0..2_000 {
             let filter = Filter {

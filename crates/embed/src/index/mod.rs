@@ -7,10 +7,10 @@
 //! 100k points), and its plain search was slow (56 queries/s at ef 400).
 //! USearch takes a predicate into its graph walk, removes points, and saves
 //! and loads its graph. Around it we keep:
-//! - the entries (key, metadata, live flag) by internal id, which is never
-//!   reused, so a replaced vector cannot be confused with its successor;
+//! - the entries (key, metadata) by internal id, which is never reused, so
+//!   a replaced vector cannot be confused with its successor;
 //! - the same metadata as dense facets ([`filter`]), which filters read
-//!   without touching a string;
+//!   without touching a string, with each point's live flag;
 //! - a flat copy of the vectors, for exact search (tiny indexes), exact
 //!   similarities and tests to check recall against (the graph's own copy
 //!   may be of lower precision: [`GraphPrecision`]);
@@ -130,13 +130,14 @@ struct SnapshotHeader<E> {
     /// The search width in use when saved (calibrated, or the configured one).
     ef_search: usize,
     entries: E,
+    /// By internal id, whether the point is live (the facets' flags).
+    live: Vec<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Entry {
     key: Uuid,
     meta: Metadata,
-    live: bool,
 }
 
 /// One search result: the key, its slot and its cosine similarity to the query.
@@ -225,8 +226,9 @@ pub struct VectorIndex {
     /// scale (derived: not in snapshots).
     quantised: Vec<i8>,
     scales: Vec<f32>,
-    /// By internal id, what filters read (derived from the entries: not in
-    /// snapshots), and the strings they refer to.
+    /// By internal id, what filters read (derived from the entries) and
+    /// whether the point is live (the one place that says so), and the
+    /// strings the facets refer to.
     facets: Vec<Facets>,
     symbols: Symbols,
     by_key: HashMap<Uuid, usize>,
@@ -287,8 +289,7 @@ impl VectorIndex {
             index.push(key, &vector, meta);
         }
         index.graph.reserve(index.entries.len())?;
-        let live: Vec<usize> =
-            (0..index.entries.len()).filter(|&id| index.entries[id].live).collect();
+        let live: Vec<usize> = (0..index.entries.len()).filter(|&id| index.is_live(id)).collect();
         let target = index.config.calibrate_to.filter(|_| live.len() >= index.config.exact_below);
         let held: Vec<usize> = match target {
             Some(_) => spread(&live, CALIBRATION_QUERIES),
@@ -448,18 +449,22 @@ impl VectorIndex {
     /// and both copies of its vector (the caller maps its key and adds it to
     /// the graph).
     fn push(&mut self, key: Uuid, vector: &[f32], meta: Metadata) {
-        self.facets.push(Facets::of(&meta, &mut self.symbols));
-        self.entries.push(Entry { key, meta, live: true });
+        self.facets.push(Facets::of(&meta, true, &mut self.symbols));
+        self.entries.push(Entry { key, meta });
         self.vectors.extend_from_slice(vector);
         let Quantised { values, scale } = Quantised::of(vector);
         self.quantised.extend_from_slice(&values);
         self.scales.push(scale);
     }
 
-    /// Marks a point dead in the entries and the facets (not in the graph).
+    /// Marks a point dead (not in the graph).
     fn retire(&mut self, id: usize) {
-        self.entries[id].live = false;
         self.facets[id].live = false;
+    }
+
+    /// Whether an internal id is a live point.
+    fn is_live(&self, id: usize) -> bool {
+        self.facets.get(id).is_some_and(|facets| facets.live)
     }
 
     fn vector(&self, id: usize) -> &[f32] {
@@ -501,7 +506,7 @@ impl VectorIndex {
     pub fn set_metadata(&mut self, key: Uuid, meta: Metadata) -> bool {
         match self.by_key.get(&key) {
             Some(&id) => {
-                self.facets[id] = Facets::of(&meta, &mut self.symbols);
+                self.facets[id] = Facets::of(&meta, true, &mut self.symbols);
                 self.entries[id].meta = meta;
                 true
             }
@@ -519,14 +524,14 @@ impl VectorIndex {
 
     /// The metadata at a live slot.
     pub fn metadata_at(&self, slot: usize) -> Option<&Metadata> {
-        self.entries.get(slot).filter(|entry| entry.live).map(|entry| &entry.meta)
+        self.entries.get(slot).filter(|_| self.is_live(slot)).map(|entry| &entry.meta)
     }
 
     /// The dot product of the vector at a live slot with `query` (its cosine
     /// similarity when both are unit vectors).
     pub fn similarity_at(&self, slot: usize, query: &[f32]) -> Option<f32> {
-        let live = self.entries.get(slot).is_some_and(|entry| entry.live);
-        (live && query.len() == self.config.dimensions).then(|| dot(query, self.vector(slot)))
+        (self.is_live(slot) && query.len() == self.config.dimensions)
+            .then(|| dot(query, self.vector(slot)))
     }
 
     /// About the similarity of the vector at a live slot to `query`, from
@@ -534,14 +539,13 @@ impl VectorIndex {
     /// exactly with [`Self::similarity_at`].
     pub fn approximate_similarity_at(&self, slot: usize, query: &Quantised) -> Option<f32> {
         let d = self.config.dimensions;
-        let live = self.entries.get(slot).is_some_and(|entry| entry.live);
-        let row = self.quantised.get(slot * d..(slot + 1) * d).filter(|_| live)?;
+        let row = self.quantised.get(slot * d..(slot + 1) * d).filter(|_| self.is_live(slot))?;
         Some(dot_i8(row, &query.values) as f32 * self.scales.get(slot)? * query.scale)
     }
 
     /// The key at a live slot.
     pub fn key_at(&self, slot: usize) -> Option<Uuid> {
-        self.entries.get(slot).filter(|entry| entry.live).map(|entry| entry.key)
+        self.entries.get(slot).filter(|_| self.is_live(slot)).map(|entry| entry.key)
     }
 
     pub fn delete(&mut self, key: Uuid) -> Result<bool, IndexError> {
@@ -605,7 +609,7 @@ impl VectorIndex {
             .iter()
             .filter_map(|&id| {
                 let slot = usize::try_from(id).ok()?;
-                let entry = self.entries.get(slot).filter(|e| e.live)?;
+                let entry = self.entries.get(slot).filter(|_| self.is_live(slot))?;
                 Some(Hit { key: entry.key, slot, score: dot(query, self.vector(slot)) })
             })
             .collect();
@@ -694,6 +698,7 @@ impl VectorIndex {
             precision: self.config.precision,
             ef_search: self.ef_search,
             entries: &self.entries,
+            live: self.facets.iter().map(|facets| facets.live).collect(),
         })
         .map_err(|e| err(&e))?;
         out.write_all(&(header.len() as u64).to_le_bytes()).map_err(|e| err(&e))?;
@@ -717,7 +722,7 @@ impl VectorIndex {
         let header_len = usize::try_from(u64::from_le_bytes(len)).map_err(|e| err(&e))?;
         let mut header = Vec::new();
         (&mut input).take(header_len as u64).read_to_end(&mut header).map_err(|e| err(&e))?;
-        let SnapshotHeader { dimensions, precision, ef_search: saved_ef, entries } =
+        let SnapshotHeader { dimensions, precision, ef_search: saved_ef, entries, live } =
             serde_json::from_slice::<SnapshotHeader<Vec<Entry>>>(&header).map_err(|e| err(&e))?;
         if dimensions != config.dimensions {
             return Err(IndexError::Dimensions { expected: config.dimensions, got: dimensions });
@@ -730,6 +735,9 @@ impl VectorIndex {
         }
         let mut bytes = Vec::new();
         input.read_to_end(&mut bytes).map_err(|e| err(&e))?;
+        if live.len() != entries.len() {
+            return Err(err(&"live flags do not match the entries"));
+        }
         if bytes.len() != entries.len() * dimensions * 4 {
             return Err(err(&"vectors do not match the entries"));
         }
@@ -750,18 +758,15 @@ impl VectorIndex {
         };
         graph.change_expansion_search(ef_search);
         let by_key: HashMap<Uuid, usize> =
-            entries.iter().enumerate().filter(|(_, e)| e.live).map(|(id, e)| (e.key, id)).collect();
+            (0..entries.len()).filter(|&id| live[id]).map(|id| (entries[id].key, id)).collect();
         if graph.size() != by_key.len() {
             return Err(err(&"graph and entries disagree"));
         }
         let mut symbols = Symbols::default();
         let facets = entries
             .iter()
-            .map(|e| {
-                let mut facets = Facets::of(&e.meta, &mut symbols);
-                facets.live = e.live;
-                facets
-            })
+            .zip(live)
+            .map(|(e, live)| Facets::of(&e.meta, live, &mut symbols))
             .collect();
         Ok(Self {
             config,

@@ -242,11 +242,12 @@ pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyho
     Ok(())
 }
 
-/// Vectors the index benchmark runs on.
-#[derive(Clone, Copy, Debug)]
+/// Vectors the index benchmark runs on (and the CLI names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum IndexVectors {
-    /// Drawn directly.
-    Synthetic(fairgig_embed::bench::Data),
+    /// Drawn directly ([`fairgig_embed::bench::Data`]).
+    Random,
+    Clustered,
     /// Profile-like texts ([`EmbeddedProfiles`]) embedded by the local model:
     /// what the index holds in use, at the cost of embedding them first.
     Embedded,
@@ -259,12 +260,13 @@ pub fn index(
     data: &[IndexVectors],
     config: &fairgig_embed::index::IndexConfig,
 ) -> anyhow::Result<()> {
-    use fairgig_embed::bench::{index, index_on};
+    use fairgig_embed::bench::{index, index_on, Data};
 
     for &n in points {
         for &kind in data {
             let f = match kind {
-                IndexVectors::Synthetic(data) => index(n, data, config.clone())?,
+                IndexVectors::Random => index(n, Data::Random, config.clone())?,
+                IndexVectors::Clustered => index(n, Data::Clustered, config.clone())?,
                 IndexVectors::Embedded => {
                     let embedded = EmbeddedProfiles::new(settings, n, 1_000)?;
                     index_on(embedded.points, embedded.queries, "embedded", config.clone())?
