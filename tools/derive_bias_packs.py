@@ -248,6 +248,14 @@ def jobad():
     return count
 
 
+# Phrases that are ordinary words in lower case: "ad" is the era abbreviation
+# only as "AD" (case-sensitive); "Job Ad" and "our ad" are job ads, and a few
+# product names say AD too.
+CASE_SENSITIVE = {
+    "ad": (["AD"], ["job ad", "azure ad", "ad ds", "ad fs", "ad connect"]),
+}
+
+
 def inclusive():
     library = json.loads((DATA / "jhogue-inclusive-language-5d88a73/library.json").read_text(encoding="utf-8"))
     out = [
@@ -265,18 +273,21 @@ def inclusive():
         seen.add(slug)
         suggestion = (entry.get("suggestion") or "").strip()
         suggestions = [] if suggestion.startswith("[") else [s.strip() for s in suggestion.split(",") if s.strip()]
+        patterns, exceptions = CASE_SENSITIVE.get(phrase, ([phrase], []))
         out += [
             "[[rule]]",
             f"id = {toml_string(slug)}",
             'category = "idiom"',
             'severity = "info"',
             'type = "basic"',
-            f"patterns = {toml_list([phrase])}",
+            f"patterns = {toml_list(patterns)}",
             f"suggestions = {toml_list(suggestions)}",
             f"explanation = {toml_string((entry.get('explanation') or '').strip())}",
             f"source = {toml_string((entry.get('source_name') or 'uncited').strip() + ' via jhogue/inclusive-language (MIT)')}",
-            "",
         ]
+        if exceptions:
+            out.append(f"except = {toml_list(exceptions)}")
+        out.append("")
     (OUT / "inclusive.toml").write_text("\n".join(out), encoding="utf-8")
     return len(seen)
 

@@ -344,6 +344,10 @@ pub struct ServerSettings {
     pub shutdown_grace_secs: u64,
     /// Trust `X-Forwarded-For` for the client IP (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (Prometheus: `authorization: {credentials: ...}`); unset, it is open
+    /// to whoever reaches the bind address.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for ServerSettings {
@@ -355,6 +359,7 @@ impl Default for ServerSettings {
             cors_origins: Vec::new(),
             shutdown_grace_secs: 10,
             trust_forwarded_for: false,
+            metrics_token: None,
         }
     }
 }

@@ -180,13 +180,36 @@ impl LocalModel {
     }
 }
 
+/// The variable ONNX Runtime reads when it loads to decide whether to start
+/// its telemetry client.
+const ORT_DISABLE_TELEMETRY: &str = "ORT_DISABLE_TELEMETRY";
+
+/// Keeps ONNX Runtime from phoning home. Its telemetry client starts when
+/// the library creates its first environment, before the API call that
+/// turns events off (`with_telemetry(false)`) can run, and it then looks up
+/// and connects to a Microsoft host about 10 s later (seen through a
+/// recording proxy). Only this variable, read at that moment, stops it.
+/// Call it at the very start of `main`, before any thread exists; loading a
+/// model sets it too if it is still unset (for library users and tests).
+pub fn disable_runtime_telemetry() {
+    if std::env::var_os(ORT_DISABLE_TELEMETRY).is_none() {
+        std::env::set_var(ORT_DISABLE_TELEMETRY, "1");
+    }
+}
+
 /// ONNX Runtime allows one environment per process; the first model loaded
 /// decides which shared library it is.
 fn runtime(library: &Path) -> Result<&'static Environment, EmbedError> {
     static RUNTIME: OnceLock<Result<(PathBuf, Environment), String>> = OnceLock::new();
     let loaded = RUNTIME.get_or_init(|| {
+        disable_runtime_telemetry();
         let builder = ort::init_from(library).map_err(|e| format!("{}: {e}", library.display()))?;
-        let environment = builder.with_name("fairgig").build().map_err(|e| e.to_string())?;
+        // Events off as well, should a runtime ignore the variable.
+        let environment = builder
+            .with_name("fairgig")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok((library.to_path_buf(), environment))
     });
     match loaded {

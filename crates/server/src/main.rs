@@ -6,8 +6,13 @@ use fairgig_server::{
     settings, telemetry,
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread exists: the model runtime reads it when it loads.
+    fairgig_embed::local::disable_runtime_telemetry();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = settings::load(cli.config.as_deref())?;
     telemetry::init(cli.log_format(&settings), &settings.log.level, std::io::stdout);

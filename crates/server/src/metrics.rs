@@ -5,10 +5,13 @@ use std::{sync::OnceLock, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request},
+    http::{header, HeaderMap, Method},
     middleware::Next,
     response::Response,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::state::AppState;
 
@@ -35,22 +38,53 @@ pub fn prometheus_handle() -> PrometheusHandle {
 }
 
 /// Records `http_requests_total` and `http_request_duration_seconds` with
-/// labels `method`, `route` (the matched pattern, never the raw path, so ids
-/// do not explode cardinality) and `status`.
+/// labels `method`, `route` and `status`. Every label has a fixed set of
+/// values, so no client can grow the series: a method outside the standard
+/// nine is `other`, a route is the matched pattern (never the raw path) or
+/// `unmatched`, a status is one of at most 900 numbers.
 pub async fn track_http(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [("method", method.to_owned()), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The standard methods by name; any other string a client sends is `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// `/metrics` is served to this request: no token is configured, or the
+/// request carries it as a bearer token (compared in constant time).
+pub fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = &state.settings.server.metrics_token else { return true };
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let (offered, expected) = (Sha256::digest(offered), Sha256::digest(expected.expose_secret()));
+    offered.iter().zip(expected.iter()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
 /// The exposition text, with pool and queue gauges refreshed first.

@@ -43,6 +43,38 @@ pub fn corpus(megabytes: usize) -> String {
     corpus
 }
 
+/// Texts shaped to make a super-linear step show: each repeats one piece
+/// to about `bytes` (at a char boundary). The checker must handle every one
+/// in time linear in its length; `fairgig bench bias` prints their
+/// throughput beside the ordinary corpus and a test bounds it at 10 MiB.
+pub fn adversarial(bytes: usize) -> Vec<(&'static str, String)> {
+    const PIECES: [(&str, &str); 10] = [
+        // Findings right after a capitalised word: the proper-name question.
+        ("proper-name capitals", "Lake Crazy Horse is Young. This Job Ad is fine. "),
+        ("many findings", "young rockstar ninja guys manpower "),
+        ("title case", "Young Rockstar Ninja Guys Wanted "),
+        ("one huge word", "a"),
+        ("no spaces", "young,rockstar;ninja,guys;"),
+        ("all quotes", "\"young\" `ninja` "),
+        ("his or her pairs", "his or her he/she "),
+        ("deep hyphen chain", "young-rockstar-"),
+        ("one line a word", "Young\n"),
+        ("only punctuation", ".,;:!?-'\" "),
+    ];
+    PIECES
+        .iter()
+        .map(|(name, piece)| {
+            let mut text = piece.repeat(bytes / piece.len() + 1);
+            let mut end = bytes.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            (*name, text)
+        })
+        .collect()
+}
+
 /// One timed pass.
 #[derive(Clone, Copy, Debug)]
 pub struct Throughput {
@@ -61,13 +93,23 @@ impl Throughput {
 /// Checks each of `ads` as a job post (all job-ad packs and the
 /// gender-coded verdict), one at a time on this thread, as the API does.
 pub fn run(checker: &BiasChecker, ads: &[&str]) -> Throughput {
-    let options = CheckOptions::default();
+    run_with(checker, ads, &CheckOptions::default())
+}
+
+/// The hardest options the API takes: binary pairs allowed and an allow-list
+/// of its maximum length (1,000 entries), which every finding consults.
+pub fn hostile_options() -> CheckOptions {
+    CheckOptions { binary: true, allow: (0..1000).map(|i| format!("allowed phrase {i}")).collect() }
+}
+
+/// [`run`] with the given options.
+pub fn run_with(checker: &BiasChecker, ads: &[&str], options: &CheckOptions) -> Throughput {
     if let Some(first) = ads.first() {
-        let _warm = checker.check(first, TextKind::JobPost, &options);
+        let _warm = checker.check(first, TextKind::JobPost, options);
     }
     let started = Instant::now();
     let findings: usize =
-        ads.iter().map(|ad| checker.check(ad, TextKind::JobPost, &options).findings.len()).sum();
+        ads.iter().map(|ad| checker.check(ad, TextKind::JobPost, options).findings.len()).sum();
     Throughput {
         megabytes: ads.iter().map(|ad| ad.len()).sum::<usize>() as f64 / 1e6,
         seconds: started.elapsed().as_secs_f64(),

@@ -5,11 +5,13 @@
 //! - [`matcher`]: finding every rule phrase in one pass over the words.
 //! - [`gender_coding`]: the Gender Decoder's masculine/feminine verdict.
 //! - [`bench`]: the throughput benchmark's corpus and timing.
+//! - [`context`]: span and line facts built once per check (keeps it linear).
 //! - this module: which packs apply to which kind of text, the context
 //!   rules (quoted and code spans, allowed "his or her" pairs, an allow-list),
 //!   and the score.
 
 pub mod bench;
+mod context;
 pub mod custom;
 pub mod gender_coding;
 pub mod matcher;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use self::{
+    context::{capitalised, Lines, Spans},
     custom::CustomPack,
     gender_coding::CodedWords,
     matcher::{words, Matcher, Word},
@@ -64,8 +67,9 @@ impl TextKind {
 pub struct CheckOptions {
     /// Allow binary pairs such as "his or her", "she/he" (retext's `binary`).
     pub binary: bool,
-    /// Words or phrases an organisation allows (lower case), e.g. a product name.
-    pub allow: Vec<String>,
+    /// Words or phrases an organisation allows (lower case), e.g. a product
+    /// name; a set, as every finding asks it.
+    pub allow: std::collections::HashSet<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -218,7 +222,7 @@ impl BiasChecker {
     /// Findings of the given packs, in text order.
     pub fn findings(&self, text: &str, packs: &[Pack], options: &CheckOptions) -> Vec<Finding> {
         let words = words(text);
-        let excluded = quoted_or_code_spans(text);
+        let excluded = Spans::new(quoted_or_code_spans(text));
         let mut findings = Vec::new();
         let built;
         let set = match self.sets.iter().find(|set| set.serves(packs)) {
@@ -231,17 +235,18 @@ impl BiasChecker {
         let mut hits = set.matcher.find(&words);
         let allowed_pairs = if options.binary {
             let plain_rules: Vec<&Rule> = set.rules.iter().map(|prepared| &prepared.rule).collect();
-            drop_binary_pairs(text, &words, &plain_rules, &mut hits)
+            Spans::new(drop_binary_pairs(text, &words, &plain_rules, &mut hits))
         } else {
-            Vec::new()
+            Spans::default()
         };
+        // Built on the first hit that asks (most texts have none).
+        let lines = std::cell::OnceCell::new();
         for hit in hits {
             let prepared = &set.rules[hit.rule];
             let rule = &prepared.rule;
             let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
             let actual = &text[start..end];
-            let inside = |(from, to): &(usize, usize)| *from <= start && end <= *to;
-            if excluded.iter().any(inside) || allowed_pairs.iter().any(inside) {
+            if excluded.contain(start, end) || allowed_pairs.contain(start, end) {
                 continue;
             }
             if !options.allow.is_empty() && options.allow.contains(&actual.to_lowercase()) {
@@ -249,7 +254,7 @@ impl BiasChecker {
             }
             if within_exception(&words, &hit, &prepared.exceptions)
                 || (rule.negatable && negated(text, &words, &hit))
-                || (!prepared.capitalised && in_proper_name(text, &words, &hit))
+                || (!prepared.capitalised && in_proper_name(text, &words, &hit, &lines))
             {
                 continue;
             }
@@ -344,31 +349,24 @@ const CANCELLERS: [&str; 4] = ["optional", "unnecessary", "irrelevant", "welcome
 /// case line ("Junior Salesman Wanted", most words capitalised) capitals say
 /// nothing, so both are checked as usual. (Rules whose own patterns are
 /// capitalised, matched case-sensitively, are not asked.)
-fn in_proper_name(text: &str, words: &[Word], hit: &matcher::Hit) -> bool {
-    let capitalised = |word: &Word| {
-        let mut letters = text[word.start..word.end].chars().filter(|c| c.is_alphabetic());
-        letters.next().is_some_and(char::is_uppercase) && !letters.all(char::is_uppercase)
-    };
+fn in_proper_name(
+    text: &str,
+    words: &[Word],
+    hit: &matcher::Hit,
+    lines: &std::cell::OnceCell<Lines>,
+) -> bool {
     let Some(previous) = hit.first_word.checked_sub(1) else { return false };
     let joined = text[words[previous].end..words[hit.first_word].start]
-        .chars()
-        .all(|c| c == ' ' || c == '.');
+        .bytes()
+        .all(|byte| byte == b' ' || byte == b'.');
     if !joined
-        || !capitalised(&words[previous])
-        || !words[hit.first_word..=hit.last_word].iter().all(capitalised)
+        || !capitalised(text, &words[previous])
+        || !words[hit.first_word..=hit.last_word].iter().all(|word| capitalised(text, word))
     {
         return false;
     }
-    // The line around the hit: a title-case line is no evidence of a name.
-    let line_start = text[..words[hit.first_word].start].rfind('\n').map_or(0, |at| at + 1);
-    let line_end = text[words[hit.last_word].end..]
-        .find('\n')
-        .map_or(text.len(), |at| words[hit.last_word].end + at);
-    // Its first word is capitalised anyway.
-    let line: Vec<&Word> =
-        words.iter().filter(|w| w.start >= line_start && w.end <= line_end).skip(1).collect();
-    let capitals = line.iter().filter(|word| capitalised(word)).count();
-    capitals * 2 <= line.len()
+    // A title-case line is no evidence of a name.
+    !lines.get_or_init(|| Lines::new(text, words)).title_case(hit.first_word)
 }
 
 /// A negation shortly before the hit in the same sentence ("no recent
@@ -590,13 +588,13 @@ source = "ACME style guide"
     #[test]
     fn binary_pairs_and_allow_lists_are_honoured() {
         let checker = BiasChecker::new();
-        let binary = CheckOptions { binary: true, allow: Vec::new() };
+        let binary = CheckOptions { binary: true, allow: Default::default() };
         assert!(ids(&checker, "Each applicant brings his or her laptop.", TextKind::Text, &binary)
             .is_empty());
         assert!(
             !ids(&checker, "Each applicant brings his laptop.", TextKind::Text, &binary).is_empty()
         );
-        let allow = CheckOptions { binary: false, allow: vec!["guru".to_owned()] };
+        let allow = CheckOptions { binary: false, allow: ["guru".to_owned()].into() };
         assert!(!ids(&checker, "Our Guru product team.", TextKind::JobPost, &allow)
             .contains(&"jobad-guru".to_owned()));
     }

@@ -219,6 +219,21 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
             figure.findings
         );
     }
+    // Hostile texts, one at a time, with the hardest options the API takes.
+    let options = bench::hostile_options();
+    let mut slowest = f64::INFINITY;
+    for (name, text) in bench::adversarial(megabytes.max(1) * 1_000_000) {
+        let figure = bench::run_with(&checker, &[text.as_str()], &options);
+        slowest = slowest.min(figure.megabytes_per_second());
+        println!(
+            "bias check, one core, adversarial {name}: {:.1} MB in {:.2} s = {:.1} MB/s, {} findings",
+            figure.megabytes,
+            figure.seconds,
+            figure.megabytes_per_second(),
+            figure.findings
+        );
+    }
+    println!("bias check, slowest adversarial text: {slowest:.1} MB/s (goal: above 40 MB/s)");
     Ok(())
 }
 

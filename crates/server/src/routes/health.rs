@@ -5,7 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::state::AppState;
+use crate::{
+    error::{ApiError, ErrorCode},
+    state::AppState,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
@@ -54,16 +57,27 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
     (status, Json(readiness))
 }
 
-/// Prometheus exposition format.
+/// Prometheus exposition format. With `server.metrics_token` set, only
+/// `Authorization: Bearer <token>` is answered.
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "`server.metrics_token` is set and the request lacks it", body = crate::error::ErrorBody),
+    )
 )]
 async fn metrics(
     State(state): State<AppState>,
-) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    (
+    headers: axum::http::HeaderMap,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    if !crate::metrics::authorised(&state, &headers) {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "metrics need the configured bearer token",
+        ));
+    }
+    Ok((
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::metrics::render(&state).await,
-    )
+    ))
 }

@@ -12,6 +12,7 @@ mod helpers;
 mod marketplace;
 mod notifications;
 mod ops;
+mod outbound;
 mod rate_limits;
 mod submissions;
 mod validation;

@@ -62,6 +62,88 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(text.contains("db_pool_connections"), "{text}");
 }
 
+/// The `http_requests_total` series in an exposition text.
+fn request_series(text: &str) -> Vec<&str> {
+    text.lines().filter(|line| line.starts_with("http_requests_total{")).collect()
+}
+
+#[tokio::test]
+async fn hostile_methods_and_paths_add_no_metric_series() {
+    let app = spawn_app().await;
+    let metrics = || async {
+        app.client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    };
+    // One round to create the series a hostile client can reach at all.
+    let hostile = |round: usize| {
+        let client = app.client.clone();
+        let base = app.address.clone();
+        async move {
+            for i in 0..50 {
+                let method = reqwest::Method::from_bytes(
+                    format!("X{round}Y{i}{}", "Z".repeat(i * 7)).as_bytes(),
+                )
+                .expect("a token method");
+                for path in [format!("/random/{round}/{i}"), "/api/v1/auth/login".to_owned()] {
+                    let response = client
+                        .request(method.clone(), format!("{base}{path}"))
+                        .send()
+                        .await
+                        .expect("request");
+                    assert!(
+                        response.status().is_client_error(),
+                        "{method} {path}: {}",
+                        response.status()
+                    );
+                }
+            }
+        }
+    };
+    hostile(0).await;
+    let before = metrics().await;
+    hostile(1).await;
+    let after = metrics().await;
+    let other_series = |text: &str| {
+        request_series(text).into_iter().filter(|line| line.contains(r#"method="other""#)).count()
+    };
+    assert_eq!(other_series(&before), other_series(&after), "{after}");
+    assert!(other_series(&after) <= 4, "unknown methods fold into a few series: {after}");
+    for line in request_series(&after) {
+        assert!(
+            !line.contains("/random/") && !line.contains("X1Y"),
+            "a raw value became a label: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let app = crate::helpers::spawn_with(|settings| {
+        settings.server.metrics_token = Some("scrape-secret".to_owned().into());
+    })
+    .await;
+    let open = app.client.get(app.url("/metrics")).send().await.expect("request");
+    assert_eq!(open.status(), StatusCode::UNAUTHORIZED);
+    let wrong =
+        app.client.get(app.url("/metrics")).bearer_auth("nope").send().await.expect("request");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.expect("text").contains("http_requests_total"));
+}
+
 #[tokio::test]
 async fn request_ids_are_generated_or_echoed() {
     let app = spawn_app().await;
