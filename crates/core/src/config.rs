@@ -416,6 +416,10 @@ pub struct RateLimitSettings {
     pub burst: u32,
     /// Failed logins allowed per email and per IP in 15 minutes.
     pub login_failures_per_15_minutes: u32,
+    /// Expensive requests (bias checks, embedding batches) one caller may
+    /// have running at once; more are answered 429. Applies even when
+    /// `enabled` is false: it guards the CPU, not fairness between clients.
+    pub expensive_per_caller: usize,
 }
 
 impl Default for RateLimitSettings {
@@ -427,6 +431,7 @@ impl Default for RateLimitSettings {
             per_api_key_per_minute: 1200,
             burst: 60,
             login_failures_per_15_minutes: 10,
+            expensive_per_caller: 2,
         }
     }
 }

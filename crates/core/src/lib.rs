@@ -11,12 +11,14 @@
 //! - [`apikey`]: API-key scopes.
 //! - [`audit`]: audit-log entries and the names of audited actions.
 //! - [`breaker`]: a circuit breaker for calls to remote providers.
+//! - [`cancel`]: telling CPU work that its requester is gone.
 //! - [`submission`]: submissions, their runs and steps.
 //! - [`config`]: typed configuration (loading it is the binary's job).
 
 pub mod apikey;
 pub mod audit;
 pub mod breaker;
+pub mod cancel;
 pub mod config;
 pub mod ids;
 pub mod marketplace;

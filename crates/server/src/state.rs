@@ -30,6 +30,8 @@ pub struct AppState {
     pub tokens: TokenIssuer,
     pub limiter: RateLimiter,
     pub quotas: Quotas,
+    /// A few expensive requests per caller at once.
+    pub expensive: Arc<crate::ratelimit::expensive::ExpensiveWork>,
     pub metrics: PrometheusHandle,
     /// Uploaded files.
     pub storage: ObjectStorage,
@@ -140,6 +142,9 @@ impl AppState {
             fairness,
             store,
             quotas: Quotas::from_settings(&settings.rate_limit),
+            expensive: crate::ratelimit::expensive::ExpensiveWork::new(
+                settings.rate_limit.expensive_per_caller,
+            ),
             settings: Arc::new(settings),
             passwords,
             tokens,

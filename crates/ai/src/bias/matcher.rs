@@ -8,6 +8,7 @@
 //! costs one or two lookups per word whatever the number of rules; a
 //! candidate then checks its remaining words (`*` matches any one word).
 
+use fairgig_core::cancel::{Cancel, Cancelled};
 use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -172,6 +173,10 @@ fn run_end(text: &str, mut at: usize, shape: &mut Shape) -> usize {
 
 /// Cuts `text` into words, walking it by byte offset (no copy of its
 /// characters), noting each word's [`Shape`] on the way.
+/// How many words (or findings) pass between two looks at a cancel flag:
+/// about a millisecond of work in an unoptimised build.
+pub const CANCEL_EVERY: usize = 4096;
+
 pub fn words(text: &str) -> Vec<Word<'_>> {
     let alphanumeric_at = |at: usize| char_at(text, at).filter(|c| c.is_alphanumeric());
     let mut out = Vec::with_capacity(text.len() / 6);
@@ -292,8 +297,16 @@ impl Matcher {
 
     /// Every phrase found, longest first where several start at one word of one rule.
     pub fn find(&self, text: &[Word]) -> Vec<Hit> {
+        self.find_until(text, &Cancel::default()).unwrap_or_default()
+    }
+
+    /// [`Matcher::find`], asking `cancel` every [`CANCEL_EVERY`] words.
+    pub fn find_until(&self, text: &[Word], cancel: &Cancel) -> Result<Vec<Hit>, Cancelled> {
         let mut hits: Vec<Hit> = Vec::new();
         for (at, word) in text.iter().enumerate() {
+            if at % CANCEL_EVERY == 0 {
+                cancel.check()?;
+            }
             // Hits of this word start here; only they can be the same rule's shorter match.
             let here = hits.len();
             let mut seen_keys: [Option<&str>; 3] = [None; 3];
@@ -324,7 +337,7 @@ impl Matcher {
                 }
             }
         }
-        hits
+        Ok(hits)
     }
 }
 

@@ -20,6 +20,8 @@ pub mod rules;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use fairgig_core::cancel::{Cancel, Cancelled};
+
 use serde::Serialize;
 
 use self::{
@@ -221,7 +223,19 @@ impl BiasChecker {
 
     /// Findings of the given packs, in text order.
     pub fn findings(&self, text: &str, packs: &[Pack], options: &CheckOptions) -> Vec<Finding> {
+        self.findings_until(text, packs, options, &Cancel::default()).unwrap_or_default()
+    }
+
+    /// [`BiasChecker::findings`], stopping early once `cancel` is set.
+    fn findings_until(
+        &self,
+        text: &str,
+        packs: &[Pack],
+        options: &CheckOptions,
+        cancel: &Cancel,
+    ) -> Result<Vec<Finding>, Cancelled> {
         let words = words(text);
+        cancel.check()?;
         let excluded = Spans::new(quoted_or_code_spans(text));
         let mut findings = Vec::new();
         let built;
@@ -232,7 +246,7 @@ impl BiasChecker {
                 &built
             }
         };
-        let mut hits = set.matcher.find(&words);
+        let mut hits = set.matcher.find_until(&words, cancel)?;
         let allowed_pairs = if options.binary {
             let plain_rules: Vec<&Rule> = set.rules.iter().map(|prepared| &prepared.rule).collect();
             Spans::new(drop_binary_pairs(text, &words, &plain_rules, &mut hits))
@@ -241,7 +255,10 @@ impl BiasChecker {
         };
         // Built on the first hit that asks (most texts have none).
         let lines = std::cell::OnceCell::new();
-        for hit in hits {
+        for (index, hit) in hits.into_iter().enumerate() {
+            if index % matcher::CANCEL_EVERY == 0 {
+                cancel.check()?;
+            }
             let prepared = &set.rules[hit.rule];
             let rule = &prepared.rule;
             let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
@@ -276,40 +293,61 @@ impl BiasChecker {
             (finding.start, finding.end, std::cmp::Reverse(finding.severity))
         });
         findings.dedup_by_key(|finding| (finding.start, finding.end));
-        findings
+        Ok(findings)
     }
 
     pub fn check(&self, text: &str, kind: TextKind, options: &CheckOptions) -> Report {
         let findings = self.findings(text, &packs_for(kind, self.custom.as_ref()), options);
-        let coded = (kind == TextKind::JobPost).then(|| gender_coding::assess(text));
-        let strongly_coded = coded.as_ref().is_some_and(|coded| coded.verdict.is_strong());
-        let points: usize = findings
-            .iter()
-            .map(|finding| match finding.severity {
-                Severity::Error => 25,
-                Severity::Warning => 10,
-                Severity::Info => 3,
-            })
-            .sum::<usize>()
-            + if strongly_coded { 20 } else { 0 };
-        let score = points.min(100) as u8;
-        let mut categories = BTreeMap::new();
-        for finding in &findings {
-            *categories.entry(finding.category.clone()).or_insert(0) += 1;
-        }
-        Report {
-            score,
-            verdict: match score {
-                0 => "clean",
-                1..30 => "minor_issues",
-                _ => "needs_changes",
-            },
-            requires_review: strongly_coded
-                || findings.iter().any(|f| f.severity == Severity::Error),
-            categories,
-            coded,
-            findings,
-        }
+        report(text, kind, findings)
+    }
+
+    /// [`BiasChecker::check`] for a requester who may stop waiting: asks
+    /// `cancel` between stages and every few thousand words, so a cancelled
+    /// check of the largest text ends within milliseconds.
+    pub fn check_until(
+        &self,
+        text: &str,
+        kind: TextKind,
+        options: &CheckOptions,
+        cancel: &Cancel,
+    ) -> Result<Report, Cancelled> {
+        let findings =
+            self.findings_until(text, &packs_for(kind, self.custom.as_ref()), options, cancel)?;
+        cancel.check()?;
+        Ok(report(text, kind, findings))
+    }
+}
+
+/// The score, verdict and categories of a text's findings, and the
+/// gender-coded verdict of a job post.
+fn report(text: &str, kind: TextKind, findings: Vec<Finding>) -> Report {
+    let coded = (kind == TextKind::JobPost).then(|| gender_coding::assess(text));
+    let strongly_coded = coded.as_ref().is_some_and(|coded| coded.verdict.is_strong());
+    let points: usize = findings
+        .iter()
+        .map(|finding| match finding.severity {
+            Severity::Error => 25,
+            Severity::Warning => 10,
+            Severity::Info => 3,
+        })
+        .sum::<usize>()
+        + if strongly_coded { 20 } else { 0 };
+    let score = points.min(100) as u8;
+    let mut categories = BTreeMap::new();
+    for finding in &findings {
+        *categories.entry(finding.category.clone()).or_insert(0) += 1;
+    }
+    Report {
+        score,
+        verdict: match score {
+            0 => "clean",
+            1..30 => "minor_issues",
+            _ => "needs_changes",
+        },
+        requires_review: strongly_coded || findings.iter().any(|f| f.severity == Severity::Error),
+        categories,
+        coded,
+        findings,
     }
 }
 
@@ -519,6 +557,23 @@ source = "ACME style guide"
         assert!(crazy("Work with our CRAZY team."), "capitals are shouting, not a name");
         assert!(crazy("Join Our Crazy Sales Team"), "a title-case line says nothing");
         assert!(crazy("We are Crazy about code."), "one capital is no name");
+    }
+
+    #[test]
+    fn ad_is_the_era_only_in_capitals() {
+        let checker = BiasChecker::new();
+        let none = CheckOptions::default();
+        let era = |text: &str| {
+            checker
+                .check(text, TextKind::JobPost, &none)
+                .findings
+                .iter()
+                .any(|finding| &*finding.rule_id == "phrase-ad")
+        };
+        assert!(era("The castle was built in 1250 AD."));
+        assert!(!era("This Job Ad is fine."));
+        assert!(!era("Read our ad below; ad agencies welcome."));
+        assert!(!era("Manage users in Azure AD and AD DS."));
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //!
 //! - [`gcra`]: the algorithm, pure.
 //! - [`redis_store`]: the same algorithm as a Redis script.
+//! - [`expensive`]: a few expensive requests per caller at once.
 //! - this module: the limiter (one enum over both stores), the quotas from
 //!   configuration, and the middleware that answers 429 with `Retry-After`
 //!   and sets `RateLimit-*` headers.
 
+pub mod expensive;
 pub mod gcra;
 pub mod redis_store;
 

@@ -5,14 +5,18 @@ use axum::{
     Json,
 };
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
-use fairgig_core::{apikey::Scope, ValidationError};
+use fairgig_core::{
+    apikey::Scope,
+    cancel::{Cancel, Cancelled},
+    ValidationError,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::Caller,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::AppJson,
     state::AppState,
 };
@@ -56,6 +60,7 @@ pub struct BiasCheckRequest {
         (status = 400, description = "Malformed body (including invalid UTF-8)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 413, description = "Text over 10 MiB", body = ErrorBody),
+        (status = 429, description = "The caller already has as many expensive requests running as allowed", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     )
 )]
@@ -79,10 +84,25 @@ async fn check(
         binary: body.binary,
         allow: body.allow.iter().map(|word| word.trim().to_lowercase()).collect(),
     };
+    let slot = state.expensive.try_start(caller.user.id).ok_or_else(busy)?;
     let checker = state.bias.checker();
-    let report =
-        tokio::task::spawn_blocking(move || checker.check(&body.text, body.kind, &options))
-            .await
-            .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias check task")))?;
+    // The check stops soon after this request is dropped (timeout, hang-up);
+    // the slot goes with the check, so it is free only when the CPU is.
+    let cancel = Cancel::new();
+    let _cancel_on_drop = cancel.on_drop();
+    let checked = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        checker.check_until(&body.text, body.kind, &options, &cancel)
+    })
+    .await
+    .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias check task")))?;
+    let report = checked
+        .map_err(|Cancelled| ApiError::new(ErrorCode::Timeout, "the check was cancelled"))?;
     Ok(Json(report))
+}
+
+/// 429 (with `Retry-After`) for a caller who already has their expensive
+/// requests running.
+pub fn busy() -> ApiError {
+    ApiError::RateLimited { retry_after_secs: 1 }
 }

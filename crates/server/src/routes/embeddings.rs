@@ -61,6 +61,7 @@ pub struct EmbeddingItem {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "API key without the write scope", body = ErrorBody),
         (status = 422, description = "No texts, more than 64, or a blank or oversized one", body = ErrorBody),
+        (status = 429, description = "The caller already has as many expensive requests running as allowed", body = ErrorBody),
         (status = 503, description = "The embedding service is unavailable", body = ErrorBody),
     )
 )]
@@ -71,6 +72,9 @@ async fn embed(
 ) -> ApiResult<Json<EmbeddingsResponse>> {
     caller.require(Scope::Write)?;
     validate(&body.texts)?;
+    // At most 64 texts of 16 KiB (the model reads 256 tokens of each): about
+    // a second of CPU at worst, so a batch is bounded rather than cancelled.
+    let _slot = state.expensive.try_start(caller.user.id).ok_or_else(super::bias::busy)?;
     let embedded = state.embeddings.embed(&body.texts).await.map_err(api_error)?;
     metrics::counter!("fairgig_embeddings_total", "source" => "cache")
         .increment(embedded.cached as u64);

@@ -241,3 +241,84 @@ async fn an_organisation_rule_pack_goes_through_the_registry_into_every_check() 
         send(&app, Method::POST, &admin, "/api/v1/admin/models/promote?kind=embedder", None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+/// 10 MiB of dense findings: seconds of work in a test build.
+fn hostile_text() -> String {
+    let (_, text) = fairgig_ai::bias::bench::adversarial(10 * 1024 * 1024)
+        .into_iter()
+        .find(|(name, _)| *name == "many findings")
+        .expect("the many-findings shape");
+    text
+}
+
+#[tokio::test]
+async fn a_check_whose_request_timed_out_frees_its_caller_within_a_second() {
+    let app = crate::helpers::spawn_with(|settings| {
+        settings.server.request_timeout_secs = 1;
+        settings.rate_limit.expensive_per_caller = 1;
+    })
+    .await;
+    let user = app.register("client@example.org").await;
+    let check = |text: String| {
+        app.client
+            .post(app.url("/api/v1/bias/check"))
+            .bearer_auth(&user.access)
+            .json(&json!({"kind": "job_post", "text": text}))
+            .send()
+    };
+    let started = std::time::Instant::now();
+    let timed_out = check(hostile_text()).await.expect("request");
+    assert_eq!(timed_out.status(), StatusCode::REQUEST_TIMEOUT);
+    let answered = started.elapsed();
+    // The caller's one slot is held by the check itself: it is free again
+    // only once the check has stopped on the blocking pool.
+    let freed_within = std::time::Duration::from_secs(1);
+    loop {
+        let small = check("We want a rockstar.".to_owned()).await.expect("request");
+        if small.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(small.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            started.elapsed() < answered + freed_within,
+            "the timed-out check still ran {:?} after its 408",
+            started.elapsed() - answered
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn expensive_requests_beyond_the_callers_share_get_429() {
+    let app = crate::helpers::spawn_with(|settings| {
+        settings.rate_limit.expensive_per_caller = 1;
+    })
+    .await;
+    let user = app.register("client@example.org").await;
+    let other = app.register("other@example.org").await;
+    let check = |token: String, text: String| {
+        app.client
+            .post(app.url("/api/v1/bias/check"))
+            .bearer_auth(token)
+            .json(&json!({"kind": "job_post", "text": text}))
+            .send()
+    };
+    let long = tokio::spawn(check(user.access.clone(), hostile_text()));
+    // Wait until the long check holds the caller's slot.
+    let mut refused = None;
+    for _ in 0..500 {
+        let response = check(user.access.clone(), "A rockstar.".into()).await.expect("request");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let refused = refused.expect("a second check while the first runs is refused");
+    assert!(refused.headers().contains_key("retry-after"));
+    let (status, code, _) = error_code(refused).await;
+    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let others = check(other.access.clone(), "A rockstar.".into()).await.expect("request");
+    assert_eq!(others.status(), StatusCode::OK, "another caller is not affected");
+    assert_eq!(long.await.expect("task").expect("request").status(), StatusCode::OK);
+}
