@@ -56,23 +56,62 @@ impl AddressPolicy {
     }
 }
 
+/// Host names that always mean this machine or a cloud's metadata service,
+/// whatever DNS says: refused at registration as the addresses they stand
+/// for would be at delivery (so the allow-list decides for both).
+pub fn special_name(host: &str) -> Option<IpAddr> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    const METADATA: [&str; 6] = [
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+    ];
+    METADATA.contains(&host.as_str()).then_some(IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)))
+}
+
+/// The IPv4 address an IPv6 address carries, in the forms that route to
+/// it: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64
+/// `64:ff9b::/96` and its local-use `64:ff9b:1::/48`, 6to4 `2002:AABB:CCDD::/48`.
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let segments = v6.segments();
+    let octets = v6.octets();
+    let last = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+    if segments[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+        return Some(last);
+    }
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || segments[..3] == [0x64, 0xff9b, 1] {
+        return Some(last);
+    }
+    if segments[0] == 0x2002 {
+        return Some(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]));
+    }
+    None
+}
+
 /// Loopback, private, shared (CGNAT), link-local, unspecified, broadcast,
-/// multicast, documentation and benchmarking ranges; IPv4-mapped and NAT64
-/// IPv6 addresses are judged by the IPv4 address inside.
+/// multicast, documentation and benchmarking ranges; IPv6 addresses that
+/// carry an IPv4 address ([`embedded_v4`]) are judged by it, and Teredo
+/// (`2001::/32`, a tunnel to an address hidden in it) is refused.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_internal_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return is_internal_v4(v4);
             }
             let segments = v6.segments();
-            // 64:ff9b::/96 carries an IPv4 address in its last 32 bits.
-            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [.., a, b, c, d] = v6.octets();
-                return is_internal_v4(Ipv4Addr::new(a, b, c, d));
-            }
             v6.is_loopback()
+                || segments[..2] == [0x2001, 0] // Teredo
+
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
@@ -157,11 +196,37 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!policy.permits(ip(internal)), "{internal} must be refused");
         }
-        for public in ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for public in [
+            "93.184.215.14",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:5db8:d70e::1",
+            "64:ff9b::808:808",
+        ] {
             assert!(policy.permits(ip(public)), "{public} must be allowed");
+        }
+    }
+
+    #[test]
+    fn local_and_metadata_names_stand_for_their_addresses() {
+        for local in ["localhost", "LOCALHOST", "localhost.", "api.localhost", "A.LocalHost."] {
+            assert_eq!(special_name(local), Some(ip("127.0.0.1")), "{local}");
+        }
+        for metadata in ["metadata.google.internal", "METADATA.GOOGLE.INTERNAL.", "instance-data"] {
+            assert_eq!(special_name(metadata), Some(ip("169.254.169.254")), "{metadata}");
+        }
+        for public in ["example.org", "notlocalhost", "localhost.example.org"] {
+            assert_eq!(special_name(public), None, "{public}");
         }
     }
 

@@ -17,7 +17,7 @@ use sha2::Sha256;
 
 use super::http::{classify_error, classify_status, excerpt, read_limited, with_body};
 use crate::{
-    guard::{AddressPolicy, GuardedResolver},
+    guard::{special_name, AddressPolicy, GuardedResolver},
     SendError,
 };
 
@@ -114,6 +114,8 @@ impl WebhookChannel {
     pub fn new(policy: AddressPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
+            // A proxy would resolve and connect for us, past the guard.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(&policy))))
             .redirect(redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5).min(timeout))
@@ -134,15 +136,16 @@ impl WebhookChannel {
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(SendError::Permanent("a webhook URL carries no credentials".into()));
         }
-        // The resolver never sees literal addresses: judge them here.
-        let literal = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-            Some(url::Host::Domain(_)) => None,
+        // The resolver never sees literal addresses, and the names of this
+        // machine and of metadata services are judged as their addresses.
+        let (shown, ip) = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => (ip.to_string(), Some(std::net::IpAddr::V4(ip))),
+            Some(url::Host::Ipv6(ip)) => (ip.to_string(), Some(std::net::IpAddr::V6(ip))),
+            Some(url::Host::Domain(name)) => (name.to_owned(), special_name(name)),
             None => return Err(SendError::Permanent("a webhook URL needs a host".into())),
         };
-        if let Some(ip) = literal.filter(|ip| !self.policy.permits(*ip)) {
-            return Err(SendError::Permanent(format!("{ip} is an internal address; refused")));
+        if ip.is_some_and(|ip| !self.policy.permits(ip)) {
+            return Err(SendError::Permanent(format!("{shown} is an internal address; refused")));
         }
         Ok(parsed)
     }
