@@ -172,8 +172,58 @@ impl Password {
         Ok(Self(input.to_owned()))
     }
 
+    /// A password someone is choosing now (sign-up, change, reset): besides
+    /// the length (NIST 800-63B's 8-character minimum), refuses what an
+    /// attacker tries first: only spaces, one of the most common passwords
+    /// (zxcvbn's bundled list), the email address's name, and anything
+    /// zxcvbn estimates at under 10^6 guesses, saying why and what helps.
+    /// Signing in takes any stored password as it is ([`Password::parse`]).
+    pub fn choose(
+        field: &'static str,
+        input: &str,
+        email: &str,
+        display_name: &str,
+    ) -> Result<Self, ValidationError> {
+        let password = Self::parse(field, input)?;
+        if input.trim().is_empty() {
+            return Err(ValidationError::new(field, "must not be only spaces"));
+        }
+        let lower = input.to_lowercase();
+        let name = email.split('@').next().unwrap_or_default().to_lowercase();
+        if name.chars().count() >= 3 && lower.contains(&name) {
+            return Err(ValidationError::new(field, "must not contain your email address's name"));
+        }
+        let estimate = zxcvbn::zxcvbn(input, &[&name, email, display_name]);
+        if is_common(estimate.sequence()) {
+            return Err(ValidationError::new(field, "is one of the most common passwords"));
+        }
+        if estimate.score() < zxcvbn::Score::Two {
+            let mut advice = vec!["is too easy to guess".to_owned()];
+            if let Some(feedback) = estimate.feedback() {
+                advice.extend(feedback.warning().map(|warning| warning.to_string()));
+                advice.extend(feedback.suggestions().iter().map(ToString::to_string));
+            }
+            return Err(ValidationError::new(field, advice.join(". ")));
+        }
+        Ok(password)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// The whole password is one entry of zxcvbn's common-password list
+/// (possibly with capitals or l33t substitutions). The list's type is
+/// private to the crate; it is the dictionary type's default.
+fn is_common(sequence: &[zxcvbn::Match]) -> bool {
+    match sequence {
+        [only] => matches!(
+            &only.pattern,
+            zxcvbn::matching::patterns::MatchPattern::Dictionary(found)
+                if found.dictionary_name == Default::default() && !found.reversed
+        ),
+        _ => false,
     }
 }
 
@@ -256,6 +306,38 @@ mod tests {
         assert!(Region::parse("Somewhere nice").is_err());
         assert!(Region::parse("D").is_err());
         assert!(Region::parse("1X").is_err());
+    }
+
+    #[test]
+    fn chosen_passwords_refuse_what_attackers_try_first() {
+        let choose = |input: &str| {
+            Password::choose("password", input, "ada.lovelace@example.org", "Ada Lovelace")
+        };
+        let refused = |input: &str| match choose(input) {
+            Ok(_) => panic!("{input:?} must be refused"),
+            Err(err) => err.message,
+        };
+        assert!(refused("password1").contains("most common"), "{}", refused("password1"));
+        assert!(
+            refused("Password123").contains("most common")
+                || refused("Password123").contains("easy")
+        );
+        assert!(refused("qwertyuiop").contains("most common"));
+        assert!(refused("        ").contains("only spaces"));
+        assert!(refused("my ada.lovelace!").contains("email"));
+        assert!(refused("aaaaaaaaaaaa").contains("easy"));
+        assert!(refused("short").contains("8 characters"));
+        for fine in [
+            "correct horse battery",
+            "a brand new secret",
+            "fairgig-demo-password",
+            "Tr0ub4dor&3x!",
+        ] {
+            assert!(choose(fine).is_ok(), "{fine} must be accepted: {:?}", choose(fine).err());
+        }
+        // A short email name does not forbid its letters everywhere.
+        assert!(Password::choose("password", "jo-correct horse battery", "jo@example.org", "Jo")
+            .is_ok());
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub struct AccountInput<'a> {
 fn parse_account(input: &AccountInput<'_>) -> Result<(NewUser, Password), ValidationError> {
     let email = Email::parse(input.email)?;
     let display_name = DisplayName::parse(input.display_name)?;
-    let password = Password::parse("password", input.password)?;
+    let password = Password::choose("password", input.password, input.email, input.display_name)?;
     let region = input.region.map(Region::parse).transpose()?;
     Ok((
         NewUser { email, display_name, role: input.role, region, password_hash: String::new() },
@@ -285,7 +285,7 @@ pub async fn change_password(
     new: &str,
     context: RequestContext,
 ) -> ApiResult<()> {
-    let new = Password::parse("new_password", new)?;
+    let new = Password::choose("new_password", new, &caller.user.email, &caller.user.display_name)?;
     let stored = state.store.password_hash(caller.user.id).await?;
     if !state.passwords.verify(current, Some(&stored)).await.map_err(anyhow::Error::new)? {
         return Err(ApiError::with_field(

@@ -10,6 +10,7 @@
 //! - [`auth`]: passwords, tokens, API keys, the `Caller` extractor.
 //! - [`ratelimit`]: GCRA limits, in-process or in Redis.
 //! - [`error`], [`extract`]: one error shape for every failure.
+//! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
 //! - [`submissions`], [`sniff`], [`steps`]: what clients submit, checking
 //!   uploads, and the pipeline steps that process them.
@@ -28,6 +29,7 @@ pub mod embedding;
 pub mod embedding_registry;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod matching;
 pub mod metrics;
 pub mod notifications;

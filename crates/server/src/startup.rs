@@ -264,6 +264,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state, ratelimit::limit_requests))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(cors)
+        .layer(middleware::from_fn(crate::headers::by_area))
         .layer(
             ServiceBuilder::new()
                 .layer(SetResponseHeaderLayer::if_not_present(

@@ -14,8 +14,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     accounts::{self, CreatedApiKey},
-    auth::Caller,
-    error::{ApiResult, ErrorBody},
+    auth::{Caller, Credential},
+    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extract::{AppJson, ClientInfo},
     state::AppState,
 };
@@ -94,6 +94,7 @@ async fn create_key(
         (status = 200, description = "Revoked", body = ApiKey),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A key without the write scope, or the key revoking itself", body = ErrorBody),
         (status = 404, description = "No such key of the caller's", body = ErrorBody),
     )
 )]
@@ -105,6 +106,12 @@ async fn revoke_key(
 ) -> ApiResult<Json<ApiKey>> {
     caller.require(Scope::Write)?;
     let Path(id) = id?;
+    if matches!(caller.credential, Credential::ApiKey { id: own, .. } if own == id) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an API key cannot revoke itself; sign in or use another key",
+        ));
+    }
     let key = accounts::revoke_api_key(
         &state,
         caller.user.id,

@@ -76,7 +76,7 @@ pub struct FeedbackRecorded {
         (status = 201, description = "Recorded", body = FeedbackRecorded),
         (status = 200, description = "Already recorded", body = FeedbackRecorded),
         (status = 404, description = "No such list, or the freelancer is not in it, or not the caller's", body = ErrorBody),
-        (status = 422, description = "A rating is missing or out of range, or given for another kind", body = ErrorBody),
+        (status = 422, description = "A rating is missing or out of range, or given for another kind; an apply or hire that has not happened", body = ErrorBody),
     )
 )]
 async fn record_feedback(
@@ -115,6 +115,30 @@ async fn record_feedback(
     };
     if !allowed {
         return Err(ApiError::not_found());
+    }
+    // Training data must not be forged: an application or a hire is
+    // reported only once it has happened on the marketplace.
+    let needed = match body.kind {
+        FeedbackKind::Apply => Some(&["applied", "shortlisted", "hired", "rejected"][..]),
+        FeedbackKind::Hire => Some(&["hired"][..]),
+        _ => None,
+    };
+    if let Some(statuses) = needed {
+        let applications = state.store.applications_for_job(job.id).await?;
+        let happened = applications.iter().any(|application| {
+            application.freelancer == body.freelancer
+                && statuses.contains(&application.status.as_str())
+        });
+        if !happened {
+            return Err(ValidationError::new(
+                "kind",
+                format!(
+                    "no {} of this freelancer to this job has happened",
+                    if body.kind == FeedbackKind::Hire { "hire" } else { "application" }
+                ),
+            )
+            .into());
+        }
     }
     let recorded = state
         .store

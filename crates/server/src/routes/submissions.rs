@@ -191,6 +191,22 @@ fn multipart_error(err: MultipartError) -> ApiError {
     }
 }
 
+/// A part's headers (its name, file name, type) fit in 8 KiB: anything
+/// longer is no upload a person made, and would be kept and logged.
+const MAX_PART_HEADER_BYTES: usize = 8 * 1024;
+
+fn check_part_headers(field: &Field<'_>) -> ApiResult<()> {
+    let size: usize =
+        field.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if size > MAX_PART_HEADER_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            format!("a part's headers are over {} KiB", MAX_PART_HEADER_BYTES / 1024),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads one part, refusing it as soon as it passes `max` bytes or the
 /// request passes its total.
 async fn read_part(
@@ -243,9 +259,17 @@ async fn read_multipart(
                 "files",
             ));
         }
+        check_part_headers(&field)?;
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "submission" => {
+                if request.is_some() {
+                    return Err(ApiError::with_field(
+                        ErrorCode::InvalidBody,
+                        "only one submission part",
+                        "submission",
+                    ));
+                }
                 let bytes = read_part(
                     &mut field,
                     "submission",

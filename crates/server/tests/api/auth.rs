@@ -263,6 +263,18 @@ async fn api_keys_work_within_their_scopes_until_revoked() {
     assert_eq!(listed[0]["id"], id.as_str());
     assert!(listed[0].get("api_key").is_none() && listed[0].get("key_hash").is_none(), "{listed}");
 
+    // A key cannot revoke itself, whatever its scopes.
+    let (writer_id, writer) = app.api_key(&user, &["read", "write"]).await;
+    let itself = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/api-keys/{writer_id}")))
+        .bearer_auth(&writer)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(error_code(itself).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(me(&app, &writer).await.status(), StatusCode::OK, "still valid");
+
     let revoke = app
         .client
         .delete(app.url(&format!("/api/v1/me/api-keys/{id}")))
@@ -285,4 +297,40 @@ async fn a_forged_or_altered_key_is_refused() {
     assert_eq!(me(&app, &altered).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(me(&app, "fg_nonsense").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(me(&app, "eyJhbGciOiJub25lIn0.e30.").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn weak_new_passwords_are_refused_with_the_reason_next_to_the_field() {
+    let app = spawn_app().await;
+    for (password, reason) in [
+        ("password1", "most common"),
+        ("          ", "only spaces"),
+        ("grace.hopper-2024", "email"),
+        ("aaaaaaaaaaaa", "easy to guess"),
+    ] {
+        let response = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "grace.hopper@example.org", "display_name": "Grace", "password": password, "role": "client"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{password:?}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["field"], "password", "{body}");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains(reason), "{password:?}: {message}");
+    }
+    let user = app.register("grace.hopper@example.org").await;
+    let change = app
+        .client
+        .post(app.url("/api/v1/me/password"))
+        .bearer_auth(&user.access)
+        .json(&json!({"current_password": PASSWORD, "new_password": "qwertyuiop"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        error_code(change).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".into(), Some("new_password".into()))
+    );
 }

@@ -662,6 +662,36 @@ async fn job_with_one_candidate(app: &TestApp) -> (TestUser, TestUser, String) {
     (client, dev, path)
 }
 
+/// `dev` applies to the job behind `matches_path`; `client` hires them when
+/// `hire`. Returns the application's id.
+async fn apply_and_hire(
+    app: &TestApp,
+    client: &TestUser,
+    dev: &TestUser,
+    matches_path: &str,
+    hire: bool,
+) -> String {
+    let job_path = matches_path.trim_end_matches("/matches");
+    let body = json!({"cover_letter": "I build payment services in Rust."});
+    let (status, application) =
+        send(app, Method::POST, dev, &format!("{job_path}/applications"), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+    let id = application["id"].as_str().expect("id").to_owned();
+    if hire {
+        let decision = json!({"status": "hired"});
+        let (status, hired) = send(
+            app,
+            Method::POST,
+            client,
+            &format!("/api/v1/applications/{id}/status"),
+            Some(decision),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{hired}");
+    }
+    id
+}
+
 #[tokio::test]
 async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let app = spawn_app().await;
@@ -701,6 +731,14 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
             .0,
         StatusCode::NOT_FOUND
     );
+    // An application or a hire that has not happened cannot be reported.
+    let (status, refused) =
+        send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("apply", None))).await;
+    assert_eq!(
+        (status, &refused["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("kind"))
+    );
+    let application = apply_and_hire(&app, &client, &dev, &path, false).await;
     assert_eq!(
         send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("apply", None))).await.0,
         StatusCode::CREATED
@@ -709,6 +747,21 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("hire", None))).await.0,
         StatusCode::NOT_FOUND
     );
+    assert_eq!(
+        send(&app, Method::POST, &client, "/api/v1/feedback", Some(feedback("hire", None))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not hired yet"
+    );
+    let hire = json!({"status": "hired"});
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        &client,
+        &format!("/api/v1/applications/{application}/status"),
+        Some(hire),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let mut unknown = feedback("click", None);
     unknown["freelancer"] = json!(client.id);
     assert_eq!(
@@ -829,6 +882,7 @@ async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
 
     let app = spawn_app().await;
     let (client, dev, path) = job_with_one_candidate(&app).await;
+    apply_and_hire(&app, &client, &dev, &path, true).await;
     for kind in ["click", "hire", "click", "hire"] {
         let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
         let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": kind});

@@ -169,6 +169,29 @@ async fn responses_carry_security_headers() {
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+}
+
+#[tokio::test]
+async fn nothing_carrying_a_token_or_secret_may_be_cached() {
+    let app = spawn_app().await;
+    let user = app.register("ada@example.org").await;
+    let login = app.login("ada@example.org", crate::helpers::PASSWORD).await;
+    let refresh = app
+        .post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": user.refresh}))
+        .await;
+    let me = app.get_as("/api/v1/me", &user.access).await;
+    let (_, key) = app.api_key(&user, &["read"]).await;
+    let keys = app.get_as("/api/v1/me/api-keys", &key).await;
+    for (what, response) in [("login", login), ("refresh", refresh), ("me", me), ("api keys", keys)]
+    {
+        assert!(response.status().is_success(), "{what}: {}", response.status());
+        assert_eq!(response.headers()["cache-control"], "no-store", "{what}");
+    }
+    let docs = app.client.get(app.url("/docs/")).send().await.expect("request");
+    let policy = docs.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-eval"), "{policy}");
 }
 
 #[tokio::test]

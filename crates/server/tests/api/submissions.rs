@@ -200,6 +200,19 @@ async fn hostile_uploads_get_clear_errors_and_store_nothing() {
             "no submission part",
         ),
         (
+            form(vec![]).text("submission", job().to_string()),
+            StatusCode::BAD_REQUEST,
+            "two submission parts",
+        ),
+        (
+            form(vec![("files", "a.txt", b"hello".to_vec())]).part(
+                "files",
+                Part::bytes(b"hello".to_vec()).file_name(format!("{}.txt", "n".repeat(10_000))),
+            ),
+            StatusCode::BAD_REQUEST,
+            "an oversized part header",
+        ),
+        (
             (0..50).fold(form(vec![]), |form, i| {
                 form.part("files", Part::bytes(vec![b'a'; 10]).file_name(format!("{i}.txt")))
             }),
