@@ -51,6 +51,7 @@ use fairgig_store::{
     marketplace::{Job, MatchableProfile, Profile},
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -626,12 +627,16 @@ impl JobFilters {
 
 /// The ranked, explained and fairly re-ranked freelancers for `job` that
 /// pass its hard filters and `filters`.
+/// `viewer`: who is shown the list (`None`: the pipeline). The same viewer
+/// shown the same list again within [`REPEAT_VIEW_WINDOW_SECS`] is one
+/// impression with a count: one row updated, no new list, ledger entry or
+/// audit record.
 pub async fn matches_for_job(
     store: &Store,
     embeddings: &EmbeddingService,
     profiles: &ProfileIndex,
     job: &Job,
-    (limit, filters): (usize, &ProfileFilters),
+    (limit, filters, viewer): (usize, &ProfileFilters, Option<UserId>),
     policy: &FairnessPolicy,
 ) -> Result<MatchList, MatchError> {
     let mut lap = Lap::start();
@@ -727,7 +732,19 @@ pub async fn matches_for_job(
         fairness,
         timings,
     };
-    let record = record_of(job, &list, policy.algorithm);
+    let record = record_of(job, &list, policy.algorithm, viewer);
+    if let Some(viewer) = viewer {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let since = now - REPEAT_VIEW_WINDOW_SECS;
+        if let Some(id) =
+            store.count_repeat_view(job.id, viewer, &record.hash, (now, since)).await?
+        {
+            list.match_list = id;
+            list.timings.record = lap.lap();
+            list.timings.observe();
+            return Ok(list);
+        }
+    }
     let booked = exposure_booking(&list.fairness, &groups_after);
     let today = OffsetDateTime::now_utc().date();
     let exposure = (!booked.is_empty()).then_some((policy.attribute.key(), today, &booked[..]));
@@ -772,7 +789,16 @@ fn exposure_booking(report: &FairnessReport, shown: &[usize]) -> Vec<GroupExposu
 }
 
 /// What is kept of a shown list: each item's features, for training.
-fn record_of(job: &Job, list: &MatchList, algorithm: FairAlgorithm) -> NewMatchList {
+/// A reload of the same list by the same viewer within this many seconds is
+/// the same impression (counted, not recorded again).
+pub const REPEAT_VIEW_WINDOW_SECS: i64 = 10 * 60;
+
+fn record_of(
+    job: &Job,
+    list: &MatchList,
+    algorithm: FairAlgorithm,
+    viewer: Option<UserId>,
+) -> NewMatchList {
     let items = list
         .matches
         .iter()
@@ -787,16 +813,33 @@ fn record_of(job: &Job, list: &MatchList, algorithm: FairAlgorithm) -> NewMatchL
             })
         })
         .collect();
+    let algorithm = serde_json::to_value(algorithm)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let items = serde_json::Value::Array(items);
+    // What was shown: who, in which places, by which ranker and model. (Not
+    // the scores: recency decays by the second, so no two are equal.)
+    let mut hash = Sha256::new()
+        .chain_update(list.ranker.as_bytes())
+        .chain_update([0])
+        .chain_update(list.model.as_bytes())
+        .chain_update([0])
+        .chain_update(algorithm.as_bytes());
+    for shown in &list.matches {
+        hash.update(shown.freelancer.as_uuid().as_bytes());
+        hash.update(u32::try_from(shown.rank).unwrap_or(u32::MAX).to_le_bytes());
+    }
+    let hash = hash.finalize();
     NewMatchList {
         job: job.id,
         ranker: list.ranker.clone(),
         embedding_model: list.model.clone(),
-        algorithm: serde_json::to_value(algorithm)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        items: serde_json::Value::Array(items),
+        algorithm,
+        items,
         fairness: serde_json::to_value(&list.fairness).unwrap_or_default(),
+        viewer,
+        hash: hex::encode(hash),
     }
 }
 

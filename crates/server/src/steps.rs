@@ -338,7 +338,7 @@ impl StepHandler for Match {
             &self.embeddings,
             &self.profiles,
             &job,
-            (MATCHES_PER_JOB, &matching::ProfileFilters::default()),
+            (MATCHES_PER_JOB, &matching::ProfileFilters::default(), None),
             &self.fairness,
         )
         .await

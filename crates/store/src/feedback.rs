@@ -14,8 +14,17 @@ use fairgig_core::audit::{AuditEntry, NewAuditEntry};
 use time::Date;
 
 const INSERT_MATCH_LIST: &str = "INSERT INTO match_lists \
-     (id, job_id, ranker, embedding_model, algorithm, items, fairness, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     (id, job_id, ranker, embedding_model, algorithm, items, fairness, created_at, \
+      viewer_id, list_hash, last_viewed_unix) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// One more view of the newest list `viewer` was shown for a job with the
+/// same hash since a moment: one row updated in place, nothing added.
+const COUNT_REPEAT_VIEW: &str = "UPDATE match_lists SET views = views + 1, last_viewed_unix = $1 \
+     WHERE id = (SELECT id FROM match_lists \
+                 WHERE job_id = $2 AND viewer_id = $3 AND list_hash = $4 AND last_viewed_unix >= $5 \
+                 ORDER BY last_viewed_unix DESC LIMIT 1) \
+     RETURNING id";
 
 /// A ranked list to record.
 #[derive(Clone, Debug)]
@@ -27,6 +36,11 @@ pub struct NewMatchList {
     /// `[{freelancer, rank, relevance_rank, score, newcomer, features}]`.
     pub items: Value,
     pub fairness: Value,
+    /// Who was shown it (`None`: the pipeline), and a hash of what was
+    /// shown: the same viewer shown the same list again soon is counted on
+    /// this row ([`Store::count_repeat_view`]).
+    pub viewer: Option<UserId>,
+    pub hash: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +129,40 @@ impl Store {
     /// on `day` and appends the audit entry `audit(list id)`, in one
     /// transaction: a list is kept with its ledger entry and its audit
     /// record or not at all (and one commit costs less than three).
+    /// Counts a view of the newest list with `hash` that `viewer` was shown
+    /// for `job` at or after `since_unix`, as one more view of it; its id,
+    /// or `None` when there is no such list (record a new one).
+    pub async fn count_repeat_view(
+        &self,
+        job: JobId,
+        viewer: UserId,
+        hash: &str,
+        (now_unix, since_unix): (i64, i64),
+    ) -> Result<Option<Uuid>, StoreError> {
+        let id: Option<(Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as(COUNT_REPEAT_VIEW)
+                .bind(now_unix)
+                .bind(job.as_uuid())
+                .bind(viewer.as_uuid())
+                .bind(hash)
+                .bind(since_unix)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(id.map(|(id,)| id))
+    }
+
+    /// How often the list `id` was viewed (1 when shown once).
+    pub async fn match_list_views(&self, id: Uuid) -> Result<i64, StoreError> {
+        let views: Option<(i64,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT views FROM match_lists WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        views.map(|(views,)| views).ok_or(StoreError::NotFound)
+    }
+
     pub async fn record_ranking(
         &self,
         list: &NewMatchList,
@@ -134,6 +182,9 @@ impl Store {
                 .bind(list.items.to_string())
                 .bind(list.fairness.to_string())
                 .bind(now())
+                .bind(list.viewer.map(|viewer| viewer.as_uuid()))
+                .bind(&list.hash)
+                .bind(now().unix_timestamp())
                 .execute(&mut *tx)
                 .await?;
             if let Some((attribute, day, groups)) = exposure {

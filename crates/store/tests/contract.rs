@@ -671,6 +671,8 @@ async fn hiring_completing_and_reviews_count_once() {
                     algorithm: "det_const_sort".to_owned(),
                     items: items.clone(),
                     fairness: serde_json::json!({}),
+                    viewer: Some(client.id),
+                    hash: "h1".to_owned(),
                 },
                 None,
                 |id| {
@@ -684,6 +686,21 @@ async fn hiring_completing_and_reviews_count_once() {
             .await
             .expect("list");
         assert_eq!(store.match_list(list).await.expect("get").items, items);
+        // The same viewer shown the same list again within the window: one
+        // row, counted; another hash, viewer or an expired window: none.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let repeat = |viewer: UserId, hash: &'static str, since: i64| {
+            let store = store.clone();
+            async move {
+                store.count_repeat_view(job.id, viewer, hash, (now, since)).await.expect("count")
+            }
+        };
+        assert_eq!(repeat(client.id, "h1", now - 600).await, Some(list));
+        assert_eq!(repeat(client.id, "h1", now - 600).await, Some(list));
+        assert_eq!(store.match_list_views(list).await.expect("views"), 3);
+        assert_eq!(repeat(client.id, "h2", now - 600).await, None);
+        assert_eq!(repeat(dev.id, "h1", now - 600).await, None);
+        assert_eq!(repeat(client.id, "h1", now + 1).await, None, "outside the window");
 
         // A shown list with its exposure and audit entry, in one transaction.
         use fairgig_core::audit::{Actor, NewAuditEntry};
@@ -697,6 +714,8 @@ async fn hiring_completing_and_reviews_count_once() {
             algorithm: "det_greedy".to_owned(),
             items: items.clone(),
             fairness: serde_json::json!({"k": 1}),
+            viewer: None,
+            hash: "h3".to_owned(),
         };
         let (ranked, entry) = store
             .record_ranking(&shown, Some(("newcomer", today, &booked)), |id| {

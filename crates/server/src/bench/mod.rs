@@ -575,8 +575,9 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
         for _ in 0..runs {
             let started = Instant::now();
             let everyone = crate::matching::ProfileFilters::default();
-            let list = matches_for_job(&store, &embeddings, &index, &job, (10, &everyone), &policy)
-                .await?;
+            let list =
+                matches_for_job(&store, &embeddings, &index, &job, (10, &everyone, None), &policy)
+                    .await?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
             stages.push(list.timings.seconds());
             top = list.matches.iter().map(|m| m.freelancer).collect();

@@ -497,7 +497,7 @@ async fn job_matches(
         &state.embeddings,
         &state.profile_index,
         &job,
-        (limit, &filters),
+        (limit, &filters, Some(caller.user.id)),
         &policy,
     )
     .await

@@ -772,6 +772,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
 
     // More lists with feedback, then a training run over them.
     for _ in 0..3 {
+        age_recent_views(&app).await;
         let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
         let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": "hire"});
         send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
@@ -884,6 +885,7 @@ async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
     let (client, dev, path) = job_with_one_candidate(&app).await;
     apply_and_hire(&app, &client, &dev, &path, true).await;
     for kind in ["click", "hire", "click", "hire"] {
+        age_recent_views(&app).await;
         let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
         let body = json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": kind});
         let (status, _) = send(&app, Method::POST, &client, "/api/v1/feedback", Some(body)).await;
@@ -958,4 +960,45 @@ async fn the_fairness_audit_groups_by_a_self_declared_attribute_only_for_admins(
     }
     let (status, _) = send(&app, Method::GET, &client, path, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn reloading_the_same_matches_is_one_impression_with_a_count() {
+    let app = spawn_app().await;
+    let (client, _dev, path) = job_with_one_candidate(&app).await;
+    let (_, first) = send(&app, Method::GET, &client, &path, None).await;
+    let lists_before: (i64,) = count_lists(&app).await;
+    let (_, again) = send(&app, Method::GET, &client, &path, None).await;
+    let (_, third) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(first["match_list"], again["match_list"], "the same impression: {first}\n{again}");
+    assert_eq!(first["match_list"], third["match_list"]);
+    assert_eq!(count_lists(&app).await, lists_before, "no new list for a reload");
+    let id: uuid::Uuid = first["match_list"].as_str().expect("id").parse().expect("uuid");
+    assert_eq!(app.store.match_list_views(id).await.expect("views"), 3);
+    // Another viewer (an admin) is another impression.
+    let admin = app.admin("admin@example.org").await;
+    let (_, theirs) = send(&app, Method::GET, &admin, &path, None).await;
+    assert_ne!(theirs["match_list"], first["match_list"]);
+}
+
+async fn count_lists(app: &TestApp) -> (i64,) {
+    match app.store.pool() {
+        fairgig_store::Pool::Sqlite(pool) => {
+            sqlx::query_as("SELECT COUNT(*) FROM match_lists").fetch_one(pool).await.expect("count")
+        }
+        fairgig_store::Pool::Postgres(pool) => {
+            sqlx::query_as("SELECT COUNT(*) FROM match_lists").fetch_one(pool).await.expect("count")
+        }
+    }
+}
+
+/// Moves every shown list's last view back past the repeat window, as if
+/// time had passed: the next view is a new impression.
+async fn age_recent_views(app: &TestApp) {
+    let sql = "UPDATE match_lists SET last_viewed_unix = 0";
+    match app.store.pool() {
+        fairgig_store::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        fairgig_store::Pool::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+    }
+    .expect("age views");
 }
