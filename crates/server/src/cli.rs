@@ -507,11 +507,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Bench(BenchCommand::Notify { count, smtp }) => {
-            crate::bench::notify::run(count.max(1), smtp).await?;
+            crate::bench::notify::run(&settings, count.max(1), smtp).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {
-            crate::bench::pipeline(runs.max(1)).await?;
+            crate::bench::pipeline(&settings, runs.max(1)).await?;
             Ok(0)
         }
         Command::Openapi => {

@@ -93,7 +93,11 @@ struct ScratchApp {
 }
 
 impl ScratchApp {
+    /// The operator's configuration (`base`, loaded as `serve` loads it:
+    /// models folder, providers, workers) on a scratch data folder and
+    /// database, so a benchmark never writes into the real ones.
     async fn start(
+        base: &fairgig_core::config::Settings,
         configure: impl FnOnce(&mut fairgig_core::config::Settings),
     ) -> anyhow::Result<Self> {
         use fairgig_core::{audit::Actor, ids::SessionId, user::Role};
@@ -104,10 +108,9 @@ impl ScratchApp {
         };
 
         let dir = tempfile::tempdir().context("temporary directory")?;
-        let mut settings = fairgig_core::config::Settings {
-            data_dir: dir.path().to_path_buf(),
-            ..Default::default()
-        };
+        let mut settings = base.clone();
+        settings.data_dir = dir.path().to_path_buf();
+        settings.database.url = None;
         configure(&mut settings);
         let state = crate::state::AppState::build(settings).await?;
         state.store.migrate().await?;
@@ -136,13 +139,16 @@ impl ScratchApp {
 
 /// Submission → `analyse` done, for a 2-page PDF, through the real state,
 /// storage and an in-process worker; prints p50 and p95 over `runs`.
-pub async fn pipeline(runs: usize) -> anyhow::Result<()> {
+pub async fn pipeline(
+    settings: &fairgig_core::config::Settings,
+    runs: usize,
+) -> anyhow::Result<()> {
     use bytes::Bytes;
     use sha2::{Digest, Sha256};
 
     use crate::submissions::{self, SubmissionRequest, Upload};
 
-    let app = ScratchApp::start(|_| {}).await?;
+    let app = ScratchApp::start(settings, |_| {}).await?;
     let (state, caller) = (&app.state, &app.caller);
     let document = fairgig_ai::extract::samples::pdf(&[
         "We need a Rust developer to build a REST API with PostgreSQL and Docker. Budget EUR 4500.",

@@ -38,7 +38,11 @@ struct Arrival {
 
 type Arrivals = mpsc::UnboundedReceiver<Arrival>;
 
-pub async fn run(count: usize, smtp: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    settings: &fairgig_core::config::Settings,
+    count: usize,
+    smtp: Option<String>,
+) -> anyhow::Result<()> {
     let database = TestDatabase::sqlite().context("temporary directory")?;
     let store = database.store().await?;
     let (url, mut arrivals) = receiver().await?;
@@ -63,7 +67,7 @@ pub async fn run(count: usize, smtp: Option<String>) -> anyhow::Result<()> {
     let (p50, p95) = latency(&dispatcher, webhook_user, &mut arrivals, 200).await?;
     println!("webhook: recorded → received, send loop running: p50 {p50:.1} ms, p95 {p95:.1} ms");
 
-    let (p50, p95) = run_completion_latency(50).await?;
+    let (p50, p95) = run_completion_latency(settings, 50).await?;
     println!("run completed → run_completed webhook received (whole app, 50 runs): p50 {p50:.1} ms, p95 {p95:.1} ms");
 
     if smtp.is_some() {
@@ -198,12 +202,15 @@ fn quantiles(mut millis: Vec<f64>) -> anyhow::Result<(f64, f64)> {
 
 /// Whole app: a request submission runs through the pipeline; measured from
 /// the run's last step finishing to its `run_completed` webhook arriving.
-async fn run_completion_latency(samples: usize) -> anyhow::Result<(f64, f64)> {
+async fn run_completion_latency(
+    base: &fairgig_core::config::Settings,
+    samples: usize,
+) -> anyhow::Result<(f64, f64)> {
     use fairgig_core::{config::EmbeddingProvider, submission::SubmissionKind};
 
     use crate::submissions::{self, SubmissionRequest};
 
-    let app = super::ScratchApp::start(|settings| {
+    let app = super::ScratchApp::start(base, |settings| {
         settings.embedding.provider = EmbeddingProvider::Hashing;
         settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
     })
