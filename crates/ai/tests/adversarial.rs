@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use fairgig_ai::bias::{bench, BiasChecker, TextKind};
+use fairgig_ai::bias::{bench, BiasChecker, TextKind, MAX_LISTED_FINDINGS};
+use fairgig_core::cancel::Cancel;
 
 /// Unoptimised test builds run the check at a few MB/s; this leaves room
 /// for a loaded CI host and none for a quadratic step.
@@ -19,9 +20,17 @@ fn ten_mebibytes_of_each_hostile_shape_are_checked_in_linear_time() {
     let options = bench::hostile_options();
     for (name, text) in bench::adversarial(10 * 1024 * 1024) {
         let started = Instant::now();
-        let report = checker.check(&text, TextKind::JobPost, &options);
+        let report = checker
+            .check_until(&text, TextKind::JobPost, &options, &Cancel::new())
+            .expect("never cancelled");
         let took = started.elapsed();
-        eprintln!("{name}: {:.2} s, {} findings", took.as_secs_f64(), report.findings.len());
+        eprintln!("{name}: {:.2} s, {} findings", took.as_secs_f64(), report.findings_total);
         assert!(took < BOUND, "{name}: {took:?} for 10 MiB");
+        assert!(report.findings.len() <= MAX_LISTED_FINDINGS, "{name}: the list is capped");
+        assert_eq!(
+            report.categories.values().sum::<usize>(),
+            report.findings_total,
+            "{name}: every finding is counted"
+        );
     }
 }

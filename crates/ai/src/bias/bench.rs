@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use fairgig_core::cancel::Cancel;
+
 use super::{BiasChecker, CheckOptions, TextKind};
 
 /// Sentences typical of job ads, about a third of them biased.
@@ -102,14 +104,20 @@ pub fn hostile_options() -> CheckOptions {
     CheckOptions { binary: true, allow: (0..1000).map(|i| format!("allowed phrase {i}")).collect() }
 }
 
-/// [`run`] with the given options.
+/// [`run`] with the given options, as the API checks: through
+/// [`BiasChecker::check_until`] (findings counted, the first ones listed).
 pub fn run_with(checker: &BiasChecker, ads: &[&str], options: &CheckOptions) -> Throughput {
+    let never = Cancel::new();
+    let check = |ad: &str| {
+        checker
+            .check_until(ad, TextKind::JobPost, options, &never)
+            .map_or(0, |report| report.findings_total)
+    };
     if let Some(first) = ads.first() {
-        let _warm = checker.check(first, TextKind::JobPost, options);
+        let _warm = check(first);
     }
     let started = Instant::now();
-    let findings: usize =
-        ads.iter().map(|ad| checker.check(ad, TextKind::JobPost, options).findings.len()).sum();
+    let findings: usize = ads.iter().map(|ad| check(ad)).sum();
     Throughput {
         megabytes: ads.iter().map(|ad| ad.len()).sum::<usize>() as f64 / 1e6,
         seconds: started.elapsed().as_secs_f64(),

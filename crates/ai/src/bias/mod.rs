@@ -96,10 +96,15 @@ pub struct Report {
     pub verdict: &'static str,
     /// Any error-severity finding, or a strongly gender-coded job post.
     pub requires_review: bool,
+    /// Findings per category (all of them, listed or not).
     pub categories: BTreeMap<Arc<str>, usize>,
     /// Job posts only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coded: Option<CodedWords>,
+    /// How many findings the text has.
+    pub findings_total: usize,
+    /// The findings in text order; a report from [`BiasChecker::check_until`]
+    /// lists the first [`MAX_LISTED_FINDINGS`] of `findings_total`.
     pub findings: Vec<Finding>,
 }
 
@@ -221,23 +226,26 @@ impl BiasChecker {
         self.custom.as_ref()
     }
 
-    /// Findings of the given packs, in text order.
+    /// Findings of the given packs, in text order (all of them).
     pub fn findings(&self, text: &str, packs: &[Pack], options: &CheckOptions) -> Vec<Finding> {
-        self.findings_until(text, packs, options, &Cancel::default()).unwrap_or_default()
+        self.found(text, packs, options, &Cancel::default(), usize::MAX)
+            .map(|found| found.listed)
+            .unwrap_or_default()
     }
 
-    /// [`BiasChecker::findings`], stopping early once `cancel` is set.
-    fn findings_until(
+    /// The findings of the given packs: the first `listed` in full, all of
+    /// them counted. Stops early once `cancel` is set.
+    fn found(
         &self,
         text: &str,
         packs: &[Pack],
         options: &CheckOptions,
         cancel: &Cancel,
-    ) -> Result<Vec<Finding>, Cancelled> {
+        listed: usize,
+    ) -> Result<Found, Cancelled> {
         let words = words(text);
         cancel.check()?;
         let excluded = Spans::new(quoted_or_code_spans(text));
-        let mut findings = Vec::new();
         let built;
         let set = match self.sets.iter().find(|set| set.serves(packs)) {
             Some(set) => set,
@@ -255,6 +263,7 @@ impl BiasChecker {
         };
         // Built on the first hit that asks (most texts have none).
         let lines = std::cell::OnceCell::new();
+        let mut located = Vec::new();
         for (index, hit) in hits.into_iter().enumerate() {
             if index % matcher::CANCEL_EVERY == 0 {
                 cancel.check()?;
@@ -262,11 +271,11 @@ impl BiasChecker {
             let prepared = &set.rules[hit.rule];
             let rule = &prepared.rule;
             let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
-            let actual = &text[start..end];
             if excluded.contain(start, end) || allowed_pairs.contain(start, end) {
                 continue;
             }
-            if !options.allow.is_empty() && options.allow.contains(&actual.to_lowercase()) {
+            if !options.allow.is_empty() && options.allow.contains(&text[start..end].to_lowercase())
+            {
                 continue;
             }
             if within_exception(&words, &hit, &prepared.exceptions)
@@ -275,35 +284,28 @@ impl BiasChecker {
             {
                 continue;
             }
-            findings.push(Finding {
-                rule_id: rule.id.clone(),
-                category: rule.category.clone(),
-                severity: rule.severity,
-                start,
-                end,
-                text: actual.to_owned(),
-                message: prepared.message(actual),
-                suggestions: rule.suggestions.clone(),
-                source: rule.source.clone(),
-            });
+            located.push(Located { start, end, rule: hit.rule, severity: rule.severity });
         }
         // One finding per span: several packs may name the same phrase; keep
         // the most severe (the first pack's on a tie).
-        findings.sort_by_key(|finding| {
-            (finding.start, finding.end, std::cmp::Reverse(finding.severity))
-        });
-        findings.dedup_by_key(|finding| (finding.start, finding.end));
-        Ok(findings)
+        located.sort_by_key(|found| (found.start, found.end, std::cmp::Reverse(found.severity)));
+        located.dedup_by_key(|found| (found.start, found.end));
+        cancel.check()?;
+        Ok(Found::of(text, set, &located, listed))
     }
 
+    /// A report listing every finding (for texts of known, modest size).
     pub fn check(&self, text: &str, kind: TextKind, options: &CheckOptions) -> Report {
-        let findings = self.findings(text, &packs_for(kind, self.custom.as_ref()), options);
-        report(text, kind, findings)
+        let packs = packs_for(kind, self.custom.as_ref());
+        let found = self.found(text, &packs, options, &Cancel::default(), usize::MAX);
+        report(text, kind, found.unwrap_or_default())
     }
 
-    /// [`BiasChecker::check`] for a requester who may stop waiting: asks
-    /// `cancel` between stages and every few thousand words, so a cancelled
-    /// check of the largest text ends within milliseconds.
+    /// [`BiasChecker::check`] for a requester who may stop waiting and may
+    /// send anything: asks `cancel` between stages and every few thousand
+    /// words (a cancelled check of the largest text ends within
+    /// milliseconds), and lists the first [`MAX_LISTED_FINDINGS`] findings
+    /// while counting all of them.
     pub fn check_until(
         &self,
         text: &str,
@@ -311,32 +313,86 @@ impl BiasChecker {
         options: &CheckOptions,
         cancel: &Cancel,
     ) -> Result<Report, Cancelled> {
-        let findings =
-            self.findings_until(text, &packs_for(kind, self.custom.as_ref()), options, cancel)?;
+        let packs = packs_for(kind, self.custom.as_ref());
+        let found = self.found(text, &packs, options, cancel, MAX_LISTED_FINDINGS)?;
         cancel.check()?;
-        Ok(report(text, kind, findings))
+        Ok(report(text, kind, found))
+    }
+}
+
+/// Findings a hostile-size report lists; more are counted only. A text
+/// with more is not one a person reads finding by finding, and listing a
+/// finding every few bytes of 10 MiB made a response of about a gigabyte.
+pub const MAX_LISTED_FINDINGS: usize = 1_000;
+
+/// A finding before its strings are made.
+#[derive(Clone, Copy)]
+struct Located {
+    start: usize,
+    end: usize,
+    /// Index into the rule set's rules.
+    rule: usize,
+    severity: Severity,
+}
+
+/// A text's findings: the first ones in full, counts of all.
+#[derive(Default)]
+struct Found {
+    listed: Vec<Finding>,
+    total: usize,
+    /// 25 per error, 10 per warning, 3 per info.
+    points: usize,
+    any_error: bool,
+    categories: BTreeMap<Arc<str>, usize>,
+}
+
+impl Found {
+    fn of(text: &str, set: &RuleSet, located: &[Located], listed: usize) -> Self {
+        let mut per_rule = vec![0usize; set.rules.len()];
+        let mut found = Found { total: located.len(), ..Found::default() };
+        for one in located {
+            per_rule[one.rule] += 1;
+            found.points += match one.severity {
+                Severity::Error => 25,
+                Severity::Warning => 10,
+                Severity::Info => 3,
+            };
+            found.any_error |= one.severity == Severity::Error;
+        }
+        for (prepared, count) in set.rules.iter().zip(per_rule).filter(|(_, count)| *count > 0) {
+            *found.categories.entry(prepared.rule.category.clone()).or_insert(0) += count;
+        }
+        found.listed = located
+            .iter()
+            .take(listed)
+            .map(|one| {
+                let prepared = &set.rules[one.rule];
+                let rule = &prepared.rule;
+                let actual = &text[one.start..one.end];
+                Finding {
+                    rule_id: rule.id.clone(),
+                    category: rule.category.clone(),
+                    severity: rule.severity,
+                    start: one.start,
+                    end: one.end,
+                    text: actual.to_owned(),
+                    message: prepared.message(actual),
+                    suggestions: rule.suggestions.clone(),
+                    source: rule.source.clone(),
+                }
+            })
+            .collect();
+        found
     }
 }
 
 /// The score, verdict and categories of a text's findings, and the
 /// gender-coded verdict of a job post.
-fn report(text: &str, kind: TextKind, findings: Vec<Finding>) -> Report {
+fn report(text: &str, kind: TextKind, found: Found) -> Report {
     let coded = (kind == TextKind::JobPost).then(|| gender_coding::assess(text));
     let strongly_coded = coded.as_ref().is_some_and(|coded| coded.verdict.is_strong());
-    let points: usize = findings
-        .iter()
-        .map(|finding| match finding.severity {
-            Severity::Error => 25,
-            Severity::Warning => 10,
-            Severity::Info => 3,
-        })
-        .sum::<usize>()
-        + if strongly_coded { 20 } else { 0 };
+    let points = found.points + if strongly_coded { 20 } else { 0 };
     let score = points.min(100) as u8;
-    let mut categories = BTreeMap::new();
-    for finding in &findings {
-        *categories.entry(finding.category.clone()).or_insert(0) += 1;
-    }
     Report {
         score,
         verdict: match score {
@@ -344,10 +400,11 @@ fn report(text: &str, kind: TextKind, findings: Vec<Finding>) -> Report {
             1..30 => "minor_issues",
             _ => "needs_changes",
         },
-        requires_review: strongly_coded || findings.iter().any(|f| f.severity == Severity::Error),
-        categories,
+        requires_review: strongly_coded || found.any_error,
+        categories: found.categories,
         coded,
-        findings,
+        findings_total: found.total,
+        findings: found.listed,
     }
 }
 

@@ -320,5 +320,13 @@ async fn expensive_requests_beyond_the_callers_share_get_429() {
     assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
     let others = check(other.access.clone(), "A rockstar.".into()).await.expect("request");
     assert_eq!(others.status(), StatusCode::OK, "another caller is not affected");
-    assert_eq!(long.await.expect("task").expect("request").status(), StatusCode::OK);
+    let long = long.await.expect("task").expect("request");
+    assert_eq!(long.status(), StatusCode::OK);
+    // A finding every few bytes: all counted, the first thousand listed.
+    let report: Value = long.json().await.expect("json");
+    let listed = report["findings"].as_array().expect("findings").len();
+    let total = report["findings_total"].as_u64().expect("total");
+    assert_eq!(listed, fairgig_ai::bias::MAX_LISTED_FINDINGS);
+    assert!(total > 1_000_000, "{total}");
+    assert_eq!(report["score"], 100);
 }
