@@ -18,7 +18,7 @@ use crate::{
 /// Most channels a user may list.
 pub const MAX_CHANNELS: usize = 5;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
     /// Tried in order: the first applicable one gets the message, the rest
@@ -26,6 +26,7 @@ pub struct Preferences {
     pub channels: Vec<ChannelAddress>,
     /// Per kind; a kind not listed is `instant`.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Mode>)]
     pub kinds: BTreeMap<NotificationKind, Mode>,
     #[serde(default = "default_locale")]
     pub locale: String,
@@ -41,7 +42,7 @@ pub struct Preferences {
     pub digest_at: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     /// `HH:MM`, local.
@@ -50,7 +51,7 @@ pub struct QuietHours {
     pub end: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelAddress {
     pub channel: ChannelKind,
@@ -60,7 +61,7 @@ pub struct ChannelAddress {
     pub address: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Instant,

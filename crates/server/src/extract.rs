@@ -149,6 +149,25 @@ where
     }
 }
 
+/// `Path` with our errors: a malformed path segment is 400 `invalid_path`
+/// in the JSON error shape (axum's own rejection is plain text).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(AppPath(value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

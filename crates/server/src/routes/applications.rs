@@ -72,7 +72,8 @@ fn application_view(application: Application) -> ApplicationView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
-    /// 1–10,000 characters.
+    /// 1–10,000 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     cover_letter: String,
     proposed_rate: Option<Budget>,
 }
@@ -258,11 +259,13 @@ pub struct SubRatings {
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     rating: u8,
     #[serde(default)]
     sub_ratings: SubRatings,
     /// Up to 5,000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     text: String,
 }
 

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingsRequest {
     /// 1 to 64 non-blank texts of at most 16 KiB each.
+    #[schema(min_items = 1, max_items = 64)]
     texts: Vec<String>,
 }
 

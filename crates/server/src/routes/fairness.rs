@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FairnessQuery {
     /// Days back from today, 1–366; default 30.
@@ -104,7 +105,7 @@ pub struct FairnessDay {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct FairnessReport {
+pub struct FairnessAudit {
     attribute: String,
     groups: Vec<String>,
     /// For a self-declared attribute: each group's share of the profiles
@@ -171,7 +172,7 @@ fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
     get, path = "/admin/fairness", tag = "admin", params(FairnessQuery),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses(
-        (status = 200, body = FairnessReport),
+        (status = 200, body = FairnessAudit),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 422, description = "days out of range", body = ErrorBody),
     )
@@ -180,7 +181,7 @@ async fn fairness_report(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<FairnessQuery>, QueryRejection>,
-) -> ApiResult<Json<FairnessReport>> {
+) -> ApiResult<Json<FairnessAudit>> {
     caller.require_admin()?;
     let Query(query) = query?;
     let days = query.days.unwrap_or(30);
@@ -198,7 +199,7 @@ async fn fairness_report(
     let lists = state.store.recorded_lists(since, false).await?;
     let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
     let groups = grouping.groups();
-    Ok(Json(FairnessReport {
+    Ok(Json(FairnessAudit {
         attribute: attribute.describe(),
         target: match &grouping {
             Grouping::Newcomer => None,

@@ -53,6 +53,7 @@ pub struct FeedbackRequest {
     freelancer: UserId,
     kind: FeedbackKind,
     /// 1–5, for `rating` only.
+    #[schema(minimum = 1, maximum = 5)]
     rating: Option<u8>,
 }
 

@@ -53,12 +53,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobRequest {
-    /// 1–200 characters.
+    /// 1–200 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     title: String,
     /// Up to 100,000 characters.
+    #[schema(max_length = 100000)]
     description: String,
     /// Up to 30, names unique.
     #[serde(default)]
+    #[schema(max_items = 30)]
     required_skills: Vec<String>,
     #[serde(default)]
     preferred_skills: Vec<String>,
@@ -341,6 +344,7 @@ async fn set_status(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MatchQuery {
     /// 1–100, default 10.
@@ -520,6 +524,7 @@ fn match_error(err: MatchError) -> ApiError {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobMatchQuery {
     /// 1–100, default 10.

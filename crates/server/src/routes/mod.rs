@@ -100,7 +100,70 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(health::routes())
         .split_for_parts();
     spec.openapi = utoipa::openapi::OpenApiVersion::Version31;
-    (router, spec)
+    (router, document_shared_errors(spec))
+}
+
+/// Documents, on every operation, the error answers that the shared layers
+/// and extractors give whatever the handler (unless the handler documents
+/// its own): 429 (rate limits), 408 (timeout) and 500 on all; 401 and 403
+/// where a credential is asked for; 400, 413, 415 and 422 where a body is
+/// read; 400 and 422 where path or query parameters are; 404 where a path
+/// names a resource. Generated clients and fuzzers then meet no status the
+/// document does not name.
+fn document_shared_errors(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{content::ContentBuilder, response::ResponseBuilder, Ref};
+
+    let answer = |description: &str| {
+        let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", body).build()
+    };
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let secured = operation.security.as_ref().is_some_and(|list| !list.is_empty());
+            let body = operation.request_body.is_some();
+            let parameters = operation.parameters.as_ref().is_some_and(|list| !list.is_empty());
+            let mut shared = vec![
+                ("429", "Too many requests; `Retry-After` says when to retry"),
+                ("408", "The request took too long"),
+                ("500", "An unexpected error, logged with the id in its message"),
+            ];
+            if secured {
+                shared.push(("401", "Not signed in, or the credential is invalid or revoked"));
+                shared.push(("403", "The credential lacks the scope or role"));
+            }
+            if body {
+                shared.push(("400", "Malformed body"));
+                shared.push(("413", "The body is too large"));
+                shared.push(("415", "Unsupported content type"));
+                shared.push(("422", "A field is invalid"));
+            }
+            if parameters || path.contains('{') {
+                shared.push(("400", "Malformed path or query"));
+                shared.push(("422", "A parameter is invalid"));
+            }
+            if path.contains('{') {
+                shared.push(("404", "No such resource (or not the caller's)"));
+            }
+            for (status, description) in shared {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| answer(description).into());
+            }
+        }
+    }
+    spec
 }
 
 /// Every route with its state: the API, `/docs` and JSON 404/405 fallbacks.

@@ -53,6 +53,7 @@ impl From<BiasRulesError> for ApiError {
 
 /// Which registry kind a request is about.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KindQuery {
     /// `ranker` (default), `bias_rules` or `embedder`.

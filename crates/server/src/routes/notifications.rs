@@ -2,7 +2,7 @@
 //! endpoints, and the admin's retry and template previews.
 
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::StatusCode,
     Json,
 };
@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::AppJson,
+    extract::{AppJson, AppPath},
     state::AppState,
 };
 
@@ -47,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// 1–100, default 20.
@@ -122,7 +123,7 @@ async fn inbox(
 #[utoipa::path(
     get, path = "/me/notification-preferences", tag = "notifications",
     security(("bearer" = []), ("api_key" = ["read"])),
-    responses((status = 200, body = Object))
+    responses((status = 200, body = Preferences))
 )]
 async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let preferences =
@@ -135,9 +136,9 @@ async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiRe
 /// Channels are tried in order; a webhook channel names one of my
 /// endpoints by id. `digest` and quiet hours are not available yet.
 #[utoipa::path(
-    put, path = "/me/notification-preferences", tag = "notifications", request_body = Object,
+    put, path = "/me/notification-preferences", tag = "notifications", request_body = Preferences,
     security(("bearer" = []), ("api_key" = ["write"])),
-    responses((status = 200, body = Object), (status = 422, body = ErrorBody))
+    responses((status = 200, body = Preferences), (status = 422, body = ErrorBody))
 )]
 async fn put_preferences(
     State(state): State<AppState>,
@@ -267,13 +268,14 @@ async fn create_webhook(
 /// Remove one of my webhook endpoints.
 #[utoipa::path(
     delete, path = "/me/webhooks/{id}", tag = "notifications",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
     security(("bearer" = []), ("api_key" = ["write"])),
     responses((status = 204), (status = 404, body = ErrorBody))
 )]
 async fn delete_webhook(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
     state.store.delete_webhook_endpoint(caller.user.id, id).await?;
@@ -290,13 +292,14 @@ pub struct Rotation {
 /// Replace an endpoint's secret; the old one also signs during the overlap.
 #[utoipa::path(
     post, path = "/me/webhooks/{id}/rotate-secret", tag = "notifications", request_body = Rotation,
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
     security(("bearer" = []), ("api_key" = ["write"])),
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<Rotation>,
 ) -> ApiResult<Json<WebhookView>> {
     caller.require(Scope::Write)?;
@@ -313,13 +316,14 @@ async fn rotate_webhook_secret(
 /// Put a dead or failed delivery back in the queue (admin).
 #[utoipa::path(
     post, path = "/admin/notifications/{id}/retry", tag = "notifications",
+    params(("id" = Uuid, Path, description = "The delivery's id")),
     security(("bearer" = [])),
     responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 async fn retry_notification(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     state.store.retry_notification(id).await?;
@@ -334,6 +338,7 @@ async fn retry_notification(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewQuery {
     /// Default `en`; a locale without its own template falls back to English.
@@ -360,13 +365,14 @@ pub struct Preview {
 /// Render a notification kind's templates with sample values (admin).
 #[utoipa::path(
     get, path = "/admin/notification-templates/{kind}/preview", tag = "notifications",
-    params(PreviewQuery), security(("bearer" = [])),
+    params(("kind" = String, Path, description = "A notification kind, e.g. `run_completed`"), PreviewQuery),
+    security(("bearer" = [])),
     responses((status = 200, body = Preview), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 async fn preview_template(
     State(state): State<AppState>,
     caller: Caller,
-    Path(kind): Path<String>,
+    AppPath(kind): AppPath<String>,
     query: Result<Query<PreviewQuery>, QueryRejection>,
 ) -> ApiResult<Json<Preview>> {
     caller.require_admin()?;

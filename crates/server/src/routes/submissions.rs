@@ -358,6 +358,7 @@ async fn read_multipart(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<SubmissionStatus>,
@@ -474,6 +475,19 @@ async fn delete_submission(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// One server-sent event of a submission's progress.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the stream; the events are written by hand
+pub struct ProgressEvent {
+    /// `step` for a step's transition, `run` once at the end.
+    #[schema(pattern = "^(step|run)$")]
+    event: String,
+    /// JSON: `{step, status, attempts, error}` for `step`,
+    /// `{run, status, progress}` for `run`.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
 /// Live progress as server-sent events: a `step` event for every step
 /// transition, then one `run` event with the final status.
 #[utoipa::path(
@@ -481,7 +495,7 @@ async fn delete_submission(
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = []), ("api_key" = ["read"])),
     responses(
-        (status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "A stream of progress events", content_type = "text/event-stream", body = ProgressEvent),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such submission of the caller's", body = ErrorBody),
     )

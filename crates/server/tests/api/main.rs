@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod bias;
 mod cli;
+mod conformance;
 mod crash;
 mod embeddings;
 mod helpers;
