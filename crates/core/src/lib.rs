@@ -14,12 +14,14 @@
 //! - [`cancel`]: telling CPU work that its requester is gone.
 //! - [`submission`]: submissions, their runs and steps.
 //! - [`config`]: typed configuration (loading it is the binary's job).
+//! - [`dates`]: calendar dates in JSON as ISO 8601.
 
 pub mod apikey;
 pub mod audit;
 pub mod breaker;
 pub mod cancel;
 pub mod config;
+pub mod dates;
 pub mod ids;
 pub mod marketplace;
 pub mod submission;

@@ -104,6 +104,27 @@ impl Store {
         Ok(())
     }
 
+    /// The database's size on disk, in bytes (SQLite: after folding its
+    /// write-ahead log into the file), for storage benchmarks.
+    pub async fn database_bytes(&self) -> Result<u64, StoreError> {
+        let (bytes,): (i64,) = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+                sqlx::query_as(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as("SELECT pg_database_size(current_database())")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         with_pool!(self, pool => PoolStats { size: pool.size(), idle: pool.num_idle() })
     }

@@ -57,6 +57,7 @@ pub struct Submission {
     pub text: String,
     pub budget: Option<Budget>,
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(with = "fairgig_core::dates::iso_date::option")]
     pub deadline: Option<Date>,
     pub region: Option<String>,
     pub contact: Option<ContactPreference>,

@@ -698,6 +698,7 @@ async fn hiring_completing_and_reviews_count_once() {
         assert_eq!(repeat(client.id, "h1", now - 600).await, Some(list));
         assert_eq!(repeat(client.id, "h1", now - 600).await, Some(list));
         assert_eq!(store.match_list_views(list).await.expect("views"), 3);
+        assert!(store.database_bytes().await.expect("size") > 0);
         assert_eq!(repeat(client.id, "h2", now - 600).await, None);
         assert_eq!(repeat(dev.id, "h1", now - 600).await, None);
         assert_eq!(repeat(client.id, "h1", now + 1).await, None, "outside the window");

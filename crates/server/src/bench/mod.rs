@@ -411,6 +411,64 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted.get(rank - 1).copied().unwrap_or(0.0)
 }
 
+/// The job's owner reloading its matches from 16 tasks at 500 views/s in
+/// all for 4 s (each view a whole match, as the API serves it): p50/p99
+/// latency against the goal (p99 < 25 ms), and the bytes the database grew
+/// per view once the first was recorded (goal < 50).
+async fn repeated_views(
+    store: &fairgig_store::Store,
+    embeddings: &crate::embedding::EmbeddingService,
+    index: &crate::candidates::ProfileIndex,
+    job: &fairgig_store::marketplace::Job,
+    viewer: fairgig_core::ids::UserId,
+) -> anyhow::Result<()> {
+    use std::time::{Duration, Instant};
+
+    use crate::matching::{matches_for_job, FairnessPolicy, ProfileFilters};
+
+    const TASKS: u32 = 16;
+    const RATE: u32 = 500;
+    const SECONDS: u32 = 4;
+    let everyone = ProfileFilters::default();
+    let policy = FairnessPolicy::from_settings(&fairgig_core::config::FairnessSettings::default())?;
+    let view =
+        || matches_for_job(store, embeddings, index, job, (10, &everyone, Some(viewer)), &policy);
+    view().await?;
+    let before = store.database_bytes().await?;
+    let every = Duration::from_secs_f64(f64::from(TASKS) / f64::from(RATE));
+    let started = Instant::now();
+    let runs = (0..TASKS).map(|task| {
+        let view = &view;
+        async move {
+            let mut took = Vec::new();
+            let first = every.mul_f64(f64::from(task) / f64::from(TASKS));
+            for n in 0..(RATE * SECONDS / TASKS) {
+                let due = started + first + every * n;
+                tokio::time::sleep_until(due.into()).await;
+                view().await?;
+                // From when the view was due: a late start counts as waiting.
+                took.push(due.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(took)
+        }
+    });
+    let mut latencies: Vec<f64> = Vec::new();
+    for took in futures::future::join_all(runs).await {
+        latencies.extend(took?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let grown = store.database_bytes().await?.saturating_sub(before);
+    println!(
+        "repeated views by one viewer, {TASKS} tasks, {:.0} views/s: p50 {:.1} ms, p99 {:.1} ms (goal p99 < 25 ms at 500 views/s); database grew {:.1} bytes per view (goal < 50)",
+        latencies.len() as f64 / elapsed,
+        quantile(&latencies, 0.5),
+        quantile(&latencies, 0.99),
+        grown as f64 / latencies.len().max(1) as f64
+    );
+    Ok(())
+}
+
 /// Match latency (pool, features, score, fair re-rank, recording the list;
 /// top 10) over `profiles` freelancers with random unit vectors, p50/p99 of
 /// `queries` requests; then the time to train on 100,000 synthetic feedback
@@ -612,6 +670,8 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             top_by_scan = top;
         }
     }
+
+    repeated_views(&store, &embeddings, &index, &job, owner.id).await?;
 
     let lists: Vec<ShownList> = (0..10_000)
         .map(|_| ShownList {

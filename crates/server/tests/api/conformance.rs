@@ -41,7 +41,7 @@ async fn run(program: &str, base: &str, headers: &[String], extra: &[&str]) -> R
             "--checks",
             "status_code_conformance,content_type_conformance,response_schema_conformance,not_a_server_error",
         ])
-        .args(["--seed", "20261205", "--workers", "2", "--no-color"])
+        .args(["--seed", "20261205", "--workers", "1", "--no-color"])
         .args(extra)
         .env("SCHEMATHESIS_HOOKS", "")
         .env_remove("CI");

@@ -54,7 +54,12 @@ async fn a_json_job_is_extracted_and_analysed() {
     let response = submit_json(&app, &user, &job()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let created: Value = response.json().await.expect("json");
-    assert_eq!(created["status"], "received");
+    // The answer shows the submission as it is by then: the in-process
+    // worker may already have run it (it often does on a loaded host).
+    assert!(
+        matches!(created["status"].as_str(), Some("received" | "processing" | "completed")),
+        "{created}"
+    );
     assert_eq!(created["budget"]["currency"], "EUR");
 
     let done = finished(&app, &user, created["id"].as_str().expect("id")).await;
