@@ -17,7 +17,7 @@ pub mod gender_coding;
 pub mod matcher;
 pub mod rules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use fairgig_core::cancel::{Cancel, Cancelled};
@@ -263,6 +263,7 @@ impl BiasChecker {
         };
         // Built on the first hit that asks (most texts have none).
         let lines = std::cell::OnceCell::new();
+        let allow_lengths: HashSet<usize> = options.allow.iter().map(String::len).collect();
         let mut located = Vec::new();
         for (index, hit) in hits.into_iter().enumerate() {
             if index % matcher::CANCEL_EVERY == 0 {
@@ -274,8 +275,7 @@ impl BiasChecker {
             if excluded.contain(start, end) || allowed_pairs.contain(start, end) {
                 continue;
             }
-            if !options.allow.is_empty() && options.allow.contains(&text[start..end].to_lowercase())
-            {
+            if allowed(options, &allow_lengths, &text[start..end]) {
                 continue;
             }
             if within_exception(&words, &hit, &prepared.exceptions)
@@ -417,6 +417,16 @@ fn packs_for(kind: TextKind, custom: Option<&CustomPack>) -> Vec<Pack> {
     packs
 }
 
+/// The organisation allows these words. An ASCII phrase keeps its length
+/// when lowered, so one no allowed entry is as long as needs no lowering
+/// (most hits, as allow-lists are short).
+fn allowed(options: &CheckOptions, lengths: &HashSet<usize>, actual: &str) -> bool {
+    if options.allow.is_empty() || (actual.is_ascii() && !lengths.contains(&actual.len())) {
+        return false;
+    }
+    options.allow.contains(&actual.to_lowercase())
+}
+
 /// The hit lies inside one of the rule's exception phrases.
 fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[Vec<String>]) -> bool {
     exceptions.iter().any(|phrase| {
@@ -526,9 +536,11 @@ fn drop_binary_pairs(
             if rule.groups.get(a.pattern) == rule.groups.get(b.pattern) {
                 continue;
             }
-            let between =
-                text[words[a.last_word].end..words[b.first_word].start].trim().to_lowercase();
-            if matches!(between.as_str(), "/" | "and" | "or" | "and/or") {
+            let between = text[words[a.last_word].end..words[b.first_word].start].trim();
+            if ["/", "and", "or", "and/or"]
+                .iter()
+                .any(|joiner| between.eq_ignore_ascii_case(joiner))
+            {
                 drop[i] = true;
                 drop[j] = true;
                 ranges.push((words[a.first_word].start, words[b.last_word].end));
