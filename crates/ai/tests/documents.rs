@@ -76,11 +76,11 @@ fn broken_and_truncated_pdfs_fail_cleanly() {
 #[test]
 fn docx_paragraphs_and_entities_come_out() {
     let xml = br#"<?xml version="1.0"?><w:document xmlns:w="x"><w:body>
-        <w:p><w:r><w:t>Website &amp; shop</w:t></w:r></w:p>
+        <w:p><w:r><w:t>Website &amp; shop &lt;caf&#233;&#x21;&gt;</w:t></w:r></w:p>
         <w:p><w:r><w:t xml:space="preserve">Deadline </w:t></w:r><w:r><w:t>2027-05-01</w:t></w:r></w:p>
         </w:body></w:document>"#;
     let out = extract(DocumentKind::Docx, &docx(xml), &Limits::default()).expect("docx");
-    assert_eq!(out.text, "Website & shop\nDeadline 2027-05-01");
+    assert_eq!(out.text, "Website & shop <café!>\nDeadline 2027-05-01");
 }
 
 #[test]

@@ -49,10 +49,25 @@ fn paragraphs(xml: &[u8]) -> Result<String, ExtractError> {
                 out.push('\n')
             }
             Ok(Event::Text(text)) if in_text => {
-                let unescaped = text
-                    .unescape()
+                let decoded = text
+                    .decode()
                     .map_err(|err| ExtractError::Corrupt(format!("DOCX text: {err}")))?;
-                out.push_str(&unescaped);
+                out.push_str(&decoded);
+            }
+            // `&amp;`, `&#233;` inside a run: the reader hands them over apart.
+            Ok(Event::GeneralRef(reference)) if in_text => {
+                let corrupt = |err: &dyn std::fmt::Display| {
+                    ExtractError::Corrupt(format!("DOCX entity: {err}"))
+                };
+                match reference.resolve_char_ref().map_err(|err| corrupt(&err))? {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        let name = reference.decode().map_err(|err| corrupt(&err))?;
+                        let resolved = quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| corrupt(&format!("unknown entity &{name};")))?;
+                        out.push_str(resolved);
+                    }
+                }
             }
             Ok(Event::Eof) => break,
             Err(err) => return Err(ExtractError::Corrupt(format!("DOCX XML: {err}"))),
