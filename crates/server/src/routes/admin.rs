@@ -1,12 +1,6 @@
 //! `/admin/users`: user administration. Admins only.
 
-use axum::{
-    extract::{
-        rejection::{PathRejection, QueryRejection},
-        Path, Query, State,
-    },
-    Json,
-};
+use axum::{extract::State, Json};
 use fairgig_core::{
     audit::Actor,
     ids::UserId,
@@ -20,7 +14,7 @@ use crate::{
     accounts,
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, ClientInfo},
+    extract::{AppJson, AppPath, AppQuery, ClientInfo},
     state::AppState,
 };
 
@@ -75,10 +69,9 @@ pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListUsersQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<ListUsersQuery>,
 ) -> ApiResult<Json<UserPage>> {
     caller.require_admin()?;
-    let Query(query) = query?;
     let limit = page_limit(query.limit)?;
     // One more than asked tells whether another page exists.
     let mut users = state.store.list_users(query.after, limit + 1).await?;
@@ -111,11 +104,10 @@ async fn set_role(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<UserId>, PathRejection>,
+    AppPath(id): AppPath<UserId>,
     AppJson(body): AppJson<SetRoleRequest>,
 ) -> ApiResult<Json<User>> {
     caller.require_admin()?;
-    let Path(id) = id?;
     let user =
         accounts::set_role(&state, id, body.role, Actor::User(caller.user.id), client.context())
             .await?;
@@ -139,10 +131,9 @@ async fn disable_user(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<UserId>, PathRejection>,
+    AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<User>> {
     caller.require_admin()?;
-    let Path(id) = id?;
     if id == caller.user.id {
         return Err(ApiError::new(ErrorCode::Conflict, "admins cannot disable themselves"));
     }

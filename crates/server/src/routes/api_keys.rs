@@ -1,10 +1,6 @@
 //! `/me/api-keys`: the caller's API keys.
 
-use axum::{
-    extract::{rejection::PathRejection, Path, State},
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use fairgig_core::{apikey::Scope, audit::Actor, ids::ApiKeyId};
 use fairgig_store::api_keys::ApiKey;
 use serde::Deserialize;
@@ -16,7 +12,7 @@ use crate::{
     accounts::{self, CreatedApiKey},
     auth::{Caller, Credential},
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, ClientInfo},
+    extract::{AppJson, AppPath, ClientInfo},
     state::AppState,
 };
 
@@ -102,10 +98,9 @@ async fn revoke_key(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<ApiKeyId>, PathRejection>,
+    AppPath(id): AppPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKey>> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     if matches!(caller.credential, Credential::ApiKey { id: own, .. } if own == id) {
         return Err(ApiError::new(
             ErrorCode::Forbidden,

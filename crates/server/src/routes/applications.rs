@@ -2,11 +2,7 @@
 //! `/applications/{id}/status`, `/jobs/{id}/reviews`,
 //! `/profiles/{id}/reviews` and the admin moderation queue.
 
-use axum::{
-    extract::{rejection::PathRejection, Path, State},
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use fairgig_ai::bias::{CheckOptions, TextKind};
 use fairgig_core::{
     apikey::Scope,
@@ -31,7 +27,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::AppJson,
+    extract::{AppJson, AppPath},
     notifications::announce_from_request,
     state::AppState,
 };
@@ -94,11 +90,10 @@ pub struct ApplyRequest {
 async fn apply(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<ApplyRequest>,
 ) -> ApiResult<(StatusCode, Json<ApplicationView>)> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     if caller.user.role != Role::Freelancer {
         return Err(ApiError::forbidden());
     }
@@ -157,10 +152,9 @@ async fn apply(
 async fn list_applications(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
 ) -> ApiResult<Json<Vec<ApplicationView>>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     let job = state.store.job(id).await?;
     if job.owner != caller.user.id && caller.user.role != Role::Admin {
         return Err(ApiError::not_found());
@@ -203,11 +197,10 @@ pub struct ApplicationStatusRequest {
 async fn set_application_status(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<Uuid>, PathRejection>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<ApplicationStatusRequest>,
 ) -> ApiResult<Json<ApplicationView>> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     let application = state.store.application(id).await?;
     let job = state.store.job(application.job).await?;
     let owner = job.owner == caller.user.id || caller.user.role == Role::Admin;
@@ -320,11 +313,10 @@ fn review_view(review: Review, with_bias: bool) -> ReviewView {
 async fn review_job(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<ReviewRequest>,
 ) -> ApiResult<(StatusCode, Json<ReviewView>)> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     let in_range = |value: u8| (1..=5).contains(&value);
     if !in_range(body.rating) {
         return Err(ValidationError::new("rating", "must be 1 to 5").into());
@@ -389,10 +381,9 @@ async fn review_job(
 async fn profile_reviews(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<UserId>, PathRejection>,
+    AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<Vec<ReviewView>>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     let reviews = state.store.reviews_of(id, 100).await?;
     Ok(Json(reviews.into_iter().map(|review| review_view(review, false)).collect()))
 }
@@ -429,7 +420,7 @@ async fn pending_reviews(
 async fn publish_review(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<Uuid>, PathRejection>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<ReviewView>> {
     moderate(&state, &caller, id, true).await
 }
@@ -448,7 +439,7 @@ async fn publish_review(
 async fn reject_review(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<Uuid>, PathRejection>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<ReviewView>> {
     moderate(&state, &caller, id, false).await
 }
@@ -456,11 +447,10 @@ async fn reject_review(
 async fn moderate(
     state: &AppState,
     caller: &Caller,
-    id: Result<Path<Uuid>, PathRejection>,
+    id: Uuid,
     publish: bool,
 ) -> ApiResult<Json<ReviewView>> {
     caller.require_admin()?;
-    let Path(id) = id?;
     let review = state.store.moderate_review(id, publish).await?;
     if review.status == "published" {
         let job = state.store.job(review.job).await?;

@@ -1,9 +1,6 @@
 //! `/audit`: read the audit log. Admins only.
 
-use axum::{
-    extract::{rejection::QueryRejection, Query, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use fairgig_core::audit::AuditEntry;
 use fairgig_store::audit::AuditFilter;
 use serde::{Deserialize, Serialize};
@@ -11,6 +8,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::extract::AppQuery;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},
@@ -69,10 +67,9 @@ pub struct AuditPage {
 async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require_admin()?;
-    let Query(query) = query?;
     let limit = page_limit(query.limit)?;
     let filter = AuditFilter {
         actor: query.actor,

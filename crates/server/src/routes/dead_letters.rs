@@ -1,9 +1,6 @@
 //! `/admin/dead-letters`: tasks that failed for good, and re-driving them.
 
-use axum::{
-    extract::{rejection::PathRejection, Path, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use fairgig_core::audit::{Actor, NewAuditEntry};
 use fairgig_store::tasks::DeadTask;
 use serde::Serialize;
@@ -14,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},
-    extract::ClientInfo,
+    extract::{AppPath, ClientInfo},
     state::AppState,
 };
 
@@ -69,10 +66,9 @@ async fn retry_dead_letter(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<Uuid>, PathRejection>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<Redriven>> {
     caller.require_admin()?;
-    let Path(id) = id?;
     let redriven = match state.store.retry_dead_task(id).await? {
         Some(step) => Redriven { task: id, run: Some(step.run), step: Some(step.step) },
         None => Redriven { task: id, run: None, step: None },

@@ -1,9 +1,6 @@
 //! `/admin/fairness`: how fair the shown lists were, day by day.
 
-use axum::{
-    extract::{rejection::QueryRejection, Query, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use fairgig_core::ValidationError;
 use std::collections::HashMap;
 
@@ -19,6 +16,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::extract::AppQuery;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},
@@ -180,10 +178,9 @@ fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
 async fn fairness_report(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<FairnessQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<FairnessQuery>,
 ) -> ApiResult<Json<FairnessAudit>> {
     caller.require_admin()?;
-    let Query(query) = query?;
     let days = query.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
         return Err(ValidationError::new("days", "must be between 1 and 366").into());

@@ -1,13 +1,6 @@
 //! `/jobs`: jobs on the marketplace, their status, and their matches.
 
-use axum::{
-    extract::{
-        rejection::{PathRejection, QueryRejection},
-        Path, Query, State,
-    },
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use std::collections::BTreeMap;
 
 use fairgig_ai::bias::{CheckOptions, TextKind};
@@ -34,7 +27,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::AppJson,
+    extract::{AppJson, AppPath, AppQuery},
     matching::{
         self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
     },
@@ -230,11 +223,10 @@ async fn embed_job(state: &AppState, id: JobId, input: &JobInput) {
 async fn edit_job(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<JobRequest>,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     let job = managed(&state, &caller, id).await?;
     if !matches!(job.status, JobStatus::Draft | JobStatus::Open) {
         return Err(ApiError::new(
@@ -274,10 +266,9 @@ async fn edit_job(
 async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     let job = state.store.job(id).await?;
     let manages = job.owner == caller.user.id || caller.user.role == Role::Admin;
     if !manages && !matches!(job.status, JobStatus::Open | JobStatus::InProgress) {
@@ -309,11 +300,10 @@ pub struct StatusRequest {
 async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
+    AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<StatusRequest>,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     let job = managed(&state, &caller, id).await?;
     if !job.status.can_become(body.status) {
         return Err(ApiError::new(
@@ -479,12 +469,10 @@ fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
 async fn job_matches(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<JobId>, PathRejection>,
-    query: Result<Query<MatchQuery>, QueryRejection>,
+    AppPath(id): AppPath<JobId>,
+    AppQuery(query): AppQuery<MatchQuery>,
 ) -> ApiResult<Json<MatchList>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
-    let Query(query) = query?;
     let limit = query.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
@@ -551,10 +539,9 @@ pub struct JobMatchQuery {
 async fn my_job_matches(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<JobMatchQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<JobMatchQuery>,
 ) -> ApiResult<Json<JobMatchList>> {
     caller.require(Scope::Read)?;
-    let Query(query) = query?;
     let limit = query.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());

@@ -5,11 +5,7 @@
 //! that have served, recorded at start; chosen by configuration, so never
 //! promoted here).
 
-use axum::{
-    extract::{rejection::QueryRejection, Query, State},
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use fairgig_core::{audit::Actor, ValidationError};
 use fairgig_matching::score::LinearModel;
 use serde::{Deserialize, Serialize};
@@ -23,7 +19,7 @@ use crate::{
     bias_rules::{self, BiasRulesError, BIAS_RULES},
     embedding_registry::EMBEDDER,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::AppJson,
+    extract::{AppJson, AppQuery},
     state::AppState,
     training::{self, RegistryError, RANKER},
 };
@@ -61,9 +57,8 @@ pub struct KindQuery {
 }
 
 impl KindQuery {
-    fn kind(query: Result<Query<KindQuery>, QueryRejection>) -> ApiResult<&'static str> {
-        let Query(query) = query?;
-        match query.kind.as_deref().unwrap_or(RANKER) {
+    fn kind(&self) -> ApiResult<&'static str> {
+        match self.kind.as_deref().unwrap_or(RANKER) {
             RANKER => Ok(RANKER),
             BIAS_RULES => Ok(BIAS_RULES),
             EMBEDDER => Ok(EMBEDDER),
@@ -132,10 +127,10 @@ pub struct Registry {
 async fn list_models(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<KindQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Registry>> {
     caller.require_admin()?;
-    let kind = KindQuery::kind(query)?;
+    let kind = query.kind()?;
     let serving = match kind {
         RANKER => training::champion_ranker(&state.store).await?.0,
         BIAS_RULES => state.bias.version().unwrap_or_else(|| "shipped packs".to_owned()),
@@ -239,11 +234,11 @@ pub struct PromotionView {
 async fn promote_model(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<KindQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<PromotionView>> {
     caller.require_admin()?;
     let actor = Actor::User(caller.user.id);
-    let promotion = match KindQuery::kind(query)? {
+    let promotion = match query.kind()? {
         RANKER => training::promote_challenger(&state.store, actor).await?,
         BIAS_RULES => {
             bias_rules::promote_pack(&state.store, &state.storage, &state.bias, actor).await?
@@ -271,11 +266,11 @@ async fn promote_model(
 async fn rollback_model(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<KindQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
     let actor = Actor::User(caller.user.id);
-    let (from, serving) = match KindQuery::kind(query)? {
+    let (from, serving) = match query.kind()? {
         RANKER => {
             let (from, to) = training::rollback_ranker(&state.store, actor).await?;
             (from, to.unwrap_or_else(|| LinearModel::V1_VERSION.to_owned()))

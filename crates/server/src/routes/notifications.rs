@@ -1,11 +1,7 @@
 //! Notifications: the inbox (`/me/notifications`), preferences, webhook
 //! endpoints, and the admin's retry and template previews.
 
-use axum::{
-    extract::{rejection::QueryRejection, Query, State},
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use fairgig_core::{
     apikey::Scope,
     audit::{actions, Actor, NewAuditEntry},
@@ -28,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{AppJson, AppPath},
+    extract::{AppJson, AppPath, AppQuery},
     state::AppState,
 };
 
@@ -105,9 +101,8 @@ impl From<Notification> for NotificationView {
 async fn inbox(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<Page>, QueryRejection>,
+    AppQuery(page): AppQuery<Page>,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
-    let Query(page) = query?;
     let limit = page.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
@@ -373,10 +368,9 @@ async fn preview_template(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(kind): AppPath<String>,
-    query: Result<Query<PreviewQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<PreviewQuery>,
 ) -> ApiResult<Json<Preview>> {
     caller.require_admin()?;
-    let Query(query) = query?;
     let kind = NotificationKind::parse(&kind).ok_or_else(ApiError::not_found)?;
     let locale = query.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
     if locale.len() > 10 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {

@@ -2,10 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::{
-    extract::{rejection::PathRejection, Path, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use fairgig_core::{
     apikey::Scope,
     ids::UserId,
@@ -25,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::AppJson,
+    extract::{AppJson, AppPath},
     matching::profile_text,
     state::AppState,
 };
@@ -260,9 +257,8 @@ async fn get_my_profile(
 async fn get_profile(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<UserId>, PathRejection>,
+    AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<PublicProfile>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     Ok(Json(public(state.store.profile(id).await?)))
 }

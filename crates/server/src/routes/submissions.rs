@@ -6,8 +6,7 @@ use axum::{
     body::Bytes,
     extract::{
         multipart::{Field, MultipartError},
-        rejection::{PathRejection, QueryRejection},
-        DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State,
+        DefaultBodyLimit, FromRequest, Multipart, Request, State,
     },
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{
@@ -35,7 +34,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{parse_json, ClientInfo},
+    extract::{parse_json, AppPath, AppQuery, ClientInfo},
     routes::admin::page_limit,
     sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
     state::AppState,
@@ -390,10 +389,9 @@ pub struct SubmissionPage {
 async fn list_submissions(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<ListQuery>,
 ) -> ApiResult<Json<SubmissionPage>> {
     caller.require(Scope::Read)?;
-    let Query(query) = query?;
     let limit = page_limit(query.limit)?;
     let filter = SubmissionFilter { status: query.status, kind: query.kind, before: query.cursor };
     let mut submissions = state.store.list_submissions(caller.user.id, &filter, limit + 1).await?;
@@ -418,10 +416,9 @@ async fn list_submissions(
 async fn get_submission(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<SubmissionId>, PathRejection>,
+    AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Json<SubmissionDetail>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     let submission = submissions::visible(&state, &caller, id).await?;
     Ok(Json(detail(&state, submission).await?))
 }
@@ -443,10 +440,9 @@ async fn cancel_submission(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<SubmissionId>, PathRejection>,
+    AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Json<SubmissionDetail>> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     let submission = submissions::cancel(&state, &caller, id, client.context()).await?;
     Ok(Json(detail(&state, submission).await?))
 }
@@ -467,10 +463,9 @@ async fn delete_submission(
     State(state): State<AppState>,
     client: ClientInfo,
     caller: Caller,
-    id: Result<Path<SubmissionId>, PathRejection>,
+    AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
-    let Path(id) = id?;
     submissions::delete(&state, &caller, id, client.context()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -503,10 +498,9 @@ pub struct ProgressEvent {
 async fn submission_events(
     State(state): State<AppState>,
     caller: Caller,
-    id: Result<Path<SubmissionId>, PathRejection>,
+    AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     caller.require(Scope::Read)?;
-    let Path(id) = id?;
     submissions::visible(&state, &caller, id).await?;
     Ok(Sse::new(progress_stream(state, id)).keep_alive(KeepAlive::default()))
 }
