@@ -347,8 +347,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Migrate => {
-            let state = AppState::build(settings).await?;
-            state.store.migrate().await.context("migrating the database")?;
+            // The database alone: no secret file, no Redis, no SMTP, no model.
+            let options = fairgig_store::connect::ConnectOptions {
+                max_connections: settings.database.max_connections,
+            };
+            let store = fairgig_store::Store::connect(&settings.database_url(), options)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("migrating the database")?;
             println!("database is up to date");
             Ok(0)
         }

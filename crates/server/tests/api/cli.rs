@@ -237,3 +237,21 @@ async fn the_registry_commands_cover_bias_rules_and_the_embedder() {
     let embedder = fairgig(&app, &["model", "promote", "--kind", "embedder"]).await;
     assert_eq!(embedder.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn migrate_touches_the_database_alone() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
+    command
+        .arg("migrate")
+        .env("FAIRGIG_DATA_DIR", data.path())
+        .env("FAIRGIG_LOG__LEVEL", "warn")
+        .env_remove("DATABASE_URL")
+        .current_dir(data.path());
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
+        .await
+        .expect("the CLI thread");
+    assert!(stdout(&output).contains("database is up to date"));
+    assert!(data.path().join("fairgig.db").exists(), "the database was created");
+    assert!(!data.path().join("jwt.secret").exists(), "no secret is made to migrate");
+}
