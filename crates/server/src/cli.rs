@@ -15,7 +15,7 @@ use fairgig_core::{
 
 use crate::{
     accounts::{self, AccountInput},
-    startup::{shutdown_signal, Application, ServeRole},
+    startup::{shutdown_signal, ServeRole, Server},
     state::AppState,
 };
 
@@ -303,7 +303,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             if let Some(bind) = args.bind {
                 settings.server.bind = bind;
             }
-            let app = Application::build(settings, args.role).await?;
+            let app = Server::build(settings, args.role).await?;
             tracing::info!(address = %app.local_addr()?, role = ?args.role, "fairgig listening");
             app.run_until_stopped(shutdown_signal()).await?;
             Ok(0)

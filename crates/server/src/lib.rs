@@ -4,12 +4,12 @@
 //! A request reads top to bottom: [`routes`] (HTTP shapes, who may call) →
 //! [`accounts`] (what happens, audit) → `fairgig_store` (SQL).
 //!
-//! - [`startup`]: `Application::build` / `run_until_stopped`, middleware stack.
+//! - [`startup`]: `Server::build` / `run_until_stopped`, middleware stack.
 //! - [`state`]: the shared `AppState`.
 //! - [`settings`]: configuration loading.
 //! - [`auth`]: passwords, tokens, API keys, the `Caller` extractor.
 //! - [`ratelimit`]: GCRA limits, in-process or in Redis.
-//! - [`error`], [`extract`]: one error shape for every failure.
+//! - [`error`], [`extractors`]: one error shape for every failure.
 //! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
 //! - [`submissions`], [`sniff`], [`steps`]: what clients submit, checking
@@ -28,7 +28,7 @@ pub mod demo;
 pub mod embedding;
 pub mod embedding_registry;
 pub mod error;
-pub mod extract;
+pub mod extractors;
 pub mod headers;
 pub mod matching;
 pub mod metrics;

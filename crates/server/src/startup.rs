@@ -1,6 +1,6 @@
 //! Building and running the HTTP application.
 //!
-//! `Application::build` migrates, builds state and binds (port 0 picks a free
+//! `Server::build` migrates, builds state and binds (port 0 picks a free
 //! port, which tests use); `run_until_stopped` serves until the shutdown
 //! future resolves, then lets in-flight requests finish.
 
@@ -48,7 +48,7 @@ pub enum ServeRole {
 }
 
 #[derive(Debug)]
-pub struct Application {
+pub struct Server {
     listener: TcpListener,
     router: Router,
     grace: Duration,
@@ -149,7 +149,7 @@ pub async fn record_embedder(state: &AppState) {
     }
 }
 
-impl Application {
+impl Server {
     /// Migrates the database, builds the state and binds `settings.server.bind`.
     pub async fn build(settings: Settings, role: ServeRole) -> anyhow::Result<Self> {
         let bind = settings.server.bind;

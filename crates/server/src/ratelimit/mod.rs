@@ -29,7 +29,7 @@ use fairgig_core::config::RateLimitSettings;
 pub use gcra::{Decision, Quota};
 use redis_store::RedisStore;
 
-use crate::{auth::api_keys, error::ApiError, extract::ClientInfo, state::AppState};
+use crate::{auth::api_keys, error::ApiError, extractors::ClientInfo, state::AppState};
 
 /// The quotas in force, from configuration.
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,7 @@ use crate::{
     accounts,
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, AppPath, AppQuery, ClientInfo},
+    extractors::{AppJson, AppPath, AppQuery, ClientInfo},
     state::AppState,
 };
 

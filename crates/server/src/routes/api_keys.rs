@@ -12,7 +12,7 @@ use crate::{
     accounts::{self, CreatedApiKey},
     auth::{Caller, Credential},
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, AppPath, ClientInfo},
+    extractors::{AppJson, AppPath, ClientInfo},
     state::AppState,
 };
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, AppPath},
+    extractors::{AppJson, AppPath},
     notifications::announce_from_request,
     state::AppState,
 };

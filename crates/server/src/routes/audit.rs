@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::extract::AppQuery;
+use crate::extractors::AppQuery;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},

@@ -10,7 +10,7 @@ use crate::{
     accounts::{self, AccountInput, TokenPair},
     auth::Caller,
     error::{ApiResult, ErrorBody},
-    extract::{AppJson, ClientInfo},
+    extractors::{AppJson, ClientInfo},
     state::AppState,
 };
 

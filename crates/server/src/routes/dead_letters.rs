@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},
-    extract::{AppPath, ClientInfo},
+    extractors::{AppPath, ClientInfo},
     state::AppState,
 };
 

@@ -11,7 +11,7 @@ use crate::{
     auth::Caller,
     embedding::EmbeddingError,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::AppJson,
+    extractors::AppJson,
     state::AppState,
 };
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::extract::AppQuery;
+use crate::extractors::AppQuery;
 use crate::{
     auth::Caller,
     error::{ApiResult, ErrorBody},

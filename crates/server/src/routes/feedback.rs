@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::AppJson,
+    extractors::AppJson,
     state::AppState,
 };
 

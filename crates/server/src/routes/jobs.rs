@@ -27,7 +27,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, AppPath, AppQuery},
+    extractors::{AppJson, AppPath, AppQuery},
     matching::{
         self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
     },

@@ -10,7 +10,7 @@ use crate::{
     accounts::{self, ProfileInput},
     auth::Caller,
     error::{ApiResult, ErrorBody},
-    extract::{AppJson, ClientInfo},
+    extractors::{AppJson, ClientInfo},
     state::AppState,
 };
 

@@ -19,7 +19,7 @@ use crate::{
     bias_rules::{self, BiasRulesError, BIAS_RULES},
     embedding_registry::EMBEDDER,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{AppJson, AppQuery},
+    extractors::{AppJson, AppQuery},
     state::AppState,
     training::{self, RegistryError, RANKER},
 };

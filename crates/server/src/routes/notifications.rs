@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{AppJson, AppPath, AppQuery},
+    extractors::{AppJson, AppPath, AppQuery},
     state::AppState,
 };
 

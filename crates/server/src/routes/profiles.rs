@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{AppJson, AppPath},
+    extractors::{AppJson, AppPath},
     matching::profile_text,
     state::AppState,
 };

@@ -34,7 +34,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
-    extract::{parse_json, AppPath, AppQuery, ClientInfo},
+    extractors::{parse_json, AppPath, AppQuery, ClientInfo},
     routes::admin::page_limit,
     sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
     state::AppState,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Json, Router};
 use fairgig_core::config::EmbeddingProvider;
-use fairgig_server::startup::{Application, ServeRole};
+use fairgig_server::startup::{ServeRole, Server};
 use fairgig_store::embeddings::EntityKind;
 use fairgig_store::test_support::TestDatabase;
 use reqwest::StatusCode;
@@ -262,7 +262,7 @@ async fn a_model_change_re_embeds_stored_vectors_in_the_background() {
     settings.database.url = Some(fairgig_core::config::SecretUrl::new(url));
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     use_openai(&mut settings, &base);
-    let second = Application::build(settings, ServeRole::All).await.expect("build");
+    let second = Server::build(settings, ServeRole::All).await.expect("build");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(second.run_until_stopped(async move {
         let _ = stopped.await;
@@ -294,7 +294,7 @@ async fn serve_without_the_model_says_how_to_fetch_it() {
         fairgig_core::config::Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.embedding.models_dir = empty.path().to_path_buf();
-    let error = Application::build(settings, ServeRole::All).await.expect_err("no model");
+    let error = Server::build(settings, ServeRole::All).await.expect_err("no model");
     let message = format!("{error:#}");
     assert!(message.contains("make models"), "{message}");
 }

@@ -3,7 +3,7 @@
 use std::{io::Write, sync::Once};
 
 use fairgig_core::{config::Settings, ids::UserId, user::Role};
-use fairgig_server::startup::{Application, ServeRole};
+use fairgig_server::startup::{ServeRole, Server};
 use fairgig_store::{test_support::TestDatabase, Store};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -133,7 +133,7 @@ async fn spawn_as(
     // Tests train when they say so (`scheduled_training::round` directly).
     settings.training.every_hours = 0;
     configure(&mut settings);
-    let app = Application::build(settings, role).await.expect("build app");
+    let app = Server::build(settings, role).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
