@@ -11,9 +11,8 @@ use axum::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 
-use crate::state::AppState;
+use crate::{auth::api_keys, state::AppState};
 
 /// The process-wide recorder. `metrics` has one global recorder, so every
 /// application in the process (tests start many) shares this handle.
@@ -83,8 +82,11 @@ pub fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let (offered, expected) = (Sha256::digest(offered), Sha256::digest(expected.expose_secret()));
-    offered.iter().zip(expected.iter()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+    // Digests of equal length, compared as API keys are.
+    api_keys::digests_match(
+        &api_keys::hash_key(offered),
+        &api_keys::hash_key(expected.expose_secret()),
+    )
 }
 
 /// The exposition text, with pool and queue gauges refreshed first.
