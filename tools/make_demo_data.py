@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derives the demo marketplace (crates/server/demo/demo.json) from ESCO.
+"""Derives the demo marketplace (crates/engine/demo/demo.json) from ESCO.
 
 `fairgig demo` loads the result: freelancers whose headline, skills and bio
 come from the 91 ESCO ICT occupations, and job posts written from the same
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "crates/server/demo/demo.json"
+OUT = ROOT / "crates/engine/demo/demo.json"
 SKILLS = ROOT / "crates/ai/data/skills.tsv"
 
 ATTRIBUTION = (

@@ -13,11 +13,13 @@ use fairgig_core::{
     user::{Email, Role, User},
 };
 
-use crate::{
+use fairgig_engine::{
     accounts::{self, AccountInput},
-    startup::{shutdown_signal, ServeRole, Server},
-    state::AppState,
+    background::{self, Duties},
+    Engine,
 };
+
+use crate::startup::{shutdown_signal, ServeRole, Server};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -130,9 +132,9 @@ pub enum RegistryKind {
 impl RegistryKind {
     fn name(self) -> &'static str {
         match self {
-            Self::Ranker => crate::training::RANKER,
-            Self::BiasRules => crate::bias_rules::BIAS_RULES,
-            Self::Embedder => crate::embedding_registry::EMBEDDER,
+            Self::Ranker => fairgig_engine::training::RANKER,
+            Self::BiasRules => fairgig_engine::bias_rules::BIAS_RULES,
+            Self::Embedder => fairgig_engine::embedding_registry::EMBEDDER,
         }
     }
 }
@@ -309,41 +311,18 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Worker => {
-            let state = ready_state(settings).await?;
-            state.embeddings.start().await.context("starting the embedding provider")?;
-            crate::startup::record_embedder(&state).await;
-            state.profile_index.spawn_build(state.store.clone());
+            let engine = ready_engine(settings).await?;
+            background::prepare(&engine).await?;
             let stop = tokio_util::sync::CancellationToken::new();
-            state.profile_index.spawn_snapshots(stop.clone());
-            state.bias.keep_current(state.store.clone(), state.storage.clone(), stop.clone()).await;
-            crate::startup::spawn_reembedding(state.embeddings.clone(), stop.clone());
-            crate::scheduled_training::spawn(
-                state.store.clone(),
-                state.settings.training.clone(),
-                crate::startup::process_name(),
-                stop.clone(),
-            );
-            crate::notifications::spawn(
-                state.store.clone(),
-                std::sync::Arc::clone(&state.notifier),
-                std::sync::Arc::clone(&state.runs_finished),
-                stop.clone(),
-            );
-            let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
-            let relay = crate::startup::relay_for(&state)
-                .map(|relay| tokio::spawn(relay.run(stop.clone())));
+            let tasks = background::start(&engine, Duties::Worker, &stop).await;
             shutdown_signal().await;
-            stop.cancel();
-            worker.await.context("worker task")?;
-            if let Some(relay) = relay {
-                relay.await.context("relay task")?;
-            }
+            background::stop_and_join(tasks, &stop).await;
             Ok(0)
         }
         Command::Demo { show } => {
-            let state = ready_state(settings).await?;
-            state.embeddings.start().await.context("starting the embedding provider")?;
-            crate::demo::run(&state, show).await?;
+            let engine = ready_engine(settings).await?;
+            engine.embeddings.start().await.context("starting the embedding provider")?;
+            fairgig_engine::demo::run(&engine, show).await?;
             Ok(0)
         }
         Command::Migrate => {
@@ -361,34 +340,34 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::User(command) => run_user(command, settings).await,
         Command::Apikey(command) => run_apikey(command, settings).await,
         Command::Model(command) => {
-            let state = ready_state(settings).await?;
-            let store = &state.store;
+            let engine = ready_engine(settings).await?;
+            let store = &engine.store;
             match command {
                 ModelCommand::Train { held_out } => {
-                    crate::training::train_command(store, held_out).await?
+                    fairgig_engine::training::train_command(store, held_out).await?
                 }
                 ModelCommand::List { kind: RegistryKind::Ranker } => {
-                    crate::training::list_command(store).await?
+                    fairgig_engine::training::list_command(store).await?
                 }
                 ModelCommand::List { kind } => {
-                    crate::training::list_kind_command(store, kind.name()).await?
+                    fairgig_engine::training::list_kind_command(store, kind.name()).await?
                 }
                 ModelCommand::Show { version } => {
-                    if !crate::training::show_command(store, &version).await? {
+                    if !fairgig_engine::training::show_command(store, &version).await? {
                         eprintln!("no model version {version} (see `fairgig model list --kind …`)");
                         return Ok(1);
                     }
                 }
                 ModelCommand::Promote { kind: RegistryKind::Ranker } => {
-                    if !crate::training::promote_command(store).await? {
+                    if !fairgig_engine::training::promote_command(store).await? {
                         return Ok(1);
                     }
                 }
                 ModelCommand::Promote { kind: RegistryKind::BiasRules } => {
-                    let promotion = crate::bias_rules::promote_pack(
+                    let promotion = fairgig_engine::bias_rules::promote_pack(
                         store,
-                        &state.storage,
-                        &state.bias,
+                        &engine.storage,
+                        &engine.bias,
                         fairgig_core::audit::Actor::Cli,
                     )
                     .await?;
@@ -401,13 +380,13 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     }
                 }
                 ModelCommand::Rollback { kind: RegistryKind::Ranker } => {
-                    crate::training::rollback_command(store).await?
+                    fairgig_engine::training::rollback_command(store).await?
                 }
                 ModelCommand::Rollback { kind: RegistryKind::BiasRules } => {
-                    let (_, restored) = crate::bias_rules::rollback_pack(
+                    let (_, restored) = fairgig_engine::bias_rules::rollback_pack(
                         store,
-                        &state.storage,
-                        &state.bias,
+                        &engine.storage,
+                        &engine.bias,
                         fairgig_core::audit::Actor::Cli,
                     )
                     .await?;
@@ -427,14 +406,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     let pairs = fairgig_embed::quality::parse_sts(&text)
                         .with_context(|| format!("{} is no STS-B file", sts.display()))?;
                     let provider =
-                        format!("{:?}", state.settings.embedding.provider).to_lowercase();
+                        format!("{:?}", engine.settings.embedding.provider).to_lowercase();
                     let source = sts.file_name().map_or_else(
                         || sts.display().to_string(),
                         |name| name.to_string_lossy().into_owned(),
                     );
-                    let scored = crate::embedding_registry::evaluate_serving(
+                    let scored = fairgig_engine::embedding_registry::evaluate_serving(
                         store,
-                        &state.embeddings,
+                        &engine.embeddings,
                         &provider,
                         &pairs,
                         &source,
@@ -449,9 +428,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 ModelCommand::RegisterRules { file } => {
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("reading {}", file.display()))?;
-                    let registered = crate::bias_rules::register_pack(
+                    let registered = fairgig_engine::bias_rules::register_pack(
                         store,
-                        &state.storage,
+                        &engine.storage,
                         &text,
                         "fairgig model register-rules",
                     )
@@ -461,7 +440,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                         "registered {} ({} rules) as challenger; on {} reference texts its rules found {}",
                         registered.version, registered.rules, e.texts, e.findings
                     );
-                    for reason in crate::bias_rules::judge(e).1 {
+                    for reason in fairgig_engine::bias_rules::judge(e).1 {
                         println!("{reason}");
                     }
                 }
@@ -469,8 +448,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Audit(AuditCommand::Verify) => {
-            let state = ready_state(settings).await?;
-            let verification = state.store.verify_audit().await?;
+            let engine = ready_engine(settings).await?;
+            let verification = engine.store.verify_audit().await?;
             for problem in &verification.problems {
                 println!("BROKEN: {problem}");
             }
@@ -532,15 +511,15 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
 }
 
 /// State for a one-shot command on a migrated database.
-async fn ready_state(settings: Settings) -> anyhow::Result<AppState> {
-    let state = AppState::build(settings).await?;
-    state.store.migrate().await.context("migrating the database")?;
-    Ok(state)
+async fn ready_engine(settings: Settings) -> anyhow::Result<Engine> {
+    let engine = Engine::build(settings).await?;
+    engine.store.migrate().await.context("migrating the database")?;
+    Ok(engine)
 }
 
-async fn user_by_email(state: &AppState, email: &str) -> anyhow::Result<User> {
+async fn user_by_email(engine: &Engine, email: &str) -> anyhow::Result<User> {
     let email = Email::parse(email)?;
-    state
+    engine
         .store
         .find_user_by_email(&email)
         .await?
@@ -555,7 +534,7 @@ fn cli_context() -> RequestContext {
 }
 
 async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i32> {
-    let state = ready_state(settings).await?;
+    let engine = ready_engine(settings).await?;
     match command {
         UserCommand::Create { email, name, role, password, region } => {
             let input = AccountInput {
@@ -565,7 +544,7 @@ async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i3
                 role,
                 region: region.as_deref(),
             };
-            let user = accounts::create_user(&state, input, Actor::Cli, cli_context())
+            let user = accounts::create_user(&engine, input, Actor::Cli, cli_context())
                 .await
                 .map_err(explain)?;
             println!("{}", user.id);
@@ -574,7 +553,7 @@ async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i3
             let mut after = None;
             let mut shown = 0;
             while shown < limit {
-                let page = state.store.list_users(after, (limit - shown).min(200)).await?;
+                let page = engine.store.list_users(after, (limit - shown).min(200)).await?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.id);
                 for user in &page {
@@ -588,15 +567,15 @@ async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i3
             }
         }
         UserCommand::SetRole { email, role } => {
-            let user = user_by_email(&state, &email).await?;
-            accounts::set_role(&state, user.id, role, Actor::Cli, cli_context())
+            let user = user_by_email(&engine, &email).await?;
+            accounts::set_role(&engine, user.id, role, Actor::Cli, cli_context())
                 .await
                 .map_err(explain)?;
             println!("{email} is now {role}");
         }
         UserCommand::Disable { email } => {
-            let user = user_by_email(&state, &email).await?;
-            accounts::disable_user(&state, user.id, Actor::Cli, cli_context())
+            let user = user_by_email(&engine, &email).await?;
+            accounts::disable_user(&engine, user.id, Actor::Cli, cli_context())
                 .await
                 .map_err(explain)?;
             println!("{email} is disabled");
@@ -606,16 +585,16 @@ async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i3
 }
 
 async fn run_apikey(command: ApiKeyCommand, settings: Settings) -> anyhow::Result<i32> {
-    let state = ready_state(settings).await?;
+    let engine = ready_engine(settings).await?;
     match command {
         ApiKeyCommand::Create { email, scopes, name, expires_in_days } => {
-            let user = user_by_email(&state, &email).await?;
+            let user = user_by_email(&engine, &email).await?;
             let scopes = if scopes.is_empty() { Scope::DEFAULT.to_vec() } else { scopes };
             let expires_at = expires_in_days.map(|days| {
                 time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
             });
             let created = accounts::create_api_key(
-                &state,
+                &engine,
                 &user,
                 &name,
                 scopes,
@@ -632,8 +611,8 @@ async fn run_apikey(command: ApiKeyCommand, settings: Settings) -> anyhow::Resul
             println!("{}", created.api_key);
         }
         ApiKeyCommand::Revoke { email, id } => {
-            let user = user_by_email(&state, &email).await?;
-            accounts::revoke_api_key(&state, user.id, id, Actor::Cli, cli_context())
+            let user = user_by_email(&engine, &email).await?;
+            accounts::revoke_api_key(&engine, user.id, id, Actor::Cli, cli_context())
                 .await
                 .map_err(explain)?;
             println!("key {id} revoked");
@@ -643,12 +622,12 @@ async fn run_apikey(command: ApiKeyCommand, settings: Settings) -> anyhow::Resul
 }
 
 /// API errors as plain sentences for the terminal.
-fn explain(err: crate::error::ApiError) -> anyhow::Error {
+fn explain(err: fairgig_engine::Error) -> anyhow::Error {
     match err {
-        crate::error::ApiError::Client { message, field: Some(field), .. } => {
+        fairgig_engine::Error::Refused { message, field: Some(field), .. } => {
             anyhow::anyhow!("{field}: {message}")
         }
-        crate::error::ApiError::Client { message, .. } => anyhow::anyhow!(message),
+        fairgig_engine::Error::Refused { message, .. } => anyhow::anyhow!(message),
         other => anyhow::Error::new(other),
     }
 }

@@ -11,6 +11,7 @@ use axum::{
     Json,
 };
 use fairgig_core::ValidationError;
+use fairgig_engine::ErrorKind;
 use fairgig_store::StoreError;
 use serde::Serialize;
 use uuid::Uuid;
@@ -174,6 +175,31 @@ impl From<StoreError> for ApiError {
                 field,
             ),
             other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// The engine's refusals, each on its error code: the one place a
+/// use case's [`ErrorKind`] becomes an HTTP status.
+impl From<fairgig_engine::Error> for ApiError {
+    fn from(err: fairgig_engine::Error) -> Self {
+        match err {
+            fairgig_engine::Error::Refused { kind, message, field } => {
+                let code = match kind {
+                    ErrorKind::Invalid => ErrorCode::ValidationFailed,
+                    ErrorKind::Conflict => ErrorCode::Conflict,
+                    ErrorKind::NotFound => ErrorCode::NotFound,
+                    ErrorKind::Forbidden => ErrorCode::Forbidden,
+                    ErrorKind::Unauthorized => ErrorCode::Unauthorized,
+                    ErrorKind::InvalidCredentials => ErrorCode::InvalidCredentials,
+                    ErrorKind::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+                };
+                ApiError::Client { code, message, field }
+            }
+            fairgig_engine::Error::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            fairgig_engine::Error::Internal(err) => ApiError::Internal(err),
         }
     }
 }

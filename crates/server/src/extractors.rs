@@ -145,7 +145,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        Ok(ClientInfo::from_parts(parts, state.settings.server.trust_forwarded_for))
+        Ok(ClientInfo::from_parts(parts, state.engine.settings.server.trust_forwarded_for))
     }
 }
 

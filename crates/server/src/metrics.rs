@@ -12,7 +12,7 @@ use axum::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 
-use crate::{auth::api_keys, state::AppState};
+use crate::state::AppState;
 
 /// The process-wide recorder. `metrics` has one global recorder, so every
 /// application in the process (tests start many) shares this handle.
@@ -76,25 +76,25 @@ fn method_label(method: &Method) -> &'static str {
 /// `/metrics` is served to this request: no token is configured, or the
 /// request carries it as a bearer token (compared in constant time).
 pub fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(expected) = &state.settings.server.metrics_token else { return true };
+    let Some(expected) = &state.engine.settings.server.metrics_token else { return true };
     let offered = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
     // Digests of equal length, compared as API keys are.
-    api_keys::digests_match(
-        &api_keys::hash_key(offered),
-        &api_keys::hash_key(expected.expose_secret()),
+    fairgig_engine::accounts::api_keys::digests_match(
+        &fairgig_engine::accounts::api_keys::hash_key(offered),
+        &fairgig_engine::accounts::api_keys::hash_key(expected.expose_secret()),
     )
 }
 
 /// The exposition text, with pool and queue gauges refreshed first.
 pub async fn render(state: &AppState) -> String {
-    let stats = state.store.pool_stats();
+    let stats = state.engine.store.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(stats.size));
     metrics::gauge!("db_pool_idle_connections").set(stats.idle as f64);
-    match state.store.queue_stats().await {
+    match state.engine.store.queue_stats().await {
         Ok(queue) => {
             metrics::gauge!("queue_tasks", "status" => "queued").set(queue.queued as f64);
             metrics::gauge!("queue_tasks", "status" => "running").set(queue.running as f64);

@@ -14,12 +14,10 @@ use axum::{
     middleware, BoxError, Router,
 };
 use fairgig_core::config::Settings;
-use fairgig_pipeline::{
-    amqp::{AmqpConfig, Relay},
-    Worker, WorkerConfig,
+use fairgig_engine::{
+    background::{self, Duties},
+    Engine,
 };
-use secrecy::ExposeSecret;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -31,7 +29,6 @@ use tower_http::{
 };
 
 use crate::{
-    embedding::EmbeddingService,
     error::{ApiError, ErrorCode},
     ratelimit, routes,
     state::AppState,
@@ -52,100 +49,17 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     grace: Duration,
-    /// The background work of role `all`.
-    worker: Option<BackgroundWork>,
-    /// Publishes this process's enqueued tasks, when RabbitMQ is configured.
-    relay: Option<Relay>,
-    /// Saved now and then, and at shutdown.
-    profile_index: Arc<crate::candidates::ProfileIndex>,
-    job_index: Arc<crate::candidates::JobIndex>,
-    /// The bias checker, kept on the champion rule pack.
-    bias: (
-        Arc<crate::bias_rules::LiveBias>,
-        fairgig_store::Store,
-        fairgig_store::objects::ObjectStorage,
-    ),
+    engine: Engine,
+    duties: Duties,
 }
 
-/// What a worker-running process does besides serving: run steps, keep
-/// embeddings current, send notifications.
-#[derive(Debug)]
-struct BackgroundWork {
-    worker: Worker,
-    embeddings: EmbeddingService,
-    store: fairgig_store::Store,
-    notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
-    runs_finished: Arc<tokio::sync::Notify>,
-    training: fairgig_core::config::TrainingSettings,
-}
-
-/// A pipeline worker for this process, woken by its API's enqueues.
-pub fn worker_for(state: &AppState) -> Worker {
-    let settings = &state.settings.worker;
-    let config = WorkerConfig {
-        id: process_name(),
-        concurrency: settings.concurrency.max(1),
-        lease: Duration::from_secs(settings.lease_secs.max(3)),
-        poll_interval: Duration::from_millis(settings.poll_interval_ms.max(10)),
-        shutdown_grace: Duration::from_secs(state.settings.server.shutdown_grace_secs),
-        amqp: amqp_config(&state.settings),
-        ..WorkerConfig::default()
-    };
-    Worker::new(state.store.clone(), Arc::clone(&state.pipeline), config)
-        .with_wake(Arc::clone(&state.wake))
-        .with_run_finished(Arc::clone(&state.runs_finished))
-}
-
-/// The RabbitMQ transport, when `queue.amqp_url` (or `AMQP_URL`) is set.
-pub fn amqp_config(settings: &Settings) -> Option<AmqpConfig> {
-    let queue = &settings.queue;
-    let url = queue.amqp_url.as_ref()?;
-    Some(AmqpConfig::new(url.expose_secret(), queue.amqp_prefix.clone()))
-}
-
-/// The relay that publishes this process's enqueued tasks to RabbitMQ, woken
-/// by the same notification as the in-process worker; `None` without RabbitMQ.
-pub fn relay_for(state: &AppState) -> Option<Relay> {
-    let config = amqp_config(&state.settings)?;
-    Some(Relay::new(state.store.clone(), config, Arc::clone(&state.wake)))
-}
-
-/// Re-embeds, in the background, what an earlier model embedded (after a
-/// model change); logs how many.
-pub fn spawn_reembedding(embeddings: EmbeddingService, stop: CancellationToken) {
-    tokio::spawn(async move {
-        match embeddings.reembed_stale(&stop).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(
-                count,
-                model = embeddings.model_id(),
-                "re-embedded for the current model"
-            ),
-            Err(err) => tracing::error!(error = %err, "re-embedding stopped"),
+impl ServeRole {
+    /// The background duties of a `serve` process in this role.
+    fn duties(self) -> Duties {
+        match self {
+            ServeRole::All => Duties::All,
+            ServeRole::Api => Duties::Api,
         }
-    });
-}
-
-/// This process among others, `host-pid`: workers' claims and schedule
-/// leases name it.
-pub fn process_name() -> String {
-    format!("{}-{}", hostname(), std::process::id())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|name| name.trim().to_owned())
-        .unwrap_or_else(|_| "fairgig".into())
-}
-
-/// Records the serving embedder in the model registry; a failure is
-/// logged, not fatal (the registry is bookkeeping, matching does not wait).
-pub async fn record_embedder(state: &AppState) {
-    let provider = format!("{:?}", state.settings.embedding.provider).to_lowercase();
-    if let Err(err) =
-        crate::embedding_registry::record_serving(&state.store, &state.embeddings, &provider).await
-    {
-        tracing::warn!(error = %err, "recording the embedder in the model registry failed");
     }
 }
 
@@ -155,34 +69,11 @@ impl Server {
         let bind = settings.server.bind;
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let state = AppState::build(settings).await?;
-        state.store.migrate().await.context("migrating the database")?;
-        state.embeddings.start().await.context("starting the embedding provider")?;
-        record_embedder(&state).await;
-        state.profile_index.spawn_build(state.store.clone());
-        state.job_index.spawn_build(state.store.clone());
-        let bias = (Arc::clone(&state.bias), state.store.clone(), state.storage.clone());
+        state.engine.store.migrate().await.context("migrating the database")?;
+        background::prepare(&state.engine).await?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-        let worker = (role == ServeRole::All).then(|| BackgroundWork {
-            worker: worker_for(&state),
-            embeddings: state.embeddings.clone(),
-            store: state.store.clone(),
-            notifier: Arc::clone(&state.notifier),
-            runs_finished: Arc::clone(&state.runs_finished),
-            training: state.settings.training.clone(),
-        });
-        let relay = relay_for(&state);
-        let profile_index = Arc::clone(&state.profile_index);
-        let job_index = Arc::clone(&state.job_index);
-        Ok(Self {
-            listener,
-            router: app(state),
-            grace,
-            worker,
-            relay,
-            profile_index,
-            job_index,
-            bias,
-        })
+        let engine = state.engine.clone();
+        Ok(Self { listener, router: app(state), grace, engine, duties: role.duties() })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -197,27 +88,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = CancellationToken::new();
-        let worker = self.worker.map(|work| {
-            spawn_reembedding(work.embeddings, stop.clone());
-            crate::scheduled_training::spawn(
-                work.store.clone(),
-                work.training,
-                process_name(),
-                stop.clone(),
-            );
-            crate::notifications::spawn(
-                work.store,
-                work.notifier,
-                work.runs_finished,
-                stop.clone(),
-            );
-            tokio::spawn(work.worker.run(stop.clone()))
-        });
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop.clone())));
-        self.profile_index.spawn_snapshots(stop.clone());
-        self.job_index.spawn_snapshots(stop.clone());
-        let (bias, store, storage) = self.bias;
-        bias.keep_current(store, storage, stop.clone()).await;
+        let background = background::start(&self.engine, self.duties, &stop).await;
         let stop_on_signal = stop.clone();
         let serve = axum::serve(
             self.listener,
@@ -240,13 +111,7 @@ impl Server {
                 Ok(())
             }
         };
-        stop.cancel();
-        if let Some(worker) = worker {
-            let _ = worker.await;
-        }
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
+        background::stop_and_join(background, &stop).await;
         served
     }
 }
@@ -254,7 +119,7 @@ impl Server {
 /// The router with every middleware, outermost first: request id, tracing,
 /// timeout, body limit, security headers, CORS, metrics, rate limits.
 pub fn app(state: AppState) -> Router {
-    let server = &state.settings.server;
+    let server = &state.engine.settings.server;
     let timeout = Duration::from_secs(server.request_timeout_secs.max(1));
     let body_limit = server.body_limit_bytes;
     let cors = cors_layer(&server.cors_origins);

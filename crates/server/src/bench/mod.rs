@@ -85,8 +85,8 @@ async fn chain_report(label: &str, store: &Store, amqp: Option<&AmqpConfig>) -> 
 /// migrated, its worker running, with a client to act as: what the
 /// end-to-end benchmarks drive.
 struct ScratchApp {
-    state: crate::state::AppState,
-    caller: crate::auth::Caller,
+    engine: fairgig_engine::Engine,
+    caller: fairgig_engine::Caller,
     stop: tokio_util::sync::CancellationToken,
     worker: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
@@ -102,9 +102,9 @@ impl ScratchApp {
     ) -> anyhow::Result<Self> {
         use fairgig_core::{audit::Actor, ids::SessionId, user::Role};
 
-        use crate::{
+        use fairgig_engine::{
             accounts::{self, AccountInput},
-            auth::{Caller, Credential},
+            Caller, Credential,
         };
 
         let dir = tempfile::tempdir().context("temporary directory")?;
@@ -112,11 +112,12 @@ impl ScratchApp {
         settings.data_dir = dir.path().to_path_buf();
         settings.database.url = None;
         configure(&mut settings);
-        let state = crate::state::AppState::build(settings).await?;
-        state.store.migrate().await?;
-        state.embeddings.start().await?;
+        let engine = fairgig_engine::Engine::build(settings).await?;
+        engine.store.migrate().await?;
+        engine.embeddings.start().await?;
         let stop = tokio_util::sync::CancellationToken::new();
-        let worker = tokio::spawn(crate::startup::worker_for(&state).run(stop.clone()));
+        let worker =
+            tokio::spawn(fairgig_engine::background::worker_for(&engine).run(stop.clone()));
         let input = AccountInput {
             email: "bench@example.org",
             display_name: "Bench",
@@ -124,11 +125,11 @@ impl ScratchApp {
             role: Role::Client,
             region: None,
         };
-        let user = accounts::create_user(&state, input, Actor::Cli, Default::default())
+        let user = accounts::create_user(&engine, input, Actor::Cli, Default::default())
             .await
             .map_err(|err| anyhow::anyhow!("creating the bench user: {err}"))?;
         let caller = Caller { user, credential: Credential::Session(SessionId::new()) };
-        Ok(ScratchApp { state, caller, stop, worker, _dir: dir })
+        Ok(ScratchApp { engine, caller, stop, worker, _dir: dir })
     }
 
     async fn stop(self) {
@@ -146,10 +147,10 @@ pub async fn pipeline(
     use bytes::Bytes;
     use sha2::{Digest, Sha256};
 
-    use crate::submissions::{self, SubmissionRequest, Upload};
+    use fairgig_engine::submissions::{self, SubmissionRequest, Upload};
 
     let app = ScratchApp::start(settings, |_| {}).await?;
-    let (state, caller) = (&app.state, &app.caller);
+    let (engine, caller) = (&app.engine, &app.caller);
     let document = fairgig_ai::extract::samples::pdf(&[
         "We need a Rust developer to build a REST API with PostgreSQL and Docker. Budget EUR 4500.",
         "The service must handle authentication, rate limiting and audit logging by 2027-03-01.",
@@ -174,11 +175,11 @@ pub async fn pipeline(
         };
         let started = std::time::Instant::now();
         let (submission, _) =
-            submissions::create(state, caller, request, vec![upload], None, Default::default())
+            submissions::create(engine, caller, request, vec![upload], None, Default::default())
                 .await
                 .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
         loop {
-            let run = state.store.run_of_submission(submission.id).await?;
+            let run = engine.store.run_of_submission(submission.id).await?;
             if run.status != "running" {
                 anyhow::ensure!(run.status == "succeeded", "run ended {}", run.status);
                 break;
@@ -210,7 +211,7 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
     let synthetic = bench::corpus(megabytes);
     let synthetic: Vec<&str> = synthetic.split_inclusive('\n').collect();
     let demo: Vec<String> =
-        crate::demo::reference_texts().into_iter().map(|(_, text)| text).collect();
+        fairgig_engine::demo::reference_texts().into_iter().map(|(_, text)| text).collect();
     let demo_bytes = demo.iter().map(String::len).sum::<usize>().max(1);
     let repeats = (megabytes.max(1) * 1_000_000).div_ceil(demo_bytes);
     let demo: Vec<&str> = (0..repeats).flat_map(|_| demo.iter().map(String::as_str)).collect();
@@ -248,7 +249,7 @@ pub fn bias(megabytes: usize) -> anyhow::Result<()> {
 pub fn embed(settings: &fairgig_core::config::Settings, batches: usize) -> anyhow::Result<()> {
     use fairgig_embed::{bench, local::LocalModel};
 
-    let config = crate::embedding::local_config(&settings.embedding);
+    let config = fairgig_engine::embedding::local_config(&settings.embedding);
     let model = LocalModel::load(&config)?;
     for figure in bench::run(&model, batches)? {
         println!(
@@ -331,7 +332,8 @@ impl EmbeddedProfiles {
         use fairgig_embed::local::LocalModel;
         use std::time::Instant;
 
-        let model = LocalModel::load(&crate::embedding::local_config(&settings.embedding))?;
+        let model =
+            LocalModel::load(&fairgig_engine::embedding::local_config(&settings.embedding))?;
         let skills = fairgig_ai::analyse::skills::SkillIndex::builtin();
         let skills: Vec<&str> = skills.labels().collect();
         let started = Instant::now();
@@ -417,14 +419,14 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// per view once the first was recorded (goal < 50).
 async fn repeated_views(
     store: &fairgig_store::Store,
-    embeddings: &crate::embedding::EmbeddingService,
-    index: &crate::candidates::ProfileIndex,
+    embeddings: &fairgig_engine::embedding::EmbeddingService,
+    index: &fairgig_engine::candidates::ProfileIndex,
     job: &fairgig_store::marketplace::Job,
     viewer: fairgig_core::ids::UserId,
 ) -> anyhow::Result<()> {
     use std::time::{Duration, Instant};
 
-    use crate::matching::{matches_for_job, FairnessPolicy, ProfileFilters};
+    use fairgig_engine::matching::{matches_for_job, FairnessPolicy, ProfileFilters};
 
     const TASKS: u32 = 16;
     const RATE: u32 = 500;
@@ -488,7 +490,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::time::Instant;
 
-    use crate::{
+    use fairgig_engine::{
         candidates::{CandidateQuery, ProfileIndex},
         embedding::EmbeddingService,
         matching::{matches_for_job, FairnessPolicy},
@@ -553,7 +555,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     println!("seeded {profiles} profiles in {:.1} s", started.elapsed().as_secs_f64());
     // Steady state: the index re-reads rows written within its look-back
     // overlap on every match, which right after seeding is all of them.
-    tokio::time::sleep(crate::candidates::OVERLAP).await;
+    tokio::time::sleep(fairgig_engine::candidates::OVERLAP).await;
     let owner = store
         .create_user(NewUser {
             email: Email::parse("owner@example.org")?,
@@ -594,7 +596,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 resident_mb() - before
             );
-            let text = crate::matching::job_text(&job.input);
+            let text = fairgig_engine::matching::job_text(&job.input);
             let (vector, _) =
                 embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &text).await?;
             let query = CandidateQuery {
@@ -602,7 +604,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
                 required_skills: &job.input.required_skills,
                 region: None,
                 rate_cap: None,
-                nearest: crate::matching::nearest_candidates(10),
+                nearest: fairgig_engine::matching::nearest_candidates(10),
             };
             let mut took = Vec::with_capacity(queries);
             let mut found = 0;
@@ -638,7 +640,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
         let runs = if built { queries.max(1) } else { queries.clamp(1, 20) };
         for _ in 0..runs {
             let started = Instant::now();
-            let everyone = crate::matching::ProfileFilters::default();
+            let everyone = fairgig_engine::matching::ProfileFilters::default();
             let list =
                 matches_for_job(&store, &embeddings, &index, &job, (10, &everyone, None), &policy)
                     .await?;
@@ -653,7 +655,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
             quantile(&latencies, 0.99),
             latencies.len()
         );
-        let stage_figures: Vec<String> = crate::matching::StageTimings::STAGES
+        let stage_figures: Vec<String> = fairgig_engine::matching::StageTimings::STAGES
             .iter()
             .enumerate()
             .map(|(i, stage)| {

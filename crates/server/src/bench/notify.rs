@@ -208,29 +208,31 @@ async fn run_completion_latency(
 ) -> anyhow::Result<(f64, f64)> {
     use fairgig_core::{config::EmbeddingProvider, submission::SubmissionKind};
 
-    use crate::submissions::{self, SubmissionRequest};
+    use fairgig_engine::submissions::{self, SubmissionRequest};
 
     let app = super::ScratchApp::start(base, |settings| {
         settings.embedding.provider = EmbeddingProvider::Hashing;
         settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
     })
     .await?;
-    let (state, caller) = (&app.state, &app.caller);
-    crate::notifications::spawn(
-        state.store.clone(),
-        Arc::clone(&state.notifier),
-        Arc::clone(&state.runs_finished),
+    let (engine, caller) = (&app.engine, &app.caller);
+    let mut sender = tokio::task::JoinSet::new();
+    fairgig_engine::notifications::spawn(
+        engine.store.clone(),
+        Arc::clone(&engine.notifier),
+        Arc::clone(&engine.runs_finished),
+        &mut sender,
         app.stop.clone(),
     );
     let (url, mut arrivals) = receiver().await?;
     let user = &caller.user;
-    let endpoint = state
+    let endpoint = engine
         .store
         .create_webhook_endpoint(user.id, &url, "whsec_YmVuY2g=", &["run_completed".into()])
         .await?;
     let preferences =
         json!({"channels": [{"channel": "webhook", "address": endpoint.id.to_string()}]});
-    state.store.set_notification_preferences(user.id, &preferences).await?;
+    engine.store.set_notification_preferences(user.id, &preferences).await?;
     let mut millis = Vec::with_capacity(samples);
     for i in 0..samples {
         let request = SubmissionRequest {
@@ -243,7 +245,7 @@ async fn run_completion_latency(
             contact: None,
         };
         let (submission, _) =
-            submissions::create(state, caller, request, Vec::new(), None, Default::default())
+            submissions::create(engine, caller, request, Vec::new(), None, Default::default())
                 .await
                 .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
         let arrival = tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
@@ -253,7 +255,7 @@ async fn run_completion_latency(
         let payload: serde_json::Value = serde_json::from_slice(&arrival.body)?;
         let announced = payload["data"]["context"]["submission"]["id"].as_str().unwrap_or("");
         anyhow::ensure!(announced == submission.id.to_string(), "announced another run");
-        let run = state.store.run_of_submission(submission.id).await?;
+        let run = engine.store.run_of_submission(submission.id).await?;
         let finished = run.steps.iter().filter_map(|step| step.finished_at).max();
         if let Some(finished) = finished {
             millis.push((arrival.wall - finished).as_seconds_f64() * 1000.0);

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::accounts;
+
 use crate::{
-    accounts,
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{AppJson, AppPath, AppQuery, ClientInfo},
     state::AppState,
@@ -68,13 +69,13 @@ pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
 )]
 async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<ListUsersQuery>,
 ) -> ApiResult<Json<UserPage>> {
     caller.require_admin()?;
     let limit = page_limit(query.limit)?;
     // One more than asked tells whether another page exists.
-    let mut users = state.store.list_users(query.after, limit + 1).await?;
+    let mut users = state.engine.store.list_users(query.after, limit + 1).await?;
     let more = users.len() > limit as usize;
     users.truncate(limit as usize);
     let next_cursor = more.then(|| users.last().map(|user| user.id)).flatten();
@@ -103,14 +104,19 @@ pub struct SetRoleRequest {
 async fn set_role(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
     AppJson(body): AppJson<SetRoleRequest>,
 ) -> ApiResult<Json<User>> {
     caller.require_admin()?;
-    let user =
-        accounts::set_role(&state, id, body.role, Actor::User(caller.user.id), client.context())
-            .await?;
+    let user = accounts::set_role(
+        &state.engine,
+        id,
+        body.role,
+        Actor::User(caller.user.id),
+        client.context(),
+    )
+    .await?;
     Ok(Json(user))
 }
 
@@ -130,7 +136,7 @@ async fn set_role(
 async fn disable_user(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<User>> {
     caller.require_admin()?;
@@ -138,6 +144,7 @@ async fn disable_user(
         return Err(ApiError::new(ErrorCode::Conflict, "admins cannot disable themselves"));
     }
     Ok(Json(
-        accounts::disable_user(&state, id, Actor::User(caller.user.id), client.context()).await?,
+        accounts::disable_user(&state.engine, id, Actor::User(caller.user.id), client.context())
+            .await?,
     ))
 }

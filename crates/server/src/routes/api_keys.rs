@@ -8,9 +8,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::accounts::{self, CreatedApiKey};
+
+use fairgig_engine::Credential;
+
 use crate::{
-    accounts::{self, CreatedApiKey},
-    auth::{Caller, Credential},
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{AppJson, AppPath, ClientInfo},
     state::AppState,
@@ -29,9 +32,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-async fn list_keys(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<ApiKey>>> {
+async fn list_keys(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<Vec<ApiKey>>> {
     caller.require(Scope::Read)?;
-    Ok(Json(state.store.list_api_keys(caller.user.id).await?))
+    Ok(Json(state.engine.store.list_api_keys(caller.user.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -63,13 +69,13 @@ pub struct CreateKeyRequest {
 async fn create_key(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<CreateKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     caller.require_session()?;
     let scopes = body.scopes.unwrap_or_else(|| Scope::DEFAULT.to_vec());
     let created = accounts::create_api_key(
-        &state,
+        &state.engine,
         &caller.user,
         &body.name,
         scopes,
@@ -97,7 +103,7 @@ async fn create_key(
 async fn revoke_key(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKey>> {
     caller.require(Scope::Write)?;
@@ -108,7 +114,7 @@ async fn revoke_key(
         ));
     }
     let key = accounts::revoke_api_key(
-        &state,
+        &state.engine,
         caller.user.id,
         id,
         Actor::User(caller.user.id),

@@ -24,11 +24,14 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use fairgig_engine::notifications::announce_from_request;
+
+use fairgig_engine::Caller;
+
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{AppJson, AppPath},
-    notifications::announce_from_request,
     state::AppState,
 };
 
@@ -89,7 +92,7 @@ pub struct ApplyRequest {
 )]
 async fn apply(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<ApplyRequest>,
 ) -> ApiResult<(StatusCode, Json<ApplicationView>)> {
@@ -97,7 +100,7 @@ async fn apply(
     if caller.user.role != Role::Freelancer {
         return Err(ApiError::forbidden());
     }
-    match state.store.profile(caller.user.id).await {
+    match state.engine.store.profile(caller.user.id).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => {
             return Err(ApiError::new(ErrorCode::Forbidden, "create a profile before applying"))
@@ -115,11 +118,12 @@ async fn apply(
         .map(|rate| Budget::parse(rate.amount_minor, &rate.currency))
         .transpose()
         .map_err(|err| ValidationError::new("proposed_rate", err.message))?;
-    let job = state.store.job(id).await?;
+    let job = state.engine.store.job(id).await?;
     if job.status != JobStatus::Open {
         return Err(ApiError::not_found());
     }
     let application = state
+        .engine
         .store
         .apply(
             id,
@@ -129,7 +133,7 @@ async fn apply(
         )
         .await?;
     announce_from_request(
-        &state,
+        &state.engine,
         job.owner,
         NotificationKind::ApplicationReceived,
         format!("application/{}", application.id),
@@ -151,15 +155,15 @@ async fn apply(
 )]
 async fn list_applications(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
 ) -> ApiResult<Json<Vec<ApplicationView>>> {
     caller.require(Scope::Read)?;
-    let job = state.store.job(id).await?;
+    let job = state.engine.store.job(id).await?;
     if job.owner != caller.user.id && caller.user.role != Role::Admin {
         return Err(ApiError::not_found());
     }
-    let applications = state.store.applications_for_job(id).await?;
+    let applications = state.engine.store.applications_for_job(id).await?;
     Ok(Json(applications.into_iter().map(application_view).collect()))
 }
 
@@ -196,13 +200,13 @@ pub struct ApplicationStatusRequest {
 )]
 async fn set_application_status(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<ApplicationStatusRequest>,
 ) -> ApiResult<Json<ApplicationView>> {
     caller.require(Scope::Write)?;
-    let application = state.store.application(id).await?;
-    let job = state.store.job(application.job).await?;
+    let application = state.engine.store.application(id).await?;
+    let job = state.engine.store.job(application.job).await?;
     let owner = job.owner == caller.user.id || caller.user.role == Role::Admin;
     let (allowed, from, to): (bool, &[&str], &str) = match body.status {
         ApplicationDecision::Shortlisted => (owner, &["applied"], "shortlisted"),
@@ -216,7 +220,7 @@ async fn set_application_status(
         return Err(ApiError::not_found());
     }
     let moved =
-        state.store.set_application_status(id, from, to).await.map_err(|err| match err {
+        state.engine.store.set_application_status(id, from, to).await.map_err(|err| match err {
             StoreError::Conflict { field: "job" } => {
                 ApiError::new(ErrorCode::Conflict, "the job is no longer open")
             }
@@ -228,7 +232,7 @@ async fn set_application_status(
         })?;
     if to == "hired" {
         announce_from_request(
-            &state,
+            &state.engine,
             moved.freelancer,
             NotificationKind::Hired,
             format!("application/{}/hired", moved.id),
@@ -312,7 +316,7 @@ fn review_view(review: Review, with_bias: bool) -> ReviewView {
 )]
 async fn review_job(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<ReviewRequest>,
 ) -> ApiResult<(StatusCode, Json<ReviewView>)> {
@@ -333,8 +337,9 @@ async fn review_job(
     if text.chars().count() > 5_000 {
         return Err(ValidationError::new("text", "must be at most 5000 characters").into());
     }
-    let job = state.store.job(id).await?;
+    let job = state.engine.store.job(id).await?;
     let hired: Vec<UserId> = state
+        .engine
         .store
         .applications_for_job(id)
         .await?
@@ -352,7 +357,8 @@ async fn review_job(
     if job.status != JobStatus::Completed {
         return Err(ApiError::new(ErrorCode::Conflict, "reviews open once the job is completed"));
     }
-    let report = state.bias.checker().check(&text, TextKind::Review, &CheckOptions::default());
+    let report =
+        state.engine.bias.checker().check(&text, TextKind::Review, &CheckOptions::default());
     let published = !report.requires_review;
     let review = NewReview {
         job: id,
@@ -364,7 +370,7 @@ async fn review_job(
         bias_report: serde_json::to_value(&report).unwrap_or_default(),
         published,
     };
-    let stored = state.store.create_review(&review).await?;
+    let stored = state.engine.store.create_review(&review).await?;
     if stored.status == "published" {
         announce_review(&state, &stored, &job).await;
     }
@@ -380,11 +386,11 @@ async fn review_job(
 )]
 async fn profile_reviews(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<Vec<ReviewView>>> {
     caller.require(Scope::Read)?;
-    let reviews = state.store.reviews_of(id, 100).await?;
+    let reviews = state.engine.store.reviews_of(id, 100).await?;
     Ok(Json(reviews.into_iter().map(|review| review_view(review, false)).collect()))
 }
 
@@ -399,10 +405,10 @@ async fn profile_reviews(
 )]
 async fn pending_reviews(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<ReviewView>>> {
     caller.require_admin()?;
-    let reviews = state.store.pending_reviews(200).await?;
+    let reviews = state.engine.store.pending_reviews(200).await?;
     Ok(Json(reviews.into_iter().map(|review| review_view(review, true)).collect()))
 }
 
@@ -419,7 +425,7 @@ async fn pending_reviews(
 )]
 async fn publish_review(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<ReviewView>> {
     moderate(&state, &caller, id, true).await
@@ -438,7 +444,7 @@ async fn publish_review(
 )]
 async fn reject_review(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<ReviewView>> {
     moderate(&state, &caller, id, false).await
@@ -451,9 +457,9 @@ async fn moderate(
     publish: bool,
 ) -> ApiResult<Json<ReviewView>> {
     caller.require_admin()?;
-    let review = state.store.moderate_review(id, publish).await?;
+    let review = state.engine.store.moderate_review(id, publish).await?;
     if review.status == "published" {
-        let job = state.store.job(review.job).await?;
+        let job = state.engine.store.job(review.job).await?;
         announce_review(state, &review, &job).await;
     }
     Ok(Json(review_view(review, true)))
@@ -468,7 +474,7 @@ fn job_context(job: &Job) -> serde_json::Value {
 /// publishing after moderation has the same source).
 async fn announce_review(state: &AppState, review: &Review, job: &Job) {
     announce_from_request(
-        state,
+        &state.engine,
         review.subject,
         NotificationKind::ReviewReceived,
         format!("review/{}", review.id),

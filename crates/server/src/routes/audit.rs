@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extractors::AppQuery;
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiResult, ErrorBody},
     routes::admin::page_limit,
     state::AppState,
@@ -66,7 +66,7 @@ pub struct AuditPage {
 )]
 async fn list_audit(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require_admin()?;
@@ -80,7 +80,7 @@ async fn list_audit(
         before_seq: query.cursor,
     };
     // One more than asked tells whether another page exists.
-    let mut entries = state.store.list_audit(&filter, limit + 1).await?;
+    let mut entries = state.engine.store.list_audit(&filter, limit + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
     let next_cursor = more.then(|| entries.last().map(|entry| entry.seq)).flatten();

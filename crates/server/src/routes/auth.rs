@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::accounts::{self, AccountInput, TokenPair};
+
 use crate::{
-    accounts::{self, AccountInput, TokenPair},
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiResult, ErrorBody},
     extractors::{AppJson, ClientInfo},
     state::AppState,
@@ -67,7 +68,7 @@ async fn register(
         role: body.role,
         region: body.region.as_deref(),
     };
-    let (user, tokens) = accounts::register(&state, input, client.context()).await?;
+    let (user, tokens) = accounts::register(&state.engine, input, client.context()).await?;
     Ok((StatusCode::CREATED, Json(RegisterResponse { user, tokens })))
 }
 
@@ -95,7 +96,7 @@ async fn login(
     client: ClientInfo,
     AppJson(body): AppJson<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
-    Ok(Json(accounts::login(&state, &body.email, &body.password, client.context()).await?))
+    Ok(Json(accounts::login(&state.engine, &body.email, &body.password, client.context()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -119,7 +120,7 @@ async fn refresh(
     client: ClientInfo,
     AppJson(body): AppJson<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
-    Ok(Json(accounts::refresh(&state, &body.refresh_token, client.context()).await?))
+    Ok(Json(accounts::refresh(&state.engine, &body.refresh_token, client.context()).await?))
 }
 
 /// Sign out: the session's access and refresh tokens stop working at once.
@@ -134,8 +135,8 @@ async fn refresh(
 async fn logout(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<StatusCode> {
-    accounts::logout(&state, &caller, client.context()).await?;
+    accounts::logout(&state.engine, &caller, client.context()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::AppJson,
     state::AppState,
@@ -66,7 +66,7 @@ pub struct BiasCheckRequest {
 )]
 async fn check(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<BiasCheckRequest>,
 ) -> ApiResult<Json<Report>> {
     caller.require(Scope::Read)?;
@@ -84,8 +84,8 @@ async fn check(
         binary: body.binary,
         allow: body.allow.iter().map(|word| word.trim().to_lowercase()).collect(),
     };
-    let slot = state.expensive.try_start(caller.user.id).ok_or_else(busy)?;
-    let checker = state.bias.checker();
+    let slot = state.engine.expensive.try_start(caller.user.id).ok_or_else(busy)?;
+    let checker = state.engine.bias.checker();
     // The check stops soon after this request is dropped (timeout, hang-up);
     // the slot goes with the check, so it is free only when the CPU is.
     let cancel = Cancel::new();

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiResult, ErrorBody},
     extractors::{AppPath, ClientInfo},
     state::AppState,
@@ -33,10 +33,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 )]
 async fn list_dead_letters(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<DeadTask>>> {
     caller.require_admin()?;
-    Ok(Json(state.store.dead_tasks(200).await?))
+    Ok(Json(state.engine.store.dead_tasks(200).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -65,16 +65,17 @@ pub struct Redriven {
 async fn retry_dead_letter(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<Redriven>> {
     caller.require_admin()?;
-    let redriven = match state.store.retry_dead_task(id).await? {
+    let redriven = match state.engine.store.retry_dead_task(id).await? {
         Some(step) => Redriven { task: id, run: Some(step.run), step: Some(step.step) },
         None => Redriven { task: id, run: None, step: None },
     };
-    state.wake.notify_one();
+    state.engine.wake.notify_one();
     state
+        .engine
         .store
         .append_audit(
             NewAuditEntry::new(Actor::User(caller.user.id), TASK_REDRIVEN)

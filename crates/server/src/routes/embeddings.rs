@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::embedding::EmbeddingError;
+
 use crate::{
-    auth::Caller,
-    embedding::EmbeddingError,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::AppJson,
     state::AppState,
@@ -68,22 +69,22 @@ pub struct EmbeddingItem {
 )]
 async fn embed(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<EmbeddingsRequest>,
 ) -> ApiResult<Json<EmbeddingsResponse>> {
     caller.require(Scope::Write)?;
     validate(&body.texts)?;
     // At most 64 texts of 16 KiB (the model reads 256 tokens of each): about
     // a second of CPU at worst, so a batch is bounded rather than cancelled.
-    let _slot = state.expensive.try_start(caller.user.id).ok_or_else(super::bias::busy)?;
-    let embedded = state.embeddings.embed(&body.texts).await.map_err(api_error)?;
+    let _slot = state.engine.expensive.try_start(caller.user.id).ok_or_else(super::bias::busy)?;
+    let embedded = state.engine.embeddings.embed(&body.texts).await.map_err(api_error)?;
     metrics::counter!("fairgig_embeddings_total", "source" => "cache")
         .increment(embedded.cached as u64);
     metrics::counter!("fairgig_embeddings_total", "source" => "model")
         .increment((body.texts.len() - embedded.cached) as u64);
     Ok(Json(EmbeddingsResponse {
-        model: state.embeddings.model_id().to_owned(),
-        dimensions: state.embeddings.dimensions(),
+        model: state.engine.embeddings.model_id().to_owned(),
+        dimensions: state.engine.embeddings.dimensions(),
         cached: embedded.cached,
         data: embedded
             .vectors

@@ -17,10 +17,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extractors::AppQuery;
+use fairgig_engine::matching::Attribute;
+
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiResult, ErrorBody},
-    matching::Attribute,
     state::AppState,
 };
 
@@ -177,7 +178,7 @@ fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
 )]
 async fn fairness_report(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<FairnessQuery>,
 ) -> ApiResult<Json<FairnessAudit>> {
     caller.require_admin()?;
@@ -191,9 +192,11 @@ async fn fairness_report(
         .map_err(|err| ValidationError::new(err.field, err.message))?;
     let grouping = match &attribute {
         Attribute::Newcomer => Grouping::Newcomer,
-        Attribute::Declared(key) => declared_grouping(&state.store.declared_attribute(key).await?),
+        Attribute::Declared(key) => {
+            declared_grouping(&state.engine.store.declared_attribute(key).await?)
+        }
     };
-    let lists = state.store.recorded_lists(since, false).await?;
+    let lists = state.engine.store.recorded_lists(since, false).await?;
     let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
     let groups = grouping.groups();
     Ok(Json(FairnessAudit {

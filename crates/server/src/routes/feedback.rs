@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody},
     extractors::AppJson,
     state::AppState,
@@ -82,7 +82,7 @@ pub struct FeedbackRecorded {
 )]
 async fn record_feedback(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<FeedbackRequest>,
 ) -> ApiResult<(StatusCode, Json<FeedbackRecorded>)> {
     caller.require(Scope::Write)?;
@@ -97,7 +97,7 @@ async fn record_feedback(
         )
         .into());
     }
-    let list = state.store.match_list(body.match_list).await?;
+    let list = state.engine.store.match_list(body.match_list).await?;
     let rank = list
         .items
         .as_array()
@@ -109,7 +109,7 @@ async fn record_feedback(
         })
         .and_then(|item| item["rank"].as_i64())
         .ok_or_else(ApiError::not_found)?;
-    let job = state.store.job(list.job).await?;
+    let job = state.engine.store.job(list.job).await?;
     let allowed = match body.kind {
         FeedbackKind::Apply => body.freelancer == caller.user.id,
         _ => job.owner == caller.user.id || caller.user.role == Role::Admin,
@@ -125,7 +125,7 @@ async fn record_feedback(
         _ => None,
     };
     if let Some(statuses) = needed {
-        let applications = state.store.applications_for_job(job.id).await?;
+        let applications = state.engine.store.applications_for_job(job.id).await?;
         let happened = applications.iter().any(|application| {
             application.freelancer == body.freelancer
                 && statuses.contains(&application.status.as_str())
@@ -142,6 +142,7 @@ async fn record_feedback(
         }
     }
     let recorded = state
+        .engine
         .store
         .record_feedback(&NewFeedback {
             actor: caller.user.id,

@@ -39,8 +39,8 @@ pub struct Readiness {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
 )]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let database = state.store.ping().await.is_ok();
-    let migrations = database && state.store.check_migrations_current().await.is_ok();
+    let database = state.engine.store.ping().await.is_ok();
+    let migrations = database && state.engine.store.check_migrations_current().await.is_ok();
     let ready = database && migrations;
     let readiness = Readiness {
         status: if ready { "ready" } else { "not_ready" },

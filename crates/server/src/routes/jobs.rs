@@ -24,13 +24,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::matching::{
+    self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
+};
+
+use fairgig_engine::Caller;
+
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{AppJson, AppPath, AppQuery},
-    matching::{
-        self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
-    },
     state::AppState,
 };
 
@@ -143,7 +146,7 @@ fn validate(body: JobRequest) -> Result<JobInput, ValidationError> {
 
 /// The job, if the caller may manage it (its owner or an admin).
 async fn managed(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
-    let job = state.store.job(id).await?;
+    let job = state.engine.store.job(id).await?;
     if job.owner != caller.user.id && caller.user.role != Role::Admin {
         return Err(ApiError::not_found());
     }
@@ -169,7 +172,7 @@ async fn managed(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job>
 )]
 async fn create_job(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<JobRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     caller.require(Scope::Write)?;
@@ -178,7 +181,7 @@ async fn create_job(
     }
     let input = validate(body)?;
     let (status, report) = bias_gate(&state, &input)?;
-    let job = state.store.create_job(caller.user.id, None, &input, status, &report).await?;
+    let job = state.engine.store.create_job(caller.user.id, None, &input, status, &report).await?;
     embed_job(&state, job.id, &input).await;
     Ok((StatusCode::CREATED, Json(view(job, true))))
 }
@@ -187,7 +190,8 @@ async fn create_job(
 /// allows: `draft` when the findings need review, else `open`.
 fn bias_gate(state: &AppState, input: &JobInput) -> ApiResult<(JobStatus, serde_json::Value)> {
     let text = format!("{}\n\n{}", input.title, input.description);
-    let report = state.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default());
+    let report =
+        state.engine.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default());
     let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
     let report = serde_json::to_value(&report)
         .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
@@ -198,7 +202,7 @@ fn bias_gate(state: &AppState, input: &JobInput) -> ApiResult<(JobStatus, serde_
 /// saved, and matching embeds it again on demand.
 async fn embed_job(state: &AppState, id: JobId, input: &JobInput) {
     if let Err(err) =
-        state.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(input)).await
+        state.engine.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(input)).await
     {
         tracing::warn!(error = %err, job = %id, "job saved without a current embedding");
     }
@@ -222,7 +226,7 @@ async fn embed_job(state: &AppState, id: JobId, input: &JobInput) {
 )]
 async fn edit_job(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<JobRequest>,
 ) -> ApiResult<Json<JobView>> {
@@ -237,15 +241,15 @@ async fn edit_job(
     let input = validate(body)?;
     let (status, report) = bias_gate(&state, &input)?;
     let edited =
-        state.store.update_job(id, job.status, status, &input, &report).await.map_err(|err| {
-            match err {
+        state.engine.store.update_job(id, job.status, status, &input, &report).await.map_err(
+            |err| match err {
                 StoreError::Conflict { .. } => ApiError::new(
                     ErrorCode::Conflict,
                     "the job changed meanwhile; read it and retry",
                 ),
                 other => other.into(),
-            }
-        })?;
+            },
+        )?;
     embed_job(&state, id, &input).await;
     Ok(Json(view(edited, true)))
 }
@@ -265,11 +269,11 @@ async fn edit_job(
 )]
 async fn get_job(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::Read)?;
-    let job = state.store.job(id).await?;
+    let job = state.engine.store.job(id).await?;
     let manages = job.owner == caller.user.id || caller.user.role == Role::Admin;
     if !manages && !matches!(job.status, JobStatus::Open | JobStatus::InProgress) {
         return Err(ApiError::not_found());
@@ -299,7 +303,7 @@ pub struct StatusRequest {
 )]
 async fn set_status(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<StatusRequest>,
 ) -> ApiResult<Json<JobView>> {
@@ -325,10 +329,14 @@ async fn set_status(
     }
     let job = if body.status == JobStatus::Completed {
         // Counts the job on the hired freelancers' profiles too.
-        state.store.complete_job(id).await?;
-        state.store.job(id).await?
+        state.engine.store.complete_job(id).await?;
+        state.engine.store.job(id).await?
     } else {
-        state.store.set_job_status(id, job.status, body.status, body.acknowledge_bias).await?
+        state
+            .engine
+            .store
+            .set_job_status(id, job.status, body.status, body.acknowledge_bias)
+            .await?
     };
     Ok(Json(view(job, true)))
 }
@@ -468,7 +476,7 @@ fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
 )]
 async fn job_matches(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
     AppQuery(query): AppQuery<MatchQuery>,
 ) -> ApiResult<Json<MatchList>> {
@@ -478,16 +486,16 @@ async fn job_matches(
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
     let admin = caller.require_admin().is_ok();
-    let policy = query.policy(&state.fairness, admin)?;
+    let policy = query.policy(&state.engine.fairness, admin)?;
     let filters = query.filters()?;
     let job = managed(&state, &caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
     }
     let mut list = matching::matches_for_job(
-        &state.store,
-        &state.embeddings,
-        &state.profile_index,
+        &state.engine.store,
+        &state.engine.embeddings,
+        &state.engine.profile_index,
         &job,
         (limit, &filters, Some(caller.user.id)),
         &policy,
@@ -538,7 +546,7 @@ pub struct JobMatchQuery {
 )]
 async fn my_job_matches(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<JobMatchQuery>,
 ) -> ApiResult<Json<JobMatchList>> {
     caller.require(Scope::Read)?;
@@ -553,11 +561,11 @@ async fn my_job_matches(
         remote_only: query.remote_only.unwrap_or(false),
         min_budget_minor: query.min_budget,
     };
-    let profile = state.store.profile(caller.user.id).await?;
+    let profile = state.engine.store.profile(caller.user.id).await?;
     let list = matching::jobs_for_freelancer(
-        &state.store,
-        &state.embeddings,
-        &state.job_index,
+        &state.engine.store,
+        &state.engine.embeddings,
+        &state.engine.job_index,
         &profile,
         (limit, &filters),
     )

@@ -6,9 +6,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::accounts::{self, ProfileInput};
+
 use crate::{
-    accounts::{self, ProfileInput},
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiResult, ErrorBody},
     extractors::{AppJson, ClientInfo},
     state::AppState,
@@ -28,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 403, description = "API key lacks the read scope", body = ErrorBody),
     )
 )]
-async fn get_me(caller: Caller) -> ApiResult<Json<User>> {
+async fn get_me(Authenticated(caller): Authenticated) -> ApiResult<Json<User>> {
     caller.require(Scope::Read)?;
     Ok(Json(caller.user))
 }
@@ -66,7 +67,7 @@ where
 async fn update_me(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<UpdateMeRequest>,
 ) -> ApiResult<Json<User>> {
     caller.require(Scope::Write)?;
@@ -74,7 +75,7 @@ async fn update_me(
         display_name: body.display_name.as_deref(),
         region: body.region.as_ref().map(|region| region.as_deref()),
     };
-    Ok(Json(accounts::update_profile(&state, &caller, input, client.context()).await?))
+    Ok(Json(accounts::update_profile(&state.engine, &caller, input, client.context()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -100,12 +101,12 @@ pub struct ChangePasswordRequest {
 async fn change_password(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     caller.require_session()?;
     accounts::change_password(
-        &state,
+        &state.engine,
         &caller,
         &body.current_password,
         &body.new_password,

@@ -168,7 +168,7 @@ fn document_shared_errors(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi
 
 /// Every route with its state: the API, `/docs` and JSON 404/405 fallbacks.
 pub fn router(state: AppState) -> Router {
-    let (routes, spec) = documented_routes(state.settings.submissions.max_request_bytes);
+    let (routes, spec) = documented_routes(state.engine.settings.submissions.max_request_bytes);
     routes
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", spec))
         .fallback(not_found)

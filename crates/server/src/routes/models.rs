@@ -1,7 +1,7 @@
 //! `/admin/models`: the model registry over HTTP. Three kinds (`?kind=`):
 //! `ranker` (the default: train a challenger, promote it through the gate,
 //! roll back), `bias_rules` (register an organisation rule pack, promote,
-//! roll back; [`crate::bias_rules`]) and `embedder` (the embedding models
+//! roll back; [`fairgig_engine::bias_rules`]) and `embedder` (the embedding models
 //! that have served, recorded at start; chosen by configuration, so never
 //! promoted here).
 
@@ -14,14 +14,17 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{
-    auth::Caller,
+use fairgig_engine::{
     bias_rules::{self, BiasRulesError, BIAS_RULES},
     embedding_registry::EMBEDDER,
+    training::{self, RegistryError, RANKER},
+};
+
+use crate::{
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{AppJson, AppQuery},
     state::AppState,
-    training::{self, RegistryError, RANKER},
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -126,17 +129,17 @@ pub struct Registry {
 )]
 async fn list_models(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Registry>> {
     caller.require_admin()?;
     let kind = query.kind()?;
     let serving = match kind {
-        RANKER => training::champion_ranker(&state.store).await?.0,
-        BIAS_RULES => state.bias.version().unwrap_or_else(|| "shipped packs".to_owned()),
-        _ => state.embeddings.model_id().to_owned(),
+        RANKER => training::champion_ranker(&state.engine.store).await?.0,
+        BIAS_RULES => state.engine.bias.version().unwrap_or_else(|| "shipped packs".to_owned()),
+        _ => state.engine.embeddings.model_id().to_owned(),
     };
-    let models = training::registry(&state.store, kind)
+    let models = training::registry(&state.engine.store, kind)
         .await?
         .into_iter()
         .map(|entry| ModelView {
@@ -174,7 +177,7 @@ pub struct TrainRequest {
 )]
 async fn train_model(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin()?;
@@ -186,7 +189,7 @@ async fn train_model(
         return Err(ValidationError::new("held_out", "between 0.05 and 0.5").into());
     }
     let created_by = format!("user:{}", caller.user.id);
-    let report = training::train_ranker(&state.store, held_out, &created_by).await?;
+    let report = training::train_ranker(&state.engine.store, held_out, &created_by).await?;
     let Some(trained) = report.trained else {
         let body = json!({"lists": report.lists, "events": report.events, "trained": null});
         return Ok((StatusCode::OK, Json(body)));
@@ -233,15 +236,21 @@ pub struct PromotionView {
 )]
 async fn promote_model(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<PromotionView>> {
     caller.require_admin()?;
     let actor = Actor::User(caller.user.id);
     let promotion = match query.kind()? {
-        RANKER => training::promote_challenger(&state.store, actor).await?,
+        RANKER => training::promote_challenger(&state.engine.store, actor).await?,
         BIAS_RULES => {
-            bias_rules::promote_pack(&state.store, &state.storage, &state.bias, actor).await?
+            bias_rules::promote_pack(
+                &state.engine.store,
+                &state.engine.storage,
+                &state.engine.bias,
+                actor,
+            )
+            .await?
         }
         _ => return Err(embedder_is_configured()),
     };
@@ -265,19 +274,24 @@ async fn promote_model(
 )]
 async fn rollback_model(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
     let actor = Actor::User(caller.user.id);
     let (from, serving) = match query.kind()? {
         RANKER => {
-            let (from, to) = training::rollback_ranker(&state.store, actor).await?;
+            let (from, to) = training::rollback_ranker(&state.engine.store, actor).await?;
             (from, to.unwrap_or_else(|| LinearModel::V1_VERSION.to_owned()))
         }
         BIAS_RULES => {
-            let (from, to) =
-                bias_rules::rollback_pack(&state.store, &state.storage, &state.bias, actor).await?;
+            let (from, to) = bias_rules::rollback_pack(
+                &state.engine.store,
+                &state.engine.storage,
+                &state.engine.bias,
+                actor,
+            )
+            .await?;
             (from, to.unwrap_or_else(|| "shipped packs".to_owned()))
         }
         _ => return Err(embedder_is_configured()),
@@ -308,15 +322,20 @@ pub struct RulePackRequest {
 )]
 async fn register_bias_rules(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin()?;
     let body: RulePackRequest = serde_json::from_value(body)
         .map_err(|err| ValidationError::new("body", err.to_string()))?;
     let created_by = format!("user:{}", caller.user.id);
-    let registered =
-        bias_rules::register_pack(&state.store, &state.storage, &body.pack, &created_by).await?;
+    let registered = bias_rules::register_pack(
+        &state.engine.store,
+        &state.engine.storage,
+        &body.pack,
+        &created_by,
+    )
+    .await?;
     let (passes, reasons) = bias_rules::judge(&registered.evaluation);
     Ok((
         StatusCode::CREATED,

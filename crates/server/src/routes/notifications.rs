@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody},
     extractors::{AppJson, AppPath, AppQuery},
     state::AppState,
@@ -100,15 +100,18 @@ impl From<Notification> for NotificationView {
 )]
 async fn inbox(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(page): AppQuery<Page>,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
     let limit = page.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ValidationError::new("limit", "must be between 1 and 100").into());
     }
-    let rows =
-        state.store.notifications_for_user(caller.user.id, limit, page.offset.unwrap_or(0)).await?;
+    let rows = state
+        .engine
+        .store
+        .notifications_for_user(caller.user.id, limit, page.offset.unwrap_or(0))
+        .await?;
     Ok(Json(rows.into_iter().map(NotificationView::from).collect()))
 }
 
@@ -120,9 +123,16 @@ async fn inbox(
     security(("bearer" = []), ("api_key" = ["read"])),
     responses((status = 200, body = Preferences))
 )]
-async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let preferences =
-        state.notifier.preferences(caller.user.id, &caller.user.email).await.map_err(internal)?;
+async fn get_preferences(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<Value>> {
+    let preferences = state
+        .engine
+        .notifier
+        .preferences(caller.user.id, &caller.user.email)
+        .await
+        .map_err(internal)?;
     Ok(Json(json!(preferences)))
 }
 
@@ -137,7 +147,7 @@ async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiRe
 )]
 async fn put_preferences(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(document): AppJson<Value>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Scope::Write)?;
@@ -150,13 +160,13 @@ async fn put_preferences(
     })?;
     for (index, entry) in preferences.channels.iter().enumerate() {
         if entry.channel == ChannelKind::Slack {
-            state.notifier.check_webhook_url(&entry.address).map_err(|err| {
+            state.engine.notifier.check_webhook_url(&entry.address).map_err(|err| {
                 ValidationError::new("channels", format!("channels[{index}].address: {err}"))
             })?;
         }
         if entry.channel == ChannelKind::Webhook {
             let id: Uuid = entry.address.parse().unwrap_or_default();
-            if state.store.webhook_endpoint(caller.user.id, id).await.is_err() {
+            if state.engine.store.webhook_endpoint(caller.user.id, id).await.is_err() {
                 return Err(ValidationError::new(
                     "channels",
                     format!("channels[{index}].address: no webhook endpoint of yours has this id"),
@@ -166,7 +176,7 @@ async fn put_preferences(
         }
     }
     let stored = json!(preferences);
-    state.store.set_notification_preferences(caller.user.id, &stored).await?;
+    state.engine.store.set_notification_preferences(caller.user.id, &stored).await?;
     Ok(Json(stored))
 }
 
@@ -211,9 +221,9 @@ fn view(endpoint: WebhookEndpoint, with_secret: bool) -> WebhookView {
 )]
 async fn list_webhooks(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<WebhookView>>> {
-    let endpoints = state.store.webhook_endpoints(caller.user.id).await?;
+    let endpoints = state.engine.store.webhook_endpoints(caller.user.id).await?;
     Ok(Json(endpoints.into_iter().map(|e| view(e, false)).collect()))
 }
 
@@ -228,7 +238,7 @@ async fn list_webhooks(
 )]
 async fn create_webhook(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
     caller.require(Scope::Write)?;
@@ -236,6 +246,7 @@ async fn create_webhook(
         return Err(ValidationError::new("url", "at most 2048 characters").into());
     }
     state
+        .engine
         .notifier
         .check_webhook_url(&body.url)
         .map_err(|err| ValidationError::new("url", err.to_string()))?;
@@ -248,12 +259,13 @@ async fn create_webhook(
             .into());
         }
     }
-    if state.store.webhook_endpoints(caller.user.id).await?.len() >= MAX_ENDPOINTS {
+    if state.engine.store.webhook_endpoints(caller.user.id).await?.len() >= MAX_ENDPOINTS {
         return Err(
             ValidationError::new("url", format!("at most {MAX_ENDPOINTS} endpoints")).into()
         );
     }
     let endpoint = state
+        .engine
         .store
         .create_webhook_endpoint(caller.user.id, &body.url, &new_secret(), &body.events)
         .await?;
@@ -269,11 +281,11 @@ async fn create_webhook(
 )]
 async fn delete_webhook(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
-    state.store.delete_webhook_endpoint(caller.user.id, id).await?;
+    state.engine.store.delete_webhook_endpoint(caller.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -293,7 +305,7 @@ pub struct Rotation {
 )]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<Rotation>,
 ) -> ApiResult<Json<WebhookView>> {
@@ -304,7 +316,7 @@ async fn rotate_webhook_secret(
     }
     let until = OffsetDateTime::now_utc() + time::Duration::hours(i64::from(hours));
     let endpoint =
-        state.store.rotate_webhook_secret(caller.user.id, id, &new_secret(), until).await?;
+        state.engine.store.rotate_webhook_secret(caller.user.id, id, &new_secret(), until).await?;
     Ok(Json(view(endpoint, true)))
 }
 
@@ -317,12 +329,13 @@ async fn rotate_webhook_secret(
 )]
 async fn retry_notification(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     caller.require_admin()?;
-    state.store.retry_notification(id).await?;
+    state.engine.store.retry_notification(id).await?;
     state
+        .engine
         .store
         .append_audit(
             NewAuditEntry::new(Actor::User(caller.user.id), actions::NOTIFICATION_RETRIED)
@@ -366,7 +379,7 @@ pub struct Preview {
 )]
 async fn preview_template(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(kind): AppPath<String>,
     AppQuery(query): AppQuery<PreviewQuery>,
 ) -> ApiResult<Json<Preview>> {
@@ -377,8 +390,8 @@ async fn preview_template(
         return Err(ValidationError::new("locale", "a language tag such as `en`").into());
     }
     let mut context = sample_context(kind);
-    context["public_url"] = json!(state.settings.notifications.public_url);
-    let templates = state.notifier.templates();
+    context["public_url"] = json!(state.engine.settings.notifications.public_url);
+    let templates = state.engine.notifier.templates();
     let template_error =
         |err| ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"));
     let rendered = templates.render(kind, &locale, &context).map_err(template_error)?;

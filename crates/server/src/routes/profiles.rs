@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::matching::profile_text;
+
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody},
     extractors::{AppJson, AppPath},
-    matching::profile_text,
     state::AppState,
 };
 
@@ -117,8 +118,8 @@ fn public(profile: Profile) -> PublicProfile {
 
 async fn own(state: &AppState, profile: Profile) -> ApiResult<OwnProfile> {
     let embedding =
-        state.store.entity_embedding(EntityKind::Profile, profile.user_id.as_uuid()).await?;
-    let matchable = embedding.is_some_and(|e| e.model_id == state.embeddings.model_id());
+        state.engine.store.entity_embedding(EntityKind::Profile, profile.user_id.as_uuid()).await?;
+    let matchable = embedding.is_some_and(|e| e.model_id == state.engine.embeddings.model_id());
     let group_attributes = profile.input.group_attributes.clone();
     Ok(OwnProfile { public: public(profile), group_attributes, matchable })
 }
@@ -204,7 +205,7 @@ fn validate(body: ProfileRequest) -> Result<ProfileInput, ValidationError> {
 )]
 async fn put_my_profile(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppJson(body): AppJson<ProfileRequest>,
 ) -> ApiResult<Json<OwnProfile>> {
     caller.require(Scope::Write)?;
@@ -212,8 +213,9 @@ async fn put_my_profile(
         return Err(ApiError::forbidden());
     }
     let input = validate(body)?;
-    let profile = state.store.put_profile(caller.user.id, &input).await?;
+    let profile = state.engine.store.put_profile(caller.user.id, &input).await?;
     if let Err(err) = state
+        .engine
         .embeddings
         .embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &profile_text(&input))
         .await
@@ -235,10 +237,10 @@ async fn put_my_profile(
 )]
 async fn get_my_profile(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<OwnProfile>> {
     caller.require(Scope::Read)?;
-    let profile = state.store.profile(caller.user.id).await?;
+    let profile = state.engine.store.profile(caller.user.id).await?;
     Ok(Json(own(&state, profile).await?))
 }
 
@@ -256,9 +258,9 @@ async fn get_my_profile(
 )]
 async fn get_profile(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<PublicProfile>> {
     caller.require(Scope::Read)?;
-    Ok(Json(public(state.store.profile(id).await?)))
+    Ok(Json(public(state.engine.store.profile(id).await?)))
 }

@@ -31,14 +31,17 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use fairgig_engine::{
+    sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
+    submissions::{self, Idempotency, SubmissionRequest, Upload},
+};
+
 use crate::{
-    auth::Caller,
+    auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     extractors::{parse_json, AppPath, AppQuery, ClientInfo},
     routes::admin::page_limit,
-    sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
     state::AppState,
-    submissions::{self, Idempotency, SubmissionRequest, Upload},
 };
 
 pub fn routes(max_request_bytes: usize) -> OpenApiRouter<AppState> {
@@ -73,7 +76,7 @@ pub struct SubmissionDetail {
 }
 
 async fn detail(state: &AppState, submission: Submission) -> ApiResult<SubmissionDetail> {
-    let run = match state.store.run_of_submission(submission.id).await {
+    let run = match state.engine.store.run_of_submission(submission.id).await {
         Ok(run) => Some(run),
         Err(StoreError::NotFound) => None,
         Err(err) => return Err(err.into()),
@@ -85,7 +88,7 @@ async fn detail(state: &AppState, submission: Submission) -> ApiResult<Submissio
         matches!(submission.status, SubmissionStatus::Received | SubmissionStatus::Processing);
     let submission = match &run {
         Some(run) if run.status != "running" && unsettled => {
-            state.store.get_submission(submission.id).await?
+            state.engine.store.get_submission(submission.id).await?
         }
         _ => submission,
     };
@@ -132,7 +135,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 async fn create_submission(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     headers: HeaderMap,
     request: Request,
 ) -> ApiResult<Response> {
@@ -170,7 +173,8 @@ async fn create_submission(
     };
     let idempotency = key.map(|key| Idempotency { key, request_hash });
     let (submission, new) =
-        submissions::create(&state, &caller, body, uploads, idempotency, client.context()).await?;
+        submissions::create(&state.engine, &caller, body, uploads, idempotency, client.context())
+            .await?;
     let mut response =
         (StatusCode::CREATED, Json(detail(&state, submission).await?)).into_response();
     if !new {
@@ -240,7 +244,7 @@ async fn read_multipart(
     state: &AppState,
     mut multipart: Multipart,
 ) -> ApiResult<(SubmissionRequest, Vec<Upload>, String)> {
-    let limits = &state.settings.submissions;
+    let limits = &state.engine.settings.submissions;
     let mut total = 0usize;
     let mut parts = 0usize;
     let mut request = None;
@@ -388,13 +392,14 @@ pub struct SubmissionPage {
 )]
 async fn list_submissions(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> ApiResult<Json<SubmissionPage>> {
     caller.require(Scope::Read)?;
     let limit = page_limit(query.limit)?;
     let filter = SubmissionFilter { status: query.status, kind: query.kind, before: query.cursor };
-    let mut submissions = state.store.list_submissions(caller.user.id, &filter, limit + 1).await?;
+    let mut submissions =
+        state.engine.store.list_submissions(caller.user.id, &filter, limit + 1).await?;
     let more = submissions.len() > limit as usize;
     submissions.truncate(limit as usize);
     let next_cursor = more.then(|| submissions.last().map(|s| s.id)).flatten();
@@ -415,11 +420,11 @@ async fn list_submissions(
 )]
 async fn get_submission(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Json<SubmissionDetail>> {
     caller.require(Scope::Read)?;
-    let submission = submissions::visible(&state, &caller, id).await?;
+    let submission = submissions::visible(&state.engine, &caller, id).await?;
     Ok(Json(detail(&state, submission).await?))
 }
 
@@ -439,11 +444,11 @@ async fn get_submission(
 async fn cancel_submission(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Json<SubmissionDetail>> {
     caller.require(Scope::Write)?;
-    let submission = submissions::cancel(&state, &caller, id, client.context()).await?;
+    let submission = submissions::cancel(&state.engine, &caller, id, client.context()).await?;
     Ok(Json(detail(&state, submission).await?))
 }
 
@@ -462,11 +467,11 @@ async fn cancel_submission(
 async fn delete_submission(
     State(state): State<AppState>,
     client: ClientInfo,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
-    submissions::delete(&state, &caller, id, client.context()).await?;
+    submissions::delete(&state.engine, &caller, id, client.context()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -497,11 +502,11 @@ pub struct ProgressEvent {
 )]
 async fn submission_events(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     AppPath(id): AppPath<SubmissionId>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     caller.require(Scope::Read)?;
-    submissions::visible(&state, &caller, id).await?;
+    submissions::visible(&state.engine, &caller, id).await?;
     Ok(Sse::new(progress_stream(state, id)).keep_alive(KeepAlive::default()))
 }
 
@@ -541,7 +546,7 @@ fn progress_stream(
                 tokio::time::sleep(POLL).await;
             }
             progress.polls += 1;
-            let Ok(run) = progress.state.store.run_of_submission(progress.id).await else {
+            let Ok(run) = progress.state.engine.store.run_of_submission(progress.id).await else {
                 progress.finished = true;
                 continue;
             };

@@ -865,7 +865,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
 #[tokio::test]
 async fn scheduled_training_trains_once_per_interval_when_feedback_arrived() {
     use fairgig_core::config::TrainingSettings;
-    use fairgig_server::scheduled_training::{round, Round};
+    use fairgig_engine::scheduled_training::{round, Round};
 
     let app = spawn_app().await;
     let settings = TrainingSettings { min_new_feedback: 3, ..TrainingSettings::default() };

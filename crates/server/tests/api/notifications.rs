@@ -166,11 +166,11 @@ async fn a_submission_is_announced_on_a_signed_webhook_once_per_event() {
 
     // Announcing again (as a second process would) sends nothing new.
     let store = app.store.clone();
-    let notifier = fairgig_server::notifications::dispatcher(store.clone(), &Default::default())
+    let notifier = fairgig_engine::notifications::dispatcher(store.clone(), &Default::default())
         .expect("dispatcher");
     let run = store.runs_to_notify(10).await.expect("runs");
     assert!(run.is_empty(), "the run is marked announced");
-    fairgig_server::notifications::notify_user(
+    fairgig_engine::notifications::notify_user(
         &store,
         &notifier,
         user.id,

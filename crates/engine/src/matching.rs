@@ -529,7 +529,7 @@ fn rerank(
 
 /// Nearest profiles the index proposes per match: enough that the fair
 /// re-ranking finds every group's best, few enough to score quickly.
-pub(crate) fn nearest_candidates(limit: usize) -> usize {
+pub fn nearest_candidates(limit: usize) -> usize {
     (limit * 10).clamp(100, 1_000)
 }
 

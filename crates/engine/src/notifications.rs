@@ -91,10 +91,11 @@ pub fn spawn(
     store: Store,
     dispatcher: Arc<Dispatcher>,
     runs_finished: Arc<Notify>,
+    tasks: &mut tokio::task::JoinSet<()>,
     stop: CancellationToken,
 ) {
-    tokio::spawn(Arc::clone(&dispatcher).run(stop.clone()));
-    tokio::spawn(async move {
+    tasks.spawn(Arc::clone(&dispatcher).run(stop.clone()));
+    tasks.spawn(async move {
         while !stop.is_cancelled() {
             if let Err(err) = announce_finished_runs(&store, &dispatcher).await {
                 tracing::warn!(error = %err, "announcing finished runs failed; will retry");
@@ -198,13 +199,14 @@ async fn announce(
 /// For request handlers: records the notification, and logs (rather than
 /// fails the request) when it cannot: what the user did has happened.
 pub async fn announce_from_request(
-    state: &crate::state::AppState,
+    engine: &crate::Engine,
     user: UserId,
     kind: NotificationKind,
     source: String,
     context: Value,
 ) {
-    if let Err(err) = notify_user(&state.store, &state.notifier, user, kind, source, context).await
+    if let Err(err) =
+        notify_user(&engine.store, &engine.notifier, user, kind, source, context).await
     {
         tracing::warn!(error = %err, kind = kind.as_str(), "could not record a notification");
     }

@@ -40,10 +40,10 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    auth::{Caller, Credential},
+    caller::{Caller, Credential},
     matching::profile_text,
-    state::AppState,
     submissions::SubmissionRequest,
+    Engine,
 };
 
 const DEMO_DATA: &str = include_str!("../demo/demo.json");
@@ -101,10 +101,10 @@ pub fn reference_texts() -> Vec<(fairgig_ai::bias::TextKind, String)> {
     jobs.chain(bios).collect()
 }
 
-/// Loads the demo into `state`'s (fresh) database, runs its job posts
+/// Loads the demo into the engine's (fresh) database, runs its job posts
 /// through the pipeline and prints the top matches of `show` of them.
-pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
-    let store = &state.store;
+pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
+    let store = &engine.store;
     let client_email = Email::parse(&format!("client@{DOMAIN}"))?;
     if store.find_user_by_email(&client_email).await?.is_some() {
         bail!(
@@ -117,7 +117,7 @@ pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
     println!("Demo data: {}\n", data.attribution);
 
     let started = Instant::now();
-    let password_hash = state.passwords.hash(DEMO_PASSWORD).await?;
+    let password_hash = engine.passwords.hash(DEMO_PASSWORD).await?;
     let account = |email: &str, name: &str, role| -> anyhow::Result<NewUser> {
         Ok(NewUser {
             email: Email::parse(email)?,
@@ -135,7 +135,7 @@ pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
         let user = store.create_user(account(&email, &freelancer.name, Role::Freelancer)?).await?;
         let input = profile_input(freelancer);
         store.put_profile(user.id, &input).await?;
-        state
+        engine
             .embeddings
             .embed_entity(EntityKind::Profile, user.id.as_uuid(), &profile_text(&input))
             .await
@@ -151,7 +151,7 @@ pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
         data.freelancers.iter().filter(|f| !f.history.is_empty()).count(),
         started.elapsed().as_secs_f64()
     );
-    state.profile_index.build(store).await.context("building the candidate index")?;
+    engine.profile_index.build(store).await.context("building the candidate index")?;
 
     let started = Instant::now();
     let caller = Caller { user: client.clone(), credential: Credential::Session(SessionId::new()) };
@@ -167,7 +167,7 @@ pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
             contact: None,
         };
         let (submission, _) = crate::submissions::create(
-            state,
+            engine,
             &caller,
             request,
             Vec::new(),
@@ -179,8 +179,8 @@ pub async fn run(state: &AppState, show: usize) -> anyhow::Result<()> {
         submissions.push(submission.id);
     }
     let stop = CancellationToken::new();
-    let worker = tokio::spawn(crate::startup::worker_for(state).run(stop.clone()));
-    state.wake.notify_one();
+    let worker = tokio::spawn(crate::background::worker_for(engine).run(stop.clone()));
+    engine.wake.notify_one();
     let finished = wait_for_runs(store, &submissions).await;
     stop.cancel();
     worker.await.context("the demo worker")?;

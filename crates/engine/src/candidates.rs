@@ -45,6 +45,7 @@ use fairgig_store::{
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, RwLock};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -411,13 +412,14 @@ impl<E: Indexable> CandidateIndex<E> {
         }
     }
 
-    /// Saves every few minutes while the index changes, and once more at `stop`.
-    pub fn spawn_snapshots(self: &Arc<Self>, stop: CancellationToken) {
+    /// Saves every few minutes while the index changes, and once more at
+    /// `stop` (joining `tasks` waits for that last save).
+    pub fn spawn_snapshots(self: &Arc<Self>, tasks: &mut JoinSet<()>, stop: CancellationToken) {
         if self.snapshot.is_none() {
             return;
         }
         let index = Arc::clone(self);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             loop {
                 let stopping = tokio::select! {
                     () = stop.cancelled() => true,
@@ -434,12 +436,21 @@ impl<E: Indexable> CandidateIndex<E> {
     }
 
     /// Builds in the background, logging the outcome; matching scans the
-    /// pool meanwhile.
-    pub fn spawn_build(self: &Arc<Self>, store: Store) {
+    /// pool meanwhile. Gives up at `stop`.
+    pub fn spawn_build(
+        self: &Arc<Self>,
+        store: Store,
+        tasks: &mut JoinSet<()>,
+        stop: CancellationToken,
+    ) {
         let index = Arc::clone(self);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let started = std::time::Instant::now();
-            match index.build(&store).await {
+            let built = tokio::select! {
+                () = stop.cancelled() => return,
+                built = index.build(&store) => built,
+            };
+            match built {
                 Ok((size, how)) => tracing::info!(
                     kind = E::KIND,
                     size,

@@ -2,6 +2,14 @@
 //! profile or password, or an admin manages users and keys: validate, act on
 //! the store, write the audit log. Called by the HTTP handlers and the CLI
 //! alike, so the rules live in one place.
+//!
+//! - [`passwords`]: Argon2id hashing off the async threads.
+//! - [`tokens`]: access tokens (JWT) and refresh tokens.
+//! - [`api_keys`]: key format, prefix lookup, constant-time digests.
+
+pub mod api_keys;
+pub mod passwords;
+pub mod tokens;
 
 use fairgig_core::{
     apikey::Scope,
@@ -20,9 +28,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::{
-    auth::{api_keys, tokens, Caller},
-    error::{ApiError, ApiResult, ErrorCode},
-    state::AppState,
+    caller::{Caller, Credential},
+    error::{Error, ErrorKind, Result},
+    Engine,
 };
 
 /// What a successful login or refresh returns.
@@ -60,52 +68,57 @@ fn parse_account(input: &AccountInput<'_>) -> Result<(NewUser, Password), Valida
     ))
 }
 
-async fn audit(state: &AppState, entry: NewAuditEntry) -> ApiResult<()> {
-    state.store.append_audit(entry).await?;
+async fn audit(engine: &Engine, entry: NewAuditEntry) -> Result<()> {
+    engine.store.append_audit(entry).await?;
     Ok(())
 }
 
 /// Self-service sign-up: clients and freelancers only.
 pub async fn register(
-    state: &AppState,
+    engine: &Engine,
     input: AccountInput<'_>,
     context: RequestContext,
-) -> ApiResult<(User, TokenPair)> {
+) -> Result<(User, TokenPair)> {
     if input.role == Role::Admin {
         return Err(ValidationError::new("role", "must be client or freelancer").into());
     }
     // The new user is the actor of their own registration.
-    let user =
-        store_account(state, input, |user| Actor::User(user.id), actions::USER_REGISTERED, context)
-            .await?;
-    let tokens = start_session(state, user.id).await?;
+    let user = store_account(
+        engine,
+        input,
+        |user| Actor::User(user.id),
+        actions::USER_REGISTERED,
+        context,
+    )
+    .await?;
+    let tokens = start_session(engine, user.id).await?;
     Ok((user, tokens))
 }
 
 /// Creates an account of any role (CLI and admins), with no session.
 pub async fn create_user(
-    state: &AppState,
+    engine: &Engine,
     input: AccountInput<'_>,
     actor: Actor,
     context: RequestContext,
-) -> ApiResult<User> {
-    store_account(state, input, |_| actor, actions::USER_CREATED, context).await
+) -> Result<User> {
+    store_account(engine, input, |_| actor, actions::USER_CREATED, context).await
 }
 
 /// Validates, hashes the password, stores the user and audits `action`.
 async fn store_account(
-    state: &AppState,
+    engine: &Engine,
     input: AccountInput<'_>,
     actor: impl FnOnce(&User) -> Actor,
     action: &'static str,
     context: RequestContext,
-) -> ApiResult<User> {
+) -> Result<User> {
     let (mut new_user, password) = parse_account(&input)?;
     new_user.password_hash =
-        state.passwords.hash(password.expose()).await.map_err(anyhow::Error::new)?;
-    let user = state.store.create_user(new_user).await?;
+        engine.passwords.hash(password.expose()).await.map_err(anyhow::Error::new)?;
+    let user = engine.store.create_user(new_user).await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(actor(&user), action)
             .target(format!("user:{}", user.id))
             .context(context)
@@ -115,74 +128,74 @@ async fn store_account(
     Ok(user)
 }
 
-async fn start_session(state: &AppState, user: UserId) -> ApiResult<TokenPair> {
+async fn start_session(engine: &Engine, user: UserId) -> Result<TokenPair> {
     let (refresh, refresh_hash) = tokens::new_refresh_token();
     let session =
-        state.store.create_session(user, &refresh_hash, state.tokens.refresh_expiry()).await?;
-    token_pair(state, user, session, refresh)
+        engine.store.create_session(user, &refresh_hash, engine.tokens.refresh_expiry()).await?;
+    token_pair(engine, user, session, refresh)
 }
 
 fn token_pair(
-    state: &AppState,
+    engine: &Engine,
     user: UserId,
     session: fairgig_core::ids::SessionId,
     refresh_token: String,
-) -> ApiResult<TokenPair> {
-    let access_token = state.tokens.issue_access(user, session).map_err(anyhow::Error::new)?;
+) -> Result<TokenPair> {
+    let access_token = engine.tokens.issue_access(user, session).map_err(anyhow::Error::new)?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
-        expires_in: state.tokens.access_ttl.whole_seconds(),
+        expires_in: engine.tokens.access_ttl.whole_seconds(),
         refresh_token,
-        refresh_expires_in: state.tokens.refresh_ttl.whole_seconds(),
+        refresh_expires_in: engine.tokens.refresh_ttl.whole_seconds(),
     })
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong")
+fn invalid_credentials() -> Error {
+    Error::new(ErrorKind::InvalidCredentials, "email or password is wrong")
 }
 
 /// Signs in. Failures are counted per email and per IP; past the limit the
 /// answer is 429 whether or not the password is right. The answer never says
 /// whether the account exists, and takes as long either way.
 pub async fn login(
-    state: &AppState,
+    engine: &Engine,
     email: &str,
     password: &str,
     context: RequestContext,
-) -> ApiResult<TokenPair> {
+) -> Result<TokenPair> {
     let normalised = email.trim().to_lowercase();
     let failure_keys = [
         Some(format!("login:email:{normalised}")),
         context.ip.as_ref().map(|ip| format!("login:ip:{ip}")),
     ];
-    let quota = state.quotas.login_failures;
-    if state.quotas.enabled {
+    let quota = engine.quotas.login_failures;
+    if engine.quotas.enabled {
         for key in failure_keys.iter().flatten() {
-            let peek = state.limiter.decide(key, &quota, 0).await;
+            let peek = engine.limiter.decide(key, &quota, 0).await;
             if !peek.allowed || peek.remaining == 0 {
                 // Full until one failure ages out: reset minus the burst tolerance.
                 let tolerance =
                     std::time::Duration::from_micros(quota.tolerance_us().unsigned_abs());
                 let wait = peek.retry_after.unwrap_or(peek.reset_after.saturating_sub(tolerance));
-                return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+                return Err(Error::RateLimited { retry_after_secs: wait.as_secs().max(1) });
             }
         }
     }
     let found = match Email::parse(&normalised) {
-        Ok(email) => state.store.find_user_for_login(&email).await?,
+        Ok(email) => engine.store.find_user_for_login(&email).await?,
         Err(_) => None,
     };
     let stored_hash =
         found.as_ref().filter(|(user, _)| !user.is_disabled()).map(|(_, hash)| hash.as_str());
     let verified =
-        state.passwords.verify(password, stored_hash).await.map_err(anyhow::Error::new)?;
+        engine.passwords.verify(password, stored_hash).await.map_err(anyhow::Error::new)?;
     let user = match (verified, found) {
         (true, Some((user, _))) => user,
         (_, found) => {
-            if state.quotas.enabled {
+            if engine.quotas.enabled {
                 for key in failure_keys.iter().flatten() {
-                    state.limiter.decide(key, &quota, 1).await;
+                    engine.limiter.decide(key, &quota, 1).await;
                 }
             }
             let target = found.map(|(user, _)| format!("user:{}", user.id));
@@ -192,44 +205,44 @@ pub async fn login(
             if let Some(target) = target {
                 entry = entry.target(target);
             }
-            audit(state, entry).await?;
+            audit(engine, entry).await?;
             return Err(invalid_credentials());
         }
     };
     audit(
-        state,
+        engine,
         NewAuditEntry::new(Actor::User(user.id), actions::LOGIN_SUCCEEDED)
             .target(format!("user:{}", user.id))
             .context(context),
     )
     .await?;
-    start_session(state, user.id).await
+    start_session(engine, user.id).await
 }
 
 /// Exchanges a refresh token for a new pair. A token used twice revokes its
 /// whole session and is audited as theft.
 pub async fn refresh(
-    state: &AppState,
+    engine: &Engine,
     refresh_token: &str,
     context: RequestContext,
-) -> ApiResult<TokenPair> {
+) -> Result<TokenPair> {
     let presented = tokens::hash_refresh_token(refresh_token);
     let (next, next_hash) = tokens::new_refresh_token();
-    match state
+    match engine
         .store
-        .rotate_refresh_token(&presented, &next_hash, state.tokens.refresh_expiry())
+        .rotate_refresh_token(&presented, &next_hash, engine.tokens.refresh_expiry())
         .await?
     {
         Rotation::Rotated { session, user } => {
-            let account = state.store.get_user(user).await?;
+            let account = engine.store.get_user(user).await?;
             if account.is_disabled() {
-                return Err(ApiError::unauthorized());
+                return Err(Error::unauthorized());
             }
-            token_pair(state, user, session, next)
+            token_pair(engine, user, session, next)
         }
         Rotation::ReuseDetected { session, user } => {
             crate::notifications::announce_from_request(
-                state,
+                engine,
                 user,
                 fairgig_notify::NotificationKind::SecurityNotice,
                 format!("security/refresh-reuse/{session}"),
@@ -240,35 +253,35 @@ pub async fn refresh(
             )
             .await;
             audit(
-                state,
+                engine,
                 NewAuditEntry::new(Actor::Anonymous, actions::REFRESH_REUSE_DETECTED)
                     .target(format!("user:{user}"))
                     .context(context)
                     .details(json!({"session": session})),
             )
             .await?;
-            Err(ApiError::new(
-                ErrorCode::Unauthorized,
+            Err(Error::new(
+                ErrorKind::Unauthorized,
                 "refresh token already used; the session is revoked",
             ))
         }
         Rotation::Invalid => {
-            Err(ApiError::new(ErrorCode::Unauthorized, "refresh token invalid or expired"))
+            Err(Error::new(ErrorKind::Unauthorized, "refresh token invalid or expired"))
         }
     }
 }
 
 /// Ends the caller's session (access and refresh tokens stop working at once).
-pub async fn logout(state: &AppState, caller: &Caller, context: RequestContext) -> ApiResult<()> {
+pub async fn logout(engine: &Engine, caller: &Caller, context: RequestContext) -> Result<()> {
     let Some(session) = caller.session() else {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
+        return Err(Error::new(
+            ErrorKind::Forbidden,
             "API keys have no session; revoke the key instead",
         ));
     };
-    state.store.revoke_session(session, caller.user.id, "logout").await?;
+    engine.store.revoke_session(session, caller.user.id, "logout").await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(Actor::User(caller.user.id), actions::LOGOUT)
             .target(format!("user:{}", caller.user.id))
             .context(context),
@@ -279,29 +292,29 @@ pub async fn logout(state: &AppState, caller: &Caller, context: RequestContext) 
 /// Changes the caller's password after checking the current one, and signs
 /// out every other session.
 pub async fn change_password(
-    state: &AppState,
+    engine: &Engine,
     caller: &Caller,
     current: &str,
     new: &str,
     context: RequestContext,
-) -> ApiResult<()> {
+) -> Result<()> {
     let new = Password::choose("new_password", new, &caller.user.email, &caller.user.display_name)?;
-    let stored = state.store.password_hash(caller.user.id).await?;
-    if !state.passwords.verify(current, Some(&stored)).await.map_err(anyhow::Error::new)? {
-        return Err(ApiError::with_field(
-            ErrorCode::InvalidCredentials,
+    let stored = engine.store.password_hash(caller.user.id).await?;
+    if !engine.passwords.verify(current, Some(&stored)).await.map_err(anyhow::Error::new)? {
+        return Err(Error::with_field(
+            ErrorKind::InvalidCredentials,
             "the current password is wrong",
             "current_password",
         ));
     }
-    let hash = state.passwords.hash(new.expose()).await.map_err(anyhow::Error::new)?;
-    state.store.set_password_hash(caller.user.id, &hash).await?;
-    let revoked = state
+    let hash = engine.passwords.hash(new.expose()).await.map_err(anyhow::Error::new)?;
+    engine.store.set_password_hash(caller.user.id, &hash).await?;
+    let revoked = engine
         .store
         .revoke_other_sessions(caller.user.id, caller.session(), "password changed")
         .await?;
     crate::notifications::announce_from_request(
-        state,
+        engine,
         caller.user.id,
         fairgig_notify::NotificationKind::SecurityNotice,
         format!("security/password/{}", uuid::Uuid::now_v7()),
@@ -312,7 +325,7 @@ pub async fn change_password(
     )
     .await;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(Actor::User(caller.user.id), actions::PASSWORD_CHANGED)
             .target(format!("user:{}", caller.user.id))
             .context(context)
@@ -329,11 +342,11 @@ pub struct ProfileInput<'a> {
 }
 
 pub async fn update_profile(
-    state: &AppState,
+    engine: &Engine,
     caller: &Caller,
     input: ProfileInput<'_>,
     context: RequestContext,
-) -> ApiResult<User> {
+) -> Result<User> {
     let changes = UserChanges {
         display_name: input.display_name.map(DisplayName::parse).transpose()?,
         region: match input.region {
@@ -348,9 +361,9 @@ pub async fn update_profile(
             .into_iter()
             .filter_map(|(name, changed)| changed.then_some(name))
             .collect();
-    let user = state.store.update_user(caller.user.id, changes).await?;
+    let user = engine.store.update_user(caller.user.id, changes).await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(Actor::User(caller.user.id), actions::USER_UPDATED)
             .target(format!("user:{}", user.id))
             .context(context)
@@ -361,16 +374,16 @@ pub async fn update_profile(
 }
 
 pub async fn set_role(
-    state: &AppState,
+    engine: &Engine,
     user: UserId,
     role: Role,
     actor: Actor,
     context: RequestContext,
-) -> ApiResult<User> {
-    let before = state.store.get_user(user).await?;
-    let after = state.store.set_role(user, role).await?;
+) -> Result<User> {
+    let before = engine.store.get_user(user).await?;
+    let after = engine.store.set_role(user, role).await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(actor, actions::USER_ROLE_CHANGED)
             .target(format!("user:{user}"))
             .context(context)
@@ -381,14 +394,14 @@ pub async fn set_role(
 }
 
 pub async fn disable_user(
-    state: &AppState,
+    engine: &Engine,
     user: UserId,
     actor: Actor,
     context: RequestContext,
-) -> ApiResult<User> {
-    let disabled = state.store.disable_user(user).await?;
+) -> Result<User> {
+    let disabled = engine.store.disable_user(user).await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(actor, actions::USER_DISABLED)
             .target(format!("user:{user}"))
             .context(context),
@@ -407,14 +420,14 @@ pub struct CreatedApiKey {
 }
 
 pub async fn create_api_key(
-    state: &AppState,
+    engine: &Engine,
     owner: &User,
     name: &str,
     scopes: Vec<Scope>,
     expires_at: Option<OffsetDateTime>,
     actor: Actor,
     context: RequestContext,
-) -> ApiResult<CreatedApiKey> {
+) -> Result<CreatedApiKey> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ValidationError::new(
@@ -433,7 +446,7 @@ pub async fn create_api_key(
         return Err(ValidationError::new("expires_at", "must be in the future").into());
     }
     let generated = api_keys::generate();
-    let key = state
+    let key = engine
         .store
         .create_api_key(NewApiKey {
             user: owner.id,
@@ -445,7 +458,7 @@ pub async fn create_api_key(
         })
         .await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(actor, actions::APIKEY_CREATED)
             .target(format!("apikey:{}", key.id))
             .context(context)
@@ -456,15 +469,15 @@ pub async fn create_api_key(
 }
 
 pub async fn revoke_api_key(
-    state: &AppState,
+    engine: &Engine,
     owner: UserId,
     id: ApiKeyId,
     actor: Actor,
     context: RequestContext,
-) -> ApiResult<ApiKey> {
-    let key = state.store.revoke_api_key(owner, id).await?;
+) -> Result<ApiKey> {
+    let key = engine.store.revoke_api_key(owner, id).await?;
     audit(
-        state,
+        engine,
         NewAuditEntry::new(actor, actions::APIKEY_REVOKED)
             .target(format!("apikey:{id}"))
             .context(context)
@@ -472,4 +485,51 @@ pub async fn revoke_api_key(
     )
     .await?;
     Ok(key)
+}
+
+/// Who presented `credential`: an API key (`fg_…`) or an access token
+/// (`verified` when the rate limiter already checked its signature).
+/// Disabled users, revoked sessions and expired keys are refused alike.
+pub async fn authenticate(
+    engine: &Engine,
+    credential: &str,
+    verified: Option<tokens::AccessClaims>,
+) -> Result<Caller> {
+    let caller = if credential.starts_with("fg_") {
+        authenticate_api_key(engine, credential).await?
+    } else {
+        authenticate_session(engine, credential, verified).await?
+    };
+    if caller.user.is_disabled() {
+        return Err(Error::unauthorized());
+    }
+    Ok(caller)
+}
+
+async fn authenticate_session(
+    engine: &Engine,
+    token: &str,
+    verified: Option<tokens::AccessClaims>,
+) -> Result<Caller> {
+    let claims = match verified {
+        Some(claims) => claims,
+        None => engine.tokens.verify_access(token).map_err(|_| Error::unauthorized())?,
+    };
+    let user = engine.store.session_user(claims.session).await?.ok_or_else(Error::unauthorized)?;
+    if user.id != claims.user {
+        return Err(Error::unauthorized());
+    }
+    Ok(Caller { user, credential: Credential::Session(claims.session) })
+}
+
+async fn authenticate_api_key(engine: &Engine, presented: &str) -> Result<Caller> {
+    let prefix = api_keys::parse_prefix(presented).ok_or_else(Error::unauthorized)?;
+    let key = engine.store.find_api_key_by_prefix(prefix).await?.ok_or_else(Error::unauthorized)?;
+    let hash = api_keys::hash_key(presented);
+    if !api_keys::digests_match(&hash, &key.key_hash) || !key.is_usable(fairgig_store::now()) {
+        return Err(Error::unauthorized());
+    }
+    engine.store.touch_api_key(key.id).await?;
+    let user = engine.store.get_user(key.user).await?;
+    Ok(Caller { user, credential: Credential::ApiKey { id: key.id, scopes: key.scopes } })
 }

@@ -21,9 +21,9 @@ use serde_json::json;
 use time::Date;
 
 use crate::{
-    auth::Caller,
-    error::{ApiError, ApiResult, ErrorCode},
-    state::AppState,
+    caller::Caller,
+    error::{Error, ErrorKind, Result},
+    Engine,
 };
 
 pub const SUBMISSION_CREATED: &str = "submission.created";
@@ -87,12 +87,12 @@ fn parse_deadline(raw: &str) -> Result<Date, ValidationError> {
 
 /// Replays the earlier submission made with the same key and request, or
 /// refuses a different request under the same key.
-fn replay(existing: Submission, request_hash: &str) -> ApiResult<Submission> {
+fn replay(existing: Submission, request_hash: &str) -> Result<Submission> {
     if existing.request_hash.as_deref() == Some(request_hash) {
         Ok(existing)
     } else {
-        Err(ApiError::with_field(
-            ErrorCode::Conflict,
+        Err(Error::with_field(
+            ErrorKind::Conflict,
             "this Idempotency-Key was used with a different request",
             "Idempotency-Key",
         ))
@@ -101,13 +101,13 @@ fn replay(existing: Submission, request_hash: &str) -> ApiResult<Submission> {
 
 /// Creates a submission. Returns it and whether it is new (`false`: a replay).
 pub async fn create(
-    state: &AppState,
+    engine: &Engine,
     caller: &Caller,
     request: SubmissionRequest,
     uploads: Vec<Upload>,
     idempotency: Option<Idempotency>,
     context: RequestContext,
-) -> ApiResult<(Submission, bool)> {
+) -> Result<(Submission, bool)> {
     let title = submission::parse_title(&request.title)?;
     let body = submission::parse_body(&request.text)?;
     let budget = request.budget.map(|b| Budget::parse(b.amount_minor, &b.currency)).transpose()?;
@@ -120,7 +120,7 @@ pub async fn create(
     }
     if let Some(idempotency) = &idempotency {
         if let Some(existing) =
-            state.store.submission_by_idempotency_key(caller.user.id, &idempotency.key).await?
+            engine.store.submission_by_idempotency_key(caller.user.id, &idempotency.key).await?
         {
             return replay(existing, &idempotency.request_hash)
                 .map(|submission| (submission, false));
@@ -132,9 +132,9 @@ pub async fn create(
     for upload in uploads {
         let file_id = FileId::new();
         let object_key = format!("submissions/{id}/{file_id}");
-        if let Err(err) = state.storage.put(&object_key, upload.bytes.clone()).await {
-            remove_objects(state, &files).await;
-            return Err(ApiError::Internal(anyhow::Error::new(err).context("storing an upload")));
+        if let Err(err) = engine.storage.put(&object_key, upload.bytes.clone()).await {
+            remove_objects(engine, &files).await;
+            return Err(Error::Internal(anyhow::Error::new(err).context("storing an upload")));
         }
         files.push(StoredFile {
             id: file_id,
@@ -160,18 +160,18 @@ pub async fn create(
         request_hash: idempotency.as_ref().map(|i| i.request_hash.clone()),
         files,
     };
-    let created = match state.store.create_submission(&new, state.pipeline.plan()).await {
+    let created = match engine.store.create_submission(&new, engine.pipeline.plan()).await {
         Ok((submission, _run)) => submission,
         Err(err) => {
-            remove_objects(state, &new.files).await;
+            remove_objects(engine, &new.files).await;
             return match (err, &idempotency) {
                 // Two requests with one key raced; the other one won.
                 (StoreError::Conflict { field: "idempotency_key" }, Some(idempotency)) => {
-                    let existing = state
+                    let existing = engine
                         .store
                         .submission_by_idempotency_key(caller.user.id, &idempotency.key)
                         .await?
-                        .ok_or_else(ApiError::not_found)?;
+                        .ok_or_else(Error::not_found)?;
                     replay(existing, &idempotency.request_hash)
                         .map(|submission| (submission, false))
                 }
@@ -179,8 +179,8 @@ pub async fn create(
             };
         }
     };
-    state.wake.notify_one();
-    state
+    engine.wake.notify_one();
+    engine
         .store
         .append_audit(
             NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CREATED)
@@ -190,7 +190,7 @@ pub async fn create(
         )
         .await?;
     crate::notifications::announce_from_request(
-        state,
+        engine,
         caller.user.id,
         fairgig_notify::NotificationKind::SubmissionReceived,
         format!("submission/{}", created.id),
@@ -200,9 +200,9 @@ pub async fn create(
     Ok((created, true))
 }
 
-async fn remove_objects(state: &AppState, files: &[StoredFile]) {
+async fn remove_objects(engine: &Engine, files: &[StoredFile]) {
     for file in files {
-        if let Err(err) = state.storage.delete(&file.object_key).await {
+        if let Err(err) = engine.storage.delete(&file.object_key).await {
             tracing::error!(key = %file.object_key, error.message = %err, "could not remove an orphaned upload");
         }
     }
@@ -210,25 +210,25 @@ async fn remove_objects(state: &AppState, files: &[StoredFile]) {
 
 /// The submission if the caller owns it or is an admin; 404 otherwise (no
 /// hint that someone else's exists).
-pub async fn visible(state: &AppState, caller: &Caller, id: SubmissionId) -> ApiResult<Submission> {
-    let submission = state.store.get_submission(id).await?;
+pub async fn visible(engine: &Engine, caller: &Caller, id: SubmissionId) -> Result<Submission> {
+    let submission = engine.store.get_submission(id).await?;
     if submission.owner != caller.user.id && caller.require_admin().is_err() {
-        return Err(ApiError::not_found());
+        return Err(Error::not_found());
     }
     Ok(submission)
 }
 
 pub async fn cancel(
-    state: &AppState,
+    engine: &Engine,
     caller: &Caller,
     id: SubmissionId,
     context: RequestContext,
-) -> ApiResult<Submission> {
-    visible(state, caller, id).await?;
-    if !state.store.cancel_submission(id).await? {
-        return Err(ApiError::new(ErrorCode::Conflict, "the submission has already finished"));
+) -> Result<Submission> {
+    visible(engine, caller, id).await?;
+    if !engine.store.cancel_submission(id).await? {
+        return Err(Error::new(ErrorKind::Conflict, "the submission has already finished"));
     }
-    state
+    engine
         .store
         .append_audit(
             NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CANCELLED)
@@ -236,23 +236,23 @@ pub async fn cancel(
                 .context(context),
         )
         .await?;
-    Ok(state.store.get_submission(id).await?)
+    Ok(engine.store.get_submission(id).await?)
 }
 
 pub async fn delete(
-    state: &AppState,
+    engine: &Engine,
     caller: &Caller,
     id: SubmissionId,
     context: RequestContext,
-) -> ApiResult<()> {
-    visible(state, caller, id).await?;
-    let keys = state.store.delete_submission(id).await?;
+) -> Result<()> {
+    visible(engine, caller, id).await?;
+    let keys = engine.store.delete_submission(id).await?;
     for key in &keys {
-        state.storage.delete(key).await.map_err(|err| {
-            ApiError::Internal(anyhow::Error::new(err).context("deleting a stored file"))
+        engine.storage.delete(key).await.map_err(|err| {
+            Error::Internal(anyhow::Error::new(err).context("deleting a stored file"))
         })?;
     }
-    state
+    engine
         .store
         .append_audit(
             NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_DELETED)

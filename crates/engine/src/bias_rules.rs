@@ -130,11 +130,12 @@ impl LiveBias {
         self: &Arc<Self>,
         store: Store,
         storage: ObjectStorage,
+        tasks: &mut tokio::task::JoinSet<()>,
         stop: CancellationToken,
     ) {
         self.refresh_or_warn(&store, &storage).await;
         let live = Arc::clone(self);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             loop {
                 tokio::select! {
                     () = stop.cancelled() => return,

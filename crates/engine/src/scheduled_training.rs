@@ -88,11 +88,17 @@ async fn train_if_enough(
 
 /// Looks every minute until `stop`; failures are logged and retried at the
 /// next occurrence.
-pub fn spawn(store: Store, settings: TrainingSettings, holder: String, stop: CancellationToken) {
+pub fn spawn(
+    store: Store,
+    settings: TrainingSettings,
+    holder: String,
+    tasks: &mut tokio::task::JoinSet<()>,
+    stop: CancellationToken,
+) {
     if settings.every_hours == 0 {
         return;
     }
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         loop {
             if let Err(err) = round(&store, &settings, &holder).await {
                 tracing::warn!(error = %err, "scheduled training failed");

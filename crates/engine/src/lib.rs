@@ -1,0 +1,49 @@
+//! fairgig's engine: the use cases every face of fairgig calls (the HTTP
+//! API, the portal, the CLI and the background workers), on top of the
+//! store and the pure crates (`ai`, `embed`, `matching`, `notify`).
+//!
+//! No HTTP here: use cases take an [`Engine`] and a [`Caller`] and return
+//! [`Error`], which each face shows in its own way.
+//!
+//! - [`services`]: [`Engine`], the shared services built from settings.
+//! - [`background`]: the supervisor that starts workers, index builds,
+//!   notification sending, scheduled training and rule reloads, and joins
+//!   them at shutdown.
+//! - [`error`]: the one error type and its kinds.
+//! - [`caller`]: who is acting and what their credential allows.
+//! - [`accounts`]: sign-up, sign-in, sessions, passwords, API keys
+//!   ([`accounts::passwords`], [`accounts::tokens`], [`accounts::api_keys`]).
+//! - [`limits`]: request quotas, sign-in lockouts, expensive-work slots.
+//! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
+//! - [`steps`]: the pipeline each submission runs through and its steps.
+//! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
+//!   matches, and the indexes that propose whom to score.
+//! - [`embedding`], [`embedding_registry`]: the embedding provider behind
+//!   the database cache, and its entries in the model registry.
+//! - [`training`], [`scheduled_training`], [`bias_rules`]: the model
+//!   registry's rankers and rule packs, trained, evaluated, promoted.
+//! - [`notifications`]: announcing finished runs and inviting matches.
+//! - [`demo`]: the demo marketplace and the reference texts.
+
+pub mod accounts;
+pub mod background;
+pub mod bias_rules;
+pub mod caller;
+pub mod candidates;
+pub mod demo;
+pub mod embedding;
+pub mod embedding_registry;
+pub mod error;
+pub mod limits;
+pub mod matching;
+pub mod notifications;
+pub mod scheduled_training;
+pub mod services;
+pub mod sniff;
+pub mod steps;
+pub mod submissions;
+pub mod training;
+
+pub use caller::{Caller, Credential};
+pub use error::{Error, ErrorKind, Result};
+pub use services::Engine;

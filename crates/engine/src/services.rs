@@ -1,0 +1,191 @@
+//! [`Engine`]: every service the use cases share, built once from settings.
+//! The API and the portal hold one and call the use cases with it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use fairgig_ai::analyse::SkillIndex;
+use fairgig_core::config::Settings;
+use fairgig_pipeline::Pipeline;
+use fairgig_store::objects::{ObjectStorage, S3Options};
+use fairgig_store::{connect::ConnectOptions, Store};
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+
+use crate::{
+    accounts::{passwords::PasswordHasher, tokens::TokenIssuer},
+    bias_rules::LiveBias,
+    candidates::{JobIndex, ProfileIndex},
+    embedding::EmbeddingService,
+    limits::{expensive::ExpensiveWork, redis_store::RedisStore, LocalStore, Quotas, RateLimiter},
+    matching::FairnessPolicy,
+};
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub passwords: PasswordHasher,
+    pub tokens: TokenIssuer,
+    /// Request quotas and sign-in lockouts, in-process or in Redis.
+    pub limiter: RateLimiter,
+    pub quotas: Quotas,
+    /// A few expensive requests per caller at once.
+    pub expensive: Arc<ExpensiveWork>,
+    /// Uploaded files.
+    pub storage: ObjectStorage,
+    /// The steps every submission runs through.
+    pub pipeline: Arc<Pipeline>,
+    /// Wakes this process's worker when a use case enqueues work.
+    pub wake: Arc<Notify>,
+    /// The bias checker in use: the shipped packs and the champion
+    /// organisation pack ([`crate::bias_rules`]).
+    pub bias: Arc<LiveBias>,
+    /// The embedding provider behind the database cache.
+    pub embeddings: EmbeddingService,
+    /// The matcher's candidate index (built by `serve` and `worker`).
+    pub profile_index: Arc<ProfileIndex>,
+    /// The open jobs, for "jobs for me" (built by `serve`).
+    pub job_index: Arc<JobIndex>,
+    /// The deployment's fair re-ranking policy (`[fairness]`).
+    pub fairness: Arc<FairnessPolicy>,
+    /// Enqueues (and, in worker-running processes, sends) notifications.
+    pub notifier: Arc<fairgig_notify::dispatch::Dispatcher>,
+    /// Notified by this process's worker when a run ends: its outcome is
+    /// announced at once instead of at the next poll.
+    pub runs_finished: Arc<Notify>,
+}
+
+impl Engine {
+    /// Connects to the database (without migrating) and builds every service.
+    pub async fn build(settings: Settings) -> anyhow::Result<Engine> {
+        let url = settings.database_url();
+        let store = Store::connect(
+            &url,
+            ConnectOptions { max_connections: settings.database.max_connections },
+        )
+        .await
+        .with_context(|| {
+            format!("opening the database at {}", fairgig_core::config::redact_url_password(&url))
+        })?;
+        let secret = jwt_secret(&settings)?;
+        let tokens = TokenIssuer::new(
+            &secret,
+            time::Duration::seconds(
+                i64::try_from(settings.auth.access_token_ttl_secs).unwrap_or(900),
+            ),
+            time::Duration::days(i64::try_from(settings.auth.refresh_token_ttl_days).unwrap_or(30)),
+        );
+        let passwords =
+            PasswordHasher::new(&settings.auth).context("configuring password hashing")?;
+        let limiter = match &settings.redis.url {
+            Some(url) => RateLimiter::Redis(
+                RedisStore::connect(
+                    url.expose(),
+                    &format!("{}:ratelimit", settings.redis.key_prefix),
+                )
+                .await
+                .with_context(|| format!("connecting to Redis at {}", url.redacted()))?,
+            ),
+            None => RateLimiter::Local(LocalStore::default()),
+        };
+        let storage_url = settings.storage_url();
+        let storage = ObjectStorage::from_url(
+            &storage_url,
+            &S3Options {
+                endpoint: settings.storage.s3_endpoint.clone(),
+                region: settings.storage.s3_region.clone(),
+                access_key_id: settings.storage.s3_access_key_id.clone(),
+                secret_access_key: settings
+                    .storage
+                    .s3_secret_access_key
+                    .as_ref()
+                    .map(|secret| secret.expose_secret().to_owned()),
+            },
+        )
+        .with_context(|| format!("opening object storage at {storage_url}"))?;
+        let bias = LiveBias::new();
+        let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
+        let index_dir = settings.data_dir.join("index");
+        let profile_index =
+            ProfileIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
+        let job_index =
+            JobIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
+        let fairness = Arc::new(
+            FairnessPolicy::from_settings(&settings.fairness)
+                .context("invalid fairness policy ([fairness] settings)")?,
+        );
+        let pipeline = Arc::new(crate::steps::pipeline(
+            store.clone(),
+            storage.clone(),
+            Arc::new(SkillIndex::builtin()),
+            Arc::clone(&bias),
+            embeddings.clone(),
+            Arc::clone(&profile_index),
+            Arc::clone(&fairness),
+        ));
+        let notifier = Arc::new(
+            crate::notifications::dispatcher(store.clone(), &settings.notifications)
+                .context("configuring notifications")?,
+        );
+        Ok(Engine {
+            notifier,
+            runs_finished: Arc::new(Notify::new()),
+            storage,
+            pipeline,
+            wake: Arc::new(Notify::new()),
+            bias,
+            embeddings,
+            profile_index,
+            job_index,
+            fairness,
+            store,
+            quotas: Quotas::from_settings(&settings.rate_limit),
+            expensive: ExpensiveWork::new(settings.rate_limit.expensive_per_caller),
+            settings: Arc::new(settings),
+            passwords,
+            tokens,
+            limiter,
+        })
+    }
+}
+
+/// The configured JWT key, or one generated once and kept in `data_dir`
+/// (mode 0600) so that restarts keep sessions valid.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        let secret = secret.expose_secret().as_bytes().to_vec();
+        anyhow::ensure!(secret.len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+        return Ok(secret);
+    }
+    let path = settings.data_dir.join("jwt.secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        anyhow::ensure!(
+            existing.len() >= 64,
+            "{} is too short; delete it to regenerate",
+            path.display()
+        );
+        return Ok(existing.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
