@@ -50,6 +50,26 @@ pub enum FairAlgorithm {
     None,
 }
 
+impl FairAlgorithm {
+    /// The name the API and the configuration use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FairAlgorithm::DetConstSort => "det_const_sort",
+            FairAlgorithm::DetGreedy => "det_greedy",
+            FairAlgorithm::DetCons => "det_cons",
+            FairAlgorithm::DetRelaxed => "det_relaxed",
+            FairAlgorithm::FaIr => "fa_ir",
+            FairAlgorithm::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for FairAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SkillLevel {

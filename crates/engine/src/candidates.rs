@@ -903,7 +903,13 @@ mod tests {
             experience_level: None,
         };
         let job = store
-            .create_job(owner, None, &input, JobStatus::Open, &serde_json::json!({}))
+            .create_job(
+                owner,
+                None,
+                &input,
+                JobStatus::Open,
+                &fairgig_store::marketplace::JobReview::unchecked(),
+            )
             .await
             .expect("job");
         let id = job.id.as_uuid();

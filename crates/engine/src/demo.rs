@@ -17,7 +17,7 @@
 //! recorded and sent by the next `serve` (to the log channel unless SMTP is
 //! configured).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -28,10 +28,11 @@ use fairgig_core::{
     submission::SubmissionKind,
     user::{DisplayName, Email, Role, User},
 };
+use fairgig_pipeline::StepOutput;
 use fairgig_store::{
     applications::NewReview,
     embeddings::EntityKind,
-    marketplace::{JobInput, ProfileInput},
+    marketplace::{JobInput, JobReview, ProfileInput},
     users::NewUser,
     Store,
 };
@@ -41,7 +42,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     caller::{Caller, Credential},
-    matching::profile_text,
+    matching::{profile_text, FairnessReport, GroupMetrics},
+    steps::outputs::{BiasChecked, Matched, Published},
     submissions::SubmissionRequest,
     Engine,
 };
@@ -241,7 +243,8 @@ async fn past_job(
         utc_offset_minutes: None,
         experience_level: None,
     };
-    let job = store.create_job(client.id, None, &input, JobStatus::Open, &json!({})).await?;
+    let job =
+        store.create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked()).await?;
     let application = store.apply(job.id, freelancer, "", None).await?;
     store.set_application_status(application.id, &["applied"], "hired").await?;
     store.complete_job(job.id).await?;
@@ -260,11 +263,28 @@ async fn past_job(
     Ok(())
 }
 
+/// What a demo job post's run produced, read through the step outputs' types.
+struct RunOutputs {
+    published: Option<Published>,
+    bias: Option<BiasChecked>,
+    matched: Option<Matched>,
+}
+
+impl RunOutputs {
+    fn read(outputs: &HashMap<String, Value>) -> anyhow::Result<Self> {
+        Ok(RunOutputs {
+            published: Published::read(outputs)?,
+            bias: BiasChecked::read(outputs)?,
+            matched: Matched::read(outputs)?,
+        })
+    }
+}
+
 /// Waits until every submission's run ended; their step outputs, in order.
 async fn wait_for_runs(
     store: &Store,
     submissions: &[SubmissionId],
-) -> anyhow::Result<Vec<BTreeMap<String, Value>>> {
+) -> anyhow::Result<Vec<RunOutputs>> {
     let deadline = Instant::now() + PIPELINE_TIMEOUT;
     let mut reported = 0;
     loop {
@@ -274,8 +294,9 @@ async fn wait_for_runs(
             if run.status == "running" {
                 break;
             }
-            let steps = run.steps.into_iter().filter_map(|s| Some((s.name, s.output?)));
-            outputs.push(steps.collect());
+            let steps: HashMap<String, Value> =
+                run.steps.into_iter().filter_map(|s| Some((s.name, s.output?))).collect();
+            outputs.push(RunOutputs::read(&steps)?);
         }
         if outputs.len() == submissions.len() {
             return Ok(outputs);
@@ -291,80 +312,75 @@ async fn wait_for_runs(
     }
 }
 
-fn print_summary(outputs: &[BTreeMap<String, Value>]) {
-    let published: Vec<&Value> = outputs.iter().filter_map(|o| o.get("publish_job")).collect();
-    let open = published.iter().filter(|p| p["status"] == "open").count();
-    let drafts = published.iter().filter(|p| p["status"] == "draft").count();
+fn print_summary(outputs: &[RunOutputs]) {
+    let statuses: Vec<JobStatus> = outputs
+        .iter()
+        .filter_map(|o| o.published.as_ref().and_then(Published::job))
+        .map(|(_, status)| status)
+        .collect();
+    let open = statuses.iter().filter(|status| **status == JobStatus::Open).count();
+    let drafts = statuses.iter().filter(|status| **status == JobStatus::Draft).count();
     let flagged: usize = outputs
         .iter()
-        .filter_map(|o| o.get("bias_check")?["findings"].as_array().map(Vec::len))
+        .filter_map(|o| o.bias.as_ref())
+        .map(|checked| checked.0.findings_total)
         .sum();
     println!(
         "Jobs: {open} open, {drafts} held as drafts for bias review; {flagged} bias findings in all.\n"
     );
 }
 
-async fn print_matches(
-    store: &Store,
-    title: &str,
-    output: &BTreeMap<String, Value>,
-) -> anyhow::Result<()> {
-    let Some(matched) = output.get("match") else { return Ok(()) };
-    let skills = output.get("publish_job").map(|p| p["required_skills"].clone());
+async fn print_matches(store: &Store, title: &str, output: &RunOutputs) -> anyhow::Result<()> {
+    let Some(Matched::List { pool, ranker, matches, fairness, .. }) = &output.matched else {
+        return Ok(());
+    };
     println!("== {title}");
-    if let Some(Value::Array(skills)) = skills {
-        let names: Vec<&str> = skills.iter().filter_map(Value::as_str).collect();
-        println!("   required skills found by analysis: {}", names.join(", "));
+    if let Some(Published::Job { required_skills, .. }) = &output.published {
+        println!("   required skills found by analysis: {}", required_skills.join(", "));
     }
-    println!("   {} qualified candidates scored; ranker {}", matched["pool"], matched["ranker"]);
-    for entry in matched["matches"].as_array().into_iter().flatten().take(5) {
-        let id: UserId = serde_json::from_value(entry["freelancer"].clone())?;
-        let profile = store.profile(id).await?;
-        let user = store.get_user(id).await?;
+    println!("   {pool} qualified candidates scored; ranker {ranker}");
+    for entry in matches.iter().take(5) {
+        let profile = store.profile(entry.freelancer).await?;
+        let user = store.get_user(entry.freelancer).await?;
         println!(
             "   #{} {} — {} (score {:.3}{}{})",
-            entry["rank"],
+            entry.rank,
             user.display_name,
             profile.input.headline,
-            entry["score"].as_f64().unwrap_or_default(),
-            if entry["newcomer"] == true { ", newcomer" } else { "" },
-            if entry["rank"] == entry["relevance_rank"] {
+            entry.score,
+            if entry.newcomer { ", newcomer" } else { "" },
+            if entry.rank == entry.relevance_rank {
                 String::new()
             } else {
-                format!(", {} by score alone", entry["relevance_rank"])
+                format!(", {} by score alone", entry.relevance_rank)
             },
         );
-        for (label, key) in [("+", "strengths"), ("-", "gaps")] {
-            for line in entry[key].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                println!("       {label} {line}");
-            }
+        for line in &entry.strengths {
+            println!("       + {line}");
+        }
+        for line in &entry.gaps {
+            println!("       - {line}");
         }
     }
-    let fairness = &matched["fairness"];
+    let min_skew = |metrics: &Option<GroupMetrics>| metrics.as_ref().map_or(0.0, |m| m.min_skew);
     println!(
         "   fairness ({}, by {}): target {} ; MinSkew@k before {:.2}, after {:.2}\n",
-        fairness["algorithm"].as_str().unwrap_or_default(),
-        fairness["attribute"].as_str().unwrap_or_default(),
+        fairness.algorithm,
+        fairness.attribute,
         shares(fairness),
-        fairness["before"]["min_skew"].as_f64().unwrap_or_default(),
-        fairness["after"]["min_skew"].as_f64().unwrap_or_default(),
+        min_skew(&fairness.before),
+        min_skew(&fairness.after),
     );
     Ok(())
 }
 
 /// `newcomer 35%, established 65%` from a fairness report.
-fn shares(fairness: &Value) -> String {
-    let groups = fairness["groups"].as_array().into_iter().flatten();
-    let targets = fairness["target"].as_array().into_iter().flatten();
-    groups
-        .zip(targets)
-        .map(|(group, share)| {
-            format!(
-                "{} {:.0}%",
-                group.as_str().unwrap_or_default(),
-                share.as_f64().unwrap_or_default() * 100.0
-            )
-        })
+fn shares(fairness: &FairnessReport) -> String {
+    fairness
+        .groups
+        .iter()
+        .zip(&fairness.target)
+        .map(|(group, share)| format!("{group} {:.0}%", share * 100.0))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -34,6 +34,7 @@ pub mod demo;
 pub mod embedding;
 pub mod embedding_registry;
 pub mod error;
+pub mod jobs;
 pub mod limits;
 pub mod matching;
 pub mod notifications;

@@ -50,7 +50,7 @@ use fairgig_store::{
     feedback::NewMatchList,
     marketplace::{Job, MatchableProfile, Profile},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -216,7 +216,7 @@ pub struct Match {
     pub gaps: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct GroupMetrics {
     /// Skew@k of the worst-off group (0 is on target, negative under).
     pub min_skew: f64,
@@ -226,7 +226,7 @@ pub struct GroupMetrics {
     pub exposure: Vec<f64>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct FairnessReport {
     pub attribute: String,
     pub algorithm: FairAlgorithm,

@@ -26,7 +26,11 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::steps::{MATCH, PUBLISH_JOB};
+use crate::steps::{
+    outputs::{Matched, Published},
+    MATCH,
+};
+use fairgig_pipeline::StepOutput;
 
 /// Matched freelancers invited per job.
 const INVITATIONS_PER_JOB: usize = 5;
@@ -154,16 +158,15 @@ async fn announce(
         .await;
     }
     let outputs = store.step_outputs(finished.run).await?;
-    let job = outputs.get(PUBLISH_JOB).filter(|published| published["job"].is_string());
-    if let Some(job) = job {
-        context["job"] =
-            json!({"id": job["job"], "status": job["status"], "title": submission.title});
+    // A stored output that no longer reads is announced as absent, not
+    // retried forever.
+    let published = Published::read(&outputs).ok().flatten();
+    let matched = Matched::read(&outputs).ok().flatten();
+    let job = published.as_ref().and_then(Published::job);
+    if let Some((id, status)) = job {
+        context["job"] = json!({"id": id, "status": status, "title": submission.title});
     }
-    let matches: Vec<Value> = outputs
-        .get(MATCH)
-        .and_then(|output| output["matches"].as_array())
-        .cloned()
-        .unwrap_or_default();
+    let matches = matched.as_ref().map(Matched::matches).unwrap_or_default();
     context["matches"] = json!(matches.len());
     notify_user(
         store,
@@ -175,18 +178,15 @@ async fn announce(
     )
     .await?;
     for found in matches.iter().take(INVITATIONS_PER_JOB) {
-        let Some(freelancer) = found["freelancer"].as_str().and_then(|id| id.parse().ok()) else {
-            continue;
-        };
         let invitation = json!({
             "job": context["job"],
-            "rank": found["rank"],
-            "strengths": found["strengths"],
+            "rank": found.rank,
+            "strengths": found.strengths,
         });
         notify_user(
             store,
             dispatcher,
-            UserId::from_uuid(freelancer),
+            found.freelancer,
             NotificationKind::JobMatchInvitation,
             format!("{source}/{MATCH}"),
             invitation,

@@ -15,5 +15,5 @@ pub mod bench;
 pub mod plan;
 pub mod worker;
 
-pub use plan::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
+pub use plan::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepOutput, StepSpec};
 pub use worker::{ExecutionOutcome, Worker, WorkerConfig};

@@ -98,6 +98,36 @@ pub struct StepContext {
     pub outputs: HashMap<String, Value>,
 }
 
+/// The type of a step's output, named by its step. Steps store their output
+/// as JSON; later steps (and anyone reading a run) read it back through
+/// this type, never by string key.
+pub trait StepOutput: serde::Serialize + serde::de::DeserializeOwned {
+    /// The step whose output this is.
+    const STEP: &'static str;
+
+    /// This output as the JSON the store keeps.
+    fn to_output(&self) -> Result<Value, StepError> {
+        serde_json::to_value(self)
+            .map_err(|err| StepError::Permanent(format!("{} output: {err}", Self::STEP)))
+    }
+
+    /// The output among a run's stored `outputs`: `None` when the step has
+    /// not succeeded; an error when what is stored does not read as `Self`.
+    fn read(outputs: &HashMap<String, Value>) -> Result<Option<Self>, serde_json::Error> {
+        outputs.get(Self::STEP).map(|value| Self::deserialize(value)).transpose()
+    }
+}
+
+impl StepContext {
+    /// The output of step `T::STEP`, which ran before this one; a stored
+    /// output that does not read as `T` is a broken contract, not worth a
+    /// retry.
+    pub fn output<T: StepOutput>(&self) -> Result<Option<T>, StepError> {
+        T::read(&self.outputs)
+            .map_err(|err| StepError::Permanent(format!("reading the {} output: {err}", T::STEP)))
+    }
+}
+
 /// One step's work. Must be idempotent: a step may run again after a crash
 /// (its effects are keyed by run and step).
 #[async_trait]

@@ -69,6 +69,8 @@ pub struct Job {
     pub status: JobStatus,
     /// The bias check of title and description.
     pub bias_report: Value,
+    /// The bias check asks for review: the job opens only acknowledged.
+    pub needs_review: bool,
     pub bias_acknowledged: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -192,6 +194,7 @@ struct JobRow {
     experience_level: Option<String>,
     status: String,
     bias_report: String,
+    needs_review: bool,
     bias_acknowledged: bool,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -199,7 +202,7 @@ struct JobRow {
 
 const JOB_COLUMNS: &str = "id, owner_id, submission_id, title, description, required_skills, \
     preferred_skills, max_hourly_minor, currency, region, remote, utc_offset_minutes, \
-    experience_level, status, bias_report, bias_acknowledged, created_at, updated_at";
+    experience_level, status, bias_report, needs_review, bias_acknowledged, created_at, updated_at";
 
 impl JobRow {
     fn into_job(self) -> Result<Job, StoreError> {
@@ -227,10 +230,25 @@ impl JobRow {
             },
             status: self.status.parse().map_err(|_| StoreError::Corrupt(what("status")))?,
             bias_report: json(&self.bias_report, &what("bias report"))?,
+            needs_review: self.needs_review,
             bias_acknowledged: self.bias_acknowledged,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
+    }
+}
+
+/// A job's bias check as stored: the report, and whether it asks for review.
+#[derive(Clone, Debug)]
+pub struct JobReview {
+    pub report: Value,
+    pub needs_review: bool,
+}
+
+impl JobReview {
+    /// For jobs that were never checked (the demo's, tests').
+    pub fn unchecked() -> Self {
+        JobReview { report: Value::Object(Default::default()), needs_review: false }
     }
 }
 
@@ -479,13 +497,13 @@ impl Store {
         submission: Option<SubmissionId>,
         input: &JobInput,
         status: JobStatus,
-        bias_report: &Value,
+        review: &JobReview,
     ) -> Result<Job, StoreError> {
         let at = now();
         let sql = format!(
             "INSERT INTO jobs (id, owner_id, submission_id, {}, \
-               status, bias_report, bias_acknowledged, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+               status, bias_report, needs_review, bias_acknowledged, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
              RETURNING {JOB_COLUMNS}",
             JOB_INPUT_COLUMNS.join(", ")
         );
@@ -498,7 +516,8 @@ impl Store {
                 input
             )
                 .bind(status.as_str())
-                .bind(bias_report.to_string())
+                .bind(review.report.to_string())
+                .bind(review.needs_review)
                 .bind(false)
                 .bind(at)
                 .fetch_one(pool)
@@ -537,7 +556,7 @@ impl Store {
         from: JobStatus,
         to: JobStatus,
         input: &JobInput,
-        bias_report: &Value,
+        review: &JobReview,
     ) -> Result<Job, StoreError> {
         let set: Vec<String> = JOB_INPUT_COLUMNS
             .iter()
@@ -545,8 +564,8 @@ impl Store {
             .map(|(index, column)| format!("{column} = ${}", index + 4))
             .collect();
         let sql = format!(
-            "UPDATE jobs SET {}, bias_report = $14, bias_acknowledged = FALSE, status = $3, \
-               updated_at = $15 WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}",
+            "UPDATE jobs SET {}, bias_report = $14, needs_review = $15, bias_acknowledged = FALSE, \
+               status = $3, updated_at = $16 WHERE id = $1 AND status = $2 RETURNING {JOB_COLUMNS}",
             set.join(", ")
         );
         let row: Option<JobRow> = with_pool!(self, pool => {
@@ -557,7 +576,8 @@ impl Store {
                     .bind(to.as_str()),
                 input
             )
-                .bind(bias_report.to_string())
+                .bind(review.report.to_string())
+                .bind(review.needs_review)
                 .bind(now())
                 .fetch_optional(pool)
                 .await?

@@ -555,12 +555,16 @@ async fn profiles_and_jobs_round_trip_and_job_status_moves_once() {
             utc_offset_minutes: None,
             experience_level: Some(ExperienceLevel::Expert),
         };
-        let report = serde_json::json!({"requires_review": true});
+        let report = fairgig_store::marketplace::JobReview {
+            report: serde_json::json!({"requires_review": true}),
+            needs_review: true,
+        };
         let job = store
             .create_job(client.id, None, &job_input, JobStatus::Draft, &report)
             .await
             .expect("job");
         assert_eq!(store.job(job.id).await.expect("get"), job);
+        assert!(job.needs_review);
         let open = store
             .set_job_status(job.id, JobStatus::Draft, JobStatus::Open, true)
             .await
@@ -627,7 +631,13 @@ async fn hiring_completing_and_reviews_count_once() {
             experience_level: None,
         };
         let job = store
-            .create_job(client.id, None, &input, JobStatus::Open, &serde_json::json!({}))
+            .create_job(
+                client.id,
+                None,
+                &input,
+                JobStatus::Open,
+                &fairgig_store::marketplace::JobReview::unchecked(),
+            )
             .await
             .expect("job");
         let application =

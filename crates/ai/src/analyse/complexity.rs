@@ -4,12 +4,19 @@
 //! `low` below 30, `medium` below 60, else `high`. The weights are a starting
 //! point to be replaced by a learned model once enough briefs carry outcomes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Complexity {
-    /// `low`, `medium` or `high`.
-    pub level: &'static str,
+    pub level: Level,
     pub score: u32,
     pub reasons: Vec<String>,
 }
@@ -28,9 +35,9 @@ pub fn estimate(
     ];
     let score = parts.iter().map(|(points, _)| *points).sum::<usize>().min(100) as u32;
     let level = match score {
-        0..30 => "low",
-        30..60 => "medium",
-        _ => "high",
+        0..30 => Level::Low,
+        30..60 => Level::Medium,
+        _ => Level::High,
     };
     let reasons =
         parts.into_iter().filter(|(points, _)| *points > 0).map(|(_, reason)| reason).collect();
@@ -44,9 +51,9 @@ mod tests {
     #[test]
     fn levels_follow_the_documented_formula() {
         let cases = [
-            ((50, 1, 0, 0), 13, "low"),
-            ((200, 2, 1, 1), 46, "medium"),
-            ((2000, 10, 5, 3), 100, "high"),
+            ((50, 1, 0, 0), 13, Level::Low),
+            ((200, 2, 1, 1), 46, Level::Medium),
+            ((2000, 10, 5, 3), 100, Level::High),
         ];
         for ((words, skills, files, money), score, level) in cases {
             let c = estimate(words, skills, files, money);

@@ -20,18 +20,21 @@ pub mod money;
 pub mod skills;
 pub mod summary;
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 pub use skills::SkillIndex;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Borrowed from `whatlang` when detected, owned when read back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Language {
-    pub code: &'static str,
-    pub name: &'static str,
+    pub code: Cow<'static, str>,
+    pub name: Cow<'static, str>,
     pub confidence: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub language: Option<Language>,
     pub keywords: Vec<keywords::Keyword>,
@@ -50,8 +53,8 @@ pub fn analyse(text: &str, skill_index: &SkillIndex, attachments: usize) -> Anal
     let language =
         whatlang::detect(text).filter(|info| info.is_reliable() || text.len() > 40).map(|info| {
             Language {
-                code: info.lang().code(),
-                name: info.lang().eng_name(),
+                code: Cow::Borrowed(info.lang().code()),
+                name: Cow::Borrowed(info.lang().eng_name()),
                 confidence: (info.confidence() * 1000.0).round() / 1000.0,
             }
         });
@@ -87,7 +90,7 @@ mod tests {
                     The API must handle authentication, rate limiting and audit logging. \
                     Experience with Kubernetes is a plus.";
         let analysis = analyse(text, &SkillIndex::builtin(), 1);
-        assert_eq!(analysis.language.as_ref().map(|l| l.code), Some("eng"));
+        assert_eq!(analysis.language.as_ref().map(|l| l.code.as_ref()), Some("eng"));
         assert_eq!(analysis.money.len(), 1);
         assert_eq!(analysis.money[0].amount_minor, 450_000);
         assert_eq!(analysis.dates[0].date.as_deref(), Some("2027-03-01"));

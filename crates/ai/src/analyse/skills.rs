@@ -7,11 +7,11 @@
 //! in "javascript" and "go" not in "good".
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const BUILTIN: &str = include_str!("../../data/skills.tsv");
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkillMention {
     pub esco_uri: String,
     pub label: String,

@@ -42,7 +42,7 @@ static LISTS: LazyLock<WordLists> = LazyLock::new(|| {
 });
 
 /// The verdict, in the Gender Decoder's terms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Coding {
     Empty,
@@ -72,7 +72,7 @@ impl Coding {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodedWords {
     pub masculine: Vec<String>,
     pub feminine: Vec<String>,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use fairgig_core::cancel::{Cancel, Cancelled};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use self::{
     context::{capitalised, Lines, Spans},
@@ -74,7 +74,7 @@ pub struct CheckOptions {
     pub allow: std::collections::HashSet<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: Arc<str>,
     pub category: Arc<str>,
@@ -88,12 +88,23 @@ pub struct Finding {
     pub source: Arc<str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A report's verdict by its score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Score 0.
+    Clean,
+    /// Score below 30.
+    MinorIssues,
+    /// Score 30 or more.
+    NeedsChanges,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// 0 (no concern) to 100: `min(100, 25·errors + 10·warnings + 3·infos + 20 if strongly coded)`.
     pub score: u8,
-    /// `clean` (0), `minor_issues` (< 30) or `needs_changes`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Any error-severity finding, or a strongly gender-coded job post.
     pub requires_review: bool,
     /// Findings per category (all of them, listed or not).
@@ -396,9 +407,9 @@ fn report(text: &str, kind: TextKind, found: Found) -> Report {
     Report {
         score,
         verdict: match score {
-            0 => "clean",
-            1..30 => "minor_issues",
-            _ => "needs_changes",
+            0 => Verdict::Clean,
+            1..30 => Verdict::MinorIssues,
+            _ => Verdict::NeedsChanges,
         },
         requires_review: strongly_coded || found.any_error,
         categories: found.categories,
@@ -733,7 +744,7 @@ source = "ACME style guide"
         );
         assert_eq!(
             (clean.score, clean.verdict, clean.requires_review),
-            (0, "clean", false),
+            (0, Verdict::Clean, false),
             "{clean:?}"
         );
         let biased = checker.check(
@@ -742,7 +753,7 @@ source = "ACME style guide"
             &CheckOptions::default(),
         );
         assert!(biased.requires_review, "{biased:?}");
-        assert_eq!(biased.verdict, "needs_changes");
+        assert_eq!(biased.verdict, Verdict::NeedsChanges);
         assert!(
             biased.categories.contains_key("age") && biased.categories.contains_key("nationality"),
             "{:?}",

@@ -11,12 +11,12 @@ pub mod samples;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use ocr::OcrStatus;
 
 /// Kinds we extract text from, decided by the server from sniffed bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Pdf,

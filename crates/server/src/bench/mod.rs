@@ -582,7 +582,7 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
                 experience_level: Some(ExperienceLevel::Intermediate),
             },
             JobStatus::Open,
-            &serde_json::json!({}),
+            &fairgig_store::marketplace::JobReview::unchecked(),
         )
         .await?;
     let index = ProfileIndex::new(embeddings.model_id(), dimensions, None);

@@ -3,32 +3,23 @@
 use axum::{extract::State, http::StatusCode, Json};
 use std::collections::BTreeMap;
 
-use fairgig_ai::bias::{CheckOptions, TextKind};
 use fairgig_core::{
     apikey::Scope,
     ids::{JobId, UserId},
-    marketplace::{
-        check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, FairAlgorithm,
-        JobStatus,
-    },
-    submission::{parse_body, Budget},
-    user::{Region, Role},
+    marketplace::{ExperienceLevel, FairAlgorithm, JobStatus},
+    submission::Budget,
     ValidationError,
 };
-use fairgig_store::{
-    embeddings::EntityKind,
-    marketplace::{Job, JobInput},
-    StoreError,
-};
+use fairgig_store::marketplace::Job;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use fairgig_engine::matching::{
-    self, job_text, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
+    self, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
 };
 
-use fairgig_engine::Caller;
+use fairgig_engine::jobs::{self, JobRequest};
 
 use crate::{
     auth::Authenticated,
@@ -44,31 +35,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_status))
         .routes(routes!(job_matches))
         .routes(routes!(my_job_matches))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JobRequest {
-    /// 1–200 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    title: String,
-    /// Up to 100,000 characters.
-    #[schema(max_length = 100000)]
-    description: String,
-    /// Up to 30, names unique.
-    #[serde(default)]
-    #[schema(max_items = 30)]
-    required_skills: Vec<String>,
-    #[serde(default)]
-    preferred_skills: Vec<String>,
-    /// The most paid per hour.
-    max_hourly: Option<Budget>,
-    /// A region code (`DE`, `US-CA`, `EU`); only matters when `remote` is false.
-    region: Option<String>,
-    /// Default true.
-    remote: Option<bool>,
-    utc_offset_minutes: Option<i32>,
-    experience_level: Option<ExperienceLevel>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,47 +78,6 @@ fn view(job: Job, with_bias: bool) -> JobView {
     }
 }
 
-fn validate(body: JobRequest) -> Result<JobInput, ValidationError> {
-    let title = body.title.trim().to_owned();
-    check_short_text("title", &title, 200)?;
-    let description = parse_body(&body.description)
-        .map_err(|err| ValidationError::new("description", err.message))?;
-    if description.trim().is_empty() {
-        return Err(ValidationError::new("description", "must not be blank"));
-    }
-    let budget = body
-        .max_hourly
-        .map(|budget| Budget::parse(budget.amount_minor, &budget.currency))
-        .transpose()
-        .map_err(|err| ValidationError::new("max_hourly", err.message))?;
-    let region = body.region.as_deref().map(Region::parse).transpose()?;
-    let region = region.map(|region| region.as_ref().to_owned());
-    if let Some(offset) = body.utc_offset_minutes {
-        check_utc_offset(offset)?;
-    }
-    Ok(JobInput {
-        title,
-        description,
-        required_skills: parse_skill_names("required_skills", &body.required_skills, 30)?,
-        preferred_skills: parse_skill_names("preferred_skills", &body.preferred_skills, 30)?,
-        max_hourly_minor: budget.as_ref().map(|budget| budget.amount_minor),
-        currency: budget.map(|budget| budget.currency),
-        region,
-        remote: body.remote.unwrap_or(true),
-        utc_offset_minutes: body.utc_offset_minutes,
-        experience_level: body.experience_level,
-    })
-}
-
-/// The job, if the caller may manage it (its owner or an admin).
-async fn managed(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
-    let job = state.engine.store.job(id).await?;
-    if job.owner != caller.user.id && caller.user.role != Role::Admin {
-        return Err(ApiError::not_found());
-    }
-    Ok(job)
-}
-
 /// Post a job.
 ///
 /// Clients and admins. Title and description are bias-checked first: a job
@@ -175,37 +100,8 @@ async fn create_job(
     Authenticated(caller): Authenticated,
     AppJson(body): AppJson<JobRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    caller.require(Scope::Write)?;
-    if caller.user.role == Role::Freelancer {
-        return Err(ApiError::forbidden());
-    }
-    let input = validate(body)?;
-    let (status, report) = bias_gate(&state, &input)?;
-    let job = state.engine.store.create_job(caller.user.id, None, &input, status, &report).await?;
-    embed_job(&state, job.id, &input).await;
+    let job = jobs::create(&state.engine, &caller, body.parse()?).await?;
     Ok((StatusCode::CREATED, Json(view(job, true))))
-}
-
-/// The bias check of a job's title and description, and the status it
-/// allows: `draft` when the findings need review, else `open`.
-fn bias_gate(state: &AppState, input: &JobInput) -> ApiResult<(JobStatus, serde_json::Value)> {
-    let text = format!("{}\n\n{}", input.title, input.description);
-    let report =
-        state.engine.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default());
-    let status = if report.requires_review { JobStatus::Draft } else { JobStatus::Open };
-    let report = serde_json::to_value(&report)
-        .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias report")))?;
-    Ok((status, report))
-}
-
-/// Embeds a saved job's text; a failure is logged, not returned: the job is
-/// saved, and matching embeds it again on demand.
-async fn embed_job(state: &AppState, id: JobId, input: &JobInput) {
-    if let Err(err) =
-        state.engine.embeddings.embed_entity(EntityKind::Job, id.as_uuid(), &job_text(input)).await
-    {
-        tracing::warn!(error = %err, job = %id, "job saved without a current embedding");
-    }
 }
 
 /// Edit a draft or open job (its owner or an admin).
@@ -230,27 +126,7 @@ async fn edit_job(
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<JobRequest>,
 ) -> ApiResult<Json<JobView>> {
-    caller.require(Scope::Write)?;
-    let job = managed(&state, &caller, id).await?;
-    if !matches!(job.status, JobStatus::Draft | JobStatus::Open) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!("a {} job can no longer be edited", job.status),
-        ));
-    }
-    let input = validate(body)?;
-    let (status, report) = bias_gate(&state, &input)?;
-    let edited =
-        state.engine.store.update_job(id, job.status, status, &input, &report).await.map_err(
-            |err| match err {
-                StoreError::Conflict { .. } => ApiError::new(
-                    ErrorCode::Conflict,
-                    "the job changed meanwhile; read it and retry",
-                ),
-                other => other.into(),
-            },
-        )?;
-    embed_job(&state, id, &input).await;
+    let edited = jobs::edit(&state.engine, &caller, id, body.parse()?).await?;
     Ok(Json(view(edited, true)))
 }
 
@@ -272,12 +148,7 @@ async fn get_job(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<JobId>,
 ) -> ApiResult<Json<JobView>> {
-    caller.require(Scope::Read)?;
-    let job = state.engine.store.job(id).await?;
-    let manages = job.owner == caller.user.id || caller.user.role == Role::Admin;
-    if !manages && !matches!(job.status, JobStatus::Open | JobStatus::InProgress) {
-        return Err(ApiError::not_found());
-    }
+    let (job, manages) = jobs::visible(&state.engine, &caller, id).await?;
     Ok(Json(view(job, manages)))
 }
 
@@ -307,37 +178,8 @@ async fn set_status(
     AppPath(id): AppPath<JobId>,
     AppJson(body): AppJson<StatusRequest>,
 ) -> ApiResult<Json<JobView>> {
-    caller.require(Scope::Write)?;
-    let job = managed(&state, &caller, id).await?;
-    if !job.status.can_become(body.status) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!("a {} job cannot become {}", job.status, body.status),
-        ));
-    }
-    let needs_review = job.bias_report["requires_review"].as_bool().unwrap_or(false);
-    if body.status == JobStatus::Open
-        && needs_review
-        && !job.bias_acknowledged
-        && !body.acknowledge_bias
-    {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "the bias check found language that needs review: edit the job or open it with \
-             acknowledge_bias",
-        ));
-    }
-    let job = if body.status == JobStatus::Completed {
-        // Counts the job on the hired freelancers' profiles too.
-        state.engine.store.complete_job(id).await?;
-        state.engine.store.job(id).await?
-    } else {
-        state
-            .engine
-            .store
-            .set_job_status(id, job.status, body.status, body.acknowledge_bias)
-            .await?
-    };
+    let job =
+        jobs::set_status(&state.engine, &caller, id, body.status, body.acknowledge_bias).await?;
     Ok(Json(view(job, true)))
 }
 
@@ -488,7 +330,7 @@ async fn job_matches(
     let admin = caller.require_admin().is_ok();
     let policy = query.policy(&state.engine.fairness, admin)?;
     let filters = query.filters()?;
-    let job = managed(&state, &caller, id).await?;
+    let job = jobs::managed(&state.engine, &caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
     }

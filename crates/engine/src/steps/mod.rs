@@ -12,6 +12,11 @@
 //! records that it was skipped): the submission becomes a marketplace job
 //! (a draft when its bias check needs review), and `match` stores its
 //! ranked, fairly re-ranked freelancers with the model version.
+//!
+//! Each step's output is a type ([`outputs`]); steps read each other's
+//! through [`StepContext::output`].
+
+pub mod outputs;
 
 use crate::bias_rules::LiveBias;
 use crate::candidates::ProfileIndex;
@@ -23,15 +28,17 @@ use fairgig_ai::{
     bias::{CheckOptions, TextKind},
     extract::{self, DocumentKind, ExtractError, Limits},
 };
-use fairgig_core::{
-    marketplace::{check_short_text, JobStatus},
-    submission::SubmissionKind,
+use fairgig_core::{marketplace::check_short_text, submission::SubmissionKind};
+use fairgig_pipeline::{
+    Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepOutput, StepSpec,
 };
-use fairgig_pipeline::{Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec};
-use fairgig_store::{
-    embeddings::EntityKind, marketplace::JobInput, objects::ObjectStorage, Store, StoreError,
+use fairgig_store::{embeddings::EntityKind, marketplace::JobInput, objects::ObjectStorage, Store};
+use serde_json::Value;
+
+use outputs::{
+    not_a_job, Analysed, BiasChecked, Document, Embedded, Extracted, Matched, MatchedFreelancer,
+    Published, Reading, VoiceNote,
 };
-use serde_json::{json, Value};
 
 use crate::{
     embedding::EmbeddingService,
@@ -121,16 +128,20 @@ impl StepHandler for Extract {
         let mut texts = vec![context.submission.text.clone()];
         for file in &context.submission.files {
             if file.role == "voice" {
-                voice.push(json!({
-                    "file_id": file.id,
-                    "filename": file.filename,
-                    "transcription": "unavailable",
-                    "reason": "speech-to-text is not installed in this version of fairgig",
-                }));
+                voice.push(VoiceNote {
+                    file_id: file.id,
+                    filename: file.filename.clone(),
+                    transcription: "unavailable".into(),
+                    reason: "speech-to-text is not installed in this version of fairgig".into(),
+                });
                 continue;
             }
             let Some(kind) = DocumentKind::from_content_type(&file.content_type) else {
-                documents.push(json!({"file_id": file.id, "filename": file.filename, "skipped": "not a document"}));
+                documents.push(Document {
+                    file_id: file.id,
+                    filename: file.filename.clone(),
+                    reading: Reading::Skipped { skipped: "not a document".into() },
+                });
                 continue;
             };
             let bytes =
@@ -146,16 +157,18 @@ impl StepHandler for Extract {
                     })?;
             match extracted {
                 Ok(out) => {
-                    texts.push(out.text.clone());
-                    documents.push(json!({
-                        "file_id": file.id,
-                        "filename": file.filename,
-                        "kind": out.kind,
-                        "chars": out.chars,
-                        "pages": out.pages,
-                        "truncated": out.truncated,
-                        "ocr": out.ocr,
-                    }));
+                    documents.push(Document {
+                        file_id: file.id,
+                        filename: file.filename.clone(),
+                        reading: Reading::Read {
+                            kind: out.kind,
+                            chars: out.chars,
+                            pages: out.pages,
+                            truncated: out.truncated,
+                            ocr: out.ocr,
+                        },
+                    });
+                    texts.push(out.text);
                 }
                 Err(
                     err @ (ExtractError::Corrupt(_)
@@ -168,7 +181,7 @@ impl StepHandler for Extract {
         }
         let text =
             texts.into_iter().filter(|t| !t.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
-        Ok(json!({"text": text, "documents": documents, "voice": voice}))
+        Extracted { text, documents, voice }.to_output()
     }
 }
 
@@ -180,15 +193,14 @@ struct Analyse {
 #[async_trait]
 impl StepHandler for Analyse {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
-        let text = extracted_text(context);
+        let text = extracted_text(context)?;
         let attachments = context.submission.files.len();
         let skills = Arc::clone(&self.skills);
         let analysis =
             tokio::task::spawn_blocking(move || analyse::analyse(&text, &skills, attachments))
                 .await
                 .map_err(|err| StepError::Retryable(format!("analysis task failed: {err}")))?;
-        serde_json::to_value(analysis)
-            .map_err(|err| StepError::Permanent(format!("analysis output: {err}")))
+        Analysed(analysis).to_output()
     }
 }
 
@@ -201,7 +213,7 @@ struct BiasCheck {
 #[async_trait]
 impl StepHandler for BiasCheck {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
-        let text = extracted_text(context);
+        let text = extracted_text(context)?;
         let kind = match context.submission.kind {
             fairgig_core::submission::SubmissionKind::Job => TextKind::JobPost,
             fairgig_core::submission::SubmissionKind::Request => TextKind::Text,
@@ -211,8 +223,7 @@ impl StepHandler for BiasCheck {
             tokio::task::spawn_blocking(move || bias.check(&text, kind, &CheckOptions::default()))
                 .await
                 .map_err(|err| StepError::Retryable(format!("bias check task failed: {err}")))?;
-        serde_json::to_value(report)
-            .map_err(|err| StepError::Permanent(format!("bias report: {err}")))
+        BiasChecked(report).to_output()
     }
 }
 
@@ -226,24 +237,25 @@ struct Embed {
 #[async_trait]
 impl StepHandler for Embed {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
-        let text = format!("{}\n{}", context.submission.title, extracted_text(context));
+        let text = format!("{}\n{}", context.submission.title, extracted_text(context)?);
         let embedded = self
             .embeddings
             .embed_entity(EntityKind::Submission, context.submission.id.as_uuid(), &text)
             .await
             .map_err(|err| StepError::Retryable(err.to_string()))?;
-        Ok(json!({
-            "model": self.embeddings.model_id(),
-            "dimensions": self.embeddings.dimensions(),
-            "embedded": embedded,
-        }))
+        Embedded {
+            model: self.embeddings.model_id().to_owned(),
+            dimensions: self.embeddings.dimensions(),
+            embedded,
+        }
+        .to_output()
     }
 }
 
-/// A `job` submission becomes a marketplace job: its title, its text (with
-/// what was extracted from files), the skills `analyse` found as required
-/// skills; a draft when `bias_check` asks for review, else open.
-/// Idempotent: a submission becomes at most one job (unique in the store).
+/// A `job` submission becomes a marketplace job ([`crate::jobs::publish`]):
+/// its title, its text (with what was extracted from files), the skills
+/// `analyse` found as required skills; a draft when `bias_check` asks for
+/// review, else open. Idempotent: a submission becomes at most one job.
 struct PublishJob {
     store: Store,
 }
@@ -253,28 +265,26 @@ impl StepHandler for PublishJob {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
         let submission = &context.submission;
         if submission.kind != SubmissionKind::Job {
-            return Ok(json!({"skipped": "not a job submission"}));
+            return Published::Skipped { skipped: not_a_job() }.to_output();
         }
-        let retryable = |err: StoreError| StepError::Retryable(err.to_string());
-        if let Some(job) = self.store.job_for_submission(submission.id).await.map_err(retryable)? {
-            return Ok(json!({"job": job.id, "status": job.status}));
-        }
+        let missing = |step: &str| StepError::Permanent(format!("{step} has no output"));
+        let Analysed(analysis) = context.output::<Analysed>()?.ok_or_else(|| missing(ANALYSE))?;
+        let BiasChecked(report) =
+            context.output::<BiasChecked>()?.ok_or_else(|| missing(BIAS_CHECK))?;
         // The skills list's labels, each once, as many as a job may require;
         // a label the job rules refuse is skipped, not the whole list.
         let mut skills: Vec<String> = Vec::new();
-        let found = context.outputs.get(ANALYSE).and_then(|analysis| analysis["skills"].as_array());
-        for label in found.into_iter().flatten().filter_map(|mention| mention["label"].as_str()) {
+        for mention in &analysis.skills {
+            let label = mention.label.as_str();
             let fresh = !skills.iter().any(|known| known.eq_ignore_ascii_case(label));
             if fresh && skills.len() < 30 && check_short_text("required_skills", label, 80).is_ok()
             {
                 skills.push(label.to_owned());
             }
         }
-        let report = context.outputs.get(BIAS_CHECK).cloned().unwrap_or(Value::Null);
-        let needs_review = report["requires_review"].as_bool().unwrap_or(false);
         let input = JobInput {
             title: submission.title.clone(),
-            description: extracted_text(context),
+            description: extracted_text(context)?,
             required_skills: skills,
             preferred_skills: Vec::new(),
             // A submission's budget is a total, not an hourly rate.
@@ -285,25 +295,21 @@ impl StepHandler for PublishJob {
             utc_offset_minutes: None,
             experience_level: None,
         };
-        let status = if needs_review { JobStatus::Draft } else { JobStatus::Open };
-        let job = match self
-            .store
-            .create_job(submission.owner, Some(submission.id), &input, status, &report)
-            .await
-        {
-            Ok(job) => job,
-            // Another attempt won the race: the submission's job exists.
-            Err(StoreError::Conflict { .. }) => self
-                .store
-                .job_for_submission(submission.id)
-                .await
-                .map_err(retryable)?
-                .ok_or_else(|| StepError::Retryable("job vanished after a conflict".into()))?,
-            Err(err) => return Err(retryable(err)),
-        };
-        Ok(
-            json!({"job": job.id, "status": job.status, "required_skills": job.input.required_skills}),
+        let job = crate::jobs::publish(
+            &self.store,
+            submission.owner,
+            Some(submission.id),
+            &input,
+            &report,
         )
+        .await
+        .map_err(|err| StepError::Retryable(err.to_string()))?;
+        Published::Job {
+            job: job.id,
+            status: job.status,
+            required_skills: job.input.required_skills,
+        }
+        .to_output()
     }
 }
 
@@ -320,19 +326,12 @@ struct Match {
 #[async_trait]
 impl StepHandler for Match {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
-        let Some(job_id) = context
-            .outputs
-            .get(PUBLISH_JOB)
-            .and_then(|published| published["job"].as_str())
-            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        let Some((job_id, _)) = context.output::<Published>()?.as_ref().and_then(Published::job)
         else {
-            return Ok(json!({"skipped": "not a job submission"}));
+            return Matched::Skipped { skipped: not_a_job() }.to_output();
         };
-        let job = self
-            .store
-            .job(fairgig_core::ids::JobId::from_uuid(job_id))
-            .await
-            .map_err(|err| StepError::Retryable(err.to_string()))?;
+        let job =
+            self.store.job(job_id).await.map_err(|err| StepError::Retryable(err.to_string()))?;
         let list = matching::matches_for_job(
             &self.store,
             &self.embeddings,
@@ -347,33 +346,34 @@ impl StepHandler for Match {
         // the stored match list and the audit log.
         let mut fairness = list.fairness;
         fairness.redact();
-        Ok(json!({
-            "job": job.id,
-            "match_list": list.match_list,
-            "ranker": list.ranker,
-            "embedding_model": list.model,
-            "pool": list.pool,
-            "matches": list.matches.iter().map(|m| json!({
-                "freelancer": m.freelancer,
-                "rank": m.rank,
-                "relevance_rank": m.relevance_rank,
-                "score": m.score,
-                "newcomer": m.newcomer,
-                "strengths": m.strengths,
-                "gaps": m.gaps,
-            })).collect::<Vec<_>>(),
-            "fairness": fairness,
-        }))
+        Matched::List {
+            job: job.id,
+            match_list: list.match_list,
+            ranker: list.ranker,
+            embedding_model: list.model,
+            pool: list.pool,
+            matches: list
+                .matches
+                .into_iter()
+                .map(|m| MatchedFreelancer {
+                    freelancer: m.freelancer,
+                    rank: m.rank,
+                    relevance_rank: m.relevance_rank,
+                    score: m.score,
+                    newcomer: m.newcomer,
+                    strengths: m.strengths,
+                    gaps: m.gaps,
+                })
+                .collect(),
+            fairness: Box::new(fairness),
+        }
+        .to_output()
     }
 }
 
 /// The text `extract` produced, or the submission's own text.
-fn extracted_text(context: &StepContext) -> String {
-    context
-        .outputs
-        .get(EXTRACT)
-        .and_then(|output| output.get("text"))
-        .and_then(Value::as_str)
-        .unwrap_or(&context.submission.text)
-        .to_owned()
+fn extracted_text(context: &StepContext) -> Result<String, StepError> {
+    Ok(context
+        .output::<Extracted>()?
+        .map_or_else(|| context.submission.text.clone(), |extracted| extracted.text))
 }

@@ -1,0 +1,182 @@
+//! What each step hands on: one type per step output, stored as JSON and
+//! read back through [`StepOutput`] by later steps, announcing and the
+//! pages that show a run. A step that acts on `job` submissions only
+//! records that it was skipped for a request.
+
+use fairgig_ai::{
+    analyse::Analysis,
+    bias::Report,
+    extract::{DocumentKind, OcrStatus},
+};
+use fairgig_core::{
+    ids::{FileId, JobId, UserId},
+    marketplace::JobStatus,
+};
+use fairgig_pipeline::StepOutput;
+use serde::{Deserialize, Serialize};
+
+use super::{ANALYSE, BIAS_CHECK, EMBED, EXTRACT, MATCH, PUBLISH_JOB};
+use crate::matching::FairnessReport;
+
+/// `extract`: the text of the submission and of every attached document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extracted {
+    /// The submission's text and each document's, blank ones left out.
+    pub text: String,
+    pub documents: Vec<Document>,
+    pub voice: Vec<VoiceNote>,
+}
+
+impl StepOutput for Extracted {
+    const STEP: &'static str = EXTRACT;
+}
+
+/// One attached file, read or skipped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub file_id: FileId,
+    pub filename: String,
+    #[serde(flatten)]
+    pub reading: Reading,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reading {
+    Read {
+        kind: DocumentKind,
+        chars: usize,
+        pages: Option<usize>,
+        truncated: bool,
+        ocr: OcrStatus,
+    },
+    /// Why the file was not read (not a document).
+    Skipped {
+        skipped: String,
+    },
+}
+
+/// A voice recording: kept, and marked for transcription.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VoiceNote {
+    pub file_id: FileId,
+    pub filename: String,
+    /// `unavailable` until speech-to-text is installed.
+    pub transcription: String,
+    pub reason: String,
+}
+
+/// `analyse`: language, keywords, summary, money, dates, skills, complexity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Analysed(pub Analysis);
+
+impl StepOutput for Analysed {
+    const STEP: &'static str = ANALYSE;
+}
+
+/// `bias_check`: the findings and whether they need review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BiasChecked(pub Report);
+
+impl StepOutput for BiasChecked {
+    const STEP: &'static str = BIAS_CHECK;
+}
+
+/// `embed`: which model embedded the submission.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Embedded {
+    pub model: String,
+    pub dimensions: usize,
+    /// False when an unchanged text by the same model was embedded before.
+    pub embedded: bool,
+}
+
+impl StepOutput for Embedded {
+    const STEP: &'static str = EMBED;
+}
+
+/// `publish_job`: the job the submission became.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Published {
+    Job {
+        job: JobId,
+        /// `draft` when the bias check asked for review, else `open`.
+        status: JobStatus,
+        required_skills: Vec<String>,
+    },
+    Skipped {
+        skipped: String,
+    },
+}
+
+impl StepOutput for Published {
+    const STEP: &'static str = PUBLISH_JOB;
+}
+
+impl Published {
+    /// The published job, if the submission became one.
+    pub fn job(&self) -> Option<(JobId, JobStatus)> {
+        match self {
+            Published::Job { job, status, .. } => Some((*job, *status)),
+            Published::Skipped { .. } => None,
+        }
+    }
+}
+
+/// `match`: the job's ranked, fairly re-ranked freelancers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Matched {
+    List {
+        job: JobId,
+        /// The stored list (feedback refers to it).
+        match_list: uuid::Uuid,
+        ranker: String,
+        embedding_model: String,
+        /// Qualified candidates scored.
+        pool: usize,
+        matches: Vec<MatchedFreelancer>,
+        /// Redacted for a ranking by a self-declared attribute: the
+        /// submission's owner reads this.
+        fairness: Box<FairnessReport>,
+    },
+    Skipped {
+        skipped: String,
+    },
+}
+
+impl StepOutput for Matched {
+    const STEP: &'static str = MATCH;
+}
+
+impl Matched {
+    /// The ranked freelancers (none for a skipped match).
+    pub fn matches(&self) -> &[MatchedFreelancer] {
+        match self {
+            Matched::List { matches, .. } => matches,
+            Matched::Skipped { .. } => &[],
+        }
+    }
+}
+
+/// One ranked freelancer, as the submission's owner sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchedFreelancer {
+    pub freelancer: UserId,
+    /// 1-based, after fair re-ranking.
+    pub rank: usize,
+    /// 1-based, by score alone.
+    pub relevance_rank: usize,
+    pub score: f64,
+    pub newcomer: bool,
+    pub strengths: Vec<String>,
+    pub gaps: Vec<String>,
+}
+
+/// Why `publish_job` and `match` did nothing for a request.
+pub(crate) fn not_a_job() -> String {
+    "not a job submission".to_owned()
+}
