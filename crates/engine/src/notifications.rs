@@ -162,9 +162,12 @@ async fn announce(
     // retried forever.
     let published = Published::read(&outputs).ok().flatten();
     let matched = Matched::read(&outputs).ok().flatten();
-    let job = published.as_ref().and_then(Published::job);
-    if let Some((id, status)) = job {
-        context["job"] = json!({"id": id, "status": status, "title": submission.title});
+    let job = published
+        .as_ref()
+        .and_then(Published::job)
+        .map(|(id, status)| json!({"id": id, "status": status, "title": submission.title}));
+    if let Some(job) = &job {
+        context["job"] = job.clone();
     }
     let matches = matched.as_ref().map(Matched::matches).unwrap_or_default();
     context["matches"] = json!(matches.len());
@@ -179,7 +182,7 @@ async fn announce(
     .await?;
     for found in matches.iter().take(INVITATIONS_PER_JOB) {
         let invitation = json!({
-            "job": context["job"],
+            "job": job,
             "rank": found.rank,
             "strengths": found.strengths,
         });

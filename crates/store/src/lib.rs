@@ -17,7 +17,8 @@
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`embeddings`]: the embedding cache and each entity's current vector.
 //! - [`notifications`]: notification preferences, webhook endpoints, the delivery log and queue.
-//! - [`test_support`]: fresh databases for tests (SQLite file or PostgreSQL database).
+//! - `test_support` (feature `test-support`): fresh databases for tests and
+//!   benchmarks (SQLite file or PostgreSQL database).
 
 pub mod api_keys;
 pub mod applications;
@@ -37,6 +38,7 @@ pub mod schedules;
 pub mod sessions;
 pub mod submissions;
 pub mod tasks;
+#[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 pub mod users;
 
