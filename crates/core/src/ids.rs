@@ -80,6 +80,14 @@ typed_id!(
     /// A job on the marketplace.
     JobId
 );
+typed_id!(
+    /// A freelancer's application to a job.
+    ApplicationId
+);
+typed_id!(
+    /// One party's review of the other after a completed job.
+    ReviewId
+);
 
 #[cfg(test)]
 mod tests {

@@ -112,6 +112,49 @@ impl JobStatus {
     }
 }
 
+/// An application's life: `applied → shortlisted → hired`; the job's
+/// owner may reject it and the applicant withdraw it until hired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Applied,
+    Shortlisted,
+    Hired,
+    Rejected,
+    Withdrawn,
+}
+
+string_enum!(ApplicationStatus, "status", [
+    Applied => "applied", Shortlisted => "shortlisted", Hired => "hired",
+    Rejected => "rejected", Withdrawn => "withdrawn",
+]);
+
+impl ApplicationStatus {
+    /// The statuses an application may be in to become `self`.
+    pub fn reachable_from(self) -> &'static [ApplicationStatus] {
+        use ApplicationStatus::*;
+        match self {
+            Applied => &[],
+            Shortlisted => &[Applied],
+            Hired | Rejected | Withdrawn => &[Applied, Shortlisted],
+        }
+    }
+}
+
+/// A review is `published` at once when its text passes the bias check,
+/// else `pending` until a moderator publishes or rejects it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Pending,
+    Published,
+    Rejected,
+}
+
+string_enum!(ReviewStatus, "status", [
+    Pending => "pending", Published => "published", Rejected => "rejected",
+]);
+
 /// A skill as a freelancer lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProfileSkill {

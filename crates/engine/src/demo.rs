@@ -24,7 +24,7 @@ use anyhow::{bail, Context};
 use fairgig_core::{
     audit::RequestContext,
     ids::{SessionId, SubmissionId, UserId},
-    marketplace::{Availability, JobStatus, ProfileSkill},
+    marketplace::{ApplicationStatus, Availability, JobStatus, ProfileSkill},
     submission::SubmissionKind,
     user::{DisplayName, Email, Role, User},
 };
@@ -246,7 +246,13 @@ async fn past_job(
     let job =
         store.create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked()).await?;
     let application = store.apply(job.id, freelancer, "", None).await?;
-    store.set_application_status(application.id, &["applied"], "hired").await?;
+    store
+        .set_application_status(
+            application.id,
+            &[ApplicationStatus::Applied],
+            ApplicationStatus::Hired,
+        )
+        .await?;
     store.complete_job(job.id).await?;
     store
         .create_review(&NewReview {

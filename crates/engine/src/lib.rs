@@ -14,6 +14,9 @@
 //! - [`accounts`]: sign-up, sign-in, sessions, passwords, API keys
 //!   ([`accounts::passwords`], [`accounts::tokens`], [`accounts::api_keys`]).
 //! - [`limits`]: request quotas, sign-in lockouts, expensive-work slots.
+//! - [`jobs`], [`applications`]: posting and publishing jobs; applying,
+//!   hiring, reviews and their moderation.
+//! - [`feedback`]: what people did with a match list, for training.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
@@ -26,6 +29,7 @@
 //! - [`demo`]: the demo marketplace and the reference texts.
 
 pub mod accounts;
+pub mod applications;
 pub mod background;
 pub mod bias_rules;
 pub mod caller;
@@ -34,6 +38,7 @@ pub mod demo;
 pub mod embedding;
 pub mod embedding_registry;
 pub mod error;
+pub mod feedback;
 pub mod jobs;
 pub mod limits;
 pub mod matching;

@@ -7,7 +7,10 @@
 //! at once when its text passed the bias check, else after a moderator's
 //! decision.
 
-use fairgig_core::ids::{JobId, UserId};
+use fairgig_core::{
+    ids::{ApplicationId, JobId, ReviewId, UserId},
+    marketplace::{ApplicationStatus, ReviewStatus},
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -16,14 +19,13 @@ use crate::{now, with_pool, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Application {
-    pub id: Uuid,
+    pub id: ApplicationId,
     pub job: JobId,
     pub freelancer: UserId,
     pub cover_letter: String,
     pub proposed_rate_minor: Option<i64>,
     pub currency: Option<String>,
-    /// `applied`, `shortlisted`, `hired`, `rejected` or `withdrawn`.
-    pub status: String,
+    pub status: ApplicationStatus,
     pub created_at: OffsetDateTime,
 }
 
@@ -39,18 +41,22 @@ struct ApplicationRow {
     created_at: OffsetDateTime,
 }
 
-impl From<ApplicationRow> for Application {
-    fn from(row: ApplicationRow) -> Self {
-        Application {
-            id: row.id,
+impl ApplicationRow {
+    fn into_application(self) -> Result<Application, StoreError> {
+        let status = self.status.parse().map_err(|_| {
+            StoreError::Corrupt(format!("application {} status {:?}", self.id, self.status))
+        })?;
+        let row = self;
+        Ok(Application {
+            id: ApplicationId::from_uuid(row.id),
             job: JobId::from_uuid(row.job_id),
             freelancer: UserId::from_uuid(row.freelancer_id),
             cover_letter: row.cover_letter,
             proposed_rate_minor: row.proposed_rate_minor,
             currency: row.currency,
-            status: row.status,
+            status,
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -73,7 +79,7 @@ pub struct NewReview {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Review {
-    pub id: Uuid,
+    pub id: ReviewId,
     pub job: JobId,
     pub author: UserId,
     pub subject: UserId,
@@ -81,8 +87,7 @@ pub struct Review {
     pub sub_ratings: Value,
     pub body: String,
     pub bias_report: Value,
-    /// `published`, `pending` or `rejected`.
-    pub status: String,
+    pub status: ReviewStatus,
     pub created_at: OffsetDateTime,
 }
 
@@ -106,8 +111,11 @@ impl ReviewRow {
             serde_json::from_str(text)
                 .map_err(|err| StoreError::Corrupt(format!("review {}: {err}", self.id)))
         };
+        let status = self.status.parse().map_err(|_| {
+            StoreError::Corrupt(format!("review {} status {:?}", self.id, self.status))
+        })?;
         Ok(Review {
-            id: self.id,
+            id: ReviewId::from_uuid(self.id),
             job: JobId::from_uuid(self.job_id),
             author: UserId::from_uuid(self.author_id),
             subject: UserId::from_uuid(self.subject_id),
@@ -115,7 +123,7 @@ impl ReviewRow {
             sub_ratings: parse(&self.sub_ratings)?,
             body: self.body.clone(),
             bias_report: parse(&self.bias_report)?,
-            status: self.status.clone(),
+            status,
             created_at: self.created_at,
         })
     }
@@ -158,15 +166,15 @@ impl Store {
                 .await
                 .map_err(StoreError::conflict_on("application"))?
         });
-        Ok(row.into())
+        row.into_application()
     }
 
-    pub async fn application(&self, id: Uuid) -> Result<Application, StoreError> {
+    pub async fn application(&self, id: ApplicationId) -> Result<Application, StoreError> {
         let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1");
         let row: Option<ApplicationRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+            sqlx::query_as(&sql).bind(id.as_uuid()).fetch_optional(pool).await?
         });
-        Ok(row.ok_or(StoreError::NotFound)?.into())
+        row.ok_or(StoreError::NotFound)?.into_application()
     }
 
     pub async fn applications_for_job(&self, job: JobId) -> Result<Vec<Application>, StoreError> {
@@ -176,7 +184,7 @@ impl Store {
         let rows: Vec<ApplicationRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(job.as_uuid()).fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(Application::from).collect())
+        rows.into_iter().map(ApplicationRow::into_application).collect()
     }
 
     /// Moves an application from one of `from` to `to`; `Conflict` when it
@@ -185,9 +193,9 @@ impl Store {
     /// no longer open).
     pub async fn set_application_status(
         &self,
-        id: Uuid,
-        from: &[&str],
-        to: &str,
+        id: ApplicationId,
+        from: &[ApplicationStatus],
+        to: ApplicationStatus,
     ) -> Result<Application, StoreError> {
         let at = now();
         let sql = format!(
@@ -199,10 +207,10 @@ impl Store {
             let mut moved: Option<ApplicationRow> = None;
             for status in from {
                 moved = sqlx::query_as(&sql)
-                    .bind(id)
-                    .bind(to)
+                    .bind(id.as_uuid())
+                    .bind(to.as_str())
                     .bind(at)
-                    .bind(*status)
+                    .bind(status.as_str())
                     .fetch_optional(&mut *tx)
                     .await?;
                 if moved.is_some() {
@@ -210,7 +218,7 @@ impl Store {
                 }
             }
             let row = moved.ok_or(StoreError::Conflict { field: "status" })?;
-            if to == "hired" {
+            if to == ApplicationStatus::Hired {
                 let started = sqlx::query(
                     "UPDATE jobs SET status = 'in_progress', updated_at = $2 WHERE id = $1 AND status = 'open'",
                 )
@@ -224,7 +232,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok(row.into())
+            row.into_application()
         })
     }
 
@@ -267,7 +275,7 @@ impl Store {
                bias_report, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {REVIEW_COLUMNS}"
         );
-        let status = if review.published { "published" } else { "pending" };
+        let status = if review.published { ReviewStatus::Published } else { ReviewStatus::Pending };
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let row: ReviewRow = sqlx::query_as(&sql)
@@ -279,7 +287,7 @@ impl Store {
                 .bind(review.sub_ratings.to_string())
                 .bind(&review.body)
                 .bind(review.bias_report.to_string())
-                .bind(status)
+                .bind(status.as_str())
                 .bind(at)
                 .fetch_one(&mut *tx)
                 .await
@@ -322,7 +330,7 @@ impl Store {
 
     /// Publishes (counting its rating) or rejects a pending review;
     /// `Conflict` when it is not pending.
-    pub async fn moderate_review(&self, id: Uuid, publish: bool) -> Result<Review, StoreError> {
+    pub async fn moderate_review(&self, id: ReviewId, publish: bool) -> Result<Review, StoreError> {
         let sql = format!(
             "UPDATE reviews SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'pending' \
              RETURNING {REVIEW_COLUMNS}"
@@ -330,8 +338,8 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let row: Option<ReviewRow> = sqlx::query_as(&sql)
-                .bind(id)
-                .bind(if publish { "published" } else { "rejected" })
+                .bind(id.as_uuid())
+                .bind(if publish { ReviewStatus::Published } else { ReviewStatus::Rejected }.as_str())
                 .bind(now())
                 .fetch_optional(&mut *tx)
                 .await?;

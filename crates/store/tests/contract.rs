@@ -646,7 +646,14 @@ async fn hiring_completing_and_reviews_count_once() {
             store.apply(job.id, dev.id, "again", None).await,
             Err(StoreError::Conflict { field: "application" })
         ));
-        store.set_application_status(application.id, &["applied"], "hired").await.expect("hire");
+        store
+            .set_application_status(
+                application.id,
+                &[fairgig_core::marketplace::ApplicationStatus::Applied],
+                fairgig_core::marketplace::ApplicationStatus::Hired,
+            )
+            .await
+            .expect("hire");
         assert_eq!(store.job(job.id).await.expect("job").status, JobStatus::InProgress);
         store.complete_job(job.id).await.expect("complete");
         assert!(matches!(store.complete_job(job.id).await, Err(StoreError::Conflict { .. })));
