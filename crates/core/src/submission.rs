@@ -46,6 +46,16 @@ pub enum StepStatus {
     Cancelled,
 }
 
+/// A run of the pipeline over a submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
 macro_rules! string_enum {
     ($ty:ty, $field:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
         impl $ty {
@@ -73,6 +83,9 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 string_enum!(SubmissionKind, "kind", [Job => "job", Request => "request"]);
+string_enum!(RunStatus, "status", [
+    Running => "running", Succeeded => "succeeded", Failed => "failed", Cancelled => "cancelled",
+]);
 string_enum!(SubmissionStatus, "status", [
     Received => "received", Processing => "processing", Completed => "completed",
     Failed => "failed", Cancelled => "cancelled",

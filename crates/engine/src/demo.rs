@@ -25,7 +25,7 @@ use fairgig_core::{
     audit::RequestContext,
     ids::{SessionId, SubmissionId, UserId},
     marketplace::{ApplicationStatus, Availability, JobStatus, ProfileSkill},
-    submission::SubmissionKind,
+    submission::{RunStatus, SubmissionKind},
     user::{DisplayName, Email, Role, User},
 };
 use fairgig_pipeline::StepOutput;
@@ -297,7 +297,7 @@ async fn wait_for_runs(
         let mut outputs = Vec::with_capacity(submissions.len());
         for submission in submissions {
             let run = store.run_of_submission(*submission).await?;
-            if run.status == "running" {
+            if run.status == RunStatus::Running {
                 break;
             }
             let steps: HashMap<String, Value> =

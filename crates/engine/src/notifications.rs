@@ -10,7 +10,11 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use fairgig_core::{config::NotificationSettings, ids::UserId, submission::StepStatus};
+use fairgig_core::{
+    config::NotificationSettings,
+    ids::UserId,
+    submission::{RunStatus, StepStatus},
+};
 use fairgig_notify::{
     channel::{
         email::EmailChannel, sms::SmsChannel, telegram::TelegramChannel, webhook::WebhookChannel,
@@ -142,7 +146,7 @@ async fn announce(
     let mut context = json!({
         "submission": {"id": submission.id, "kind": submission.kind, "title": submission.title},
     });
-    if finished.status == "failed" {
+    if finished.status == RunStatus::Failed {
         let run = store.run_of_submission(submission.id).await?;
         let failed = run.steps.iter().find(|step| step.status == StepStatus::Failed);
         context["failed_step"] = json!(failed.map(|step| step.name.as_str()).unwrap_or("unknown"));

@@ -174,7 +174,8 @@ async fn submit(
 }
 
 async fn wait_until_finished(store: &Store, id: SubmissionId) -> Result<(), StoreError> {
-    while store.run_of_submission(id).await?.status == "running" {
+    while store.run_of_submission(id).await?.status == fairgig_core::submission::RunStatus::Running
+    {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     Ok(())

@@ -12,7 +12,10 @@ use std::{
 };
 
 use async_trait::async_trait;
-use fairgig_core::{ids::SubmissionId, submission::StepStatus};
+use fairgig_core::{
+    ids::SubmissionId,
+    submission::{RunStatus, StepStatus},
+};
 use fairgig_pipeline::{
     amqp::{delete_topology, AmqpConfig, Relay},
     Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec, Worker, WorkerConfig,
@@ -144,14 +147,14 @@ async fn messages_in(url: &str, queue: &str) -> u32 {
 }
 
 /// Waits until no run is `running` (or fails after `limit`).
-async fn wait_for_runs(store: &Store, ids: &[SubmissionId], limit: Duration) -> Vec<String> {
+async fn wait_for_runs(store: &Store, ids: &[SubmissionId], limit: Duration) -> Vec<RunStatus> {
     let started = Instant::now();
     loop {
         let mut statuses = Vec::new();
         for id in ids {
             statuses.push(store.run_of_submission(*id).await.expect("run").status);
         }
-        if statuses.iter().all(|status| status != "running") {
+        if statuses.iter().all(|status| *status != RunStatus::Running) {
             return statuses;
         }
         assert!(started.elapsed() < limit, "runs still running after {limit:?}: {statuses:?}");
@@ -175,7 +178,7 @@ async fn runs_complete_through_rabbitmq_with_each_step_run_once() {
             let node = Node::start(&store, pipeline, &config, 4);
             let statuses = wait_for_runs(&store, &ids, Duration::from_secs(60)).await;
             node.stop().await;
-            assert!(statuses.iter().all(|status| status == "succeeded"), "{statuses:?}");
+            assert!(statuses.iter().all(|status| *status == RunStatus::Succeeded), "{statuses:?}");
             assert_eq!(ledger.total(), 20 * 4, "every step of every run ran exactly once");
             assert!(ledger.runs_of("reply").iter().all(|n| *n == 1));
             assert_eq!(messages_in(&url, &config.work_queue()).await, 0, "every message acked");
@@ -235,7 +238,7 @@ async fn retries_wait_in_holding_queues_and_failures_are_dead_lettered() {
                 .expect("confirm");
 
             let statuses = wait_for_runs(&store, &[id], Duration::from_secs(30)).await;
-            assert_eq!(statuses, ["failed"], "bias_check fails for good");
+            assert_eq!(statuses, [RunStatus::Failed], "bias_check fails for good");
             // The failed run still finishes the retry that was in progress.
             let analyse = |store: Store| async move {
                 let run = store.run_of_submission(id).await.expect("run");
@@ -366,7 +369,7 @@ async fn a_dropped_broker_connection_mid_run_loses_nothing() {
 
             let statuses = wait_for_runs(&store, &ids, Duration::from_secs(60)).await;
             node.stop().await;
-            assert!(statuses.iter().all(|status| status == "succeeded"), "{statuses:?}");
+            assert!(statuses.iter().all(|status| *status == RunStatus::Succeeded), "{statuses:?}");
             let counts =
                 ledger.calls.lock().expect("lock").values().map(Vec::len).collect::<Vec<_>>();
             assert_eq!(counts.len(), 10 * 4, "every step ran");

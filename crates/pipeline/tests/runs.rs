@@ -10,7 +10,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use fairgig_core::submission::{StepStatus, SubmissionStatus};
+use fairgig_core::submission::{RunStatus, StepStatus, SubmissionStatus};
 use fairgig_pipeline::{
     ExecutionOutcome, Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepSpec, Worker,
     WorkerConfig,
@@ -113,7 +113,7 @@ async fn steps_run_in_dependency_order_and_join_after_parallel_branches() {
         );
 
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "succeeded");
+        assert_eq!(run.status, RunStatus::Succeeded);
         assert_eq!(run.progress, 100);
         assert!(run.steps.iter().all(|s| s.status == StepStatus::Succeeded && s.attempts == 1));
         let reply = run.steps.iter().find(|s| s.name == "reply").expect("reply");
@@ -144,8 +144,8 @@ async fn concurrent_workers_finishing_sibling_steps_still_run_the_join_once() {
         for id in &ids {
             loop {
                 let run = store.run_of_submission(*id).await.expect("run");
-                if run.status != "running" {
-                    assert_eq!(run.status, "succeeded");
+                if run.status != RunStatus::Running {
+                    assert_eq!(run.status, RunStatus::Succeeded);
                     break;
                 }
                 assert!(
@@ -179,7 +179,7 @@ async fn retryable_failures_back_off_and_then_succeed() {
             "{outcomes:?}"
         );
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "succeeded");
+        assert_eq!(run.status, RunStatus::Succeeded);
         assert_eq!(run.steps[0].attempts, 3);
         assert_eq!(run.steps[0].error, None, "a later success clears the error");
     })
@@ -199,7 +199,7 @@ async fn exhausted_retries_dead_letter_the_step_and_a_redrive_finishes_the_run()
         let outcomes = drain(&worker, 10).await;
         assert!(matches!(outcomes.last(), Some(ExecutionOutcome::Failed { .. })), "{outcomes:?}");
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "failed");
+        assert_eq!(run.status, RunStatus::Failed);
         assert_eq!(run.steps[0].status, StepStatus::Failed);
         assert_eq!(run.steps[0].error.as_deref(), Some("failure #2"));
         assert_eq!(run.steps[1].status, StepStatus::Waiting, "nothing after a failed step runs");
@@ -217,7 +217,7 @@ async fn exhausted_retries_dead_letter_the_step_and_a_redrive_finishes_the_run()
             "{outcomes:?}"
         );
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "succeeded", "{run:?}");
+        assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
         assert_eq!(
             store.get_submission(id).await.expect("sub").status,
             SubmissionStatus::Completed
@@ -258,7 +258,7 @@ async fn a_lost_lease_is_requeued_and_the_stale_worker_cannot_record() {
         let outcomes = drain(&healthy, 5).await;
         assert_eq!(outcomes, vec![ExecutionOutcome::Succeeded { step: "extract".into() }]);
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "succeeded");
+        assert_eq!(run.status, RunStatus::Succeeded);
         assert_eq!(run.steps[0].attempts, 2, "the crashed claim counts as an attempt");
 
         assert!(!store.complete_task(claimed[0].id, "crashed").await.expect("late complete"));
@@ -280,7 +280,7 @@ async fn a_task_whose_worker_dies_every_time_is_dead_lettered_with_a_reason() {
             monitor.monitor_once().await.expect("monitor");
         }
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "failed");
+        assert_eq!(run.status, RunStatus::Failed);
         assert!(
             run.steps[0].error.as_deref().is_some_and(|e| e.contains("worker lost")),
             "{run:?}"
@@ -306,7 +306,7 @@ async fn cancelled_submissions_run_no_further_steps() {
         assert!(outcomes.is_empty(), "{outcomes:?}");
         assert!(recorder.log.lock().expect("lock").is_empty());
         let run = store.run_of_submission(id).await.expect("run");
-        assert_eq!(run.status, "cancelled");
+        assert_eq!(run.status, RunStatus::Cancelled);
         assert!(run.steps.iter().all(|s| s.status == StepStatus::Cancelled));
     })
     .await;

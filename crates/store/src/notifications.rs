@@ -6,7 +6,10 @@
 //! sender's delivery is claimed again when the lease runs out), finished as
 //! sent, scheduled again, fallen back or dead.
 
-use fairgig_core::ids::{RunId, SubmissionId, UserId};
+use fairgig_core::{
+    ids::{RunId, SubmissionId, UserId},
+    submission::RunStatus,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -141,7 +144,7 @@ pub struct FinishedRun {
     pub run: RunId,
     pub submission: SubmissionId,
     /// `succeeded` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
 }
 
 const COLUMNS: &str =
@@ -444,14 +447,17 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(run, submission, status)| FinishedRun {
-                run: RunId::from_uuid(run),
-                submission: SubmissionId::from_uuid(submission),
-                status,
+        rows.into_iter()
+            .map(|(run, submission, status)| {
+                Ok(FinishedRun {
+                    run: RunId::from_uuid(run),
+                    submission: SubmissionId::from_uuid(submission),
+                    status: status
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("run {run} status {status:?}")))?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Marks a run's outcome as announced (its messages are enqueued).

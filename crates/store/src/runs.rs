@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use fairgig_core::{
     ids::{RunId, SubmissionId},
-    submission::{StepStatus, SubmissionStatus},
+    submission::{RunStatus, StepStatus, SubmissionStatus},
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -94,8 +94,7 @@ pub struct StepView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     pub id: RunId,
-    /// `running`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
+    pub status: RunStatus,
     /// Share of steps finished, 0–100.
     pub progress: u8,
     pub steps: Vec<StepView>,
@@ -156,6 +155,9 @@ impl Store {
                 .await?
         });
         let (id, status) = run.ok_or(StoreError::NotFound)?;
+        let status: RunStatus = status
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("run {id} status {status:?}")))?;
         let rows: Vec<StepRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT name, status, attempts, started_at, finished_at, error, output FROM steps \

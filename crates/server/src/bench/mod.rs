@@ -180,8 +180,12 @@ pub async fn pipeline(
                 .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
         loop {
             let run = engine.store.run_of_submission(submission.id).await?;
-            if run.status != "running" {
-                anyhow::ensure!(run.status == "succeeded", "run ended {}", run.status);
+            if run.status != fairgig_core::submission::RunStatus::Running {
+                anyhow::ensure!(
+                    run.status == fairgig_core::submission::RunStatus::Succeeded,
+                    "run ended {}",
+                    run.status
+                );
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;

@@ -18,7 +18,7 @@ use axum::{
 use fairgig_core::{
     apikey::Scope,
     ids::SubmissionId,
-    submission::{SubmissionKind, SubmissionStatus},
+    submission::{RunStatus, SubmissionKind, SubmissionStatus},
 };
 use fairgig_store::{
     runs::RunView,
@@ -87,7 +87,7 @@ async fn detail(state: &AppState, submission: Submission) -> ApiResult<Submissio
     let unsettled =
         matches!(submission.status, SubmissionStatus::Received | SubmissionStatus::Processing);
     let submission = match &run {
-        Some(run) if run.status != "running" && unsettled => {
+        Some(run) if run.status != RunStatus::Running && unsettled => {
             state.engine.store.get_submission(submission.id).await?
         }
         _ => submission,
@@ -562,7 +562,7 @@ fn progress_stream(
                         .push_back(Event::default().event("step").data(data.to_string()));
                 }
             }
-            if run.status != "running" {
+            if run.status != RunStatus::Running {
                 let data = serde_json::json!({"run": run.id, "status": run.status, "progress": run.progress});
                 progress.pending.push_back(Event::default().event("run").data(data.to_string()));
                 progress.finished = true;
