@@ -17,7 +17,7 @@
 //! recorded and sent by the next `serve` (to the log channel unless SMTP is
 //! configured).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -28,7 +28,6 @@ use fairgig_core::{
     submission::{RunStatus, SubmissionKind},
     user::{DisplayName, Email, Role, User},
 };
-use fairgig_pipeline::StepOutput;
 use fairgig_store::{
     applications::NewReview,
     embeddings::EntityKind,
@@ -37,13 +36,13 @@ use fairgig_store::{
     Store,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     caller::{Caller, Credential},
     matching::{profile_text, FairnessReport, GroupMetrics},
-    steps::outputs::{BiasChecked, Matched, Published},
+    steps::outputs::{Matched, Published, RunOutputs},
     submissions::SubmissionRequest,
     Engine,
 };
@@ -269,23 +268,6 @@ async fn past_job(
     Ok(())
 }
 
-/// What a demo job post's run produced, read through the step outputs' types.
-struct RunOutputs {
-    published: Option<Published>,
-    bias: Option<BiasChecked>,
-    matched: Option<Matched>,
-}
-
-impl RunOutputs {
-    fn read(outputs: &HashMap<String, Value>) -> anyhow::Result<Self> {
-        Ok(RunOutputs {
-            published: Published::read(outputs)?,
-            bias: BiasChecked::read(outputs)?,
-            matched: Matched::read(outputs)?,
-        })
-    }
-}
-
 /// Waits until every submission's run ended; their step outputs, in order.
 async fn wait_for_runs(
     store: &Store,
@@ -300,9 +282,7 @@ async fn wait_for_runs(
             if run.status == RunStatus::Running {
                 break;
             }
-            let steps: HashMap<String, Value> =
-                run.steps.into_iter().filter_map(|s| Some((s.name, s.output?))).collect();
-            outputs.push(RunOutputs::read(&steps)?);
+            outputs.push(RunOutputs::of(&run.steps));
         }
         if outputs.len() == submissions.len() {
             return Ok(outputs);

@@ -263,3 +263,107 @@ pub async fn delete(
         .await?;
     Ok(())
 }
+
+/// The caller's submissions, newest first.
+pub async fn list(
+    engine: &Engine,
+    caller: &Caller,
+    filter: &fairgig_store::submissions::SubmissionFilter,
+    limit: u32,
+) -> Result<Vec<Submission>> {
+    caller.require(fairgig_core::apikey::Scope::Read)?;
+    Ok(engine.store.list_submissions(caller.user.id, filter, limit).await?)
+}
+
+/// A submission the caller may see, with the state of its latest run.
+pub async fn detail(
+    engine: &Engine,
+    caller: &Caller,
+    id: SubmissionId,
+) -> Result<(Submission, Option<fairgig_store::runs::RunView>)> {
+    let submission = visible(engine, caller, id).await?;
+    let run = match engine.store.run_of_submission(submission.id).await {
+        Ok(run) => Some(run),
+        Err(fairgig_store::StoreError::NotFound) => None,
+        Err(err) => return Err(err.into()),
+    };
+    // A run and its submission's status change in one transaction but are
+    // read here one after the other: if the run finished after the
+    // submission was read, read the submission again so the two agree.
+    let unsettled = matches!(
+        submission.status,
+        fairgig_core::submission::SubmissionStatus::Received
+            | fairgig_core::submission::SubmissionStatus::Processing
+    );
+    let submission = match &run {
+        Some(run) if run.status != fairgig_core::submission::RunStatus::Running && unsettled => {
+            engine.store.get_submission(submission.id).await?
+        }
+        _ => submission,
+    };
+    Ok((submission, run))
+}
+
+/// What changed in a submission's run, as [`watch`] sees it.
+#[derive(Clone, Debug)]
+pub enum RunChange {
+    /// A step moved (or was retried).
+    Step(fairgig_store::runs::StepView),
+    /// The run ended; the last change.
+    Finished(fairgig_store::runs::RunView),
+}
+
+/// Follows a submission's run (workers may be other processes, so the store
+/// is polled) and yields each step transition, then the end. Stops after an
+/// hour; a client can follow again.
+pub fn watch(engine: Engine, id: SubmissionId) -> impl futures::Stream<Item = RunChange> {
+    use std::collections::{HashMap, VecDeque};
+
+    const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+    const MAX_POLLS: u32 = 18_000;
+    struct Watch {
+        engine: Engine,
+        id: SubmissionId,
+        seen: HashMap<String, (fairgig_core::submission::StepStatus, i32)>,
+        pending: VecDeque<RunChange>,
+        finished: bool,
+        polls: u32,
+    }
+    let start = Watch {
+        engine,
+        id,
+        seen: HashMap::new(),
+        pending: VecDeque::new(),
+        finished: false,
+        polls: 0,
+    };
+    futures::stream::unfold(start, |mut watch| async move {
+        loop {
+            if let Some(change) = watch.pending.pop_front() {
+                return Some((change, watch));
+            }
+            if watch.finished || watch.polls >= MAX_POLLS {
+                return None;
+            }
+            if watch.polls > 0 {
+                tokio::time::sleep(POLL).await;
+            }
+            watch.polls += 1;
+            let Ok(run) = watch.engine.store.run_of_submission(watch.id).await else {
+                watch.finished = true;
+                continue;
+            };
+            for step in &run.steps {
+                let now = (step.status, step.attempts);
+                if watch.seen.get(&step.name) != Some(&now) {
+                    watch.seen.insert(step.name.clone(), now);
+                    watch.pending.push_back(RunChange::Step(step.clone()));
+                }
+            }
+            if run.status != fairgig_core::submission::RunStatus::Running {
+                watch.pending.push_back(RunChange::Finished(run));
+                watch.finished = true;
+            }
+        }
+    })
+}

@@ -539,6 +539,28 @@ impl Store {
         row.map(JobRow::into_job).transpose()
     }
 
+/// Open jobs, newest first: the public board.
+    pub async fn open_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'open' ORDER BY created_at DESC, id DESC LIMIT $1"
+        );
+        let rows: Vec<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(JobRow::into_job).collect()
+    }
+
+    /// A client's jobs in any status, newest first.
+    pub async fn jobs_of(&self, owner: UserId, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows: Vec<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(owner.as_uuid()).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(JobRow::into_job).collect()
+    }
+
     pub async fn job(&self, id: JobId) -> Result<Job, StoreError> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
         let row: Option<JobRow> = with_pool!(self, pool => {

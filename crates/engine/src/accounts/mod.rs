@@ -164,6 +164,54 @@ pub async fn login(
     password: &str,
     context: RequestContext,
 ) -> Result<TokenPair> {
+    let user = check_credentials(engine, email, password, context).await?;
+    start_session(engine, user.id).await
+}
+
+/// A portal sign-in: the user, and the token its cookie keeps (valid as
+/// long as a refresh token, for this new session only).
+#[derive(Debug)]
+pub struct BrowserSession {
+    pub user: User,
+    pub token: String,
+    pub max_age_secs: i64,
+}
+
+/// Signs in from the portal, with the same lockouts, audit and timing as
+/// [`login`]; every sign-in starts a new session.
+pub async fn browser_login(
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    context: RequestContext,
+) -> Result<BrowserSession> {
+    let user = check_credentials(engine, email, password, context).await?;
+    let (_, refresh_hash) = tokens::new_refresh_token();
+    let session =
+        engine.store.create_session(user.id, &refresh_hash, engine.tokens.refresh_expiry()).await?;
+    let token = engine.tokens.issue_browser(user.id, session).map_err(anyhow::Error::new)?;
+    Ok(BrowserSession { user, token, max_age_secs: engine.tokens.refresh_ttl.whole_seconds() })
+}
+
+/// Who a portal cookie speaks for; refused once its session is revoked
+/// (sign-out, refresh-token reuse, a password change) or the user disabled.
+pub async fn authenticate_browser(engine: &Engine, token: &str) -> Result<Caller> {
+    let claims = engine.tokens.verify_browser(token).map_err(|_| Error::unauthorized())?;
+    let caller = authenticate_session(engine, token, Some(claims)).await?;
+    if caller.user.is_disabled() {
+        return Err(Error::unauthorized());
+    }
+    Ok(caller)
+}
+
+/// The user whose email and password these are, under the sign-in
+/// lockouts; audits the attempt either way.
+async fn check_credentials(
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    context: RequestContext,
+) -> Result<User> {
     let normalised = email.trim().to_lowercase();
     let failure_keys = [
         Some(format!("login:email:{normalised}")),
@@ -216,7 +264,7 @@ pub async fn login(
             .context(context),
     )
     .await?;
-    start_session(engine, user.id).await
+    Ok(user)
 }
 
 /// Exchanges a refresh token for a new pair. A token used twice revokes its

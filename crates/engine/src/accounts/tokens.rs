@@ -15,6 +15,10 @@ use uuid::Uuid;
 
 const ISSUER: &str = "fairgig";
 const ACCESS_TYPE: &str = "access";
+/// A portal sign-in kept in an `HttpOnly` cookie: lives as long as a
+/// refresh token, is refused as a bearer token, and is revoked with its
+/// session.
+const BROWSER_TYPE: &str = "browser";
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid access token")]
@@ -75,22 +79,49 @@ impl TokenIssuer {
         user: UserId,
         session: SessionId,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue(ACCESS_TYPE, user, session, self.access_ttl)
+    }
+
+    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+        self.verify(ACCESS_TYPE, token)
+    }
+
+    /// A portal sign-in for the session, valid as long as a refresh token.
+    pub fn issue_browser(
+        &self,
+        user: UserId,
+        session: SessionId,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue(BROWSER_TYPE, user, session, self.refresh_ttl)
+    }
+
+    pub fn verify_browser(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+        self.verify(BROWSER_TYPE, token)
+    }
+
+    fn issue(
+        &self,
+        typ: &str,
+        user: UserId,
+        session: SessionId,
+        ttl: Duration,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = OffsetDateTime::now_utc();
         let claims = Claims {
             sub: user.as_uuid(),
             sid: session.as_uuid(),
             iss: ISSUER.to_owned(),
-            typ: ACCESS_TYPE.to_owned(),
+            typ: typ.to_owned(),
             iat: now.unix_timestamp(),
-            exp: (now + self.access_ttl).unix_timestamp(),
+            exp: (now + ttl).unix_timestamp(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+    fn verify(&self, typ: &str, token: &str) -> Result<AccessClaims, InvalidToken> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| InvalidToken)?;
-        if data.claims.typ != ACCESS_TYPE {
+        if data.claims.typ != typ {
             return Err(InvalidToken);
         }
         Ok(AccessClaims {
@@ -123,6 +154,17 @@ mod tests {
 
     fn issuer(secret: &[u8]) -> TokenIssuer {
         TokenIssuer::new(secret, Duration::minutes(15), Duration::days(30))
+    }
+
+    #[test]
+    fn browser_and_access_tokens_are_not_interchangeable() {
+        let issuer = issuer(b"0123456789abcdef0123456789abcdef");
+        let (user, session) = (UserId::new(), SessionId::new());
+        let browser = issuer.issue_browser(user, session).expect("issue");
+        let access = issuer.issue_access(user, session).expect("issue");
+        assert!(issuer.verify_access(&browser).is_err());
+        assert!(issuer.verify_browser(&access).is_err());
+        assert_eq!(issuer.verify_browser(&browser).expect("valid").session, session);
     }
 
     #[test]

@@ -176,6 +176,35 @@ pub struct MatchedFreelancer {
     pub gaps: Vec<String>,
 }
 
+/// What a run produced, each step's output read through its type; a step
+/// that has not succeeded (or whose stored output no longer reads) is
+/// `None`.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutputs {
+    pub extracted: Option<Extracted>,
+    pub analysed: Option<Analysed>,
+    pub bias: Option<BiasChecked>,
+    pub published: Option<Published>,
+    pub matched: Option<Matched>,
+}
+
+impl RunOutputs {
+    /// Reads the outputs a run's steps recorded.
+    pub fn of(steps: &[fairgig_store::runs::StepView]) -> RunOutputs {
+        let outputs: std::collections::HashMap<String, serde_json::Value> = steps
+            .iter()
+            .filter_map(|step| Some((step.name.clone(), step.output.clone()?)))
+            .collect();
+        RunOutputs {
+            extracted: Extracted::read(&outputs).ok().flatten(),
+            analysed: Analysed::read(&outputs).ok().flatten(),
+            bias: BiasChecked::read(&outputs).ok().flatten(),
+            published: Published::read(&outputs).ok().flatten(),
+            matched: Matched::read(&outputs).ok().flatten(),
+        }
+    }
+}
+
 /// Why `publish_job` and `match` did nothing for a request.
 pub(crate) fn not_a_job() -> String {
     "not a job submission".to_owned()

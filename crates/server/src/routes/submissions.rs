@@ -1,6 +1,6 @@
 //! `/submissions`: what clients ask for, and following it through the pipeline.
 
-use std::{collections::HashMap, convert::Infallible, time::Duration};
+use std::convert::Infallible;
 
 use axum::{
     body::Bytes,
@@ -25,7 +25,7 @@ use fairgig_store::{
     submissions::{Submission, SubmissionFilter},
     StoreError,
 };
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -33,7 +33,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use fairgig_engine::{
     sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
-    submissions::{self, Idempotency, SubmissionRequest, Upload},
+    submissions::{self, Idempotency, RunChange, SubmissionRequest, Upload},
 };
 
 use crate::{
@@ -510,63 +510,23 @@ async fn submission_events(
     Ok(Sse::new(progress_stream(state, id)).keep_alive(KeepAlive::default()))
 }
 
-/// Polls the run (workers may be other processes) and emits what changed.
+/// The engine's run changes as `step` and `run` events.
 fn progress_stream(
     state: AppState,
     id: SubmissionId,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    struct Progress {
-        state: AppState,
-        id: SubmissionId,
-        seen: HashMap<String, (String, i32)>,
-        pending: std::collections::VecDeque<Event>,
-        finished: bool,
-        polls: u32,
-    }
-    const POLL: Duration = Duration::from_millis(200);
-    // At most an hour of following; a client can reconnect.
-    const MAX_POLLS: u32 = 18_000;
-    let start = Progress {
-        state,
-        id,
-        seen: HashMap::new(),
-        pending: Default::default(),
-        finished: false,
-        polls: 0,
-    };
-    futures::stream::unfold(start, |mut progress| async move {
-        loop {
-            if let Some(event) = progress.pending.pop_front() {
-                return Some((Ok(event), progress));
+    submissions::watch(state.engine, id).map(|change| {
+        Ok(match change {
+            RunChange::Step(step) => {
+                let data = serde_json::json!({
+                    "step": step.name, "status": step.status, "attempts": step.attempts, "error": step.error,
+                });
+                Event::default().event("step").data(data.to_string())
             }
-            if progress.finished || progress.polls >= MAX_POLLS {
-                return None;
-            }
-            if progress.polls > 0 {
-                tokio::time::sleep(POLL).await;
-            }
-            progress.polls += 1;
-            let Ok(run) = progress.state.engine.store.run_of_submission(progress.id).await else {
-                progress.finished = true;
-                continue;
-            };
-            for step in &run.steps {
-                let now = (step.status.as_str().to_owned(), step.attempts);
-                if progress.seen.get(&step.name) != Some(&now) {
-                    progress.seen.insert(step.name.clone(), now);
-                    let data = serde_json::json!({
-                        "step": step.name, "status": step.status, "attempts": step.attempts, "error": step.error,
-                    });
-                    progress
-                        .pending
-                        .push_back(Event::default().event("step").data(data.to_string()));
-                }
-            }
-            if run.status != RunStatus::Running {
+            RunChange::Finished(run) => {
                 let data = serde_json::json!({"run": run.id, "status": run.status, "progress": run.progress});
-                progress.pending.push_back(Event::default().event("run").data(data.to_string()));
-                progress.finished = true;
+                Event::default().event("run").data(data.to_string())
             }
-        }
+        })
     })
 }
