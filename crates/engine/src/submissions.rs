@@ -72,6 +72,47 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
+impl Upload {
+    /// Accepts an uploaded file as an attachment (a document) or the voice
+    /// recording: named safely, not empty, and of an accepted type by its
+    /// bytes (not by what the client claimed). `field` names the form field
+    /// in a refusal.
+    pub fn accept(voice: bool, raw_filename: &str, bytes: Bytes, field: &str) -> Result<Upload> {
+        use crate::sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES};
+        use sha2::{Digest, Sha256};
+
+        let filename = sanitise_filename(raw_filename);
+        if bytes.is_empty() {
+            return Err(Error::with_field(
+                ErrorKind::Invalid,
+                format!("{filename} is empty"),
+                field,
+            ));
+        }
+        let allowed: &[&str] = if voice { &AUDIO_TYPES } else { &DOCUMENT_TYPES };
+        let content_type =
+            sniff(&bytes, &filename).filter(|kind| allowed.contains(kind)).ok_or_else(|| {
+                Error::with_field(
+                    ErrorKind::UnsupportedMediaType,
+                    format!(
+                        "{filename}: not an accepted {} type ({})",
+                        if voice { "audio" } else { "document" },
+                        allowed.join(", ")
+                    ),
+                    field,
+                )
+            })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        Ok(Upload {
+            role: if voice { "voice" } else { "attachment" },
+            filename,
+            content_type,
+            sha256,
+            bytes,
+        })
+    }
+}
+
 /// An `Idempotency-Key` and the hash of the request it came with.
 #[derive(Debug)]
 pub struct Idempotency {
@@ -366,4 +407,36 @@ pub fn watch(engine: Engine, id: SubmissionId) -> impl futures::Stream<Item = Ru
             }
         }
     })
+}
+
+/// A submission as its owner reads it once processed: the run, each step's
+/// output through its type, and who the matched freelancers are.
+#[derive(Debug)]
+pub struct Outcome {
+    pub submission: Submission,
+    pub run: Option<fairgig_store::runs::RunView>,
+    pub outputs: crate::steps::outputs::RunOutputs,
+    /// Display name and headline of each matched freelancer.
+    pub freelancers: std::collections::HashMap<fairgig_core::ids::UserId, (String, String)>,
+}
+
+/// The submission, its run and what the run produced.
+pub async fn outcome(engine: &Engine, caller: &Caller, id: SubmissionId) -> Result<Outcome> {
+    let (submission, run) = detail(engine, caller, id).await?;
+    let outputs = run
+        .as_ref()
+        .map(|run| crate::steps::outputs::RunOutputs::of(&run.steps))
+        .unwrap_or_default();
+    let mut freelancers = std::collections::HashMap::new();
+    for matched in outputs.matched.as_ref().map(|m| m.matches()).unwrap_or_default() {
+        let Ok(user) = engine.store.get_user(matched.freelancer).await else { continue };
+        let headline = engine
+            .store
+            .profile(matched.freelancer)
+            .await
+            .map(|profile| profile.input.headline)
+            .unwrap_or_default();
+        freelancers.insert(matched.freelancer, (user.display_name.to_string(), headline));
+    }
+    Ok(Outcome { submission, run, outputs, freelancers })
 }

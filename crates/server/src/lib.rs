@@ -12,6 +12,7 @@
 //! - [`error`], [`extractors`]: one error shape for every failure.
 //! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
+//! - [`portal`]: the web portal (server-rendered pages, cookie sessions).
 //! - [`bench`]: the `fairgig bench` measurements.
 //! - [`cli`]: the `fairgig` command.
 
@@ -22,6 +23,7 @@ pub mod error;
 pub mod extractors;
 pub mod headers;
 pub mod metrics;
+pub mod portal;
 pub mod ratelimit;
 pub mod routes;
 pub mod settings;

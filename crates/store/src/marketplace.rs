@@ -539,7 +539,7 @@ impl Store {
         row.map(JobRow::into_job).transpose()
     }
 
-/// Open jobs, newest first: the public board.
+    /// Open jobs, newest first: the public board.
     pub async fn open_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'open' ORDER BY created_at DESC, id DESC LIMIT $1"

@@ -14,6 +14,17 @@ pub enum Level {
     High,
 }
 
+impl Level {
+    /// The serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Complexity {
     pub level: Level,

@@ -15,6 +15,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// `basic`: every phrase is a problem. `or`: phrases name groups (female /
 /// male, …); pairs such as "his or her" can be allowed as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

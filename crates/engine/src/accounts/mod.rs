@@ -95,6 +95,35 @@ pub async fn register(
     Ok((user, tokens))
 }
 
+/// Self-service sign-up from the portal: the account and its first browser
+/// session.
+pub async fn browser_register(
+    engine: &Engine,
+    input: AccountInput<'_>,
+    context: RequestContext,
+) -> Result<BrowserSession> {
+    if input.role == Role::Admin {
+        return Err(ValidationError::new("role", "must be client or freelancer").into());
+    }
+    let user = store_account(
+        engine,
+        input,
+        |user| Actor::User(user.id),
+        actions::USER_REGISTERED,
+        context,
+    )
+    .await?;
+    browser_session(engine, user).await
+}
+
+async fn browser_session(engine: &Engine, user: User) -> Result<BrowserSession> {
+    let (_, refresh_hash) = tokens::new_refresh_token();
+    let session =
+        engine.store.create_session(user.id, &refresh_hash, engine.tokens.refresh_expiry()).await?;
+    let token = engine.tokens.issue_browser(user.id, session).map_err(anyhow::Error::new)?;
+    Ok(BrowserSession { user, token, max_age_secs: engine.tokens.refresh_ttl.whole_seconds() })
+}
+
 /// Creates an account of any role (CLI and admins), with no session.
 pub async fn create_user(
     engine: &Engine,
@@ -186,11 +215,7 @@ pub async fn browser_login(
     context: RequestContext,
 ) -> Result<BrowserSession> {
     let user = check_credentials(engine, email, password, context).await?;
-    let (_, refresh_hash) = tokens::new_refresh_token();
-    let session =
-        engine.store.create_session(user.id, &refresh_hash, engine.tokens.refresh_expiry()).await?;
-    let token = engine.tokens.issue_browser(user.id, session).map_err(anyhow::Error::new)?;
-    Ok(BrowserSession { user, token, max_age_secs: engine.tokens.refresh_ttl.whole_seconds() })
+    browser_session(engine, user).await
 }
 
 /// Who a portal cookie speaks for; refused once its session is revoked

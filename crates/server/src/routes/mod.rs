@@ -171,6 +171,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, spec) = documented_routes(state.engine.settings.submissions.max_request_bytes);
     routes
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", spec))
+        .merge(crate::portal::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -182,8 +183,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented_routes(defaults.max_request_bytes).1
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such endpoint")
+/// JSON under `/api`, a page elsewhere.
+async fn not_found(request: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    if !crate::portal::owns(path) {
+        return ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response();
+    }
+    let accept = request.headers().get(axum::http::header::ACCEPT_LANGUAGE);
+    let locale = crate::portal::i18n::Locale::negotiate(None, accept.and_then(|v| v.to_str().ok()));
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    crate::portal::page::PortalError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        locale,
+        request_id,
+    }
+    .into_response()
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

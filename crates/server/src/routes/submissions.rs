@@ -31,10 +31,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::{
-    sniff::{sanitise_filename, sniff, AUDIO_TYPES, DOCUMENT_TYPES},
-    submissions::{self, Idempotency, RunChange, SubmissionRequest, Upload},
-};
+use fairgig_engine::submissions::{self, Idempotency, RunChange, SubmissionRequest, Upload};
 
 use crate::{
     auth::Authenticated,
@@ -303,7 +300,7 @@ async fn read_multipart(
                         "files",
                     ));
                 }
-                let filename = sanitise_filename(field.file_name().unwrap_or("upload"));
+                let raw_filename = field.file_name().unwrap_or("upload").to_owned();
                 let bytes = read_part(
                     &mut field,
                     &name,
@@ -312,38 +309,11 @@ async fn read_multipart(
                     limits.max_request_bytes,
                 )
                 .await?;
-                if bytes.is_empty() {
-                    return Err(ApiError::with_field(
-                        ErrorCode::ValidationFailed,
-                        format!("{filename} is empty"),
-                        name,
-                    ));
-                }
-                let allowed: &[&str] = if voice { &AUDIO_TYPES } else { &DOCUMENT_TYPES };
-                let content_type = sniff(&bytes, &filename)
-                    .filter(|kind| allowed.contains(kind))
-                    .ok_or_else(|| {
-                    ApiError::with_field(
-                        ErrorCode::UnsupportedMediaType,
-                        format!(
-                            "{filename}: not an accepted {} type ({})",
-                            if voice { "audio" } else { "document" },
-                            allowed.join(", ")
-                        ),
-                        name.clone(),
-                    )
-                })?;
-                let sha256 = hex::encode(Sha256::digest(&bytes));
+                let upload = Upload::accept(voice, &raw_filename, bytes, &name)?;
                 hasher.update(name.as_bytes());
-                hasher.update(filename.as_bytes());
-                hasher.update(sha256.as_bytes());
-                uploads.push(Upload {
-                    role: if voice { "voice" } else { "attachment" },
-                    filename,
-                    content_type,
-                    sha256,
-                    bytes,
-                });
+                hasher.update(upload.filename.as_bytes());
+                hasher.update(upload.sha256.as_bytes());
+                uploads.push(upload);
             }
             other => {
                 return Err(ApiError::with_field(

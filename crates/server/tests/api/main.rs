@@ -14,6 +14,7 @@ mod marketplace;
 mod notifications;
 mod ops;
 mod outbound;
+mod portal;
 mod rate_limits;
 mod submissions;
 mod validation;

@@ -1,0 +1,61 @@
+//! The web portal: server-rendered pages at `/` for clients, freelancers
+//! and admins, on the same engine use cases as the API (never calling the
+//! API). Pages read without JavaScript; htmx (vendored) adds live progress.
+//!
+//! - [`session`]: cookies → [`session::Visitor`]; CSRF tokens.
+//! - [`i18n`]: English and German messages.
+//! - [`page`]: the page frame, rendering, the error page.
+//! - [`assets`]: CSS and scripts under content-hashed URLs.
+//! - [`home`]: the landing page, the open jobs board, the language switch.
+//! - [`accounts`]: sign up, sign in, sign out.
+//! - [`dashboard`]: a client's requests and jobs.
+//! - [`requests`]: a new request, its live progress and its results.
+
+pub mod accounts;
+pub mod assets;
+pub mod dashboard;
+pub mod home;
+pub mod i18n;
+pub mod page;
+pub mod requests;
+pub mod session;
+
+use axum::{
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+    Router,
+};
+
+use crate::state::AppState;
+
+/// Every portal route, behind the session middleware.
+pub fn router(state: AppState) -> Router<AppState> {
+    let max_request_bytes = state.engine.settings.submissions.max_request_bytes;
+    Router::new()
+        .route("/", get(home::landing))
+        .route("/jobs", get(home::board))
+        .route("/language", post(home::set_language))
+        .route("/signup", get(accounts::signup_form).post(accounts::signup))
+        .route("/signin", get(accounts::signin_form).post(accounts::signin))
+        .route("/signout", post(accounts::signout))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route(
+            "/requests/new",
+            get(requests::new_form)
+                .post(requests::create)
+                .layer(DefaultBodyLimit::max(max_request_bytes)),
+        )
+        .route("/requests/{id}", get(requests::show))
+        .route("/requests/{id}/events", get(requests::events))
+        .route("/requests/{id}/results", get(requests::results))
+        .layer(middleware::from_fn_with_state(state, session::middleware))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// Whether a path belongs to the portal (its 404s are pages, not JSON):
+/// everything but the API, its docs and the operations endpoints.
+pub fn owns(path: &str) -> bool {
+    let machine = ["/api", "/docs", "/healthz", "/readyz", "/metrics"];
+    !machine.iter().any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}

@@ -1,0 +1,411 @@
+//! The portal in a real browser: Debian's Chromium driven through
+//! chromedriver (WebDriver), against the app on a random port with a fresh
+//! database. Each journey is one test; they take turns with one browser at
+//! a time. Every page a journey visits is checked with axe-core (no serious
+//! or critical violation) and photographed at 1280 and 375 px wide into
+//! `target/portal-screenshots/`.
+
+use std::{path::PathBuf, process::Stdio, sync::Once, time::Duration};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::{process::Child, sync::Semaphore};
+
+use crate::helpers::{say_once, spawn_app, TestApp};
+
+/// One browser at a time: journeys run in parallel test threads otherwise.
+static ONE_BROWSER: Semaphore = Semaphore::const_new(1);
+
+/// How long a page may take to show what a journey waits for.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Browser {
+    client: Client,
+    _driver: Child,
+    shots: PathBuf,
+}
+
+fn tool(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(PathBuf::from).find(|path| path.exists()).or_else(|| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|path| path.exists())
+        })
+    })
+}
+
+/// Starts chromedriver and a headless Chromium, or `None` (a SKIP line)
+/// when they are not installed; in CI their absence fails the test.
+async fn browser() -> Option<Browser> {
+    let driver = tool("chromedriver", &["/usr/bin/chromedriver"]);
+    let chromium = tool("chromium", &["/usr/bin/chromium"]);
+    let (Some(driver), Some(chromium)) = (driver, chromium) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium and chromedriver are missing; .ci/run must install them"
+        );
+        static SKIP: Once = Once::new();
+        say_once(&SKIP, "SKIP portal browser journeys: chromium or chromedriver not installed");
+        return None;
+    };
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        listener.local_addr().expect("address").port()
+    };
+    let child = tokio::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900", "--lang=en-US", "--disable-background-networking",
+                     "--no-first-run", "--disable-sync", "--disable-component-update"],
+        }
+    });
+    let Value::Object(capabilities) = capabilities else { unreachable!("an object") };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = None;
+    // chromedriver is listening within a few hundred milliseconds of starting.
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&url).await {
+            Ok(client) => {
+                let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../target/portal-screenshots");
+                std::fs::create_dir_all(&shots).expect("screenshot folder");
+                return Some(Browser { client, _driver: child, shots });
+            }
+            Err(err) => {
+                last_error = Some(err);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not start a session: {last_error:?}");
+}
+
+impl Browser {
+    async fn open(&self, app: &TestApp, path: &str) {
+        self.client.goto(&app.url(path)).await.expect("navigate");
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.expect(css);
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client.find(Locator::Css(css)).await.expect(css).text().await.expect("text")
+    }
+
+    async fn wait_for(&self, css: &str) {
+        if let Err(err) = self.client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await
+        {
+            let page = self.client.source().await.unwrap_or_default();
+            panic!("{css} did not appear ({err}); the page:\n{page}");
+        }
+    }
+
+    /// axe-core on the current page: no serious or critical violation.
+    async fn check_accessibility(&self, page: &str) {
+        let axe = include_str!("../portal_assets/axe.min.js");
+        self.client.execute(axe, vec![]).await.expect("load axe-core");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']})
+                    .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,
+                        nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))))
+                    .catch(e => done([{id: 'axe-error', impact: 'critical', nodes: [String(e)]}]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        let grave: Vec<&Value> = result
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(grave.is_empty(), "{page}: accessibility violations {grave:#?}");
+    }
+
+    /// Screenshots at desktop and phone width, then back to desktop.
+    async fn photograph(&self, name: &str) {
+        for (width, height) in [(1280, 900), (375, 812)] {
+            self.client.set_window_size(width, height).await.expect("resize");
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(self.shots.join(format!("{name}-{width}.png")), png).expect("save");
+        }
+        self.client.set_window_size(1280, 900).await.expect("resize");
+    }
+
+    async fn look(&self, name: &str) {
+        self.check_accessibility(name).await;
+        self.photograph(name).await;
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Journey 1: a client signs up, submits a request with a PDF, watches the
+/// steps complete live, and reads the analysis and the bias findings.
+#[tokio::test]
+async fn a_client_signs_up_submits_a_pdf_and_sees_the_analysis_and_findings() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+
+    browser.open(&app, "/").await;
+    browser.look("landing").await;
+    browser.click("a.button[href='/signup']").await;
+    browser.wait_for("form[action='/signup']").await;
+    browser.look("signup").await;
+    browser.fill("#email", "client@example.org").await;
+    browser.fill("#display_name", "Clara Client").await;
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#requests-heading").await;
+    assert!(browser.text("h1").await.contains("Clara Client"));
+    browser.look("dashboard").await;
+
+    browser.click("a[href='/requests/new']").await;
+    browser.wait_for("form[action='/requests/new']").await;
+    browser.look("new-request").await;
+    let pdf = fairgig_ai::extract::samples::pdf(&[
+        "We are looking for a young rockstar developer to build a Rust and PostgreSQL API.",
+        "Budget EUR 4000, delivery by 2027-03-31.",
+    ]);
+    let pdf_path = app.data_dir.path().join("brief.pdf");
+    std::fs::write(&pdf_path, pdf).expect("write pdf");
+    browser.click("input[name=kind][value=job]").await;
+    browser.fill("#title", "Rust API for our shop").await;
+    browser.fill("#text", "See the attached brief.").await;
+    let files = browser.client.find(Locator::Css("#files")).await.expect("file input");
+    files.send_keys(pdf_path.to_str().expect("utf-8 path")).await.expect("attach");
+    browser.click("form[action='/requests/new'] button[type=submit]").await;
+
+    // The live page swaps in the results when the run ends (SSE + htmx).
+    browser.wait_for("#live .findings").await;
+    let steps = browser.text("#live .steps").await;
+    assert_eq!(steps.matches("done").count(), 6, "every step done: {steps}");
+    let analysis = browser.text("#live").await;
+    assert!(analysis.contains("brief.pdf"), "{analysis}");
+    assert!(analysis.contains("PostgreSQL"), "skills found: {analysis}");
+    let marked = browser.client.find_all(Locator::Css(".checked-text mark")).await.expect("marks");
+    let marked: Vec<String> = futures::future::join_all(marked.iter().map(|m| m.text()))
+        .await
+        .into_iter()
+        .map(|text| text.expect("text"))
+        .collect();
+    assert!(marked.iter().any(|m| m.starts_with("young")), "{marked:?}");
+    assert!(marked.iter().any(|m| m.starts_with("rockstar")), "{marked:?}");
+    browser.look("request-results").await;
+
+    browser.click("a[href='/dashboard']").await;
+    browser.wait_for("#requests-heading").await;
+    assert!(browser.text("table").await.contains("Rust API for our shop"));
+    browser.close().await;
+}
+
+/// Journey 6 (sign-up and request forms): bad input gives a message next to
+/// the field, keeps what was typed, and no 5xx.
+#[tokio::test]
+async fn bad_input_is_shown_beside_its_field_and_the_input_is_kept() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+
+    browser.open(&app, "/signup").await;
+    browser.fill("#email", "not-an-email").await;
+    browser.fill("#display_name", "Bob").await;
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#email-error").await;
+    assert_eq!(
+        browser
+            .client
+            .find(Locator::Css("#email"))
+            .await
+            .expect("email")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("not-an-email")
+    );
+    assert_eq!(
+        browser
+            .client
+            .find(Locator::Css("#email"))
+            .await
+            .expect("email")
+            .attr("aria-invalid")
+            .await
+            .expect("attr")
+            .as_deref(),
+        Some("true")
+    );
+    browser.look("signup-error").await;
+
+    browser.fill("#email", "bob@example.org").await;
+    browser.fill("#password", "short").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#password-error").await;
+    assert_eq!(
+        browser
+            .client
+            .find(Locator::Css("#display_name"))
+            .await
+            .expect("name")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Bob")
+    );
+
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#requests-heading").await;
+    browser.open(&app, "/requests/new").await;
+    browser.fill("#title", "Logo").await;
+    browser.fill("#text", "A logo for a bakery").await;
+    browser.fill("#budget_amount", "lots").await;
+    browser.fill("#deadline", "31.12.2027").await;
+    browser.click("form[action='/requests/new'] button[type=submit]").await;
+    browser.wait_for("#budget-error").await;
+    assert_eq!(
+        browser
+            .client
+            .find(Locator::Css("#title"))
+            .await
+            .expect("title")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Logo")
+    );
+    browser.look("request-error").await;
+    browser.close().await;
+}
+
+/// Journey 7: a state-changing post without the CSRF token is refused, and
+/// one with the token from another visitor's cookie is refused too.
+#[tokio::test]
+async fn a_form_post_without_its_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let form = [
+        ("email", "eve@example.org"),
+        ("display_name", "Eve"),
+        ("password", "a long and unusual passphrase 7"),
+        ("role", "client"),
+    ];
+    let response = app.client.post(app.url("/signup")).form(&form).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A token in the form but no matching cookie (another site cannot read ours).
+    let mut forged = form.to_vec();
+    let token = "ab".repeat(32);
+    forged.push(("_csrf", token.as_str()));
+    let response = app.client.post(app.url("/signup")).form(&forged).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // With the cookie and the matching token it goes through.
+    let response = app
+        .client
+        .post(app.url("/signup"))
+        .header("cookie", format!("fg_csrf={token}"))
+        .form(&forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie =
+        response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(
+        cookie.starts_with("fg_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    // The browser cookie is not an API credential.
+    let session = cookie.trim_start_matches("fg_session=").split(';').next().unwrap_or_default();
+    let me = app.get_as("/api/v1/me", session).await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert!(app
+        .store
+        .find_user_by_email(&fairgig_core::user::Email::parse("eve@example.org").expect("email"))
+        .await
+        .expect("lookup")
+        .is_some());
+}
+
+/// Pages answer in the visitor's language, and unknown pages are pages.
+#[tokio::test]
+async fn pages_speak_german_when_asked_and_unknown_pages_are_friendly() {
+    let app = spawn_app().await;
+    let german = app
+        .client
+        .get(app.url("/"))
+        .header("accept-language", "de-DE,de;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(german.status(), StatusCode::OK);
+    let csp = german
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let html = german.text().await.expect("body");
+    assert!(html.contains("lang=\"de\"") && html.contains("Offene Aufträge"), "{html}");
+    let missing = app.client.get(app.url("/no/such/page")).send().await.expect("get");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .starts_with("text/html"));
+    let api_missing = app.client.get(app.url("/api/v1/nothing")).send().await.expect("get");
+    assert_eq!(api_missing.status(), StatusCode::NOT_FOUND);
+    assert!(api_missing
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .starts_with("application/json"));
+    // A signed-out visitor is sent to sign in.
+    let dashboard = app.client.get(app.url("/dashboard")).send().await.expect("get");
+    assert_eq!(dashboard.status(), StatusCode::SEE_OTHER);
+    // Assets are immutable and named by their content.
+    let page = app.client.get(app.url("/")).send().await.expect("get").text().await.expect("body");
+    let css = page
+        .split("href=\"")
+        .find_map(|rest| rest.split('"').next().filter(|href| href.ends_with(".css")))
+        .expect("stylesheet")
+        .to_owned();
+    let asset = app.client.get(app.url(&css)).send().await.expect("get");
+    assert_eq!(asset.status(), StatusCode::OK);
+    assert!(asset
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .contains("immutable"));
+}
