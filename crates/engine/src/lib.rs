@@ -17,6 +17,7 @@
 //! - [`jobs`], [`applications`]: posting and publishing jobs; applying,
 //!   hiring, reviews and their moderation.
 //! - [`feedback`]: what people did with a match list, for training.
+//! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
@@ -43,6 +44,7 @@ pub mod jobs;
 pub mod limits;
 pub mod matching;
 pub mod notifications;
+pub mod profiles;
 pub mod scheduled_training;
 pub mod services;
 pub mod sniff;

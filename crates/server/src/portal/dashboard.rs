@@ -5,7 +5,8 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
-use fairgig_engine::{jobs, submissions};
+use fairgig_core::user::Role;
+use fairgig_engine::{jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
     marketplace::Job,
     submissions::{Submission, SubmissionFilter},
@@ -23,6 +24,9 @@ struct Dashboard {
     page: Page,
     submissions: Vec<Submission>,
     jobs: Vec<Job>,
+    /// Freelancers: whether they have a profile, and the jobs that fit it.
+    has_profile: bool,
+    jobs_for_me: Vec<JobMatch>,
 }
 
 /// How many of each the dashboard lists.
@@ -37,10 +41,21 @@ pub async fn dashboard(
         Err(redirect) => return Ok(redirect.into_response()),
     };
     let failed = |err| PortalError::from_engine(&visitor, err);
+    let page = Page::new(&visitor, "dashboard-title");
+    if caller.user.role == Role::Freelancer {
+        let fitting = profiles::jobs_for_me(&state.engine, caller, 20).await.map_err(failed)?;
+        return Ok(render(&Dashboard {
+            page,
+            submissions: Vec::new(),
+            jobs: Vec::new(),
+            has_profile: fitting.is_some(),
+            jobs_for_me: fitting.map(|list| list.matches).unwrap_or_default(),
+        }));
+    }
     let submissions =
         submissions::list(&state.engine, caller, &SubmissionFilter::default(), LISTED)
             .await
             .map_err(failed)?;
     let jobs = jobs::owned(&state.engine, caller).await.map_err(failed)?;
-    Ok(render(&Dashboard { page: Page::new(&visitor, "dashboard-title"), submissions, jobs }))
+    Ok(render(&Dashboard { page, submissions, jobs, has_profile: false, jobs_for_me: Vec::new() }))
 }

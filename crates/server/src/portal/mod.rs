@@ -8,12 +8,14 @@
 //! - [`assets`]: CSS and scripts under content-hashed URLs.
 //! - [`home`]: the landing page, the open jobs board, the language switch.
 //! - [`accounts`]: sign up, sign in, sign out.
-//! - [`dashboard`]: a client's requests and jobs.
+//! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
 //! - [`requests`]: a new request, its live progress and its results.
+//! - [`freelancers`]: the profile editor, a job's page, applying.
 
 pub mod accounts;
 pub mod assets;
 pub mod dashboard;
+pub mod freelancers;
 pub mod home;
 pub mod i18n;
 pub mod page;
@@ -40,6 +42,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/signin", get(accounts::signin_form).post(accounts::signin))
         .route("/signout", post(accounts::signout))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/profile", get(freelancers::profile_form).post(freelancers::save_profile))
+        .route("/jobs/{id}", get(freelancers::job))
+        .route("/jobs/{id}/apply", post(freelancers::apply))
         .route(
             "/requests/new",
             get(requests::new_form)

@@ -72,7 +72,7 @@ pub async fn new_form(visitor: Visitor) -> Response {
 }
 
 /// `"1500"` or `"1500.5"` major units → minor units.
-fn parse_amount(text: &str) -> Option<i64> {
+pub(super) fn parse_amount(text: &str) -> Option<i64> {
     let text = text.trim().replace(',', ".");
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
     if whole.is_empty() || fraction.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) {

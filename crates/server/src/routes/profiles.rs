@@ -6,24 +6,18 @@ use axum::{extract::State, Json};
 use fairgig_core::{
     apikey::Scope,
     ids::UserId,
-    marketplace::{check_short_text, check_utc_offset, Availability, ProfileSkill},
+    marketplace::{Availability, ProfileSkill},
     submission::Budget,
-    user::{Region, Role},
-    ValidationError,
 };
-use fairgig_store::{
-    embeddings::EntityKind,
-    marketplace::{Profile, ProfileInput},
-};
-use serde::{Deserialize, Serialize};
+use fairgig_engine::profiles::{self, ProfileRequest};
+use fairgig_store::{embeddings::EntityKind, marketplace::Profile};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::matching::profile_text;
-
 use crate::{
     auth::Authenticated,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiResult, ErrorBody},
     extractors::{AppJson, AppPath},
     state::AppState,
 };
@@ -32,37 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_my_profile, put_my_profile))
         .routes(routes!(get_profile))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileRequest {
-    /// 1–120 characters.
-    headline: String,
-    /// Up to 5,000 characters.
-    #[serde(default)]
-    bio: String,
-    /// Up to 50, names unique.
-    skills: Vec<ProfileSkill>,
-    hourly_rate: Option<Budget>,
-    /// A region code (`DE`, `US-CA`, `EU`).
-    region: Option<String>,
-    /// Minutes east of UTC of the working day.
-    utc_offset_minutes: Option<i32>,
-    availability: Availability,
-    /// 0–60.
-    #[serde(default)]
-    years_experience: f64,
-    /// Up to 20 language codes.
-    #[serde(default)]
-    languages: Vec<String>,
-    /// Up to 10 links.
-    #[serde(default)]
-    portfolio: Vec<String>,
-    /// Optional self-declared attributes (up to 10 pairs), used only to audit
-    /// and constrain fairness: never a scoring feature, never shown to clients.
-    #[serde(default)]
-    group_attributes: BTreeMap<String, String>,
 }
 
 /// A profile as its owner sees it.
@@ -124,69 +87,6 @@ async fn own(state: &AppState, profile: Profile) -> ApiResult<OwnProfile> {
     Ok(OwnProfile { public: public(profile), group_attributes, matchable })
 }
 
-fn validate(body: ProfileRequest) -> Result<ProfileInput, ValidationError> {
-    let headline = body.headline.trim().to_owned();
-    check_short_text("headline", &headline, 120)?;
-    if body.bio.chars().count() > 5_000 {
-        return Err(ValidationError::new("bio", "must be at most 5000 characters"));
-    }
-    let names: Vec<String> = body.skills.iter().map(|skill| skill.name.clone()).collect();
-    let names = fairgig_core::marketplace::parse_skill_names("skills", &names, 50)?;
-    let skills = names
-        .into_iter()
-        .zip(&body.skills)
-        .map(|(name, skill)| ProfileSkill { name, level: skill.level })
-        .collect();
-    let rate = body
-        .hourly_rate
-        .map(|rate| Budget::parse(rate.amount_minor, &rate.currency))
-        .transpose()
-        .map_err(|err| ValidationError::new("hourly_rate", err.message))?;
-    let region = body.region.as_deref().map(Region::parse).transpose()?;
-    let region = region.map(|region| region.as_ref().to_owned());
-    if let Some(offset) = body.utc_offset_minutes {
-        check_utc_offset(offset)?;
-    }
-    if !(0.0..=60.0).contains(&body.years_experience) {
-        return Err(ValidationError::new("years_experience", "must be between 0 and 60"));
-    }
-    if body.languages.len() > 20
-        || body.languages.iter().any(|l| check_short_text("languages", l, 35).is_err())
-    {
-        return Err(ValidationError::new("languages", "up to 20 codes of 1 to 35 characters"));
-    }
-    if body.portfolio.len() > 10
-        || body.portfolio.iter().any(|link| {
-            check_short_text("portfolio", link, 500).is_err()
-                || !(link.starts_with("https://") || link.starts_with("http://"))
-        })
-    {
-        return Err(ValidationError::new("portfolio", "up to 10 http(s) links"));
-    }
-    if body.group_attributes.len() > 10
-        || body.group_attributes.iter().any(|(key, value)| {
-            check_short_text("group_attributes", key, 40).is_err()
-                || check_short_text("group_attributes", value, 80).is_err()
-        })
-    {
-        return Err(ValidationError::new("group_attributes", "up to 10 short key/value pairs"));
-    }
-    Ok(ProfileInput {
-        headline,
-        bio: body.bio,
-        skills,
-        hourly_rate_minor: rate.as_ref().map(|rate| rate.amount_minor),
-        currency: rate.map(|rate| rate.currency),
-        region,
-        utc_offset_minutes: body.utc_offset_minutes,
-        availability: body.availability,
-        years_experience: body.years_experience,
-        languages: body.languages,
-        portfolio: body.portfolio,
-        group_attributes: body.group_attributes,
-    })
-}
-
 /// Create or replace my freelancer profile.
 ///
 /// Freelancers only. The profile is embedded for matching at once; if the
@@ -208,20 +108,7 @@ async fn put_my_profile(
     Authenticated(caller): Authenticated,
     AppJson(body): AppJson<ProfileRequest>,
 ) -> ApiResult<Json<OwnProfile>> {
-    caller.require(Scope::Write)?;
-    if caller.user.role != Role::Freelancer {
-        return Err(ApiError::forbidden());
-    }
-    let input = validate(body)?;
-    let profile = state.engine.store.put_profile(caller.user.id, &input).await?;
-    if let Err(err) = state
-        .engine
-        .embeddings
-        .embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &profile_text(&input))
-        .await
-    {
-        tracing::warn!(error = %err, user = %profile.user_id, "profile saved without an embedding");
-    }
+    let profile = profiles::put_mine(&state.engine, &caller, body).await?;
     Ok(Json(own(&state, profile).await?))
 }
 

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::{process::Child, sync::Semaphore};
 
-use crate::helpers::{say_once, spawn_app, TestApp};
+use crate::helpers::{finished, say_once, spawn_app, submit_job, TestApp};
 
 /// One browser at a time: journeys run in parallel test threads otherwise.
 static ONE_BROWSER: Semaphore = Semaphore::const_new(1);
@@ -408,4 +408,173 @@ async fn pages_speak_german_when_asked_and_unknown_pages_are_friendly() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .contains("immutable"));
+}
+
+/// A signed-up portal visitor over plain HTTP: the `Cookie` header to send
+/// and the CSRF token for forms.
+async fn portal_visitor(app: &TestApp, email: &str) -> (String, String) {
+    let first = app.client.get(app.url("/signup")).send().await.expect("get");
+    let csrf = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("fg_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("email", email),
+        ("display_name", "Portal Person"),
+        ("password", "a long and unusual passphrase 7"),
+        ("role", "client"),
+    ];
+    let signed_up = app
+        .client
+        .post(app.url("/signup"))
+        .header("cookie", format!("fg_csrf={csrf}"))
+        .form(&form)
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let session = signed_up
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("fg_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    (format!("fg_csrf={csrf}; fg_session={session}"), csrf)
+}
+
+/// The live page's stream: one HTML fragment per step transition (named
+/// for the step, so htmx swaps it into place), then `run` at the end; a
+/// signed-out visitor gets none of it, and signing out ends the session.
+#[tokio::test]
+async fn progress_streams_step_fragments_then_the_end_and_sign_out_revokes() {
+    let app = spawn_app().await;
+    let (cookie, csrf) = portal_visitor(&app, "live@example.org").await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.clone())
+        .text("kind", "request")
+        .text("title", "Translate a leaflet")
+        .text("text", "Translate a two-page leaflet from German to English by Friday.");
+    let created = app
+        .client
+        .post(app.url("/requests/new"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let page = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    let events = app
+        .client
+        .get(app.url(&format!("{page}/events")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+    let stream = tokio::time::timeout(PATIENCE, events.text())
+        .await
+        .expect("the stream ends")
+        .expect("body");
+    for step in ["extract", "analyse", "bias_check", "embed", "publish_job", "match"] {
+        assert!(stream.contains(&format!("event: step-{step}\n")), "{step}: {stream}");
+    }
+    assert!(stream.contains("event: run\ndata: succeeded"), "{stream}");
+    assert!(stream.contains("class=\"step-name\""), "fragments are HTML: {stream}");
+
+    let stranger = app.client.get(app.url(&format!("{page}/events"))).send().await.expect("events");
+    assert_eq!(stranger.status(), StatusCode::FORBIDDEN);
+
+    let signed_out = app
+        .client
+        .post(app.url("/signout"))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let after =
+        app.client.get(app.url("/dashboard")).header("cookie", &cookie).send().await.expect("get");
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old cookie no longer signs in");
+}
+
+/// Journey 3 (the freelancer's half): a freelancer signs up, fills the
+/// profile, finds a client's job under "jobs for you" with its reasons, and
+/// applies with a cover note; the client sees the application.
+#[tokio::test]
+async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    let client = app.register("owner@example.org").await;
+    let submission = submit_job(
+        &app,
+        &client,
+        "PostgreSQL tuning for a Rust service",
+        "We need help tuning PostgreSQL queries behind our Rust API. Remote is fine.",
+    )
+    .await;
+    let done = finished(&app, &client, &submission).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    browser.open(&app, "/signup").await;
+    browser.click("input[name=role][value=freelancer]").await;
+    browser.fill("#email", "fran@example.org").await;
+    browser.fill("#display_name", "Fran Freelancer").await;
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#for-me-heading").await;
+    browser.click("a[href='/profile']").await;
+    browser.wait_for("form[action='/profile']").await;
+    browser.fill("#headline", "Database engineer for Rust backends").await;
+    browser.fill("#bio", "Ten years of PostgreSQL performance work for web services.").await;
+    browser.fill("#skills", "PostgreSQL, Rust, SQL").await;
+    browser.fill("#hourly_rate", "80").await;
+    browser.fill("#years_experience", "10").await;
+    browser.look("profile").await;
+    browser.click("form[action='/profile'] button[type=submit]").await;
+    browser.wait_for("#for-me-heading + ol a").await;
+    let fits = browser.text("#for-me-heading + ol").await;
+    assert!(fits.contains("PostgreSQL tuning for a Rust service"), "{fits}");
+    browser.look("dashboard-freelancer").await;
+
+    browser.click("#for-me-heading + ol a").await;
+    browser.wait_for("#cover_letter").await;
+    browser.look("job").await;
+    browser.fill("#cover_letter", "I have tuned PostgreSQL for Rust services since 2016.").await;
+    browser.click("form[action$='/apply'] button[type=submit]").await;
+    browser.wait_for("#for-me-heading").await;
+    browser.close().await;
+
+    let job = app
+        .store
+        .job_for_submission(submission.parse().expect("id"))
+        .await
+        .expect("job")
+        .expect("published");
+    let applications: Value = app
+        .get_as(&format!("/api/v1/jobs/{}/applications", job.id), &client.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        applications[0]["cover_letter"], "I have tuned PostgreSQL for Rust services since 2016.",
+        "{applications}"
+    );
 }

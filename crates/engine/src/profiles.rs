@@ -1,0 +1,179 @@
+//! Freelancer profiles: what a freelancer says about their work, checked,
+//! stored and embedded for matching.
+//!
+//! Self-declared group attributes are optional; they audit and constrain
+//! fairness only, are never a scoring feature and never shown to clients.
+
+use std::collections::BTreeMap;
+
+use fairgig_core::{
+    apikey::Scope,
+    marketplace::{check_short_text, check_utc_offset, Availability, ProfileSkill},
+    submission::Budget,
+    user::{Region, Role},
+    ValidationError,
+};
+use fairgig_store::{
+    embeddings::EntityKind,
+    marketplace::{Profile, ProfileInput},
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::{
+    error::{Error, Result},
+    matching::profile_text,
+    Caller, Engine,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    /// 1–120 characters.
+    pub headline: String,
+    /// Up to 5,000 characters.
+    #[serde(default)]
+    pub bio: String,
+    /// Up to 50, names unique.
+    pub skills: Vec<ProfileSkill>,
+    pub hourly_rate: Option<Budget>,
+    /// A region code (`DE`, `US-CA`, `EU`).
+    pub region: Option<String>,
+    /// Minutes east of UTC of the working day.
+    pub utc_offset_minutes: Option<i32>,
+    pub availability: Availability,
+    /// 0–60.
+    #[serde(default)]
+    pub years_experience: f64,
+    /// Up to 20 language codes.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Up to 10 links.
+    #[serde(default)]
+    pub portfolio: Vec<String>,
+    /// Optional self-declared attributes (up to 10 pairs), used only to audit
+    /// and constrain fairness: never a scoring feature, never shown to clients.
+    #[serde(default)]
+    pub group_attributes: BTreeMap<String, String>,
+}
+
+impl ProfileRequest {
+    /// The stored profile, or the first field that breaks a rule.
+    pub fn parse(self) -> Result<ProfileInput, ValidationError> {
+        let body = self;
+        let headline = body.headline.trim().to_owned();
+        check_short_text("headline", &headline, 120)?;
+        if body.bio.chars().count() > 5_000 {
+            return Err(ValidationError::new("bio", "must be at most 5000 characters"));
+        }
+        let names: Vec<String> = body.skills.iter().map(|skill| skill.name.clone()).collect();
+        let names = fairgig_core::marketplace::parse_skill_names("skills", &names, 50)?;
+        let skills = names
+            .into_iter()
+            .zip(&body.skills)
+            .map(|(name, skill)| ProfileSkill { name, level: skill.level })
+            .collect();
+        let rate = body
+            .hourly_rate
+            .map(|rate| Budget::parse(rate.amount_minor, &rate.currency))
+            .transpose()
+            .map_err(|err| ValidationError::new("hourly_rate", err.message))?;
+        let region = body.region.as_deref().map(Region::parse).transpose()?;
+        let region = region.map(|region| region.as_ref().to_owned());
+        if let Some(offset) = body.utc_offset_minutes {
+            check_utc_offset(offset)?;
+        }
+        if !(0.0..=60.0).contains(&body.years_experience) {
+            return Err(ValidationError::new("years_experience", "must be between 0 and 60"));
+        }
+        if body.languages.len() > 20
+            || body.languages.iter().any(|l| check_short_text("languages", l, 35).is_err())
+        {
+            return Err(ValidationError::new("languages", "up to 20 codes of 1 to 35 characters"));
+        }
+        if body.portfolio.len() > 10
+            || body.portfolio.iter().any(|link| {
+                check_short_text("portfolio", link, 500).is_err()
+                    || !(link.starts_with("https://") || link.starts_with("http://"))
+            })
+        {
+            return Err(ValidationError::new("portfolio", "up to 10 http(s) links"));
+        }
+        if body.group_attributes.len() > 10
+            || body.group_attributes.iter().any(|(key, value)| {
+                check_short_text("group_attributes", key, 40).is_err()
+                    || check_short_text("group_attributes", value, 80).is_err()
+            })
+        {
+            return Err(ValidationError::new("group_attributes", "up to 10 short key/value pairs"));
+        }
+        Ok(ProfileInput {
+            headline,
+            bio: body.bio,
+            skills,
+            hourly_rate_minor: rate.as_ref().map(|rate| rate.amount_minor),
+            currency: rate.map(|rate| rate.currency),
+            region,
+            utc_offset_minutes: body.utc_offset_minutes,
+            availability: body.availability,
+            years_experience: body.years_experience,
+            languages: body.languages,
+            portfolio: body.portfolio,
+            group_attributes: body.group_attributes,
+        })
+    }
+}
+
+/// Creates or replaces the caller's profile (freelancers only) and embeds
+/// it for matching; if the embedding service is down the profile is saved
+/// anyway and is matched once embedded.
+pub async fn put_mine(
+    engine: &Engine,
+    caller: &Caller,
+    request: ProfileRequest,
+) -> Result<Profile> {
+    caller.require(Scope::Write)?;
+    if caller.user.role != Role::Freelancer {
+        return Err(Error::forbidden());
+    }
+    let input = request.parse()?;
+    let profile = engine.store.put_profile(caller.user.id, &input).await?;
+    if let Err(err) = engine
+        .embeddings
+        .embed_entity(EntityKind::Profile, profile.user_id.as_uuid(), &profile_text(&input))
+        .await
+    {
+        tracing::warn!(error = %err, user = %profile.user_id, "profile saved without an embedding");
+    }
+    Ok(profile)
+}
+
+/// The caller's own profile, if they have one.
+pub async fn mine(engine: &Engine, caller: &Caller) -> Result<Option<Profile>> {
+    caller.require(Scope::Read)?;
+    match engine.store.profile(caller.user.id).await {
+        Ok(profile) => Ok(Some(profile)),
+        Err(fairgig_store::StoreError::NotFound) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The open jobs that fit the caller's profile, ranked and explained;
+/// `None` until they have a profile.
+pub async fn jobs_for_me(
+    engine: &Engine,
+    caller: &Caller,
+    limit: usize,
+) -> Result<Option<crate::matching::JobMatchList>> {
+    let Some(profile) = mine(engine, caller).await? else { return Ok(None) };
+    let list = crate::matching::jobs_for_freelancer(
+        &engine.store,
+        &engine.embeddings,
+        &engine.job_index,
+        &profile,
+        (limit, &crate::matching::JobFilters::default()),
+    )
+    .await
+    .map_err(|err| Error::internal(err, "matching jobs to a profile"))?;
+    Ok(Some(list))
+}

@@ -1,0 +1,243 @@
+//! The freelancer's side: the profile editor, a job's page with the
+//! application form, and applying.
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use fairgig_core::{
+    ids::JobId,
+    marketplace::{Availability, JobStatus, ProfileSkill, SkillLevel},
+    submission::Budget,
+    user::Role,
+};
+use fairgig_engine::{
+    applications::{self, ApplyRequest},
+    jobs,
+    profiles::{self, ProfileRequest},
+};
+use fairgig_store::marketplace::Job;
+use serde::Deserialize;
+
+use super::{
+    accounts::FieldError,
+    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    session::Visitor,
+};
+use crate::state::AppState;
+
+/// The profile form as typed (skills comma-separated).
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    headline: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    skills: String,
+    #[serde(default)]
+    hourly_rate: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    availability: String,
+    #[serde(default)]
+    years_experience: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/profile.html")]
+struct ProfilePage {
+    page: Page,
+    form: ProfileForm,
+    error: FieldError,
+}
+
+pub async fn profile_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let existing = profiles::mine(&state.engine, caller)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let form = match existing {
+        Some(profile) => {
+            let input = profile.input;
+            ProfileForm {
+                headline: input.headline,
+                bio: input.bio,
+                skills: input.skills.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                hourly_rate: input
+                    .hourly_rate_minor
+                    .map(|minor| format!("{}", minor as f64 / 100.0))
+                    .unwrap_or_default(),
+                currency: input.currency.unwrap_or_else(|| "EUR".into()),
+                region: input.region.unwrap_or_default(),
+                availability: input.availability.as_str().to_owned(),
+                years_experience: input.years_experience.to_string(),
+                ..ProfileForm::default()
+            }
+        }
+        None => ProfileForm {
+            currency: "EUR".into(),
+            availability: "available".into(),
+            years_experience: "0".into(),
+            ..ProfileForm::default()
+        },
+    };
+    Ok(render(&ProfilePage {
+        page: Page::new(&visitor, "profile-title"),
+        form,
+        error: FieldError::default(),
+    }))
+}
+
+impl ProfileForm {
+    fn to_request(&self, visitor: &Visitor) -> Result<ProfileRequest, FieldError> {
+        let t = visitor.messages();
+        let invalid =
+            |field: &str, key: &str| FieldError { field: field.into(), message: t.msg(key) };
+        let skills = self
+            .skills
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| ProfileSkill { name: name.to_owned(), level: SkillLevel::Intermediate })
+            .collect();
+        let hourly_rate = match self.hourly_rate.trim() {
+            "" => None,
+            rate => Some(Budget {
+                amount_minor: super::requests::parse_amount(rate)
+                    .ok_or_else(|| invalid("hourly_rate", "request-budget-invalid"))?,
+                currency: self.currency.trim().to_uppercase(),
+            }),
+        };
+        let years_experience = match self.years_experience.trim() {
+            "" => 0.0,
+            years => years
+                .replace(',', ".")
+                .parse::<f64>()
+                .map_err(|_| invalid("years_experience", "profile-years-invalid"))?,
+        };
+        let availability =
+            self.availability.parse::<Availability>().unwrap_or(Availability::Available);
+        Ok(ProfileRequest {
+            headline: self.headline.clone(),
+            bio: self.bio.clone(),
+            skills,
+            hourly_rate,
+            region: Some(self.region.trim().to_owned()).filter(|region| !region.is_empty()),
+            utc_offset_minutes: None,
+            availability,
+            years_experience,
+            languages: Vec::new(),
+            portfolio: Vec::new(),
+            group_attributes: Default::default(),
+        })
+    }
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let error = match form.to_request(&visitor) {
+        Ok(request) => match profiles::put_mine(&state.engine, caller, request).await {
+            Ok(_) => return Ok(Redirect::to("/dashboard").into_response()),
+            Err(err) => FieldError::from_engine(&visitor, err)?,
+        },
+        Err(error) => error,
+    };
+    let page = Page::new(&visitor, "profile-title");
+    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &ProfilePage { page, form, error }))
+}
+
+#[derive(Template)]
+#[template(path = "portal/job.html")]
+struct JobPage {
+    page: Page,
+    job: Job,
+    can_apply: bool,
+    letter: String,
+    error: FieldError,
+}
+
+fn parse_job_id(visitor: &Visitor, id: &str) -> Result<JobId, PortalError> {
+    id.parse().map_err(|_| PortalError::new(visitor, StatusCode::NOT_FOUND))
+}
+
+pub async fn job(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let id = parse_job_id(&visitor, &id)?;
+    let (job, _) = jobs::visible(&state.engine, caller, id)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let can_apply = caller.user.role == Role::Freelancer && job.status == JobStatus::Open;
+    let mut page = Page::new(&visitor, "job-title");
+    page.title = job.input.title.clone();
+    Ok(render(&JobPage {
+        page,
+        job,
+        can_apply,
+        letter: String::new(),
+        error: FieldError::default(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApplyForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    cover_letter: String,
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<ApplyForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let id = parse_job_id(&visitor, &id)?;
+    let request = ApplyRequest { cover_letter: form.cover_letter.clone(), proposed_rate: None };
+    let error = match applications::apply(&state.engine, caller, id, request).await {
+        Ok(_) => return Ok(Redirect::to("/dashboard").into_response()),
+        Err(err) => FieldError::from_engine(&visitor, err)?,
+    };
+    let (job, _) = jobs::visible(&state.engine, caller, id)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let mut page = Page::new(&visitor, "job-title");
+    page.title = job.input.title.clone();
+    let page = JobPage { page, job, can_apply: true, letter: form.cover_letter, error };
+    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
