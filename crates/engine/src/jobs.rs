@@ -167,13 +167,23 @@ pub async fn managed(engine: &Engine, caller: &Caller, id: JobId) -> Result<Job>
 }
 
 /// A job and whether the caller manages it: owners and admins see any
-/// status, others open and running jobs.
+/// status, freelancers who applied see it in any status too (to follow
+/// their application and review the client), others open and running jobs.
 pub async fn visible(engine: &Engine, caller: &Caller, id: JobId) -> Result<(Job, bool)> {
     caller.require(Scope::Read)?;
     let job = engine.store.job(id).await?;
     let manages = job.owner == caller.user.id || caller.user.role == Role::Admin;
     if !manages && !matches!(job.status, JobStatus::Open | JobStatus::InProgress) {
-        return Err(Error::not_found());
+        let applied = caller.user.role == Role::Freelancer
+            && engine
+                .store
+                .applications_for_job(job.id)
+                .await?
+                .iter()
+                .any(|application| application.freelancer == caller.user.id);
+        if !applied {
+            return Err(Error::not_found());
+        }
     }
     Ok((job, manages))
 }
@@ -284,4 +294,48 @@ pub async fn board(engine: &Engine, filter: &BoardFilter, limit: usize) -> Resul
 pub async fn owned(engine: &Engine, caller: &Caller) -> Result<Vec<Job>> {
     caller.require(Scope::Read)?;
     Ok(engine.store.jobs_of(caller.user.id, 200).await?)
+}
+
+/// The freelancers for a job its owner (or an admin) manages, ranked by the
+/// champion ranker and fairly re-ranked by the deployment's policy; the
+/// group figures of a ranking by a self-declared attribute are shown to
+/// admins only.
+pub async fn matches(
+    engine: &Engine,
+    caller: &Caller,
+    id: JobId,
+    limit: usize,
+) -> Result<crate::matching::MatchList> {
+    caller.require(Scope::Read)?;
+    let job = managed(engine, caller, id).await?;
+    if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
+        return Err(Error::conflict(format!("the job is {}", job.status)));
+    }
+    let mut list = crate::matching::matches_for_job(
+        &engine.store,
+        &engine.embeddings,
+        &engine.profile_index,
+        &job,
+        (limit.clamp(1, 100), &crate::matching::ProfileFilters::default(), Some(caller.user.id)),
+        &engine.fairness,
+    )
+    .await
+    .map_err(|err| Error::internal(err, "matching freelancers to a job"))?;
+    if caller.require_admin().is_err() {
+        list.fairness.redact();
+    }
+    Ok(list)
+}
+
+/// How much text the as-you-type check reads (a job's description limit).
+const PREVIEW_CHARS: usize = 100_000;
+
+/// The bias check of a draft title and description as its author types,
+/// a few at a time per person (it is the costliest thing a keystroke does).
+pub fn preview(engine: &Engine, caller: &Caller, title: &str, description: &str) -> Result<Report> {
+    let Some(_slot) = engine.expensive.try_start(caller.user.id) else {
+        return Err(Error::RateLimited { retry_after_secs: 1 });
+    };
+    let text: String = format!("{title}\n\n{description}").chars().take(PREVIEW_CHARS).collect();
+    Ok(engine.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default()))
 }

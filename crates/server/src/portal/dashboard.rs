@@ -6,8 +6,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use fairgig_core::user::Role;
-use fairgig_engine::{jobs, matching::JobMatch, profiles, submissions};
+use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
+    applications::Review,
     marketplace::Job,
     submissions::{Submission, SubmissionFilter},
 };
@@ -27,6 +28,8 @@ struct Dashboard {
     /// Freelancers: whether they have a profile, and the jobs that fit it.
     has_profile: bool,
     jobs_for_me: Vec<JobMatch>,
+    /// Published reviews of the signed-in person.
+    reviews: Vec<Review>,
 }
 
 /// How many of each the dashboard lists.
@@ -44,12 +47,16 @@ pub async fn dashboard(
     let page = Page::new(&visitor, "dashboard-title");
     if caller.user.role == Role::Freelancer {
         let fitting = profiles::jobs_for_me(&state.engine, caller, 20).await.map_err(failed)?;
+        let reviews = applications::reviews_of(&state.engine, caller, caller.user.id)
+            .await
+            .map_err(failed)?;
         return Ok(render(&Dashboard {
             page,
             submissions: Vec::new(),
             jobs: Vec::new(),
             has_profile: fitting.is_some(),
             jobs_for_me: fitting.map(|list| list.matches).unwrap_or_default(),
+            reviews,
         }));
     }
     let submissions =
@@ -57,5 +64,14 @@ pub async fn dashboard(
             .await
             .map_err(failed)?;
     let jobs = jobs::owned(&state.engine, caller).await.map_err(failed)?;
-    Ok(render(&Dashboard { page, submissions, jobs, has_profile: false, jobs_for_me: Vec::new() }))
+    let reviews =
+        applications::reviews_of(&state.engine, caller, caller.user.id).await.map_err(failed)?;
+    Ok(render(&Dashboard {
+        page,
+        submissions,
+        jobs,
+        has_profile: false,
+        jobs_for_me: Vec::new(),
+        reviews,
+    }))
 }

@@ -1,25 +1,17 @@
-//! The freelancer's side: the profile editor, a job's page with the
-//! application form, and applying.
+//! The freelancer's profile editor.
 
 use askama::Template;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
 use fairgig_core::{
-    ids::JobId,
-    marketplace::{Availability, JobStatus, ProfileSkill, SkillLevel},
+    marketplace::{Availability, ProfileSkill, SkillLevel},
     submission::Budget,
-    user::Role,
 };
-use fairgig_engine::{
-    applications::{self, ApplyRequest},
-    jobs,
-    profiles::{self, ProfileRequest},
-};
-use fairgig_store::marketplace::Job;
+use fairgig_engine::profiles::{self, ProfileRequest};
 use serde::Deserialize;
 
 use super::{
@@ -167,77 +159,4 @@ pub async fn save_profile(
     };
     let page = Page::new(&visitor, "profile-title");
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &ProfilePage { page, form, error }))
-}
-
-#[derive(Template)]
-#[template(path = "portal/job.html")]
-struct JobPage {
-    page: Page,
-    job: Job,
-    can_apply: bool,
-    letter: String,
-    error: FieldError,
-}
-
-fn parse_job_id(visitor: &Visitor, id: &str) -> Result<JobId, PortalError> {
-    id.parse().map_err(|_| PortalError::new(visitor, StatusCode::NOT_FOUND))
-}
-
-pub async fn job(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    let id = parse_job_id(&visitor, &id)?;
-    let (job, _) = jobs::visible(&state.engine, caller, id)
-        .await
-        .map_err(|err| PortalError::from_engine(&visitor, err))?;
-    let can_apply = caller.user.role == Role::Freelancer && job.status == JobStatus::Open;
-    let mut page = Page::new(&visitor, "job-title");
-    page.title = job.input.title.clone();
-    Ok(render(&JobPage {
-        page,
-        job,
-        can_apply,
-        letter: String::new(),
-        error: FieldError::default(),
-    }))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ApplyForm {
-    #[serde(default)]
-    _csrf: String,
-    #[serde(default)]
-    cover_letter: String,
-}
-
-pub async fn apply(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<ApplyForm>,
-) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    check_csrf(&visitor, &form._csrf)?;
-    let id = parse_job_id(&visitor, &id)?;
-    let request = ApplyRequest { cover_letter: form.cover_letter.clone(), proposed_rate: None };
-    let error = match applications::apply(&state.engine, caller, id, request).await {
-        Ok(_) => return Ok(Redirect::to("/dashboard").into_response()),
-        Err(err) => FieldError::from_engine(&visitor, err)?,
-    };
-    let (job, _) = jobs::visible(&state.engine, caller, id)
-        .await
-        .map_err(|err| PortalError::from_engine(&visitor, err))?;
-    let mut page = Page::new(&visitor, "job-title");
-    page.title = job.input.title.clone();
-    let page = JobPage { page, job, can_apply: true, letter: form.cover_letter, error };
-    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

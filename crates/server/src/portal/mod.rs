@@ -10,7 +10,9 @@
 //! - [`accounts`]: sign up, sign in, sign out.
 //! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
 //! - [`requests`]: a new request, its live progress and its results.
-//! - [`freelancers`]: the profile editor, a job's page, applying.
+//! - [`freelancers`]: the profile editor.
+//! - [`jobs`]: writing a job with the language check as you type; a job's
+//!   page with findings, publishing, applicants, hiring, reviews, matches.
 
 pub mod accounts;
 pub mod assets;
@@ -18,6 +20,7 @@ pub mod dashboard;
 pub mod freelancers;
 pub mod home;
 pub mod i18n;
+pub mod jobs;
 pub mod page;
 pub mod requests;
 pub mod session;
@@ -43,8 +46,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/signout", post(accounts::signout))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/profile", get(freelancers::profile_form).post(freelancers::save_profile))
-        .route("/jobs/{id}", get(freelancers::job))
-        .route("/jobs/{id}/apply", post(freelancers::apply))
+        .route("/jobs/new", get(jobs::new_form).post(jobs::create))
+        .route("/jobs/preview", post(jobs::preview))
+        .route("/jobs/{id}", get(jobs::show))
+        .route("/jobs/{id}/apply", post(jobs::apply))
+        .route("/jobs/{id}/status", post(jobs::set_status))
+        .route("/jobs/{id}/review", post(jobs::review))
+        .route("/applications/{id}/decide", post(jobs::decide))
         .route(
             "/requests/new",
             get(requests::new_form)

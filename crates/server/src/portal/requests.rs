@@ -239,7 +239,7 @@ pub struct Segment {
 
 /// The text cut at the findings' byte ranges (overlaps and ranges that do
 /// not fall on character boundaries are shown unmarked).
-fn segments(text: &str, findings: &[Finding]) -> Vec<Segment> {
+pub(super) fn segments(text: &str, findings: &[Finding]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut at = 0;
     for (index, finding) in findings.iter().enumerate() {

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::{process::Child, sync::Semaphore};
 
-use crate::helpers::{finished, say_once, spawn_app, submit_job, TestApp};
+use crate::helpers::{finished, say_once, send, spawn_app, submit_job, TestApp, PASSWORD};
 
 /// One browser at a time: journeys run in parallel test threads otherwise.
 static ONE_BROWSER: Semaphore = Semaphore::const_new(1);
@@ -154,6 +154,19 @@ impl Browser {
     async fn look(&self, name: &str) {
         self.check_accessibility(name).await;
         self.photograph(name).await;
+    }
+
+    async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+        self.open(app, "/signin").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("form[action='/signin'] button[type=submit]").await;
+        self.wait_for("#reviews-heading").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("form[action='/signout'] button").await;
+        self.wait_for("a[href='/signin']").await;
     }
 
     async fn close(self) {
@@ -559,22 +572,107 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.fill("#cover_letter", "I have tuned PostgreSQL for Rust services since 2016.").await;
     browser.click("form[action$='/apply'] button[type=submit]").await;
     browser.wait_for("#for-me-heading").await;
-    browser.close().await;
-
     let job = app
         .store
         .job_for_submission(submission.parse().expect("id"))
         .await
         .expect("job")
         .expect("published");
-    let applications: Value = app
-        .get_as(&format!("/api/v1/jobs/{}/applications", job.id), &client.access)
+    browser.sign_out().await;
+
+    // The client shortlists, hires, completes and reviews.
+    browser.sign_in(&app, "owner@example.org", PASSWORD).await;
+    browser.open(&app, &format!("/jobs/{}", job.id)).await;
+    browser.wait_for("#applicants-heading").await;
+    assert!(browser.text(".applicant").await.contains("I have tuned PostgreSQL"));
+    browser.look("job-owner").await;
+    browser.click(".applicant button[value=shortlisted]").await;
+    browser.wait_for(".applicant .badge.shortlisted").await;
+    browser.click(".applicant button[value=hired]").await;
+    browser.wait_for(".applicant .badge.hired").await;
+    browser.click("form[action$='/status'] input[value=completed] + button").await;
+    browser.wait_for("#review_text").await;
+    browser.fill("#review_text", "Careful work, clear notes, fast queries.").await;
+    browser.click("form[action$='/review'] button[type=submit]").await;
+    browser.wait_for("#applicants-heading").await;
+    browser.sign_out().await;
+
+    // The freelancer reviews the client and sees the review they received.
+    browser.sign_in(&app, "fran@example.org", "a long and unusual passphrase 7").await;
+    browser.open(&app, &format!("/jobs/{}", job.id)).await;
+    browser.wait_for("#review_text").await;
+    browser.fill("#review_text", "Clear brief and quick answers.").await;
+    browser.click("form[action$='/review'] button[type=submit]").await;
+    browser.open(&app, "/dashboard").await;
+    browser.wait_for("#reviews-heading").await;
+    let reviews = browser.text(".reviews").await;
+    assert!(reviews.contains("Careful work, clear notes, fast queries."), "{reviews}");
+    browser.close().await;
+
+    let of_client: Value = app
+        .get_as(&format!("/api/v1/profiles/{}/reviews", client.id), &client.access)
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(
-        applications[0]["cover_letter"], "I have tuned PostgreSQL for Rust services since 2016.",
-        "{applications}"
-    );
+    assert_eq!(of_client[0]["text"], "Clear brief and quick answers.", "{of_client}");
+}
+
+/// Journey 2: a client writes a job with an exclusionary phrase, sees it
+/// marked with a suggestion as they type, fixes it, publishes, and sees
+/// explained matches.
+#[tokio::test]
+async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    for (i, years) in [12.0, 6.0, 1.0].into_iter().enumerate() {
+        let freelancer = app
+            .register_as(&format!("dev{i}@example.org"), fairgig_core::user::Role::Freelancer)
+            .await;
+        let body = json!({
+            "headline": "Rust and PostgreSQL developer",
+            "bio": "I build reliable Rust backends on PostgreSQL.",
+            "skills": [{"name": "Rust", "level": "expert"}, {"name": "PostgreSQL", "level": "advanced"}],
+            "availability": "available",
+            "years_experience": years,
+        });
+        let (status, saved) =
+            send(&app, reqwest::Method::PUT, &freelancer, "/api/v1/me/profile", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+    }
+
+    browser.open(&app, "/signup").await;
+    browser.fill("#email", "writer@example.org").await;
+    browser.fill("#display_name", "Wanda Writer").await;
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("#requests-heading").await;
+    browser.click("a[href='/jobs/new']").await;
+    browser.wait_for("#job-form").await;
+    browser.fill("#title", "Rust developer").await;
+    browser
+        .fill("#description", "We want a young rockstar to build our Rust and PostgreSQL API.")
+        .await;
+    browser.wait_for("#findings mark").await;
+    let marked = browser.text("#findings .checked-text").await;
+    assert!(marked.contains("rockstar"), "{marked}");
+    assert!(!browser.text("#findings .suggestions").await.is_empty());
+    browser.look("job-new-flagged").await;
+
+    browser
+        .fill(
+            "#description",
+            "We want an experienced developer to build our Rust and PostgreSQL API.",
+        )
+        .await;
+    browser.wait_for("#findings .ok-note").await;
+    browser.fill("#skills", "Rust, PostgreSQL").await;
+    browser.click("#job-form button[type=submit]").await;
+    browser.wait_for("#matches-heading").await;
+    assert_eq!(browser.text("h1 + p .badge").await, "open");
+    let matches = browser.text(".matches").await;
+    assert!(matches.contains("#1") && matches.contains("Strengths"), "{matches}");
+    browser.look("job-matches").await;
+    browser.close().await;
 }
