@@ -17,6 +17,7 @@
 //! - [`jobs`], [`applications`]: posting and publishing jobs; applying,
 //!   hiring, reviews and their moderation.
 //! - [`feedback`]: what people did with a match list, for training.
+//! - [`fairness_audit`]: how fair the shown lists were, day by day.
 //! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
@@ -39,6 +40,7 @@ pub mod demo;
 pub mod embedding;
 pub mod embedding_registry;
 pub mod error;
+pub mod fairness_audit;
 pub mod feedback;
 pub mod jobs;
 pub mod limits;

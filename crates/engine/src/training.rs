@@ -374,3 +374,39 @@ pub async fn rollback_command(store: &Store) -> anyhow::Result<()> {
     println!("champion is {} again", restored.unwrap_or_default());
     Ok(())
 }
+
+impl From<RegistryError> for crate::Error {
+    fn from(err: RegistryError) -> Self {
+        match err {
+            RegistryError::Store(err) => err.into(),
+            other => crate::Error::conflict(other.to_string()),
+        }
+    }
+}
+
+/// The ranker versions with their aliases (admins).
+pub async fn rankers(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+) -> crate::Result<Vec<RegistryEntry>> {
+    caller.require_admin()?;
+    Ok(registry(&engine.store, RANKER).await?)
+}
+
+/// Promotes the challenger ranker if the gate passes (admins).
+pub async fn promote_ranker(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+) -> crate::Result<Promotion> {
+    caller.require_admin()?;
+    Ok(promote_challenger(&engine.store, Actor::User(caller.user.id)).await?)
+}
+
+/// Restores the previous champion ranker (admins); returns (from, to).
+pub async fn roll_back_ranker(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+) -> crate::Result<(Option<String>, Option<String>)> {
+    caller.require_admin()?;
+    Ok(rollback_ranker(&engine.store, Actor::User(caller.user.id)).await?)
+}

@@ -213,3 +213,30 @@ nav-new-job = Auftrag schreiben
 
 dashboard-reviews = Bewertungen über Sie
 dashboard-no-reviews = Noch keine Bewertungen.
+
+nav-admin = Verwaltung
+admin-title = Verwaltung
+admin-moderation = Bewertungen zur Prüfung
+admin-no-pending = Keine Bewertung wartet.
+admin-publish = Veröffentlichen
+admin-reject = Ablehnen
+admin-fairness = Fairness der gezeigten Listen
+admin-fairness-by = Gruppiert nach { $attribute }, letzte 30 Tage.
+admin-chart-title = Mittlerer MinSkew der Listenspitze, pro Tag
+admin-chart-desc = 0 heißt, jede Gruppe bekam ihren Anteil der oberen Plätze; unter 0 bekam eine Gruppe weniger.
+admin-no-lists = In diesen Tagen wurde keine Liste gezeigt.
+admin-day = Tag
+admin-lists = Listen
+admin-exposure = Sichtbarkeit
+admin-four-fifths = Quote engere Wahl (Vier-Fünftel)
+admin-registry = Ranker-Verzeichnis
+admin-no-rankers = Bisher nur der eingebaute Ranker v1; trainieren Sie einen aus erfassten Rückmeldungen.
+admin-version = Version
+admin-aliases = Rolle
+admin-promote = Herausforderer befördern
+admin-rollback = Champion zurückrollen
+admin-promoted = { $version } ist jetzt Champion.
+admin-not-promoted = { $version } bleibt Herausforderer.
+admin-rolled-back = Zurückgerollt; { $version } ist im Einsatz.
+
+job-review-sent = Danke: Ihre Bewertung wurde gesendet.

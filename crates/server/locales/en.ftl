@@ -214,3 +214,30 @@ nav-new-job = Write a job
 
 dashboard-reviews = Reviews of you
 dashboard-no-reviews = No reviews yet.
+
+nav-admin = Admin
+admin-title = Administration
+admin-moderation = Reviews held for moderation
+admin-no-pending = No review is waiting.
+admin-publish = Publish
+admin-reject = Reject
+admin-fairness = Fairness of the shown lists
+admin-fairness-by = Grouped by { $attribute }, last 30 days.
+admin-chart-title = Mean MinSkew of the top of each list, per day
+admin-chart-desc = 0 means every group got its share of the top places; below 0 a group got less.
+admin-no-lists = No list was shown in these days.
+admin-day = Day
+admin-lists = Lists
+admin-exposure = Exposure
+admin-four-fifths = Shortlist ratio (four-fifths)
+admin-registry = Ranker registry
+admin-no-rankers = Only the built-in v1 ranker so far; train one from recorded feedback.
+admin-version = Version
+admin-aliases = Role
+admin-promote = Promote the challenger
+admin-rollback = Roll back the champion
+admin-promoted = { $version } is now the champion.
+admin-not-promoted = { $version } stays challenger.
+admin-rolled-back = Rolled back; { $version } is serving.
+
+job-review-sent = Thank you: your review was sent.

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -169,6 +169,8 @@ struct JobPage {
     applicants: Vec<Applicant>,
     matches: Option<MatchList>,
     can_review: bool,
+    /// What was just done, to confirm it (`?done=review`).
+    notice: String,
 }
 
 fn parse_job_id(visitor: &Visitor, id: &str) -> Result<JobId, PortalError> {
@@ -226,19 +228,31 @@ async fn job_page(
         applicants,
         matches,
         can_review,
+        notice: String::new(),
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct JobQuery {
+    #[serde(default)]
+    done: String,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
+    query: Result<Query<JobQuery>, QueryRejection>,
 ) -> Result<Response, PortalError> {
     if let Err(redirect) = require_sign_in(&visitor) {
         return Ok(redirect.into_response());
     }
     let id = parse_job_id(&visitor, &id)?;
-    Ok(render(&job_page(&state, &visitor, id, String::new(), FieldError::default()).await?))
+    let mut page = job_page(&state, &visitor, id, String::new(), FieldError::default()).await?;
+    if query.is_ok_and(|Query(query)| query.done == "review") {
+        page.notice = page.page.t.msg("job-review-sent");
+    }
+    Ok(render(&page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,7 +384,7 @@ pub async fn review(
     let rating = form.rating.trim().parse::<u8>().unwrap_or(0);
     let request = ReviewRequest { rating, sub_ratings: Default::default(), text: form.text };
     match applications::review(&state.engine, caller, id, request).await {
-        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}?done=review")).into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
             let page = job_page(&state, &visitor, id, String::new(), error).await?;

@@ -2,6 +2,8 @@
 //! and admins, on the same engine use cases as the API (never calling the
 //! API). Pages read without JavaScript; htmx (vendored) adds live progress.
 //!
+//! - [`admin`]: moderation, the fairness dashboard, the ranker registry.
+//! - [`chart`]: server-rendered SVG charts.
 //! - [`session`]: cookies → [`session::Visitor`]; CSRF tokens.
 //! - [`i18n`]: English and German messages.
 //! - [`page`]: the page frame, rendering, the error page.
@@ -15,7 +17,9 @@
 //!   page with findings, publishing, applicants, hiring, reviews, matches.
 
 pub mod accounts;
+pub mod admin;
 pub mod assets;
+pub mod chart;
 pub mod dashboard;
 pub mod freelancers;
 pub mod home;
@@ -53,6 +57,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/jobs/{id}/status", post(jobs::set_status))
         .route("/jobs/{id}/review", post(jobs::review))
         .route("/applications/{id}/decide", post(jobs::decide))
+        .route("/admin", get(admin::show))
+        .route("/admin/reviews/{id}/{verdict}", post(admin::moderate))
+        .route("/admin/rankers/{action}", post(admin::ranker))
         .route(
             "/requests/new",
             get(requests::new_form)

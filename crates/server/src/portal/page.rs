@@ -72,6 +72,10 @@ impl Page {
         self.user.as_ref().map_or("", |(name, _)| name.as_str())
     }
 
+    pub fn is_admin(&self) -> bool {
+        matches!(self.user, Some((_, Role::Admin)))
+    }
+
     pub fn is_client(&self) -> bool {
         matches!(self.user, Some((_, Role::Client | Role::Admin)))
     }

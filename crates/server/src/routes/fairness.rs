@@ -1,23 +1,12 @@
 //! `/admin/fairness`: how fair the shown lists were, day by day.
 
 use axum::{extract::State, Json};
-use fairgig_core::ValidationError;
-use std::collections::HashMap;
-
-use fairgig_core::ids::UserId;
-use fairgig_matching::fairness::{
-    audit::{by_day, ListSummary, ShownItem},
-    groups::{declared_groups, DeclaredGroups, NEWCOMER},
-    metrics,
-};
-use fairgig_store::{feedback::RecordedList, marketplace::DeclaredAnswer};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use fairgig_engine::fairness_audit::{self, FairnessAudit};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extractors::AppQuery;
-use fairgig_engine::matching::Attribute;
 
 use crate::{
     auth::Authenticated,
@@ -40,127 +29,6 @@ pub struct FairnessQuery {
     attribute: Option<String>,
 }
 
-/// How shown freelancers are grouped for the report.
-enum Grouping {
-    /// The exposure group matching re-ranks for; each list's stored figures
-    /// are used as they were computed.
-    Newcomer,
-    /// A self-declared attribute: groups from the profiles' answers, the
-    /// target is each group's share of the profiles open to work.
-    Declared { groups: Vec<String>, of: HashMap<UserId, usize>, target: Vec<f64> },
-}
-
-impl Grouping {
-    fn groups(&self) -> Vec<String> {
-        match self {
-            Grouping::Newcomer => vec!["established".to_owned(), "newcomer".to_owned()],
-            Grouping::Declared { groups, .. } => groups.clone(),
-        }
-    }
-
-    fn group_of(&self, item: &Value) -> usize {
-        match self {
-            Grouping::Newcomer => usize::from(item["newcomer"].as_bool().unwrap_or(false)),
-            Grouping::Declared { of, .. } => item["freelancer"]
-                .as_str()
-                .and_then(|id| id.parse().ok())
-                .and_then(|id: uuid::Uuid| of.get(&UserId::from_uuid(id)).copied())
-                .unwrap_or(0),
-        }
-    }
-}
-
-/// Groups the profiles' answers ([`declared_groups`]); the target is each
-/// group's share of the profiles open to work.
-fn declared_grouping(answers: &[DeclaredAnswer]) -> Grouping {
-    let values: Vec<Option<&str>> = answers.iter().map(|a| a.value.as_deref()).collect();
-    let DeclaredGroups { names, members } = declared_groups(&values);
-    let mut open = vec![0usize; names.len()];
-    for (answer, group) in answers.iter().zip(&members) {
-        if answer.open {
-            open[*group] += 1;
-        }
-    }
-    let total = open.iter().sum::<usize>().max(1) as f64;
-    let target = open.iter().map(|n| *n as f64 / total).collect();
-    let of = answers.iter().map(|a| a.user).zip(members).collect();
-    Grouping::Declared { groups: names, of, target }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FairnessDay {
-    /// `YYYY-MM-DD`, UTC.
-    day: String,
-    lists: usize,
-    /// Mean MinSkew@k of the groups in the lists as shown.
-    mean_min_skew: f64,
-    mean_ndkl: f64,
-    /// Total exposure per group, in `groups` order.
-    exposure: Vec<f64>,
-    /// Four-fifths rule on shortlists: lowest group's rate over highest's
-    /// (under 0.8 is adverse impact); null when not measurable.
-    shortlist_ratio: Option<f64>,
-    hire_ratio: Option<f64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FairnessAudit {
-    attribute: String,
-    groups: Vec<String>,
-    /// For a self-declared attribute: each group's share of the profiles
-    /// open to work, what skew and NDKL are measured against. (Newcomer
-    /// figures are each list's own, against its qualified pool.)
-    target: Option<Vec<f64>>,
-    days: Vec<FairnessDay>,
-}
-
-fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
-    let chosen = |freelancer: Option<uuid::Uuid>, kind: &str| {
-        list.feedback.iter().any(|(who, k, _)| k == kind && Some(*who) == freelancer)
-    };
-    let mut shown: Vec<&Value> = list.items.as_array().into_iter().flatten().collect();
-    shown.sort_by_key(|item| item["rank"].as_u64().unwrap_or(u64::MAX));
-    let items: Vec<ShownItem> = shown
-        .iter()
-        .map(|item| {
-            let freelancer = item["freelancer"].as_str().and_then(|id| id.parse().ok());
-            ShownItem {
-                group: grouping.group_of(item),
-                shortlisted: chosen(freelancer, "shortlist"),
-                hired: chosen(freelancer, "hire"),
-            }
-        })
-        .collect();
-    let (min_skew, ndkl, exposure) = match grouping {
-        Grouping::Newcomer => {
-            // A list ranked by a self-declared attribute carries its
-            // newcomer figures beside its own.
-            let after = match &list.fairness["newcomers"] {
-                newcomers @ Value::Object(_) => newcomers,
-                _ => &list.fairness["after"],
-            };
-            let exposure = after["exposure"]
-                .as_array()
-                .map(|values| values.iter().filter_map(Value::as_f64).collect())
-                .unwrap_or_default();
-            (
-                after["min_skew"].as_f64().unwrap_or(0.0),
-                after["ndkl"].as_f64().unwrap_or(0.0),
-                exposure,
-            )
-        }
-        Grouping::Declared { target, .. } => {
-            let ranking: Vec<usize> = items.iter().map(|item| item.group).collect();
-            (
-                metrics::min_skew(&ranking, target, ranking.len()),
-                metrics::ndkl(&ranking, target),
-                metrics::exposure(&ranking, target.len()),
-            )
-        }
-    };
-    ListSummary { day: list.created_at.date().to_string(), min_skew, ndkl, exposure, items }
-}
-
 /// Fairness of the shown match lists per day (admins).
 ///
 /// By default the groups are newcomers (no completed job) and established
@@ -181,42 +49,8 @@ async fn fairness_report(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<FairnessQuery>,
 ) -> ApiResult<Json<FairnessAudit>> {
-    caller.require_admin()?;
-    let days = query.days.unwrap_or(30);
-    if !(1..=366).contains(&days) {
-        return Err(ValidationError::new("days", "must be between 1 and 366").into());
-    }
-    let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
-    let since = today - time::Duration::days(days - 1);
-    let attribute = Attribute::parse(query.attribute.as_deref().unwrap_or(NEWCOMER))
-        .map_err(|err| ValidationError::new(err.field, err.message))?;
-    let grouping = match &attribute {
-        Attribute::Newcomer => Grouping::Newcomer,
-        Attribute::Declared(key) => {
-            declared_grouping(&state.engine.store.declared_attribute(key).await?)
-        }
-    };
-    let lists = state.engine.store.recorded_lists(since, false).await?;
-    let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
-    let groups = grouping.groups();
-    Ok(Json(FairnessAudit {
-        attribute: attribute.describe(),
-        target: match &grouping {
-            Grouping::Newcomer => None,
-            Grouping::Declared { target, .. } => Some(target.clone()),
-        },
-        groups: groups.clone(),
-        days: by_day(&summaries, groups.len())
-            .into_iter()
-            .map(|day| FairnessDay {
-                day: day.day,
-                lists: day.lists,
-                mean_min_skew: day.mean_min_skew,
-                mean_ndkl: day.mean_ndkl,
-                exposure: day.exposure,
-                shortlist_ratio: day.shortlist_ratio,
-                hire_ratio: day.hire_ratio,
-            })
-            .collect(),
-    }))
+    let report =
+        fairness_audit::audit(&state.engine, &caller, query.days, query.attribute.as_deref())
+            .await?;
+    Ok(Json(report))
 }

@@ -116,6 +116,21 @@ impl Browser {
         }
     }
 
+    /// Waits until the element's text contains `needle` (after a form post
+    /// that returns to the same page, the old page is still there at first).
+    async fn wait_for_text(&self, css: &str, needle: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.text().await.is_ok_and(|text| text.contains(needle)) {
+                    return;
+                }
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{css} never said {needle:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// axe-core on the current page: no serious or critical violation.
     async fn check_accessibility(&self, page: &str) {
         let axe = include_str!("../portal_assets/axe.min.js");
@@ -594,7 +609,7 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.wait_for("#review_text").await;
     browser.fill("#review_text", "Careful work, clear notes, fast queries.").await;
     browser.click("form[action$='/review'] button[type=submit]").await;
-    browser.wait_for("#applicants-heading").await;
+    browser.wait_for(".notice").await;
     browser.sign_out().await;
 
     // The freelancer reviews the client and sees the review they received.
@@ -603,6 +618,7 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.wait_for("#review_text").await;
     browser.fill("#review_text", "Clear brief and quick answers.").await;
     browser.click("form[action$='/review'] button[type=submit]").await;
+    browser.wait_for(".notice").await;
     browser.open(&app, "/dashboard").await;
     browser.wait_for("#reviews-heading").await;
     let reviews = browser.text(".reviews").await;
@@ -675,4 +691,86 @@ async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() 
     assert!(matches.contains("#1") && matches.contains("Strengths"), "{matches}");
     browser.look("job-matches").await;
     browser.close().await;
+}
+
+/// Journey 4: an admin publishes a held review from the moderation queue,
+/// sees the fairness chart with its table, and meets the ranker registry's
+/// answers (with no trained challenger yet, promotion and roll back say so).
+#[tokio::test]
+async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
+    use fairgig_core::marketplace::JobStatus;
+    use fairgig_store::{
+        applications::NewReview,
+        marketplace::{JobInput, JobReview},
+    };
+
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    let admin = app.admin("root@example.org").await;
+    let client = app.register("held@example.org").await;
+    let freelancer =
+        app.register_as("subject@example.org", fairgig_core::user::Role::Freelancer).await;
+    let input = JobInput {
+        title: "Logo".into(),
+        description: "A logo".into(),
+        required_skills: vec![],
+        preferred_skills: vec![],
+        max_hourly_minor: None,
+        currency: None,
+        region: None,
+        remote: true,
+        utc_offset_minutes: None,
+        experience_level: None,
+    };
+    let job = app
+        .store
+        .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
+        .await
+        .expect("job");
+    let held = app
+        .store
+        .create_review(&NewReview {
+            job: job.id,
+            author: client.id,
+            subject: freelancer.id,
+            rating: 4,
+            sub_ratings: json!({}),
+            body: "Held for a moderator to read.".into(),
+            bias_report: json!({}),
+            published: false,
+        })
+        .await
+        .expect("review");
+
+    browser.sign_in(&app, "root@example.org", PASSWORD).await;
+    browser.click("a[href='/admin']").await;
+    browser.wait_for("#moderation-heading").await;
+    assert!(browser.text(".held-review").await.contains("Held for a moderator to read."));
+    assert!(
+        browser.client.find(Locator::Css("svg.chart title")).await.is_ok(),
+        "the chart is there"
+    );
+    browser.look("admin").await;
+    browser.click(&format!("form[action='/admin/reviews/{}/publish'] button", held.id)).await;
+    browser.wait_for_text("#moderation-heading + p", "No review is waiting").await;
+    assert!(browser.client.find_all(Locator::Css(".held-review")).await.expect("list").is_empty());
+    browser.click("form[action='/admin/rankers/promote'] button").await;
+    browser.wait_for_text(".alert", "no challenger").await;
+    browser.click("form[action='/admin/rankers/rollback'] button").await;
+    browser.wait_for_text(".alert", "no earlier champion").await;
+    browser.close().await;
+
+    let published: Value = app
+        .get_as(&format!("/api/v1/profiles/{}/reviews", freelancer.id), &admin.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(published[0]["text"], "Held for a moderator to read.", "{published}");
+    // Not for others: a client is refused the admin page.
+    let (cookie, _) = portal_visitor(&app, "nosy@example.org").await;
+    let refused =
+        app.client.get(app.url("/admin")).header("cookie", cookie).send().await.expect("get");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

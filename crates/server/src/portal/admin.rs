@@ -1,0 +1,149 @@
+//! The operator's page: reviews held for moderation, the fairness of the
+//! shown lists per day (a chart and its table), and the ranker registry
+//! with promote and roll back.
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use fairgig_core::ids::ReviewId;
+use fairgig_engine::{
+    applications,
+    fairness_audit::{self, FairnessAudit},
+    training::{self, RegistryEntry},
+};
+use fairgig_store::applications::Review;
+use serde::Deserialize;
+
+use super::{
+    accounts::FieldError,
+    chart,
+    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    session::Visitor,
+};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "portal/admin.html")]
+struct AdminPage {
+    page: Page,
+    pending: Vec<Review>,
+    audit: FairnessAudit,
+    chart: String,
+    rankers: Vec<RegistryEntry>,
+    notice: String,
+    error: FieldError,
+}
+
+async fn admin_page(
+    state: &AppState,
+    visitor: &Visitor,
+    notice: String,
+    error: FieldError,
+) -> Result<AdminPage, PortalError> {
+    let failed = |err| PortalError::from_engine(visitor, err);
+    let caller =
+        visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
+    let pending = applications::pending_reviews(&state.engine, caller).await.map_err(failed)?;
+    let audit =
+        fairness_audit::audit(&state.engine, caller, Some(30), None).await.map_err(failed)?;
+    let rankers = training::rankers(&state.engine, caller).await.map_err(failed)?;
+    let t = visitor.messages();
+    let points: Vec<(String, f64)> =
+        audit.days.iter().map(|day| (day.day.clone(), day.mean_min_skew)).collect();
+    let low = points.iter().map(|(_, v)| *v).fold(-1.0_f64, f64::min);
+    let chart = chart::line_chart(
+        &t.msg("admin-chart-title"),
+        &t.msg("admin-chart-desc"),
+        &points,
+        low,
+        0.5,
+    );
+    Ok(AdminPage {
+        page: Page::new(visitor, "admin-title"),
+        pending,
+        audit,
+        chart,
+        rankers,
+        notice,
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PortalError> {
+    if let Err(redirect) = require_sign_in(&visitor) {
+        return Ok(redirect.into_response());
+    }
+    Ok(render(&admin_page(&state, &visitor, String::new(), FieldError::default()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    _csrf: String,
+}
+
+/// Publishes or rejects a held review.
+pub async fn moderate(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, verdict)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let id: ReviewId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let publish = match verdict.as_str() {
+        "publish" => true,
+        "reject" => false,
+        _ => return Err(PortalError::new(&visitor, StatusCode::NOT_FOUND)),
+    };
+    applications::moderate(&state.engine, caller, id, publish)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+/// Promotes the challenger ranker or rolls back the champion; the outcome
+/// (or why not) is shown on the page.
+pub async fn ranker(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(action): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let t = visitor.messages();
+    let outcome = match action.as_str() {
+        "promote" => training::promote_ranker(&state.engine, caller).await.map(|promotion| {
+            let key = if promotion.promoted { "admin-promoted" } else { "admin-not-promoted" };
+            format!(
+                "{} {}",
+                t.msg_with(key, "version", &promotion.version),
+                promotion.reasons.join(" ")
+            )
+        }),
+        "rollback" => training::roll_back_ranker(&state.engine, caller).await.map(|(_, to)| {
+            t.msg_with("admin-rolled-back", "version", to.unwrap_or_else(|| "v1".to_owned()))
+        }),
+        _ => return Err(PortalError::new(&visitor, StatusCode::NOT_FOUND)),
+    };
+    let (status, notice, error) = match outcome {
+        Ok(notice) => (StatusCode::OK, notice, FieldError::default()),
+        Err(err) => (StatusCode::CONFLICT, String::new(), FieldError::from_engine(&visitor, err)?),
+    };
+    Ok(render_with(status, &admin_page(&state, &visitor, notice, error).await?))
+}
