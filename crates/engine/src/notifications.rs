@@ -255,3 +255,60 @@ pub async fn notify_user(
         Err(err) => Err(err),
     }
 }
+
+/// The form field a preferences path belongs to (`channels[1].address` →
+/// `channels`), for errors shown beside it.
+pub fn top_level(path: &str) -> &'static str {
+    ["channels", "kinds", "locale"]
+        .into_iter()
+        .find(|field| path.starts_with(field))
+        .unwrap_or("body")
+}
+
+/// Checks and stores the caller's notification preferences: valid as a
+/// whole, Slack URLs that pass the outbound guard, webhook channels that
+/// name one of the caller's own endpoints.
+pub async fn set_preferences(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+    preferences: fairgig_notify::preferences::Preferences,
+) -> crate::Result<fairgig_notify::preferences::Preferences> {
+    use fairgig_core::{apikey::Scope, ValidationError};
+    use fairgig_notify::ChannelKind;
+
+    caller.require(Scope::Write)?;
+    preferences.validate().map_err(|err| {
+        ValidationError::new(top_level(&err.field), format!("{}: {}", err.field, err.message))
+    })?;
+    for (index, entry) in preferences.channels.iter().enumerate() {
+        if entry.channel == ChannelKind::Slack {
+            engine.notifier.check_webhook_url(&entry.address).map_err(|err| {
+                ValidationError::new("channels", format!("channels[{index}].address: {err}"))
+            })?;
+        }
+        if entry.channel == ChannelKind::Webhook {
+            let id: uuid::Uuid = entry.address.parse().unwrap_or_default();
+            if engine.store.webhook_endpoint(caller.user.id, id).await.is_err() {
+                return Err(ValidationError::new(
+                    "channels",
+                    format!("channels[{index}].address: no webhook endpoint of yours has this id"),
+                )
+                .into());
+            }
+        }
+    }
+    engine.store.set_notification_preferences(caller.user.id, &json!(preferences)).await?;
+    Ok(preferences)
+}
+
+/// The caller's notification preferences (defaults until they set some).
+pub async fn preferences(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+) -> crate::Result<fairgig_notify::preferences::Preferences> {
+    engine
+        .notifier
+        .preferences(caller.user.id, &caller.user.email)
+        .await
+        .map_err(|err| crate::Error::internal(err, "reading notification preferences"))
+}

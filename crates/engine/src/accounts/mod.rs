@@ -606,3 +606,9 @@ async fn authenticate_api_key(engine: &Engine, presented: &str) -> Result<Caller
     let user = engine.store.get_user(key.user).await?;
     Ok(Caller { user, credential: Credential::ApiKey { id: key.id, scopes: key.scopes } })
 }
+
+/// The caller's API keys (revoked ones included, for the record).
+pub async fn api_keys(engine: &Engine, caller: &Caller) -> Result<Vec<ApiKey>> {
+    caller.require(Scope::Read)?;
+    Ok(engine.store.list_api_keys(caller.user.id).await?)
+}

@@ -11,6 +11,7 @@
 //! - [`home`]: the landing page, the open jobs board, the language switch.
 //! - [`accounts`]: sign up, sign in, sign out.
 //! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
+//! - [`settings`]: notification preferences and API keys.
 //! - [`requests`]: a new request, its live progress and its results.
 //! - [`freelancers`]: the profile editor.
 //! - [`jobs`]: writing a job with the language check as you type; a job's
@@ -28,6 +29,7 @@ pub mod jobs;
 pub mod page;
 pub mod requests;
 pub mod session;
+pub mod settings;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -57,6 +59,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/jobs/{id}/status", post(jobs::set_status))
         .route("/jobs/{id}/review", post(jobs::review))
         .route("/applications/{id}/decide", post(jobs::decide))
+        .route("/settings", get(settings::show))
+        .route("/settings/notifications", post(settings::save_preferences))
+        .route("/settings/keys", post(settings::create_key))
+        .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/admin", get(admin::show))
         .route("/admin/reviews/{id}/{verdict}", post(admin::moderate))
         .route("/admin/rankers/{action}", post(admin::ranker))

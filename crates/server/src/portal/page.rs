@@ -64,6 +64,11 @@ impl Page {
         self.t.msg(&format!("{prefix}-{}", value.replace('_', "-")))
     }
 
+    /// String equality for templates (which compare through references).
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+
     pub fn signed_in(&self) -> bool {
         self.user.is_some()
     }

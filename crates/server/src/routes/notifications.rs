@@ -155,29 +155,9 @@ async fn put_preferences(
         let path = err.path().to_string();
         ValidationError::new(top_level(&path), format!("{path}: {}", err.into_inner()))
     })?;
-    preferences.validate().map_err(|err| {
-        ValidationError::new(top_level(&err.field), format!("{}: {}", err.field, err.message))
-    })?;
-    for (index, entry) in preferences.channels.iter().enumerate() {
-        if entry.channel == ChannelKind::Slack {
-            state.engine.notifier.check_webhook_url(&entry.address).map_err(|err| {
-                ValidationError::new("channels", format!("channels[{index}].address: {err}"))
-            })?;
-        }
-        if entry.channel == ChannelKind::Webhook {
-            let id: Uuid = entry.address.parse().unwrap_or_default();
-            if state.engine.store.webhook_endpoint(caller.user.id, id).await.is_err() {
-                return Err(ValidationError::new(
-                    "channels",
-                    format!("channels[{index}].address: no webhook endpoint of yours has this id"),
-                )
-                .into());
-            }
-        }
-    }
-    let stored = json!(preferences);
-    state.engine.store.set_notification_preferences(caller.user.id, &stored).await?;
-    Ok(Json(stored))
+    let stored =
+        fairgig_engine::notifications::set_preferences(&state.engine, &caller, preferences).await?;
+    Ok(Json(json!(stored)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -416,12 +396,7 @@ async fn preview_template(
 }
 
 /// The top-level preferences field a path like `channels[0].address` is in.
-fn top_level(path: &str) -> &'static str {
-    ["channels", "kinds", "locale"]
-        .into_iter()
-        .find(|field| path.starts_with(field))
-        .unwrap_or("body")
-}
+use fairgig_engine::notifications::top_level;
 
 fn internal(err: impl std::fmt::Display) -> ApiError {
     ApiError::new(crate::error::ErrorCode::InternalError, err.to_string())

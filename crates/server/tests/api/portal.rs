@@ -774,3 +774,78 @@ async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
         app.client.get(app.url("/admin")).header("cookie", cookie).send().await.expect("get");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+/// Journey 5: notification preferences are set in the portal and read back
+/// by the API; an API key is created (shown once), works against the API,
+/// and stops working once revoked.
+#[tokio::test]
+async fn preferences_and_an_api_key_set_in_the_portal_work_against_the_api() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    let user = app.register("keys@example.org").await;
+
+    browser.sign_in(&app, "keys@example.org", PASSWORD).await;
+    browser.click("a[href='/settings']").await;
+    browser.wait_for("#preferences-heading").await;
+    browser
+        .client
+        .find(Locator::Css("#channel_1"))
+        .await
+        .expect("select")
+        .select_by_value("email")
+        .await
+        .expect("choose");
+    browser.fill("#address_1", "keys@example.org").await;
+    browser
+        .client
+        .find(Locator::Css("#channel_2"))
+        .await
+        .expect("select")
+        .select_by_value("log")
+        .await
+        .expect("choose");
+    browser.fill("#address_2", "fallback").await;
+    browser.fill("#timezone", "Europe/Berlin").await;
+    browser
+        .client
+        .find(Locator::Css("#locale"))
+        .await
+        .expect("select")
+        .select_by_value("de")
+        .await
+        .expect("choose");
+    browser.click("form[action='/settings/notifications'] button[type=submit]").await;
+    browser.wait_for(".notice").await;
+    let stored: Value = app
+        .get_as("/api/v1/me/notification-preferences", &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        stored["channels"][0],
+        json!({"channel": "email", "address": "keys@example.org"}),
+        "{stored}"
+    );
+    assert_eq!(stored["channels"][1]["channel"], "log");
+    assert_eq!(
+        (stored["timezone"].as_str(), stored["locale"].as_str()),
+        (Some("Europe/Berlin"), Some("de"))
+    );
+
+    browser.fill("#key_name", "laptop script").await;
+    browser.click("form[action='/settings/keys'] button[type=submit]").await;
+    browser.wait_for("#new-key").await;
+    browser.look("settings").await;
+    let key = browser.text("#new-key").await;
+    let me =
+        app.client.get(app.url("/api/v1/me")).header("x-api-key", &key).send().await.expect("get");
+    assert_eq!(me.status(), StatusCode::OK);
+    browser.click(".api-key form button").await;
+    browser.wait_for_text(".api-key", "revoked").await;
+    let me =
+        app.client.get(app.url("/api/v1/me")).header("x-api-key", &key).send().await.expect("get");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    browser.close().await;
+}

@@ -1,0 +1,298 @@
+//! The signed-in person's settings: notification preferences (channels in
+//! order, quiet hours, digest time, time zone, language) and API keys
+//! (a new key is shown once; keys can be revoked).
+
+use askama::Template;
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use fairgig_core::{apikey::Scope, audit::Actor, ids::ApiKeyId};
+use fairgig_engine::{accounts, notifications};
+use fairgig_notify::{
+    preferences::{ChannelAddress, Preferences, QuietHours},
+    ChannelKind,
+};
+use fairgig_store::api_keys::ApiKey;
+use serde::Deserialize;
+
+use super::{
+    accounts::FieldError,
+    page::{check_csrf, render_with, require_sign_in, Page, PortalError},
+    session::Visitor,
+};
+use crate::{extractors::ClientInfo, state::AppState};
+
+/// The preferences form as typed: up to three channels in order.
+#[derive(Debug, Default, Deserialize)]
+pub struct PreferencesForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    channel_1: String,
+    #[serde(default)]
+    address_1: String,
+    #[serde(default)]
+    channel_2: String,
+    #[serde(default)]
+    address_2: String,
+    #[serde(default)]
+    channel_3: String,
+    #[serde(default)]
+    address_3: String,
+    #[serde(default)]
+    quiet_start: String,
+    #[serde(default)]
+    quiet_end: String,
+    #[serde(default)]
+    digest_at: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    locale: String,
+}
+
+impl PreferencesForm {
+    fn from_preferences(preferences: &Preferences) -> Self {
+        let channel = |i: usize| preferences.channels.get(i);
+        let kind = |i: usize| channel(i).map(|c| c.channel.as_str().to_owned()).unwrap_or_default();
+        let address = |i: usize| channel(i).map(|c| c.address.clone()).unwrap_or_default();
+        PreferencesForm {
+            channel_1: kind(0),
+            address_1: address(0),
+            channel_2: kind(1),
+            address_2: address(1),
+            channel_3: kind(2),
+            address_3: address(2),
+            quiet_start: preferences
+                .quiet_hours
+                .as_ref()
+                .map(|q| q.start.clone())
+                .unwrap_or_default(),
+            quiet_end: preferences.quiet_hours.as_ref().map(|q| q.end.clone()).unwrap_or_default(),
+            digest_at: preferences.digest_at.clone(),
+            timezone: preferences.timezone.clone(),
+            locale: preferences.locale.clone(),
+            ..PreferencesForm::default()
+        }
+    }
+
+    fn to_preferences(
+        &self,
+        kinds: &Preferences,
+        t: &super::i18n::Messages,
+    ) -> Result<Preferences, FieldError> {
+        let mut channels = Vec::new();
+        for (channel, address) in [
+            (&self.channel_1, &self.address_1),
+            (&self.channel_2, &self.address_2),
+            (&self.channel_3, &self.address_3),
+        ] {
+            if channel.is_empty() {
+                continue;
+            }
+            let kind = ChannelKind::parse(channel).ok_or_else(|| FieldError {
+                field: "channels".into(),
+                message: t.msg("settings-channel-invalid"),
+            })?;
+            channels.push(ChannelAddress { channel: kind, address: address.trim().to_owned() });
+        }
+        let quiet_hours = match (self.quiet_start.trim(), self.quiet_end.trim()) {
+            ("", "") => None,
+            (start, end) => Some(QuietHours { start: start.to_owned(), end: end.to_owned() }),
+        };
+        Ok(Preferences {
+            channels,
+            kinds: kinds.kinds.clone(),
+            locale: self.locale.trim().to_owned(),
+            timezone: self.timezone.trim().to_owned(),
+            quiet_hours,
+            digest_at: self.digest_at.trim().to_owned(),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/settings.html")]
+struct SettingsPage {
+    page: Page,
+    form: PreferencesForm,
+    error: FieldError,
+    keys: Vec<ApiKey>,
+    /// A key just created: shown this once.
+    new_key: String,
+    notice: String,
+    /// The three channel rows: (number, channel, address).
+    rows: Vec<(usize, String, String)>,
+    channel_kinds: Vec<&'static str>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    visitor: &Visitor,
+    form: Option<PreferencesForm>,
+    error: FieldError,
+    new_key: String,
+    notice: String,
+) -> Result<SettingsPage, PortalError> {
+    let failed = |err| PortalError::from_engine(visitor, err);
+    let caller =
+        visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
+    let form = match form {
+        Some(form) => form,
+        None => PreferencesForm::from_preferences(
+            &notifications::preferences(&state.engine, caller).await.map_err(failed)?,
+        ),
+    };
+    let keys = accounts::api_keys(&state.engine, caller).await.map_err(failed)?;
+    let rows = vec![
+        (1, form.channel_1.clone(), form.address_1.clone()),
+        (2, form.channel_2.clone(), form.address_2.clone()),
+        (3, form.channel_3.clone(), form.address_3.clone()),
+    ];
+    let channel_kinds = ChannelKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    Ok(SettingsPage {
+        page: Page::new(visitor, "settings-title"),
+        form,
+        error,
+        keys,
+        new_key,
+        notice,
+        rows,
+        channel_kinds,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    query: Result<Query<SettingsQuery>, QueryRejection>,
+) -> Result<Response, PortalError> {
+    if let Err(redirect) = require_sign_in(&visitor) {
+        return Ok(redirect.into_response());
+    }
+    let saved = query.is_ok_and(|Query(query)| query.saved.is_some());
+    let notice = if saved { visitor.messages().msg("settings-saved") } else { String::new() };
+    let page =
+        settings_page(&state, &visitor, None, FieldError::default(), String::new(), notice).await?;
+    Ok(render_with(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn save_preferences(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<PreferencesForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let current = notifications::preferences(&state.engine, caller)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let error = match form.to_preferences(&current, &visitor.messages()) {
+        Ok(preferences) => {
+            match notifications::set_preferences(&state.engine, caller, preferences).await {
+                Ok(_) => return Ok(Redirect::to("/settings?saved=1").into_response()),
+                Err(err) => FieldError::from_engine(&visitor, err)?,
+            }
+        }
+        Err(error) => error,
+    };
+    let page =
+        settings_page(&state, &visitor, Some(form), error, String::new(), String::new()).await?;
+    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewKeyForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    read: Option<String>,
+    #[serde(default)]
+    write: Option<String>,
+}
+
+/// Creates an API key and shows it this once.
+pub async fn create_key(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: ClientInfo,
+    Form(form): Form<NewKeyForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let mut scopes = Vec::new();
+    if form.read.is_some() {
+        scopes.push(Scope::Read);
+    }
+    if form.write.is_some() {
+        scopes.push(Scope::Write);
+    }
+    let created = accounts::create_api_key(
+        &state.engine,
+        &caller.user,
+        &form.name,
+        scopes,
+        None,
+        Actor::User(caller.user.id),
+        client.context(),
+    )
+    .await;
+    let (status, new_key, error) = match created {
+        Ok(created) => (StatusCode::CREATED, created.api_key, FieldError::default()),
+        Err(err) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            FieldError::from_engine(&visitor, err)?,
+        ),
+    };
+    let page = settings_page(&state, &visitor, None, error, new_key, String::new()).await?;
+    Ok(render_with(status, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    _csrf: String,
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = match require_sign_in(&visitor) {
+        Ok(caller) => caller,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    check_csrf(&visitor, &form._csrf)?;
+    let id: ApiKeyId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    accounts::revoke_api_key(
+        &state.engine,
+        caller.user.id,
+        id,
+        Actor::User(caller.user.id),
+        client.context(),
+    )
+    .await
+    .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    Ok(Redirect::to("/settings").into_response())
+}
