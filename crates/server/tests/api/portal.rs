@@ -156,10 +156,17 @@ impl Browser {
         assert!(grave.is_empty(), "{page}: accessibility violations {grave:#?}");
     }
 
-    /// Screenshots at desktop and phone width, then back to desktop.
+    /// Whole-page screenshots at desktop and phone width, then back to desktop.
     async fn photograph(&self, name: &str) {
         for (width, height) in [(1280, 900), (375, 812)] {
             self.client.set_window_size(width, height).await.expect("resize");
+            let full = self
+                .client
+                .execute("return document.documentElement.scrollHeight;", vec![])
+                .await
+                .expect("page height");
+            let full = full.as_u64().map_or(height, |h| (h as u32).clamp(height, 4000));
+            self.client.set_window_size(width, full).await.expect("resize");
             let png = self.client.screenshot().await.expect("screenshot");
             std::fs::write(self.shots.join(format!("{name}-{width}.png")), png).expect("save");
         }
