@@ -312,3 +312,14 @@ pub async fn preferences(
         .await
         .map_err(|err| crate::Error::internal(err, "reading notification preferences"))
 }
+
+/// The caller's notifications, newest first: the inbox and delivery log.
+pub async fn inbox(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+    limit: u32,
+    offset: u32,
+) -> crate::Result<Vec<fairgig_store::notifications::Notification>> {
+    caller.require(fairgig_core::apikey::Scope::Read)?;
+    Ok(engine.store.notifications_for_user(caller.user.id, limit.clamp(1, 100), offset).await?)
+}

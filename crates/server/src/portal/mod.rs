@@ -11,6 +11,7 @@
 //! - [`home`]: the landing page, the open jobs board, the language switch.
 //! - [`accounts`]: sign up, sign in, sign out.
 //! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
+//! - [`inbox`]: the notifications inbox and delivery log; changing the password.
 //! - [`settings`]: notification preferences and API keys.
 //! - [`requests`]: a new request, its live progress and its results.
 //! - [`freelancers`]: the profile editor.
@@ -25,6 +26,7 @@ pub mod dashboard;
 pub mod freelancers;
 pub mod home;
 pub mod i18n;
+pub mod inbox;
 pub mod jobs;
 pub mod page;
 pub mod requests;
@@ -59,6 +61,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/jobs/{id}/status", post(jobs::set_status))
         .route("/jobs/{id}/review", post(jobs::review))
         .route("/applications/{id}/decide", post(jobs::decide))
+        .route("/inbox", get(inbox::inbox))
+        .route("/settings/password", get(inbox::password_form).post(inbox::change_password))
         .route("/settings", get(settings::show))
         .route("/settings/notifications", post(settings::save_preferences))
         .route("/settings/keys", post(settings::create_key))

@@ -253,6 +253,10 @@ async fn a_client_signs_up_submits_a_pdf_and_sees_the_analysis_and_findings() {
     browser.click("a[href='/dashboard']").await;
     browser.wait_for("#requests-heading").await;
     assert!(browser.text("table").await.contains("Rust API for our shop"));
+    browser.click("a[href='/inbox']").await;
+    browser.wait_for("table.inbox").await;
+    assert!(browser.text("table.inbox").await.contains("Rust API for our shop"));
+    browser.look("inbox").await;
     browser.close().await;
 }
 
@@ -854,5 +858,19 @@ async fn preferences_and_an_api_key_set_in_the_portal_work_against_the_api() {
     let me =
         app.client.get(app.url("/api/v1/me")).header("x-api-key", &key).send().await.expect("get");
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+
+    browser.click("a[href='/settings/password']").await;
+    browser.wait_for("#new_password").await;
+    browser.fill("#current_password", "not my password").await;
+    browser.fill("#new_password", "an even longer unusual passphrase 9").await;
+    browser.click("form[action='/settings/password'] button[type=submit]").await;
+    browser.wait_for("#current-error").await;
+    browser.look("password-error").await;
+    browser.fill("#current_password", PASSWORD).await;
+    browser.fill("#new_password", "an even longer unusual passphrase 9").await;
+    browser.click("form[action='/settings/password'] button[type=submit]").await;
+    browser.wait_for(".notice").await;
+    let old = app.login("keys@example.org", PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
     browser.close().await;
 }
