@@ -170,8 +170,8 @@ async fn announce(
         .as_ref()
         .and_then(Published::job)
         .map(|(id, status)| json!({"id": id, "status": status, "title": submission.title}));
-    if let Some(job) = &job {
-        context["job"] = job.clone();
+    if let (Some(job), Some(fields)) = (&job, context.as_object_mut()) {
+        fields.insert("job".to_owned(), job.clone());
     }
     let matches = matched.as_ref().map(Matched::matches).unwrap_or_default();
     context["matches"] = json!(matches.len());
