@@ -36,6 +36,7 @@ bench: models
 	./target/release/fairgig bench index --points 100000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench match --profiles 10000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench notify
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench portal
 
 fmt:
 	$(CARGO) fmt --all

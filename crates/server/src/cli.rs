@@ -275,6 +275,19 @@ pub enum BenchCommand {
         #[arg(long, env = "FAIRGIG_TEST_SMTP_URL")]
         smtp: Option<String>,
     },
+    /// Server time of the portal's heaviest pages (dashboard, a request's
+    /// results, a job's page with live matches) at a steady rate.
+    Portal {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 100_000)]
+        profiles: usize,
+        /// Requests per second to each page.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Submission of a 2-page PDF to `analyse` done: p50/p95 latency.
     Pipeline {
         #[arg(long, default_value_t = 50)]
@@ -493,6 +506,17 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Notify { count, smtp }) => {
             crate::bench::notify::run(&settings, count.max(1), smtp).await?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Portal { jobs, profiles, rate, seconds }) => {
+            crate::bench::portal::run(
+                &settings,
+                jobs.max(1),
+                profiles.max(1),
+                rate,
+                seconds.max(1),
+            )
+            .await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {

@@ -1,6 +1,7 @@
 //! `fairgig bench …`: benchmarks that print figures (never assert them).
 
 pub mod notify;
+pub mod portal;
 
 use anyhow::Context;
 use fairgig_pipeline::{

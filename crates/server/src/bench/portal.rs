@@ -1,0 +1,252 @@
+//! `fairgig bench portal`: how long the server takes to answer the portal's
+//! heaviest pages (a client's dashboard, a request's results, a job's page
+//! with its live matches) on a marketplace of `jobs` open jobs and
+//! `profiles` freelancers, sent at a steady rate through the whole router
+//! (middleware included), in process: no network, no browser.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::{body::Body, http::Request};
+use fairgig_core::{
+    audit::{Actor, RequestContext},
+    config::{EmbeddingProvider, Settings},
+    marketplace::{Availability, JobStatus, ProfileSkill, SkillLevel},
+    submission::{RunStatus, SubmissionKind},
+    user::{DisplayName, Email, Role},
+};
+use fairgig_engine::{
+    accounts::{self, AccountInput},
+    submissions::{self, SubmissionRequest},
+    Caller, Credential,
+};
+use fairgig_store::{
+    embeddings::EntityKind,
+    marketplace::{JobInput, JobReview, ProfileInput},
+    users::NewUser,
+};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use tower::ServiceExt;
+
+use crate::state::AppState;
+
+/// The pages timed, with their goal.
+const P99_GOAL_MS: f64 = 50.0;
+const PASSWORD: &str = "bench portal passphrase 1";
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+pub async fn run(
+    base: &Settings,
+    jobs: usize,
+    profiles: usize,
+    rate: u32,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let mut settings = base.clone();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database.url = None;
+    settings.rate_limit.enabled = false;
+    // Vectors are seeded directly; the hashing embedder keeps the page
+    // timings about the portal and matching, not the model.
+    settings.embedding.provider = EmbeddingProvider::Hashing;
+    let state = AppState::build(settings).await?;
+    let engine = state.engine.clone();
+    engine.store.migrate().await?;
+    engine.embeddings.start().await?;
+    let dimensions = engine.embeddings.dimensions();
+    let model = engine.embeddings.model_id().to_owned();
+    let mut rng = StdRng::seed_from_u64(7);
+    let unit = |rng: &mut StdRng| {
+        let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        fairgig_embed::l2_normalise(&mut v);
+        v
+    };
+    let skills = ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
+    let started = Instant::now();
+    for i in 0..profiles {
+        let user = engine
+            .store
+            .create_user(NewUser {
+                email: Email::parse(&format!("pf{i}@example.org"))?,
+                display_name: DisplayName::parse(&format!("Freelancer {i}"))?,
+                role: Role::Freelancer,
+                region: None,
+                password_hash: String::new(),
+            })
+            .await?;
+        let input = ProfileInput {
+            headline: "Developer".to_owned(),
+            bio: String::new(),
+            skills: (0..3)
+                .map(|k| ProfileSkill {
+                    name: skills[(i + k) % skills.len()].to_owned(),
+                    level: SkillLevel::Expert,
+                })
+                .collect(),
+            hourly_rate_minor: Some(rng.gen_range(3_000..15_000)),
+            currency: Some("EUR".to_owned()),
+            region: None,
+            utc_offset_minutes: None,
+            availability: Availability::Available,
+            years_experience: rng.gen_range(0.0..20.0),
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        engine.store.put_profile(user.id, &input).await?;
+        let vector = unit(&mut rng);
+        engine
+            .store
+            .put_entity_embedding(EntityKind::Profile, user.id.as_uuid(), &model, "", &vector)
+            .await?;
+    }
+    let client = accounts::create_user(
+        &engine,
+        AccountInput {
+            email: "client@example.org",
+            display_name: "Bench Client",
+            password: PASSWORD,
+            role: Role::Client,
+            region: None,
+        },
+        Actor::Cli,
+        RequestContext::default(),
+    )
+    .await
+    .map_err(|err| anyhow::anyhow!("creating the client: {err}"))?;
+    let mut job_ids = Vec::with_capacity(jobs);
+    for i in 0..jobs {
+        let input = JobInput {
+            title: format!(
+                "{} and {} work #{i}",
+                skills[i % skills.len()],
+                skills[(i + 3) % skills.len()]
+            ),
+            description: "Build and run a service.".to_owned(),
+            required_skills: vec![
+                skills[i % skills.len()].to_owned(),
+                skills[(i + 3) % skills.len()].to_owned(),
+            ],
+            preferred_skills: vec![],
+            max_hourly_minor: Some(12_000),
+            currency: Some("EUR".to_owned()),
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let job = engine
+            .store
+            .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
+            .await?;
+        let vector = unit(&mut rng);
+        engine
+            .store
+            .put_entity_embedding(EntityKind::Job, job.id.as_uuid(), &model, "", &vector)
+            .await?;
+        job_ids.push(job.id);
+    }
+    println!(
+        "seeded {profiles} profiles and {jobs} jobs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let background =
+        fairgig_engine::background::start(&engine, fairgig_engine::background::Duties::All, &stop)
+            .await;
+    // The dashboard lists the client's requests: a few, processed for real.
+    let caller = Caller {
+        user: client.clone(),
+        credential: Credential::Session(fairgig_core::ids::SessionId::new()),
+    };
+    let mut request_ids = Vec::new();
+    for i in 0..5 {
+        let request = SubmissionRequest {
+            kind: SubmissionKind::Job,
+            title: format!("Rust and SQL service #{i}"),
+            text: "We need a Rust and SQL developer to build and run an API. Budget EUR 5000."
+                .to_owned(),
+            budget: None,
+            deadline: None,
+            region: None,
+            contact: None,
+        };
+        let (submission, _) = submissions::create(
+            &engine,
+            &caller,
+            request,
+            Vec::new(),
+            None,
+            RequestContext::default(),
+        )
+        .await
+        .map_err(|err| anyhow::anyhow!("submitting: {err}"))?;
+        request_ids.push(submission.id);
+    }
+    for id in &request_ids {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while engine.store.run_of_submission(*id).await?.status == RunStatus::Running {
+            anyhow::ensure!(Instant::now() < deadline, "the bench requests did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let session =
+        accounts::browser_login(&engine, "client@example.org", PASSWORD, RequestContext::default())
+            .await
+            .map_err(|err| anyhow::anyhow!("signing in: {err}"))?;
+    let cookie = format!("fg_session={}", session.token);
+    let router = crate::startup::app(state);
+    let pages = [
+        ("dashboard", "/dashboard".to_owned()),
+        ("request results", format!("/requests/{}", request_ids[0])),
+        ("job with matches", format!("/jobs/{}", job_ids[0])),
+    ];
+    println!("portal pages, {rate} requests/s for {seconds} s each (in process, 2 cores):");
+    for (name, path) in &pages {
+        let mut millis = Vec::new();
+        let mut bytes = 0usize;
+        let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        let mut ticker = tokio::time::interval(interval);
+        let mut in_flight = tokio::task::JoinSet::new();
+        let total = u64::from(rate) * seconds;
+        for _ in 0..total {
+            ticker.tick().await;
+            let router = router.clone();
+            let request =
+                Request::get(path.as_str()).header("cookie", &cookie).body(Body::empty())?;
+            in_flight.spawn(async move {
+                let started = Instant::now();
+                let response =
+                    router.oneshot(request).await.map_err(|err| anyhow::anyhow!("{err}"))?;
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+                anyhow::ensure!(status.is_success(), "{status}");
+                Ok::<_, anyhow::Error>((started.elapsed().as_secs_f64() * 1000.0, body.len()))
+            });
+        }
+        while let Some(done) = in_flight.join_next().await {
+            let (ms, size) = done??;
+            millis.push(ms);
+            bytes = size;
+        }
+        millis.sort_by(f64::total_cmp);
+        let p99 = percentile(&millis, 0.99);
+        println!(
+            "  {name:<17} p50 {:>6.1} ms  p99 {:>6.1} ms (goal < {P99_GOAL_MS} ms: {})  {:.1} KB",
+            percentile(&millis, 0.5),
+            p99,
+            if p99 < P99_GOAL_MS { "met" } else { "NOT met" },
+            bytes as f64 / 1024.0
+        );
+    }
+    fairgig_engine::background::stop_and_join(background, &stop).await;
+    Ok(())
+}
