@@ -133,8 +133,14 @@ pub async fn middleware(
         Some(token) => {
             match fairgig_engine::accounts::authenticate_browser(&state.engine, token).await {
                 Ok(caller) => Some(caller),
-                Err(_) => {
+                // Expired, revoked or forged: the cookie is of no more use.
+                Err(fairgig_engine::Error::Refused { .. }) => {
                     clear_session = true;
+                    None
+                }
+                // A database hiccup is not a sign-out: keep the cookie.
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not check a portal session");
                     None
                 }
             }
