@@ -290,3 +290,7 @@ password-new = Neues Passwort
 password-others-signed-out = Ihre anderen Sitzungen werden abgemeldet.
 password-submit = Passwort ändern
 settings-password-link = Passwort ändern
+
+profile-attributes = Über Sie (freiwillig)
+profile-attributes-use = Nur wenn Sie möchten: Angaben wie gender: woman werden Auftraggebern nie gezeigt und zählen nie für Ihren Wert; fairgig nutzt sie nur, um zu prüfen und zu sichern, dass jede Gruppe ihren fairen Anteil an den oberen Plätzen bekommt.
+profile-attributes-field = Eine pro Zeile, als Name: Angabe

@@ -291,3 +291,7 @@ password-new = New password
 password-others-signed-out = Your other sessions will be signed out.
 password-submit = Change password
 settings-password-link = Change your password
+
+profile-attributes = About you (optional)
+profile-attributes-use = Only if you want to: answers such as gender: woman are never shown to clients and never part of your score; fairgig uses them only to check, and keep, that every group gets its fair share of the top places.
+profile-attributes-field = One per line, as name: answer

@@ -42,6 +42,9 @@ pub struct ProfileForm {
     availability: String,
     #[serde(default)]
     years_experience: String,
+    /// Optional self-declared attributes, one `name: answer` per line.
+    #[serde(default)]
+    attributes: String,
 }
 
 #[derive(Template)]
@@ -78,6 +81,12 @@ pub async fn profile_form(
                 region: input.region.unwrap_or_default(),
                 availability: input.availability.as_str().to_owned(),
                 years_experience: input.years_experience.to_string(),
+                attributes: input
+                    .group_attributes
+                    .iter()
+                    .map(|(name, answer)| format!("{name}: {answer}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 ..ProfileForm::default()
             }
         }
@@ -96,6 +105,22 @@ pub async fn profile_form(
 }
 
 impl ProfileForm {
+    /// `name: answer` lines; blank lines are skipped, a line without a
+    /// colon is refused (the engine checks the sizes).
+    fn group_attributes(&self) -> Result<std::collections::BTreeMap<String, String>, FieldError> {
+        let mut attributes = std::collections::BTreeMap::new();
+        for line in self.attributes.lines().map(str::trim).filter(|line| !line.is_empty()) {
+            let Some((name, answer)) = line.split_once(':') else {
+                return Err(FieldError {
+                    field: "group_attributes".into(),
+                    message: format!("{line:?}: write name: answer"),
+                });
+            };
+            attributes.insert(name.trim().to_lowercase(), answer.trim().to_owned());
+        }
+        Ok(attributes)
+    }
+
     fn to_request(&self, visitor: &Visitor) -> Result<ProfileRequest, FieldError> {
         let t = visitor.messages();
         let invalid =
@@ -135,7 +160,7 @@ impl ProfileForm {
             years_experience,
             languages: Vec::new(),
             portfolio: Vec::new(),
-            group_attributes: Default::default(),
+            group_attributes: self.group_attributes()?,
         })
     }
 }

@@ -585,9 +585,21 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.fill("#skills", "PostgreSQL, Rust, SQL").await;
     browser.fill("#hourly_rate", "80").await;
     browser.fill("#years_experience", "10").await;
+    browser.fill("#attributes", "no colon here").await;
+    browser.click("form[action='/profile'] button[type=submit]").await;
+    browser.wait_for("#attributes-error").await;
+    browser.fill("#attributes", "Gender: woman").await;
     browser.look("profile").await;
     browser.click("form[action='/profile'] button[type=submit]").await;
     browser.wait_for("#for-me-heading + ol a").await;
+    let fran = app
+        .store
+        .find_user_by_email(&fairgig_core::user::Email::parse("fran@example.org").expect("email"))
+        .await
+        .expect("lookup")
+        .expect("fran");
+    let profile = app.store.profile(fran.id).await.expect("profile");
+    assert_eq!(profile.input.group_attributes.get("gender").map(String::as_str), Some("woman"));
     let fits = browser.text("#for-me-heading + ol").await;
     assert!(fits.contains("PostgreSQL tuning for a Rust service"), "{fits}");
     browser.look("dashboard-freelancer").await;
