@@ -323,14 +323,22 @@ pub async fn detail(
     id: SubmissionId,
 ) -> Result<(Submission, Option<fairgig_store::runs::RunView>)> {
     let submission = visible(engine, caller, id).await?;
+    with_run(engine, submission).await
+}
+
+/// A submission and the state of its latest run, read so that the two
+/// agree: they change in one transaction but are read one after the
+/// other, so a run that finished in between means reading the submission
+/// again.
+pub async fn with_run(
+    engine: &Engine,
+    submission: Submission,
+) -> Result<(Submission, Option<fairgig_store::runs::RunView>)> {
     let run = match engine.store.run_of_submission(submission.id).await {
         Ok(run) => Some(run),
         Err(fairgig_store::StoreError::NotFound) => None,
         Err(err) => return Err(err.into()),
     };
-    // A run and its submission's status change in one transaction but are
-    // read here one after the other: if the run finished after the
-    // submission was read, read the submission again so the two agree.
     let unsettled = matches!(
         submission.status,
         fairgig_core::submission::SubmissionStatus::Received

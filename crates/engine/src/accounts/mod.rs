@@ -79,18 +79,7 @@ pub async fn register(
     input: AccountInput<'_>,
     context: RequestContext,
 ) -> Result<(User, TokenPair)> {
-    if input.role == Role::Admin {
-        return Err(ValidationError::new("role", "must be client or freelancer").into());
-    }
-    // The new user is the actor of their own registration.
-    let user = store_account(
-        engine,
-        input,
-        |user| Actor::User(user.id),
-        actions::USER_REGISTERED,
-        context,
-    )
-    .await?;
+    let user = self_register(engine, input, context).await?;
     let tokens = start_session(engine, user.id).await?;
     Ok((user, tokens))
 }
@@ -102,18 +91,22 @@ pub async fn browser_register(
     input: AccountInput<'_>,
     context: RequestContext,
 ) -> Result<BrowserSession> {
+    let user = self_register(engine, input, context).await?;
+    browser_session(engine, user).await
+}
+
+/// A sign-up by the person themself (clients and freelancers only), who is
+/// the actor of their own registration.
+async fn self_register(
+    engine: &Engine,
+    input: AccountInput<'_>,
+    context: RequestContext,
+) -> Result<User> {
     if input.role == Role::Admin {
         return Err(ValidationError::new("role", "must be client or freelancer").into());
     }
-    let user = store_account(
-        engine,
-        input,
-        |user| Actor::User(user.id),
-        actions::USER_REGISTERED,
-        context,
-    )
-    .await?;
-    browser_session(engine, user).await
+    store_account(engine, input, |user| Actor::User(user.id), actions::USER_REGISTERED, context)
+        .await
 }
 
 async fn browser_session(engine: &Engine, user: User) -> Result<BrowserSession> {

@@ -483,15 +483,11 @@ async fn repeated_views(
 pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     use fairgig_core::{
         config::{EmbeddingProvider, EmbeddingSettings, FairnessSettings},
-        marketplace::{Availability, ExperienceLevel, JobStatus, ProfileSkill, SkillLevel},
+        marketplace::{ExperienceLevel, JobStatus},
         user::{DisplayName, Email, Role},
     };
     use fairgig_matching::learning::{train, Example, ShownList, TrainConfig};
-    use fairgig_store::{
-        embeddings::EntityKind,
-        marketplace::{JobInput, ProfileInput},
-        users::NewUser,
-    };
+    use fairgig_store::{embeddings::EntityKind, marketplace::JobInput, users::NewUser};
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::time::Instant;
 
@@ -509,54 +505,8 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
     embeddings.start().await?;
     let dimensions = embeddings.dimensions();
     let mut rng = StdRng::seed_from_u64(42);
-    let unit = |rng: &mut StdRng| {
-        let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        fairgig_embed::l2_normalise(&mut v);
-        v
-    };
-    let skills = ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
     let started = Instant::now();
-    for i in 0..profiles {
-        let user = store
-            .create_user(NewUser {
-                email: Email::parse(&format!("bench{i}@example.org"))?,
-                display_name: DisplayName::parse("Bench")?,
-                role: Role::Freelancer,
-                region: None,
-                password_hash: String::new(),
-            })
-            .await?;
-        let input = ProfileInput {
-            headline: "Developer".to_owned(),
-            bio: String::new(),
-            skills: (0..3)
-                .map(|k| ProfileSkill {
-                    name: skills[(i + k) % skills.len()].to_owned(),
-                    level: SkillLevel::Expert,
-                })
-                .collect(),
-            hourly_rate_minor: Some(rng.gen_range(3_000..15_000)),
-            currency: Some("EUR".to_owned()),
-            region: None,
-            utc_offset_minutes: Some(rng.gen_range(-8..10) * 60),
-            availability: Availability::Available,
-            years_experience: rng.gen_range(0.0..20.0),
-            languages: vec![],
-            portfolio: vec![],
-            group_attributes: Default::default(),
-        };
-        store.put_profile(user.id, &input).await?;
-        let vector = unit(&mut rng);
-        store
-            .put_entity_embedding(
-                EntityKind::Profile,
-                user.id.as_uuid(),
-                embeddings.model_id(),
-                "",
-                &vector,
-            )
-            .await?;
-    }
+    seed_profiles(&store, embeddings.model_id(), dimensions, profiles, &mut rng).await?;
     println!("seeded {profiles} profiles in {:.1} s", started.elapsed().as_secs_f64());
     // Steady state: the index re-reads rows written within its look-back
     // overlap on every match, which right after seeding is all of them.
@@ -699,5 +649,71 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     store.close().await;
+    Ok(())
+}
+
+/// The skills seeded profiles and jobs draw from.
+pub(crate) const SEED_SKILLS: [&str; 8] =
+    ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
+
+/// A random unit vector: seeded entities skip the embedding model.
+pub(crate) fn random_unit(rng: &mut rand::rngs::StdRng, dimensions: usize) -> Vec<f32> {
+    use rand::Rng;
+    let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    fairgig_embed::l2_normalise(&mut v);
+    v
+}
+
+/// `count` freelancers open to work, three skills each, with a random
+/// vector under `model`: the benchmarks' marketplace.
+pub(crate) async fn seed_profiles(
+    store: &Store,
+    model: &str,
+    dimensions: usize,
+    count: usize,
+    rng: &mut rand::rngs::StdRng,
+) -> anyhow::Result<()> {
+    use fairgig_core::{
+        marketplace::{Availability, ProfileSkill, SkillLevel},
+        user::{DisplayName, Email, Role},
+    };
+    use fairgig_store::{embeddings::EntityKind, marketplace::ProfileInput, users::NewUser};
+    use rand::Rng;
+
+    for i in 0..count {
+        let user = store
+            .create_user(NewUser {
+                email: Email::parse(&format!("bench{i}@example.org"))?,
+                display_name: DisplayName::parse(&format!("Freelancer {i}"))?,
+                role: Role::Freelancer,
+                region: None,
+                password_hash: String::new(),
+            })
+            .await?;
+        let input = ProfileInput {
+            headline: "Developer".to_owned(),
+            bio: String::new(),
+            skills: (0..3)
+                .map(|k| ProfileSkill {
+                    name: SEED_SKILLS[(i + k) % SEED_SKILLS.len()].to_owned(),
+                    level: SkillLevel::Expert,
+                })
+                .collect(),
+            hourly_rate_minor: Some(rng.gen_range(3_000..15_000)),
+            currency: Some("EUR".to_owned()),
+            region: None,
+            utc_offset_minutes: Some(rng.gen_range(-8..10) * 60),
+            availability: Availability::Available,
+            years_experience: rng.gen_range(0.0..20.0),
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        store.put_profile(user.id, &input).await?;
+        let vector = random_unit(rng, dimensions);
+        store
+            .put_entity_embedding(EntityKind::Profile, user.id.as_uuid(), model, "", &vector)
+            .await?;
+    }
     Ok(())
 }

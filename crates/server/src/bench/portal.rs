@@ -11,9 +11,9 @@ use axum::{body::Body, http::Request};
 use fairgig_core::{
     audit::{Actor, RequestContext},
     config::{EmbeddingProvider, Settings},
-    marketplace::{Availability, JobStatus, ProfileSkill, SkillLevel},
+    marketplace::JobStatus,
     submission::{RunStatus, SubmissionKind},
-    user::{DisplayName, Email, Role},
+    user::Role,
 };
 use fairgig_engine::{
     accounts::{self, AccountInput},
@@ -22,10 +22,9 @@ use fairgig_engine::{
 };
 use fairgig_store::{
     embeddings::EntityKind,
-    marketplace::{JobInput, JobReview, ProfileInput},
-    users::NewUser,
+    marketplace::{JobInput, JobReview},
 };
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{rngs::StdRng, SeedableRng};
 use tower::ServiceExt;
 
 use crate::state::AppState;
@@ -64,50 +63,9 @@ pub async fn run(
     let dimensions = engine.embeddings.dimensions();
     let model = engine.embeddings.model_id().to_owned();
     let mut rng = StdRng::seed_from_u64(7);
-    let unit = |rng: &mut StdRng| {
-        let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        fairgig_embed::l2_normalise(&mut v);
-        v
-    };
-    let skills = ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
+    let skills = super::SEED_SKILLS;
     let started = Instant::now();
-    for i in 0..profiles {
-        let user = engine
-            .store
-            .create_user(NewUser {
-                email: Email::parse(&format!("pf{i}@example.org"))?,
-                display_name: DisplayName::parse(&format!("Freelancer {i}"))?,
-                role: Role::Freelancer,
-                region: None,
-                password_hash: String::new(),
-            })
-            .await?;
-        let input = ProfileInput {
-            headline: "Developer".to_owned(),
-            bio: String::new(),
-            skills: (0..3)
-                .map(|k| ProfileSkill {
-                    name: skills[(i + k) % skills.len()].to_owned(),
-                    level: SkillLevel::Expert,
-                })
-                .collect(),
-            hourly_rate_minor: Some(rng.gen_range(3_000..15_000)),
-            currency: Some("EUR".to_owned()),
-            region: None,
-            utc_offset_minutes: None,
-            availability: Availability::Available,
-            years_experience: rng.gen_range(0.0..20.0),
-            languages: vec![],
-            portfolio: vec![],
-            group_attributes: Default::default(),
-        };
-        engine.store.put_profile(user.id, &input).await?;
-        let vector = unit(&mut rng);
-        engine
-            .store
-            .put_entity_embedding(EntityKind::Profile, user.id.as_uuid(), &model, "", &vector)
-            .await?;
-    }
+    super::seed_profiles(&engine.store, &model, dimensions, profiles, &mut rng).await?;
     let client = accounts::create_user(
         &engine,
         AccountInput {
@@ -147,7 +105,7 @@ pub async fn run(
             .store
             .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
             .await?;
-        let vector = unit(&mut rng);
+        let vector = super::random_unit(&mut rng, dimensions);
         engine
             .store
             .put_entity_embedding(EntityKind::Job, job.id.as_uuid(), &model, "", &vector)

@@ -14,7 +14,7 @@ use fairgig_engine::accounts::{self, AccountInput, BrowserSession};
 use serde::Deserialize;
 
 use super::{
-    page::{check_csrf, render_with, Page, PortalError},
+    page::{check_csrf, render_with, CsrfForm, Page, PortalError},
     session::{append_cookie, Visitor},
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -176,18 +176,12 @@ pub async fn signin(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SignoutForm {
-    #[serde(default)]
-    _csrf: String,
-}
-
 /// Revokes the session and removes the cookie.
 pub async fn signout(
     State(state): State<AppState>,
     visitor: Visitor,
     client: ClientInfo,
-    Form(form): Form<SignoutForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     check_csrf(&visitor, &form._csrf)?;
     if let Some(caller) = &visitor.caller {

@@ -16,12 +16,11 @@ use fairgig_engine::{
     training::{self, RegistryEntry},
 };
 use fairgig_store::applications::Review;
-use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
     chart,
-    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    page::{check_csrf, render, render_with, require_sign_in, CsrfForm, Page, PortalError},
     session::Visitor,
 };
 use crate::state::AppState;
@@ -77,16 +76,8 @@ pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return Ok(redirect.into_response());
-    }
+    require_sign_in(&visitor)?;
     Ok(render(&admin_page(&state, &visitor, String::new(), FieldError::default()).await?))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    _csrf: String,
 }
 
 /// Publishes or rejects a held review.
@@ -96,10 +87,7 @@ pub async fn moderate(
     Path((id, verdict)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let id: ReviewId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
     let publish = match verdict.as_str() {
@@ -121,10 +109,7 @@ pub async fn ranker(
     Path(action): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let t = visitor.messages();
     let outcome = match action.as_str() {

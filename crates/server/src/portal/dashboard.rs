@@ -1,10 +1,7 @@
 //! The signed-in person's start page: their requests and jobs with status.
 
 use askama::Template;
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use fairgig_core::user::Role;
 use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
@@ -39,10 +36,7 @@ pub async fn dashboard(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     let failed = |err| PortalError::from_engine(&visitor, err);
     let page = Page::new(&visitor, "dashboard-title");
     if caller.user.role == Role::Freelancer {

@@ -59,10 +59,7 @@ pub async fn profile_form(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     let existing = profiles::mine(&state.engine, caller)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -170,10 +167,7 @@ pub async fn save_profile(
     visitor: Visitor,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let error = match form.to_request(&visitor) {
         Ok(request) => match profiles::put_mine(&state.engine, caller, request).await {

@@ -29,10 +29,7 @@ pub async fn inbox(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     let notifications = notifications::inbox(&state.engine, caller, 50, 0)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -46,14 +43,12 @@ struct PasswordPage {
     error: FieldError,
 }
 
-pub async fn password_form(visitor: Visitor) -> Response {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return redirect.into_response();
-    }
-    render(&PasswordPage {
+pub async fn password_form(visitor: Visitor) -> Result<Response, PortalError> {
+    require_sign_in(&visitor)?;
+    Ok(render(&PasswordPage {
         page: Page::new(&visitor, "password-title"),
         error: FieldError::default(),
-    })
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,10 +68,7 @@ pub async fn change_password(
     client: ClientInfo,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let changed = accounts::change_password(
         &state.engine,

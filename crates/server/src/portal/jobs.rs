@@ -97,16 +97,14 @@ struct NewJob {
     error: FieldError,
 }
 
-pub async fn new_form(visitor: Visitor) -> Response {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return redirect.into_response();
-    }
+pub async fn new_form(visitor: Visitor) -> Result<Response, PortalError> {
+    require_sign_in(&visitor)?;
     let form = JobForm { remote: Some("on".into()), ..JobForm::default() };
-    render(&NewJob {
+    Ok(render(&NewJob {
         page: Page::new(&visitor, "job-new-title").with_htmx(),
         form,
         error: FieldError::default(),
-    })
+    }))
 }
 
 pub async fn create(
@@ -114,10 +112,7 @@ pub async fn create(
     visitor: Visitor,
     Form(form): Form<JobForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let attempt = match form.to_request().parse() {
         Ok(input) => jobs::create(&state.engine, caller, input).await,
@@ -244,9 +239,7 @@ pub async fn show(
     Path(id): Path<String>,
     query: Result<Query<JobQuery>, QueryRejection>,
 ) -> Result<Response, PortalError> {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return Ok(redirect.into_response());
-    }
+    require_sign_in(&visitor)?;
     let id = parse_job_id(&visitor, &id)?;
     let mut page = job_page(&state, &visitor, id, String::new(), FieldError::default()).await?;
     if query.is_ok_and(|Query(query)| query.done == "review") {
@@ -269,10 +262,7 @@ pub async fn apply(
     Path(id): Path<String>,
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let id = parse_job_id(&visitor, &id)?;
     let request = ApplyRequest { cover_letter: form.cover_letter.clone(), proposed_rate: None };
@@ -304,10 +294,7 @@ pub async fn set_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let id = parse_job_id(&visitor, &id)?;
     let status: JobStatus =
@@ -338,10 +325,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let bad = || PortalError::new(&visitor, StatusCode::BAD_REQUEST);
     let id: ApplicationId = id.parse().map_err(|_| bad())?;
@@ -375,10 +359,7 @@ pub async fn review(
     Path(id): Path<String>,
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let id = parse_job_id(&visitor, &id)?;
     let rating = form.rating.trim().parse::<u8>().unwrap_or(0);

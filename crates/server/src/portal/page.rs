@@ -159,6 +159,9 @@ struct ErrorPage {
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::UNAUTHORIZED {
+            return Redirect::to("/signin").into_response();
+        }
         let visitor = Visitor {
             caller: None,
             csrf: String::new(),
@@ -183,9 +186,17 @@ impl IntoResponse for PortalError {
     }
 }
 
-/// Pages for signed-in people send others to sign in first.
-pub fn require_sign_in(visitor: &Visitor) -> Result<&fairgig_engine::Caller, Redirect> {
-    visitor.caller.as_ref().ok_or_else(|| Redirect::to("/signin"))
+/// Pages for signed-in people send others to sign in first (the error
+/// page of `401` is that redirect).
+pub fn require_sign_in(visitor: &Visitor) -> Result<&fairgig_engine::Caller, PortalError> {
+    visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::UNAUTHORIZED))
+}
+
+/// A form with only its CSRF token (buttons that act).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub _csrf: String,
 }
 
 /// Refuses a state-changing form whose CSRF token is not the visitor's.

@@ -55,20 +55,18 @@ struct NewRequest {
     error: FieldError,
 }
 
-pub async fn new_form(visitor: Visitor) -> Response {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return redirect.into_response();
-    }
+pub async fn new_form(visitor: Visitor) -> Result<Response, PortalError> {
+    require_sign_in(&visitor)?;
     let form = RequestForm {
         kind: "request".into(),
         budget_currency: "EUR".into(),
         ..RequestForm::default()
     };
-    render(&NewRequest {
+    Ok(render(&NewRequest {
         page: Page::new(&visitor, "request-new-title"),
         form,
         error: FieldError::default(),
-    })
+    }))
 }
 
 /// `"1500"` or `"1500.5"` major units → minor units.
@@ -163,10 +161,7 @@ pub async fn create(
     client: ClientInfo,
     multipart: Multipart,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller.clone(),
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?.clone();
     let (form, csrf, uploads) = read_form(&visitor, multipart).await?;
     check_csrf(&visitor, &csrf)?;
     let t = visitor.messages();
@@ -426,9 +421,7 @@ pub async fn show(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return Ok(redirect.into_response());
-    }
+    require_sign_in(&visitor)?;
     let outcome = load(&state, &visitor, &id).await?;
     let mut page = Page::new(&visitor, "request-title");
     page.title = outcome.submission.title.clone();

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
-    page::{check_csrf, render_with, require_sign_in, Page, PortalError},
+    page::{check_csrf, render_with, require_sign_in, CsrfForm, Page, PortalError},
     session::Visitor,
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -170,9 +170,7 @@ pub async fn show(
     visitor: Visitor,
     query: Result<Query<SettingsQuery>, QueryRejection>,
 ) -> Result<Response, PortalError> {
-    if let Err(redirect) = require_sign_in(&visitor) {
-        return Ok(redirect.into_response());
-    }
+    require_sign_in(&visitor)?;
     let saved = query.is_ok_and(|Query(query)| query.saved.is_some());
     let notice = if saved { visitor.messages().msg("settings-saved") } else { String::new() };
     let page =
@@ -191,10 +189,7 @@ pub async fn save_preferences(
     visitor: Visitor,
     Form(form): Form<PreferencesForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let current = notifications::preferences(&state.engine, caller)
         .await
@@ -232,10 +227,7 @@ pub async fn create_key(
     client: ClientInfo,
     Form(form): Form<NewKeyForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let mut scopes = Vec::new();
     if form.read.is_some() {
@@ -266,12 +258,6 @@ pub async fn create_key(
     Ok(render_with(status, &page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    _csrf: String,
-}
-
 pub async fn revoke_key(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -279,10 +265,7 @@ pub async fn revoke_key(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    let caller = match require_sign_in(&visitor) {
-        Ok(caller) => caller,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
     let id: ApiKeyId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
     accounts::revoke_api_key(

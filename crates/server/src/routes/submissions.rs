@@ -18,12 +18,11 @@ use axum::{
 use fairgig_core::{
     apikey::Scope,
     ids::SubmissionId,
-    submission::{RunStatus, SubmissionKind, SubmissionStatus},
+    submission::{SubmissionKind, SubmissionStatus},
 };
 use fairgig_store::{
     runs::RunView,
     submissions::{Submission, SubmissionFilter},
-    StoreError,
 };
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -73,22 +72,7 @@ pub struct SubmissionDetail {
 }
 
 async fn detail(state: &AppState, submission: Submission) -> ApiResult<SubmissionDetail> {
-    let run = match state.engine.store.run_of_submission(submission.id).await {
-        Ok(run) => Some(run),
-        Err(StoreError::NotFound) => None,
-        Err(err) => return Err(err.into()),
-    };
-    // A run and its submission's status change in one transaction but are
-    // read here one after the other: if the run finished after the
-    // submission was read, read the submission again so the two agree.
-    let unsettled =
-        matches!(submission.status, SubmissionStatus::Received | SubmissionStatus::Processing);
-    let submission = match &run {
-        Some(run) if run.status != RunStatus::Running && unsettled => {
-            state.engine.store.get_submission(submission.id).await?
-        }
-        _ => submission,
-    };
+    let (submission, run) = submissions::with_run(&state.engine, submission).await?;
     Ok(SubmissionDetail { submission, run })
 }
 
