@@ -12,6 +12,9 @@ pub mod actions {
     pub const USER_ROLE_CHANGED: &str = "user.role_changed";
     pub const USER_DISABLED: &str = "user.disabled";
     pub const PASSWORD_CHANGED: &str = "auth.password_changed";
+    pub const PASSWORD_RESET_REQUESTED: &str = "auth.password_reset_requested";
+    pub const PASSWORD_RESET: &str = "auth.password_reset";
+    pub const EMAIL_VERIFIED: &str = "auth.email_verified";
     pub const LOGIN_SUCCEEDED: &str = "auth.login_succeeded";
     pub const LOGIN_FAILED: &str = "auth.login_failed";
     pub const LOGOUT: &str = "auth.logout";

@@ -198,8 +198,8 @@ pub struct NotificationSettings {
     /// A PEM file of CA certificates to trust for the SMTP relay besides the
     /// system's (a relay with a private CA). Also `FAIRGIG_SMTP_CA_FILE`.
     pub smtp_ca_file: Option<std::path::PathBuf>,
-    /// This fairgig's public base URL; links in messages point at its API
-    /// resources (there is no web portal yet).
+    /// This fairgig's public base URL, as people reach it: links in
+    /// messages (portal pages, password-reset and verification links) use it.
     pub public_url: String,
     /// Internal addresses or CIDR ranges webhooks may reach anyway
     /// (everything internal is refused by default).

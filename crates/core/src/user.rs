@@ -257,6 +257,10 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub disabled_at: Option<OffsetDateTime>,
+    /// When the owner opened the verification link sent to `email`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub email_verified_at: Option<OffsetDateTime>,
 }
 
 impl User {

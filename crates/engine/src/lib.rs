@@ -28,6 +28,9 @@
 //! - [`training`], [`scheduled_training`], [`bias_rules`]: the model
 //!   registry's rankers and rule packs, trained, evaluated, promoted.
 //! - [`notifications`]: announcing finished runs and inviting matches.
+//! - [`webhooks`]: a user's webhook endpoints and their secret rotation.
+//! - [`operations`]: the operator's users, audit log, dead letters,
+//!   notification log and template previews.
 //! - [`demo`]: the demo marketplace and the reference texts.
 
 pub mod accounts;
@@ -46,6 +49,7 @@ pub mod jobs;
 pub mod limits;
 pub mod matching;
 pub mod notifications;
+pub mod operations;
 pub mod profiles;
 pub mod scheduled_training;
 pub mod services;
@@ -53,6 +57,7 @@ pub mod sniff;
 pub mod steps;
 pub mod submissions;
 pub mod training;
+pub mod webhooks;
 
 pub use caller::{Caller, Credential};
 pub use error::{Error, ErrorKind, Result};

@@ -321,5 +321,21 @@ pub async fn inbox(
     offset: u32,
 ) -> crate::Result<Vec<fairgig_store::notifications::Notification>> {
     caller.require(fairgig_core::apikey::Scope::Read)?;
-    Ok(engine.store.notifications_for_user(caller.user.id, limit.clamp(1, 100), offset).await?)
+    let mut listed =
+        engine.store.notifications_for_user(caller.user.id, limit.clamp(1, 100), offset).await?;
+    hide_account_links(&mut listed);
+    Ok(listed)
+}
+
+/// Blanks messages that carry a one-time account link, for every view of
+/// the log: whoever holds a session (or an admin) must not read a link
+/// that is still unsent (a reset link would bypass the current password).
+pub fn hide_account_links(listed: &mut [fairgig_store::notifications::Notification]) {
+    for item in listed {
+        if NotificationKind::parse(&item.kind).is_some_and(NotificationKind::to_account_address) {
+            item.body_text = fairgig_notify::dispatch::SCRUBBED.to_owned();
+            item.body_html = None;
+            item.context = fairgig_store::notifications::JsonText(json!({}));
+        }
+    }
 }

@@ -28,6 +28,7 @@ use crate::{
 
 pub const SUBMISSION_CREATED: &str = "submission.created";
 pub const SUBMISSION_CANCELLED: &str = "submission.cancelled";
+pub const RUN_RETRIED: &str = "run.retried";
 pub const SUBMISSION_DELETED: &str = "submission.deleted";
 
 /// The submission as the client describes it (JSON body, or the
@@ -275,6 +276,44 @@ pub async fn cancel(
             NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CANCELLED)
                 .target(format!("submission:{id}"))
                 .context(context),
+        )
+        .await?;
+    Ok(engine.store.get_submission(id).await?)
+}
+
+/// Runs a failed submission again from the step that failed, with fresh
+/// attempts (the steps that succeeded keep their outputs).
+pub async fn retry(
+    engine: &Engine,
+    caller: &Caller,
+    id: SubmissionId,
+    context: RequestContext,
+) -> Result<Submission> {
+    caller.require(fairgig_core::apikey::Scope::Write)?;
+    visible(engine, caller, id).await?;
+    let run = engine.store.run_of_submission(id).await?;
+    if run.status != fairgig_core::submission::RunStatus::Failed {
+        return Err(Error::new(ErrorKind::Conflict, "only a failed run can be retried"));
+    }
+    let dead = engine.store.dead_tasks_of_run(run.id).await?;
+    if dead.is_empty() {
+        return Err(Error::new(ErrorKind::Conflict, "the run has no failed step left to retry"));
+    }
+    for task in &dead {
+        match engine.store.retry_dead_task(*task).await {
+            // Retried meanwhile by someone else (an admin, a second click).
+            Ok(_) | Err(fairgig_store::StoreError::NotFound) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    engine.wake.notify_one();
+    engine
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), RUN_RETRIED)
+                .target(format!("run:{}", run.id))
+                .context(context)
+                .details(json!({"submission": id, "steps": dead.len()})),
         )
         .await?;
     Ok(engine.store.get_submission(id).await?)

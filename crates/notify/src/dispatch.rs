@@ -123,6 +123,9 @@ pub struct Channels {
     pub sms: Option<SmsChannel>,
 }
 
+/// What stays of a sent one-time link's message.
+pub const SCRUBBED: &str = "(This message held a one-time link. It was removed once sent.)";
+
 /// Enqueues and sends notifications.
 #[derive(Debug)]
 pub struct Dispatcher {
@@ -202,11 +205,28 @@ impl Dispatcher {
             locale: preferences.locale.clone(),
             release: preferences.release(event.kind, OffsetDateTime::now_utc()),
         };
-        let delivery = self.enqueue_from(&start, &preferences.channels, 0).await?;
+        let channels = self.channels_for(start.kind, preferences, &event.email);
+        let delivery = self.enqueue_from(&start, &channels, 0).await?;
         if delivery.is_some() {
             self.wake.notify_one();
         }
         Ok(delivery)
+    }
+
+    /// The channels a `kind` message tries, in order. A one-time account
+    /// link proves control of the account's address, so it goes there
+    /// (or to the log without SMTP) whatever channels the user chose.
+    fn channels_for(
+        &self,
+        kind: NotificationKind,
+        preferences: Preferences,
+        email: &str,
+    ) -> Vec<ChannelAddress> {
+        if kind.to_account_address() {
+            Preferences::default_for(email, self.email_configured()).channels
+        } else {
+            preferences.channels
+        }
     }
 
     /// Enqueues on the first applicable channel at or after `rank`.
@@ -523,6 +543,7 @@ impl Dispatcher {
         let next_rank = usize::try_from(delivery.channel_rank + 1).unwrap_or(usize::MAX);
         let next = match kind {
             Some(kind) => {
+                let channels = self.channels_for(kind, preferences, &account.email);
                 let start = Start {
                     user,
                     kind,
@@ -532,7 +553,7 @@ impl Dispatcher {
                     // Due at once on the next channel; a digest item stays one.
                     release: Release { at: OffsetDateTime::now_utc(), digest: delivery.digest },
                 };
-                self.enqueue_from(&start, &preferences.channels, next_rank).await?
+                self.enqueue_from(&start, &channels, next_rank).await?
             }
             None => None,
         };
@@ -549,6 +570,11 @@ impl Dispatcher {
         outcome: DeliveryOutcome,
     ) -> Result<(), DispatchError> {
         self.store.finish_notification(delivery.id, &outcome).await?;
+        let secret =
+            NotificationKind::parse(&delivery.kind).is_some_and(|kind| kind.to_account_address());
+        if secret && matches!(outcome, DeliveryOutcome::Sent { .. }) {
+            self.store.scrub_notification(delivery.id, SCRUBBED).await?;
+        }
         let (label, action) = match &outcome {
             DeliveryOutcome::Sent { .. } => ("sent", Some(actions::NOTIFICATION_SENT)),
             DeliveryOutcome::Retry { .. } => ("retrying", None),

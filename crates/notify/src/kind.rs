@@ -14,10 +14,14 @@ pub enum NotificationKind {
     Hired,
     ReviewReceived,
     SecurityNotice,
+    /// A one-time link to choose a new password (sent to the account's address only).
+    PasswordReset,
+    /// A one-time link proving the account's address is its owner's.
+    EmailVerification,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 10] = [
         Self::SubmissionReceived,
         Self::RunCompleted,
         Self::RunFailed,
@@ -26,6 +30,8 @@ impl NotificationKind {
         Self::Hired,
         Self::ReviewReceived,
         Self::SecurityNotice,
+        Self::PasswordReset,
+        Self::EmailVerification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +44,8 @@ impl NotificationKind {
             Self::Hired => "hired",
             Self::ReviewReceived => "review_received",
             Self::SecurityNotice => "security_notice",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerification => "email_verification",
         }
     }
 
@@ -46,9 +54,17 @@ impl NotificationKind {
     }
 
     /// Security notices cannot be switched off: an account owner must hear
-    /// about a new login or a password change.
+    /// about a new login or a password change. Nor can the links an owner
+    /// asked for (password reset, email verification).
     pub fn mandatory(self) -> bool {
-        self == Self::SecurityNotice
+        matches!(self, Self::SecurityNotice | Self::PasswordReset | Self::EmailVerification)
+    }
+
+    /// Kinds that carry a one-time account link: they go to the account's
+    /// own address (or the log without SMTP), never to another channel,
+    /// since opening the link proves control of that address.
+    pub fn to_account_address(self) -> bool {
+        matches!(self, Self::PasswordReset | Self::EmailVerification)
     }
 }
 

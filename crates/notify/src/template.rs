@@ -51,6 +51,16 @@ const SOURCES: &[(&str, &str)] = templates![
     "security_notice.subject.en",
     "security_notice.text.en",
     "security_notice.html.en",
+    "password_reset.subject.en",
+    "password_reset.text.en",
+    "password_reset.html.en",
+    "password_reset.subject.de",
+    "password_reset.text.de",
+    "email_verification.subject.en",
+    "email_verification.text.en",
+    "email_verification.html.en",
+    "email_verification.subject.de",
+    "email_verification.text.de",
     "run_completed.chat.en",
     "run_failed.chat.en",
     "job_match_invitation.chat.en",
@@ -229,6 +239,10 @@ pub fn sample_context(kind: NotificationKind) -> Value {
         NotificationKind::SecurityNotice => json!({
             "event": "new sign-in",
             "description": "Somebody signed in to your account from a new device.",
+        }),
+        NotificationKind::PasswordReset | NotificationKind::EmailVerification => json!({
+            "link": "https://fairgig.example/password/reset?token=fgl_sample",
+            "valid_hours": 1,
         }),
         _ => json!({}),
     };

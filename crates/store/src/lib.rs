@@ -11,6 +11,7 @@
 //! Layout:
 //! - [`connect`]: URL → backend, pool options, migrations.
 //! - [`users`], [`sessions`], [`api_keys`]: accounts and credentials.
+//! - [`account_links`]: one-time emailed links (password reset, email verification).
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`tasks`]: the durable task queue (claim, lease, retry, dead letters).
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
@@ -20,6 +21,7 @@
 //! - `test_support` (feature `test-support`): fresh databases for tests and
 //!   benchmarks (SQLite file or PostgreSQL database).
 
+pub mod account_links;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;

@@ -365,6 +365,25 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a sent message's body and template values with `placeholder`:
+    /// for messages carrying a one-time secret, which must not outlive its
+    /// delivery in the database.
+    pub async fn scrub_notification(&self, id: Uuid, placeholder: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE notifications SET body_text = $2, body_html = NULL, context = '{}', \
+                   updated_at = $3 \
+                 WHERE id = $1 AND status = 'sent'",
+            )
+            .bind(id)
+            .bind(placeholder)
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// A user's deliveries, newest first (their inbox).
     pub async fn notifications_for_user(
         &self,
@@ -381,6 +400,27 @@ impl Store {
                 .bind(user.as_uuid())
                 .bind(i64::from(limit))
                 .bind(i64::from(offset))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Every user's deliveries, newest first, optionally in one status:
+    /// the operator's notification log.
+    pub async fn notification_log(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE ($1 IS NULL OR status = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows: Vec<Notification> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(status)
+                .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
         });

@@ -377,6 +377,17 @@ impl Store {
         Ok(())
     }
 
+    /// The dead step tasks of a run (what a retry of the failed run revives).
+    pub async fn dead_tasks_of_run(&self, run: RunId) -> Result<Vec<Uuid>, StoreError> {
+        let rows: Vec<(Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM tasks WHERE run_id = $1 AND status = 'dead'")
+                .bind(run.as_uuid())
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Gives a dead task a fresh set of attempts. For a pipeline step the
     /// run is re-driven from it: step, run and submission are live again, in
     /// the same transaction. Returns the step, if it was one; `NotFound` when

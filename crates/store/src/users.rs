@@ -36,6 +36,7 @@ pub(crate) struct UserRow {
     region: Option<String>,
     created_at: OffsetDateTime,
     disabled_at: Option<OffsetDateTime>,
+    email_verified_at: Option<OffsetDateTime>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -45,7 +46,8 @@ struct UserWithHashRow {
     password_hash: String,
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, role, region, created_at, disabled_at";
+const USER_COLUMNS: &str =
+    "id, email, display_name, role, region, created_at, disabled_at, email_verified_at";
 
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
@@ -62,6 +64,7 @@ impl TryFrom<UserRow> for User {
             region: row.region,
             created_at: row.created_at,
             disabled_at: row.disabled_at,
+            email_verified_at: row.email_verified_at,
         })
     }
 }

@@ -6,8 +6,10 @@
 //! - [`passwords`]: Argon2id hashing off the async threads.
 //! - [`tokens`]: access tokens (JWT) and refresh tokens.
 //! - [`api_keys`]: key format, prefix lookup, constant-time digests.
+//! - [`links`]: one-time emailed links (password reset, email verification).
 
 pub mod api_keys;
+pub mod links;
 pub mod passwords;
 pub mod tokens;
 
@@ -105,12 +107,23 @@ async fn self_register(
     if input.role == Role::Admin {
         return Err(ValidationError::new("role", "must be client or freelancer").into());
     }
-    store_account(engine, input, |user| Actor::User(user.id), actions::USER_REGISTERED, context)
-        .await
+    let user = store_account(
+        engine,
+        input,
+        |user| Actor::User(user.id),
+        actions::USER_REGISTERED,
+        context,
+    )
+    .await?;
+    // The account exists whatever happens to the mail; the owner can ask again.
+    if let Err(err) = links::send_verification(engine, &user).await {
+        tracing::warn!(error = %err, user = %user.id, "could not send the verification link");
+    }
+    Ok(user)
 }
 
 async fn browser_session(engine: &Engine, user: User) -> Result<BrowserSession> {
-    let (_, refresh_hash) = tokens::new_refresh_token();
+    let (_, refresh_hash) = tokens::new_opaque_token();
     let session =
         engine.store.create_session(user.id, &refresh_hash, engine.tokens.refresh_expiry()).await?;
     let token = engine.tokens.issue_browser(user.id, session).map_err(anyhow::Error::new)?;
@@ -151,7 +164,7 @@ async fn store_account(
 }
 
 async fn start_session(engine: &Engine, user: UserId) -> Result<TokenPair> {
-    let (refresh, refresh_hash) = tokens::new_refresh_token();
+    let (refresh, refresh_hash) = tokens::new_opaque_token();
     let session =
         engine.store.create_session(user, &refresh_hash, engine.tokens.refresh_expiry()).await?;
     token_pair(engine, user, session, refresh)
@@ -292,8 +305,8 @@ pub async fn refresh(
     refresh_token: &str,
     context: RequestContext,
 ) -> Result<TokenPair> {
-    let presented = tokens::hash_refresh_token(refresh_token);
-    let (next, next_hash) = tokens::new_refresh_token();
+    let presented = tokens::hash_opaque_token(refresh_token);
+    let (next, next_hash) = tokens::new_opaque_token();
     match engine
         .store
         .rotate_refresh_token(&presented, &next_hash, engine.tokens.refresh_expiry())

@@ -135,16 +135,18 @@ impl TokenIssuer {
     }
 }
 
-/// A new refresh token (256 random bits, URL-safe) and the hash to store.
-pub fn new_refresh_token() -> (String, String) {
+/// A new opaque token (256 random bits, URL-safe) and the hash to store:
+/// refresh tokens and one-time account links. A fast hash is enough for
+/// random 256-bit values, and a database leak reveals no usable token.
+pub fn new_opaque_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
+    let hash = hash_opaque_token(&token);
     (token, hash)
 }
 
-pub fn hash_refresh_token(token: &str) -> String {
+pub fn hash_opaque_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -188,10 +190,10 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let (a, hash_a) = new_refresh_token();
-        let (b, _) = new_refresh_token();
+        let (a, hash_a) = new_opaque_token();
+        let (b, _) = new_opaque_token();
         assert_ne!(a, b);
-        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert_eq!(hash_a, hash_opaque_token(&a));
         assert_eq!(a.len(), 43);
     }
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -142,11 +142,26 @@ struct Signin {
     page: Page,
     email: String,
     error: String,
+    notice: String,
 }
 
-pub async fn signin_form(visitor: Visitor) -> Response {
+#[derive(Debug, Default, Deserialize)]
+pub struct SigninQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn signin_form(
+    visitor: Visitor,
+    query: Result<Query<SigninQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let page = Page::new(&visitor, "signin-title");
-    render_with(StatusCode::OK, &Signin { page, email: String::new(), error: String::new() })
+    let notice = match query.map(|Query(query)| query.notice).ok().as_deref() {
+        Some("password-reset") => page.t.msg("reset-done"),
+        _ => String::new(),
+    };
+    let signin = Signin { page, email: String::new(), error: String::new(), notice };
+    render_with(StatusCode::OK, &signin)
 }
 
 pub async fn signin(
@@ -171,7 +186,8 @@ pub async fn signin(
             } else {
                 error.message
             };
-            Ok(render_with(status, &Signin { page, email: form.email, error: message }))
+            let signin = Signin { page, email: form.email, error: message, notice: String::new() };
+            Ok(render_with(status, &signin))
         }
     }
 }

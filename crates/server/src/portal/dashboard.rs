@@ -1,7 +1,10 @@
 //! The signed-in person's start page: their requests and jobs with status.
 
 use askama::Template;
-use axum::{extract::State, response::Response};
+use axum::{
+    extract::{Query, State},
+    response::Response,
+};
 use fairgig_core::user::Role;
 use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
@@ -27,6 +30,15 @@ struct Dashboard {
     jobs_for_me: Vec<JobMatch>,
     /// Published reviews of the signed-in person.
     reviews: Vec<Review>,
+    /// The account's address is not confirmed yet: offer a new link.
+    unverified: bool,
+    notice: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    notice: String,
 }
 
 /// How many of each the dashboard lists.
@@ -35,10 +47,16 @@ const LISTED: u32 = 50;
 pub async fn dashboard(
     State(state): State<AppState>,
     visitor: Visitor,
+    query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     let failed = |err| PortalError::from_engine(&visitor, err);
     let page = Page::new(&visitor, "dashboard-title");
+    let unverified = caller.user.email_verified_at.is_none();
+    let notice = match query.map(|Query(query)| query.notice).ok().as_deref() {
+        Some("verification-sent") => page.t.msg("verify-sent"),
+        _ => String::new(),
+    };
     if caller.user.role == Role::Freelancer {
         let fitting = profiles::jobs_for_me(&state.engine, caller, 20).await.map_err(failed)?;
         let reviews = applications::reviews_of(&state.engine, caller, caller.user.id)
@@ -51,6 +69,8 @@ pub async fn dashboard(
             has_profile: fitting.is_some(),
             jobs_for_me: fitting.map(|list| list.matches).unwrap_or_default(),
             reviews,
+            unverified,
+            notice,
         }));
     }
     let submissions =
@@ -67,5 +87,7 @@ pub async fn dashboard(
         has_profile: false,
         jobs_for_me: Vec::new(),
         reviews,
+        unverified,
+        notice,
     }))
 }

@@ -1,5 +1,5 @@
-//! Jobs in the portal: writing one with the language check running as the
-//! author types, a job's page (for its owner: the findings, publishing
+//! Jobs in the portal: writing and editing one with the language check
+//! running as the author types, a job's page (for its owner: the findings, publishing
 //! with the acknowledgement the check may ask for, the applicants with
 //! shortlist / hire / reject, completing, reviewing, and the explained,
 //! fairly re-ranked matches; for a freelancer: applying).
@@ -95,6 +95,14 @@ struct NewJob {
     page: Page,
     form: JobForm,
     error: FieldError,
+    /// Where the form posts: `/jobs/new`, or `/jobs/{id}/edit` when editing.
+    action: String,
+}
+
+impl NewJob {
+    fn editing(&self) -> bool {
+        self.action != "/jobs/new"
+    }
 }
 
 pub async fn new_form(visitor: Visitor) -> Result<Response, PortalError> {
@@ -104,6 +112,7 @@ pub async fn new_form(visitor: Visitor) -> Result<Response, PortalError> {
         page: Page::new(&visitor, "job-new-title").with_htmx(),
         form,
         error: FieldError::default(),
+        action: "/jobs/new".into(),
     }))
 }
 
@@ -123,7 +132,72 @@ pub async fn create(
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
             let page = Page::new(&visitor, "job-new-title").with_htmx();
-            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &NewJob { page, form, error }))
+            let action = "/jobs/new".into();
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &NewJob { page, form, error, action }))
+        }
+    }
+}
+
+/// The job form filled with a job's current text, for its owner.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    let id = parse_job_id(&visitor, &id)?;
+    let job = jobs::managed(&state.engine, caller, id)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let form = JobForm {
+        _csrf: String::new(),
+        title: job.input.title.clone(),
+        description: job.input.description.clone(),
+        skills: job.input.required_skills.join(", "),
+        region: job.input.region.clone().unwrap_or_default(),
+        remote: job.input.remote.then(|| "on".to_owned()),
+    };
+    Ok(render(&NewJob {
+        page: Page::new(&visitor, "job-edit-title").with_htmx(),
+        form,
+        error: FieldError::default(),
+        action: format!("/jobs/{id}/edit"),
+    }))
+}
+
+/// Saves the edited text; the engine checks it again (an open job whose
+/// new words need review goes back to draft). What the form does not show
+/// (preferred skills, rate, time zone, level) is kept as it was.
+pub async fn edit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<JobForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let id = parse_job_id(&visitor, &id)?;
+    let current = jobs::managed(&state.engine, caller, id)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let attempt = match form.to_request().parse() {
+        Ok(mut input) => {
+            input.preferred_skills = current.input.preferred_skills;
+            input.max_hourly_minor = current.input.max_hourly_minor;
+            input.currency = current.input.currency;
+            input.utc_offset_minutes = current.input.utc_offset_minutes;
+            input.experience_level = current.input.experience_level;
+            jobs::edit(&state.engine, caller, id, input).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match attempt {
+        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}?done=edit")).into_response()),
+        Err(err) => {
+            let error = FieldError::from_engine(&visitor, err)?;
+            let page = Page::new(&visitor, "job-edit-title").with_htmx();
+            let action = format!("/jobs/{id}/edit");
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &NewJob { page, form, error, action }))
         }
     }
 }
@@ -242,8 +316,10 @@ pub async fn show(
     require_sign_in(&visitor)?;
     let id = parse_job_id(&visitor, &id)?;
     let mut page = job_page(&state, &visitor, id, String::new(), FieldError::default()).await?;
-    if query.is_ok_and(|Query(query)| query.done == "review") {
-        page.notice = page.page.t.msg("job-review-sent");
+    match query.map(|Query(query)| query.done).as_deref() {
+        Ok("review") => page.notice = page.page.t.msg("job-review-sent"),
+        Ok("edit") => page.notice = page.page.t.msg("job-edit-saved"),
+        _ => {}
     }
     Ok(render(&page))
 }

@@ -3,6 +3,8 @@
 //! API). Pages read without JavaScript; htmx (vendored) adds live progress.
 //!
 //! - [`admin`]: moderation, the fairness dashboard, the ranker registry.
+//! - [`operations`]: users, the audit log, dead letters, the notification
+//!   log and template previews.
 //! - [`chart`]: server-rendered SVG charts.
 //! - [`session`]: cookies → [`session::Visitor`]; CSRF tokens.
 //! - [`i18n`]: English and German messages.
@@ -10,9 +12,10 @@
 //! - [`assets`]: CSS and scripts under content-hashed URLs.
 //! - [`home`]: the landing page, the open jobs board, the language switch.
 //! - [`accounts`]: sign up, sign in, sign out.
+//! - [`recovery`]: password reset and email verification by emailed link.
 //! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
 //! - [`inbox`]: the notifications inbox and delivery log; changing the password.
-//! - [`settings`]: notification preferences and API keys.
+//! - [`settings`]: notification preferences, webhooks and API keys.
 //! - [`requests`]: a new request, its live progress and its results.
 //! - [`freelancers`]: the profile editor.
 //! - [`jobs`]: writing a job with the language check as you type; a job's
@@ -28,7 +31,9 @@ pub mod home;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod operations;
 pub mod page;
+pub mod recovery;
 pub mod requests;
 pub mod session;
 pub mod settings;
@@ -52,11 +57,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/signup", get(accounts::signup_form).post(accounts::signup))
         .route("/signin", get(accounts::signin_form).post(accounts::signin))
         .route("/signout", post(accounts::signout))
+        .route("/password/forgot", get(recovery::forgot_form).post(recovery::forgot))
+        .route("/password/reset", get(recovery::reset_form).post(recovery::reset))
+        .route("/verify-email", get(recovery::verify_form).post(recovery::verify))
+        .route("/verify-email/resend", post(recovery::resend))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/profile", get(freelancers::profile_form).post(freelancers::save_profile))
         .route("/jobs/new", get(jobs::new_form).post(jobs::create))
         .route("/jobs/preview", post(jobs::preview))
         .route("/jobs/{id}", get(jobs::show))
+        .route("/jobs/{id}/edit", get(jobs::edit_form).post(jobs::edit))
         .route("/jobs/{id}/apply", post(jobs::apply))
         .route("/jobs/{id}/status", post(jobs::set_status))
         .route("/jobs/{id}/review", post(jobs::review))
@@ -67,9 +77,21 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/notifications", post(settings::save_preferences))
         .route("/settings/keys", post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
+        .route("/settings/webhooks", post(settings::create_webhook))
+        .route("/settings/webhooks/{id}/rotate", post(settings::rotate_webhook))
+        .route("/settings/webhooks/{id}/delete", post(settings::delete_webhook))
         .route("/admin", get(admin::show))
         .route("/admin/reviews/{id}/{verdict}", post(admin::moderate))
         .route("/admin/rankers/{action}", post(admin::ranker))
+        .route("/admin/users", get(operations::users))
+        .route("/admin/users/{id}/role", post(operations::set_role))
+        .route("/admin/users/{id}/disable", post(operations::disable))
+        .route("/admin/audit", get(operations::audit))
+        .route("/admin/dead-letters", get(operations::dead_letters))
+        .route("/admin/dead-letters/{id}/retry", post(operations::retry_dead_letter))
+        .route("/admin/notifications", get(operations::notification_log))
+        .route("/admin/notifications/{id}/resend", post(operations::resend))
+        .route("/admin/templates", get(operations::templates))
         .route(
             "/requests/new",
             get(requests::new_form)
@@ -79,6 +101,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/requests/{id}", get(requests::show))
         .route("/requests/{id}/events", get(requests::events))
         .route("/requests/{id}/results", get(requests::results))
+        .route("/requests/{id}/retry", post(requests::retry))
         .layer(middleware::from_fn_with_state(state, session::middleware))
         .route("/assets/{file}", get(assets::serve))
 }

@@ -14,6 +14,7 @@ use axum::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Redirect, Response,
     },
+    Form,
 };
 use fairgig_ai::bias::Finding;
 use fairgig_core::{
@@ -30,7 +31,7 @@ use futures::{Stream, StreamExt};
 use super::{
     accounts::FieldError,
     i18n::Messages,
-    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    page::{check_csrf, render, render_with, require_sign_in, CsrfForm, Page, PortalError},
     session::{Visitor, CSRF_FIELD},
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -437,6 +438,25 @@ pub async fn show(
         }
     };
     Ok(render(&RequestPage { page, results }))
+}
+
+/// Runs a failed request again from the step that failed; the page then
+/// follows it live.
+pub async fn retry(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let id: SubmissionId =
+        id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    submissions::retry(&state.engine, caller, id, client.context())
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    Ok(Redirect::to(&format!("/requests/{id}")).into_response())
 }
 
 /// The results, as the live page swaps them in when the run ends.

@@ -1,6 +1,7 @@
 //! The signed-in person's settings: notification preferences (channels in
-//! order, quiet hours, digest time, time zone, language) and API keys
-//! (a new key is shown once; keys can be revoked).
+//! order, per-kind mode, quiet hours, digest time, time zone, language),
+//! webhook endpoints (a new secret is shown once; secrets rotate with an
+//! overlap) and API keys (a new key is shown once; keys can be revoked).
 
 use askama::Template;
 use axum::{
@@ -10,12 +11,12 @@ use axum::{
     Form,
 };
 use fairgig_core::{apikey::Scope, audit::Actor, ids::ApiKeyId};
-use fairgig_engine::{accounts, notifications};
+use fairgig_engine::{accounts, notifications, webhooks};
 use fairgig_notify::{
-    preferences::{ChannelAddress, Preferences, QuietHours},
-    ChannelKind,
+    preferences::{ChannelAddress, Mode, Preferences, QuietHours},
+    ChannelKind, NotificationKind,
 };
-use fairgig_store::api_keys::ApiKey;
+use fairgig_store::{api_keys::ApiKey, notifications::WebhookEndpoint};
 use serde::Deserialize;
 
 use super::{
@@ -52,6 +53,23 @@ pub struct PreferencesForm {
     timezone: String,
     #[serde(default)]
     locale: String,
+    /// `mode_<kind>` → `instant`, `digest` or `off`, for each kind one may choose.
+    #[serde(flatten)]
+    modes: std::collections::BTreeMap<String, String>,
+}
+
+/// The kinds a person may deliver in a digest or switch off (security
+/// notices and account links always go at once).
+fn optional_kinds() -> impl Iterator<Item = NotificationKind> {
+    NotificationKind::ALL.into_iter().filter(|kind| !kind.mandatory())
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Instant => "instant",
+        Mode::Digest => "digest",
+        Mode::Off => "off",
+    }
 }
 
 impl PreferencesForm {
@@ -75,15 +93,24 @@ impl PreferencesForm {
             digest_at: preferences.digest_at.clone(),
             timezone: preferences.timezone.clone(),
             locale: preferences.locale.clone(),
+            modes: optional_kinds()
+                .map(|kind| {
+                    (
+                        format!("mode_{}", kind.as_str()),
+                        mode_name(preferences.mode(kind)).to_owned(),
+                    )
+                })
+                .collect(),
             ..PreferencesForm::default()
         }
     }
 
-    fn to_preferences(
-        &self,
-        kinds: &Preferences,
-        t: &super::i18n::Messages,
-    ) -> Result<Preferences, FieldError> {
+    /// The chosen mode of `kind`, as typed (`instant` when absent).
+    fn mode_of(&self, kind: &str) -> &str {
+        self.modes.get(&format!("mode_{kind}")).map_or("instant", String::as_str)
+    }
+
+    fn to_preferences(&self, t: &super::i18n::Messages) -> Result<Preferences, FieldError> {
         let mut channels = Vec::new();
         for (channel, address) in [
             (&self.channel_1, &self.address_1),
@@ -103,9 +130,26 @@ impl PreferencesForm {
             ("", "") => None,
             (start, end) => Some(QuietHours { start: start.to_owned(), end: end.to_owned() }),
         };
+        let mut kinds = std::collections::BTreeMap::new();
+        for kind in optional_kinds() {
+            let mode = match self.mode_of(kind.as_str()) {
+                "instant" => Mode::Instant,
+                "digest" => Mode::Digest,
+                "off" => Mode::Off,
+                _ => {
+                    return Err(FieldError {
+                        field: "kinds".into(),
+                        message: t.msg("settings-mode-invalid"),
+                    })
+                }
+            };
+            if mode != Mode::Instant {
+                kinds.insert(kind, mode);
+            }
+        }
         Ok(Preferences {
             channels,
-            kinds: kinds.kinds.clone(),
+            kinds,
             locale: self.locale.trim().to_owned(),
             timezone: self.timezone.trim().to_owned(),
             quiet_hours,
@@ -127,16 +171,30 @@ struct SettingsPage {
     /// The three channel rows: (number, channel, address).
     rows: Vec<(usize, String, String)>,
     channel_kinds: Vec<&'static str>,
+    /// The per-kind rows: (kind, chosen mode).
+    kind_modes: Vec<(&'static str, String)>,
+    webhooks: Vec<WebhookEndpoint>,
+    /// A webhook secret just made (created or rotated): shown this once.
+    new_secret: String,
+}
+
+/// What a settings page shows besides the stored settings: the form as
+/// typed, its refusal, a key or secret shown once, a notice.
+#[derive(Default)]
+struct Shown {
+    form: Option<PreferencesForm>,
+    error: FieldError,
+    new_key: String,
+    new_secret: String,
+    notice: String,
 }
 
 async fn settings_page(
     state: &AppState,
     visitor: &Visitor,
-    form: Option<PreferencesForm>,
-    error: FieldError,
-    new_key: String,
-    notice: String,
+    shown: Shown,
 ) -> Result<SettingsPage, PortalError> {
+    let Shown { form, error, new_key, new_secret, notice } = shown;
     let failed = |err| PortalError::from_engine(visitor, err);
     let caller =
         visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
@@ -147,6 +205,10 @@ async fn settings_page(
         ),
     };
     let keys = accounts::api_keys(&state.engine, caller).await.map_err(failed)?;
+    let webhooks = webhooks::list(&state.engine, caller).await.map_err(failed)?;
+    let kind_modes = optional_kinds()
+        .map(|kind| (kind.as_str(), form.mode_of(kind.as_str()).to_owned()))
+        .collect();
     let rows = vec![
         (1, form.channel_1.clone(), form.address_1.clone()),
         (2, form.channel_2.clone(), form.address_2.clone()),
@@ -162,6 +224,9 @@ async fn settings_page(
         notice,
         rows,
         channel_kinds,
+        kind_modes,
+        webhooks,
+        new_secret,
     })
 }
 
@@ -173,8 +238,7 @@ pub async fn show(
     require_sign_in(&visitor)?;
     let saved = query.is_ok_and(|Query(query)| query.saved.is_some());
     let notice = if saved { visitor.messages().msg("settings-saved") } else { String::new() };
-    let page =
-        settings_page(&state, &visitor, None, FieldError::default(), String::new(), notice).await?;
+    let page = settings_page(&state, &visitor, Shown { notice, ..Shown::default() }).await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -191,10 +255,7 @@ pub async fn save_preferences(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let current = notifications::preferences(&state.engine, caller)
-        .await
-        .map_err(|err| PortalError::from_engine(&visitor, err))?;
-    let error = match form.to_preferences(&current, &visitor.messages()) {
+    let error = match form.to_preferences(&visitor.messages()) {
         Ok(preferences) => {
             match notifications::set_preferences(&state.engine, caller, preferences).await {
                 Ok(_) => return Ok(Redirect::to("/settings?saved=1").into_response()),
@@ -204,7 +265,8 @@ pub async fn save_preferences(
         Err(error) => error,
     };
     let page =
-        settings_page(&state, &visitor, Some(form), error, String::new(), String::new()).await?;
+        settings_page(&state, &visitor, Shown { form: Some(form), error, ..Shown::default() })
+            .await?;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
@@ -254,7 +316,8 @@ pub async fn create_key(
             FieldError::from_engine(&visitor, err)?,
         ),
     };
-    let page = settings_page(&state, &visitor, None, error, new_key, String::new()).await?;
+    let page =
+        settings_page(&state, &visitor, Shown { error, new_key, ..Shown::default() }).await?;
     Ok(render_with(status, &page))
 }
 
@@ -277,5 +340,68 @@ pub async fn revoke_key(
     )
     .await
     .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    Ok(Redirect::to("/settings").into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewWebhookForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// Registers a webhook endpoint for every kind and shows its secret once.
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<NewWebhookForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let (status, shown) = match webhooks::create(&state.engine, caller, &form.url, &[]).await {
+        Ok(endpoint) => {
+            (StatusCode::CREATED, Shown { new_secret: endpoint.secret, ..Shown::default() })
+        }
+        Err(err) => {
+            let mut error = FieldError::from_engine(&visitor, err)?;
+            if error.field == "url" {
+                error.field = "webhook_url".into();
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, Shown { error, ..Shown::default() })
+        }
+    };
+    Ok(render_with(status, &settings_page(&state, &visitor, shown).await?))
+}
+
+/// A new secret for an endpoint (the old one signs for a day more), shown once.
+pub async fn rotate_webhook(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let id = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let endpoint = webhooks::rotate_secret(&state.engine, caller, id, None)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let shown = Shown { new_secret: endpoint.secret, ..Shown::default() };
+    Ok(render_with(StatusCode::OK, &settings_page(&state, &visitor, shown).await?))
+}
+
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let id = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    webhooks::delete(&state.engine, caller, id)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
     Ok(Redirect::to("/settings").into_response())
 }

@@ -2,7 +2,6 @@
 
 use axum::{extract::State, Json};
 use fairgig_core::{
-    audit::Actor,
     ids::UserId,
     user::{Role, User},
 };
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::accounts;
+use fairgig_engine::operations;
 
 use crate::{
     auth::Authenticated,
@@ -72,12 +71,10 @@ async fn list_users(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<ListUsersQuery>,
 ) -> ApiResult<Json<UserPage>> {
+    // Who asks is checked before what they asked for (a non-admin learns nothing).
     caller.require_admin()?;
     let limit = page_limit(query.limit)?;
-    // One more than asked tells whether another page exists.
-    let mut users = state.engine.store.list_users(query.after, limit + 1).await?;
-    let more = users.len() > limit as usize;
-    users.truncate(limit as usize);
+    let (users, more) = operations::users(&state.engine, &caller, query.after, limit).await?;
     let next_cursor = more.then(|| users.last().map(|user| user.id)).flatten();
     Ok(Json(UserPage { users, next_cursor }))
 }
@@ -108,15 +105,8 @@ async fn set_role(
     AppPath(id): AppPath<UserId>,
     AppJson(body): AppJson<SetRoleRequest>,
 ) -> ApiResult<Json<User>> {
-    caller.require_admin()?;
-    let user = accounts::set_role(
-        &state.engine,
-        id,
-        body.role,
-        Actor::User(caller.user.id),
-        client.context(),
-    )
-    .await?;
+    let user =
+        operations::set_role(&state.engine, &caller, id, body.role, client.context()).await?;
     Ok(Json(user))
 }
 
@@ -139,12 +129,5 @@ async fn disable_user(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<User>> {
-    caller.require_admin()?;
-    if id == caller.user.id {
-        return Err(ApiError::new(ErrorCode::Conflict, "admins cannot disable themselves"));
-    }
-    Ok(Json(
-        accounts::disable_user(&state.engine, id, Actor::User(caller.user.id), client.context())
-            .await?,
-    ))
+    Ok(Json(operations::disable_user(&state.engine, &caller, id, client.context()).await?))
 }

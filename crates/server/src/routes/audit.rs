@@ -2,6 +2,7 @@
 
 use axum::{extract::State, Json};
 use fairgig_core::audit::AuditEntry;
+use fairgig_engine::operations;
 use fairgig_store::audit::AuditFilter;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -69,6 +70,7 @@ async fn list_audit(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
+    // Who asks is checked before what they asked for (a non-admin learns nothing).
     caller.require_admin()?;
     let limit = page_limit(query.limit)?;
     let filter = AuditFilter {
@@ -79,10 +81,7 @@ async fn list_audit(
         until: query.until,
         before_seq: query.cursor,
     };
-    // One more than asked tells whether another page exists.
-    let mut entries = state.engine.store.list_audit(&filter, limit + 1).await?;
-    let more = entries.len() > limit as usize;
-    entries.truncate(limit as usize);
+    let (entries, more) = operations::audit(&state.engine, &caller, &filter, limit).await?;
     let next_cursor = more.then(|| entries.last().map(|entry| entry.seq)).flatten();
     Ok(Json(AuditPage { entries, next_cursor }))
 }

@@ -1,4 +1,5 @@
-//! `/auth`: register, login, refresh, logout.
+//! `/auth`: register, login, refresh, logout; password reset and email
+//! verification by one-time link.
 
 use axum::{extract::State, http::StatusCode, Json};
 use fairgig_core::user::{Role, User};
@@ -21,6 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_password))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -139,4 +144,109 @@ async fn logout(
 ) -> ApiResult<StatusCode> {
     accounts::logout(&state.engine, &caller, client.context()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+}
+
+/// Ask for a password-reset link by email. The answer is the same whether
+/// or not the address has an account; one link per address per minute.
+#[utoipa::path(
+    post, path = "/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a link is on its way"),
+        (status = 422, description = "Not an email address", body = ErrorBody),
+    )
+)]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    AppJson(body): AppJson<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    accounts::links::request_password_reset(&state.engine, &body.email, client.context()).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasswordRequest {
+    /// The `token` of the emailed link.
+    #[schema(max_length = 100)]
+    token: String,
+    #[schema(min_length = 8, max_length = 256)]
+    new_password: String,
+}
+
+/// Choose a new password with an emailed link; every session is signed out.
+#[utoipa::path(
+    post, path = "/auth/password-reset/confirm", tag = "auth", request_body = NewPasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; sign in with it"),
+        (status = 422, description = "Unknown, used or expired link, or a weak password", body = ErrorBody),
+    )
+)]
+async fn reset_password(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    AppJson(body): AppJson<NewPasswordRequest>,
+) -> ApiResult<StatusCode> {
+    accounts::links::reset_password(
+        &state.engine,
+        &body.token,
+        &body.new_password,
+        client.context(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The `token` of the emailed link.
+    #[schema(max_length = 100)]
+    token: String,
+}
+
+/// Confirm the account's email address with the emailed link.
+#[utoipa::path(
+    post, path = "/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, description = "The address is verified", body = User),
+        (status = 422, description = "Unknown, used or expired link", body = ErrorBody),
+    )
+)]
+async fn verify_email(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    AppJson(body): AppJson<VerifyEmailRequest>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(accounts::links::verify_email(&state.engine, &body.token, client.context()).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerificationSent {
+    /// `false` when the address is verified already or a link went out
+    /// within the last minute.
+    sent: bool,
+}
+
+/// Send the caller a new verification link.
+#[utoipa::path(
+    post, path = "/auth/verify-email/resend", tag = "auth",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Whether a link was sent", body = VerificationSent),
+    )
+)]
+async fn resend_verification(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<VerificationSent>> {
+    let sent = accounts::links::send_verification(&state.engine, &caller.user).await?;
+    Ok(Json(VerificationSent { sent }))
 }

@@ -1,7 +1,7 @@
 //! `/admin/dead-letters`: tasks that failed for good, and re-driving them.
 
 use axum::{extract::State, Json};
-use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_engine::operations;
 use fairgig_store::tasks::DeadTask;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,8 +14,6 @@ use crate::{
     extractors::{AppPath, ClientInfo},
     state::AppState,
 };
-
-pub const TASK_REDRIVEN: &str = "task.redriven";
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_dead_letters)).routes(routes!(retry_dead_letter))
@@ -35,8 +33,7 @@ async fn list_dead_letters(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<DeadTask>>> {
-    caller.require_admin()?;
-    Ok(Json(state.engine.store.dead_tasks(200).await?))
+    Ok(Json(operations::dead_letters(&state.engine, &caller).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -68,20 +65,8 @@ async fn retry_dead_letter(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<Redriven>> {
-    caller.require_admin()?;
-    let redriven = match state.engine.store.retry_dead_task(id).await? {
-        Some(step) => Redriven { task: id, run: Some(step.run), step: Some(step.step) },
-        None => Redriven { task: id, run: None, step: None },
-    };
-    state.engine.wake.notify_one();
-    state
-        .engine
-        .store
-        .append_audit(
-            NewAuditEntry::new(Actor::User(caller.user.id), TASK_REDRIVEN)
-                .target(format!("task:{id}"))
-                .context(client.context()),
-        )
-        .await?;
+    let redriven =
+        operations::retry_dead_letter(&state.engine, &caller, id, client.context()).await?;
+    let redriven = Redriven { task: redriven.task, run: redriven.run, step: redriven.step };
     Ok(Json(redriven))
 }

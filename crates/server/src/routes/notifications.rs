@@ -2,17 +2,9 @@
 //! endpoints, and the admin's retry and template previews.
 
 use axum::{extract::State, http::StatusCode, Json};
-use fairgig_core::{
-    apikey::Scope,
-    audit::{actions, Actor, NewAuditEntry},
-    ValidationError,
-};
-use fairgig_notify::{
-    channel::webhook::new_secret,
-    preferences::Preferences,
-    template::{sample_context, DEFAULT_LOCALE},
-    ChannelKind, NotificationKind,
-};
+use fairgig_core::{apikey::Scope, ValidationError};
+use fairgig_engine::{operations, webhooks};
+use fairgig_notify::{preferences::Preferences, ChannelKind};
 use fairgig_store::notifications::{Notification, WebhookEndpoint};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,12 +16,9 @@ use uuid::Uuid;
 use crate::{
     auth::Authenticated,
     error::{ApiError, ApiResult, ErrorBody},
-    extractors::{AppJson, AppPath, AppQuery},
+    extractors::{AppJson, AppPath, AppQuery, ClientInfo},
     state::AppState,
 };
-
-/// Most webhook endpoints per user.
-const MAX_ENDPOINTS: usize = 10;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -203,7 +192,7 @@ async fn list_webhooks(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<WebhookView>>> {
-    let endpoints = state.engine.store.webhook_endpoints(caller.user.id).await?;
+    let endpoints = webhooks::list(&state.engine, &caller).await?;
     Ok(Json(endpoints.into_iter().map(|e| view(e, false)).collect()))
 }
 
@@ -221,34 +210,7 @@ async fn create_webhook(
     Authenticated(caller): Authenticated,
     AppJson(body): AppJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    caller.require(Scope::Write)?;
-    if body.url.len() > 2048 {
-        return Err(ValidationError::new("url", "at most 2048 characters").into());
-    }
-    state
-        .engine
-        .notifier
-        .check_webhook_url(&body.url)
-        .map_err(|err| ValidationError::new("url", err.to_string()))?;
-    for (index, event) in body.events.iter().enumerate() {
-        if NotificationKind::parse(event).is_none() {
-            return Err(ValidationError::new(
-                "events",
-                format!("events[{index}]: `{event}` is not a notification kind"),
-            )
-            .into());
-        }
-    }
-    if state.engine.store.webhook_endpoints(caller.user.id).await?.len() >= MAX_ENDPOINTS {
-        return Err(
-            ValidationError::new("url", format!("at most {MAX_ENDPOINTS} endpoints")).into()
-        );
-    }
-    let endpoint = state
-        .engine
-        .store
-        .create_webhook_endpoint(caller.user.id, &body.url, &new_secret(), &body.events)
-        .await?;
+    let endpoint = webhooks::create(&state.engine, &caller, &body.url, &body.events).await?;
     Ok((StatusCode::CREATED, Json(view(endpoint, true))))
 }
 
@@ -264,8 +226,7 @@ async fn delete_webhook(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    caller.require(Scope::Write)?;
-    state.engine.store.delete_webhook_endpoint(caller.user.id, id).await?;
+    webhooks::delete(&state.engine, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -289,14 +250,7 @@ async fn rotate_webhook_secret(
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<Rotation>,
 ) -> ApiResult<Json<WebhookView>> {
-    caller.require(Scope::Write)?;
-    let hours = body.overlap_hours.unwrap_or(24);
-    if hours > 168 {
-        return Err(ValidationError::new("overlap_hours", "between 0 and 168").into());
-    }
-    let until = OffsetDateTime::now_utc() + time::Duration::hours(i64::from(hours));
-    let endpoint =
-        state.engine.store.rotate_webhook_secret(caller.user.id, id, &new_secret(), until).await?;
+    let endpoint = webhooks::rotate_secret(&state.engine, &caller, id, body.overlap_hours).await?;
     Ok(Json(view(endpoint, true)))
 }
 
@@ -309,19 +263,11 @@ async fn rotate_webhook_secret(
 )]
 async fn retry_notification(
     State(state): State<AppState>,
+    client: ClientInfo,
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin()?;
-    state.engine.store.retry_notification(id).await?;
-    state
-        .engine
-        .store
-        .append_audit(
-            NewAuditEntry::new(Actor::User(caller.user.id), actions::NOTIFICATION_RETRIED)
-                .target(format!("notification:{id}")),
-        )
-        .await?;
+    operations::retry_notification(&state.engine, &caller, id, client.context()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -363,35 +309,19 @@ async fn preview_template(
     AppPath(kind): AppPath<String>,
     AppQuery(query): AppQuery<PreviewQuery>,
 ) -> ApiResult<Json<Preview>> {
-    caller.require_admin()?;
-    let kind = NotificationKind::parse(&kind).ok_or_else(ApiError::not_found)?;
-    let locale = query.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
-    if locale.len() > 10 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ValidationError::new("locale", "a language tag such as `en`").into());
-    }
-    let mut context = sample_context(kind);
-    context["public_url"] = json!(state.engine.settings.notifications.public_url);
-    let templates = state.engine.notifier.templates();
-    let template_error =
-        |err| ApiError::new(crate::error::ErrorCode::InternalError, format!("template: {err}"));
-    let rendered = templates.render(kind, &locale, &context).map_err(template_error)?;
-    let mut channels = std::collections::BTreeMap::new();
-    for channel in [ChannelKind::Telegram, ChannelKind::Sms, ChannelKind::Slack] {
-        let rendered =
-            templates.render_for(kind, channel, &locale, &context).map_err(template_error)?;
-        channels.insert(channel.as_str().to_owned(), rendered.text);
-    }
-    let chat = channels.get(ChannelKind::Telegram.as_str()).cloned().unwrap_or_default();
+    let preview =
+        operations::preview_template(&state.engine, &caller, &kind, query.locale.as_deref())?;
+    let chat = preview.channels.get(ChannelKind::Telegram.as_str()).cloned().unwrap_or_default();
     Ok(Json(Preview {
-        kind: kind.as_str().to_owned(),
-        locales: templates.locales(kind).into_iter().map(str::to_owned).collect(),
-        locale,
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
+        kind: preview.kind.as_str().to_owned(),
+        locales: preview.locales,
+        locale: preview.locale,
+        subject: preview.subject,
+        text: preview.text,
+        html: preview.html,
         chat,
-        channels,
-        context,
+        channels: preview.channels,
+        context: preview.context,
     }))
 }
 

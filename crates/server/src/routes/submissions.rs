@@ -46,6 +46,7 @@ pub fn routes(max_request_bytes: usize) -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(max_request_bytes))
         .routes(routes!(get_submission, delete_submission))
         .routes(routes!(cancel_submission))
+        .routes(routes!(retry_submission))
         .routes(routes!(submission_events))
 }
 
@@ -404,6 +405,29 @@ async fn cancel_submission(
     caller.require(Scope::Write)?;
     let submission = submissions::cancel(&state.engine, &caller, id, client.context()).await?;
     Ok(Json(detail(&state, submission).await?))
+}
+
+/// Run a failed submission again from the step that failed, with fresh attempts.
+#[utoipa::path(
+    post, path = "/submissions/{id}/retry", tag = "submissions",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 202, description = "Running again", body = SubmissionDetail),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such submission of the caller's", body = ErrorBody),
+        (status = 409, description = "The run did not fail", body = ErrorBody),
+    )
+)]
+async fn retry_submission(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<SubmissionId>,
+) -> ApiResult<(StatusCode, Json<SubmissionDetail>)> {
+    let submission = submissions::retry(&state.engine, &caller, id, client.context()).await?;
+    Ok((StatusCode::ACCEPTED, Json(detail(&state, submission).await?)))
 }
 
 /// Delete a submission and its stored files (owner or admin).

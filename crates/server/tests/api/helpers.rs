@@ -314,3 +314,55 @@ pub async fn submit_job(app: &TestApp, user: &TestUser, title: &str, text: &str)
         .expect("json");
     created["id"].as_str().expect("id").to_owned()
 }
+
+/// The SMTP server `.ci/run` starts (aiosmtpd writing to a maildir), for
+/// tests that follow an emailed link; `None` (with a SKIP line) when unset.
+pub struct Mailbox {
+    pub url: String,
+    maildir: std::path::PathBuf,
+}
+
+pub fn mailbox() -> Option<Mailbox> {
+    match (std::env::var("FAIRGIG_TEST_SMTP_URL"), std::env::var("FAIRGIG_TEST_SMTP_MAILDIR")) {
+        (Ok(url), Ok(dir)) => Some(Mailbox { url, maildir: dir.into() }),
+        _ => {
+            println!("SKIP: FAIRGIG_TEST_SMTP_URL / FAIRGIG_TEST_SMTP_MAILDIR not set");
+            None
+        }
+    }
+}
+
+impl Mailbox {
+    /// Sends this app's email through the test SMTP server.
+    pub fn configure(&self, settings: &mut Settings) {
+        settings.notifications.smtp_url = Some(self.url.clone().into());
+    }
+
+    /// The token of the link to `page` mailed to `to`, waiting up to 10 s
+    /// (the maildir is the only sign of arrival there is to wait on).
+    pub async fn link_token(&self, to: &str, page: &str) -> String {
+        let needle = format!("{page}?token=");
+        for _ in 0..100 {
+            for folder in ["new", "cur"] {
+                let Ok(entries) = std::fs::read_dir(self.maildir.join(folder)) else { continue };
+                for entry in entries.flatten() {
+                    let raw = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    if !raw.lines().any(|line| line.starts_with("To:") && line.contains(to)) {
+                        continue;
+                    }
+                    // Undo quoted-printable soft line breaks and `=3D`.
+                    let text = raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                    if let Some(at) = text.find(&needle) {
+                        let token: String = text[at + needle.len()..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                            .collect();
+                        return token;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail to {to} with a link to {page} arrived");
+    }
+}

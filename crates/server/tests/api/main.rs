@@ -16,5 +16,6 @@ mod ops;
 mod outbound;
 mod portal;
 mod rate_limits;
+mod recovery;
 mod submissions;
 mod validation;

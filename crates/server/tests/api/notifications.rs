@@ -71,6 +71,8 @@ async fn webhook_app() -> TestApp {
     .await
 }
 
+/// The inbox once `done` holds, leaving out the address verification every
+/// sign-up sends (it goes to the account's address whatever the preferences).
 async fn inbox_until(
     app: &TestApp,
     user: &TestUser,
@@ -81,6 +83,7 @@ async fn inbox_until(
         let (_, inbox) =
             send(app, Method::GET, user, "/api/v1/me/notifications?limit=50", None).await;
         items = inbox.as_array().cloned().unwrap_or_default();
+        items.retain(|item| item["kind"] != "email_verification");
         if done(&items) {
             break;
         }

@@ -12,7 +12,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::{process::Child, sync::Semaphore};
 
-use crate::helpers::{finished, say_once, send, spawn_app, submit_job, TestApp, PASSWORD};
+use crate::helpers::{
+    finished, mailbox, say_once, send, spawn_app, spawn_with, submit_job, TestApp, PASSWORD,
+};
 
 /// One browser at a time: journeys run in parallel test threads otherwise.
 static ONE_BROWSER: Semaphore = Semaphore::const_new(1);
@@ -713,6 +715,18 @@ async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() 
     let matches = browser.text(".matches").await;
     assert!(matches.contains("#1") && matches.contains("Strengths"), "{matches}");
     browser.look("job-matches").await;
+
+    // Editing it: flagged words send an open job back to draft.
+    browser.click("a[href$='/edit']").await;
+    browser.wait_for("#job-form").await;
+    let title = browser.client.find(Locator::Css("#title")).await.expect("title");
+    assert_eq!(title.prop("value").await.expect("value").as_deref(), Some("Rust developer"));
+    browser.fill("#title", "Rust developer, max age 30").await;
+    browser.wait_for("#findings mark").await;
+    browser.click("#job-form button[type=submit]").await;
+    browser.wait_for_text("h1", "max age 30").await;
+    assert_eq!(browser.text("h1 + p .badge").await, "draft");
+    assert!(browser.text(".notice").await.contains("checked again"));
     browser.close().await;
 }
 
@@ -838,6 +852,14 @@ async fn preferences_and_an_api_key_set_in_the_portal_work_against_the_api() {
         .select_by_value("de")
         .await
         .expect("choose");
+    browser
+        .client
+        .find(Locator::Css("#mode_run_completed"))
+        .await
+        .expect("select")
+        .select_by_value("digest")
+        .await
+        .expect("choose");
     browser.click("form[action='/settings/notifications'] button[type=submit]").await;
     browser.wait_for(".notice").await;
     let stored: Value = app
@@ -852,6 +874,25 @@ async fn preferences_and_an_api_key_set_in_the_portal_work_against_the_api() {
         "{stored}"
     );
     assert_eq!(stored["channels"][1]["channel"], "log");
+    assert_eq!(stored["kinds"], json!({"run_completed": "digest"}), "{stored}");
+
+    // A webhook endpoint: its secret shown once, then rotated.
+    browser.fill("#webhook_url", "http://127.0.0.1:9/inside").await;
+    browser.click("form[action='/settings/webhooks'] button[type=submit]").await;
+    browser.wait_for("#webhook-url-error").await;
+    browser.fill("#webhook_url", "https://hooks.example.org/fairgig").await;
+    browser.click("form[action='/settings/webhooks'] button[type=submit]").await;
+    browser.wait_for("#new-secret").await;
+    let first = browser.text("#new-secret").await;
+    assert!(first.starts_with("whsec_"), "{first}");
+    browser.click(".webhook form[action$='/rotate'] button").await;
+    browser.wait_for_text(".webhook", "UTC").await;
+    let second = browser.text("#new-secret").await;
+    assert!(second.starts_with("whsec_") && second != first, "a new secret");
+    let hooks: Value =
+        app.get_as("/api/v1/me/webhooks", &user.access).await.json().await.expect("json");
+    assert_eq!(hooks[0]["url"], "https://hooks.example.org/fairgig", "{hooks}");
+    assert!(hooks[0]["previous_secret_expires_at"].is_string(), "the old secret overlaps: {hooks}");
     assert_eq!(
         (stored["timezone"].as_str(), stored["locale"].as_str()),
         (Some("Europe/Berlin"), Some("de"))
@@ -884,5 +925,181 @@ async fn preferences_and_an_api_key_set_in_the_portal_work_against_the_api() {
     browser.wait_for(".notice").await;
     let old = app.login("keys@example.org", PASSWORD).await;
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
+    browser.close().await;
+}
+
+/// A freelancer confirms the address with the link mailed at sign-up, then
+/// forgets the password and chooses a new one through the mailed link.
+#[tokio::test]
+async fn an_address_is_confirmed_and_a_forgotten_password_replaced_by_mailed_links() {
+    let Some(mailbox) = mailbox() else { return };
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_with(|settings| mailbox.configure(settings)).await;
+    let email = format!("forgetful-{}@example.org", uuid::Uuid::now_v7());
+
+    browser.open(&app, "/signup").await;
+    browser.fill("#email", &email).await;
+    browser.fill("#display_name", "Fritz Forgetful").await;
+    browser.fill("#password", "a long and unusual passphrase 7").await;
+    browser.click("input[name=role][value=freelancer]").await;
+    browser.click("form[action='/signup'] button[type=submit]").await;
+    browser.wait_for("form[action='/verify-email/resend']").await;
+
+    let token = mailbox.link_token(&email, "/verify-email").await;
+    browser.open(&app, &format!("/verify-email?token={token}")).await;
+    browser.wait_for("form[action='/verify-email']").await;
+    browser.look("verify-email").await;
+    browser.click("form[action='/verify-email'] button[type=submit]").await;
+    browser.wait_for(".notice").await;
+    browser.open(&app, "/dashboard").await;
+    browser.wait_for("#reviews-heading").await;
+    let banners = browser
+        .client
+        .find_all(Locator::Css("form[action='/verify-email/resend']"))
+        .await
+        .expect("find");
+    assert!(banners.is_empty(), "a confirmed address is not asked for again");
+    browser.sign_out().await;
+
+    browser.open(&app, "/signin").await;
+    browser.click("a[href='/password/forgot']").await;
+    browser.wait_for("form[action='/password/forgot']").await;
+    browser.fill("#email", "not an address").await;
+    browser.click("form[action='/password/forgot'] button[type=submit]").await;
+    browser.wait_for("#email-error").await;
+    browser.look("password-forgot").await;
+    browser.fill("#email", &email).await;
+    browser.click("form[action='/password/forgot'] button[type=submit]").await;
+    browser.wait_for(".notice").await;
+
+    let token = mailbox.link_token(&email, "/password/reset").await;
+    browser.open(&app, &format!("/password/reset?token={token}")).await;
+    browser.wait_for("form[action='/password/reset']").await;
+    browser.fill("#new_password", "password").await;
+    browser.click("form[action='/password/reset'] button[type=submit]").await;
+    browser.wait_for("#new-error").await;
+    browser.look("password-reset").await;
+    browser.fill("#new_password", "a different unusual passphrase 8").await;
+    browser.click("form[action='/password/reset'] button[type=submit]").await;
+    browser.wait_for("form[action='/signin'] .notice").await;
+    browser.sign_in(&app, &email, "a different unusual passphrase 8").await;
+    let old = app.login(&email, "a long and unusual passphrase 7").await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
+    browser.close().await;
+}
+
+/// The operator's other pages: a role changed and a user disabled, the
+/// audit log filtered and its chain checked, a dead task retried, a dead
+/// delivery sent again, a template previewed in German.
+#[tokio::test]
+async fn an_admin_manages_users_checks_the_audit_chain_and_retries_what_failed() {
+    use reqwest::multipart::{Form, Part};
+
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    // No SMTP here: a delivery by email fails for good and is dead-lettered.
+    let app = spawn_app().await;
+    app.admin("ops@example.org").await;
+    let someone = app.register("someone@example.org").await;
+    let email_only = json!({"channels": [{"channel": "email", "address": "someone@example.org"}]});
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PUT,
+        &someone,
+        "/api/v1/me/notification-preferences",
+        Some(email_only),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut broken = b"%PDF-1.7\n".to_vec();
+    broken.extend_from_slice(&[0x8f; 2048]);
+    let submission = json!({"kind": "job", "title": "Broken brief", "text": "See the file."});
+    let form = Form::new()
+        .text("submission", submission.to_string())
+        .part("files", Part::bytes(broken).file_name("broken.pdf"));
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&someone.access)
+        .multipart(form)
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    let done = finished(&app, &someone, created["id"].as_str().expect("id")).await;
+    assert_eq!(done["status"], "failed", "{done}");
+
+    browser.sign_in(&app, "ops@example.org", PASSWORD).await;
+    browser.open(&app, "/admin/users").await;
+    browser.wait_for("table.users").await;
+    browser.look("admin-users").await;
+    let row = "//tr[td[text()='someone@example.org']]";
+    let select =
+        browser.client.find(Locator::XPath(&format!("{row}//select"))).await.expect("role");
+    select.select_by_value("freelancer").await.expect("choose");
+    browser
+        .client
+        .find(Locator::XPath(&format!("{row}//form[contains(@action, '/role')]//button")))
+        .await
+        .expect("set")
+        .click()
+        .await
+        .expect("click");
+    browser.wait_for(".notice").await;
+    let changed = app.store.get_user(someone.id).await.expect("user");
+    assert_eq!(changed.role, fairgig_core::user::Role::Freelancer);
+    browser
+        .client
+        .find(Locator::XPath(&format!("{row}//form[contains(@action, '/disable')]//button")))
+        .await
+        .expect("disable")
+        .click()
+        .await
+        .expect("click");
+    browser.wait_for_text("table.users", "disabled").await;
+    assert_eq!(app.login("someone@example.org", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+
+    browser.click("a[href='/admin/audit']").await;
+    browser.wait_for("form.filters").await;
+    browser.fill("#action", "user.role_changed").await;
+    browser.click("form.filters button[type=submit]:not([name])").await;
+    browser.wait_for_text("table.audit", "user.role_changed").await;
+    assert!(!browser.text("table.audit").await.contains("user.disabled"), "filtered");
+    browser.click("form.filters button[name=verify]").await;
+    browser.wait_for(".chain-check").await;
+    assert!(browser.text(".chain-check").await.contains("intact"));
+    browser.look("admin-audit").await;
+
+    browser.click("a[href='/admin/dead-letters']").await;
+    browser.wait_for("table.dead-letters").await;
+    browser.look("admin-dead-letters").await;
+    browser.click(".dead-task form button").await;
+    browser.wait_for(".notice").await;
+
+    browser.open(&app, "/admin/notifications?status=dead").await;
+    browser.wait_for("table.notification-log").await;
+    browser.look("admin-notifications").await;
+    browser.click(".delivery form button").await;
+    browser.wait_for(".notice").await;
+    let retried = app
+        .store
+        .list_audit(
+            &fairgig_store::audit::AuditFilter {
+                action: Some("notification.retried".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(retried.len(), 1, "the re-send is audited");
+
+    browser.open(&app, "/admin/templates?kind=password_reset&locale=de").await;
+    browser.wait_for(".template-preview").await;
+    assert!(browser.text(".message-text").await.contains("Hallo"));
+    browser.look("admin-templates").await;
     browser.close().await;
 }

@@ -481,3 +481,56 @@ async fn submissions_run_through_rabbitmq_when_it_is_configured() {
     }
     amqp.delete().await;
 }
+
+#[tokio::test]
+async fn the_owner_runs_a_failed_submission_again_from_the_failed_step() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let other = app.register("other@example.org").await;
+    let mut broken = b"%PDF-1.7\n".to_vec();
+    broken.extend_from_slice(&[0x8f; 2048]);
+    let created: Value = submit_form(&app, &user, form(vec![("files", "broken.pdf", broken)]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = finished(&app, &user, &id).await;
+    assert_eq!(done["status"], "failed");
+
+    let retry = |token: String| {
+        let request = app.client.post(app.url(&format!("/api/v1/submissions/{id}/retry")));
+        async move { request.bearer_auth(token).send().await.expect("request") }
+    };
+    assert_eq!(retry(other.access.clone()).await.status(), StatusCode::NOT_FOUND);
+    let response = retry(user.access.clone()).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    // The same file fails the same way, once more.
+    let again = finished(&app, &user, &id).await;
+    assert_eq!(again["status"], "failed", "{again}");
+    assert!(step(&again, "extract")["error"].as_str().is_some_and(|e| e.contains("broken.pdf")));
+    let retried = app
+        .store
+        .list_audit(
+            &fairgig_store::audit::AuditFilter {
+                action: Some("run.retried".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(retried.len(), 1);
+
+    let fine: Value = submit_json(&app, &user, &job()).await.json().await.expect("json");
+    let fine = fine["id"].as_str().expect("id").to_owned();
+    finished(&app, &user, &fine).await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/submissions/{fine}/retry")))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(error_code(response).await.0, StatusCode::CONFLICT);
+}
