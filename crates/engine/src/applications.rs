@@ -265,6 +265,21 @@ pub async fn review(
 }
 
 /// Published reviews of a user, newest first (at most 100).
+/// How many of their own applications and reviews a person is shown.
+const OWN_LISTED: u32 = 100;
+
+/// The caller's applications, newest first, each with its job's title.
+pub async fn mine(engine: &Engine, caller: &Caller) -> Result<Vec<(Application, String)>> {
+    caller.require(Scope::Read)?;
+    Ok(engine.store.applications_by(caller.user.id, OWN_LISTED).await?)
+}
+
+/// The reviews the caller wrote, in any status (a held one says so).
+pub async fn reviews_given(engine: &Engine, caller: &Caller) -> Result<Vec<Review>> {
+    caller.require(Scope::Read)?;
+    Ok(engine.store.reviews_by(caller.user.id, OWN_LISTED).await?)
+}
+
 pub async fn reviews_of(engine: &Engine, caller: &Caller, subject: UserId) -> Result<Vec<Review>> {
     caller.require(Scope::Read)?;
     Ok(engine.store.reviews_of(subject, 100).await?)

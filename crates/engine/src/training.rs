@@ -393,6 +393,25 @@ pub async fn rankers(
     Ok(registry(&engine.store, RANKER).await?)
 }
 
+/// Share of the newest lists held out for evaluation when not given.
+pub const DEFAULT_HELD_OUT: f64 = 0.2;
+
+/// Trains a challenger ranker on the recorded lists (admins); the report
+/// says when there is too little feedback yet.
+pub async fn train_challenger(
+    engine: &crate::Engine,
+    caller: &crate::Caller,
+    held_out: Option<f64>,
+) -> crate::Result<TrainReport> {
+    caller.require_admin()?;
+    let held_out = held_out.unwrap_or(DEFAULT_HELD_OUT);
+    if !(0.05..=0.5).contains(&held_out) {
+        return Err(fairgig_core::ValidationError::new("held_out", "between 0.05 and 0.5").into());
+    }
+    let created_by = format!("user:{}", caller.user.id);
+    Ok(train_ranker(&engine.store, held_out, &created_by).await?)
+}
+
 /// Promotes the challenger ranker if the gate passes (admins).
 pub async fn promote_ranker(
     engine: &crate::Engine,

@@ -30,6 +30,13 @@ pub struct Application {
 }
 
 #[derive(sqlx::FromRow)]
+struct TitledApplicationRow {
+    #[sqlx(flatten)]
+    application: ApplicationRow,
+    title: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct ApplicationRow {
     id: Uuid,
     job_id: Uuid,
@@ -187,6 +194,27 @@ impl Store {
         rows.into_iter().map(ApplicationRow::into_application).collect()
     }
 
+    /// A freelancer's applications, newest first, with each job's title.
+    pub async fn applications_by(
+        &self,
+        freelancer: UserId,
+        limit: u32,
+    ) -> Result<Vec<(Application, String)>, StoreError> {
+        let columns = APPLICATION_COLUMNS
+            .split(", ")
+            .map(|column| format!("a.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, j.title FROM applications a JOIN jobs j ON j.id = a.job_id \
+             WHERE a.freelancer_id = $1 ORDER BY a.created_at DESC LIMIT $2"
+        );
+        let rows: Vec<TitledApplicationRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(freelancer.as_uuid()).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(|row| Ok((row.application.into_application()?, row.title))).collect()
+    }
+
     /// Moves an application from one of `from` to `to`; `Conflict` when it
     /// is in none of them. Hiring also moves its open job to `in_progress`,
     /// in the same transaction (`Conflict { field: "job" }` if the job is
@@ -306,6 +334,18 @@ impl Store {
     }
 
     /// Published reviews of `subject`, newest first.
+    /// Reviews someone wrote, in any status, newest first.
+    pub async fn reviews_by(&self, author: UserId, limit: u32) -> Result<Vec<Review>, StoreError> {
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE author_id = $1 \
+             ORDER BY created_at DESC LIMIT $2"
+        );
+        let rows: Vec<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(author.as_uuid()).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        rows.into_iter().map(ReviewRow::into_review).collect()
+    }
+
     pub async fn reviews_of(&self, subject: UserId, limit: u32) -> Result<Vec<Review>, StoreError> {
         let sql = format!(
             "SELECT {REVIEW_COLUMNS} FROM reviews WHERE subject_id = $1 AND status = 'published' \

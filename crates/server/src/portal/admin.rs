@@ -1,6 +1,6 @@
 //! The operator's page: reviews held for moderation, the fairness of the
 //! shown lists per day (a chart and its table), and the ranker registry
-//! with promote and roll back.
+//! with training a challenger, promote and roll back.
 
 use askama::Template;
 use axum::{
@@ -121,6 +121,21 @@ pub async fn ranker(
                 promotion.reasons.join(" ")
             )
         }),
+        "train" => {
+            training::train_challenger(&state.engine, caller, None).await.map(|report| match report
+                .trained
+            {
+                Some(trained) => {
+                    let mut args = fluent_bundle::FluentArgs::new();
+                    args.set("version", trained.version);
+                    args.set("ndcg", format!("{:.3}", trained.evaluation.ndcg_at_10));
+                    args.set("champion", format!("{:.3}", trained.baseline.ndcg_at_10));
+                    args.set("lists", trained.evaluation.lists);
+                    t.msg_args("admin-trained", &args)
+                }
+                None => t.msg_with("admin-too-little", "lists", report.lists),
+            })
+        }
         "rollback" => training::roll_back_ranker(&state.engine, caller).await.map(|(_, to)| {
             t.msg_with("admin-rolled-back", "version", to.unwrap_or_else(|| "v1".to_owned()))
         }),

@@ -8,7 +8,7 @@ use axum::{
 use fairgig_core::user::Role;
 use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
-    applications::Review,
+    applications::{Application, Review},
     marketplace::Job,
     submissions::{Submission, SubmissionFilter},
 };
@@ -30,6 +30,10 @@ struct Dashboard {
     jobs_for_me: Vec<JobMatch>,
     /// Published reviews of the signed-in person.
     reviews: Vec<Review>,
+    /// Reviews the signed-in person wrote, in any status.
+    reviews_given: Vec<Review>,
+    /// Freelancers: their applications, each with its job's title.
+    applications: Vec<(Application, String)>,
     /// The account's address is not confirmed yet: offer a new link.
     unverified: bool,
     notice: String,
@@ -62,7 +66,12 @@ pub async fn dashboard(
         let reviews = applications::reviews_of(&state.engine, caller, caller.user.id)
             .await
             .map_err(failed)?;
+        let reviews_given =
+            applications::reviews_given(&state.engine, caller).await.map_err(failed)?;
+        let mine = applications::mine(&state.engine, caller).await.map_err(failed)?;
         return Ok(render(&Dashboard {
+            reviews_given,
+            applications: mine,
             page,
             submissions: Vec::new(),
             jobs: Vec::new(),
@@ -80,7 +89,10 @@ pub async fn dashboard(
     let jobs = jobs::owned(&state.engine, caller).await.map_err(failed)?;
     let reviews =
         applications::reviews_of(&state.engine, caller, caller.user.id).await.map_err(failed)?;
+    let reviews_given = applications::reviews_given(&state.engine, caller).await.map_err(failed)?;
     Ok(render(&Dashboard {
+        reviews_given,
+        applications: Vec::new(),
         page,
         submissions,
         jobs,

@@ -118,6 +118,11 @@ impl Messages {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` with several arguments.
+    pub fn msg_args(&self, key: &str, args: &FluentArgs<'_>) -> String {
+        self.format(key, Some(args))
+    }
+
     fn format(&self, key: &str, args: Option<&FluentArgs<'_>>) -> String {
         for locale in [self.locale, Locale::En] {
             let Some((_, bundle)) = BUNDLES.iter().find(|(l, _)| *l == locale) else { continue };

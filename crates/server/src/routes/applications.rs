@@ -1,5 +1,5 @@
 //! Applications, hiring and reviews: `/jobs/{id}/applications`,
-//! `/applications/{id}/status`, `/jobs/{id}/reviews`,
+//! `/me/applications`, `/applications/{id}/status`, `/jobs/{id}/reviews`,
 //! `/profiles/{id}/reviews` and the admin moderation queue.
 
 use axum::{extract::State, http::StatusCode, Json};
@@ -24,6 +24,7 @@ use crate::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(apply, list_applications))
+        .routes(routes!(my_applications))
         .routes(routes!(set_application_status))
         .routes(routes!(review_job))
         .routes(routes!(profile_reviews))
@@ -93,6 +94,40 @@ async fn list_applications(
 ) -> ApiResult<Json<Vec<ApplicationView>>> {
     let found = applications::for_job(&state.engine, &caller, id).await?;
     Ok(Json(found.into_iter().map(application_view).collect()))
+}
+
+/// One of the caller's applications, with its job's title.
+#[derive(Serialize, ToSchema)]
+pub struct MyApplication {
+    #[serde(flatten)]
+    application: ApplicationView,
+    job_title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: time::OffsetDateTime,
+}
+
+/// My applications, newest first (freelancers).
+#[utoipa::path(
+    get, path = "/me/applications", tag = "marketplace",
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses((status = 200, body = Vec<MyApplication>))
+)]
+async fn my_applications(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<Vec<MyApplication>>> {
+    let found = applications::mine(&state.engine, &caller).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|(application, job_title)| MyApplication {
+                created_at: application.created_at,
+                application: application_view(application),
+                job_title,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -184,12 +184,7 @@ async fn train_model(
     // Parsed after the role check: a non-admin learns nothing about the body's shape.
     let body: TrainRequest = serde_json::from_value(body)
         .map_err(|err| ValidationError::new("body", err.to_string()))?;
-    let held_out = body.held_out.unwrap_or(0.2);
-    if !(0.05..=0.5).contains(&held_out) {
-        return Err(ValidationError::new("held_out", "between 0.05 and 0.5").into());
-    }
-    let created_by = format!("user:{}", caller.user.id);
-    let report = training::train_ranker(&state.engine.store, held_out, &created_by).await?;
+    let report = training::train_challenger(&state.engine, &caller, body.held_out).await?;
     let Some(trained) = report.trained else {
         let body = json!({"lists": report.lists, "events": report.events, "trained": null});
         return Ok((StatusCode::OK, Json(body)));

@@ -652,7 +652,7 @@ async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeli
 
 /// A client's job and a freelancer who fits it: (client, freelancer, the
 /// job's matches path).
-async fn job_with_one_candidate(app: &TestApp) -> (TestUser, TestUser, String) {
+pub(crate) async fn job_with_one_candidate(app: &TestApp) -> (TestUser, TestUser, String) {
     let client = app.register_as("client@example.org", Role::Client).await;
     let dev = app.register_as("dev@example.org", Role::Freelancer).await;
     let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
@@ -994,7 +994,7 @@ async fn count_lists(app: &TestApp) -> (i64,) {
 
 /// Moves every shown list's last view back past the repeat window, as if
 /// time had passed: the next view is a new impression.
-async fn age_recent_views(app: &TestApp) {
+pub(crate) async fn age_recent_views(app: &TestApp) {
     let sql = "UPDATE match_lists SET last_viewed_unix = 0";
     match app.store.pool() {
         fairgig_store::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),

@@ -648,6 +648,11 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.wait_for("#reviews-heading").await;
     let reviews = browser.text(".reviews").await;
     assert!(reviews.contains("Careful work, clear notes, fast queries."), "{reviews}");
+    let applied = browser.text("table.my-applications").await;
+    assert!(applied.contains("hired"), "{applied}");
+    let given = browser.text(".reviews-given").await;
+    assert!(given.contains("Clear brief and quick answers."), "{given}");
+    browser.look("dashboard-freelancer-after").await;
     browser.close().await;
 
     let of_client: Value = app
@@ -796,6 +801,37 @@ async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
     browser.wait_for_text(".alert", "no challenger").await;
     browser.click("form[action='/admin/rankers/rollback'] button").await;
     browser.wait_for_text(".alert", "no earlier champion").await;
+    browser.click("form[action='/admin/rankers/train'] button").await;
+    browser.wait_for_text(".notice", "Too little feedback").await;
+
+    // Lists shown with feedback on them: a challenger is trained from the
+    // page, then goes through the promotion gate, whose answer is shown.
+    let (owner, dev, path) = crate::marketplace::job_with_one_candidate(&app).await;
+    for _ in 0..4 {
+        crate::marketplace::age_recent_views(&app).await;
+        let (_, shown) = send(&app, reqwest::Method::GET, &owner, &path, None).await;
+        let body =
+            json!({"match_list": shown["match_list"], "freelancer": dev.id, "kind": "click"});
+        let (status, answer) =
+            send(&app, reqwest::Method::POST, &owner, "/api/v1/feedback", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    browser.click("form[action='/admin/rankers/train'] button").await;
+    browser.wait_for_text(".notice", "Trained ranker-").await;
+    assert!(browser.text("#registry-heading + table").await.contains("challenger"));
+    browser.click("form[action='/admin/rankers/promote'] button").await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let notice = match browser.client.find(Locator::Css(".notice")).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if notice.contains("is now the champion") || notice.contains("stays challenger") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no promotion answer: {notice}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser.close().await;
 
     let published: Value = app
