@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_core::{
     apikey::Scope,
     marketplace::{check_short_text, check_utc_offset, Availability, ProfileSkill},
@@ -124,14 +125,49 @@ impl ProfileRequest {
     }
 }
 
-/// Creates or replaces the caller's profile (freelancers only) and embeds
-/// it for matching; if the embedding service is down the profile is saved
-/// anyway and is matched once embedded.
+/// A saved profile and what the language check found in its headline and
+/// bio: hints for its owner, never a reason to refuse the save.
+#[derive(Debug)]
+pub struct SavedProfile {
+    pub profile: Profile,
+    pub hints: Report,
+}
+
+/// The most characters the as-you-type check reads.
+const PREVIEW_CHARS: usize = 20_000;
+/// Skill suggestions per keystroke.
+const SUGGESTIONS: usize = 8;
+
+/// The language check of a profile's headline and bio.
+pub fn hints(engine: &Engine, headline: &str, bio: &str) -> Report {
+    let text: String = format!("{headline}\n\n{bio}").chars().take(PREVIEW_CHARS).collect();
+    engine.bias.checker().check(&text, TextKind::Profile, &CheckOptions::default())
+}
+
+/// The language check of a profile being written (a few at once per caller).
+pub fn preview(engine: &Engine, caller: &Caller, headline: &str, bio: &str) -> Result<Report> {
+    let Some(_slot) = engine.expensive.try_start(caller.user.id) else {
+        return Err(Error::RateLimited { retry_after_secs: 1 });
+    };
+    Ok(hints(engine, headline, bio))
+}
+
+/// Skills from the skills list for the last of the comma-separated names
+/// typed so far.
+pub fn suggest_skills(engine: &Engine, typed: &str) -> Vec<String> {
+    let last = typed.rsplit(',').next().unwrap_or_default();
+    engine.skills.suggest(last, SUGGESTIONS).into_iter().map(str::to_owned).collect()
+}
+
+/// Creates or replaces the caller's profile (freelancers only), checks its
+/// language (the findings come back as hints) and embeds it for matching;
+/// if the embedding service is down the profile is saved anyway and is
+/// matched once embedded.
 pub async fn put_mine(
     engine: &Engine,
     caller: &Caller,
     request: ProfileRequest,
-) -> Result<Profile> {
+) -> Result<SavedProfile> {
     caller.require(Scope::Write)?;
     if caller.user.role != Role::Freelancer {
         return Err(Error::forbidden());
@@ -145,7 +181,8 @@ pub async fn put_mine(
     {
         tracing::warn!(error = %err, user = %profile.user_id, "profile saved without an embedding");
     }
-    Ok(profile)
+    let hints = hints(engine, &profile.input.headline, &profile.input.bio);
+    Ok(SavedProfile { profile, hints })
 }
 
 /// The caller's own profile, if they have one.

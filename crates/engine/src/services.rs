@@ -41,6 +41,8 @@ pub struct Engine {
     /// The bias checker in use: the shipped packs and the champion
     /// organisation pack ([`crate::bias_rules`]).
     pub bias: Arc<LiveBias>,
+    /// The skills list (ESCO-derived): analysis and suggestions as people type.
+    pub skills: Arc<SkillIndex>,
     /// The embedding provider behind the database cache.
     pub embeddings: EmbeddingService,
     /// The matcher's candidate index (built by `serve` and `worker`).
@@ -115,10 +117,11 @@ impl Engine {
             FairnessPolicy::from_settings(&settings.fairness)
                 .context("invalid fairness policy ([fairness] settings)")?,
         );
+        let skills = Arc::new(SkillIndex::builtin());
         let pipeline = Arc::new(crate::steps::pipeline(
             store.clone(),
             storage.clone(),
-            Arc::new(SkillIndex::builtin()),
+            Arc::clone(&skills),
             Arc::clone(&bias),
             embeddings.clone(),
             Arc::clone(&profile_index),
@@ -133,6 +136,7 @@ impl Engine {
             runs_finished: Arc::new(Notify::new()),
             storage,
             pipeline,
+            skills,
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,

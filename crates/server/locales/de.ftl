@@ -403,3 +403,5 @@ dashboard-review-job = Der Auftrag
 review-pending = wartet auf Moderation
 review-published = veröffentlicht
 review-rejected = nicht veröffentlicht
+profile-language-check = Sprachprüfung
+profile-saved-hints = Ihr Profil ist gespeichert. Die Sprachprüfung fand Worte, die einen zweiten Blick wert sind; ändern Sie sie, wenn Sie möchten.

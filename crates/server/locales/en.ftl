@@ -404,3 +404,5 @@ dashboard-review-job = The job
 review-pending = held for a moderator
 review-published = published
 review-rejected = not published
+profile-language-check = Language check
+profile-saved-hints = Your profile is saved. The language check found words worth a second look; change them if you like.

@@ -86,6 +86,32 @@ impl SkillIndex {
         self.skills.is_empty()
     }
 
+    /// Up to `limit` labels for what someone is typing: labels starting
+    /// with it first (shorter first), then labels with a word starting
+    /// with it; case-insensitive. Fewer than two characters suggest nothing.
+    pub fn suggest(&self, typed: &str, limit: usize) -> Vec<&str> {
+        let typed = typed.trim().to_lowercase();
+        if typed.chars().count() < 2 || limit == 0 {
+            return Vec::new();
+        }
+        let mut starts = Vec::new();
+        let mut inner = Vec::new();
+        for label in self.labels() {
+            let lower = label.to_lowercase();
+            if lower.starts_with(&typed) {
+                starts.push(label);
+            } else if lower
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|word| word.starts_with(&typed))
+            {
+                inner.push(label);
+            }
+        }
+        starts.sort_by_key(|label| (label.len(), *label));
+        inner.sort_by_key(|label| (label.len(), *label));
+        starts.into_iter().chain(inner).take(limit).collect()
+    }
+
     /// Each skill once, at its first mention.
     pub fn find(&self, text: &str) -> Vec<SkillMention> {
         let Some(automaton) = &self.automaton else { return Vec::new() };
@@ -124,6 +150,24 @@ fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions_prefer_labels_that_start_with_the_typed_text() {
+        let index = SkillIndex::parse(
+            "u1\tPostgreSQL\tpostgresql\nu2\tmanage PostgreSQL databases\tpg\nu3\tuse Python\tpython\nu4\tpost-production\tpost",
+        );
+        assert_eq!(
+            index.suggest("post", 10),
+            ["PostgreSQL", "post-production", "manage PostgreSQL databases"]
+        );
+        assert_eq!(index.suggest("POSTG", 1), ["PostgreSQL"]);
+        assert!(index.suggest("p", 10).is_empty(), "one letter suggests nothing");
+        assert!(index.suggest("zzz", 10).is_empty());
+        assert!(
+            !SkillIndex::builtin().suggest("rus", 5).is_empty(),
+            "the shipped list knows Rust-ish skills"
+        );
+    }
 
     #[test]
     fn the_builtin_list_loads() {

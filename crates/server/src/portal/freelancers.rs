@@ -1,8 +1,10 @@
-//! The freelancer's profile editor.
+//! The freelancer's profile editor: the language check of the headline and
+//! bio as they type (hints, never a refusal) and skill suggestions from the
+//! skills list.
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{rejection::QueryRejection, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -16,6 +18,7 @@ use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
+    jobs::Findings,
     page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
     session::Visitor,
 };
@@ -53,6 +56,22 @@ struct ProfilePage {
     page: Page,
     form: ProfileForm,
     error: FieldError,
+    /// The language check of the headline and bio, rendered.
+    findings: String,
+    notice: String,
+}
+
+/// The rendered findings of a headline and bio.
+fn findings(
+    visitor: &Visitor,
+    headline: &str,
+    bio: &str,
+    report: fairgig_ai::bias::Report,
+) -> String {
+    let text = format!("{headline}\n\n{bio}");
+    Findings::of(Page::new(visitor, "profile-title"), &text, Some(report))
+        .render()
+        .unwrap_or_default()
 }
 
 pub async fn profile_form(
@@ -94,8 +113,11 @@ pub async fn profile_form(
             ..ProfileForm::default()
         },
     };
+    let report = profiles::hints(&state.engine, &form.headline, &form.bio);
     Ok(render(&ProfilePage {
-        page: Page::new(&visitor, "profile-title"),
+        page: Page::new(&visitor, "profile-title").with_htmx(),
+        findings: findings(&visitor, &form.headline, &form.bio, report),
+        notice: String::new(),
         form,
         error: FieldError::default(),
     }))
@@ -171,11 +193,70 @@ pub async fn save_profile(
     check_csrf(&visitor, &form._csrf)?;
     let error = match form.to_request(&visitor) {
         Ok(request) => match profiles::put_mine(&state.engine, caller, request).await {
-            Ok(_) => return Ok(Redirect::to("/dashboard").into_response()),
+            Ok(saved) if saved.hints.findings.is_empty() => {
+                return Ok(Redirect::to("/dashboard").into_response())
+            }
+            // Saved; the words worth a second look are shown with the form.
+            Ok(saved) => {
+                let page = Page::new(&visitor, "profile-title").with_htmx();
+                let notice = page.t.msg("profile-saved-hints");
+                let findings = findings(&visitor, &form.headline, &form.bio, saved.hints);
+                let error = FieldError::default();
+                return Ok(render(&ProfilePage { page, form, error, findings, notice }));
+            }
             Err(err) => FieldError::from_engine(&visitor, err)?,
         },
         Err(error) => error,
     };
-    let page = Page::new(&visitor, "profile-title");
-    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &ProfilePage { page, form, error }))
+    let page = Page::new(&visitor, "profile-title").with_htmx();
+    let report = profiles::hints(&state.engine, &form.headline, &form.bio);
+    let findings = findings(&visitor, &form.headline, &form.bio, report);
+    let notice = String::new();
+    let page = ProfilePage { page, form, error, findings, notice };
+    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// `POST /profile/preview` (htmx): the findings of the headline and bio so far.
+pub async fn preview(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let report = profiles::preview(&state.engine, caller, &form.headline, &form.bio)
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let text = format!("{}\n\n{}", form.headline, form.bio);
+    Ok(render(&Findings::of(Page::new(&visitor, "profile-title"), &text, Some(report))))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SkillsQuery {
+    #[serde(default)]
+    skills: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/skill_suggestions.html")]
+struct SkillSuggestions {
+    /// Whole field values: what was typed with its last name completed, so
+    /// the browser's own matching of a datalist against the field works.
+    options: Vec<String>,
+}
+
+/// `GET /profile/skills` (htmx): suggestions for the skill being typed.
+pub async fn skill_suggestions(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    query: Result<Query<SkillsQuery>, QueryRejection>,
+) -> Result<Response, PortalError> {
+    require_sign_in(&visitor)?;
+    let typed = query.map(|Query(query)| query.skills).unwrap_or_default();
+    let before =
+        typed.rsplit_once(',').map(|(before, _)| format!("{before}, ")).unwrap_or_default();
+    let options = profiles::suggest_skills(&state.engine, &typed)
+        .into_iter()
+        .map(|skill| format!("{before}{skill}"))
+        .collect();
+    Ok(render(&SkillSuggestions { options }))
 }

@@ -75,7 +75,7 @@ impl JobForm {
 /// Findings of a text, for the as-you-type check and the job page.
 #[derive(Template)]
 #[template(path = "portal/findings.html")]
-struct Findings {
+pub(super) struct Findings {
     page: Page,
     report: Option<Report>,
     segments: Vec<Segment>,
@@ -83,7 +83,7 @@ struct Findings {
 }
 
 impl Findings {
-    fn of(page: Page, text: &str, report: Option<Report>) -> Findings {
+    pub(super) fn of(page: Page, text: &str, report: Option<Report>) -> Findings {
         let findings = report.as_ref().map(|r| r.findings.clone()).unwrap_or_default();
         Findings { page, segments: segments(text, &findings), findings, report }
     }

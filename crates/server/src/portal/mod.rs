@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/verify-email/resend", post(recovery::resend))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/profile", get(freelancers::profile_form).post(freelancers::save_profile))
+        .route("/profile/preview", post(freelancers::preview))
+        .route("/profile/skills", get(freelancers::skill_suggestions))
         .route("/jobs/new", get(jobs::new_form).post(jobs::create))
         .route("/jobs/preview", post(jobs::preview))
         .route("/jobs/{id}", get(jobs::show))

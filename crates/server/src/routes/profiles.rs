@@ -36,6 +36,11 @@ pub struct OwnProfile {
     group_attributes: BTreeMap<String, String>,
     /// Whether it has an embedding by the current model (matching needs one).
     matchable: bool,
+    /// On save only: what the language check found in the headline and bio
+    /// (hints; nothing blocks saving).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    bias_hints: Option<serde_json::Value>,
 }
 
 /// A profile as clients see it.
@@ -84,7 +89,7 @@ async fn own(state: &AppState, profile: Profile) -> ApiResult<OwnProfile> {
         state.engine.store.entity_embedding(EntityKind::Profile, profile.user_id.as_uuid()).await?;
     let matchable = embedding.is_some_and(|e| e.model_id == state.engine.embeddings.model_id());
     let group_attributes = profile.input.group_attributes.clone();
-    Ok(OwnProfile { public: public(profile), group_attributes, matchable })
+    Ok(OwnProfile { public: public(profile), group_attributes, matchable, bias_hints: None })
 }
 
 /// Create or replace my freelancer profile.
@@ -108,8 +113,10 @@ async fn put_my_profile(
     Authenticated(caller): Authenticated,
     AppJson(body): AppJson<ProfileRequest>,
 ) -> ApiResult<Json<OwnProfile>> {
-    let profile = profiles::put_mine(&state.engine, &caller, body).await?;
-    Ok(Json(own(&state, profile).await?))
+    let saved = profiles::put_mine(&state.engine, &caller, body).await?;
+    let mut answer = own(&state, saved.profile).await?;
+    answer.bias_hints = Some(serde_json::to_value(&saved.hints).map_err(anyhow::Error::new)?);
+    Ok(Json(answer))
 }
 
 /// My freelancer profile.

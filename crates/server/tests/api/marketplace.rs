@@ -1002,3 +1002,25 @@ pub(crate) async fn age_recent_views(app: &TestApp) {
     }
     .expect("age views");
 }
+
+#[tokio::test]
+async fn a_saved_profile_comes_back_with_language_hints_and_is_saved_anyway() {
+    let app = spawn_app().await;
+    let dev = app.register_as("hinted@example.org", Role::Freelancer).await;
+    let mut body = profile("Rust developer", &["Rust"], 70, 5.0);
+    body["bio"] = json!("I write insanely fast Rust services.");
+    let (status, saved) = send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let hints = saved["bias_hints"]["findings"].as_array().expect("hints on save");
+    assert!(
+        hints.iter().any(|f| f["text"].as_str().is_some_and(|m| m.contains("insanely"))),
+        "{saved}"
+    );
+    let (_, read) = send(&app, Method::GET, &dev, "/api/v1/me/profile", None).await;
+    assert_eq!(read["bio"], "I write insanely fast Rust services.", "saved despite the hint");
+    assert!(read.get("bias_hints").is_none(), "hints come with a save only: {read}");
+
+    let clean = profile("Rust developer", &["Rust"], 70, 5.0);
+    let (_, saved) = send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(clean)).await;
+    assert_eq!(saved["bias_hints"]["findings"], json!([]), "{saved}");
+}

@@ -583,7 +583,23 @@ async fn a_freelancer_fills_the_profile_finds_a_fitting_job_and_applies() {
     browser.click("a[href='/profile']").await;
     browser.wait_for("form[action='/profile']").await;
     browser.fill("#headline", "Database engineer for Rust backends").await;
+    // The language check runs as the bio is typed; skills are suggested.
+    browser.fill("#bio", "I make insanely fast queries.").await;
+    browser.wait_for("#findings mark").await;
     browser.fill("#bio", "Ten years of PostgreSQL performance work for web services.").await;
+    browser.wait_for("#findings .ok-note").await;
+    browser.fill("#skills", "Rust, postg").await;
+    browser.wait_for("#skill-suggestions option[value^='Rust, ']").await;
+    let suggested = browser
+        .client
+        .find(Locator::Css("#skill-suggestions option"))
+        .await
+        .expect("option")
+        .attr("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(suggested.to_lowercase().starts_with("rust, postg"), "{suggested}");
     browser.fill("#skills", "PostgreSQL, Rust, SQL").await;
     browser.fill("#hourly_rate", "80").await;
     browser.fill("#years_experience", "10").await;
