@@ -58,6 +58,18 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
     if duties.serves() {
         engine.job_index.spawn_build(engine.store.clone(), &mut tasks, stop.clone());
         engine.job_index.spawn_snapshots(&mut tasks, stop.clone());
+        let (search, store, stopping) =
+            (Arc::clone(&engine.job_search), engine.store.clone(), stop.clone());
+        tasks.spawn(async move {
+            let started = std::time::Instant::now();
+            tokio::select! {
+                () = stopping.cancelled() => {}
+                built = search.build(&store) => match built {
+                    Ok(size) => tracing::info!(size, seconds = started.elapsed().as_secs_f64(), "job search index ready"),
+                    Err(err) => tracing::warn!(error = %err, "job search index not built; search reads the store"),
+                },
+            }
+        });
     }
     engine
         .bias

@@ -544,6 +544,21 @@ impl JobIndex {
     }
 }
 
+impl JobIndex {
+    /// The open jobs nearest to `vector`, anywhere, after catching up with
+    /// the store (a search's vector half). `None` while being built.
+    pub async fn nearest(
+        &self,
+        store: &Store,
+        vector: &[f32],
+        nearest: usize,
+    ) -> Result<Option<Vec<Proposed<Job>>>, CandidateError> {
+        let guard = self.current(store).await?;
+        let Some(indexed) = guard.as_ref() else { return Ok(None) };
+        Ok(Some(indexed.propose(vector, nearest, &Filter::default(), Vec::new())?))
+    }
+}
+
 fn build<E: Indexable>(
     dimensions: usize,
     changes: Vec<Changed<E>>,

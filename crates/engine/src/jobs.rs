@@ -241,55 +241,6 @@ pub async fn set_status(
     Ok(engine.store.set_job_status(id, job.status, status, acknowledge_bias).await?)
 }
 
-/// What the public board may be narrowed by.
-#[derive(Clone, Debug, Default)]
-pub struct BoardFilter {
-    /// Words that must all appear in the title, description or skills.
-    pub words: Option<String>,
-    /// Only jobs in this region or remote ones.
-    pub region: Option<String>,
-    /// Only remote jobs.
-    pub remote_only: bool,
-}
-
-/// How many open jobs the board reads before filtering.
-const BOARD_WINDOW: u32 = 500;
-
-/// Open jobs matching `filter`, newest first (at most `limit`). Until full
-/// search lands, the filter reads the newest open jobs.
-pub async fn board(engine: &Engine, filter: &BoardFilter, limit: usize) -> Result<Vec<Job>> {
-    let words: Vec<String> = filter
-        .words
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect();
-    let region = filter.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let jobs = engine.store.open_jobs(BOARD_WINDOW).await?;
-    Ok(jobs
-        .into_iter()
-        .filter(|job| !filter.remote_only || job.input.remote)
-        .filter(|job| {
-            region.is_none_or(|region| {
-                job.input.remote
-                    || job.input.region.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(region))
-            })
-        })
-        .filter(|job| {
-            let haystack = format!(
-                "{} {} {}",
-                job.input.title,
-                job.input.description,
-                job.input.required_skills.join(" ")
-            )
-            .to_lowercase();
-            words.iter().all(|word| haystack.contains(word.as_str()))
-        })
-        .take(limit)
-        .collect())
-}
-
 /// The caller's own jobs, newest first.
 pub async fn owned(engine: &Engine, caller: &Caller) -> Result<Vec<Job>> {
     caller.require(Scope::Read)?;

@@ -23,6 +23,7 @@
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
 //!   matches, and the indexes that propose whom to score.
+//! - [`search`]: searching the open jobs by words and meaning, fused.
 //! - [`embedding`], [`embedding_registry`]: the embedding provider behind
 //!   the database cache, and its entries in the model registry.
 //! - [`training`], [`scheduled_training`], [`bias_rules`]: the model
@@ -52,6 +53,7 @@ pub mod notifications;
 pub mod operations;
 pub mod profiles;
 pub mod scheduled_training;
+pub mod search;
 pub mod services;
 pub mod sniff;
 pub mod steps;

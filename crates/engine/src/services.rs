@@ -49,6 +49,8 @@ pub struct Engine {
     pub profile_index: Arc<ProfileIndex>,
     /// The open jobs, for "jobs for me" (built by `serve`).
     pub job_index: Arc<JobIndex>,
+    /// The open jobs' full-text index (built by `serve`).
+    pub job_search: Arc<crate::search::JobSearch>,
     /// The deployment's fair re-ranking policy (`[fairness]`).
     pub fairness: Arc<FairnessPolicy>,
     /// Enqueues (and, in worker-running processes, sends) notifications.
@@ -137,6 +139,7 @@ impl Engine {
             storage,
             pipeline,
             skills,
+            job_search: crate::search::JobSearch::new()?,
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,

@@ -288,6 +288,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Searching open jobs by words and meaning, with and without filters:
+    /// index build time and memory, p50/p99 per query.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
     /// Submission of a 2-page PDF to `analyse` done: p50/p95 latency.
     Pipeline {
         #[arg(long, default_value_t = 50)]
@@ -506,6 +514,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Notify { count, smtp }) => {
             crate::bench::notify::run(&settings, count.max(1), smtp).await?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Search { jobs, queries }) => {
+            crate::bench::search::run(&settings, jobs.max(1), queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Portal { jobs, profiles, rate, seconds }) => {

@@ -550,6 +550,38 @@ impl Store {
         rows.into_iter().map(JobRow::into_job).collect()
     }
 
+    /// Jobs in any status changed at or after `since` (the search index's
+    /// catch-up; `updated_at` is indexed, migration 0014).
+    pub async fn jobs_changed_since(&self, since: OffsetDateTime) -> Result<Vec<Job>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE updated_at >= $1");
+        let rows: Vec<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(JobRow::into_job).collect()
+    }
+
+    /// These jobs, in the order asked (unknown ids are left out).
+    pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN ({})", placeholders.join(", "));
+        let rows: Vec<JobRow> = with_pool!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(id.as_uuid());
+            }
+            query.fetch_all(pool).await?
+        });
+        let mut found: std::collections::HashMap<JobId, Job> = rows
+            .into_iter()
+            .map(|row| row.into_job().map(|job| (job.id, job)))
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// A client's jobs in any status, newest first.
     pub async fn jobs_of(&self, owner: UserId, limit: u32) -> Result<Vec<Job>, StoreError> {
         let sql = format!(

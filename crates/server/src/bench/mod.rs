@@ -2,6 +2,7 @@
 
 pub mod notify;
 pub mod portal;
+pub mod search;
 
 use anyhow::Context;
 use fairgig_pipeline::{

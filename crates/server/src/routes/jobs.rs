@@ -30,7 +30,7 @@ use crate::{
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_job))
+        .routes(routes!(search_jobs, create_job))
         .routes(routes!(get_job, edit_job))
         .routes(routes!(set_status))
         .routes(routes!(job_matches))
@@ -76,6 +76,132 @@ fn view(job: Job, with_bias: bool) -> JobView {
         bias_report: with_bias.then_some(job.bias_report),
         bias_acknowledged: job.bias_acknowledged,
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct JobSearchParams {
+    /// Free text: title, skills and description by words (BM25, English
+    /// stemming, typo-tolerant skill names) and by meaning, fused.
+    #[param(max_length = 500)]
+    q: Option<String>,
+    /// Comma-separated skill names; a job must require every one.
+    skills: Option<String>,
+    /// A region code: jobs there, or remote.
+    region: Option<String>,
+    /// Only remote jobs.
+    remote: Option<bool>,
+    /// Hourly budget range in minor units.
+    budget_min: Option<i64>,
+    budget_max: Option<i64>,
+    /// Changed at or after (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<time::OffsetDateTime>,
+    /// 1–50, default 20.
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobSearchHit {
+    job: JobView,
+    score: f64,
+    /// Where the description matched: a fragment and the byte ranges of the
+    /// matched words in it.
+    highlight: HighlightView,
+    /// Rank by words and by meaning (from 1), where found.
+    text_rank: Option<usize>,
+    vector_rank: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HighlightView {
+    fragment: String,
+    #[schema(value_type = Vec<[usize; 2]>)]
+    ranges: Vec<[usize; 2]>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetCount {
+    value: String,
+    count: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobSearchAnswer {
+    jobs: Vec<JobSearchHit>,
+    /// Open jobs matching the words and filters.
+    total: usize,
+    /// Over the best 200 matches.
+    facets: BTreeMap<String, Vec<FacetCount>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<usize>,
+}
+
+/// Search the open jobs (anyone signed in).
+///
+/// Words (BM25 over title ×3, skills ×2 and description) and meaning (the
+/// query's embedding against the jobs' vectors) are fused by reciprocal
+/// rank fusion; filters apply to both. A blank `q` lists matching jobs,
+/// newest first.
+#[utoipa::path(
+    get, path = "/jobs", tag = "marketplace", params(JobSearchParams),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses((status = 200, body = JobSearchAnswer))
+)]
+async fn search_jobs(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppQuery(params): AppQuery<JobSearchParams>,
+) -> ApiResult<Json<JobSearchAnswer>> {
+    let skills = params
+        .skills
+        .as_deref()
+        .map(|list| {
+            list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        })
+        .unwrap_or_default();
+    let query = fairgig_engine::search::JobSearchQuery {
+        text: params.q.unwrap_or_default(),
+        filters: fairgig_search::Filters {
+            skills,
+            region: params.region,
+            remote_only: params.remote.unwrap_or(false),
+            price_min: params.budget_min,
+            price_max: params.budget_max,
+            since_unix: params.since.map(|at| at.unix_timestamp()),
+        },
+        limit: params.limit.unwrap_or(20),
+        offset: params.cursor.unwrap_or(0),
+    };
+    let page = fairgig_engine::search::jobs(&state.engine, Some(&caller), &query).await?;
+    let counts = |values: Vec<(String, usize)>| -> Vec<FacetCount> {
+        values.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
+    };
+    let facets = BTreeMap::from([
+        ("skills".to_owned(), counts(page.facets.skills)),
+        ("regions".to_owned(), counts(page.facets.regions)),
+        ("budget_bands".to_owned(), counts(page.facets.budget_bands)),
+    ]);
+    let jobs = page
+        .hits
+        .into_iter()
+        .map(|hit| JobSearchHit {
+            job: view(hit.job, false),
+            score: hit.score,
+            highlight: HighlightView {
+                fragment: hit.highlight.fragment,
+                ranges: hit.highlight.ranges.into_iter().map(|r| [r.start, r.end]).collect(),
+            },
+            text_rank: hit.text_rank,
+            vector_rank: hit.vector_rank,
+        })
+        .collect();
+    Ok(Json(JobSearchAnswer { jobs, total: page.total, facets, next_cursor: page.next }))
 }
 
 /// Post a job.

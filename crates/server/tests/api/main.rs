@@ -17,5 +17,6 @@ mod outbound;
 mod portal;
 mod rate_limits;
 mod recovery;
+mod search;
 mod submissions;
 mod validation;

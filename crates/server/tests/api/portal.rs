@@ -736,6 +736,19 @@ async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() 
     let matches = browser.text(".matches").await;
     assert!(matches.contains("#1") && matches.contains("Strengths"), "{matches}");
     browser.look("job-matches").await;
+    let job_page = browser.client.current_url().await.expect("url");
+
+    // The board finds it by words, marks them, and narrows by skill.
+    browser.open(&app, "/jobs?q=PostgreSQL+API").await;
+    browser.wait_for(".job-hit mark").await;
+    assert!(browser.text(".job-hit h2").await.contains("Rust developer"));
+    let marked = browser.text(".job-hit .excerpt mark").await;
+    assert!(["PostgreSQL", "API"].contains(&marked.as_str()), "{marked}");
+    browser.look("jobs-board").await;
+    browser.click(".facets a").await;
+    browser.wait_for_text("[role=status]", "Requiring").await;
+    browser.client.goto(job_page.as_str()).await.expect("back to the job");
+    browser.wait_for("#matches-heading").await;
 
     // Editing it: flagged words send an open job back to draft.
     browser.click("a[href$='/edit']").await;

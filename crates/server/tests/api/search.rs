@@ -1,0 +1,149 @@
+//! Searching the open jobs: words and meaning fused, filters, facets,
+//! pages, and jobs leaving the results when they close.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, send, spawn_app, TestApp, TestUser};
+
+async fn post_job(app: &TestApp, client: &TestUser, body: Value) -> String {
+    let (status, created) = send(app, Method::POST, client, "/api/v1/jobs", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().expect("id").to_owned()
+}
+
+async fn search(app: &TestApp, user: &TestUser, query: &str) -> Value {
+    let (status, found) =
+        send(app, Method::GET, user, &format!("/api/v1/jobs?{query}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {found}");
+    found
+}
+
+fn titles(found: &Value) -> Vec<String> {
+    found["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|hit| hit["job"]["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn open_jobs_are_found_by_words_and_meaning_filtered_and_paged() {
+    let app = spawn_app().await;
+    let client = app.register("searching-client@example.org").await;
+    let plumbing = post_job(
+        &app,
+        &client,
+        json!({
+            "title": "Plumber for a bathroom",
+            "description": "Replace the pipes and fit a new boiler in a small bathroom.",
+            "required_skills": ["plumbing"],
+            "region": "DE", "remote": false,
+            "max_hourly": {"amount_minor": 5000, "currency": "EUR"},
+        }),
+    )
+    .await;
+    post_job(
+        &app,
+        &client,
+        json!({
+            "title": "Kitchen renovation",
+            "description": "Tiles and cupboards; the sink needs plumbing too.",
+            "required_skills": ["tiling", "carpentry"],
+            "region": "FR", "remote": false,
+            "max_hourly": {"amount_minor": 4000, "currency": "EUR"},
+        }),
+    )
+    .await;
+    post_job(
+        &app,
+        &client,
+        json!({
+            "title": "Rust API for a shop",
+            "description": "Build a REST API in Rust on PostgreSQL.",
+            "required_skills": ["Rust", "PostgreSQL"],
+            "remote": true,
+            "max_hourly": {"amount_minor": 9000, "currency": "EUR"},
+        }),
+    )
+    .await;
+
+    // The index is built in the background at start; wait until it answers.
+    let mut found = search(&app, &client, "q=plumbing").await;
+    for _ in 0..100 {
+        if found["jobs"][0]["text_rank"].is_number() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        found = search(&app, &client, "q=plumbing").await;
+    }
+    assert_eq!(titles(&found)[0], "Plumber for a bathroom", "{found}");
+    assert!(titles(&found).contains(&"Kitchen renovation".to_owned()), "the body mentions it");
+    // The description's matched words come back as ranges of a fragment.
+    let kitchen = found["jobs"]
+        .as_array()
+        .and_then(|hits| hits.iter().find(|hit| hit["job"]["title"] == "Kitchen renovation"))
+        .expect("kitchen");
+    let fragment = kitchen["highlight"]["fragment"].as_str().unwrap_or_default();
+    let range = &kitchen["highlight"]["ranges"][0];
+    let (start, end) =
+        (range[0].as_u64().unwrap_or(0) as usize, range[1].as_u64().unwrap_or(0) as usize);
+    assert_eq!(fragment.get(start..end), Some("plumbing"), "{kitchen}");
+
+    // Stemming, a typo in a skill, filters, facets.
+    assert_eq!(
+        titles(&search(&app, &client, "q=replacing+pipe").await)[0],
+        "Plumber for a bathroom"
+    );
+    assert_eq!(titles(&search(&app, &client, "q=postgresq").await)[0], "Rust API for a shop");
+    let remote = search(&app, &client, "remote=true").await;
+    assert_eq!(titles(&remote), ["Rust API for a shop"]);
+    let in_france = search(&app, &client, "region=FR").await;
+    let mut france = titles(&in_france);
+    france.sort();
+    assert_eq!(france, ["Kitchen renovation", "Rust API for a shop"], "FR or remote");
+    let skilled = search(&app, &client, "skills=tiling,carpentry").await;
+    assert_eq!(titles(&skilled), ["Kitchen renovation"]);
+    let cheap = search(&app, &client, "budget_max=5000").await;
+    assert_eq!(cheap["total"], 2, "{cheap}");
+    let everything = search(&app, &client, "").await;
+    assert_eq!(everything["total"], 3);
+    let regions = everything["facets"]["regions"].to_string();
+    assert!(regions.contains("\"remote\"") && regions.contains("\"DE\""), "{regions}");
+
+    // Pages by cursor, then the end.
+    let page = search(&app, &client, "limit=2").await;
+    assert_eq!(page["jobs"].as_array().map(Vec::len), Some(2));
+    let cursor = page["next_cursor"].as_u64().expect("a next page");
+    let rest = search(&app, &client, &format!("limit=2&cursor={cursor}")).await;
+    assert_eq!(rest["jobs"].as_array().map(Vec::len), Some(1));
+    assert!(rest.get("next_cursor").is_none(), "{rest}");
+
+    // A closed job leaves the results at once.
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        &client,
+        &format!("/api/v1/jobs/{plumbing}/status"),
+        Some(json!({"status": "cancelled"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = search(&app, &client, "q=plumbing").await;
+    assert!(!titles(&after).contains(&"Plumber for a bathroom".to_owned()), "{after}");
+
+    // Bad input: a clear error; garbage text finds nothing, without a 5xx.
+    for bad in
+        ["limit=0", "limit=51", "budget_max=cheap", "nonsense=1", "cursor=18446744073709551615"]
+    {
+        let response = app.get_as(&format!("/api/v1/jobs?{bad}"), &client.access).await;
+        let (status, _, _) = error_code(response).await;
+        assert!(status.is_client_error(), "{bad}: {status}");
+    }
+    for garbage in ["%22unbalanced", "title%3A", "((", "*", "%F0%9F%A6%80+-"] {
+        search(&app, &client, &format!("q={garbage}")).await;
+    }
+    let anonymous = app.client.get(app.url("/api/v1/jobs")).send().await.expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
