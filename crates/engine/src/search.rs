@@ -33,6 +33,10 @@ pub const MAX_PAGE: usize = 50;
 const MAX_OFFSET: usize = 1_000;
 /// How deep each half ranks before fusion, and the pool facets count over.
 const DEPTH: usize = 200;
+/// The least cosine similarity at which a job counts as about the query by
+/// meaning alone (all-MiniLM-L6-v2: unrelated short texts score about
+/// 0.0–0.25, paraphrases above 0.5); below it only its words can find it.
+const MEANING_FLOOR: f32 = 0.3;
 /// Facet values listed per facet.
 const FACET_VALUES: usize = 10;
 /// Budget bands for the facet, in minor units per hour: (label, up to).
@@ -140,7 +144,8 @@ pub struct Facets {
 #[derive(Clone, Debug, Default)]
 pub struct JobSearchPage {
     pub hits: Vec<JobHit>,
-    /// How many open jobs match the words and filters (the text half).
+    /// How many open jobs match: by their words, plus those found by
+    /// meaning alone among the best [`DEPTH`].
     pub total: usize,
     /// Counted over the best [`DEPTH`] matches.
     pub facets: Facets,
@@ -227,7 +232,9 @@ pub async fn jobs(
         })
         .collect();
     let next = (query.offset + query.limit < open.len()).then_some(query.offset + query.limit);
-    Ok(JobSearchPage { hits, total: found.total.max(open.len()), facets, next })
+    // Every job the words found, and those found by meaning alone.
+    let by_meaning_only = open.iter().filter(|job| !text_ids.contains(&job.id.as_uuid())).count();
+    Ok(JobSearchPage { hits, total: found.total + by_meaning_only, facets, next })
 }
 
 /// The open jobs nearest in meaning to the query that pass the filters;
@@ -247,7 +254,7 @@ async fn by_meaning(engine: &Engine, query: &JobSearchQuery, depth: usize) -> Ve
     match engine.job_index.nearest(&engine.store, &vector, depth).await {
         Ok(Some(proposed)) => proposed
             .into_iter()
-            .filter(|p| passes(&p.entity, &query.filters))
+            .filter(|p| p.similarity >= MEANING_FLOOR && passes(&p.entity, &query.filters))
             .map(|p| p.entity.id.as_uuid())
             .collect(),
         Ok(None) => Vec::new(),

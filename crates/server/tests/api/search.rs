@@ -80,6 +80,7 @@ async fn open_jobs_are_found_by_words_and_meaning_filtered_and_paged() {
     }
     assert_eq!(titles(&found)[0], "Plumber for a bathroom", "{found}");
     assert!(titles(&found).contains(&"Kitchen renovation".to_owned()), "the body mentions it");
+    assert!(!titles(&found).contains(&"Rust API for a shop".to_owned()), "unrelated: {found}");
     // The description's matched words come back as ranges of a fragment.
     let kitchen = found["jobs"]
         .as_array()
