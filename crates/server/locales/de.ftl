@@ -411,3 +411,7 @@ jobs-skill-clear = jede Fähigkeit
 jobs-facets = Eingrenzen
 jobs-budget-band = Stundenbudget
 jobs-more = Weitere Aufträge
+admin-group-by = Nach einer selbst angegebenen Eigenschaft gruppieren
+admin-group-by-hint = Leer lassen für neue und etablierte Freelancer. Wer nicht geantwortet hat, ist auch eine Gruppe; über acht Gruppen hinaus werden die seltensten Antworten als (other) zusammengefasst.
+admin-regroup = Zeigen
+admin-ndcg = nDCG@10 (zurückgehalten)

@@ -412,3 +412,7 @@ jobs-skill-clear = any skill
 jobs-facets = Narrow down
 jobs-budget-band = Hourly budget
 jobs-more = More jobs
+admin-group-by = Group by a self-declared attribute
+admin-group-by-hint = Leave empty for newcomers and established freelancers. Those who did not answer are a group too; beyond eight groups the rarest answers are pooled as (other).
+admin-regroup = Show
+admin-ndcg = nDCG@10 (held out)

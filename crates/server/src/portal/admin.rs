@@ -35,6 +35,24 @@ struct AdminPage {
     rankers: Vec<RegistryEntry>,
     notice: String,
     error: FieldError,
+    /// The self-declared attribute the fairness figures group by, as asked
+    /// (empty: newcomer or established).
+    attribute: String,
+}
+
+impl AdminPage {
+    /// A version's held-out nDCG@10 from its recorded metrics, if any.
+    fn ndcg(&self, entry: &RegistryEntry) -> String {
+        entry.model.metrics["evaluation"]["ndcg_at_10"]
+            .as_f64()
+            .map_or_else(|| "—".to_owned(), |value| format!("{value:.3}"))
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AdminQuery {
+    #[serde(default)]
+    attribute: String,
 }
 
 async fn admin_page(
@@ -42,13 +60,25 @@ async fn admin_page(
     visitor: &Visitor,
     notice: String,
     error: FieldError,
+    attribute: String,
 ) -> Result<AdminPage, PortalError> {
     let failed = |err| PortalError::from_engine(visitor, err);
     let caller =
         visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
     let pending = applications::pending_reviews(&state.engine, caller).await.map_err(failed)?;
-    let audit =
-        fairness_audit::audit(&state.engine, caller, Some(30), None).await.map_err(failed)?;
+    let attribute = attribute.trim().to_owned();
+    let grouping = Some(attribute.as_str()).filter(|a| !a.is_empty());
+    let (audit, error) = match fairness_audit::audit(&state.engine, caller, Some(30), grouping)
+        .await
+    {
+        Ok(audit) => (audit, error),
+        // A malformed attribute name: the newcomer figures, and why.
+        Err(refused @ fairgig_engine::Error::Refused { .. }) => (
+            fairness_audit::audit(&state.engine, caller, Some(30), None).await.map_err(failed)?,
+            FieldError::from_engine(visitor, refused)?,
+        ),
+        Err(other) => return Err(failed(other)),
+    };
     let rankers = training::rankers(&state.engine, caller).await.map_err(failed)?;
     let t = visitor.messages();
     let points: Vec<(String, f64)> =
@@ -69,15 +99,20 @@ async fn admin_page(
         rankers,
         notice,
         error,
+        attribute,
     })
 }
 
 pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
+    query: Result<axum::extract::Query<AdminQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
-    Ok(render(&admin_page(&state, &visitor, String::new(), FieldError::default()).await?))
+    let attribute = query.map(|axum::extract::Query(query)| query.attribute).unwrap_or_default();
+    let page =
+        admin_page(&state, &visitor, String::new(), FieldError::default(), attribute).await?;
+    Ok(render(&page))
 }
 
 /// Publishes or rejects a held review.
@@ -145,5 +180,6 @@ pub async fn ranker(
         Ok(notice) => (StatusCode::OK, notice, FieldError::default()),
         Err(err) => (StatusCode::CONFLICT, String::new(), FieldError::from_engine(&visitor, err)?),
     };
-    Ok(render_with(status, &admin_page(&state, &visitor, notice, error).await?))
+    let page = admin_page(&state, &visitor, notice, error, String::new()).await?;
+    Ok(render_with(status, &page))
 }

@@ -823,6 +823,14 @@ async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
         "the chart is there"
     );
     browser.look("admin").await;
+    browser.fill("#attribute", "gender").await;
+    browser.click("form.fairness-grouping button").await;
+    browser.wait_for_text("#fairness-heading + p", "gender").await;
+    browser.fill("#attribute", "not an attribute!").await;
+    browser.click("form.fairness-grouping button").await;
+    browser.wait_for(".alert").await;
+    browser.open(&app, "/admin").await;
+    browser.wait_for("#moderation-heading").await;
     browser.click(&format!("form[action='/admin/reviews/{}/publish'] button", held.id)).await;
     browser.wait_for_text("#moderation-heading + p", "No review is waiting").await;
     assert!(browser.client.find_all(Locator::Css(".held-review")).await.expect("list").is_empty());
