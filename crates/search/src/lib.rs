@@ -346,18 +346,19 @@ impl TextIndex {
     }
 }
 
-/// Fuses rankings (best first) into one: each id scores Σ 1 / (k + rank),
-/// ranks from 1. Ties keep the order of first appearance.
-pub fn reciprocal_rank_fusion(rankings: &[&[Uuid]], k: f64) -> Vec<(Uuid, f64)> {
+/// Fuses rankings (best first) into one: an id scores Σ w / (k + rank)
+/// over the rankings it is in (ranks from 1, `w` the ranking's weight).
+/// Ties keep the order of first appearance.
+pub fn reciprocal_rank_fusion(rankings: &[(&[Uuid], f64)], k: f64) -> Vec<(Uuid, f64)> {
     let mut scores: HashMap<Uuid, (f64, usize)> = HashMap::new();
     let mut order = 0;
-    for ranking in rankings {
+    for (ranking, weight) in rankings {
         for (rank, id) in ranking.iter().enumerate() {
             let entry = scores.entry(*id).or_insert_with(|| {
                 order += 1;
                 (0.0, order)
             });
-            entry.0 += 1.0 / (k + rank as f64 + 1.0);
+            entry.0 += weight / (k + rank as f64 + 1.0);
         }
     }
     let mut fused: Vec<(Uuid, f64, usize)> =
@@ -467,10 +468,12 @@ mod tests {
     #[test]
     fn fusion_rewards_agreement_and_keeps_single_list_items() {
         let [a, b, c, d] = [1, 2, 3, 4].map(Uuid::from_u128);
-        let fused = reciprocal_rank_fusion(&[&[a, b, c], &[b, d, a]], RRF_K);
+        let fused = reciprocal_rank_fusion(&[(&[a, b, c], 1.0), (&[b, d, a], 1.0)], RRF_K);
         let order: Vec<Uuid> = fused.iter().map(|(id, _)| *id).collect();
         assert_eq!(order, [b, a, d, c], "both lists' b first; then a; d before c at equal ranks");
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-12);
         assert!(reciprocal_rank_fusion(&[], RRF_K).is_empty());
+        let leaning = reciprocal_rank_fusion(&[(&[a, c], 1.0), (&[c, a], 2.0)], RRF_K);
+        assert_eq!(leaning[0].0, c, "the heavier ranking's first wins a tie of ranks");
     }
 }

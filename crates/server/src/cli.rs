@@ -71,6 +71,9 @@ pub enum Command {
     /// Run a benchmark and print its figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Measure quality on third-party data and print it next to its goal.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Print the version and exit.
     Version,
 }
@@ -304,6 +307,19 @@ pub enum BenchCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Job search relevance on ESCO occupations: nDCG@10 for words alone,
+    /// meaning alone and the fused ranking.
+    Search {
+        /// The folder with ESCO v1.1.1's classification and relations zips.
+        #[arg(long, default_value = "../shared/data/skills/esco-v1.1.1")]
+        esco: std::path::PathBuf,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the hash chain; exit 0 when intact, 1 naming each broken entry.
     Verify,
@@ -514,6 +530,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Notify { count, smtp }) => {
             crate::bench::notify::run(&settings, count.max(1), smtp).await?;
+            Ok(0)
+        }
+        Command::Eval(EvalCommand::Search { esco, queries }) => {
+            crate::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Search { jobs, queries }) => {

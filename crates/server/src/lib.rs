@@ -20,6 +20,7 @@ pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod error;
+pub mod eval;
 pub mod extractors;
 pub mod headers;
 pub mod metrics;
