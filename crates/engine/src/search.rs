@@ -51,8 +51,16 @@ const BUDGET_BANDS: [(&str, i64); 4] =
 /// The open jobs' full-text index and how far it has caught up.
 pub struct JobSearch {
     text: TextIndex,
-    /// `None` until built; then the next look's starting point.
-    cursor: Mutex<Option<OffsetDateTime>>,
+    /// `None` until built.
+    caught_up: Mutex<Option<CaughtUp>>,
+}
+
+/// Where the next look starts, and each indexed job's change time: a job
+/// seen again inside the look-back overlap, unchanged, is not indexed
+/// (and committed) again at every search.
+struct CaughtUp {
+    cursor: OffsetDateTime,
+    indexed: HashMap<uuid::Uuid, OffsetDateTime>,
 }
 
 impl std::fmt::Debug for JobSearch {
@@ -76,41 +84,53 @@ fn document(job: &Job) -> SearchDoc {
 
 impl JobSearch {
     pub fn new() -> anyhow::Result<Arc<Self>> {
-        Ok(Arc::new(JobSearch { text: TextIndex::in_memory()?, cursor: Mutex::new(None) }))
+        Ok(Arc::new(JobSearch { text: TextIndex::in_memory()?, caught_up: Mutex::new(None) }))
     }
 
     /// Indexes every open job (at start, in the background).
     pub async fn build(&self, store: &Store) -> anyhow::Result<u64> {
-        let mut cursor = self.cursor.lock().await;
+        let mut guard = self.caught_up.lock().await;
         let started = OffsetDateTime::now_utc();
-        self.apply(store.jobs_changed_since(OffsetDateTime::UNIX_EPOCH).await?)?;
-        *cursor = Some(started - OVERLAP);
+        let mut caught_up = CaughtUp { cursor: started - OVERLAP, indexed: HashMap::new() };
+        self.apply(&mut caught_up, store.jobs_changed_since(OffsetDateTime::UNIX_EPOCH).await?)?;
+        *guard = Some(caught_up);
         Ok(self.text.len())
     }
 
-    /// Applies the jobs changed since the last look; nothing before the build.
-    pub async fn refresh(&self, store: &Store) -> anyhow::Result<bool> {
-        let mut cursor = self.cursor.lock().await;
-        let Some(since) = *cursor else { return Ok(false) };
+    /// Applies the jobs changed since the last look; `None` before the
+    /// build, else how many changed the index.
+    pub async fn refresh(&self, store: &Store) -> anyhow::Result<Option<usize>> {
+        let mut guard = self.caught_up.lock().await;
+        let Some(caught_up) = guard.as_mut() else { return Ok(None) };
         let started = OffsetDateTime::now_utc();
-        self.apply(store.jobs_changed_since(since).await?)?;
-        *cursor = Some(started - OVERLAP);
-        Ok(true)
+        let changed = self.apply(caught_up, store.jobs_changed_since(caught_up.cursor).await?)?;
+        caught_up.cursor = started - OVERLAP;
+        Ok(Some(changed))
     }
 
-    fn apply(&self, jobs: Vec<Job>) -> anyhow::Result<()> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
+    /// Indexes open jobs and drops the others, skipping rows seen before
+    /// with the same change time; commits only when something changed.
+    fn apply(&self, caught_up: &mut CaughtUp, jobs: Vec<Job>) -> anyhow::Result<usize> {
+        let mut changed = 0;
         for job in &jobs {
+            let id = job.id.as_uuid();
+            if caught_up.indexed.get(&id) == Some(&job.updated_at) {
+                continue;
+            }
             if job.status == JobStatus::Open {
                 self.text.upsert(&document(job))?;
+                caught_up.indexed.insert(id, job.updated_at);
+            } else if caught_up.indexed.remove(&id).is_some() {
+                self.text.remove(id)?;
             } else {
-                self.text.remove(job.id.as_uuid())?;
+                continue;
             }
+            changed += 1;
         }
-        self.text.commit()?;
-        Ok(())
+        if changed > 0 {
+            self.text.commit()?;
+        }
+        Ok(changed)
     }
 }
 
@@ -194,8 +214,7 @@ pub async fn jobs(
         return Err(fairgig_core::ValidationError::new("q", "at most 500 characters").into());
     }
     let failed = |err: anyhow::Error| Error::Internal(err.context("searching jobs"));
-    let built = engine.job_search.refresh(&engine.store).await.map_err(failed)?;
-    if !built {
+    if engine.job_search.refresh(&engine.store).await.map_err(failed)?.is_none() {
         return from_store(engine, query).await;
     }
     let depth = DEPTH.max(query.offset + query.limit);
@@ -338,4 +357,62 @@ fn facets(jobs: &[&Job]) -> Facets {
         .collect();
     budget_bands.retain(|(_, count)| *count > 0);
     Facets { skills: top(skills), regions: top(regions), budget_bands }
+}
+
+#[cfg(test)]
+mod tests {
+    use fairgig_core::user::{DisplayName, Email, Role};
+    use fairgig_store::{
+        marketplace::{JobInput, JobReview},
+        test_support::on_every_backend,
+        users::NewUser,
+    };
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_look_applies_only_what_changed_and_a_closed_job_leaves() {
+        on_every_backend(|store| async move {
+            let owner = store
+                .create_user(NewUser {
+                    email: Email::parse("owner@example.org").expect("email"),
+                    display_name: DisplayName::parse("Owner").expect("name"),
+                    role: Role::Client,
+                    region: None,
+                    password_hash: "x".into(),
+                })
+                .await
+                .expect("owner");
+            let input = JobInput {
+                title: "Plumber for a bathroom".into(),
+                description: "Replace the pipes.".into(),
+                required_skills: vec!["plumbing".into()],
+                preferred_skills: vec![],
+                max_hourly_minor: None,
+                currency: None,
+                region: None,
+                remote: true,
+                utc_offset_minutes: None,
+                experience_level: None,
+            };
+            let job = store
+                .create_job(owner.id, None, &input, JobStatus::Open, &JobReview::unchecked())
+                .await
+                .expect("job");
+            let search = JobSearch::new().expect("index");
+            assert_eq!(search.refresh(&store).await.expect("look"), None, "not built yet");
+            assert_eq!(search.build(&store).await.expect("build"), 1);
+            // Inside the look-back overlap the job is read again, unchanged.
+            assert_eq!(search.refresh(&store).await.expect("look"), Some(0));
+            store
+                .set_job_status(job.id, JobStatus::Open, JobStatus::Cancelled, false)
+                .await
+                .expect("close");
+            assert_eq!(search.refresh(&store).await.expect("look"), Some(1));
+            assert_eq!(search.refresh(&store).await.expect("look"), Some(0));
+            let found = search.text.search("plumbing", &Filters::default(), 10).expect("search");
+            assert!(found.hits.is_empty());
+        })
+        .await;
+    }
 }

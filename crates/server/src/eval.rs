@@ -20,14 +20,8 @@ use std::{
 };
 
 use anyhow::Context;
-use fairgig_core::{
-    audit::{Actor, RequestContext},
-    config::Settings,
-    marketplace::JobStatus,
-    user::Role,
-};
+use fairgig_core::{config::Settings, marketplace::JobStatus};
 use fairgig_engine::{
-    accounts::{self, AccountInput},
     search::{self, JobSearchQuery},
     Caller, Credential,
 };
@@ -150,20 +144,8 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
     let engine = fairgig_engine::Engine::build(settings).await?;
     engine.store.migrate().await?;
     engine.embeddings.start().await?;
-    let owner = accounts::create_user(
-        &engine,
-        AccountInput {
-            email: "eval@example.org",
-            display_name: "Eval Client",
-            password: "relevance under test 42",
-            role: Role::Client,
-            region: None,
-        },
-        Actor::Cli,
-        RequestContext::default(),
-    )
-    .await
-    .map_err(|err| anyhow::anyhow!("creating the owner: {err}"))?;
+    let owner =
+        crate::bench::seed_client(&engine, "eval@example.org", "relevance under test 42").await?;
 
     let started = Instant::now();
     let mut job_of: HashMap<uuid::Uuid, usize> = HashMap::new();

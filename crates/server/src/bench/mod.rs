@@ -665,6 +665,53 @@ pub(crate) fn random_unit(rng: &mut rand::rngs::StdRng, dimensions: usize) -> Ve
     v
 }
 
+/// The client account whose jobs a bench or evaluation seeds.
+pub(crate) async fn seed_client(
+    engine: &fairgig_engine::Engine,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<fairgig_core::user::User> {
+    fairgig_engine::accounts::create_user(
+        engine,
+        fairgig_engine::accounts::AccountInput {
+            email,
+            display_name: "Bench Client",
+            password,
+            role: fairgig_core::user::Role::Client,
+            region: None,
+        },
+        fairgig_core::audit::Actor::Cli,
+        fairgig_core::audit::RequestContext::default(),
+    )
+    .await
+    .map_err(|err| anyhow::anyhow!("creating the client {email}: {err}"))
+}
+
+/// Stores `input` as an open job of `owner` with `vector` under `model`
+/// (seeded jobs skip the pipeline and, with a random vector, the model).
+pub(crate) async fn seed_open_job(
+    store: &Store,
+    owner: fairgig_core::ids::UserId,
+    input: &fairgig_store::marketplace::JobInput,
+    model: &str,
+    vector: &[f32],
+) -> anyhow::Result<fairgig_core::ids::JobId> {
+    use fairgig_core::marketplace::JobStatus;
+    use fairgig_store::marketplace::JobReview;
+    let job =
+        store.create_job(owner, None, input, JobStatus::Open, &JobReview::unchecked()).await?;
+    store
+        .put_entity_embedding(
+            fairgig_store::embeddings::EntityKind::Job,
+            job.id.as_uuid(),
+            model,
+            "",
+            vector,
+        )
+        .await?;
+    Ok(job.id)
+}
+
 /// `count` freelancers open to work, three skills each, with a random
 /// vector under `model`: the benchmarks' marketplace.
 pub(crate) async fn seed_profiles(

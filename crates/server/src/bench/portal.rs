@@ -9,21 +9,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use axum::{body::Body, http::Request};
 use fairgig_core::{
-    audit::{Actor, RequestContext},
+    audit::RequestContext,
     config::{EmbeddingProvider, Settings},
-    marketplace::JobStatus,
     submission::{RunStatus, SubmissionKind},
-    user::Role,
 };
 use fairgig_engine::{
-    accounts::{self, AccountInput},
+    accounts::{self},
     submissions::{self, SubmissionRequest},
     Caller, Credential,
 };
-use fairgig_store::{
-    embeddings::EntityKind,
-    marketplace::{JobInput, JobReview},
-};
+use fairgig_store::marketplace::JobInput;
 use rand::{rngs::StdRng, SeedableRng};
 use tower::ServiceExt;
 
@@ -66,20 +61,7 @@ pub async fn run(
     let skills = super::SEED_SKILLS;
     let started = Instant::now();
     super::seed_profiles(&engine.store, &model, dimensions, profiles, &mut rng).await?;
-    let client = accounts::create_user(
-        &engine,
-        AccountInput {
-            email: "client@example.org",
-            display_name: "Bench Client",
-            password: PASSWORD,
-            role: Role::Client,
-            region: None,
-        },
-        Actor::Cli,
-        RequestContext::default(),
-    )
-    .await
-    .map_err(|err| anyhow::anyhow!("creating the client: {err}"))?;
+    let client = super::seed_client(&engine, "client@example.org", PASSWORD).await?;
     let mut job_ids = Vec::with_capacity(jobs);
     for i in 0..jobs {
         let input = JobInput {
@@ -101,16 +83,9 @@ pub async fn run(
             utc_offset_minutes: None,
             experience_level: None,
         };
-        let job = engine
-            .store
-            .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
-            .await?;
         let vector = super::random_unit(&mut rng, dimensions);
-        engine
-            .store
-            .put_entity_embedding(EntityKind::Job, job.id.as_uuid(), &model, "", &vector)
-            .await?;
-        job_ids.push(job.id);
+        job_ids
+            .push(super::seed_open_job(&engine.store, client.id, &input, &model, &vector).await?);
     }
     println!(
         "seeded {profiles} profiles and {jobs} jobs in {:.1} s",

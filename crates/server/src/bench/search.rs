@@ -12,21 +12,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use fairgig_core::{
-    audit::{Actor, RequestContext},
-    config::{EmbeddingProvider, Settings},
-    marketplace::JobStatus,
-    user::Role,
-};
-use fairgig_engine::{
-    accounts::{self, AccountInput},
-    search::{self, JobSearchQuery},
-};
+use fairgig_core::config::{EmbeddingProvider, Settings};
+use fairgig_engine::search::{self, JobSearchQuery};
 use fairgig_search::Filters;
-use fairgig_store::{
-    embeddings::EntityKind,
-    marketplace::{JobInput, JobReview},
-};
+use fairgig_store::marketplace::JobInput;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 const P99_GOAL_MS: f64 = 30.0;
@@ -63,20 +52,8 @@ pub async fn run(base: &Settings, jobs: usize, queries: usize) -> anyhow::Result
     engine.embeddings.start().await?;
     let dimensions = engine.embeddings.dimensions();
     let model = engine.embeddings.model_id().to_owned();
-    let client = accounts::create_user(
-        &engine,
-        AccountInput {
-            email: "client@example.org",
-            display_name: "Bench Client",
-            password: "bench search passphrase 1",
-            role: Role::Client,
-            region: None,
-        },
-        Actor::Cli,
-        RequestContext::default(),
-    )
-    .await
-    .map_err(|err| anyhow::anyhow!("creating the client: {err}"))?;
+    let client =
+        super::seed_client(&engine, "client@example.org", "bench search passphrase 1").await?;
     let skills = super::SEED_SKILLS;
     let regions = ["DE", "FR", "US-CA", "GB"];
     let words: Vec<&str> = WORDS.split_whitespace().collect();
@@ -101,15 +78,8 @@ pub async fn run(base: &Settings, jobs: usize, queries: usize) -> anyhow::Result
             utc_offset_minutes: None,
             experience_level: None,
         };
-        let job = engine
-            .store
-            .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
-            .await?;
         let vector = super::random_unit(&mut rng, dimensions);
-        engine
-            .store
-            .put_entity_embedding(EntityKind::Job, job.id.as_uuid(), &model, "", &vector)
-            .await?;
+        super::seed_open_job(&engine.store, client.id, &input, &model, &vector).await?;
     }
     println!("seeded {jobs} open jobs in {:.1} s", started.elapsed().as_secs_f64());
 

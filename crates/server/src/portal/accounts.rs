@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -14,7 +14,7 @@ use fairgig_engine::accounts::{self, AccountInput, BrowserSession};
 use serde::Deserialize;
 
 use super::{
-    page::{check_csrf, render_with, CsrfForm, Page, PortalError},
+    page::{check_csrf, render_with, CsrfForm, LenientQuery, Page, PortalError},
     session::{append_cookie, Visitor},
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -153,11 +153,11 @@ pub struct SigninQuery {
 
 pub async fn signin_form(
     visitor: Visitor,
-    query: Result<Query<SigninQuery>, axum::extract::rejection::QueryRejection>,
+    LenientQuery(query): LenientQuery<SigninQuery>,
 ) -> Response {
     let page = Page::new(&visitor, "signin-title");
-    let notice = match query.map(|Query(query)| query.notice).ok().as_deref() {
-        Some("password-reset") => page.t.msg("reset-done"),
+    let notice = match query.notice.as_str() {
+        "password-reset" => page.t.msg("reset-done"),
         _ => String::new(),
     };
     let signin = Signin { page, email: String::new(), error: String::new(), notice };

@@ -20,7 +20,10 @@ use fairgig_store::applications::Review;
 use super::{
     accounts::FieldError,
     chart,
-    page::{check_csrf, render, render_with, require_sign_in, CsrfForm, Page, PortalError},
+    page::{
+        check_csrf, path_id, render, render_with, require_sign_in, CsrfForm, LenientQuery, Page,
+        PortalError,
+    },
     session::Visitor,
 };
 use crate::state::AppState;
@@ -106,12 +109,11 @@ async fn admin_page(
 pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: Result<axum::extract::Query<AdminQuery>, axum::extract::rejection::QueryRejection>,
+    LenientQuery(query): LenientQuery<AdminQuery>,
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
-    let attribute = query.map(|axum::extract::Query(query)| query.attribute).unwrap_or_default();
-    let page =
-        admin_page(&state, &visitor, String::new(), FieldError::default(), attribute).await?;
+    let error = FieldError::default();
+    let page = admin_page(&state, &visitor, String::new(), error, query.attribute).await?;
     Ok(render(&page))
 }
 
@@ -124,7 +126,7 @@ pub async fn moderate(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id: ReviewId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let id: ReviewId = path_id(&visitor, &id)?;
     let publish = match verdict.as_str() {
         "publish" => true,
         "reject" => false,

@@ -1,10 +1,7 @@
 //! The signed-in person's start page: their requests and jobs with status.
 
 use askama::Template;
-use axum::{
-    extract::{Query, State},
-    response::Response,
-};
+use axum::{extract::State, response::Response};
 use fairgig_core::user::Role;
 use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
@@ -14,7 +11,7 @@ use fairgig_store::{
 };
 
 use super::{
-    page::{render, require_sign_in, Page, PortalError},
+    page::{render, require_sign_in, LenientQuery, Page, PortalError},
     session::Visitor,
 };
 use crate::state::AppState;
@@ -51,14 +48,14 @@ const LISTED: u32 = 50;
 pub async fn dashboard(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
+    LenientQuery(query): LenientQuery<DashboardQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     let failed = |err| PortalError::from_engine(&visitor, err);
     let page = Page::new(&visitor, "dashboard-title");
     let unverified = caller.user.email_verified_at.is_none();
-    let notice = match query.map(|Query(query)| query.notice).ok().as_deref() {
-        Some("verification-sent") => page.t.msg("verify-sent"),
+    let notice = match query.notice.as_str() {
+        "verification-sent" => page.t.msg("verify-sent"),
         _ => String::new(),
     };
     if caller.user.role == Role::Freelancer {

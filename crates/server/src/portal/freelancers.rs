@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::{
     accounts::FieldError,
     jobs::Findings,
-    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    page::{check_csrf, render, render_with, require_sign_in, LenientQuery, Page, PortalError},
     session::Visitor,
 };
 use crate::state::AppState;
@@ -248,10 +248,10 @@ struct SkillSuggestions {
 pub async fn skill_suggestions(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: Result<Query<SkillsQuery>, QueryRejection>,
+    LenientQuery(query): LenientQuery<SkillsQuery>,
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
-    let typed = query.map(|Query(query)| query.skills).unwrap_or_default();
+    let typed = query.skills;
     let before =
         typed.rsplit_once(',').map(|(before, _)| format!("{before}, ")).unwrap_or_default();
     let options = profiles::suggest_skills(&state.engine, &typed)

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Query, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{
     i18n::Locale,
-    page::{check_csrf, render, Page, PortalError},
+    page::{check_csrf, render, LenientQuery, Page, PortalError},
     session::{append_cookie, Visitor},
 };
 use crate::state::AppState;
@@ -108,10 +108,8 @@ const BOARD_SIZE: usize = 20;
 pub async fn board(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: Result<Query<BoardQuery>, QueryRejection>,
+    LenientQuery(query): LenientQuery<BoardQuery>,
 ) -> Result<Response, PortalError> {
-    // A mangled query string shows the whole board rather than an error.
-    let query = query.map(|Query(query)| query).unwrap_or_default();
     let skill = query.skill.trim();
     let search = JobSearchQuery {
         text: query.q.chars().take(200).collect(),

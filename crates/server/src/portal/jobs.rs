@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -27,7 +27,9 @@ use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
-    page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
+    page::{
+        check_csrf, path_id, render, render_with, require_sign_in, LenientQuery, Page, PortalError,
+    },
     requests::{segments, Segment},
     session::Visitor,
 };
@@ -145,7 +147,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let job = jobs::managed(&state.engine, caller, id)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -176,7 +178,7 @@ pub async fn edit(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let current = jobs::managed(&state.engine, caller, id)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -240,10 +242,6 @@ struct JobPage {
     can_review: bool,
     /// What was just done, to confirm it (`?done=review`).
     notice: String,
-}
-
-fn parse_job_id(visitor: &Visitor, id: &str) -> Result<JobId, PortalError> {
-    id.parse().map_err(|_| PortalError::new(visitor, StatusCode::NOT_FOUND))
 }
 
 async fn job_page(
@@ -311,14 +309,14 @@ pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-    query: Result<Query<JobQuery>, QueryRejection>,
+    LenientQuery(query): LenientQuery<JobQuery>,
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let mut page = job_page(&state, &visitor, id, String::new(), FieldError::default()).await?;
-    match query.map(|Query(query)| query.done).as_deref() {
-        Ok("review") => page.notice = page.page.t.msg("job-review-sent"),
-        Ok("edit") => page.notice = page.page.t.msg("job-edit-saved"),
+    match query.done.as_str() {
+        "review" => page.notice = page.page.t.msg("job-review-sent"),
+        "edit" => page.notice = page.page.t.msg("job-edit-saved"),
         _ => {}
     }
     Ok(render(&page))
@@ -340,7 +338,7 @@ pub async fn apply(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let request = ApplyRequest { cover_letter: form.cover_letter.clone(), proposed_rate: None };
     match applications::apply(&state.engine, caller, id, request).await {
         Ok(_) => Ok(Redirect::to("/dashboard").into_response()),
@@ -372,7 +370,7 @@ pub async fn set_status(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let status: JobStatus =
         form.status.parse().map_err(|_| PortalError::new(&visitor, StatusCode::BAD_REQUEST))?;
     let acknowledge = form.acknowledge.is_some();
@@ -437,7 +435,7 @@ pub async fn review(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = parse_job_id(&visitor, &id)?;
+    let id: JobId = path_id(&visitor, &id)?;
     let rating = form.rating.trim().parse::<u8>().unwrap_or(0);
     let request = ReviewRequest { rating, sub_ratings: Default::default(), text: form.text };
     match applications::review(&state.engine, caller, id, request).await {

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -25,7 +25,9 @@ use fairgig_store::{
 use serde::Deserialize;
 
 use super::{
-    page::{check_csrf, render, require_sign_in, CsrfForm, Page, PortalError},
+    page::{
+        check_csrf, path_id, render, require_sign_in, CsrfForm, LenientQuery, Page, PortalError,
+    },
     session::Visitor,
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -34,17 +36,6 @@ use crate::{extractors::ClientInfo, state::AppState};
 const PAGE_ROWS: u32 = 50;
 /// Deliveries the notification log shows.
 const LOG_ROWS: u32 = 100;
-
-/// A query string the page reads; a malformed one reads as empty.
-type PageQuery<T> = Result<Query<T>, QueryRejection>;
-
-fn query_or_default<T: Default>(query: PageQuery<T>) -> T {
-    query.map(|Query(query)| query).unwrap_or_default()
-}
-
-fn not_found(visitor: &Visitor) -> PortalError {
-    PortalError::new(visitor, StatusCode::NOT_FOUND)
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UsersQuery {
@@ -69,10 +60,9 @@ struct UsersPage {
 pub async fn users(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: PageQuery<UsersQuery>,
+    LenientQuery(query): LenientQuery<UsersQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
-    let query = query_or_default(query);
     let after: Option<UserId> = query.after.and_then(|after| after.parse().ok());
     let (users, more) = operations::users(&state.engine, caller, after, PAGE_ROWS)
         .await
@@ -105,7 +95,7 @@ pub async fn set_role(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id: UserId = id.parse().map_err(|_| not_found(&visitor))?;
+    let id: UserId = path_id(&visitor, &id)?;
     let role: Role = form
         .role
         .parse()
@@ -125,7 +115,7 @@ pub async fn disable(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id: UserId = id.parse().map_err(|_| not_found(&visitor))?;
+    let id: UserId = path_id(&visitor, &id)?;
     operations::disable_user(&state.engine, caller, id, client.context())
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -174,11 +164,10 @@ impl AuditPage {
 pub async fn audit(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: PageQuery<AuditQuery>,
+    LenientQuery(query): LenientQuery<AuditQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     let failed = |err| PortalError::from_engine(&visitor, err);
-    let query = query_or_default(query);
     let given = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     let filter = AuditFilter {
         actor: given(&query.actor),
@@ -218,14 +207,14 @@ pub struct NoticeQuery {
 pub async fn dead_letters(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: PageQuery<NoticeQuery>,
+    LenientQuery(query): LenientQuery<NoticeQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     let tasks = operations::dead_letters(&state.engine, caller)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
     let page = Page::new(&visitor, "ops-dead-title");
-    let notice = match query_or_default(query).retried {
+    let notice = match query.retried {
         Some(_) => page.t.msg("ops-retried"),
         None => String::new(),
     };
@@ -241,7 +230,7 @@ pub async fn retry_dead_letter(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = id.parse().map_err(|_| not_found(&visitor))?;
+    let id = path_id(&visitor, &id)?;
     operations::retry_dead_letter(&state.engine, caller, id, client.context())
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -261,10 +250,9 @@ struct NotificationLogPage {
 pub async fn notification_log(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: PageQuery<NoticeQuery>,
+    LenientQuery(query): LenientQuery<NoticeQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
-    let query = query_or_default(query);
     let status = Some(query.status.as_str()).filter(|status| !status.is_empty());
     let deliveries = operations::notification_log(&state.engine, caller, status, LOG_ROWS)
         .await
@@ -284,7 +272,7 @@ pub async fn resend(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = id.parse().map_err(|_| not_found(&visitor))?;
+    let id = path_id(&visitor, &id)?;
     operations::retry_notification(&state.engine, caller, id, client.context())
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -312,10 +300,9 @@ struct TemplatesPage {
 pub async fn templates(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: PageQuery<PreviewQuery>,
+    LenientQuery(query): LenientQuery<PreviewQuery>,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
-    let query = query_or_default(query);
     let kind = if query.kind.is_empty() { NotificationKind::ALL[0].as_str() } else { &query.kind };
     let locale = if query.locale == "de" { "de" } else { "en" };
     let preview = operations::preview_template(&state.engine, caller, kind, Some(locale))
@@ -333,13 +320,18 @@ pub async fn templates(
 
 #[cfg(test)]
 mod tests {
+    use axum::extract::FromRequestParts;
+
     use super::*;
 
-    #[test]
-    fn malformed_queries_read_as_empty() {
-        let parsed: PageQuery<AuditQuery> =
-            Query::try_from_uri(&"/admin/audit?cursor=not-a-number".parse().expect("uri"));
-        let query = query_or_default(parsed);
-        assert_eq!(query.cursor, None);
+    #[tokio::test]
+    async fn malformed_queries_read_as_empty() {
+        let request = axum::http::Request::get("/admin/audit?action=x&cursor=not-a-number")
+            .body(())
+            .expect("request");
+        let (mut parts, ()) = request.into_parts();
+        let LenientQuery(query) =
+            LenientQuery::<AuditQuery>::from_request_parts(&mut parts, &()).await.expect("never");
+        assert_eq!((query.cursor, query.action.as_str()), (None, ""));
     }
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRequestParts, Query},
     http::{request::Parts, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -84,6 +84,29 @@ impl Page {
     pub fn is_client(&self) -> bool {
         matches!(self.user, Some((_, Role::Client | Role::Admin)))
     }
+}
+
+/// A query string read leniently: a malformed one reads as the defaults, so
+/// a mangled link shows the page rather than an error.
+#[derive(Debug)]
+pub struct LenientQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for LenientQuery<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = Query::<T>::from_request_parts(parts, state).await;
+        Ok(LenientQuery(query.map(|Query(query)| query).unwrap_or_default()))
+    }
+}
+
+/// An id from the path; a malformed one names nothing, so the page is 404.
+pub fn path_id<T: std::str::FromStr>(visitor: &Visitor, raw: &str) -> Result<T, PortalError> {
+    raw.parse().map_err(|_| PortalError::new(visitor, StatusCode::NOT_FOUND))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Visitor {

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
-    page::{check_csrf, render, render_with, require_sign_in, CsrfForm, Page, PortalError},
+    page::{
+        check_csrf, render, render_with, require_sign_in, CsrfForm, LenientQuery, Page, PortalError,
+    },
     session::Visitor,
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -95,16 +97,12 @@ struct ResetPage {
     error: FieldError,
 }
 
-/// A link's token; a malformed query reads as no token (the page says so).
-type LinkQuery = Result<Query<TokenQuery>, QueryRejection>;
-
-fn token_of(query: LinkQuery) -> String {
-    query.map(|Query(query)| query.token).unwrap_or_default()
-}
-
-pub async fn reset_form(visitor: Visitor, query: LinkQuery) -> Response {
+pub async fn reset_form(
+    visitor: Visitor,
+    LenientQuery(query): LenientQuery<TokenQuery>,
+) -> Response {
     let page = Page::new(&visitor, "reset-title");
-    let token = token_of(query);
+    let token = query.token;
     let error = match links::check_token_shape(&token) {
         Ok(()) => FieldError::default(),
         Err(err) => FieldError { field: err.field.to_string(), message: err.message },
@@ -151,9 +149,12 @@ struct VerifyPage {
     verified: bool,
 }
 
-pub async fn verify_form(visitor: Visitor, query: LinkQuery) -> Response {
+pub async fn verify_form(
+    visitor: Visitor,
+    LenientQuery(query): LenientQuery<TokenQuery>,
+) -> Response {
     let page = Page::new(&visitor, "verify-title");
-    let token = token_of(query);
+    let token = query.token;
     render(&VerifyPage { page, token, error: FieldError::default(), verified: false })
 }
 

@@ -31,7 +31,9 @@ use futures::{Stream, StreamExt};
 use super::{
     accounts::FieldError,
     i18n::Messages,
-    page::{check_csrf, render, render_with, require_sign_in, CsrfForm, Page, PortalError},
+    page::{
+        check_csrf, path_id, render, render_with, require_sign_in, CsrfForm, Page, PortalError,
+    },
     session::{Visitor, CSRF_FIELD},
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -409,8 +411,7 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
 async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Outcome, PortalError> {
     let caller =
         visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
-    let id: SubmissionId =
-        id.parse().map_err(|_| PortalError::new(visitor, StatusCode::NOT_FOUND))?;
+    let id: SubmissionId = path_id(visitor, id)?;
     submissions::outcome(&state.engine, caller, id)
         .await
         .map_err(|err| PortalError::from_engine(visitor, err))
@@ -451,8 +452,7 @@ pub async fn retry(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id: SubmissionId =
-        id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let id: SubmissionId = path_id(&visitor, &id)?;
     submissions::retry(&state.engine, caller, id, client.context())
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;

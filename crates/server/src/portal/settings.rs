@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
@@ -21,7 +21,10 @@ use serde::Deserialize;
 
 use super::{
     accounts::FieldError,
-    page::{check_csrf, render_with, require_sign_in, CsrfForm, Page, PortalError},
+    page::{
+        check_csrf, path_id, render_with, require_sign_in, CsrfForm, LenientQuery, Page,
+        PortalError,
+    },
     session::Visitor,
 };
 use crate::{extractors::ClientInfo, state::AppState};
@@ -233,10 +236,10 @@ async fn settings_page(
 pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
-    query: Result<Query<SettingsQuery>, QueryRejection>,
+    LenientQuery(query): LenientQuery<SettingsQuery>,
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
-    let saved = query.is_ok_and(|Query(query)| query.saved.is_some());
+    let saved = query.saved.is_some();
     let notice = if saved { visitor.messages().msg("settings-saved") } else { String::new() };
     let page = settings_page(&state, &visitor, Shown { notice, ..Shown::default() }).await?;
     Ok(render_with(StatusCode::OK, &page))
@@ -330,7 +333,7 @@ pub async fn revoke_key(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id: ApiKeyId = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let id: ApiKeyId = path_id(&visitor, &id)?;
     accounts::revoke_api_key(
         &state.engine,
         caller.user.id,
@@ -383,7 +386,7 @@ pub async fn rotate_webhook(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let id = path_id(&visitor, &id)?;
     let endpoint = webhooks::rotate_secret(&state.engine, caller, id, None)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
@@ -399,7 +402,7 @@ pub async fn delete_webhook(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     check_csrf(&visitor, &form._csrf)?;
-    let id = id.parse().map_err(|_| PortalError::new(&visitor, StatusCode::NOT_FOUND))?;
+    let id = path_id(&visitor, &id)?;
     webhooks::delete(&state.engine, caller, id)
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;

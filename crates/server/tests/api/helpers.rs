@@ -366,3 +366,11 @@ impl Mailbox {
         panic!("no mail to {to} with a link to {page} arrived");
     }
 }
+
+/// A file that says it is a PDF but is not one: its extraction fails for
+/// good (no retry), which dead-letters the step and fails the run.
+pub fn corrupt_pdf() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend_from_slice(&[0x8f; 2048]);
+    bytes
+}

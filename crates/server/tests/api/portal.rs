@@ -1085,8 +1085,7 @@ async fn an_admin_manages_users_checks_the_audit_chain_and_retries_what_failed()
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let mut broken = b"%PDF-1.7\n".to_vec();
-    broken.extend_from_slice(&[0x8f; 2048]);
+    let broken = crate::helpers::corrupt_pdf();
     let submission = json!({"kind": "job", "title": "Broken brief", "text": "See the file."});
     let form = Form::new()
         .text("submission", submission.to_string())

@@ -256,8 +256,7 @@ async fn a_corrupt_pdf_fails_its_step_with_a_reason_and_lands_in_dead_letters() 
     let app = spawn_app().await;
     let user = app.register("client@example.org").await;
     let admin = app.admin("admin@example.org").await;
-    let mut broken = b"%PDF-1.7\n".to_vec();
-    broken.extend_from_slice(&[0x8f; 2048]);
+    let broken = crate::helpers::corrupt_pdf();
     let created: Value = submit_form(&app, &user, form(vec![("files", "broken.pdf", broken)]))
         .await
         .json()
@@ -487,8 +486,7 @@ async fn the_owner_runs_a_failed_submission_again_from_the_failed_step() {
     let app = spawn_app().await;
     let user = app.register("client@example.org").await;
     let other = app.register("other@example.org").await;
-    let mut broken = b"%PDF-1.7\n".to_vec();
-    broken.extend_from_slice(&[0x8f; 2048]);
+    let broken = crate::helpers::corrupt_pdf();
     let created: Value = submit_form(&app, &user, form(vec![("files", "broken.pdf", broken)]))
         .await
         .json()
