@@ -19,8 +19,8 @@ pub mod actions {
     pub const LOGIN_FAILED: &str = "auth.login_failed";
     pub const LOGOUT: &str = "auth.logout";
     pub const REFRESH_REUSE_DETECTED: &str = "auth.refresh_reuse_detected";
-    pub const APIKEY_CREATED: &str = "apikey.created";
-    pub const APIKEY_REVOKED: &str = "apikey.revoked";
+    pub const API_KEY_CREATED: &str = "api_key.created";
+    pub const API_KEY_REVOKED: &str = "api_key.revoked";
     pub const MATCH_RANKED: &str = "match.ranked";
     pub const NOTIFICATION_SENT: &str = "notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.failed";

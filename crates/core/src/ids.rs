@@ -30,6 +30,13 @@ macro_rules! typed_id {
             }
         }
 
+        /// For `sqlx(try_from = "Uuid")`: an id column read into its type.
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
         impl Default for $name {
             fn default() -> Self {
                 Self::new()
@@ -87,6 +94,23 @@ typed_id!(
 typed_id!(
     /// One party's review of the other after a completed job.
     ReviewId
+);
+typed_id!(
+    /// A unit of background work in the durable queue (a pipeline step, a
+    /// training run, a re-embedding).
+    TaskId
+);
+typed_id!(
+    /// One delivery of a message to one user on one channel.
+    NotificationId
+);
+typed_id!(
+    /// A ranked list of freelancers as shown for a job; feedback refers to it.
+    MatchListId
+);
+typed_id!(
+    /// One trained ranker in the model registry.
+    ModelVersionId
 );
 
 #[cfg(test)]

@@ -8,15 +8,17 @@
 //! - [`ids`]: typed, time-sortable identifiers (UUIDv7).
 //! - [`validation`]: the error every parser returns, naming the field.
 //! - [`user`]: users, roles and the values a user types in.
-//! - [`apikey`]: API-key scopes.
+//! - [`api_key`]: API-key scopes.
 //! - [`audit`]: audit-log entries and the names of audited actions.
 //! - [`breaker`]: a circuit breaker for calls to remote providers.
 //! - [`cancel`]: telling CPU work that its requester is gone.
 //! - [`submission`]: submissions, their runs and steps.
+//! - [`marketplace`]: jobs, profiles, applications and reviews, and their states.
+//! - [`work`]: statuses of background work: queued tasks and notification deliveries.
 //! - [`config`]: typed configuration (loading it is the binary's job).
 //! - [`dates`]: calendar dates in JSON as ISO 8601.
 
-pub mod apikey;
+pub mod api_key;
 pub mod audit;
 pub mod breaker;
 pub mod cancel;
@@ -27,5 +29,6 @@ pub mod marketplace;
 pub mod submission;
 pub mod user;
 pub mod validation;
+pub mod work;
 
 pub use validation::ValidationError;

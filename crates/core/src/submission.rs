@@ -68,6 +68,13 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+        /// For `sqlx(try_from = "String")`: a status column read into its enum.
+        impl TryFrom<String> for $ty {
+            type Error = ValidationError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
         impl FromStr for $ty {
             type Err = ValidationError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

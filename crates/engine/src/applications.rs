@@ -10,7 +10,7 @@
 
 use fairgig_ai::bias::{CheckOptions, TextKind};
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     ids::{ApplicationId, JobId, ReviewId, UserId},
     marketplace::{ApplicationStatus, JobStatus, ReviewStatus},
     submission::{parse_body, Budget},

@@ -25,7 +25,10 @@ use fairgig_ai::bias::{
     rules::Pack,
     BiasChecker, CheckOptions,
 };
-use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_core::{
+    audit::{Actor, NewAuditEntry},
+    ids::ModelVersionId,
+};
 use fairgig_store::{
     models::ModelVersion,
     objects::{ObjectError, ObjectStorage},
@@ -63,6 +66,21 @@ pub enum BiasRulesError {
     Corrupt { version: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<BiasRulesError> for crate::Error {
+    fn from(err: BiasRulesError) -> Self {
+        match err {
+            BiasRulesError::Store(err) => err.into(),
+            BiasRulesError::Pack(err) => {
+                fairgig_core::ValidationError::new("pack", err.to_string()).into()
+            }
+            BiasRulesError::Storage(_) | BiasRulesError::Corrupt { .. } => {
+                crate::Error::internal(err, "the rule pack could not be stored or read")
+            }
+            other => crate::Error::conflict(other.to_string()),
+        }
+    }
 }
 
 /// The checker in use and the pack version it was built with (`None`:
@@ -287,7 +305,7 @@ pub async fn register_pack(
     storage.put(&artifact, Bytes::copy_from_slice(text.as_bytes())).await?;
     let parent = store.model_alias(BIAS_RULES, "champion").await?.map(|model| model.version);
     let model = ModelVersion {
-        id: uuid::Uuid::now_v7(),
+        id: ModelVersionId::new(),
         kind: BIAS_RULES.to_owned(),
         version: version.clone(),
         parameters: json!({

@@ -7,7 +7,7 @@
 //! about what each may do are here.
 
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     ids::{ApiKeyId, SessionId},
     user::{Role, User},
 };

@@ -12,7 +12,10 @@
 //! records the Spearman correlation of its cosines with the human scores
 //! in the version's metrics (all-MiniLM-L6-v2 scores 86.7 on the dev set).
 
-use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_core::{
+    audit::{Actor, NewAuditEntry},
+    ids::ModelVersionId,
+};
 use fairgig_embed::{
     dot,
     quality::{spearman, StsPair},
@@ -38,7 +41,7 @@ pub async fn record_serving(
         Some(model) => model,
         None => {
             let model = ModelVersion {
-                id: uuid::Uuid::now_v7(),
+                id: ModelVersionId::new(),
                 kind: EMBEDDER.to_owned(),
                 version: version.to_owned(),
                 parameters: json!({
@@ -164,7 +167,7 @@ mod tests {
 
             // Another model served meanwhile; this one coming back is a switch.
             let other = ModelVersion {
-                id: uuid::Uuid::now_v7(),
+                id: ModelVersionId::new(),
                 version: "other-model".into(),
                 ..recorded[0].clone()
             };

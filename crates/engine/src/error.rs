@@ -24,6 +24,8 @@ pub enum ErrorKind {
     InvalidCredentials,
     /// The upload is not of a kind the use case accepts.
     UnsupportedMediaType,
+    /// A service this needs (the embedding model) did not answer; worth a retry.
+    Unavailable,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use fairgig_matching::fairness::{
     groups::{declared_groups, DeclaredGroups, NEWCOMER},
     metrics,
 };
-use fairgig_store::{feedback::RecordedList, marketplace::DeclaredAnswer};
+use fairgig_store::{feedback::MatchListWithFeedback, marketplace::DeclaredAnswer};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -91,7 +91,7 @@ pub struct FairnessAudit {
     pub days: Vec<FairnessDay>,
 }
 
-fn summary(list: &RecordedList, grouping: &Grouping) -> ListSummary {
+fn summary(list: &MatchListWithFeedback, grouping: &Grouping) -> ListSummary {
     let chosen = |freelancer: Option<uuid::Uuid>, kind: &str| {
         list.feedback.iter().any(|(who, k, _)| k == kind && Some(*who) == freelancer)
     };
@@ -159,7 +159,7 @@ pub async fn audit(
         Attribute::Newcomer => Grouping::Newcomer,
         Attribute::Declared(key) => declared_grouping(&engine.store.declared_attribute(key).await?),
     };
-    let lists = engine.store.recorded_lists(since, false).await?;
+    let lists = engine.store.match_lists_with_feedback(since, false).await?;
     let summaries: Vec<ListSummary> = lists.iter().map(|list| summary(list, &grouping)).collect();
     let groups = grouping.groups();
     Ok(FairnessAudit {

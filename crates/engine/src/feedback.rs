@@ -5,7 +5,11 @@
 //! once it has happened on the marketplace.
 
 use fairgig_core::{
-    apikey::Scope, ids::UserId, marketplace::ApplicationStatus, user::Role, ValidationError,
+    api_key::Scope,
+    ids::{MatchListId, UserId},
+    marketplace::ApplicationStatus,
+    user::Role,
+    ValidationError,
 };
 use fairgig_store::feedback::NewFeedback;
 use serde::{Deserialize, Serialize};
@@ -57,7 +61,7 @@ impl FeedbackKind {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRequest {
     /// The `match_list` of the list that showed the freelancer.
-    pub match_list: Uuid,
+    pub match_list: MatchListId,
     pub freelancer: UserId,
     pub kind: FeedbackKind,
     /// 1–5, for `rating` only.

@@ -8,7 +8,7 @@
 
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     ids::{JobId, SubmissionId, UserId},
     marketplace::{
         check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, JobStatus,
@@ -27,6 +27,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{Error, Result},
+    match_request::MatchRequest,
     matching::job_text,
     Caller, Engine,
 };
@@ -248,16 +249,20 @@ pub async fn owned(engine: &Engine, caller: &Caller) -> Result<Vec<Job>> {
 }
 
 /// The freelancers for a job its owner (or an admin) manages, ranked by the
-/// champion ranker and fairly re-ranked by the deployment's policy; the
-/// group figures of a ranking by a self-declared attribute are shown to
-/// admins only.
+/// champion ranker and fairly re-ranked by the deployment's policy with the
+/// request's overrides; the group figures of a ranking by a self-declared
+/// attribute are shown to admins only.
 pub async fn matches(
     engine: &Engine,
     caller: &Caller,
     id: JobId,
-    limit: usize,
+    request: &MatchRequest,
 ) -> Result<crate::matching::MatchList> {
     caller.require(Scope::Read)?;
+    let limit = request.limit()?;
+    let admin = caller.require_admin().is_ok();
+    let policy = request.policy(&engine.fairness, admin)?;
+    let filters = request.filters()?;
     let job = managed(engine, caller, id).await?;
     if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
         return Err(Error::conflict(format!("the job is {}", job.status)));
@@ -267,12 +272,11 @@ pub async fn matches(
         &engine.embeddings,
         &engine.profile_index,
         &job,
-        (limit.clamp(1, 100), &crate::matching::ProfileFilters::default(), Some(caller.user.id)),
-        &engine.fairness,
+        (limit, &filters, Some(caller.user.id)),
+        &policy,
     )
-    .await
-    .map_err(|err| Error::internal(err, "matching freelancers to a job"))?;
-    if caller.require_admin().is_err() {
+    .await?;
+    if !admin {
         list.fairness.redact();
     }
     Ok(list)

@@ -23,9 +23,12 @@
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
 //!   matches, and the indexes that propose whom to score.
+//! - [`match_request`]: a request for a job's matches (limit, filters,
+//!   policy overrides), checked the same way for every face.
 //! - [`search`]: searching the open jobs by words and meaning, fused.
 //! - [`embedding`], [`embedding_registry`]: the embedding provider behind
 //!   the database cache, and its entries in the model registry.
+//! - [`registry`]: the model registry's use cases over its three kinds.
 //! - [`training`], [`scheduled_training`], [`bias_rules`]: the model
 //!   registry's rankers and rule packs, trained, evaluated, promoted.
 //! - [`notifications`]: announcing finished runs and inviting matches.
@@ -48,10 +51,12 @@ pub mod fairness_audit;
 pub mod feedback;
 pub mod jobs;
 pub mod limits;
+pub mod match_request;
 pub mod matching;
 pub mod notifications;
 pub mod operations;
 pub mod profiles;
+pub mod registry;
 pub mod scheduled_training;
 pub mod search;
 pub mod services;

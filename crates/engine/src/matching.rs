@@ -28,7 +28,7 @@ use std::sync::Arc;
 use fairgig_core::{
     audit::{actions, Actor, NewAuditEntry},
     config::FairnessSettings,
-    ids::UserId,
+    ids::{MatchListId, UserId},
     marketplace::{ExperienceLevel as Level, FairAlgorithm},
 };
 use fairgig_matching::{
@@ -271,7 +271,7 @@ impl FairnessReport {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MatchList {
     /// This list as recorded: feedback (`POST /feedback`) refers to it.
-    pub match_list: uuid::Uuid,
+    pub match_list: MatchListId,
     /// The ranker's version.
     pub ranker: String,
     pub model: String,
@@ -342,6 +342,22 @@ pub enum MatchError {
     Store(#[from] fairgig_store::StoreError),
     #[error(transparent)]
     Fairness(#[from] FairnessError),
+}
+
+impl From<MatchError> for crate::Error {
+    fn from(err: MatchError) -> Self {
+        match err {
+            MatchError::Store(err) => err.into(),
+            MatchError::Embedding(_) => {
+                tracing::warn!(error = %err, "matching without embeddings");
+                crate::Error::new(
+                    crate::ErrorKind::Unavailable,
+                    "the embedding service did not answer",
+                )
+            }
+            other => crate::Error::internal(other, "matching"),
+        }
+    }
 }
 
 /// The text a job or profile is embedded by.
@@ -724,7 +740,7 @@ pub async fn matches_for_job(
         .collect();
     timings.explain = lap.lap();
     let mut list = MatchList {
-        match_list: uuid::Uuid::nil(),
+        match_list: MatchListId::from_uuid(uuid::Uuid::nil()),
         ranker,
         model: embeddings.model_id().to_owned(),
         pool: scored.len(),
@@ -751,7 +767,7 @@ pub async fn matches_for_job(
     // Every ranking shown is auditable with its fairness figures, beside the
     // list itself; list, ledger and audit entry are one transaction.
     let (id, _) = store
-        .record_ranking(&record, exposure, |id| {
+        .insert_match_list(&record, exposure, |id| {
             NewAuditEntry::new(Actor::System, actions::MATCH_RANKED)
                 .target(format!("match_list:{id}"))
                 .details(serde_json::json!({

@@ -273,7 +273,7 @@ pub async fn set_preferences(
     caller: &crate::Caller,
     preferences: fairgig_notify::preferences::Preferences,
 ) -> crate::Result<fairgig_notify::preferences::Preferences> {
-    use fairgig_core::{apikey::Scope, ValidationError};
+    use fairgig_core::{api_key::Scope, ValidationError};
     use fairgig_notify::ChannelKind;
 
     caller.require(Scope::Write)?;
@@ -320,7 +320,7 @@ pub async fn inbox(
     limit: u32,
     offset: u32,
 ) -> crate::Result<Vec<fairgig_store::notifications::Notification>> {
-    caller.require(fairgig_core::apikey::Scope::Read)?;
+    caller.require(fairgig_core::api_key::Scope::Read)?;
     let mut listed =
         engine.store.notifications_for_user(caller.user.id, limit.clamp(1, 100), offset).await?;
     hide_account_links(&mut listed);

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use fairgig_core::{
     audit::{actions, Actor, AuditEntry, NewAuditEntry, RequestContext},
-    ids::{RunId, UserId},
+    ids::{NotificationId, RunId, TaskId, UserId},
     user::{Role, User},
+    work::NotificationStatus,
     ValidationError,
 };
 use fairgig_notify::{
@@ -21,7 +22,6 @@ use fairgig_store::{
     tasks::DeadTask,
 };
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use crate::{Caller, Engine, Error, Result};
 
@@ -100,7 +100,7 @@ pub async fn dead_letters(engine: &Engine, caller: &Caller) -> Result<Vec<DeadTa
 /// it continues and the step.
 #[derive(Debug)]
 pub struct Redriven {
-    pub task: Uuid,
+    pub task: TaskId,
     pub run: Option<RunId>,
     pub step: Option<String>,
 }
@@ -108,7 +108,7 @@ pub struct Redriven {
 pub async fn retry_dead_letter(
     engine: &Engine,
     caller: &Caller,
-    id: Uuid,
+    id: TaskId,
     context: RequestContext,
 ) -> Result<Redriven> {
     caller.require_admin()?;
@@ -137,10 +137,13 @@ pub async fn notification_log(
     limit: u32,
 ) -> Result<Vec<Notification>> {
     caller.require_admin()?;
-    const STATUSES: [&str; 6] = ["pending", "sending", "sent", "failed", "retrying", "dead"];
-    if status.is_some_and(|status| !STATUSES.contains(&status)) {
-        return Err(ValidationError::new("status", "must be a delivery status").into());
-    }
+    let status = status
+        .map(|status| {
+            status
+                .parse::<NotificationStatus>()
+                .map_err(|_| ValidationError::new("status", "must be a delivery status"))
+        })
+        .transpose()?;
     let mut listed = engine.store.notification_log(status, limit).await?;
     crate::notifications::hide_account_links(&mut listed);
     Ok(listed)
@@ -150,7 +153,7 @@ pub async fn notification_log(
 pub async fn retry_notification(
     engine: &Engine,
     caller: &Caller,
-    id: Uuid,
+    id: NotificationId,
     context: RequestContext,
 ) -> Result<()> {
     caller.require_admin()?;

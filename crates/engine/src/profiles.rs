@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
+    ids::UserId,
     marketplace::{check_short_text, check_utc_offset, Availability, ProfileSkill},
     submission::Budget,
     user::{Region, Role},
@@ -195,22 +196,43 @@ pub async fn mine(engine: &Engine, caller: &Caller) -> Result<Option<Profile>> {
     }
 }
 
+/// Whether matching can find this profile: it has an embedding made by
+/// the model in use (one made by an earlier model is re-embedded later).
+pub async fn is_matchable(engine: &Engine, profile: &Profile) -> Result<bool> {
+    let embedding =
+        engine.store.entity_embedding(EntityKind::Profile, profile.user_id.as_uuid()).await?;
+    Ok(embedding.is_some_and(|e| e.model_id == engine.embeddings.model_id()))
+}
+
+/// A freelancer's profile as anyone signed in may read it; the caller shows
+/// only its public part.
+pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<Profile> {
+    caller.require(Scope::Read)?;
+    Ok(engine.store.profile(freelancer).await?)
+}
+
 /// The open jobs that fit the caller's profile, ranked and explained;
 /// `None` until they have a profile.
 pub async fn jobs_for_me(
     engine: &Engine,
     caller: &Caller,
     limit: usize,
+    filters: &crate::matching::JobFilters,
 ) -> Result<Option<crate::matching::JobMatchList>> {
+    if !(1..=100).contains(&limit) {
+        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
+    }
+    if filters.min_budget_minor.is_some_and(|budget| budget < 0) {
+        return Err(ValidationError::new("min_budget", "must not be negative").into());
+    }
     let Some(profile) = mine(engine, caller).await? else { return Ok(None) };
     let list = crate::matching::jobs_for_freelancer(
         &engine.store,
         &engine.embeddings,
         &engine.job_index,
         &profile,
-        (limit, &crate::matching::JobFilters::default()),
+        (limit, filters),
     )
-    .await
-    .map_err(|err| Error::internal(err, "matching jobs to a profile"))?;
+    .await?;
     Ok(Some(list))
 }

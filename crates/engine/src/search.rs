@@ -202,7 +202,7 @@ pub async fn jobs(
     query: &JobSearchQuery,
 ) -> Result<JobSearchPage> {
     if let Some(caller) = caller {
-        caller.require(fairgig_core::apikey::Scope::Read)?;
+        caller.require(fairgig_core::api_key::Scope::Read)?;
     }
     if !(1..=MAX_PAGE).contains(&query.limit) {
         return Err(fairgig_core::ValidationError::new("limit", "must be 1-50").into());

@@ -289,7 +289,7 @@ pub async fn retry(
     id: SubmissionId,
     context: RequestContext,
 ) -> Result<Submission> {
-    caller.require(fairgig_core::apikey::Scope::Write)?;
+    caller.require(fairgig_core::api_key::Scope::Write)?;
     visible(engine, caller, id).await?;
     let run = engine.store.run_of_submission(id).await?;
     if run.status != fairgig_core::submission::RunStatus::Failed {
@@ -351,7 +351,7 @@ pub async fn list(
     filter: &fairgig_store::submissions::SubmissionFilter,
     limit: u32,
 ) -> Result<Vec<Submission>> {
-    caller.require(fairgig_core::apikey::Scope::Read)?;
+    caller.require(fairgig_core::api_key::Scope::Read)?;
     Ok(engine.store.list_submissions(caller.user.id, filter, limit).await?)
 }
 

@@ -11,7 +11,10 @@
 
 use std::time::Instant;
 
-use fairgig_core::audit::{Actor, NewAuditEntry};
+use fairgig_core::{
+    audit::{Actor, NewAuditEntry},
+    ids::ModelVersionId,
+};
 use fairgig_matching::{
     learning::{
         evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, ShownList,
@@ -19,7 +22,7 @@ use fairgig_matching::{
     },
     score::LinearModel,
 };
-use fairgig_store::{feedback::RecordedList, models::ModelVersion, Store};
+use fairgig_store::{feedback::MatchListWithFeedback, models::ModelVersion, Store};
 use serde_json::{json, Value};
 
 /// The registry kind of rankers.
@@ -63,7 +66,7 @@ fn evaluation_of(value: &Value) -> Option<Evaluation> {
 
 /// Turns recorded lists into training examples; items without numeric
 /// features (a corrupt or foreign list) are skipped.
-pub fn shown_lists(lists: &[RecordedList]) -> Vec<ShownList> {
+pub fn shown_lists(lists: &[MatchListWithFeedback]) -> Vec<ShownList> {
     lists
         .iter()
         .map(|list| {
@@ -147,7 +150,7 @@ pub async fn train_ranker(
     held_out: f64,
     created_by: &str,
 ) -> Result<TrainReport, RegistryError> {
-    let recorded = store.recorded_lists(time::OffsetDateTime::UNIX_EPOCH, true).await?;
+    let recorded = store.match_lists_with_feedback(time::OffsetDateTime::UNIX_EPOCH, true).await?;
     let lists = shown_lists(&recorded);
     let events: usize = recorded.iter().map(|list| list.feedback.len()).sum();
     if lists.len() < 2 {
@@ -164,7 +167,7 @@ pub async fn train_ranker(
     let split = training.len();
     let version = format!("ranker-{}", uuid::Uuid::now_v7().simple());
     let model = ModelVersion {
-        id: uuid::Uuid::now_v7(),
+        id: ModelVersionId::new(),
         kind: RANKER.to_owned(),
         version: version.clone(),
         parameters: json!({"weights": learned, "features": names}),
@@ -384,15 +387,6 @@ impl From<RegistryError> for crate::Error {
     }
 }
 
-/// The ranker versions with their aliases (admins).
-pub async fn rankers(
-    engine: &crate::Engine,
-    caller: &crate::Caller,
-) -> crate::Result<Vec<RegistryEntry>> {
-    caller.require_admin()?;
-    Ok(registry(&engine.store, RANKER).await?)
-}
-
 /// Share of the newest lists held out for evaluation when not given.
 pub const DEFAULT_HELD_OUT: f64 = 0.2;
 
@@ -410,22 +404,4 @@ pub async fn train_challenger(
     }
     let created_by = format!("user:{}", caller.user.id);
     Ok(train_ranker(&engine.store, held_out, &created_by).await?)
-}
-
-/// Promotes the challenger ranker if the gate passes (admins).
-pub async fn promote_ranker(
-    engine: &crate::Engine,
-    caller: &crate::Caller,
-) -> crate::Result<Promotion> {
-    caller.require_admin()?;
-    Ok(promote_challenger(&engine.store, Actor::User(caller.user.id)).await?)
-}
-
-/// Restores the previous champion ranker (admins); returns (from, to).
-pub async fn roll_back_ranker(
-    engine: &crate::Engine,
-    caller: &crate::Caller,
-) -> crate::Result<(Option<String>, Option<String>)> {
-    caller.require_admin()?;
-    Ok(rollback_ranker(&engine.store, Actor::User(caller.user.id)).await?)
 }

@@ -3,7 +3,7 @@
 //! rotating its signing secret with an overlap during which the old secret
 //! signs too, so the receiver can switch without losing a delivery.
 
-use fairgig_core::{apikey::Scope, ValidationError};
+use fairgig_core::{api_key::Scope, ValidationError};
 use fairgig_notify::{channel::webhook::new_secret, NotificationKind};
 use fairgig_store::notifications::WebhookEndpoint;
 use time::{Duration, OffsetDateTime};

@@ -32,6 +32,7 @@ use fairgig_core::{
     audit::{actions, Actor, NewAuditEntry},
     breaker::CircuitBreaker,
     ids::UserId,
+    work::NotificationStatus,
 };
 use fairgig_store::{
     notifications::{DeliveryOutcome, NewNotification, Notification},
@@ -269,7 +270,7 @@ impl Dispatcher {
             let stored = self.store.enqueue_notification(&new).await?;
             if let Some(stored) = &stored {
                 metrics::counter!("fairgig_notifications_enqueued_total", "channel" => entry.channel.as_str(), "kind" => start.kind.as_str()).increment(1);
-                if stored.status == "dead" {
+                if stored.status == NotificationStatus::Dead {
                     self.audit(stored, actions::NOTIFICATION_DEAD).await;
                 }
             }
@@ -363,7 +364,7 @@ impl Dispatcher {
         lease_until: OffsetDateTime,
     ) -> Result<(), DispatchError> {
         let first = items[0].clone();
-        let user = UserId::from_uuid(first.user_id);
+        let user = first.user_id;
         let more = self
             .store
             .claim_digest_items(user, &first.channel, &first.address, lease_until)
@@ -501,14 +502,13 @@ impl Dispatcher {
             .address
             .parse()
             .map_err(|_| SendError::Permanent("not a webhook endpoint id".into()))?;
-        let endpoint =
-            match self.store.webhook_endpoint(UserId::from_uuid(delivery.user_id), id).await {
-                Ok(endpoint) => endpoint,
-                Err(StoreError::NotFound) => {
-                    return Err(SendError::Permanent("the webhook endpoint was deleted".into()))
-                }
-                Err(err) => return Err(SendError::transient(err.to_string())),
-            };
+        let endpoint = match self.store.webhook_endpoint(delivery.user_id, id).await {
+            Ok(endpoint) => endpoint,
+            Err(StoreError::NotFound) => {
+                return Err(SendError::Permanent("the webhook endpoint was deleted".into()))
+            }
+            Err(err) => return Err(SendError::transient(err.to_string())),
+        };
         let now = OffsetDateTime::now_utc();
         let body = json!({
             "type": delivery.kind,
@@ -521,7 +521,7 @@ impl Dispatcher {
                 "context": delivery.context.0,
             },
         });
-        let message_id = format!("msg_{}", delivery.id.simple());
+        let message_id = format!("msg_{}", delivery.id.as_uuid().simple());
         self.channels
             .webhook
             .send(
@@ -536,7 +536,7 @@ impl Dispatcher {
 
     /// This channel gave up: enqueue the next applicable one, then close this.
     async fn fall_back(&self, delivery: &Notification, error: String) -> Result<(), DispatchError> {
-        let user = UserId::from_uuid(delivery.user_id);
+        let user = delivery.user_id;
         let account = self.store.get_user(user).await?;
         let preferences = self.preferences(user, &account.email).await?;
         let kind = NotificationKind::parse(&delivery.kind);

@@ -8,7 +8,10 @@ use std::{
 };
 
 use axum::{http::StatusCode, routing::post, Json, Router};
-use fairgig_core::user::{DisplayName, Email, Role};
+use fairgig_core::{
+    user::{DisplayName, Email, Role},
+    work::NotificationStatus,
+};
 use fairgig_notify::{
     channel::{telegram::TelegramChannel, webhook::WebhookChannel},
     dispatch::{Channels, DispatchConfig, Dispatcher, Event},
@@ -185,7 +188,7 @@ async fn a_failing_webhook_retries_then_falls_back_and_bad_targets_get_a_reason(
             drain(&dispatcher, 3).await;
             assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
             let row = &log_of(&store, user).await[0];
-            assert_eq!(row.status, "retrying");
+            assert_eq!(row.status, NotificationStatus::Retrying);
             assert_eq!(row.last_error.as_deref(), Some("the endpoint did not answer in time"));
 
             // A redirect inside is not followed: no retry, straight to the next channel.
@@ -200,7 +203,7 @@ async fn a_failing_webhook_retries_then_falls_back_and_bad_targets_get_a_reason(
                 reason.contains("redirects are not followed") && reason.contains("169.254.169.254"),
                 "{reason}"
             );
-            assert_eq!(rows[1].status, "sent");
+            assert_eq!(rows[1].status, NotificationStatus::Sent);
         }
     })
     .await;
@@ -234,7 +237,7 @@ async fn an_open_circuit_hands_deliveries_back_without_spending_attempts() {
             let other = user_with_webhooks(&store, "e@example.org", &[format!("{base}/ok")]).await;
             dispatcher.notify(event(other, "run/9")).await.expect("notify");
             dispatcher.deliver_due().await.expect("round");
-            assert_eq!(log_of(&store, other).await[0].status, "sent");
+            assert_eq!(log_of(&store, other).await[0].status, NotificationStatus::Sent);
         }
     })
     .await;
@@ -302,7 +305,7 @@ async fn digest_items_wait_for_their_time_and_go_out_as_one_message() {
                 "not before 06:00 UTC tomorrow"
             );
             let rows = log_of(&store, user).await;
-            assert!(rows.iter().all(|row| row.digest && row.status == "pending"));
+            assert!(rows.iter().all(|row| row.digest && row.status == NotificationStatus::Pending));
 
             // The digest time comes (moved here rather than waited for).
             if let fairgig_store::Pool::Sqlite(pool) = store.pool() {
@@ -321,7 +324,7 @@ async fn digest_items_wait_for_their_time_and_go_out_as_one_message() {
             }
             drain(&dispatcher, 3).await;
             let rows = log_of(&store, user).await;
-            assert!(rows.iter().all(|row| row.status == "sent"), "{rows:?}");
+            assert!(rows.iter().all(|row| row.status == NotificationStatus::Sent), "{rows:?}");
             let ids: std::collections::HashSet<_> =
                 rows.iter().map(|row| row.provider_id.clone()).collect();
             assert_eq!(ids.len(), 1, "one message for all three");

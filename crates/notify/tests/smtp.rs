@@ -14,8 +14,8 @@ use std::{
     time::Duration,
 };
 
+use fairgig_core::ids::NotificationId;
 use fairgig_notify::{channel::email::EmailChannel, template::Rendered, SendError};
-use uuid::Uuid;
 
 fn server() -> Option<(String, PathBuf)> {
     match (std::env::var("FAIRGIG_TEST_SMTP_URL"), std::env::var("FAIRGIG_TEST_SMTP_MAILDIR")) {
@@ -48,7 +48,7 @@ async fn received(maildir: &Path, needle: &str) -> String {
 async fn a_message_arrives_with_both_parts_and_its_headers() {
     let Some((url, maildir)) = server() else { return };
     let channel = EmailChannel::new(&url, "fairgig <notify@fairgig.example>").expect("channel");
-    let delivery = Uuid::now_v7();
+    let delivery = NotificationId::new();
     let message = Rendered {
         subject: "Ihr Auftrag ist fertig: Übersetzung".into(),
         text: format!("Plain part {delivery}"),
@@ -77,7 +77,7 @@ async fn a_message_arrives_with_both_parts_and_its_headers() {
 async fn header_injection_in_a_subject_adds_no_header() {
     let Some((url, maildir)) = server() else { return };
     let channel = EmailChannel::new(&url, "notify@fairgig.example").expect("channel");
-    let delivery = Uuid::now_v7();
+    let delivery = NotificationId::new();
     let message = Rendered {
         subject: "Hello\r\nBcc: victim@example.org".into(),
         text: format!("body {delivery}"),
@@ -115,7 +115,7 @@ fn tls_servers() -> Option<(String, String, Vec<u8>, PathBuf)> {
     }
 }
 
-fn note(delivery: Uuid) -> Rendered {
+fn note(delivery: NotificationId) -> Rendered {
     Rendered {
         subject: "Your result".into(),
         text: format!("Sent over TLS {delivery}"),
@@ -128,7 +128,7 @@ async fn starttls_and_smtps_deliver_after_logging_in_with_a_private_ca() {
     let Some((starttls, smtps, ca, maildir)) = tls_servers() else { return };
     for url in [&starttls, &smtps] {
         let channel = EmailChannel::trusting(url, "notify@fairgig.example", &ca).expect("channel");
-        let delivery = Uuid::now_v7();
+        let delivery = NotificationId::new();
         channel.send(delivery, "ada@example.org", &note(delivery), None).await.expect(url);
         let stored = received(&maildir, &delivery.to_string()).await;
         assert!(stored.contains("Subject: Your result"), "{stored}");
@@ -138,7 +138,7 @@ async fn starttls_and_smtps_deliver_after_logging_in_with_a_private_ca() {
 #[tokio::test]
 async fn tls_failures_are_reported_not_sent_in_the_clear() {
     let Some((starttls, smtps, ca, _)) = tls_servers() else { return };
-    let delivery = Uuid::now_v7();
+    let delivery = NotificationId::new();
     let send = |channel: EmailChannel| async move {
         channel.send(delivery, "ada@example.org", &note(delivery), None).await
     };

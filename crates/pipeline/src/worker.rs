@@ -12,6 +12,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use fairgig_core::ids::TaskId;
 use fairgig_store::{
     runs::{StepRecorded, StepRef, STEP_TASK},
     tasks::Task,
@@ -232,7 +233,7 @@ impl Worker {
     }
 
     /// Extends the lease every third of its length; returns only if it is lost.
-    async fn heartbeat_until_lost(&self, task: uuid::Uuid) {
+    async fn heartbeat_until_lost(&self, task: TaskId) {
         let every = self.config.lease / 3;
         loop {
             tokio::time::sleep(every).await;

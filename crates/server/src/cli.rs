@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     audit::{Actor, RequestContext},
     config::{LogFormat, Settings},
     ids::ApiKeyId,
@@ -49,9 +49,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage API keys.
-    #[command(subcommand)]
-    Apikey(ApiKeyCommand),
+    /// Manage API keys (`apikey` is kept as an alias for older scripts).
+    #[command(subcommand, alias = "apikey")]
+    ApiKey(ApiKeyCommand),
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -253,7 +253,7 @@ pub enum BenchCommand {
         /// `embedded` (profile-like texts through the local model; embedding
         /// them takes minutes per 100,000).
         #[arg(long, value_delimiter = ',', default_value = "random,clustered")]
-        data: Vec<crate::bench::IndexVectors>,
+        data: Vec<fairgig_bench::IndexVectors>,
         /// Links per node (HNSW's M; default: the index's own).
         #[arg(long)]
         connections: Option<usize>,
@@ -375,7 +375,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::User(command) => run_user(command, settings).await,
-        Command::Apikey(command) => run_apikey(command, settings).await,
+        Command::ApiKey(command) => run_api_key(command, settings).await,
         Command::Model(command) => {
             let engine = ready_engine(settings).await?;
             let store = &engine.store;
@@ -503,15 +503,15 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             }
         }
         Command::Bench(BenchCommand::Queue { tasks, postgres, amqp }) => {
-            crate::bench::queue(tasks, postgres, amqp).await?;
+            fairgig_bench::queue(tasks, postgres, amqp).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Bias { megabytes }) => {
-            crate::bench::bias(megabytes)?;
+            fairgig_bench::bias(megabytes)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Embed { batches }) => {
-            crate::bench::embed(&settings, batches.max(1))?;
+            fairgig_bench::embed(&settings, batches.max(1))?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Index { points, data, connections, ef_construction }) => {
@@ -521,38 +521,32 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 ef_construction: ef_construction.unwrap_or(defaults.ef_construction).max(1),
                 ..defaults
             };
-            crate::bench::index(&settings, &points, &data, &config)?;
+            fairgig_bench::index(&settings, &points, &data, &config)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {
-            crate::bench::matching(profiles.max(1), queries.max(1)).await?;
+            fairgig_bench::matching(profiles.max(1), queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Notify { count, smtp }) => {
-            crate::bench::notify::run(&settings, count.max(1), smtp).await?;
+            fairgig_bench::notify::run(&settings, count.max(1), smtp).await?;
             Ok(0)
         }
         Command::Eval(EvalCommand::Search { esco, queries }) => {
-            crate::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
+            fairgig_bench::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Search { jobs, queries }) => {
-            crate::bench::search::run(&settings, jobs.max(1), queries.max(1)).await?;
+            fairgig_bench::search::run(&settings, jobs.max(1), queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Portal { jobs, profiles, rate, seconds }) => {
-            crate::bench::portal::run(
-                &settings,
-                jobs.max(1),
-                profiles.max(1),
-                rate,
-                seconds.max(1),
-            )
-            .await?;
+            crate::bench::run(&settings, jobs.max(1), profiles.max(1), rate, seconds.max(1))
+                .await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Pipeline { runs }) => {
-            crate::bench::pipeline(&settings, runs.max(1)).await?;
+            fairgig_bench::pipeline(&settings, runs.max(1)).await?;
             Ok(0)
         }
         Command::Openapi => {
@@ -640,7 +634,7 @@ async fn run_user(command: UserCommand, settings: Settings) -> anyhow::Result<i3
     Ok(0)
 }
 
-async fn run_apikey(command: ApiKeyCommand, settings: Settings) -> anyhow::Result<i32> {
+async fn run_api_key(command: ApiKeyCommand, settings: Settings) -> anyhow::Result<i32> {
     let engine = ready_engine(settings).await?;
     match command {
         ApiKeyCommand::Create { email, scopes, name, expires_in_days } => {

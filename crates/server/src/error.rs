@@ -193,6 +193,7 @@ impl From<fairgig_engine::Error> for ApiError {
                     ErrorKind::Unauthorized => ErrorCode::Unauthorized,
                     ErrorKind::InvalidCredentials => ErrorCode::InvalidCredentials,
                     ErrorKind::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+                    ErrorKind::Unavailable => ErrorCode::Unavailable,
                 };
                 ApiError::Client { code, message, field }
             }

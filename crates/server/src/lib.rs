@@ -13,14 +13,14 @@
 //! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
 //! - [`portal`]: the web portal (server-rendered pages, cookie sessions).
-//! - [`bench`]: the `fairgig bench` measurements.
+//! - [`bench`]: `fairgig bench portal`, the one measurement that needs the
+//!   router; the others live in `fairgig_bench`.
 //! - [`cli`]: the `fairgig` command.
 
 pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod error;
-pub mod eval;
 pub mod extractors;
 pub mod headers;
 pub mod metrics;

@@ -3,7 +3,7 @@
 //! slow hash would add latency to every request and no security).
 
 use fairgig_core::{
-    apikey::{format_scope_list, parse_scope_list, Scope},
+    api_key::{format_scope_list, parse_scope_list, Scope},
     ids::{ApiKeyId, UserId},
 };
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! Match lists as shown, and feedback on them: the learning system's data.
 
-use fairgig_core::ids::{JobId, UserId};
+use fairgig_core::ids::{JobId, MatchListId, UserId};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -44,8 +44,8 @@ pub struct NewMatchList {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct MatchListRecord {
-    pub id: Uuid,
+pub struct StoredMatchList {
+    pub id: MatchListId,
     pub job: JobId,
     pub ranker: String,
     pub items: Value,
@@ -56,7 +56,7 @@ pub struct MatchListRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewFeedback {
     pub actor: UserId,
-    pub match_list: Uuid,
+    pub match_list: MatchListId,
     pub freelancer: UserId,
     /// `impression`, `click`, `shortlist`, `apply`, `hire`, `reject` or `rating`.
     pub kind: String,
@@ -66,7 +66,7 @@ pub struct NewFeedback {
 
 /// A recorded list with its feedback, for training and fairness reports.
 #[derive(Clone, Debug)]
-pub struct RecordedList {
+pub struct MatchListWithFeedback {
     pub created_at: OffsetDateTime,
     pub items: Value,
     /// The fairness report it was shown with.
@@ -79,11 +79,11 @@ impl Store {
     /// Recorded lists shown since `since`, oldest first; only those somebody
     /// reacted to when `with_feedback_only` (the others carry no preference
     /// to learn from).
-    pub async fn recorded_lists(
+    pub async fn match_lists_with_feedback(
         &self,
         since: OffsetDateTime,
         with_feedback_only: bool,
-    ) -> Result<Vec<RecordedList>, StoreError> {
+    ) -> Result<Vec<MatchListWithFeedback>, StoreError> {
         let lists: Vec<(Uuid, OffsetDateTime, String, String)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, created_at, items, fairness FROM match_lists WHERE created_at >= $1 \
@@ -115,7 +115,7 @@ impl Store {
         lists
             .into_iter()
             .map(|(id, created_at, items, fairness)| {
-                Ok(RecordedList {
+                Ok(MatchListWithFeedback {
                     created_at,
                     items: parse(id, &items)?,
                     fairness: parse(id, &fairness)?,
@@ -138,7 +138,7 @@ impl Store {
         viewer: UserId,
         hash: &str,
         (now_unix, since_unix): (i64, i64),
-    ) -> Result<Option<Uuid>, StoreError> {
+    ) -> Result<Option<MatchListId>, StoreError> {
         let id: Option<(Uuid,)> = with_pool!(self, pool => {
             sqlx::query_as(COUNT_REPEAT_VIEW)
                 .bind(now_unix)
@@ -149,32 +149,32 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(id.map(|(id,)| id))
+        Ok(id.map(|(id,)| MatchListId::from_uuid(id)))
     }
 
     /// How often the list `id` was viewed (1 when shown once).
-    pub async fn match_list_views(&self, id: Uuid) -> Result<i64, StoreError> {
+    pub async fn match_list_views(&self, id: MatchListId) -> Result<i64, StoreError> {
         let views: Option<(i64,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT views FROM match_lists WHERE id = $1")
-                .bind(id)
+                .bind(id.as_uuid())
                 .fetch_optional(pool)
                 .await?
         });
         views.map(|(views,)| views).ok_or(StoreError::NotFound)
     }
 
-    pub async fn record_ranking(
+    pub async fn insert_match_list(
         &self,
         list: &NewMatchList,
         exposure: Option<(&str, Date, &[GroupExposure])>,
-        audit: impl FnOnce(Uuid) -> NewAuditEntry,
-    ) -> Result<(Uuid, AuditEntry), StoreError> {
-        let id = Uuid::now_v7();
+        audit: impl FnOnce(MatchListId) -> NewAuditEntry,
+    ) -> Result<(MatchListId, AuditEntry), StoreError> {
+        let id = MatchListId::new();
         let entry = audit(id);
         let row: AuditRow = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(INSERT_MATCH_LIST)
-                .bind(id)
+                .bind(id.as_uuid())
                 .bind(list.job.as_uuid())
                 .bind(&list.ranker)
                 .bind(&list.embedding_model)
@@ -197,16 +197,16 @@ impl Store {
         Ok((id, row.into_entry()))
     }
 
-    pub async fn match_list(&self, id: Uuid) -> Result<MatchListRecord, StoreError> {
+    pub async fn match_list(&self, id: MatchListId) -> Result<StoredMatchList, StoreError> {
         let row: Option<(Uuid, Uuid, String, String, OffsetDateTime)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, job_id, ranker, items, created_at FROM match_lists WHERE id = $1")
-                .bind(id)
+                .bind(id.as_uuid())
                 .fetch_optional(pool)
                 .await?
         });
         let (id, job, ranker, items, created_at) = row.ok_or(StoreError::NotFound)?;
-        Ok(MatchListRecord {
-            id,
+        Ok(StoredMatchList {
+            id: MatchListId::from_uuid(id),
             job: JobId::from_uuid(job),
             ranker,
             items: serde_json::from_str(&items)
@@ -226,7 +226,7 @@ impl Store {
             )
             .bind(Uuid::now_v7())
             .bind(feedback.actor.as_uuid())
-            .bind(feedback.match_list)
+            .bind(feedback.match_list.as_uuid())
             .bind(feedback.freelancer.as_uuid())
             .bind(&feedback.kind)
             .bind(feedback.rank)

@@ -1,5 +1,6 @@
 //! The model registry: versions and the champion/challenger aliases.
 
+use fairgig_core::ids::ModelVersionId;
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -8,7 +9,7 @@ use crate::{found, now, with_pool, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelVersion {
-    pub id: Uuid,
+    pub id: ModelVersionId,
     /// `ranker`, `embedder` or `bias_rules`.
     pub kind: String,
     pub version: String,
@@ -39,7 +40,7 @@ impl ModelRow {
                 .map_err(|err| StoreError::Corrupt(format!("model {}: {err}", self.version)))
         };
         Ok(ModelVersion {
-            id: self.id,
+            id: ModelVersionId::from_uuid(self.id),
             parameters: parse(&self.parameters)?,
             metrics: parse(&self.metrics)?,
             lineage: parse(&self.lineage)?,
@@ -86,7 +87,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let row: ModelRow = sqlx::query_as(&sql)
-                .bind(model.id)
+                .bind(model.id.as_uuid())
                 .bind(&model.kind)
                 .bind(&model.version)
                 .bind(model.parameters.to_string())
@@ -104,7 +105,7 @@ impl Store {
                      ON CONFLICT (kind, alias) DO UPDATE SET model_id = $2, updated_at = $3",
                 )
                 .bind(&model.kind)
-                .bind(model.id)
+                .bind(model.id.as_uuid())
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
@@ -142,7 +143,7 @@ impl Store {
     }
 
     /// Makes `model` the champion, remembering the one it replaces.
-    pub async fn set_champion(&self, kind: &str, model: Uuid) -> Result<(), StoreError> {
+    pub async fn set_champion(&self, kind: &str, model: ModelVersionId) -> Result<(), StoreError> {
         let at = now();
         with_pool!(self, pool => {
             sqlx::query(
@@ -152,7 +153,7 @@ impl Store {
                    model_id = $2, updated_at = $3",
             )
             .bind(kind)
-            .bind(model)
+            .bind(model.as_uuid())
             .bind(at)
             .execute(pool)
             .await?;
@@ -189,11 +190,15 @@ impl Store {
     }
 
     /// Replaces a version's metrics (a later evaluation of a recorded model).
-    pub async fn set_model_metrics(&self, id: Uuid, metrics: &Value) -> Result<(), StoreError> {
+    pub async fn set_model_metrics(
+        &self,
+        id: ModelVersionId,
+        metrics: &Value,
+    ) -> Result<(), StoreError> {
         let changed = with_pool!(self, pool => {
             sqlx::query("UPDATE models SET metrics = $1 WHERE id = $2")
                 .bind(metrics.to_string())
-                .bind(id)
+                .bind(id.as_uuid())
                 .execute(pool)
                 .await?
                 .rows_affected()

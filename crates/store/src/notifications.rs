@@ -7,8 +7,9 @@
 //! sent, scheduled again, fallen back or dead.
 
 use fairgig_core::{
-    ids::{RunId, SubmissionId, UserId},
+    ids::{NotificationId, RunId, SubmissionId, UserId},
     submission::RunStatus,
+    work::NotificationStatus,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -43,8 +44,10 @@ pub struct NewNotification {
 /// One delivery, as the log shows it and the dispatcher sends it.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Notification {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    #[sqlx(try_from = "Uuid")]
+    pub id: NotificationId,
+    #[sqlx(try_from = "Uuid")]
+    pub user_id: UserId,
     pub kind: String,
     pub channel: String,
     pub address: String,
@@ -56,9 +59,8 @@ pub struct Notification {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
-    /// `pending | sending | sent | failed | retrying | dead`; `failed` means
-    /// this channel gave up and the next one in the user's list took over.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub channel_rank: i32,
     pub digest: bool,
@@ -208,8 +210,8 @@ impl Store {
     ) -> Result<Option<Notification>, StoreError> {
         let at = now();
         let (status, error) = match &new.refused {
-            Some(reason) => ("dead", Some(reason.as_str())),
-            None => ("pending", None),
+            Some(reason) => (NotificationStatus::Dead, Some(reason.as_str())),
+            None => (NotificationStatus::Pending, None),
         };
         let sql = format!(
             "INSERT INTO notifications (id, user_id, kind, channel, address, source, dedupe_key, \
@@ -233,7 +235,7 @@ impl Store {
                 .bind(&new.subject)
                 .bind(&new.body_text)
                 .bind(&new.body_html)
-                .bind(status)
+                .bind(status.as_str())
                 .bind(new.channel_rank)
                 .bind(new.digest)
                 .bind(new.not_before.unwrap_or(at).max(at))
@@ -309,19 +311,23 @@ impl Store {
     /// (an admin retry or a second sender cannot be overwritten by a late result).
     pub async fn finish_notification(
         &self,
-        id: Uuid,
+        id: NotificationId,
         outcome: &DeliveryOutcome,
     ) -> Result<(), StoreError> {
         let at = now();
         let (status, provider_id, error, next, sent_at) = match outcome {
             DeliveryOutcome::Sent { provider_id } => {
-                ("sent", provider_id.as_deref(), None, at, Some(at))
+                (NotificationStatus::Sent, provider_id.as_deref(), None, at, Some(at))
             }
             DeliveryOutcome::Retry { at: next, error } => {
-                ("retrying", None, Some(error.as_str()), *next, None)
+                (NotificationStatus::Retrying, None, Some(error.as_str()), *next, None)
             }
-            DeliveryOutcome::FellBack { error } => ("failed", None, Some(error.as_str()), at, None),
-            DeliveryOutcome::Dead { error } => ("dead", None, Some(error.as_str()), at, None),
+            DeliveryOutcome::FellBack { error } => {
+                (NotificationStatus::Failed, None, Some(error.as_str()), at, None)
+            }
+            DeliveryOutcome::Dead { error } => {
+                (NotificationStatus::Dead, None, Some(error.as_str()), at, None)
+            }
         };
         with_pool!(self, pool => {
             sqlx::query(
@@ -330,8 +336,8 @@ impl Store {
                    lease_until = NULL, updated_at = $7 \
                  WHERE id = $1 AND status = 'sending'",
             )
-            .bind(id)
-            .bind(status)
+            .bind(id.as_uuid())
+            .bind(status.as_str())
             .bind(provider_id)
             .bind(error)
             .bind(next)
@@ -348,7 +354,7 @@ impl Store {
     /// sender after a crash resumes instead of repeating them.
     pub async fn checkpoint_notification(
         &self,
-        id: Uuid,
+        id: NotificationId,
         provider_id: &str,
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
@@ -356,7 +362,7 @@ impl Store {
                 "UPDATE notifications SET provider_id = $2, updated_at = $3 \
                  WHERE id = $1 AND status = 'sending'",
             )
-            .bind(id)
+            .bind(id.as_uuid())
             .bind(provider_id)
             .bind(now())
             .execute(pool)
@@ -368,14 +374,18 @@ impl Store {
     /// Replaces a sent message's body and template values with `placeholder`:
     /// for messages carrying a one-time secret, which must not outlive its
     /// delivery in the database.
-    pub async fn scrub_notification(&self, id: Uuid, placeholder: &str) -> Result<(), StoreError> {
+    pub async fn scrub_notification(
+        &self,
+        id: NotificationId,
+        placeholder: &str,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE notifications SET body_text = $2, body_html = NULL, context = '{}', \
                    updated_at = $3 \
                  WHERE id = $1 AND status = 'sent'",
             )
-            .bind(id)
+            .bind(id.as_uuid())
             .bind(placeholder)
             .bind(now())
             .execute(pool)
@@ -410,7 +420,7 @@ impl Store {
     /// the operator's notification log.
     pub async fn notification_log(
         &self,
-        status: Option<&str>,
+        status: Option<NotificationStatus>,
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError> {
         let sql = format!(
@@ -419,7 +429,7 @@ impl Store {
         );
         let rows: Vec<Notification> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
-                .bind(status)
+                .bind(status.map(NotificationStatus::as_str))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
@@ -427,10 +437,10 @@ impl Store {
         Ok(rows)
     }
 
-    pub async fn notification(&self, id: Uuid) -> Result<Notification, StoreError> {
+    pub async fn notification(&self, id: NotificationId) -> Result<Notification, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM notifications WHERE id = $1");
         let row: Option<Notification> = with_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+            sqlx::query_as(&sql).bind(id.as_uuid()).fetch_optional(pool).await?
         });
         row.ok_or(StoreError::NotFound)
     }
@@ -439,7 +449,7 @@ impl Store {
     /// due again at `at`, and the claim's attempt does not count.
     pub async fn postpone_notification(
         &self,
-        id: Uuid,
+        id: NotificationId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
@@ -448,7 +458,7 @@ impl Store {
                    next_attempt_at = $2, lease_until = NULL, updated_at = $3 \
                  WHERE id = $1 AND status = 'sending'",
             )
-            .bind(id)
+            .bind(id.as_uuid())
             .bind(at)
             .bind(now())
             .execute(pool)
@@ -459,14 +469,14 @@ impl Store {
 
     /// Puts a dead or failed delivery back in the queue with fresh attempts.
     /// `NotFound` when there is no such delivery in either state.
-    pub async fn retry_notification(&self, id: Uuid) -> Result<(), StoreError> {
+    pub async fn retry_notification(&self, id: NotificationId) -> Result<(), StoreError> {
         let at = now();
         let changed = with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = $2, \
                    updated_at = $2 WHERE id = $1 AND status IN ('dead', 'failed')",
             )
-            .bind(id)
+            .bind(id.as_uuid())
             .bind(at)
             .execute(pool)
             .await?

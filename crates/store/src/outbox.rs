@@ -11,6 +11,7 @@
 //! no longer queued and is dropped, so at-least-once delivery of messages
 //! still runs each claim exactly once.
 
+use fairgig_core::ids::TaskId;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -23,7 +24,7 @@ use crate::{
 /// A queued task the relay is to publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unpublished {
-    pub id: Uuid,
+    pub id: TaskId,
     /// When it may run: the relay delays the message until then.
     pub run_after: OffsetDateTime,
     pub priority: i32,
@@ -71,7 +72,11 @@ impl Store {
         });
         let mut taken: Vec<Unpublished> = rows
             .into_iter()
-            .map(|(id, run_after, priority)| Unpublished { id, run_after, priority })
+            .map(|(id, run_after, priority)| Unpublished {
+                id: TaskId::from_uuid(id),
+                run_after,
+                priority,
+            })
             .collect();
         // RETURNING does not keep the subquery's order.
         taken.sort_by_key(|task| (task.run_after, task.id));
@@ -80,7 +85,7 @@ impl Store {
 
     /// Clears the publish mark of tasks whose message the broker did not
     /// confirm, so the relay tries them again.
-    pub async fn unmark_published(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+    pub async fn unmark_published(&self, ids: &[TaskId]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -88,7 +93,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             for id in ids {
                 sqlx::query("UPDATE tasks SET published_at = NULL WHERE id = $1 AND status = 'queued'")
-                    .bind(id)
+                    .bind(id.as_uuid())
                     .execute(&mut *tx)
                     .await?;
             }
@@ -100,7 +105,7 @@ impl Store {
     /// Claims the task a broker message names, if it is queued and due.
     pub async fn claim_task(
         &self,
-        id: Uuid,
+        id: TaskId,
         worker: &str,
         lease_until: OffsetDateTime,
     ) -> Result<TaskClaim, StoreError> {
@@ -112,7 +117,7 @@ impl Store {
         );
         let claimed: Option<TaskRow> = with_pool!(self, pool => {
             sqlx::query_as(&claim_sql)
-                .bind(id)
+                .bind(id.as_uuid())
                 .bind(worker)
                 .bind(lease_until)
                 .bind(at)
@@ -124,7 +129,7 @@ impl Store {
         }
         let early = with_pool!(self, pool => {
             sqlx::query("UPDATE tasks SET published_at = NULL WHERE id = $1 AND status = 'queued'")
-                .bind(id)
+                .bind(id.as_uuid())
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use fairgig_core::{
-    ids::{RunId, SubmissionId},
+    ids::{RunId, SubmissionId, TaskId},
     submission::{RunStatus, StepStatus, SubmissionStatus},
 };
 use serde::Serialize;
@@ -37,7 +37,7 @@ pub fn step_task(run: RunId, step: &PlannedStep, run_after: OffsetDateTime) -> N
         kind: STEP_TASK.to_owned(),
         payload: json!({"run": run, "step": step.name}),
         dedupe_key: Some(format!("step:{run}:{}", step.name)),
-        run: Some(run.as_uuid()),
+        run: Some(run),
         priority: step.priority,
         max_attempts: step.max_attempts,
         run_after,
@@ -240,7 +240,7 @@ impl Store {
     /// transaction, provided `worker` still holds `task`.
     pub async fn finish_step(
         &self,
-        task: Uuid,
+        task: TaskId,
         worker: &str,
         step: &StepRef,
         output: &Value,
@@ -261,7 +261,7 @@ impl Store {
                 "UPDATE tasks SET status = 'done', lease_until = NULL, updated_at = $3 \
                  WHERE id = $1 AND worker = $2 AND status = 'running'",
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(worker)
             .bind(at)
             .execute(&mut *tx)
@@ -326,7 +326,7 @@ impl Store {
     /// the task is dead-lettered and the step and run fail.
     pub async fn fail_step(
         &self,
-        task: Uuid,
+        task: TaskId,
         worker: &str,
         step: &StepRef,
         error: &str,
@@ -338,7 +338,7 @@ impl Store {
             let held = sqlx::query(
                 crate::tasks::FAIL_TASK,
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(worker)
             .bind(error)
             .bind(retry_at.is_some())
@@ -378,21 +378,21 @@ impl Store {
     }
 
     /// The dead step tasks of a run (what a retry of the failed run revives).
-    pub async fn dead_tasks_of_run(&self, run: RunId) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn dead_tasks_of_run(&self, run: RunId) -> Result<Vec<TaskId>, StoreError> {
         let rows: Vec<(Uuid,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id FROM tasks WHERE run_id = $1 AND status = 'dead'")
                 .bind(run.as_uuid())
                 .fetch_all(pool)
                 .await?
         });
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        Ok(rows.into_iter().map(|(id,)| TaskId::from_uuid(id)).collect())
     }
 
     /// Gives a dead task a fresh set of attempts. For a pipeline step the
     /// run is re-driven from it: step, run and submission are live again, in
     /// the same transaction. Returns the step, if it was one; `NotFound` when
     /// no dead task has this id.
-    pub async fn retry_dead_task(&self, task: Uuid) -> Result<Option<StepRef>, StoreError> {
+    pub async fn retry_dead_task(&self, task: TaskId) -> Result<Option<StepRef>, StoreError> {
         let at = now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -401,7 +401,7 @@ impl Store {
                    published_at = NULL \
                  WHERE id = $1 AND status = 'dead' RETURNING kind, payload",
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(at)
             .fetch_optional(&mut *tx)
             .await?;

@@ -8,6 +8,10 @@
 //! been spent (a task that keeps crashing its worker must not loop forever).
 //! `attempts` counts claims, so a crash counts as an attempt too.
 
+use fairgig_core::{
+    ids::{RunId, TaskId},
+    work::TaskStatus,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -22,7 +26,7 @@ pub struct NewTask {
     /// At most one task per key ever exists; enqueueing a duplicate is a no-op.
     pub dedupe_key: Option<String>,
     /// The pipeline run this task serves, if any.
-    pub run: Option<Uuid>,
+    pub run: Option<RunId>,
     /// Higher runs first.
     pub priority: i32,
     pub max_attempts: i32,
@@ -46,7 +50,7 @@ impl NewTask {
 /// A claimed task.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Task {
-    pub id: Uuid,
+    pub id: TaskId,
     pub kind: String,
     pub payload: Value,
     /// Claims so far, this one included.
@@ -57,7 +61,7 @@ pub struct Task {
 /// A dead-lettered task, for the admin API.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct DeadTask {
-    pub id: Uuid,
+    pub id: TaskId,
     pub kind: String,
     #[schema(value_type = Object)]
     pub payload: Value,
@@ -90,7 +94,7 @@ pub(crate) struct TaskRow {
 impl TaskRow {
     pub(crate) fn into_task(self) -> Task {
         Task {
-            id: self.id,
+            id: TaskId::from_uuid(self.id),
             kind: self.kind,
             payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
             attempts: self.attempts,
@@ -111,7 +115,7 @@ macro_rules! insert_task {
             .bind(&$task.kind)
             .bind($task.payload.to_string())
             .bind($task.dedupe_key.as_deref())
-            .bind($task.run)
+            .bind($task.run.map(|run: fairgig_core::ids::RunId| run.as_uuid()))
             .bind($task.priority)
             .bind($task.max_attempts)
             .bind($task.run_after)
@@ -176,7 +180,7 @@ impl Store {
     /// (the lease ran out and someone else has it): stop and drop the result.
     pub async fn heartbeat(
         &self,
-        task: Uuid,
+        task: TaskId,
         worker: &str,
         lease_until: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -185,7 +189,7 @@ impl Store {
                 "UPDATE tasks SET lease_until = $3, updated_at = $4 \
                  WHERE id = $1 AND worker = $2 AND status = 'running'",
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(worker)
             .bind(lease_until)
             .bind(now())
@@ -197,13 +201,13 @@ impl Store {
     }
 
     /// Marks a task done; `false` if the worker had lost it.
-    pub async fn complete_task(&self, task: Uuid, worker: &str) -> Result<bool, StoreError> {
+    pub async fn complete_task(&self, task: TaskId, worker: &str) -> Result<bool, StoreError> {
         let changed = with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE tasks SET status = 'done', lease_until = NULL, updated_at = $3 \
                  WHERE id = $1 AND worker = $2 AND status = 'running'",
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(worker)
             .bind(now())
             .execute(pool)
@@ -216,7 +220,7 @@ impl Store {
     /// Records a failure: back to the queue at `retry_at`, or dead when `None`.
     pub async fn fail_task(
         &self,
-        task: Uuid,
+        task: TaskId,
         worker: &str,
         error: &str,
         retry_at: Option<OffsetDateTime>,
@@ -225,7 +229,7 @@ impl Store {
             sqlx::query(
                 FAIL_TASK,
             )
-            .bind(task)
+            .bind(task.as_uuid())
             .bind(worker)
             .bind(error)
             .bind(retry_at.is_some())
@@ -241,7 +245,7 @@ impl Store {
     /// Returns tasks whose lease expired to the queue, or dead-letters those
     /// that used up their attempts. Returns the requeued ids and the dead
     /// tasks' ids with payloads (their owners may need to know).
-    pub async fn requeue_expired(&self) -> Result<(Vec<Uuid>, Vec<(Uuid, Value)>), StoreError> {
+    pub async fn requeue_expired(&self) -> Result<(Vec<TaskId>, Vec<(TaskId, Value)>), StoreError> {
         let at = now();
         let (requeued, dead): (Vec<Uuid>, Vec<(Uuid, String)>) = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -266,9 +270,11 @@ impl Store {
         });
         let dead = dead
             .into_iter()
-            .map(|(id, payload)| (id, serde_json::from_str(&payload).unwrap_or(Value::Null)))
+            .map(|(id, payload)| {
+                (TaskId::from_uuid(id), serde_json::from_str(&payload).unwrap_or(Value::Null))
+            })
             .collect();
-        Ok((requeued, dead))
+        Ok((requeued.into_iter().map(TaskId::from_uuid).collect(), dead))
     }
 
     pub async fn dead_tasks(&self, limit: u32) -> Result<Vec<DeadTask>, StoreError> {
@@ -284,7 +290,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, kind, payload, attempts, last_error, updated_at)| DeadTask {
-                id,
+                id: TaskId::from_uuid(id),
                 kind,
                 payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
                 attempts,
@@ -317,10 +323,14 @@ impl Store {
             ..QueueStats::default()
         };
         for (status, count) in counts {
-            match status.as_str() {
-                "queued" => stats.queued = count,
-                "running" => stats.running = count,
-                _ => stats.dead = count,
+            let parsed = status
+                .parse::<TaskStatus>()
+                .map_err(|_| StoreError::Corrupt(format!("task status {status:?}")))?;
+            match parsed {
+                TaskStatus::Queued => stats.queued = count,
+                TaskStatus::Running => stats.running = count,
+                TaskStatus::Dead => stats.dead = count,
+                TaskStatus::Done => {}
             }
         }
         Ok(stats)

@@ -2,7 +2,7 @@
 //! `FAIRGIG_TEST_POSTGRES_URL` is set; every test gets a fresh database.
 
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     audit::{actions, Actor, NewAuditEntry},
     ids::{ApiKeyId, UserId},
     user::{DisplayName, Email, Region, Role},
@@ -474,7 +474,7 @@ async fn the_outbox_publishes_each_queued_task_once_and_again_after_a_requeue() 
         assert_eq!((task.id, task.attempts), (due_id, 1));
         assert_eq!(store.claim_task(due_id, "w2", lease).await.expect("dup"), TaskClaim::Gone);
         assert_eq!(
-            store.claim_task(uuid::Uuid::now_v7(), "w", lease).await.expect("unknown"),
+            store.claim_task(fairgig_core::ids::TaskId::new(), "w", lease).await.expect("unknown"),
             TaskClaim::Gone
         );
 
@@ -680,7 +680,7 @@ async fn hiring_completing_and_reviews_count_once() {
         use fairgig_store::feedback::{NewFeedback, NewMatchList};
         let items = serde_json::json!([{"freelancer": dev.id, "rank": 1, "features": [0.5]}]);
         let (list, _) = store
-            .record_ranking(
+            .insert_match_list(
                 &NewMatchList {
                     job: job.id,
                     ranker: "linear-v1".to_owned(),
@@ -736,7 +736,7 @@ async fn hiring_completing_and_reviews_count_once() {
             hash: "h3".to_owned(),
         };
         let (ranked, entry) = store
-            .record_ranking(&shown, Some(("newcomer", today, &booked)), |id| {
+            .insert_match_list(&shown, Some(("newcomer", today, &booked)), |id| {
                 NewAuditEntry::new(Actor::System, "match.ranked").target(format!("match_list:{id}"))
             })
             .await
@@ -757,10 +757,10 @@ async fn hiring_completing_and_reviews_count_once() {
         assert!(store.record_feedback(&feedback).await.expect("first"));
         assert!(!store.record_feedback(&feedback).await.expect("again"));
         let epoch = OffsetDateTime::UNIX_EPOCH;
-        let recorded = store.recorded_lists(epoch, true).await.expect("with feedback");
+        let recorded = store.match_lists_with_feedback(epoch, true).await.expect("with feedback");
         assert_eq!((recorded.len(), recorded[0].feedback.len()), (1, 1));
         let future = OffsetDateTime::now_utc() + Duration::days(1);
-        assert!(store.recorded_lists(future, false).await.expect("none yet").is_empty());
+        assert!(store.match_lists_with_feedback(future, false).await.expect("none yet").is_empty());
     })
     .await;
 }
@@ -770,7 +770,7 @@ async fn the_registry_keeps_aliases_and_rolls_back_one_step() {
     use fairgig_store::models::ModelVersion;
     on_every_backend(|store| async move {
         let model = |version: &str| ModelVersion {
-            id: uuid::Uuid::now_v7(),
+            id: fairgig_core::ids::ModelVersionId::new(),
             kind: "ranker".to_owned(),
             version: version.to_owned(),
             parameters: serde_json::json!({"weights": [1.0]}),
@@ -804,6 +804,7 @@ async fn the_registry_keeps_aliases_and_rolls_back_one_step() {
 
 #[tokio::test]
 async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
+    use fairgig_core::work::NotificationStatus;
     use fairgig_store::notifications::{DeliveryOutcome, NewNotification};
     on_every_backend(|store| async move {
         let user = store.create_user(new_user("inbox@example.org")).await.expect("user");
@@ -850,7 +851,7 @@ async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
         dead.source = "run/2".into();
         dead.refused = Some("too large".into());
         let dead = store.enqueue_notification(&dead).await.expect("enqueue").expect("new");
-        assert_eq!(dead.status, "dead");
+        assert_eq!(dead.status, NotificationStatus::Dead);
         store.retry_notification(dead.id).await.expect("retry");
         let claimed = store.claim_notifications(10, lease).await.expect("claim");
         assert_eq!(claimed.iter().map(|n| n.id).collect::<Vec<_>>(), [dead.id]);

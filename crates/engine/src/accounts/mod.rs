@@ -14,7 +14,7 @@ pub mod passwords;
 pub mod tokens;
 
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     audit::{actions, Actor, NewAuditEntry, RequestContext},
     ids::{ApiKeyId, UserId},
     user::{DisplayName, Email, Password, Region, Role, User},
@@ -413,17 +413,17 @@ pub async fn change_password(
     .await
 }
 
-/// Profile changes as typed: `None` keeps a field; an empty region clears it.
+/// Account changes as typed: `None` keeps a field; an empty region clears it.
 #[derive(Debug, Default)]
-pub struct ProfileInput<'a> {
+pub struct AccountChanges<'a> {
     pub display_name: Option<&'a str>,
     pub region: Option<Option<&'a str>>,
 }
 
-pub async fn update_profile(
+pub async fn update_account(
     engine: &Engine,
     caller: &Caller,
-    input: ProfileInput<'_>,
+    input: AccountChanges<'_>,
     context: RequestContext,
 ) -> Result<User> {
     let changes = UserChanges {
@@ -538,8 +538,8 @@ pub async fn create_api_key(
         .await?;
     audit(
         engine,
-        NewAuditEntry::new(actor, actions::APIKEY_CREATED)
-            .target(format!("apikey:{}", key.id))
+        NewAuditEntry::new(actor, actions::API_KEY_CREATED)
+            .target(format!("api_key:{}", key.id))
             .context(context)
             .details(json!({"owner": owner.id, "prefix": key.prefix, "scopes": key.scopes})),
     )
@@ -557,8 +557,8 @@ pub async fn revoke_api_key(
     let key = engine.store.revoke_api_key(owner, id).await?;
     audit(
         engine,
-        NewAuditEntry::new(actor, actions::APIKEY_REVOKED)
-            .target(format!("apikey:{id}"))
+        NewAuditEntry::new(actor, actions::API_KEY_REVOKED)
+            .target(format!("api_key:{id}"))
             .context(context)
             .details(json!({"owner": owner, "prefix": key.prefix})),
     )

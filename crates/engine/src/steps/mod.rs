@@ -103,7 +103,7 @@ pub fn pipeline(
                     .after(&[PUBLISH_JOB, EMBED])
                     .timeout(Duration::from_secs(120))
                     .retry(RetryPolicy::default()),
-                Match { store, embeddings, profiles, fairness },
+                MatchFreelancers { store, embeddings, profiles, fairness },
             )
         });
     match steps {
@@ -316,7 +316,7 @@ impl StepHandler for PublishJob {
 /// The job's freelancers, ranked by the champion ranker and fairly
 /// re-ranked by the deployment's policy, stored as this step's output with the model
 /// versions so the list can be audited later.
-struct Match {
+struct MatchFreelancers {
     store: Store,
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
@@ -324,7 +324,7 @@ struct Match {
 }
 
 #[async_trait]
-impl StepHandler for Match {
+impl StepHandler for MatchFreelancers {
     async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
         let Some((job_id, _)) = context.output::<Published>()?.as_ref().and_then(Published::job)
         else {

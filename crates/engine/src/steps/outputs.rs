@@ -133,7 +133,7 @@ pub enum Matched {
     List {
         job: JobId,
         /// The stored list (feedback refers to it).
-        match_list: uuid::Uuid,
+        match_list: fairgig_core::ids::MatchListId,
         ranker: String,
         embedding_model: String,
         /// Qualified candidates scored.

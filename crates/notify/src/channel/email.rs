@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use fairgig_core::ids::NotificationId;
 use lettre::{
     message::{
         header::{Header, HeaderName, HeaderValue},
@@ -19,7 +20,6 @@ use lettre::{
     },
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
-use uuid::Uuid;
 
 use crate::{template::Rendered, SendError};
 
@@ -77,7 +77,7 @@ impl EmailChannel {
     /// Sends `message` to `to`; returns the `Message-ID` it was sent with.
     pub async fn send(
         &self,
-        delivery: Uuid,
+        delivery: NotificationId,
         to: &str,
         message: &Rendered,
         unsubscribe_url: Option<&str>,
@@ -190,10 +190,11 @@ mod tests {
         let channel = EmailChannel::new("smtp://127.0.0.1:9", "fairgig@example.org").expect("ok");
         let message = Rendered { subject: "s".into(), text: "t".into(), html: "<p>h</p>".into() };
         for bad in ["no-at-sign", "a@b@c", "x@example.org\r\nBcc: y@example.org", ""] {
-            let err = channel.send(Uuid::now_v7(), bad, &message, None).await;
+            let err = channel.send(NotificationId::new(), bad, &message, None).await;
             assert!(matches!(err, Err(SendError::Permanent(_))), "{bad:?}: {err:?}");
         }
-        let unreachable = channel.send(Uuid::now_v7(), "ok@example.org", &message, None).await;
+        let unreachable =
+            channel.send(NotificationId::new(), "ok@example.org", &message, None).await;
         assert!(matches!(unreachable, Err(SendError::Transient { .. })), "{unreachable:?}");
     }
 }

@@ -13,6 +13,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use fairgig_core::ids::TaskId;
 use fairgig_store::outbox::TaskClaim;
 use futures::StreamExt;
 use lapin::{
@@ -26,7 +27,6 @@ use lapin::{
 };
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::{AmqpConfig, Reconnect};
 use crate::{ExecutionOutcome, Worker};
@@ -163,8 +163,8 @@ async fn open_consumer(
 }
 
 /// A message body is the task id as text.
-fn task_id(body: &[u8]) -> Option<Uuid> {
-    std::str::from_utf8(body).ok().and_then(|text| Uuid::parse_str(text.trim()).ok())
+fn task_id(body: &[u8]) -> Option<TaskId> {
+    std::str::from_utf8(body).ok().and_then(|text| text.trim().parse().ok())
 }
 
 /// Settling fails only when the channel is gone; the broker then redelivers
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn message_bodies_are_task_ids_or_nothing() {
-        let id = uuid::Uuid::now_v7();
+        let id = fairgig_core::ids::TaskId::new();
         assert_eq!(task_id(id.to_string().as_bytes()), Some(id));
         assert_eq!(task_id(format!(" {id}\n").as_bytes()), Some(id));
         for garbage in [&b""[..], b"not a task", b"\xff\xfe", &[0u8; 36]] {

@@ -13,6 +13,7 @@ use fairgig_core::ids::ReviewId;
 use fairgig_engine::{
     applications,
     fairness_audit::{self, FairnessAudit},
+    registry::{self, ModelKind},
     training::{self, RegistryEntry},
 };
 use fairgig_store::applications::Review;
@@ -82,7 +83,8 @@ async fn admin_page(
         ),
         Err(other) => return Err(failed(other)),
     };
-    let rankers = training::rankers(&state.engine, caller).await.map_err(failed)?;
+    let rankers =
+        registry::list(&state.engine, caller, ModelKind::Ranker).await.map_err(failed)?.entries;
     let t = visitor.messages();
     let points: Vec<(String, f64)> =
         audit.days.iter().map(|day| (day.day.clone(), day.mean_min_skew)).collect();
@@ -150,14 +152,16 @@ pub async fn ranker(
     check_csrf(&visitor, &form._csrf)?;
     let t = visitor.messages();
     let outcome = match action.as_str() {
-        "promote" => training::promote_ranker(&state.engine, caller).await.map(|promotion| {
-            let key = if promotion.promoted { "admin-promoted" } else { "admin-not-promoted" };
-            format!(
-                "{} {}",
-                t.msg_with(key, "version", &promotion.version),
-                promotion.reasons.join(" ")
-            )
-        }),
+        "promote" => {
+            registry::promote(&state.engine, caller, ModelKind::Ranker).await.map(|promotion| {
+                let key = if promotion.promoted { "admin-promoted" } else { "admin-not-promoted" };
+                format!(
+                    "{} {}",
+                    t.msg_with(key, "version", &promotion.version),
+                    promotion.reasons.join(" ")
+                )
+            })
+        }
         "train" => {
             training::train_challenger(&state.engine, caller, None).await.map(|report| match report
                 .trained
@@ -173,9 +177,9 @@ pub async fn ranker(
                 None => t.msg_with("admin-too-little", "lists", report.lists),
             })
         }
-        "rollback" => training::roll_back_ranker(&state.engine, caller).await.map(|(_, to)| {
-            t.msg_with("admin-rolled-back", "version", to.unwrap_or_else(|| "v1".to_owned()))
-        }),
+        "rollback" => registry::roll_back(&state.engine, caller, ModelKind::Ranker)
+            .await
+            .map(|rolled| t.msg_with("admin-rolled-back", "version", rolled.serving)),
         _ => return Err(PortalError::new(&visitor, StatusCode::NOT_FOUND)),
     };
     let (status, notice, error) = match outcome {

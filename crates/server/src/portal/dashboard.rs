@@ -59,7 +59,9 @@ pub async fn dashboard(
         _ => String::new(),
     };
     if caller.user.role == Role::Freelancer {
-        let fitting = profiles::jobs_for_me(&state.engine, caller, 20).await.map_err(failed)?;
+        let fitting = profiles::jobs_for_me(&state.engine, caller, 20, &Default::default())
+            .await
+            .map_err(failed)?;
         let reviews = applications::reviews_of(&state.engine, caller, caller.user.id)
             .await
             .map_err(failed)?;

@@ -279,7 +279,9 @@ async fn job_page(
         }
     }
     if manages && matches!(job.status, JobStatus::Draft | JobStatus::Open | JobStatus::InProgress) {
-        matches = Some(jobs::matches(&state.engine, caller, id, 10).await.map_err(failed)?);
+        matches = Some(
+            jobs::matches(&state.engine, caller, id, &Default::default()).await.map_err(failed)?,
+        );
     }
     // The hired freelancer reviews the client too; the engine checks who was hired.
     can_review = job.status == JobStatus::Completed

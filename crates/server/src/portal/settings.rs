@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Form,
 };
-use fairgig_core::{apikey::Scope, audit::Actor, ids::ApiKeyId};
+use fairgig_core::{api_key::Scope, audit::Actor, ids::ApiKeyId};
 use fairgig_engine::{accounts, notifications, webhooks};
 use fairgig_notify::{
     preferences::{ChannelAddress, Mode, Preferences, QuietHours},

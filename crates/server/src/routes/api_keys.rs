@@ -1,7 +1,7 @@
 //! `/me/api-keys`: the caller's API keys.
 
 use axum::{extract::State, http::StatusCode, Json};
-use fairgig_core::{apikey::Scope, audit::Actor, ids::ApiKeyId};
+use fairgig_core::{api_key::Scope, audit::Actor, ids::ApiKeyId};
 use fairgig_store::api_keys::ApiKey;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -36,8 +36,7 @@ async fn list_keys(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
-    caller.require(Scope::Read)?;
-    Ok(Json(state.engine.store.list_api_keys(caller.user.id).await?))
+    Ok(Json(accounts::api_keys(&state.engine, &caller).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,7 +6,7 @@ use axum::{
 };
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     cancel::{Cancel, Cancelled},
     ValidationError,
 };

@@ -1,12 +1,12 @@
 //! `/admin/dead-letters`: tasks that failed for good, and re-driving them.
 
 use axum::{extract::State, Json};
+use fairgig_core::ids::TaskId;
 use fairgig_engine::operations;
 use fairgig_store::tasks::DeadTask;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use crate::{
     auth::Authenticated,
@@ -38,7 +38,7 @@ async fn list_dead_letters(
 
 #[derive(Serialize, ToSchema)]
 pub struct Redriven {
-    task: Uuid,
+    task: TaskId,
     /// For pipeline steps: the run re-driven from this step.
     #[schema(value_type = Option<String>, format = Uuid)]
     run: Option<fairgig_core::ids::RunId>,
@@ -63,7 +63,7 @@ async fn retry_dead_letter(
     State(state): State<AppState>,
     client: ClientInfo,
     Authenticated(caller): Authenticated,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<TaskId>,
 ) -> ApiResult<Json<Redriven>> {
     let redriven =
         operations::retry_dead_letter(&state.engine, &caller, id, client.context()).await?;

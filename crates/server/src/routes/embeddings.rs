@@ -1,7 +1,7 @@
 //! `/embeddings`: vectors of up to 64 texts from the configured model.
 
 use axum::{extract::State, Json};
-use fairgig_core::{apikey::Scope, ValidationError};
+use fairgig_core::{api_key::Scope, ValidationError};
 use fairgig_embed::{EmbedError, MAX_TEXTS_PER_REQUEST};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

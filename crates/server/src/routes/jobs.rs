@@ -1,29 +1,28 @@
 //! `/jobs`: jobs on the marketplace, their status, and their matches.
 
-use axum::{extract::State, http::StatusCode, Json};
 use std::collections::BTreeMap;
 
+use axum::{extract::State, http::StatusCode, Json};
+
 use fairgig_core::{
-    apikey::Scope,
     ids::{JobId, UserId},
     marketplace::{ExperienceLevel, FairAlgorithm, JobStatus},
     submission::Budget,
-    ValidationError,
+};
+use fairgig_engine::{
+    jobs::{self, JobRequest},
+    match_request::{MatchRequest, DEFAULT_LIMIT},
+    matching::{self, JobMatchList, MatchList},
+    profiles,
 };
 use fairgig_store::marketplace::Job;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::matching::{
-    self, Attribute, FairnessPolicy, JobMatchList, MatchError, MatchList, PolicyError,
-};
-
-use fairgig_engine::jobs::{self, JobRequest};
-
 use crate::{
     auth::Authenticated,
-    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
+    error::{ApiResult, ErrorBody},
     extractors::{AppJson, AppPath, AppQuery},
     state::AppState,
 };
@@ -309,7 +308,7 @@ async fn set_status(
     Ok(Json(view(job, true)))
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MatchQuery {
@@ -338,91 +337,20 @@ pub struct MatchQuery {
     min_rating: Option<f64>,
 }
 
-impl MatchQuery {
-    /// This request's own hard filters, validated.
-    fn filters(&self) -> Result<matching::ProfileFilters, ValidationError> {
-        let region = match self.region.as_deref().map(str::trim) {
-            Some(region) if region.is_empty() || region.chars().count() > 64 => {
-                return Err(ValidationError::new("region", "1 to 64 characters"));
-            }
-            region => region.map(str::to_owned),
-        };
-        if self.min_years.is_some_and(|years| !(0.0..=80.0).contains(&years)) {
-            return Err(ValidationError::new("min_years", "must be between 0 and 80"));
+impl From<MatchQuery> for MatchRequest {
+    fn from(query: MatchQuery) -> Self {
+        MatchRequest {
+            limit: query.limit,
+            fairness: query.fairness,
+            attribute: query.attribute,
+            target: query.target,
+            protected: query.protected,
+            amortise: query.amortise,
+            region: query.region,
+            min_years: query.min_years,
+            min_rating: query.min_rating,
         }
-        if self.min_rating.is_some_and(|rating| !(1.0..=5.0).contains(&rating)) {
-            return Err(ValidationError::new("min_rating", "must be between 1 and 5"));
-        }
-        Ok(matching::ProfileFilters {
-            region,
-            min_years: self.min_years,
-            min_rating: self.min_rating,
-        })
     }
-
-    /// The deployment's policy with this request's overrides.
-    ///
-    /// Who declared what stays hidden from clients only if they cannot steer
-    /// a ranking by it: with `target=woman:1` the top of the list would name
-    /// the women. So a ranking by a self-declared attribute takes its
-    /// attribute, target and protected group from the deployment unless an
-    /// admin asks (403 otherwise).
-    fn policy(&self, deployment: &FairnessPolicy, admin: bool) -> ApiResult<FairnessPolicy> {
-        let invalid = |err: PolicyError| {
-            let field = if err.field == "targets" { "target" } else { err.field };
-            ValidationError::new(field, err.message)
-        };
-        let mut policy = deployment.clone();
-        if let Some(algorithm) = self.fairness {
-            policy.algorithm = algorithm;
-        }
-        if let Some(attribute) = &self.attribute {
-            let attribute = Attribute::parse(attribute).map_err(invalid)?;
-            if attribute != policy.attribute {
-                // The deployment's shares name the deployment's groups.
-                policy.targets.clear();
-                policy.protected = None;
-                policy.attribute = attribute;
-            }
-        }
-        if let Some(target) = &self.target {
-            policy.targets = parse_target(target)?;
-        }
-        if let Some(protected) = &self.protected {
-            policy.protected = Some(protected.trim().to_owned());
-        }
-        if let Some(amortise) = self.amortise {
-            policy.amortise = amortise;
-        }
-        policy.validate().map_err(invalid)?;
-        let steered = self.attribute.is_some() || self.target.is_some() || self.protected.is_some();
-        if steered && !admin && matches!(policy.attribute, Attribute::Declared(_)) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "only admins may set the attribute, target or protected group of a ranking by a \
-                 self-declared attribute; the deployment's fairness policy applies",
-            ));
-        }
-        Ok(policy)
-    }
-}
-
-/// `group:share,group:share` into shares by group.
-fn parse_target(text: &str) -> Result<BTreeMap<String, f64>, ValidationError> {
-    let invalid = || {
-        ValidationError::new("target", "`group:share` pairs separated by commas, shares in [0, 1]")
-    };
-    text.split(',')
-        .filter(|pair| !pair.trim().is_empty())
-        .map(|pair| {
-            let (group, share) = pair.rsplit_once(':').ok_or_else(invalid)?;
-            let share: f64 = share.trim().parse().map_err(|_| invalid())?;
-            if group.trim().is_empty() || !share.is_finite() {
-                return Err(invalid());
-            }
-            Ok((group.trim().to_owned(), share))
-        })
-        .collect()
 }
 
 /// The best freelancers for a job, with reasons and a fairness report.
@@ -448,43 +376,7 @@ async fn job_matches(
     AppPath(id): AppPath<JobId>,
     AppQuery(query): AppQuery<MatchQuery>,
 ) -> ApiResult<Json<MatchList>> {
-    caller.require(Scope::Read)?;
-    let limit = query.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
-    }
-    let admin = caller.require_admin().is_ok();
-    let policy = query.policy(&state.engine.fairness, admin)?;
-    let filters = query.filters()?;
-    let job = jobs::managed(&state.engine, &caller, id).await?;
-    if matches!(job.status, JobStatus::Cancelled | JobStatus::Completed) {
-        return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}", job.status)));
-    }
-    let mut list = matching::matches_for_job(
-        &state.engine.store,
-        &state.engine.embeddings,
-        &state.engine.profile_index,
-        &job,
-        (limit, &filters, Some(caller.user.id)),
-        &policy,
-    )
-    .await
-    .map_err(match_error)?;
-    if !admin {
-        list.fairness.redact();
-    }
-    Ok(Json(list))
-}
-
-fn match_error(err: MatchError) -> ApiError {
-    match err {
-        MatchError::Store(err) => err.into(),
-        MatchError::Embedding(_) => {
-            tracing::warn!(error = %err, "matching without embeddings");
-            ApiError::new(ErrorCode::Unavailable, "the embedding service did not answer")
-        }
-        other => ApiError::Internal(anyhow::Error::new(other).context("matching")),
-    }
+    Ok(Json(jobs::matches(&state.engine, &caller, id, &query.into()).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -517,27 +409,13 @@ async fn my_job_matches(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<JobMatchQuery>,
 ) -> ApiResult<Json<JobMatchList>> {
-    caller.require(Scope::Read)?;
-    let limit = query.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ValidationError::new("limit", "must be between 1 and 100").into());
-    }
-    if query.min_budget.is_some_and(|budget| budget < 0) {
-        return Err(ValidationError::new("min_budget", "must not be negative").into());
-    }
     let filters = matching::JobFilters {
         remote_only: query.remote_only.unwrap_or(false),
         min_budget_minor: query.min_budget,
     };
-    let profile = state.engine.store.profile(caller.user.id).await?;
-    let list = matching::jobs_for_freelancer(
-        &state.engine.store,
-        &state.engine.embeddings,
-        &state.engine.job_index,
-        &profile,
-        (limit, &filters),
-    )
-    .await
-    .map_err(match_error)?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let list = profiles::jobs_for_me(&state.engine, &caller, limit, &filters)
+        .await?
+        .ok_or_else(fairgig_engine::Error::not_found)?;
     Ok(Json(list))
 }

@@ -1,12 +1,12 @@
 //! `/me`: the caller's own account.
 
 use axum::{extract::State, http::StatusCode, Json};
-use fairgig_core::{apikey::Scope, user::User};
+use fairgig_core::{api_key::Scope, user::User};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::accounts::{self, ProfileInput};
+use fairgig_engine::accounts::{self, AccountChanges};
 
 use crate::{
     auth::Authenticated,
@@ -71,11 +71,11 @@ async fn update_me(
     AppJson(body): AppJson<UpdateMeRequest>,
 ) -> ApiResult<Json<User>> {
     caller.require(Scope::Write)?;
-    let input = ProfileInput {
+    let input = AccountChanges {
         display_name: body.display_name.as_deref(),
         region: body.region.as_ref().map(|region| region.as_deref()),
     };
-    Ok(Json(accounts::update_profile(&state.engine, &caller, input, client.context()).await?))
+    Ok(Json(accounts::update_account(&state.engine, &caller, input, client.context()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,8 +6,7 @@
 //! promoted here).
 
 use axum::{extract::State, http::StatusCode, Json};
-use fairgig_core::{audit::Actor, ValidationError};
-use fairgig_matching::score::LinearModel;
+use fairgig_core::ValidationError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -15,14 +14,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use fairgig_engine::{
-    bias_rules::{self, BiasRulesError, BIAS_RULES},
-    embedding_registry::EMBEDDER,
-    training::{self, RegistryError, RANKER},
+    registry::{self, ModelKind},
+    training,
 };
 
 use crate::{
     auth::Authenticated,
-    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
+    error::{ApiResult, ErrorBody},
     extractors::{AppJson, AppQuery},
     state::AppState,
 };
@@ -36,20 +34,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register_bias_rules))
 }
 
-impl From<BiasRulesError> for ApiError {
-    fn from(err: BiasRulesError) -> Self {
-        match err {
-            BiasRulesError::Store(err) => err.into(),
-            BiasRulesError::Pack(err) => ValidationError::new("pack", err.to_string()).into(),
-            BiasRulesError::Storage(_) | BiasRulesError::Corrupt { .. } => {
-                tracing::error!(error = %err, "bias rule pack");
-                ApiError::new(ErrorCode::InternalError, "the rule pack could not be stored or read")
-            }
-            other => ApiError::new(ErrorCode::Conflict, other.to_string()),
-        }
-    }
-}
-
 /// Which registry kind a request is about.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -60,30 +44,8 @@ pub struct KindQuery {
 }
 
 impl KindQuery {
-    fn kind(&self) -> ApiResult<&'static str> {
-        match self.kind.as_deref().unwrap_or(RANKER) {
-            RANKER => Ok(RANKER),
-            BIAS_RULES => Ok(BIAS_RULES),
-            EMBEDDER => Ok(EMBEDDER),
-            _ => Err(ValidationError::new("kind", "one of ranker, bias_rules, embedder").into()),
-        }
-    }
-}
-
-/// The embedder follows configuration, not the registry's aliases.
-fn embedder_is_configured() -> ApiError {
-    ApiError::new(
-        ErrorCode::Conflict,
-        "the embedder is chosen by configuration ([embedding]); the registry records each one that served",
-    )
-}
-
-impl From<RegistryError> for ApiError {
-    fn from(err: RegistryError) -> Self {
-        match err {
-            RegistryError::Store(err) => err.into(),
-            other => ApiError::new(ErrorCode::Conflict, other.to_string()),
-        }
+    fn kind(&self) -> Result<ModelKind, ValidationError> {
+        self.kind.as_deref().map_or(Ok(ModelKind::default()), str::parse)
     }
 }
 
@@ -132,15 +94,9 @@ async fn list_models(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Registry>> {
-    caller.require_admin()?;
-    let kind = query.kind()?;
-    let serving = match kind {
-        RANKER => training::champion_ranker(&state.engine.store).await?.0,
-        BIAS_RULES => state.engine.bias.version().unwrap_or_else(|| "shipped packs".to_owned()),
-        _ => state.engine.embeddings.model_id().to_owned(),
-    };
-    let models = training::registry(&state.engine.store, kind)
-        .await?
+    let listed = registry::list(&state.engine, &caller, query.kind()?).await?;
+    let models = listed
+        .entries
         .into_iter()
         .map(|entry| ModelView {
             version: entry.model.version,
@@ -153,7 +109,7 @@ async fn list_models(
             created_at: entry.model.created_at,
         })
         .collect();
-    Ok(Json(Registry { kind: kind.to_owned(), serving, models }))
+    Ok(Json(Registry { kind: listed.kind.to_string(), serving: listed.serving, models }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -234,21 +190,7 @@ async fn promote_model(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<PromotionView>> {
-    caller.require_admin()?;
-    let actor = Actor::User(caller.user.id);
-    let promotion = match query.kind()? {
-        RANKER => training::promote_challenger(&state.engine.store, actor).await?,
-        BIAS_RULES => {
-            bias_rules::promote_pack(
-                &state.engine.store,
-                &state.engine.storage,
-                &state.engine.bias,
-                actor,
-            )
-            .await?
-        }
-        _ => return Err(embedder_is_configured()),
-    };
+    let promotion = registry::promote(&state.engine, &caller, query.kind()?).await?;
     Ok(Json(PromotionView {
         version: promotion.version,
         promoted: promotion.promoted,
@@ -272,26 +214,8 @@ async fn rollback_model(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<KindQuery>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
-    let actor = Actor::User(caller.user.id);
-    let (from, serving) = match query.kind()? {
-        RANKER => {
-            let (from, to) = training::rollback_ranker(&state.engine.store, actor).await?;
-            (from, to.unwrap_or_else(|| LinearModel::V1_VERSION.to_owned()))
-        }
-        BIAS_RULES => {
-            let (from, to) = bias_rules::rollback_pack(
-                &state.engine.store,
-                &state.engine.storage,
-                &state.engine.bias,
-                actor,
-            )
-            .await?;
-            (from, to.unwrap_or_else(|| "shipped packs".to_owned()))
-        }
-        _ => return Err(embedder_is_configured()),
-    };
-    Ok(Json(json!({"from": from, "serving": serving})))
+    let rolled = registry::roll_back(&state.engine, &caller, query.kind()?).await?;
+    Ok(Json(json!({"from": rolled.from, "serving": rolled.serving})))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -323,23 +247,16 @@ async fn register_bias_rules(
     caller.require_admin()?;
     let body: RulePackRequest = serde_json::from_value(body)
         .map_err(|err| ValidationError::new("body", err.to_string()))?;
-    let created_by = format!("user:{}", caller.user.id);
-    let registered = bias_rules::register_pack(
-        &state.engine.store,
-        &state.engine.storage,
-        &body.pack,
-        &created_by,
-    )
-    .await?;
-    let (passes, reasons) = bias_rules::judge(&registered.evaluation);
+    let registered = registry::register_bias_rules(&state.engine, &caller, &body.pack).await?;
+    let pack = registered.pack;
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "version": registered.version,
-            "name": registered.name,
-            "rules": registered.rules,
-            "evaluation": registered.evaluation,
-            "gate": {"passes": passes, "reasons": reasons},
+            "version": pack.version,
+            "name": pack.name,
+            "rules": pack.rules,
+            "evaluation": pack.evaluation,
+            "gate": {"passes": registered.passes, "reasons": registered.reasons},
         })),
     ))
 }

@@ -2,7 +2,9 @@
 //! endpoints, and the admin's retry and template previews.
 
 use axum::{extract::State, http::StatusCode, Json};
-use fairgig_core::{apikey::Scope, ValidationError};
+use fairgig_core::{
+    api_key::Scope, ids::NotificationId, work::NotificationStatus, ValidationError,
+};
 use fairgig_engine::{operations, webhooks};
 use fairgig_notify::{preferences::Preferences, ChannelKind};
 use fairgig_store::notifications::{Notification, WebhookEndpoint};
@@ -43,14 +45,14 @@ pub struct Page {
 /// A delivery as its recipient sees it.
 #[derive(Serialize, ToSchema)]
 pub struct NotificationView {
-    id: Uuid,
+    id: NotificationId,
     kind: String,
     channel: String,
     address: String,
     subject: String,
     text: String,
-    /// `pending | sending | sent | failed | retrying | dead`.
-    status: String,
+    /// `failed`: this channel gave up and the next one in the user's list took over.
+    status: NotificationStatus,
     attempts: i32,
     provider_id: Option<String>,
     last_error: Option<String>,
@@ -265,7 +267,7 @@ async fn retry_notification(
     State(state): State<AppState>,
     client: ClientInfo,
     Authenticated(caller): Authenticated,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<NotificationId>,
 ) -> ApiResult<StatusCode> {
     operations::retry_notification(&state.engine, &caller, id, client.context()).await?;
     Ok(StatusCode::ACCEPTED)

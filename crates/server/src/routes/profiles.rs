@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use axum::{extract::State, Json};
 use fairgig_core::{
-    apikey::Scope,
     ids::UserId,
     marketplace::{Availability, ProfileSkill},
     submission::Budget,
 };
 use fairgig_engine::profiles::{self, ProfileRequest};
-use fairgig_store::{embeddings::EntityKind, marketplace::Profile};
+use fairgig_store::marketplace::Profile;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -85,9 +84,7 @@ fn public(profile: Profile) -> PublicProfile {
 }
 
 async fn own(state: &AppState, profile: Profile) -> ApiResult<OwnProfile> {
-    let embedding =
-        state.engine.store.entity_embedding(EntityKind::Profile, profile.user_id.as_uuid()).await?;
-    let matchable = embedding.is_some_and(|e| e.model_id == state.engine.embeddings.model_id());
+    let matchable = profiles::is_matchable(&state.engine, &profile).await?;
     let group_attributes = profile.input.group_attributes.clone();
     Ok(OwnProfile { public: public(profile), group_attributes, matchable, bias_hints: None })
 }
@@ -133,8 +130,9 @@ async fn get_my_profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<OwnProfile>> {
-    caller.require(Scope::Read)?;
-    let profile = state.engine.store.profile(caller.user.id).await?;
+    let profile = profiles::mine(&state.engine, &caller)
+        .await?
+        .ok_or_else(fairgig_engine::Error::not_found)?;
     Ok(Json(own(&state, profile).await?))
 }
 
@@ -155,6 +153,5 @@ async fn get_profile(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<PublicProfile>> {
-    caller.require(Scope::Read)?;
-    Ok(Json(public(state.engine.store.profile(id).await?)))
+    Ok(Json(public(profiles::of(&state.engine, &caller, id).await?)))
 }

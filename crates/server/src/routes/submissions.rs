@@ -16,7 +16,7 @@ use axum::{
     Json,
 };
 use fairgig_core::{
-    apikey::Scope,
+    api_key::Scope,
     ids::SubmissionId,
     submission::{SubmissionKind, SubmissionStatus},
 };
@@ -350,11 +350,9 @@ async fn list_submissions(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> ApiResult<Json<SubmissionPage>> {
-    caller.require(Scope::Read)?;
     let limit = page_limit(query.limit)?;
     let filter = SubmissionFilter { status: query.status, kind: query.kind, before: query.cursor };
-    let mut submissions =
-        state.engine.store.list_submissions(caller.user.id, &filter, limit + 1).await?;
+    let mut submissions = submissions::list(&state.engine, &caller, &filter, limit + 1).await?;
     let more = submissions.len() > limit as usize;
     submissions.truncate(limit as usize);
     let next_cursor = more.then(|| submissions.last().map(|s| s.id)).flatten();

@@ -63,7 +63,7 @@ async fn api_keys_printed_by_the_command_line_work_against_the_api() {
     let app = spawn_app().await;
     let user = app.register("ada@example.org").await;
     let key = stdout(
-        &fairgig(&app, &["apikey", "create", "--email", "ada@example.org", "--scope", "read"])
+        &fairgig(&app, &["api-key", "create", "--email", "ada@example.org", "--scope", "read"])
             .await,
     );
     assert!(key.starts_with("fg_"), "only the key on stdout: {key}");
@@ -73,7 +73,7 @@ async fn api_keys_printed_by_the_command_line_work_against_the_api() {
     let keys: Value =
         app.get_as("/api/v1/me/api-keys", &user.access).await.json().await.expect("json");
     let id = keys[0]["id"].as_str().expect("id").to_owned();
-    stdout(&fairgig(&app, &["apikey", "revoke", "--email", "ada@example.org", "--id", &id]).await);
+    stdout(&fairgig(&app, &["api-key", "revoke", "--email", "ada@example.org", "--id", &id]).await);
     assert_eq!(app.get_as("/api/v1/me", &key).await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -118,6 +118,7 @@ async fn command_line_mistakes_fail_with_a_reason() {
     assert!(!short_password.status.success());
     assert!(String::from_utf8_lossy(&short_password.stderr).contains("password"));
 
+    // `apikey` is the old spelling, kept as an alias.
     let unknown_user = fairgig(&app, &["apikey", "create", "--email", "nobody@example.org"]).await;
     assert!(!unknown_user.status.success());
     assert!(String::from_utf8_lossy(&unknown_user.stderr).contains("no user with email"));
@@ -131,7 +132,7 @@ async fn help_and_version_are_there_at_every_level() {
         &["--help"][..],
         &["user", "--help"],
         &["user", "create", "--help"],
-        &["apikey", "--help"],
+        &["api-key", "--help"],
         &["audit", "verify", "--help"],
     ] {
         let help = stdout(&fairgig(&app, args).await);

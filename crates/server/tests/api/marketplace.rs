@@ -973,7 +973,8 @@ async fn reloading_the_same_matches_is_one_impression_with_a_count() {
     assert_eq!(first["match_list"], again["match_list"], "the same impression: {first}\n{again}");
     assert_eq!(first["match_list"], third["match_list"]);
     assert_eq!(count_lists(&app).await, lists_before, "no new list for a reload");
-    let id: uuid::Uuid = first["match_list"].as_str().expect("id").parse().expect("uuid");
+    let id: fairgig_core::ids::MatchListId =
+        first["match_list"].as_str().expect("id").parse().expect("uuid");
     assert_eq!(app.store.match_list_views(id).await.expect("views"), 3);
     // Another viewer (an admin) is another impression.
     let admin = app.admin("admin@example.org").await;

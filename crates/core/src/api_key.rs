@@ -22,7 +22,7 @@ pub enum Scope {
 
 impl Scope {
     pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
-    /// What `apikey create` grants when no `--scope` is given.
+    /// What `api-key create` grants when no `--scope` is given.
     pub const DEFAULT: [Scope; 2] = [Scope::Read, Scope::Write];
 
     pub fn as_str(self) -> &'static str {

@@ -144,8 +144,7 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
     let engine = fairgig_engine::Engine::build(settings).await?;
     engine.store.migrate().await?;
     engine.embeddings.start().await?;
-    let owner =
-        crate::bench::seed_client(&engine, "eval@example.org", "relevance under test 42").await?;
+    let owner = crate::seed_client(&engine, "eval@example.org", "relevance under test 42").await?;
 
     let started = Instant::now();
     let mut job_of: HashMap<uuid::Uuid, usize> = HashMap::new();

@@ -1,7 +1,19 @@
-//! `fairgig bench …`: benchmarks that print figures (never assert them).
+//! fairgig's measurements: the `fairgig bench …` benchmarks and the
+//! `fairgig eval …` relevance evaluations. They print figures beside their
+//! goals and never assert them; tests keep the floors.
+//!
+//! - this module: the queue and pipeline, the bias check, the embedding
+//!   model, the vector index and matching, plus the seeding every
+//!   measurement shares ([`seed_client`], [`seed_open_job`], [`seed_profiles`]).
+//! - [`notify`]: notification latency and throughput through real channels.
+//! - [`search`]: job search latency at scale, with and without filters.
+//! - [`eval`]: search relevance (nDCG@10) on ESCO occupations.
+//!
+//! The portal's page timings need the HTTP router, so they live in the
+//! server (`fairgig_server::bench`).
 
+pub mod eval;
 pub mod notify;
-pub mod portal;
 pub mod search;
 
 use anyhow::Context;
@@ -654,11 +666,11 @@ pub async fn matching(profiles: usize, queries: usize) -> anyhow::Result<()> {
 }
 
 /// The skills seeded profiles and jobs draw from.
-pub(crate) const SEED_SKILLS: [&str; 8] =
+pub const SEED_SKILLS: [&str; 8] =
     ["Rust", "Python", "SQL", "Kubernetes", "React", "Go", "Docker", "AWS"];
 
 /// A random unit vector: seeded entities skip the embedding model.
-pub(crate) fn random_unit(rng: &mut rand::rngs::StdRng, dimensions: usize) -> Vec<f32> {
+pub fn random_unit(rng: &mut rand::rngs::StdRng, dimensions: usize) -> Vec<f32> {
     use rand::Rng;
     let mut v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0..1.0)).collect();
     fairgig_embed::l2_normalise(&mut v);
@@ -666,7 +678,7 @@ pub(crate) fn random_unit(rng: &mut rand::rngs::StdRng, dimensions: usize) -> Ve
 }
 
 /// The client account whose jobs a bench or evaluation seeds.
-pub(crate) async fn seed_client(
+pub async fn seed_client(
     engine: &fairgig_engine::Engine,
     email: &str,
     password: &str,
@@ -689,7 +701,7 @@ pub(crate) async fn seed_client(
 
 /// Stores `input` as an open job of `owner` with `vector` under `model`
 /// (seeded jobs skip the pipeline and, with a random vector, the model).
-pub(crate) async fn seed_open_job(
+pub async fn seed_open_job(
     store: &Store,
     owner: fairgig_core::ids::UserId,
     input: &fairgig_store::marketplace::JobInput,
@@ -714,7 +726,7 @@ pub(crate) async fn seed_open_job(
 
 /// `count` freelancers open to work, three skills each, with a random
 /// vector under `model`: the benchmarks' marketplace.
-pub(crate) async fn seed_profiles(
+pub async fn seed_profiles(
     store: &Store,
     model: &str,
     dimensions: usize,

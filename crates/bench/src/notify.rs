@@ -179,7 +179,7 @@ async fn latency(
             .notify(event(user, format!("bench/latency/{i}")))
             .await?
             .context("the notification was not recorded")?;
-        recorded.insert(format!("msg_{}", delivery.id.simple()), started);
+        recorded.insert(format!("msg_{}", delivery.id.as_uuid().simple()), started);
         let arrival = tokio::time::timeout(Duration::from_secs(10), arrivals.recv())
             .await
             .context("no delivery within 10 s")?

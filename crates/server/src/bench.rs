@@ -58,10 +58,10 @@ pub async fn run(
     let dimensions = engine.embeddings.dimensions();
     let model = engine.embeddings.model_id().to_owned();
     let mut rng = StdRng::seed_from_u64(7);
-    let skills = super::SEED_SKILLS;
+    let skills = fairgig_bench::SEED_SKILLS;
     let started = Instant::now();
-    super::seed_profiles(&engine.store, &model, dimensions, profiles, &mut rng).await?;
-    let client = super::seed_client(&engine, "client@example.org", PASSWORD).await?;
+    fairgig_bench::seed_profiles(&engine.store, &model, dimensions, profiles, &mut rng).await?;
+    let client = fairgig_bench::seed_client(&engine, "client@example.org", PASSWORD).await?;
     let mut job_ids = Vec::with_capacity(jobs);
     for i in 0..jobs {
         let input = JobInput {
@@ -83,9 +83,10 @@ pub async fn run(
             utc_offset_minutes: None,
             experience_level: None,
         };
-        let vector = super::random_unit(&mut rng, dimensions);
-        job_ids
-            .push(super::seed_open_job(&engine.store, client.id, &input, &model, &vector).await?);
+        let vector = fairgig_bench::random_unit(&mut rng, dimensions);
+        job_ids.push(
+            fairgig_bench::seed_open_job(&engine.store, client.id, &input, &model, &vector).await?,
+        );
     }
     println!(
         "seeded {profiles} profiles and {jobs} jobs in {:.1} s",
