@@ -22,6 +22,7 @@ pub mod actions {
     pub const API_KEY_CREATED: &str = "api_key.created";
     pub const API_KEY_REVOKED: &str = "api_key.revoked";
     pub const MATCH_RANKED: &str = "match.ranked";
+    pub const JOB_DELETED: &str = "job.deleted";
     pub const NOTIFICATION_SENT: &str = "notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.failed";
     pub const NOTIFICATION_DEAD: &str = "notification.dead";

@@ -9,6 +9,7 @@
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_core::{
     api_key::Scope,
+    audit::{actions, Actor, NewAuditEntry, RequestContext},
     ids::{JobId, SubmissionId, UserId},
     marketplace::{
         check_short_text, check_utc_offset, parse_skill_names, ExperienceLevel, JobStatus,
@@ -19,6 +20,7 @@ use fairgig_core::{
 };
 use fairgig_store::{
     embeddings::EntityKind,
+    job_activity::OwnedJob,
     marketplace::{Job, JobInput, JobReview},
     Store, StoreError,
 };
@@ -186,6 +188,13 @@ pub async fn visible(engine: &Engine, caller: &Caller, id: JobId) -> Result<(Job
             return Err(Error::not_found());
         }
     }
+    if !manages {
+        // A view the owner sees; failing to count one must not hide the job.
+        let today = time::OffsetDateTime::now_utc().date();
+        if let Err(err) = engine.store.record_job_view(job.id, caller.user.id, today).await {
+            tracing::warn!(error = %err, job = %job.id, "job view not counted");
+        }
+    }
     Ok((job, manages))
 }
 
@@ -242,10 +251,45 @@ pub async fn set_status(
     Ok(engine.store.set_job_status(id, job.status, status, acknowledge_bias).await?)
 }
 
-/// The caller's own jobs, newest first.
-pub async fn owned(engine: &Engine, caller: &Caller) -> Result<Vec<Job>> {
+/// Jobs listed in "my jobs".
+const OWNED_LISTED: u32 = 200;
+
+/// The caller's own jobs in every status, newest first, with how many
+/// applied (by status) and how many people opened each.
+pub async fn owned(engine: &Engine, caller: &Caller) -> Result<Vec<OwnedJob>> {
     caller.require(Scope::Read)?;
-    Ok(engine.store.jobs_of(caller.user.id, 200).await?)
+    Ok(engine.store.jobs_with_activity(caller.user.id, OWNED_LISTED).await?)
+}
+
+/// Deletes a draft (its owner or an admin): a job that never opened is
+/// nobody else's business. An open job is closed (cancelled) instead, so
+/// its applicants keep their record.
+pub async fn delete_draft(
+    engine: &Engine,
+    caller: &Caller,
+    id: JobId,
+    context: RequestContext,
+) -> Result<()> {
+    caller.require(Scope::Write)?;
+    let job = managed(engine, caller, id).await?;
+    let refused = || Error::conflict("only a draft can be deleted; cancel an open job instead");
+    if job.status != JobStatus::Draft {
+        return Err(refused());
+    }
+    engine.store.delete_draft_job(id).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => refused(),
+        other => other.into(),
+    })?;
+    engine
+        .store
+        .append_audit(
+            NewAuditEntry::new(Actor::User(caller.user.id), actions::JOB_DELETED)
+                .target(format!("job:{id}"))
+                .context(context)
+                .details(serde_json::json!({"title": job.input.title})),
+        )
+        .await?;
+    Ok(())
 }
 
 /// The freelancers for a job its owner (or an admin) manages, ranked by the

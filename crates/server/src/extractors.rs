@@ -1,19 +1,14 @@
 //! Extractors that turn every malformed input into the API's error shape.
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::{
     body::Bytes,
-    extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request},
+    extract::{FromRequest, FromRequestParts, Request},
     http::{header, request::Parts},
 };
-use fairgig_core::audit::RequestContext;
+pub use fairgig_http::ClientInfo;
 use serde::de::DeserializeOwned;
 
-use crate::{
-    error::{ApiError, ErrorCode},
-    state::AppState,
-};
+use crate::error::{ApiError, ErrorCode};
 
 /// `Json` with our errors: 415 without a JSON content type, 413 over the body
 /// limit, 400 `invalid_json` for syntax errors and 400 `invalid_body` naming
@@ -95,58 +90,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn unknown_field_name(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     rest.split('`').next().map(str::to_owned)
-}
-
-/// Who is calling from where: IP, user agent and request id, for the audit log.
-#[derive(Clone, Debug)]
-pub struct ClientInfo {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl ClientInfo {
-    pub fn context(&self) -> RequestContext {
-        RequestContext {
-            ip: self.ip.map(|ip| ip.to_string()),
-            user_agent: self.user_agent.clone(),
-            request_id: self.request_id.clone(),
-        }
-    }
-
-    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool) -> Self {
-        let header_text = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(|value| value.chars().take(512).collect::<String>())
-        };
-        let forwarded = trust_forwarded_for
-            .then(|| header_text("x-forwarded-for"))
-            .flatten()
-            .and_then(|list| list.split(',').next().and_then(|ip| ip.trim().parse().ok()));
-        let peer =
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
-        ClientInfo {
-            ip: forwarded.or(peer),
-            user_agent: header_text("user-agent"),
-            request_id: header_text("x-request-id"),
-        }
-    }
-}
-
-impl<S> FromRequestParts<S> for ClientInfo
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        Ok(ClientInfo::from_parts(parts, state.engine.settings.server.trust_forwarded_for))
-    }
 }
 
 /// `Path` with our errors: a malformed path segment is 400 `invalid_path`

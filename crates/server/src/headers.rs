@@ -32,7 +32,7 @@ const PORTAL_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 's
 pub async fn by_area(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let (api, docs) = (path.starts_with("/api/"), path == "/docs" || path.starts_with("/docs/"));
-    let portal = !api && !docs && crate::portal::owns(path);
+    let portal = !api && !docs && fairgig_portal::owns(path);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if api && !headers.contains_key(header::CACHE_CONTROL) {

@@ -12,7 +12,6 @@
 //! - [`error`], [`extractors`]: one error shape for every failure.
 //! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
-//! - [`portal`]: the web portal (server-rendered pages, cookie sessions).
 //! - [`bench`]: `fairgig bench portal`, the one measurement that needs the
 //!   router; the others live in `fairgig_bench`.
 //! - [`cli`]: the `fairgig` command.
@@ -24,7 +23,6 @@ pub mod error;
 pub mod extractors;
 pub mod headers;
 pub mod metrics;
-pub mod portal;
 pub mod ratelimit;
 pub mod routes;
 pub mod settings;

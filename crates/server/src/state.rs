@@ -13,6 +13,13 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
+/// Extractors shared with the portal (`ClientInfo`) read the engine alone.
+impl axum::extract::FromRef<AppState> for Engine {
+    fn from_ref(state: &AppState) -> Engine {
+        state.engine.clone()
+    }
+}
+
 impl AppState {
     /// Connects to the database (without migrating) and builds every service.
     pub async fn build(settings: Settings) -> anyhow::Result<AppState> {

@@ -18,6 +18,14 @@
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`embeddings`]: the embedding cache and each entity's current vector.
 //! - [`notifications`]: notification preferences, webhook endpoints, the delivery log and queue.
+//! - [`outbox`]: handing queued tasks to the broker and claiming them by id.
+//! - [`marketplace`]: jobs and freelancer profiles, and their change cursors.
+//! - [`applications`]: applications to jobs and reviews after them.
+//! - [`job_activity`]: views of a client's jobs and their applicant counts.
+//! - [`feedback`]: match lists as shown and feedback on them.
+//! - [`exposure`]: the fairness groups' exposure ledger.
+//! - [`models`]: the model registry (versions, champion and challenger).
+//! - [`schedules`]: leases that let one process run each occurrence of periodic work.
 //! - `test_support` (feature `test-support`): fresh databases for tests and
 //!   benchmarks (SQLite file or PostgreSQL database).
 
@@ -30,6 +38,7 @@ pub mod embeddings;
 mod error;
 pub mod exposure;
 pub mod feedback;
+pub mod job_activity;
 pub mod marketplace;
 pub mod models;
 pub mod notifications;

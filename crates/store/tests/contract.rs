@@ -908,3 +908,67 @@ async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn job_activity_counts_viewer_days_and_applications_and_deletes_only_drafts() {
+    use fairgig_core::marketplace::{ApplicationStatus, JobStatus};
+    use fairgig_store::marketplace::{JobInput, JobReview};
+    on_every_backend(|store| async move {
+        let client = store.create_user(new_user("client@example.org")).await.expect("user");
+        let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
+        let rival = store.create_user(new_user("rival@example.org")).await.expect("user");
+        let input = JobInput {
+            title: "Job".to_owned(),
+            description: "Work".to_owned(),
+            required_skills: vec![],
+            preferred_skills: vec![],
+            max_hourly_minor: None,
+            currency: None,
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let review = JobReview::unchecked();
+        let create = |status| store.create_job(client.id, None, &input, status, &review);
+        let open = create(JobStatus::Open).await.expect("open job");
+        let draft = create(JobStatus::Draft).await.expect("draft");
+
+        let today = time::OffsetDateTime::now_utc().date();
+        let yesterday = today.previous_day().expect("a day before");
+        for (viewer, day) in
+            [(dev.id, today), (dev.id, today), (dev.id, yesterday), (rival.id, today)]
+        {
+            store.record_job_view(open.id, viewer, day).await.expect("view");
+        }
+        let first = store.apply(open.id, dev.id, "hello", None).await.expect("apply");
+        store.apply(open.id, rival.id, "me too", None).await.expect("apply");
+        store
+            .set_application_status(
+                first.id,
+                &[ApplicationStatus::Applied],
+                ApplicationStatus::Shortlisted,
+            )
+            .await
+            .expect("shortlist");
+
+        let listed = store.jobs_with_activity(client.id, 10).await.expect("mine");
+        assert_eq!(listed.len(), 2);
+        let opened = listed.iter().find(|owned| owned.job.id == open.id).expect("listed");
+        assert_eq!(opened.views, 3, "viewer-days");
+        assert_eq!((opened.applicants.applied, opened.applicants.shortlisted), (1, 1));
+        assert_eq!(opened.applicants.active(), 2);
+        let drafted = listed.iter().find(|owned| owned.job.id == draft.id).expect("listed");
+        assert_eq!((drafted.views, drafted.applicants.active()), (0, 0));
+        assert!(store.jobs_with_activity(dev.id, 10).await.expect("none").is_empty());
+
+        assert!(matches!(
+            store.delete_draft_job(open.id).await,
+            Err(StoreError::Conflict { field: "status" })
+        ));
+        store.delete_draft_job(draft.id).await.expect("a draft goes");
+        assert!(matches!(store.job(draft.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(store.delete_draft_job(draft.id).await, Err(StoreError::NotFound)));
+    })
+    .await;
+}

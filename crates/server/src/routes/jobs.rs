@@ -15,7 +15,7 @@ use fairgig_engine::{
     matching::{self, JobMatchList, MatchList},
     profiles,
 };
-use fairgig_store::marketplace::Job;
+use fairgig_store::{job_activity::ApplicantCounts, marketplace::Job};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -23,14 +23,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::Authenticated,
     error::{ApiResult, ErrorBody},
-    extractors::{AppJson, AppPath, AppQuery},
+    extractors::{AppJson, AppPath, AppQuery, ClientInfo},
     state::AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_jobs, create_job))
-        .routes(routes!(get_job, edit_job))
+        .routes(routes!(get_job, edit_job, delete_job))
+        .routes(routes!(my_jobs))
         .routes(routes!(set_status))
         .routes(routes!(job_matches))
         .routes(routes!(my_job_matches))
@@ -255,8 +256,68 @@ async fn edit_job(
     Ok(Json(view(edited, true)))
 }
 
+/// Delete a draft job (its owner or an admin); an open job is cancelled
+/// instead (`POST /jobs/{id}/status`), so its applicants keep their record.
+#[utoipa::path(
+    delete, path = "/jobs/{id}", tag = "marketplace",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such job of the caller's", body = ErrorBody),
+        (status = 409, description = "The job is not a draft", body = ErrorBody),
+    )
+)]
+async fn delete_job(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<JobId>,
+) -> ApiResult<StatusCode> {
+    jobs::delete_draft(&state.engine, &caller, id, client.context()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One of my jobs with the interest it drew.
+#[derive(Serialize, ToSchema)]
+pub struct OwnedJobView {
+    #[serde(flatten)]
+    job: JobView,
+    /// Applications by status.
+    applicants: ApplicantCounts,
+    /// People who opened it (each once per day; its owner and admins not counted).
+    views: i64,
+}
+
+/// My jobs in every status, newest first, with applicant counts and views.
+#[utoipa::path(
+    get, path = "/me/jobs", tag = "marketplace",
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = Vec<OwnedJobView>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn my_jobs(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<Vec<OwnedJobView>>> {
+    let owned = jobs::owned(&state.engine, &caller).await?;
+    Ok(Json(
+        owned
+            .into_iter()
+            .map(|owned| OwnedJobView {
+                job: view(owned.job, true),
+                applicants: owned.applicants,
+                views: owned.views,
+            })
+            .collect(),
+    ))
+}
+
 /// A job. Its owner and admins see it in any status, with the bias report;
-/// others see open and running jobs.
+/// others see open and running jobs. Opening someone else's job counts as a
+/// view (once per person and day).
 #[utoipa::path(
     get, path = "/jobs/{id}", tag = "marketplace",
     params(("id" = String, Path, format = Uuid)),

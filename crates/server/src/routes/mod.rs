@@ -23,6 +23,7 @@ mod profiles;
 mod submissions;
 
 use axum::{http::Method, Router};
+use fairgig_portal::PortalState;
 use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
@@ -169,12 +170,13 @@ fn document_shared_errors(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi
 /// Every route with its state: the API, `/docs` and JSON 404/405 fallbacks.
 pub fn router(state: AppState) -> Router {
     let (routes, spec) = documented_routes(state.engine.settings.submissions.max_request_bytes);
+    let portal = fairgig_portal::router(PortalState { engine: state.engine.clone() });
     routes
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", spec))
-        .merge(crate::portal::router(state.clone()))
+        .with_state(state)
+        .merge(portal)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
 }
 
 /// The OpenAPI document alone (for `fairgig openapi` and tests).
@@ -187,18 +189,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 async fn not_found(request: axum::extract::Request) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = request.uri().path();
-    if !crate::portal::owns(path) {
+    if !fairgig_portal::owns(path) {
         return ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response();
     }
     let accept = request.headers().get(axum::http::header::ACCEPT_LANGUAGE);
-    let locale = crate::portal::i18n::Locale::negotiate(None, accept.and_then(|v| v.to_str().ok()));
+    let locale =
+        fairgig_portal::i18n::Locale::negotiate(None, accept.and_then(|v| v.to_str().ok()));
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    crate::portal::page::PortalError {
+    fairgig_portal::page::PortalError {
         status: axum::http::StatusCode::NOT_FOUND,
         locale,
         request_id,

@@ -1025,3 +1025,67 @@ async fn a_saved_profile_comes_back_with_language_hints_and_is_saved_anyway() {
     let (_, saved) = send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(clean)).await;
     assert_eq!(saved["bias_hints"]["findings"], json!([]), "{saved}");
 }
+
+#[tokio::test]
+async fn my_jobs_count_applicants_and_views_and_only_drafts_can_be_deleted() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let rival = app.register_as("rival@example.org", Role::Freelancer).await;
+    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    let (_, open) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let open_id = open["id"].as_str().expect("id").to_owned();
+    let mut flagged = job();
+    flagged["description"] =
+        json!("We want a young, energetic digital native. Native English speakers only.");
+    let (_, draft) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(flagged)).await;
+    assert_eq!(draft["status"], "draft", "{draft}");
+    let draft_id = draft["id"].as_str().expect("id").to_owned();
+
+    // Two freelancers open the job, one of them twice; the owner's own look is no view.
+    let job_path = format!("/api/v1/jobs/{open_id}");
+    for viewer in [&dev, &dev, &rival, &client] {
+        assert_eq!(send(&app, Method::GET, viewer, &job_path, None).await.0, StatusCode::OK);
+    }
+    let matches_path = format!("{job_path}/matches");
+    let application = apply_and_hire(&app, &client, &dev, &matches_path, false).await;
+    let shortlist = json!({"status": "shortlisted"});
+    let decide = format!("/api/v1/applications/{application}/status");
+    assert_eq!(send(&app, Method::POST, &client, &decide, Some(shortlist)).await.0, StatusCode::OK);
+
+    let (status, mine) = send(&app, Method::GET, &client, "/api/v1/me/jobs", None).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let listed = mine.as_array().expect("a list");
+    assert_eq!(listed.len(), 2, "every status: {mine}");
+    assert_eq!(listed[0]["id"], draft_id.as_str(), "newest first");
+    let opened = &listed[1];
+    assert_eq!(opened["views"], 2, "viewer-days, owner excluded: {opened}");
+    assert_eq!(opened["applicants"]["shortlisted"], 1, "{opened}");
+    assert_eq!(opened["applicants"]["applied"], 0, "{opened}");
+    assert_eq!(listed[0]["views"], 0);
+    // A freelancer has no jobs of their own.
+    let (_, theirs) = send(&app, Method::GET, &dev, "/api/v1/me/jobs", None).await;
+    assert_eq!(theirs, json!([]));
+
+    // Only a draft can be deleted, only by its owner (or an admin).
+    let (status, refused) = send(&app, Method::DELETE, &client, &job_path, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let draft_path = format!("/api/v1/jobs/{draft_id}");
+    assert_eq!(send(&app, Method::DELETE, &dev, &draft_path, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, Method::DELETE, &client, &draft_path, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(send(&app, Method::GET, &client, &draft_path, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, Method::DELETE, &client, &draft_path, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, mine) = send(&app, Method::GET, &client, "/api/v1/me/jobs", None).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    let admin = app.admin("admin@example.org").await;
+    let (_, audit) =
+        send(&app, Method::GET, &admin, "/api/v1/audit?action=job.deleted", None).await;
+    assert_eq!(audit["entries"][0]["target"], format!("job:{draft_id}").as_str(), "{audit}");
+}

@@ -21,7 +21,7 @@ use fairgig_engine::Caller;
 use rand::RngCore;
 
 use super::i18n::{Locale, Messages};
-use crate::state::AppState;
+use crate::PortalState;
 
 pub const SESSION_COOKIE: &str = "fg_session";
 pub const CSRF_COOKIE: &str = "fg_csrf";
@@ -107,7 +107,7 @@ fn over_https(headers: &HeaderMap, trust_forwarded: bool) -> bool {
 /// Reads the portal cookies into a [`Visitor`] for the handlers, and sets
 /// a CSRF cookie for a visitor who has none yet.
 pub async fn middleware(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     mut request: Request,
     next: Next,
 ) -> Response {

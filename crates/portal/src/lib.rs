@@ -1,4 +1,4 @@
-//! The web portal: server-rendered pages at `/` for clients, freelancers
+//! fairgig's web portal: server-rendered pages at `/` for clients, freelancers
 //! and admins, on the same engine use cases as the API (never calling the
 //! API). Pages read without JavaScript; htmx (vendored) adds live progress.
 //!
@@ -44,11 +44,23 @@ use axum::{
     routing::{get, post},
     Router,
 };
+use fairgig_engine::Engine;
 
-use crate::state::AppState;
+/// What every page handler shares: the engine's services (the portal calls
+/// the same use cases as the API, never the API itself).
+#[derive(Clone, Debug)]
+pub struct PortalState {
+    pub engine: Engine,
+}
+
+impl axum::extract::FromRef<PortalState> for Engine {
+    fn from_ref(state: &PortalState) -> Engine {
+        state.engine.clone()
+    }
+}
 
 /// Every portal route, behind the session middleware.
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(state: PortalState) -> Router {
     let max_request_bytes = state.engine.settings.submissions.max_request_bytes;
     Router::new()
         .route("/", get(home::landing))
@@ -71,6 +83,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/jobs/{id}/edit", get(jobs::edit_form).post(jobs::edit))
         .route("/jobs/{id}/apply", post(jobs::apply))
         .route("/jobs/{id}/status", post(jobs::set_status))
+        .route("/jobs/{id}/delete", post(jobs::delete))
         .route("/jobs/{id}/review", post(jobs::review))
         .route("/applications/{id}/decide", post(jobs::decide))
         .route("/inbox", get(inbox::inbox))
@@ -104,8 +117,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/requests/{id}/events", get(requests::events))
         .route("/requests/{id}/results", get(requests::results))
         .route("/requests/{id}/retry", post(requests::retry))
-        .layer(middleware::from_fn_with_state(state, session::middleware))
+        .layer(middleware::from_fn_with_state(state.clone(), session::middleware))
         .route("/assets/{file}", get(assets::serve))
+        .with_state(state)
 }
 
 /// Whether a path belongs to the portal (its 404s are pages, not JSON):

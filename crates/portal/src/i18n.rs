@@ -63,8 +63,8 @@ impl Locale {
 
     fn source(self) -> &'static str {
         match self {
-            Locale::En => include_str!("../../locales/en.ftl"),
-            Locale::De => include_str!("../../locales/de.ftl"),
+            Locale::En => include_str!("../locales/en.ftl"),
+            Locale::De => include_str!("../locales/de.ftl"),
         }
     }
 }

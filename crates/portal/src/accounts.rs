@@ -17,7 +17,9 @@ use super::{
     page::{check_csrf, render_with, CsrfForm, LenientQuery, Page, PortalError},
     session::{append_cookie, Visitor},
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 /// A form's refusal, shown beside its field (or above the form).
 #[derive(Debug, Default)]
@@ -98,7 +100,7 @@ pub async fn signup_form(visitor: Visitor) -> Response {
 }
 
 pub async fn signup(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(mut form): Form<SignupForm>,
@@ -165,7 +167,7 @@ pub async fn signin_form(
 }
 
 pub async fn signin(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<SigninForm>,
@@ -194,7 +196,7 @@ pub async fn signin(
 
 /// Revokes the session and removes the cookie.
 pub async fn signout(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<CsrfForm>,

@@ -36,7 +36,9 @@ use super::{
     },
     session::{Visitor, CSRF_FIELD},
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 /// What the form holds, kept when it comes back with an error.
 #[derive(Debug, Default)]
@@ -159,7 +161,7 @@ async fn read_form(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     multipart: Multipart,
@@ -408,7 +410,7 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
     }
 }
 
-async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Outcome, PortalError> {
+async fn load(state: &PortalState, visitor: &Visitor, id: &str) -> Result<Outcome, PortalError> {
     let caller =
         visitor.caller.as_ref().ok_or_else(|| PortalError::new(visitor, StatusCode::FORBIDDEN))?;
     let id: SubmissionId = path_id(visitor, id)?;
@@ -419,7 +421,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Outcome, 
 
 /// The request page: live while the run is going, its results after.
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
@@ -444,7 +446,7 @@ pub async fn show(
 /// Runs a failed request again from the step that failed; the page then
 /// follows it live.
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -461,7 +463,7 @@ pub async fn retry(
 
 /// The results, as the live page swaps them in when the run ends.
 pub async fn results(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -482,7 +484,7 @@ struct StepFragment {
 /// Each step's new state as an HTML fragment (event `step-NAME`), then
 /// `run` when the run ended.
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PortalError> {

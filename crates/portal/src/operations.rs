@@ -30,7 +30,9 @@ use super::{
     },
     session::Visitor,
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 /// Rows per page on the users and audit pages.
 const PAGE_ROWS: u32 = 50;
@@ -58,7 +60,7 @@ struct UsersPage {
 }
 
 pub async fn users(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<UsersQuery>,
 ) -> Result<Response, PortalError> {
@@ -87,7 +89,7 @@ pub struct RoleForm {
 }
 
 pub async fn set_role(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -107,7 +109,7 @@ pub async fn set_role(
 }
 
 pub async fn disable(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -162,7 +164,7 @@ impl AuditPage {
 }
 
 pub async fn audit(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<AuditQuery>,
 ) -> Result<Response, PortalError> {
@@ -205,7 +207,7 @@ pub struct NoticeQuery {
 }
 
 pub async fn dead_letters(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<NoticeQuery>,
 ) -> Result<Response, PortalError> {
@@ -222,7 +224,7 @@ pub async fn dead_letters(
 }
 
 pub async fn retry_dead_letter(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -248,7 +250,7 @@ struct NotificationLogPage {
 }
 
 pub async fn notification_log(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<NoticeQuery>,
 ) -> Result<Response, PortalError> {
@@ -264,7 +266,7 @@ pub async fn notification_log(
 }
 
 pub async fn resend(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -298,7 +300,7 @@ struct TemplatesPage {
 }
 
 pub async fn templates(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<PreviewQuery>,
 ) -> Result<Response, PortalError> {

@@ -27,7 +27,9 @@ use super::{
     },
     session::Visitor,
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 /// The preferences form as typed: up to three channels in order.
 #[derive(Debug, Default, Deserialize)]
@@ -193,7 +195,7 @@ struct Shown {
 }
 
 async fn settings_page(
-    state: &AppState,
+    state: &PortalState,
     visitor: &Visitor,
     shown: Shown,
 ) -> Result<SettingsPage, PortalError> {
@@ -234,7 +236,7 @@ async fn settings_page(
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<SettingsQuery>,
 ) -> Result<Response, PortalError> {
@@ -252,7 +254,7 @@ pub struct SettingsQuery {
 }
 
 pub async fn save_preferences(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<PreferencesForm>,
 ) -> Result<Response, PortalError> {
@@ -287,7 +289,7 @@ pub struct NewKeyForm {
 
 /// Creates an API key and shows it this once.
 pub async fn create_key(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<NewKeyForm>,
@@ -325,7 +327,7 @@ pub async fn create_key(
 }
 
 pub async fn revoke_key(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Path(id): Path<String>,
@@ -356,7 +358,7 @@ pub struct NewWebhookForm {
 
 /// Registers a webhook endpoint for every kind and shows its secret once.
 pub async fn create_webhook(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<NewWebhookForm>,
 ) -> Result<Response, PortalError> {
@@ -379,7 +381,7 @@ pub async fn create_webhook(
 
 /// A new secret for an endpoint (the old one signs for a day more), shown once.
 pub async fn rotate_webhook(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
@@ -395,7 +397,7 @@ pub async fn rotate_webhook(
 }
 
 pub async fn delete_webhook(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,

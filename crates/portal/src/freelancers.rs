@@ -22,7 +22,7 @@ use super::{
     page::{check_csrf, render, render_with, require_sign_in, LenientQuery, Page, PortalError},
     session::Visitor,
 };
-use crate::state::AppState;
+use crate::PortalState;
 
 /// The profile form as typed (skills comma-separated).
 #[derive(Debug, Default, Deserialize)]
@@ -75,7 +75,7 @@ fn findings(
 }
 
 pub async fn profile_form(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
@@ -185,7 +185,7 @@ impl ProfileForm {
 }
 
 pub async fn save_profile(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PortalError> {
@@ -218,7 +218,7 @@ pub async fn save_profile(
 
 /// `POST /profile/preview` (htmx): the findings of the headline and bio so far.
 pub async fn preview(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PortalError> {
@@ -246,7 +246,7 @@ struct SkillSuggestions {
 
 /// `GET /profile/skills` (htmx): suggestions for the skill being typed.
 pub async fn skill_suggestions(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<SkillsQuery>,
 ) -> Result<Response, PortalError> {

@@ -27,7 +27,7 @@ use super::{
     },
     session::Visitor,
 };
-use crate::state::AppState;
+use crate::PortalState;
 
 #[derive(Template)]
 #[template(path = "portal/admin.html")]
@@ -60,7 +60,7 @@ pub struct AdminQuery {
 }
 
 async fn admin_page(
-    state: &AppState,
+    state: &PortalState,
     visitor: &Visitor,
     notice: String,
     error: FieldError,
@@ -109,7 +109,7 @@ async fn admin_page(
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<AdminQuery>,
 ) -> Result<Response, PortalError> {
@@ -121,7 +121,7 @@ pub async fn show(
 
 /// Publishes or rejects a held review.
 pub async fn moderate(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path((id, verdict)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
@@ -143,7 +143,7 @@ pub async fn moderate(
 /// Promotes the challenger ranker or rolls back the champion; the outcome
 /// (or why not) is shown on the page.
 pub async fn ranker(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(action): Path<String>,
     Form(form): Form<CsrfForm>,

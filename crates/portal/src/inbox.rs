@@ -16,7 +16,9 @@ use super::{
     page::{check_csrf, render, render_with, require_sign_in, Page, PortalError},
     session::Visitor,
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 #[derive(Template)]
 #[template(path = "portal/inbox.html")]
@@ -26,7 +28,7 @@ struct InboxPage {
 }
 
 pub async fn inbox(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
@@ -63,7 +65,7 @@ pub struct PasswordForm {
 
 /// Changes the password; the engine signs out every other session.
 pub async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<PasswordForm>,

@@ -6,7 +6,7 @@ use fairgig_core::user::Role;
 use fairgig_engine::{applications, jobs, matching::JobMatch, profiles, submissions};
 use fairgig_store::{
     applications::{Application, Review},
-    marketplace::Job,
+    job_activity::OwnedJob,
     submissions::{Submission, SubmissionFilter},
 };
 
@@ -14,14 +14,14 @@ use super::{
     page::{render, require_sign_in, LenientQuery, Page, PortalError},
     session::Visitor,
 };
-use crate::state::AppState;
+use crate::PortalState;
 
 #[derive(Template)]
 #[template(path = "portal/dashboard.html")]
 struct Dashboard {
     page: Page,
     submissions: Vec<Submission>,
-    jobs: Vec<Job>,
+    jobs: Vec<OwnedJob>,
     /// Freelancers: whether they have a profile, and the jobs that fit it.
     has_profile: bool,
     jobs_for_me: Vec<JobMatch>,
@@ -46,7 +46,7 @@ pub struct DashboardQuery {
 const LISTED: u32 = 50;
 
 pub async fn dashboard(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<DashboardQuery>,
 ) -> Result<Response, PortalError> {
@@ -56,6 +56,7 @@ pub async fn dashboard(
     let unverified = caller.user.email_verified_at.is_none();
     let notice = match query.notice.as_str() {
         "verification-sent" => page.t.msg("verify-sent"),
+        "job-deleted" => page.t.msg("dashboard-job-deleted"),
         _ => String::new(),
     };
     if caller.user.role == Role::Freelancer {

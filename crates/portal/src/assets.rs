@@ -24,17 +24,17 @@ const ASSETS: [Asset; 3] = [
     Asset {
         name: "portal.css",
         content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../assets/portal.css"),
+        bytes: include_bytes!("../assets/portal.css"),
     },
     Asset {
         name: "htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/htmx.min.js"),
+        bytes: include_bytes!("../assets/vendor/htmx.min.js"),
     },
     Asset {
         name: "htmx-ext-sse.min.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/htmx-ext-sse.min.js"),
+        bytes: include_bytes!("../assets/vendor/htmx-ext-sse.min.js"),
     },
 ];
 

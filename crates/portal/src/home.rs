@@ -16,7 +16,7 @@ use super::{
     page::{check_csrf, render, LenientQuery, Page, PortalError},
     session::{append_cookie, Visitor},
 };
-use crate::state::AppState;
+use crate::PortalState;
 
 #[derive(Template)]
 #[template(path = "portal/landing.html")]
@@ -106,7 +106,7 @@ const BOARD_SIZE: usize = 20;
 /// The open jobs, searched by words and meaning, filtered, with facets
 /// (public: signed out, it lists what anyone may see).
 pub async fn board(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     LenientQuery(query): LenientQuery<BoardQuery>,
 ) -> Result<Response, PortalError> {

@@ -28,12 +28,15 @@ use serde::Deserialize;
 use super::{
     accounts::FieldError,
     page::{
-        check_csrf, path_id, render, render_with, require_sign_in, LenientQuery, Page, PortalError,
+        check_csrf, path_id, render, render_with, require_sign_in, CsrfForm, LenientQuery, Page,
+        PortalError,
     },
     requests::{segments, Segment},
     session::Visitor,
 };
-use crate::state::AppState;
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 /// The job form as typed (skills comma-separated).
 #[derive(Debug, Default, Deserialize)]
@@ -119,7 +122,7 @@ pub async fn new_form(visitor: Visitor) -> Result<Response, PortalError> {
 }
 
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<JobForm>,
 ) -> Result<Response, PortalError> {
@@ -142,7 +145,7 @@ pub async fn create(
 
 /// The job form filled with a job's current text, for its owner.
 pub async fn edit_form(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
@@ -171,7 +174,7 @@ pub async fn edit_form(
 /// new words need review goes back to draft). What the form does not show
 /// (preferred skills, rate, time zone, level) is kept as it was.
 pub async fn edit(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<JobForm>,
@@ -206,7 +209,7 @@ pub async fn edit(
 
 /// `POST /jobs/preview` (htmx): the findings of the draft so far.
 pub async fn preview(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<JobForm>,
 ) -> Result<Response, PortalError> {
@@ -245,7 +248,7 @@ struct JobPage {
 }
 
 async fn job_page(
-    state: &AppState,
+    state: &PortalState,
     visitor: &Visitor,
     id: JobId,
     letter: String,
@@ -308,7 +311,7 @@ pub struct JobQuery {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     LenientQuery(query): LenientQuery<JobQuery>,
@@ -333,7 +336,7 @@ pub struct ApplyForm {
 }
 
 pub async fn apply(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<ApplyForm>,
@@ -365,7 +368,7 @@ pub struct StatusForm {
 /// Publishing (with the acknowledgement a flagged job needs), completing,
 /// cancelling; a refusal is shown on the job's page.
 pub async fn set_status(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
@@ -386,6 +389,28 @@ pub async fn set_status(
     }
 }
 
+/// Deletes a draft and goes back to the dashboard; anything but a draft
+/// stays, with the reason on its page.
+pub async fn delete(
+    State(state): State<PortalState>,
+    visitor: Visitor,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    check_csrf(&visitor, &form._csrf)?;
+    let id: JobId = path_id(&visitor, &id)?;
+    match jobs::delete_draft(&state.engine, caller, id, client.context()).await {
+        Ok(()) => Ok(Redirect::to("/dashboard?notice=job-deleted").into_response()),
+        Err(err) => {
+            let error = FieldError::from_engine(&visitor, err)?;
+            let page = job_page(&state, &visitor, id, String::new(), error).await?;
+            Ok(render_with(StatusCode::CONFLICT, &page))
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct DecisionForm {
     #[serde(default)]
@@ -396,7 +421,7 @@ pub struct DecisionForm {
 
 /// Shortlist, hire or reject an applicant; back to the job.
 pub async fn decide(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
@@ -430,7 +455,7 @@ pub struct ReviewForm {
 
 /// Review the other party of a completed job.
 pub async fn review(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<ReviewForm>,

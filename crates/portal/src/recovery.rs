@@ -20,7 +20,9 @@ use super::{
     },
     session::Visitor,
 };
-use crate::{extractors::ClientInfo, state::AppState};
+use fairgig_http::ClientInfo;
+
+use crate::PortalState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForgotForm {
@@ -51,7 +53,7 @@ pub async fn forgot_form(visitor: Visitor) -> Response {
 }
 
 pub async fn forgot(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<ForgotForm>,
@@ -112,7 +114,7 @@ pub async fn reset_form(
 
 /// Sets the new password; every session ends, so the visitor signs in again.
 pub async fn reset(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<ResetForm>,
@@ -159,7 +161,7 @@ pub async fn verify_form(
 }
 
 pub async fn verify(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     client: ClientInfo,
     Form(form): Form<VerifyForm>,
@@ -183,7 +185,7 @@ pub async fn verify(
 
 /// Mails the signed-in visitor a new verification link.
 pub async fn resend(
-    State(state): State<AppState>,
+    State(state): State<PortalState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
