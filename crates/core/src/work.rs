@@ -20,10 +20,13 @@ pub enum TaskStatus {
     Done,
     /// Out of attempts: kept for an operator to look at or re-run.
     Dead,
+    /// Its submission was deleted before it ran.
+    Cancelled,
 }
 
 string_enum!(TaskStatus, "status", [
     Queued => "queued", Running => "running", Done => "done", Dead => "dead",
+    Cancelled => "cancelled",
 ]);
 
 /// Where one delivery stands.

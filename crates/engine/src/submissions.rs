@@ -344,7 +344,11 @@ pub async fn delete(
     Ok(())
 }
 
-/// The caller's submissions, newest first.
+/// The most characters a search of one's submissions may have.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// The caller's submissions, newest first; with `filter.text`, those whose
+/// title or text holds every word of it.
 pub async fn list(
     engine: &Engine,
     caller: &Caller,
@@ -352,6 +356,15 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<Submission>> {
     caller.require(fairgig_core::api_key::Scope::Read)?;
+    if let Some(text) = &filter.text {
+        if text.chars().count() > MAX_SEARCH_CHARS || text.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                "q",
+                "at most 200 characters, without control characters",
+            )
+            .into());
+        }
+    }
     Ok(engine.store.list_submissions(caller.user.id, filter, limit).await?)
 }
 

@@ -34,12 +34,16 @@ struct Dashboard {
     /// The account's address is not confirmed yet: offer a new link.
     unverified: bool,
     notice: String,
+    /// The search of the client's requests, as typed.
+    q: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DashboardQuery {
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    q: String,
 }
 
 /// How many of each the dashboard lists.
@@ -80,12 +84,14 @@ pub async fn dashboard(
             reviews,
             unverified,
             notice,
+            q: String::new(),
         }));
     }
+    let q: String = query.q.trim().chars().filter(|c| !c.is_control()).take(200).collect();
+    let filter =
+        SubmissionFilter { text: (!q.is_empty()).then(|| q.clone()), ..Default::default() };
     let submissions =
-        submissions::list(&state.engine, caller, &SubmissionFilter::default(), LISTED)
-            .await
-            .map_err(failed)?;
+        submissions::list(&state.engine, caller, &filter, LISTED).await.map_err(failed)?;
     let jobs = jobs::owned(&state.engine, caller).await.map_err(failed)?;
     let reviews =
         applications::reviews_of(&state.engine, caller, caller.user.id).await.map_err(failed)?;
@@ -101,5 +107,6 @@ pub async fn dashboard(
         reviews,
         unverified,
         notice,
+        q,
     }))
 }

@@ -379,6 +379,43 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.into_profile()
     }
 
+    /// Profiles in any availability changed at or after `since` (the
+    /// freelancer search index's catch-up).
+    pub async fn profiles_changed_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Profile>, StoreError> {
+        let sql = format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE updated_at >= $1");
+        let rows: Vec<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(ProfileRow::into_profile).collect()
+    }
+
+    /// These freelancers' profiles, in the order asked (unknown ids are left out).
+    pub async fn profiles_by_ids(&self, ids: &[UserId]) -> Result<Vec<Profile>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<ProfileRow> = with_pool!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(id.as_uuid());
+            }
+            query.fetch_all(pool).await?
+        });
+        let mut found: std::collections::HashMap<UserId, Profile> = rows
+            .into_iter()
+            .map(|row| row.into_profile().map(|profile| (profile.user_id, profile)))
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// Profiles open to work (available or limited) that have an embedding by
     /// `model_id`, with it: the matcher's whole candidate pool.
     pub async fn matchable_profiles(

@@ -160,6 +160,27 @@ pub struct SubmissionFilter {
     pub kind: Option<SubmissionKind>,
     /// Cursor: only submissions older than this one.
     pub before: Option<SubmissionId>,
+    /// Words that must all appear in the title or the text, in any case
+    /// (SQLite folds the case of ASCII letters only). At most
+    /// [`MAX_SEARCH_WORDS`] are used.
+    pub text: Option<String>,
+}
+
+/// Words of [`SubmissionFilter::text`] that are matched; the rest are ignored.
+pub const MAX_SEARCH_WORDS: usize = 8;
+
+/// `word` as a `LIKE … ESCAPE '\'` pattern that finds it anywhere.
+fn contains_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 impl Store {
@@ -266,20 +287,33 @@ impl Store {
         filter: &SubmissionFilter,
         limit: u32,
     ) -> Result<Vec<Submission>, StoreError> {
+        let patterns: Vec<String> = filter
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(MAX_SEARCH_WORDS)
+            .map(contains_pattern)
+            .collect();
+        let words: String = (0..patterns.len())
+            .map(|i| format!(" AND LOWER(title || ' ' || body) LIKE ${} ESCAPE '\\'", i + 6))
+            .collect();
         let sql = format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE owner_id = $1 \
-               AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3) AND ($4 IS NULL OR id < $4) \
+               AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3) AND ($4 IS NULL OR id < $4){words} \
              ORDER BY id DESC LIMIT $5"
         );
         let rows: Vec<SubmissionRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
+            let mut query = sqlx::query_as(&sql)
                 .bind(owner.as_uuid())
                 .bind(filter.status.map(|s| s.as_str()))
                 .bind(filter.kind.map(|k| k.as_str()))
                 .bind(filter.before.map(|id| id.as_uuid()))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
+                .bind(i64::from(limit));
+            for pattern in &patterns {
+                query = query.bind(pattern);
+            }
+            query.fetch_all(pool).await?
         });
         let mut submissions = Vec::with_capacity(rows.len());
         for row in rows {

@@ -330,7 +330,7 @@ impl Store {
                 TaskStatus::Queued => stats.queued = count,
                 TaskStatus::Running => stats.running = count,
                 TaskStatus::Dead => stats.dead = count,
-                TaskStatus::Done => {}
+                TaskStatus::Done | TaskStatus::Cancelled => {}
             }
         }
         Ok(stats)

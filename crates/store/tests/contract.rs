@@ -972,3 +972,45 @@ async fn job_activity_counts_viewer_days_and_applications_and_deletes_only_draft
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_search_of_ones_submissions_needs_every_word_and_escapes_wildcards() {
+    use fairgig_core::{ids::SubmissionId, submission::SubmissionKind};
+    use fairgig_store::submissions::{NewSubmission, SubmissionFilter};
+    on_every_backend(|store| async move {
+        let owner = store.create_user(new_user("client@example.org")).await.expect("user");
+        for (title, body) in
+            [("Payments API", "Rust backend for CARD payments"), ("Logo", "50% off")]
+        {
+            let new = NewSubmission {
+                id: SubmissionId::new(),
+                owner: owner.id,
+                kind: SubmissionKind::Request,
+                title: title.to_owned(),
+                body: body.to_owned(),
+                budget: None,
+                deadline: None,
+                region: None,
+                contact: None,
+                idempotency_key: None,
+                request_hash: None,
+                files: vec![],
+            };
+            store.create_submission(&new, &[]).await.expect("submission");
+        }
+        let titles = |text: &str| {
+            let filter = SubmissionFilter { text: Some(text.to_owned()), ..Default::default() };
+            let store = store.clone();
+            async move {
+                let found = store.list_submissions(owner.id, &filter, 10).await.expect("list");
+                found.into_iter().map(|s| s.title).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(titles("card rust").await, ["Payments API"]);
+        assert!(titles("card logo").await.is_empty());
+        assert_eq!(titles("50%").await, ["Logo"]);
+        assert!(titles("5_").await.is_empty());
+        assert!(titles("%").await == ["Logo"], "a lone % is a character");
+    })
+    .await;
+}

@@ -319,6 +319,9 @@ async fn read_multipart(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Words that must all appear in the title or the text, in any case
+    /// (at most 200 characters; the first 8 words count).
+    q: Option<String>,
     status: Option<SubmissionStatus>,
     kind: Option<SubmissionKind>,
     /// Cursor: the `next_cursor` of the previous page.
@@ -351,7 +354,12 @@ async fn list_submissions(
     AppQuery(query): AppQuery<ListQuery>,
 ) -> ApiResult<Json<SubmissionPage>> {
     let limit = page_limit(query.limit)?;
-    let filter = SubmissionFilter { status: query.status, kind: query.kind, before: query.cursor };
+    let filter = SubmissionFilter {
+        status: query.status,
+        kind: query.kind,
+        before: query.cursor,
+        text: query.q.filter(|q| !q.trim().is_empty()),
+    };
     let mut submissions = submissions::list(&state.engine, &caller, &filter, limit + 1).await?;
     let more = submissions.len() > limit as usize;
     submissions.truncate(limit as usize);

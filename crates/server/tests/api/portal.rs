@@ -255,6 +255,15 @@ async fn a_client_signs_up_submits_a_pdf_and_sees_the_analysis_and_findings() {
     browser.click("a[href='/dashboard']").await;
     browser.wait_for("#requests-heading").await;
     assert!(browser.text("table").await.contains("Rust API for our shop"));
+    // The job the request became, with its applicants and views.
+    assert!(browser.text(".job-activity").await.contains("Views: 0"));
+    // Searching one's requests: every word must appear.
+    browser.fill("#q", "bakery").await;
+    browser.click("form[role=search] button[type=submit]").await;
+    browser.wait_for_text("#requests-heading ~ p.muted", "None of your requests").await;
+    browser.fill("#q", "SHOP rust").await;
+    browser.click("form[role=search] button[type=submit]").await;
+    browser.wait_for_text("#requests-heading ~ table", "Rust API for our shop").await;
     browser.click("a[href='/inbox']").await;
     browser.wait_for("table.inbox").await;
     assert!(browser.text("table.inbox").await.contains("Rust API for our shop"));

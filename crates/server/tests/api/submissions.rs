@@ -363,6 +363,49 @@ async fn submissions_are_listed_newest_first_and_filtered() {
 }
 
 #[tokio::test]
+async fn my_submissions_are_searched_by_every_word_in_any_case() {
+    let app = spawn_app().await;
+    let user = app.register("client@example.org").await;
+    let other = app.register("other@example.org").await;
+    let app = &app;
+    let submit = |user, title: &str, text: &str| {
+        let body = json!({"kind": "request", "title": title, "text": text});
+        async move { submit_json(app, user, &body).await.status() }
+    };
+    assert_eq!(
+        submit(&user, "Payments API", "Rust backend for card payments").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(submit(&user, "Logo", "A logo for a bakery, 50% off").await, StatusCode::CREATED);
+    assert_eq!(
+        submit(&other, "Payments too", "Someone else's payments").await,
+        StatusCode::CREATED
+    );
+    let titles = |answer: Value| -> Vec<String> {
+        answer["submissions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|s| s["title"].as_str().expect("title").to_owned())
+            .collect()
+    };
+    let user = &user;
+    let search = |q: &str| {
+        let path = format!("/api/v1/submissions?q={q}");
+        async move { app.get_as(&path, &user.access).await.json::<Value>().await.expect("json") }
+    };
+    assert_eq!(titles(search("payments").await), ["Payments API"], "own submissions only");
+    assert_eq!(titles(search("RUST%20card").await), ["Payments API"], "every word, any case");
+    assert!(titles(search("rust%20logo").await).is_empty(), "all words must appear");
+    assert_eq!(titles(search("50%25").await), ["Logo"], "% is a character, not a wildcard");
+    assert!(titles(search("5_%25").await).is_empty(), "_ is a character too");
+    assert_eq!(titles(search("%20").await).len(), 2, "a blank search lists everything");
+    let long = "x".repeat(201);
+    let refused = app.get_as(&format!("/api/v1/submissions?q={long}"), &user.access).await;
+    assert_eq!(error_code(refused).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
 async fn invalid_submission_fields_are_named() {
     let app = spawn_app().await;
     let user = app.register("client@example.org").await;
