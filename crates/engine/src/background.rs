@@ -50,6 +50,28 @@ pub async fn prepare(engine: &Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Builds a full-text search index in the background (searches read the
+/// store, or wait, until it is ready).
+fn spawn_text_index<E: crate::search::Searchable>(
+    tasks: &mut JoinSet<()>,
+    search: Arc<crate::search::TextSearch<E>>,
+    engine: &Engine,
+    stop: &CancellationToken,
+    what: &'static str,
+) {
+    let (store, stopping) = (engine.store.clone(), stop.clone());
+    tasks.spawn(async move {
+        let started = std::time::Instant::now();
+        tokio::select! {
+            () = stopping.cancelled() => {}
+            built = search.build(&store) => match built {
+                Ok(size) => tracing::info!(size, seconds = started.elapsed().as_secs_f64(), what, "search index ready"),
+                Err(err) => tracing::warn!(error = %err, what, "search index not built"),
+            },
+        }
+    });
+}
+
 /// Starts `duties` until `stop`; join the returned set after cancelling.
 pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
@@ -58,18 +80,14 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
     if duties.serves() {
         engine.job_index.spawn_build(engine.store.clone(), &mut tasks, stop.clone());
         engine.job_index.spawn_snapshots(&mut tasks, stop.clone());
-        let (search, store, stopping) =
-            (Arc::clone(&engine.job_search), engine.store.clone(), stop.clone());
-        tasks.spawn(async move {
-            let started = std::time::Instant::now();
-            tokio::select! {
-                () = stopping.cancelled() => {}
-                built = search.build(&store) => match built {
-                    Ok(size) => tracing::info!(size, seconds = started.elapsed().as_secs_f64(), "job search index ready"),
-                    Err(err) => tracing::warn!(error = %err, "job search index not built; search reads the store"),
-                },
-            }
-        });
+        spawn_text_index(&mut tasks, Arc::clone(&engine.job_search), engine, stop, "job");
+        spawn_text_index(
+            &mut tasks,
+            Arc::clone(&engine.profile_search),
+            engine,
+            stop,
+            "freelancer",
+        );
     }
     engine
         .bias

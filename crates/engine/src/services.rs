@@ -51,6 +51,8 @@ pub struct Engine {
     pub job_index: Arc<JobIndex>,
     /// The open jobs' full-text index (built by `serve`).
     pub job_search: Arc<crate::search::JobSearch>,
+    /// The full-text index of freelancers open to work.
+    pub profile_search: Arc<crate::search::ProfileSearch>,
     /// The deployment's fair re-ranking policy (`[fairness]`).
     pub fairness: Arc<FairnessPolicy>,
     /// Enqueues (and, in worker-running processes, sends) notifications.
@@ -140,6 +142,7 @@ impl Engine {
             pipeline,
             skills,
             job_search: crate::search::JobSearch::new()?,
+            profile_search: crate::search::ProfileSearch::new()?,
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,

@@ -1014,3 +1014,41 @@ async fn a_search_of_ones_submissions_needs_every_word_and_escapes_wildcards() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn profiles_are_read_by_change_time_and_by_ids_in_the_order_asked() {
+    use fairgig_core::marketplace::Availability;
+    use fairgig_store::marketplace::ProfileInput;
+    on_every_backend(|store| async move {
+        let input = ProfileInput {
+            headline: "Dev".to_owned(),
+            bio: String::new(),
+            skills: vec![],
+            hourly_rate_minor: None,
+            currency: None,
+            region: None,
+            utc_offset_minutes: None,
+            availability: Availability::Available,
+            years_experience: 1.0,
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        let first = store.create_user(new_user("first@example.org")).await.expect("user");
+        store.put_profile(first.id, &input).await.expect("profile");
+        let between = time::OffsetDateTime::now_utc();
+        let second = store.create_user(new_user("second@example.org")).await.expect("user");
+        store.put_profile(second.id, &input).await.expect("profile");
+        let changed = store.profiles_changed_since(between).await.expect("changed");
+        assert_eq!(changed.iter().map(|p| p.user_id).collect::<Vec<_>>(), [second.id]);
+        let all =
+            store.profiles_changed_since(time::OffsetDateTime::UNIX_EPOCH).await.expect("all");
+        assert_eq!(all.len(), 2);
+        let nobody = store.create_user(new_user("nobody@example.org")).await.expect("user");
+        let asked = [second.id, nobody.id, first.id];
+        let found = store.profiles_by_ids(&asked).await.expect("by ids");
+        assert_eq!(found.iter().map(|p| p.user_id).collect::<Vec<_>>(), [second.id, first.id]);
+        assert!(store.profiles_by_ids(&[]).await.expect("none").is_empty());
+    })
+    .await;
+}

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::search::{counts, skill_list, FacetCount, HighlightView};
 use crate::{
     auth::Authenticated,
     error::{ApiResult, ErrorBody},
@@ -119,19 +120,6 @@ pub struct JobSearchHit {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct HighlightView {
-    fragment: String,
-    #[schema(value_type = Vec<[usize; 2]>)]
-    ranges: Vec<[usize; 2]>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FacetCount {
-    value: String,
-    count: usize,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct JobSearchAnswer {
     jobs: Vec<JobSearchHit>,
     /// Open jobs matching the words and filters.
@@ -158,13 +146,7 @@ async fn search_jobs(
     Authenticated(caller): Authenticated,
     AppQuery(params): AppQuery<JobSearchParams>,
 ) -> ApiResult<Json<JobSearchAnswer>> {
-    let skills = params
-        .skills
-        .as_deref()
-        .map(|list| {
-            list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-        })
-        .unwrap_or_default();
+    let skills = skill_list(params.skills.as_deref());
     let query = fairgig_engine::search::JobSearchQuery {
         text: params.q.unwrap_or_default(),
         filters: fairgig_search::Filters {
@@ -179,9 +161,6 @@ async fn search_jobs(
         offset: params.cursor.unwrap_or(0),
     };
     let page = fairgig_engine::search::jobs(&state.engine, Some(&caller), &query).await?;
-    let counts = |values: Vec<(String, usize)>| -> Vec<FacetCount> {
-        values.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
-    };
     let facets = BTreeMap::from([
         ("skills".to_owned(), counts(page.facets.skills)),
         ("regions".to_owned(), counts(page.facets.regions)),
@@ -193,10 +172,7 @@ async fn search_jobs(
         .map(|hit| JobSearchHit {
             job: view(hit.job, false),
             score: hit.score,
-            highlight: HighlightView {
-                fragment: hit.highlight.fragment,
-                ranges: hit.highlight.ranges.into_iter().map(|r| [r.start, r.end]).collect(),
-            },
+            highlight: hit.highlight.into(),
             text_rank: hit.text_rank,
             vector_rank: hit.vector_rank,
         })

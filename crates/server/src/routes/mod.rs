@@ -20,6 +20,7 @@ mod me;
 mod models;
 mod notifications;
 mod profiles;
+mod search;
 mod submissions;
 
 use axum::{http::Method, Router};

@@ -8,16 +8,20 @@ use fairgig_core::{
     marketplace::{Availability, ProfileSkill},
     submission::Budget,
 };
-use fairgig_engine::profiles::{self, ProfileRequest};
+use fairgig_engine::{
+    profiles::{self, ProfileRequest},
+    search::{self, ProfileSearchQuery},
+};
 use fairgig_store::marketplace::Profile;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::search::{counts, skill_list, FacetCount, HighlightView};
 use crate::{
     auth::Authenticated,
     error::{ApiResult, ErrorBody},
-    extractors::{AppJson, AppPath},
+    extractors::{AppJson, AppPath, AppQuery},
     state::AppState,
 };
 
@@ -25,6 +29,115 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_my_profile, put_my_profile))
         .routes(routes!(get_profile))
+        .routes(routes!(search_profiles))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSearchParams {
+    /// Free text: headline, skills and bio by words (BM25, English
+    /// stemming, typo-tolerant skill names) and by meaning, fused.
+    #[param(max_length = 500)]
+    q: Option<String>,
+    /// Comma-separated skill names; a freelancer must have every one.
+    skills: Option<String>,
+    /// A region code: freelancers there.
+    region: Option<String>,
+    /// Hourly rate range in minor units.
+    rate_min: Option<i64>,
+    rate_max: Option<i64>,
+    /// At least this many years of experience (0–80).
+    min_years: Option<f64>,
+    /// A reputation (Bayesian average rating, 1–5) of at least this.
+    min_rating: Option<f64>,
+    /// Speaks this language (as written on profiles, any case).
+    language: Option<String>,
+    /// Profile changed at or after (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<time::OffsetDateTime>,
+    /// 1–50, default 20.
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfileSearchHit {
+    profile: PublicProfile,
+    score: f64,
+    /// Where the bio matched.
+    highlight: HighlightView,
+    /// Rank by words and by meaning (from 1), where found.
+    text_rank: Option<usize>,
+    vector_rank: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfileSearchAnswer {
+    profiles: Vec<ProfileSearchHit>,
+    /// Freelancers open to work matching the words and filters.
+    total: usize,
+    /// Skills, regions and rate bands over the best 200 matches.
+    facets: BTreeMap<String, Vec<FacetCount>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<usize>,
+}
+
+/// Search the freelancers open to work (clients and admins).
+///
+/// Words and meaning fused as for jobs; filters apply to both. Only the
+/// public profile is searched, filtered and returned: self-declared
+/// attributes never are.
+#[utoipa::path(
+    get, path = "/profiles", tag = "marketplace", params(ProfileSearchParams),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = ProfileSearchAnswer),
+        (status = 403, description = "Freelancers do not browse each other", body = ErrorBody),
+    )
+)]
+async fn search_profiles(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppQuery(params): AppQuery<ProfileSearchParams>,
+) -> ApiResult<Json<ProfileSearchAnswer>> {
+    let query = ProfileSearchQuery {
+        text: params.q.unwrap_or_default(),
+        filters: fairgig_search::Filters {
+            skills: skill_list(params.skills.as_deref()),
+            region: params.region,
+            remote_only: false,
+            price_min: params.rate_min,
+            price_max: params.rate_max,
+            since_unix: params.since.map(|at| at.unix_timestamp()),
+        },
+        min_years: params.min_years,
+        min_rating: params.min_rating,
+        language: params.language,
+        limit: params.limit.unwrap_or(20),
+        offset: params.cursor.unwrap_or(0),
+    };
+    let page = search::profiles(&state.engine, &caller, &query).await?;
+    let facets = BTreeMap::from([
+        ("skills".to_owned(), counts(page.facets.skills)),
+        ("regions".to_owned(), counts(page.facets.regions)),
+        ("rate_bands".to_owned(), counts(page.facets.rate_bands)),
+    ]);
+    let profiles = page
+        .hits
+        .into_iter()
+        .map(|hit| ProfileSearchHit {
+            profile: public(hit.profile),
+            score: hit.score,
+            highlight: hit.highlight.into(),
+            text_rank: hit.text_rank,
+            vector_rank: hit.vector_rank,
+        })
+        .collect();
+    Ok(Json(ProfileSearchAnswer { profiles, total: page.total, facets, next_cursor: page.next }))
 }
 
 /// A profile as its owner sees it.

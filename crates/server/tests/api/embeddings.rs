@@ -2,7 +2,6 @@
 //! (against a local server speaking its protocol) and re-embedding after a
 //! model change.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -15,14 +14,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    error_code, finished, spawn_app, spawn_on, spawn_with, step, submit_job, TestApp,
+    error_code, finished, models_dir, spawn_app, spawn_on, spawn_with, step, submit_job, TestApp,
 };
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("FAIRGIG_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"))
-}
 
 async fn embed(app: &TestApp, token: &str, texts: &[&str]) -> reqwest::Response {
     app.client

@@ -54,6 +54,22 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }
 
+/// Where `make models` put the embedding model (or `FAIRGIG_MODELS_DIR`).
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("FAIRGIG_MODELS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models")
+    })
+}
+
+/// An app embedding with the local model, for tests of meaning.
+pub async fn spawn_with_model() -> TestApp {
+    spawn_with(|settings| {
+        settings.embedding.provider = fairgig_core::config::EmbeddingProvider::Local;
+        settings.embedding.models_dir = models_dir();
+    })
+    .await
+}
+
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::sqlite().expect("temp dir");
     spawn_on(database, configure).await

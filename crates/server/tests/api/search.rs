@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, send, spawn_app, TestApp, TestUser};
+use crate::helpers::{error_code, send, spawn_app, spawn_with_model, TestApp, TestUser};
 
 async fn post_job(app: &TestApp, client: &TestUser, body: Value) -> String {
     let (status, created) = send(app, Method::POST, client, "/api/v1/jobs", Some(body)).await;
@@ -147,4 +147,130 @@ async fn open_jobs_are_found_by_words_and_meaning_filtered_and_paged() {
     }
     let anonymous = app.client.get(app.url("/api/v1/jobs")).send().await.expect("request");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn put_profile(app: &TestApp, who: &TestUser, body: Value) {
+    let (status, saved) = send(app, Method::PUT, who, "/api/v1/me/profile", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+}
+
+fn profile_body(headline: &str, bio: &str, skills: &[&str], region: &str, rate_eur: i64) -> Value {
+    json!({
+        "headline": headline,
+        "bio": bio,
+        "skills": skills.iter().map(|s| json!({"name": s, "level": "expert"})).collect::<Vec<_>>(),
+        "hourly_rate": {"amount_minor": rate_eur * 100, "currency": "EUR"},
+        "region": region,
+        "availability": "available",
+        "years_experience": 6.0,
+        "languages": ["English", "German"],
+        "group_attributes": {"gender": "woman"},
+    })
+}
+
+fn headlines(found: &Value) -> Vec<String> {
+    found["profiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .map(|hit| hit["profile"]["headline"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn search_profiles(app: &TestApp, user: &TestUser, query: &str) -> Value {
+    let (status, found) =
+        send(app, Method::GET, user, &format!("/api/v1/profiles?{query}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {found}");
+    found
+}
+
+#[tokio::test]
+async fn clients_find_freelancers_by_words_meaning_and_filters_but_never_by_declared_attributes() {
+    let app = spawn_with_model().await;
+    let client = app.register_as("client@example.org", fairgig_core::user::Role::Client).await;
+    let rustacean = app.register_as("rust@example.org", fairgig_core::user::Role::Freelancer).await;
+    let photographer =
+        app.register_as("photo@example.org", fairgig_core::user::Role::Freelancer).await;
+    let away = app.register_as("away@example.org", fairgig_core::user::Role::Freelancer).await;
+    let rust_bio = "I build payment backends in Rust with PostgreSQL.";
+    put_profile(
+        &app,
+        &rustacean,
+        profile_body("Rust backend developer", rust_bio, &["Rust", "PostgreSQL"], "DE", 80),
+    )
+    .await;
+    let mut photo = profile_body(
+        "Wedding photographer",
+        "Portraits and weddings in Lyon.",
+        &["Photography"],
+        "FR",
+        40,
+    );
+    photo["languages"] = json!(["French"]);
+    photo["years_experience"] = json!(2.0);
+    put_profile(&app, &photographer, photo.clone()).await;
+    let mut resting =
+        profile_body("Rust systems programmer", "Embedded Rust.", &["Rust"], "DE", 70);
+    resting["availability"] = json!("unavailable");
+    put_profile(&app, &away, resting).await;
+
+    // Words, with the matched words marked; a freelancer not open to work is not listed.
+    let found = search_profiles(&app, &client, "q=rust").await;
+    assert_eq!(headlines(&found), ["Rust backend developer"], "{found}");
+    assert_eq!(found["profiles"][0]["text_rank"], 1);
+    assert!(found["profiles"][0]["highlight"]["fragment"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Rust"));
+    // Meaning ranks beside words: the vector half found it too.
+    let found = search_profiles(&app, &client, "q=backend%20developer%20for%20payments").await;
+    assert_eq!(headlines(&found).first().map(String::as_str), Some("Rust backend developer"));
+    assert_eq!(found["profiles"][0]["vector_rank"], 1, "{found}");
+    // Filters, alone and together.
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "region=fr").await),
+        ["Wedding photographer"]
+    );
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "rate_max=5000").await),
+        ["Wedding photographer"]
+    );
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "min_years=5").await),
+        ["Rust backend developer"]
+    );
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "language=GERMAN").await),
+        ["Rust backend developer"]
+    );
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "skills=rust,postgresql&region=DE").await),
+        ["Rust backend developer"]
+    );
+    assert!(headlines(&search_profiles(&app, &client, "skills=rust&region=FR").await).is_empty());
+    // Facets over what matched.
+    let everyone = search_profiles(&app, &client, "").await;
+    assert_eq!(everyone["total"], 2, "{everyone}");
+    let skills = everyone["facets"]["skills"].as_array().expect("skills");
+    assert!(skills.iter().any(|f| f["value"] == "photography" && f["count"] == 1), "{everyone}");
+    // Self-declared attributes are neither searched nor returned.
+    assert!(headlines(&search_profiles(&app, &client, "q=woman").await).is_empty());
+    assert!(everyone["profiles"][0]["profile"].get("group_attributes").is_none(), "{everyone}");
+    let (status, _) = send(&app, Method::GET, &client, "/api/v1/profiles?gender=woman", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no such filter");
+    // A change is found by the next search (read-your-writes).
+    photo["headline"] = json!("Wedding and drone photographer");
+    put_profile(&app, &photographer, photo).await;
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "q=drone").await),
+        ["Wedding and drone photographer"]
+    );
+    // Freelancers do not browse each other; bad input is named.
+    let (status, _) = send(&app, Method::GET, &rustacean, "/api/v1/profiles?q=rust", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for bad in ["min_rating=9", "min_years=-1", "limit=0", "cursor=5000"] {
+        let (status, answer) =
+            send(&app, Method::GET, &client, &format!("/api/v1/profiles?{bad}"), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {answer}");
+    }
 }
