@@ -151,18 +151,17 @@ pub async fn decide(
         return Err(Error::not_found());
     }
     let to = decision.status();
-    let moved =
-        engine.store.set_application_status(id, to.reachable_from(), to).await.map_err(|err| {
-            match err {
-                StoreError::Conflict { field: "job" } => {
-                    Error::conflict("the job is no longer open")
-                }
-                StoreError::Conflict { .. } => Error::conflict(format!(
-                    "an application that is {} cannot become {to}",
-                    application.status
-                )),
-                other => other.into(),
-            }
+    let moved = engine
+        .store
+        .set_application_status(id, to.reachable_from(), to, caller.user.id)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict { field: "job" } => Error::conflict("the job is no longer open"),
+            StoreError::Conflict { .. } => Error::conflict(format!(
+                "an application that is {} cannot become {to}",
+                application.status
+            )),
+            other => other.into(),
         })?;
     if to == ApplicationStatus::Hired {
         announce_from_request(

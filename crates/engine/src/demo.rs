@@ -250,6 +250,7 @@ async fn past_job(
             application.id,
             &[ApplicationStatus::Applied],
             ApplicationStatus::Hired,
+            client.id,
         )
         .await?;
     store.complete_job(job.id).await?;

@@ -17,6 +17,7 @@ use fairgig_core::{
 };
 use fairgig_store::{
     embeddings::EntityKind,
+    feedback::FunnelStep,
     marketplace::{Profile, ProfileInput},
 };
 use serde::Deserialize;
@@ -204,11 +205,24 @@ pub async fn is_matchable(engine: &Engine, profile: &Profile) -> Result<bool> {
     Ok(embedding.is_some_and(|e| e.model_id == engine.embeddings.model_id()))
 }
 
+/// How long after a list showed a freelancer opening their profile counts
+/// as a click on that list.
+const CLICK_WINDOW: time::Duration = time::Duration::days(7);
+
 /// A freelancer's profile as anyone signed in may read it; the caller shows
-/// only its public part.
+/// only its public part. Opened by someone a match list showed them to
+/// lately, it is a click in the hiring funnel, on that list at that position.
 pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<Profile> {
     caller.require(Scope::Read)?;
-    Ok(engine.store.profile(freelancer).await?)
+    let profile = engine.store.profile(freelancer).await?;
+    if caller.user.id != freelancer {
+        let step = FunnelStep { actor: caller.user.id, freelancer, kind: "click", rating: None };
+        let since = time::OffsetDateTime::now_utc() - CLICK_WINDOW;
+        if let Err(err) = engine.store.record_profile_opened(&step, since).await {
+            tracing::warn!(error = %err, "a profile view was not recorded as a click");
+        }
+    }
+    Ok(profile)
 }
 
 /// The open jobs that fit the caller's profile, ranked and explained;

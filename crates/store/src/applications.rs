@@ -15,7 +15,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{
+    feedback::{record_funnel_in, FunnelStep},
+    now, with_pool, Store, StoreError,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Application {
@@ -147,6 +150,8 @@ const COUNT_RATING: &str = "UPDATE profiles SET rating_sum = rating_sum + $2, \
 
 impl Store {
     /// `Conflict { field: "application" }` when the freelancer already applied.
+    /// The application is a step of the hiring funnel (`apply`), recorded
+    /// on the newest list that showed the freelancer for the job.
     pub async fn apply(
         &self,
         job: JobId,
@@ -160,8 +165,10 @@ impl Store {
                currency, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $7) RETURNING {APPLICATION_COLUMNS}"
         );
+        let step = FunnelStep { actor: freelancer, freelancer, kind: "apply", rating: None };
         let row: ApplicationRow = with_pool!(self, pool => {
-            sqlx::query_as(&sql)
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query_as(&sql)
                 .bind(Uuid::now_v7())
                 .bind(job.as_uuid())
                 .bind(freelancer.as_uuid())
@@ -169,9 +176,12 @@ impl Store {
                 .bind(rate.map(|(amount, _)| amount))
                 .bind(rate.map(|(_, currency)| currency))
                 .bind(at)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await
-                .map_err(StoreError::conflict_on("application"))?
+                .map_err(StoreError::conflict_on("application"))?;
+            record_funnel_in!(tx, job.as_uuid(), &step);
+            tx.commit().await?;
+            row
         });
         row.into_application()
     }
@@ -215,16 +225,25 @@ impl Store {
         rows.into_iter().map(|row| Ok((row.application.into_application()?, row.title))).collect()
     }
 
-    /// Moves an application from one of `from` to `to`; `Conflict` when it
-    /// is in none of them. Hiring also moves its open job to `in_progress`,
-    /// in the same transaction (`Conflict { field: "job" }` if the job is
-    /// no longer open).
+    /// Moves an application from one of `from` to `to` on `actor`'s
+    /// decision; `Conflict` when it is in none of them. Hiring also moves
+    /// its open job to `in_progress`, in the same transaction
+    /// (`Conflict { field: "job" }` if the job is no longer open). A
+    /// shortlist, hire or rejection is a step of the hiring funnel,
+    /// recorded in the same transaction.
     pub async fn set_application_status(
         &self,
         id: ApplicationId,
         from: &[ApplicationStatus],
         to: ApplicationStatus,
+        actor: UserId,
     ) -> Result<Application, StoreError> {
+        let kind = match to {
+            ApplicationStatus::Shortlisted => Some("shortlist"),
+            ApplicationStatus::Hired => Some("hire"),
+            ApplicationStatus::Rejected => Some("reject"),
+            ApplicationStatus::Applied | ApplicationStatus::Withdrawn => None,
+        };
         let at = now();
         let sql = format!(
             "UPDATE applications SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4 \
@@ -246,6 +265,11 @@ impl Store {
                 }
             }
             let row = moved.ok_or(StoreError::Conflict { field: "status" })?;
+            if let Some(kind) = kind {
+                let freelancer = UserId::from_uuid(row.freelancer_id);
+                let step = FunnelStep { actor, freelancer, kind, rating: None };
+                record_funnel_in!(tx, row.job_id, &step);
+            }
             if to == ApplicationStatus::Hired {
                 let started = sqlx::query(
                     "UPDATE jobs SET status = 'in_progress', updated_at = $2 WHERE id = $1 AND status = 'open'",
@@ -320,6 +344,14 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::conflict_on("review"))?;
+            // A rating of a freelancer shown for this job is the funnel's last step.
+            let step = FunnelStep {
+                actor: review.author,
+                freelancer: review.subject,
+                kind: "rating",
+                rating: Some(review.rating),
+            };
+            record_funnel_in!(tx, review.job.as_uuid(), &step);
             if review.published {
                 sqlx::query(COUNT_RATING)
                     .bind(review.subject.as_uuid())

@@ -26,6 +26,62 @@ const COUNT_REPEAT_VIEW: &str = "UPDATE match_lists SET views = views + 1, last_
                  ORDER BY last_viewed_unix DESC LIMIT 1) \
      RETURNING id";
 
+/// Adds a shown list's freelancers by position (`match_list_items`), so
+/// later funnel steps find the list and position they came from.
+const INSERT_LIST_ITEM: &str = "INSERT INTO match_list_items (match_list_id, freelancer_id, rank) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// One step of the hiring funnel, recorded as feedback on the newest list
+/// that showed the freelancer for the job (nothing when none did). Binds:
+/// id, actor, freelancer, kind, rating, now, job.
+pub(crate) const FUNNEL_FOR_JOB: &str = "INSERT INTO feedback \
+     (id, actor_id, match_list_id, freelancer_id, kind, rank, rating, created_at) \
+     SELECT $1, $2, i.match_list_id, i.freelancer_id, $4, i.rank, $5, $6 \
+     FROM match_list_items i JOIN match_lists m ON m.id = i.match_list_id \
+     WHERE m.job_id = $7 AND i.freelancer_id = $3 \
+     ORDER BY m.created_at DESC LIMIT 1 \
+     ON CONFLICT (actor_id, match_list_id, freelancer_id, kind) DO NOTHING";
+
+/// A freelancer's profile opened by someone who was shown them in a list
+/// since a moment: a click on the newest such list. Binds: id, actor,
+/// freelancer, kind, rating, now, since.
+const FUNNEL_FOR_VIEWER: &str = "INSERT INTO feedback \
+     (id, actor_id, match_list_id, freelancer_id, kind, rank, rating, created_at) \
+     SELECT $1, $2, i.match_list_id, i.freelancer_id, $4, i.rank, $5, $6 \
+     FROM match_list_items i JOIN match_lists m ON m.id = i.match_list_id \
+     WHERE m.viewer_id = $2 AND i.freelancer_id = $3 AND m.created_at >= $7 \
+     ORDER BY m.created_at DESC LIMIT 1 \
+     ON CONFLICT (actor_id, match_list_id, freelancer_id, kind) DO NOTHING";
+
+/// A step of the hiring funnel: who acted, on which freelancer, how.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FunnelStep {
+    pub actor: UserId,
+    pub freelancer: UserId,
+    /// `click`, `apply`, `shortlist`, `hire`, `reject` or `rating`.
+    pub kind: &'static str,
+    /// For `rating`: 1–5.
+    pub rating: Option<i32>,
+}
+
+/// Records `$step` for `$job` on `$tx`, in the caller's transaction.
+macro_rules! record_funnel_in {
+    ($tx:ident, $job:expr, $step:expr) => {{
+        let step: &$crate::feedback::FunnelStep = $step;
+        sqlx::query($crate::feedback::FUNNEL_FOR_JOB)
+            .bind(uuid::Uuid::now_v7())
+            .bind(step.actor.as_uuid())
+            .bind(step.freelancer.as_uuid())
+            .bind(step.kind)
+            .bind(step.rating)
+            .bind($crate::now())
+            .bind($job)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use record_funnel_in;
+
 /// A ranked list to record.
 #[derive(Clone, Debug)]
 pub struct NewMatchList {
@@ -187,6 +243,14 @@ impl Store {
                 .bind(now().unix_timestamp())
                 .execute(&mut *tx)
                 .await?;
+            for (freelancer, rank) in list_items(&list.items) {
+                sqlx::query(INSERT_LIST_ITEM)
+                    .bind(id.as_uuid())
+                    .bind(freelancer)
+                    .bind(rank)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if let Some((attribute, day, groups)) = exposure {
                 book_exposure_in!(tx, attribute, day, groups);
             }
@@ -215,6 +279,29 @@ impl Store {
         })
     }
 
+    /// Records `step` as a click when its actor was shown the freelancer in
+    /// a list since `since`; whether it was (a profile opened again is one click).
+    pub async fn record_profile_opened(
+        &self,
+        step: &FunnelStep,
+        since: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(FUNNEL_FOR_VIEWER)
+                .bind(Uuid::now_v7())
+                .bind(step.actor.as_uuid())
+                .bind(step.freelancer.as_uuid())
+                .bind(step.kind)
+                .bind(step.rating)
+                .bind(now())
+                .bind(since)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(inserted > 0)
+    }
+
     /// Records feedback once per (actor, list, freelancer, kind); `false`
     /// when it was already recorded.
     pub async fn record_feedback(&self, feedback: &NewFeedback) -> Result<bool, StoreError> {
@@ -238,4 +325,18 @@ impl Store {
         });
         Ok(inserted > 0)
     }
+}
+
+/// `(freelancer, rank)` of each item of a list's JSON; items without
+/// either are skipped (the list itself keeps them).
+fn list_items(items: &Value) -> Vec<(Uuid, i64)> {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let freelancer = item["freelancer"].as_str()?.parse().ok()?;
+            Some((freelancer, item["rank"].as_i64()?))
+        })
+        .collect()
 }

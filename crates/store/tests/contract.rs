@@ -651,6 +651,7 @@ async fn hiring_completing_and_reviews_count_once() {
                 application.id,
                 &[fairgig_core::marketplace::ApplicationStatus::Applied],
                 fairgig_core::marketplace::ApplicationStatus::Hired,
+                client.id,
             )
             .await
             .expect("hire");
@@ -948,6 +949,7 @@ async fn job_activity_counts_viewer_days_and_applications_and_deletes_only_draft
                 first.id,
                 &[ApplicationStatus::Applied],
                 ApplicationStatus::Shortlisted,
+                client.id,
             )
             .await
             .expect("shortlist");
@@ -1049,6 +1051,87 @@ async fn profiles_are_read_by_change_time_and_by_ids_in_the_order_asked() {
         let found = store.profiles_by_ids(&asked).await.expect("by ids");
         assert_eq!(found.iter().map(|p| p.user_id).collect::<Vec<_>>(), [second.id, first.id]);
         assert!(store.profiles_by_ids(&[]).await.expect("none").is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn funnel_steps_land_on_the_newest_list_that_showed_the_freelancer() {
+    use fairgig_core::marketplace::{ApplicationStatus, JobStatus};
+    use fairgig_store::{
+        feedback::{FunnelStep, NewMatchList},
+        marketplace::{JobInput, JobReview},
+    };
+    on_every_backend(|store| async move {
+        let client = store.create_user(new_user("client@example.org")).await.expect("user");
+        let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
+        let stranger = store.create_user(new_user("stranger@example.org")).await.expect("user");
+        let input = JobInput {
+            title: "Job".to_owned(),
+            description: "Work".to_owned(),
+            required_skills: vec![],
+            preferred_skills: vec![],
+            max_hourly_minor: None,
+            currency: None,
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let job = store
+            .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
+            .await
+            .expect("job");
+        let show = |rank: u32, hash: &'static str| NewMatchList {
+            job: job.id,
+            ranker: "linear-v1".to_owned(),
+            embedding_model: "m".to_owned(),
+            algorithm: "none".to_owned(),
+            items: serde_json::json!([{"freelancer": dev.id, "rank": rank, "features": [0.5]}]),
+            fairness: serde_json::json!({}),
+            viewer: Some(client.id),
+            hash: hash.to_owned(),
+        };
+        let audit = |_| {
+            fairgig_core::audit::NewAuditEntry::new(
+                fairgig_core::audit::Actor::System,
+                "match.ranked",
+            )
+        };
+        store.insert_match_list(&show(3, "older"), None, audit).await.expect("older list");
+        let (newest, _) =
+            store.insert_match_list(&show(1, "newer"), None, audit).await.expect("newest list");
+
+        let application = store.apply(job.id, dev.id, "hello", None).await.expect("apply");
+        store
+            .set_application_status(
+                application.id,
+                &[ApplicationStatus::Applied],
+                ApplicationStatus::Shortlisted,
+                client.id,
+            )
+            .await
+            .expect("shortlist");
+        // Nobody showed the stranger: their application records no step.
+        store.apply(job.id, stranger.id, "me too", None).await.expect("apply");
+        let click =
+            FunnelStep { actor: client.id, freelancer: dev.id, kind: "click", rating: None };
+        let week_ago = time::OffsetDateTime::now_utc() - time::Duration::days(7);
+        assert!(store.record_profile_opened(&click, week_ago).await.expect("click"));
+        assert!(!store.record_profile_opened(&click, week_ago).await.expect("once"));
+        let future = time::OffsetDateTime::now_utc() + time::Duration::minutes(1);
+        assert!(!store.record_profile_opened(&click, future).await.expect("too old"));
+
+        let lists = store
+            .match_lists_with_feedback(time::OffsetDateTime::UNIX_EPOCH, true)
+            .await
+            .expect("lists");
+        assert_eq!(lists.len(), 1, "only the newest list got the steps");
+        let mut kinds: Vec<&str> =
+            lists[0].feedback.iter().map(|(_, kind, _)| kind.as_str()).collect();
+        kinds.sort_unstable();
+        assert_eq!(kinds, ["apply", "click", "shortlist"]);
+        assert_eq!(store.match_list(newest).await.expect("list").items[0]["rank"], 1);
     })
     .await;
 }

@@ -1089,3 +1089,87 @@ async fn my_jobs_count_applicants_and_views_and_only_drafts_can_be_deleted() {
         send(&app, Method::GET, &admin, "/api/v1/audit?action=job.deleted", None).await;
     assert_eq!(audit["entries"][0]["target"], format!("job:{draft_id}").as_str(), "{audit}");
 }
+
+#[tokio::test]
+async fn the_hiring_funnel_is_recorded_as_it_happens_and_becomes_the_training_set() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let rival = app.register_as("rival@example.org", Role::Freelancer).await;
+    for user in [&dev, &rival] {
+        let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+        send(&app, Method::PUT, user, "/api/v1/me/profile", Some(body)).await;
+    }
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let job_id = created["id"].as_str().expect("id").to_owned();
+    // The list the client is shown: its positions are what the funnel refers to.
+    let (_, shown) = send(
+        &app,
+        Method::GET,
+        &client,
+        &format!("/api/v1/jobs/{job_id}/matches?fairness=none"),
+        None,
+    )
+    .await;
+    let rank_of = |who: &TestUser| {
+        shown["matches"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["freelancer"] == who.id.to_string().as_str()))
+            .and_then(|m| m["rank"].as_u64())
+            .expect("shown")
+    };
+    let (dev_rank, rival_rank) = (rank_of(&dev), rank_of(&rival));
+
+    // Opened, applied, shortlisted, hired, completed, rated; the rival is rejected.
+    let (status, _) =
+        send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}", dev.id), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let matches_path = format!("/api/v1/jobs/{job_id}/matches");
+    let mine = apply_and_hire(&app, &client, &dev, &matches_path, false).await;
+    let theirs = apply_and_hire(&app, &client, &rival, &matches_path, false).await;
+    for (application, status) in [(&mine, "shortlisted"), (&theirs, "rejected"), (&mine, "hired")] {
+        let path = format!("/api/v1/applications/{application}/status");
+        let (answer, body) =
+            send(&app, Method::POST, &client, &path, Some(json!({"status": status}))).await;
+        assert_eq!(answer, StatusCode::OK, "{status}: {body}");
+    }
+    let status_path = format!("/api/v1/jobs/{job_id}/status");
+    let done = json!({"status": "completed"});
+    assert_eq!(send(&app, Method::POST, &client, &status_path, Some(done)).await.0, StatusCode::OK);
+    let review = json!({"rating": 5, "text": "Clean, well-tested work."});
+    let reviews = format!("/api/v1/jobs/{job_id}/reviews");
+    assert_eq!(
+        send(&app, Method::POST, &client, &reviews, Some(review)).await.0,
+        StatusCode::CREATED
+    );
+    // Opening the profile again is not a second click.
+    send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}", dev.id), None).await;
+
+    let lists = app
+        .store
+        .match_lists_with_feedback(time::OffsetDateTime::UNIX_EPOCH, true)
+        .await
+        .expect("recorded lists");
+    assert_eq!(lists.len(), 1, "one list, the one shown");
+    let kinds_of = |who: &TestUser| {
+        let mut kinds: Vec<String> = lists[0]
+            .feedback
+            .iter()
+            .filter(|(freelancer, _, _)| *freelancer == who.id.as_uuid())
+            .map(|(_, kind, _)| kind.clone())
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(kinds_of(&dev), ["apply", "click", "hire", "rating", "shortlist"]);
+    assert_eq!(kinds_of(&rival), ["apply", "reject"]);
+    // The training set: the hired and well-rated freelancer at their position
+    // is the best example; the rejected one is a negative.
+    let training = fairgig_engine::training::shown_lists(&lists);
+    let examples = &training[0].examples;
+    let label_at = |rank: u64| {
+        examples.iter().find(|e| e.rank as u64 == rank).map(|e| e.label).expect("at rank")
+    };
+    assert_eq!(label_at(dev_rank), 4, "a rating of 4 or more");
+    assert_eq!(label_at(rival_rank), 2, "applied, then rejected: the application still counts");
+}
