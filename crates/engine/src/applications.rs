@@ -279,9 +279,59 @@ pub async fn reviews_given(engine: &Engine, caller: &Caller) -> Result<Vec<Revie
     Ok(engine.store.reviews_by(caller.user.id, OWN_LISTED).await?)
 }
 
+/// Published reviews of someone, the most helpful first.
 pub async fn reviews_of(engine: &Engine, caller: &Caller, subject: UserId) -> Result<Vec<Review>> {
     caller.require(Scope::Read)?;
-    Ok(engine.store.reviews_of(subject, 100).await?)
+    Ok(engine.store.reviews_of(subject, REVIEWS_LISTED).await?)
+}
+
+/// Reviews listed on a profile.
+const REVIEWS_LISTED: u32 = 100;
+
+/// Each sub-rating's mean over published reviews and how many gave it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct SubRatingAverages {
+    pub communication: Option<f64>,
+    pub quality: Option<f64>,
+    pub expertise: Option<f64>,
+    pub professionalism: Option<f64>,
+    /// Reviews with at least one sub-rating.
+    pub reviews: usize,
+}
+
+/// The sub-ratings of `reviews`, averaged one by one (a review without a
+/// sub-rating does not pull its mean down).
+pub fn sub_rating_averages(reviews: &[Review]) -> SubRatingAverages {
+    let mean = |key: &str| {
+        let given: Vec<f64> =
+            reviews.iter().filter_map(|review| review.sub_ratings[key].as_f64()).collect();
+        (!given.is_empty()).then(|| given.iter().sum::<f64>() / given.len() as f64)
+    };
+    const KEYS: [&str; 4] = ["communication", "quality", "expertise", "professionalism"];
+    SubRatingAverages {
+        communication: mean(KEYS[0]),
+        quality: mean(KEYS[1]),
+        expertise: mean(KEYS[2]),
+        professionalism: mean(KEYS[3]),
+        reviews: reviews
+            .iter()
+            .filter(|review| KEYS.iter().any(|key| review.sub_ratings[*key].is_number()))
+            .count(),
+    }
+}
+
+/// Marks a published review helpful for the caller, or takes the mark
+/// back; returns how many find it helpful now. Nobody votes on their own.
+pub async fn vote(engine: &Engine, caller: &Caller, id: ReviewId, helpful: bool) -> Result<i64> {
+    caller.require(Scope::Write)?;
+    let review = engine.store.review(id).await?;
+    if review.status != ReviewStatus::Published {
+        return Err(Error::not_found());
+    }
+    if review.author == caller.user.id {
+        return Err(Error::conflict("you cannot mark your own review helpful"));
+    }
+    Ok(engine.store.vote_review(id, caller.user.id, helpful).await?)
 }
 
 /// Reviews waiting for moderation, oldest first (admins).
@@ -322,4 +372,40 @@ async fn announce_review(engine: &Engine, review: &Review, job: &Job) {
         json!({"job": job_context(job), "rating": review.rating}),
     )
     .await;
+}
+
+#[cfg(test)]
+mod sub_rating_tests {
+    use super::*;
+
+    fn review(sub_ratings: serde_json::Value) -> Review {
+        Review {
+            id: ReviewId::new(),
+            job: JobId::new(),
+            author: UserId::new(),
+            subject: UserId::new(),
+            rating: 4,
+            sub_ratings,
+            body: String::new(),
+            bias_report: json!({}),
+            status: ReviewStatus::Published,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            helpful: 0,
+        }
+    }
+
+    #[test]
+    fn each_sub_rating_is_averaged_over_the_reviews_that_gave_it() {
+        let reviews = [
+            review(json!({"quality": 5, "communication": 3})),
+            review(json!({"quality": 4})),
+            review(json!({})),
+        ];
+        let averages = sub_rating_averages(&reviews);
+        assert_eq!(averages.quality, Some(4.5));
+        assert_eq!(averages.communication, Some(3.0));
+        assert_eq!(averages.expertise, None);
+        assert_eq!(averages.reviews, 2);
+        assert_eq!(sub_rating_averages(&[]), SubRatingAverages::default());
+    }
 }

@@ -212,9 +212,11 @@ const CLICK_WINDOW: time::Duration = time::Duration::days(7);
 /// A freelancer's profile as anyone signed in may read it; the caller shows
 /// only its public part. Opened by someone a match list showed them to
 /// lately, it is a click in the hiring funnel, on that list at that position.
-pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<Profile> {
+pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<ProfileDetail> {
     caller.require(Scope::Read)?;
     let profile = engine.store.profile(freelancer).await?;
+    let reviews = crate::applications::reviews_of(engine, caller, freelancer).await?;
+    let sub_ratings = crate::applications::sub_rating_averages(&reviews);
     if caller.user.id != freelancer {
         let step = FunnelStep { actor: caller.user.id, freelancer, kind: "click", rating: None };
         let since = time::OffsetDateTime::now_utc() - CLICK_WINDOW;
@@ -222,7 +224,15 @@ pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<
             tracing::warn!(error = %err, "a profile view was not recorded as a click");
         }
     }
-    Ok(profile)
+    Ok(ProfileDetail { profile, sub_ratings })
+}
+
+/// A profile as readers see it, with its reviews' sub-ratings averaged.
+#[derive(Debug)]
+pub struct ProfileDetail {
+    /// The whole row: show only its public part.
+    pub profile: Profile,
+    pub sub_ratings: crate::applications::SubRatingAverages,
 }
 
 /// The open jobs that fit the caller's profile, ranked and explained;

@@ -99,6 +99,9 @@ pub struct Review {
     pub bias_report: Value,
     pub status: ReviewStatus,
     pub created_at: OffsetDateTime,
+    /// How many users marked it helpful (counted where reviews are listed
+    /// for readers; 0 elsewhere).
+    pub helpful: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -113,6 +116,8 @@ struct ReviewRow {
     bias_report: String,
     status: String,
     created_at: OffsetDateTime,
+    #[sqlx(default)]
+    helpful: i64,
 }
 
 impl ReviewRow {
@@ -135,6 +140,7 @@ impl ReviewRow {
             bias_report: parse(&self.bias_report)?,
             status,
             created_at: self.created_at,
+            helpful: self.helpful,
         })
     }
 }
@@ -365,7 +371,6 @@ impl Store {
         })
     }
 
-    /// Published reviews of `subject`, newest first.
     /// Reviews someone wrote, in any status, newest first.
     pub async fn reviews_by(&self, author: UserId, limit: u32) -> Result<Vec<Review>, StoreError> {
         let sql = format!(
@@ -378,15 +383,64 @@ impl Store {
         rows.into_iter().map(ReviewRow::into_review).collect()
     }
 
+    /// Published reviews of `subject`, the most helpful first, then the newest.
     pub async fn reviews_of(&self, subject: UserId, limit: u32) -> Result<Vec<Review>, StoreError> {
         let sql = format!(
-            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE subject_id = $1 AND status = 'published' \
-             ORDER BY created_at DESC LIMIT $2"
+            "SELECT {REVIEW_COLUMNS}, \
+               (SELECT COUNT(*) FROM review_votes v WHERE v.review_id = r.id) AS helpful \
+             FROM reviews r WHERE subject_id = $1 AND status = 'published' \
+             ORDER BY helpful DESC, created_at DESC LIMIT $2"
         );
         let rows: Vec<ReviewRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(subject.as_uuid()).bind(i64::from(limit)).fetch_all(pool).await?
         });
         rows.into_iter().map(ReviewRow::into_review).collect()
+    }
+
+    /// One review, in any status.
+    pub async fn review(&self, id: ReviewId) -> Result<Review, StoreError> {
+        let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = $1");
+        let row: Option<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id.as_uuid()).fetch_optional(pool).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_review()
+    }
+
+    /// Marks a review helpful for `voter` (once), or takes the mark back;
+    /// returns how many find it helpful now.
+    pub async fn vote_review(
+        &self,
+        review: ReviewId,
+        voter: UserId,
+        helpful: bool,
+    ) -> Result<i64, StoreError> {
+        let count: i64 = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if helpful {
+                sqlx::query(
+                    "INSERT INTO review_votes (review_id, voter_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(review.as_uuid())
+                .bind(voter.as_uuid())
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query("DELETE FROM review_votes WHERE review_id = $1 AND voter_id = $2")
+                    .bind(review.as_uuid())
+                    .bind(voter.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let count = sqlx::query_scalar("SELECT COUNT(*) FROM review_votes WHERE review_id = $1")
+                .bind(review.as_uuid())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            count
+        });
+        Ok(count)
     }
 
     /// The moderation queue, oldest first.

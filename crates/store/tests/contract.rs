@@ -1135,3 +1135,63 @@ async fn funnel_steps_land_on_the_newest_list_that_showed_the_freelancer() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn reviews_are_listed_by_helpful_votes_one_per_voter() {
+    use fairgig_core::marketplace::JobStatus;
+    use fairgig_store::{
+        applications::NewReview,
+        marketplace::{JobInput, JobReview},
+    };
+    on_every_backend(|store| async move {
+        let subject = store.create_user(new_user("dev@example.org")).await.expect("user");
+        let first = store.create_user(new_user("first@example.org")).await.expect("user");
+        let second = store.create_user(new_user("second@example.org")).await.expect("user");
+        let reader = store.create_user(new_user("reader@example.org")).await.expect("user");
+        let input = JobInput {
+            title: "Job".to_owned(),
+            description: "Work".to_owned(),
+            required_skills: vec![],
+            preferred_skills: vec![],
+            max_hourly_minor: None,
+            currency: None,
+            region: None,
+            remote: true,
+            utc_offset_minutes: None,
+            experience_level: None,
+        };
+        let job = store
+            .create_job(first.id, None, &input, JobStatus::Completed, &JobReview::unchecked())
+            .await
+            .expect("job");
+        let write = |author| NewReview {
+            job: job.id,
+            author,
+            subject: subject.id,
+            rating: 4,
+            sub_ratings: serde_json::json!({}),
+            body: "Fine".to_owned(),
+            bias_report: serde_json::json!({}),
+            published: true,
+        };
+        let older = store.create_review(&write(first.id)).await.expect("review");
+        let newer = store.create_review(&write(second.id)).await.expect("review");
+        let order = |reviews: Vec<fairgig_store::applications::Review>| {
+            reviews.into_iter().map(|r| (r.id, r.helpful)).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            order(store.reviews_of(subject.id, 10).await.expect("list")),
+            [(newer.id, 0), (older.id, 0)]
+        );
+        assert_eq!(store.vote_review(older.id, reader.id, true).await.expect("vote"), 1);
+        assert_eq!(store.vote_review(older.id, reader.id, true).await.expect("again"), 1);
+        assert_eq!(store.vote_review(older.id, second.id, true).await.expect("vote"), 2);
+        assert_eq!(
+            order(store.reviews_of(subject.id, 10).await.expect("list")),
+            [(older.id, 2), (newer.id, 0)]
+        );
+        assert_eq!(store.vote_review(older.id, reader.id, false).await.expect("take back"), 1);
+        assert_eq!(store.review(newer.id).await.expect("one").id, newer.id);
+    })
+    .await;
+}

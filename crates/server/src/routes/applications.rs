@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_application_status))
         .routes(routes!(review_job))
         .routes(routes!(profile_reviews))
+        .routes(routes!(mark_helpful, unmark_helpful))
         .routes(routes!(pending_reviews))
         .routes(routes!(publish_review))
         .routes(routes!(reject_review))
@@ -174,6 +175,8 @@ pub struct ReviewView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     bias_report: Option<serde_json::Value>,
+    /// How many users marked it helpful (where reviews are listed for readers).
+    helpful: i64,
 }
 
 fn review_view(review: Review, with_bias: bool) -> ReviewView {
@@ -187,7 +190,54 @@ fn review_view(review: Review, with_bias: bool) -> ReviewView {
         text: review.body,
         status: review.status,
         bias_report: with_bias.then_some(review.bias_report),
+        helpful: review.helpful,
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HelpfulCount {
+    /// How many users find the review helpful now.
+    helpful: i64,
+}
+
+/// Mark a published review helpful (once per user; not one's own).
+#[utoipa::path(
+    post, path = "/reviews/{id}/helpful", tag = "marketplace",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 200, body = HelpfulCount),
+        (status = 404, description = "No such published review", body = ErrorBody),
+        (status = 409, description = "One's own review", body = ErrorBody),
+    )
+)]
+async fn mark_helpful(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<ReviewId>,
+) -> ApiResult<Json<HelpfulCount>> {
+    let helpful = applications::vote(&state.engine, &caller, id, true).await?;
+    Ok(Json(HelpfulCount { helpful }))
+}
+
+/// Take back one's helpful mark on a review.
+#[utoipa::path(
+    delete, path = "/reviews/{id}/helpful", tag = "marketplace",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 200, body = HelpfulCount),
+        (status = 404, description = "No such published review", body = ErrorBody),
+        (status = 409, description = "One's own review", body = ErrorBody),
+    )
+)]
+async fn unmark_helpful(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<ReviewId>,
+) -> ApiResult<Json<HelpfulCount>> {
+    let helpful = applications::vote(&state.engine, &caller, id, false).await?;
+    Ok(Json(HelpfulCount { helpful }))
 }
 
 /// Review the other party of a completed job (once per party).
@@ -216,7 +266,7 @@ async fn review_job(
     Ok((StatusCode::CREATED, Json(review_view(stored, true))))
 }
 
-/// Published reviews of a user, newest first (at most 100).
+/// Published reviews of a user, the most helpful first, then the newest (at most 100).
 #[utoipa::path(
     get, path = "/profiles/{id}/reviews", tag = "marketplace",
     params(("id" = String, Path, format = Uuid)),

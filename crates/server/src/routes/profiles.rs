@@ -9,6 +9,7 @@ use fairgig_core::{
     submission::Budget,
 };
 use fairgig_engine::{
+    applications::SubRatingAverages,
     profiles::{self, ProfileRequest},
     search::{self, ProfileSearchQuery},
 };
@@ -255,7 +256,7 @@ async fn get_my_profile(
     params(("id" = String, Path, format = Uuid, description = "The freelancer's user id")),
     security(("bearer" = []), ("api_key" = ["read"])),
     responses(
-        (status = 200, body = PublicProfile),
+        (status = 200, body = ProfileWithRatings),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such profile", body = ErrorBody),
@@ -265,6 +266,15 @@ async fn get_profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
-) -> ApiResult<Json<PublicProfile>> {
-    Ok(Json(public(profiles::of(&state.engine, &caller, id).await?)))
+) -> ApiResult<Json<ProfileWithRatings>> {
+    let detail = profiles::of(&state.engine, &caller, id).await?;
+    Ok(Json(ProfileWithRatings { public: public(detail.profile), sub_ratings: detail.sub_ratings }))
+}
+
+/// A public profile with its published reviews' sub-ratings averaged.
+#[derive(Serialize, ToSchema)]
+pub struct ProfileWithRatings {
+    #[serde(flatten)]
+    public: PublicProfile,
+    sub_ratings: SubRatingAverages,
 }

@@ -1136,12 +1136,10 @@ async fn the_hiring_funnel_is_recorded_as_it_happens_and_becomes_the_training_se
     let status_path = format!("/api/v1/jobs/{job_id}/status");
     let done = json!({"status": "completed"});
     assert_eq!(send(&app, Method::POST, &client, &status_path, Some(done)).await.0, StatusCode::OK);
-    let review = json!({"rating": 5, "text": "Clean, well-tested work."});
+    let review = json!({"rating": 5, "sub_ratings": {"quality": 5, "communication": 4}, "text": "Clean, well-tested work."});
     let reviews = format!("/api/v1/jobs/{job_id}/reviews");
-    assert_eq!(
-        send(&app, Method::POST, &client, &reviews, Some(review)).await.0,
-        StatusCode::CREATED
-    );
+    let (status, written) = send(&app, Method::POST, &client, &reviews, Some(review)).await;
+    assert_eq!(status, StatusCode::CREATED, "{written}");
     // Opening the profile again is not a second click.
     send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}", dev.id), None).await;
 
@@ -1172,4 +1170,25 @@ async fn the_hiring_funnel_is_recorded_as_it_happens_and_becomes_the_training_se
     };
     assert_eq!(label_at(dev_rank), 4, "a rating of 4 or more");
     assert_eq!(label_at(rival_rank), 2, "applied, then rejected: the application still counts");
+
+    // Readers mark the review helpful, once each, and may take it back; not its author.
+    let helpful = format!("/api/v1/reviews/{}/helpful", written["id"].as_str().expect("id"));
+    for _ in 0..2 {
+        let (status, count) = send(&app, Method::POST, &rival, &helpful, None).await;
+        assert_eq!((status, count["helpful"].as_i64()), (StatusCode::OK, Some(1)), "{count}");
+    }
+    assert_eq!(send(&app, Method::POST, &client, &helpful, None).await.0, StatusCode::CONFLICT);
+    let (_, listed) =
+        send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}/reviews", dev.id), None)
+            .await;
+    assert_eq!(listed[0]["helpful"], 1, "{listed}");
+    let (_, count) = send(&app, Method::DELETE, &rival, &helpful, None).await;
+    assert_eq!(count["helpful"], 0);
+    // The profile shows its sub-ratings averaged.
+    let (_, shown) =
+        send(&app, Method::GET, &client, &format!("/api/v1/profiles/{}", dev.id), None).await;
+    assert_eq!(shown["sub_ratings"]["quality"], 5.0, "{shown}");
+    assert_eq!(shown["sub_ratings"]["communication"], 4.0);
+    assert!(shown["sub_ratings"]["expertise"].is_null());
+    assert!(shown.get("group_attributes").is_none());
 }
