@@ -33,6 +33,8 @@
 //!   registry's rankers and rule packs, trained, evaluated, promoted.
 //! - [`notifications`]: announcing finished runs and inviting matches.
 //! - [`webhooks`]: a user's webhook endpoints and their secret rotation.
+//! - [`live`]: a user's live events (new applications, newly opened jobs
+//!   that fit), for `GET /me/events` and the portal.
 //! - [`operations`]: the operator's users, audit log, dead letters,
 //!   notification log and template previews.
 //! - [`demo`]: the demo marketplace and the reference texts.
@@ -51,6 +53,7 @@ pub mod fairness_audit;
 pub mod feedback;
 pub mod jobs;
 pub mod limits;
+pub mod live;
 pub mod match_request;
 pub mod matching;
 pub mod notifications;

@@ -71,7 +71,7 @@ struct BoardHit {
     excerpt: Vec<(String, bool)>,
 }
 
-fn excerpt(highlight: &Highlight) -> Vec<(String, bool)> {
+pub(crate) fn excerpt(highlight: &Highlight) -> Vec<(String, bool)> {
     let text = &highlight.fragment;
     let mut runs = Vec::new();
     let mut at = 0;

@@ -18,6 +18,8 @@
 //! - [`settings`]: notification preferences, webhooks and API keys.
 //! - [`requests`]: a new request, its live progress and its results.
 //! - [`freelancers`]: the profile editor.
+//! - [`directory`]: clients find freelancers; a freelancer's public page
+//!   with averaged sub-ratings and reviews marked helpful.
 //! - [`jobs`]: writing a job with the language check as you type; a job's
 //!   page with findings, publishing, applicants, hiring, reviews, matches.
 
@@ -26,6 +28,7 @@ pub mod admin;
 pub mod assets;
 pub mod chart;
 pub mod dashboard;
+pub mod directory;
 pub mod freelancers;
 pub mod home;
 pub mod i18n;
@@ -65,6 +68,9 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .route("/", get(home::landing))
         .route("/jobs", get(home::board))
+        .route("/freelancers", get(directory::directory))
+        .route("/freelancers/{id}", get(directory::freelancer))
+        .route("/reviews/{id}/helpful", post(directory::vote))
         .route("/language", post(home::set_language))
         .route("/signup", get(accounts::signup_form).post(accounts::signup))
         .route("/signin", get(accounts::signin_form).post(accounts::signin))

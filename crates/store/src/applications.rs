@@ -210,6 +210,28 @@ impl Store {
         rows.into_iter().map(ApplicationRow::into_application).collect()
     }
 
+    /// Applications to `owner`'s jobs made at or after `since`, oldest
+    /// first, with each job's title (a client's live events).
+    pub async fn applications_to_jobs_of(
+        &self,
+        owner: UserId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(Application, String)>, StoreError> {
+        let columns = APPLICATION_COLUMNS
+            .split(", ")
+            .map(|column| format!("a.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, j.title FROM applications a JOIN jobs j ON j.id = a.job_id \
+             WHERE j.owner_id = $1 AND a.created_at >= $2 ORDER BY a.created_at"
+        );
+        let rows: Vec<TitledApplicationRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(owner.as_uuid()).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(|row| Ok((row.application.into_application()?, row.title))).collect()
+    }
+
     /// A freelancer's applications, newest first, with each job's title.
     pub async fn applications_by(
         &self,

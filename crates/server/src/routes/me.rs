@@ -1,12 +1,23 @@
 //! `/me`: the caller's own account.
 
-use axum::{extract::State, http::StatusCode, Json};
+use std::convert::Infallible;
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::sse::{Event, KeepAlive, Sse},
+    Json,
+};
 use fairgig_core::{api_key::Scope, user::User};
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::accounts::{self, AccountChanges};
+use fairgig_engine::{
+    accounts::{self, AccountChanges},
+    live::{self, LiveEvent},
+};
 
 use crate::{
     auth::Authenticated,
@@ -16,7 +27,56 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_me, update_me)).routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(get_me, update_me))
+        .routes(routes!(change_password))
+        .routes(routes!(my_events))
+}
+
+/// One server-sent event of `/me/events`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the stream; the events are written by hand
+pub struct LiveEventDoc {
+    /// `application` (to a client) or `job` (to a freelancer).
+    #[schema(pattern = "^(application|job)$")]
+    event: String,
+    /// JSON: `{application, job, job_title, freelancer}` for `application`,
+    /// `{job, title, required_skills}` for `job`.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+/// What is new for me, as server-sent events: a client hears of each new
+/// application to their jobs, a freelancer of each newly opened job that
+/// fits their profile. The stream ends after an hour; reconnect.
+#[utoipa::path(
+    get, path = "/me/events", tag = "me",
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "A stream of live events", content_type = "text/event-stream", body = LiveEventDoc),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn my_events(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let events = live::watch(state.engine.clone(), &caller)?.map(|event| {
+        Ok(match event {
+            LiveEvent::Application { application, job, job_title, freelancer } => {
+                let data = serde_json::json!({
+                    "application": application, "job": job, "job_title": job_title, "freelancer": freelancer,
+                });
+                Event::default().event("application").data(data.to_string())
+            }
+            LiveEvent::Job { job, title, required_skills } => {
+                let data =
+                    serde_json::json!({"job": job, "title": title, "required_skills": required_skills});
+                Event::default().event("job").data(data.to_string())
+            }
+        })
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 /// The caller's account.

@@ -739,10 +739,11 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
         (StatusCode::UNPROCESSABLE_ENTITY, &json!("kind"))
     );
     let application = apply_and_hire(&app, &client, &dev, &path, false).await;
-    assert_eq!(
-        send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("apply", None))).await.0,
-        StatusCode::CREATED
-    );
+    // The application itself was recorded on this list (the funnel); the
+    // explicit report is accepted and changes nothing.
+    let (status, reported) =
+        send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("apply", None))).await;
+    assert_eq!((status, reported["recorded"].as_bool()), (StatusCode::OK, Some(false)));
     assert_eq!(
         send(&app, Method::POST, &dev, "/api/v1/feedback", Some(feedback("hire", None))).await.0,
         StatusCode::NOT_FOUND
@@ -1191,4 +1192,50 @@ async fn the_hiring_funnel_is_recorded_as_it_happens_and_becomes_the_training_se
     assert_eq!(shown["sub_ratings"]["communication"], 4.0);
     assert!(shown["sub_ratings"]["expertise"].is_null());
     assert!(shown.get("group_attributes").is_none());
+}
+
+/// Reads a server-sent event stream until `needle` arrives (or fails after 30 s).
+async fn read_until(stream: &mut reqwest::Response, needle: &str) -> String {
+    let mut seen = String::new();
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while !seen.contains(needle) {
+            match stream.chunk().await.expect("stream") {
+                Some(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                None => break,
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_ok() && seen.contains(needle), "{needle} never came: {seen}");
+    seen
+}
+
+#[tokio::test]
+async fn clients_hear_of_applications_and_freelancers_of_fitting_jobs_as_they_happen() {
+    let app = spawn_app().await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let dev = app.register_as("dev@example.org", Role::Freelancer).await;
+    let body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+    send(&app, Method::PUT, &dev, "/api/v1/me/profile", Some(body)).await;
+    let open = |who: &TestUser| {
+        let request = app.client.get(app.url("/api/v1/me/events")).bearer_auth(&who.access);
+        async move { request.send().await.expect("events") }
+    };
+    let mut client_events = open(&client).await;
+    let mut dev_events = open(&dev).await;
+    assert_eq!(dev_events.status(), StatusCode::OK);
+    assert_eq!(dev_events.headers()["content-type"], "text/event-stream");
+
+    let (_, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let job_id = created["id"].as_str().expect("id").to_owned();
+    let heard = read_until(&mut dev_events, &job_id).await;
+    assert!(heard.contains("event: job"), "{heard}");
+
+    let matches_path = format!("/api/v1/jobs/{job_id}/matches");
+    let application = apply_and_hire(&app, &client, &dev, &matches_path, false).await;
+    let heard = read_until(&mut client_events, &application).await;
+    assert!(heard.contains("event: application") && heard.contains(&job_id), "{heard}");
+
+    let anonymous = app.client.get(app.url("/api/v1/me/events")).send().await.expect("events");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }

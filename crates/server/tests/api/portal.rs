@@ -1184,3 +1184,92 @@ async fn an_admin_manages_users_checks_the_audit_chain_and_retries_what_failed()
     browser.look("admin-templates").await;
     browser.close().await;
 }
+
+/// Journey 14: a client finds a freelancer in the directory by words, opens
+/// their page with the sub-ratings averaged, and marks a review helpful.
+#[tokio::test]
+async fn a_client_finds_a_freelancer_reads_the_ratings_and_marks_a_review_helpful() {
+    use fairgig_core::{marketplace::JobStatus, user::Role};
+    use fairgig_store::{
+        applications::NewReview,
+        marketplace::{JobInput, JobReview},
+    };
+
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    let client = app.register("finder@example.org").await;
+    let earlier_client = app.register("earlier@example.org").await;
+    let freelancer = app.register_as("rust@example.org", Role::Freelancer).await;
+    let profile = json!({
+        "headline": "Rust backend developer",
+        "bio": "I build payment backends in Rust with PostgreSQL.",
+        "skills": [{"name": "Rust", "level": "expert"}],
+        "region": "DE",
+        "availability": "available",
+        "years_experience": 7.0,
+        "languages": ["English"],
+    });
+    let saved = app
+        .client
+        .put(app.url("/api/v1/me/profile"))
+        .bearer_auth(&freelancer.access)
+        .json(&profile)
+        .send()
+        .await
+        .expect("profile");
+    assert_eq!(saved.status(), StatusCode::OK);
+    let input = JobInput {
+        title: "Payments API".into(),
+        description: "An API".into(),
+        required_skills: vec![],
+        preferred_skills: vec![],
+        max_hourly_minor: None,
+        currency: None,
+        region: None,
+        remote: true,
+        utc_offset_minutes: None,
+        experience_level: None,
+    };
+    let job = app
+        .store
+        .create_job(earlier_client.id, None, &input, JobStatus::Completed, &JobReview::unchecked())
+        .await
+        .expect("job");
+    app.store
+        .create_review(&NewReview {
+            job: job.id,
+            author: earlier_client.id,
+            subject: freelancer.id,
+            rating: 5,
+            sub_ratings: json!({"quality": 5, "communication": 4}),
+            body: "Clean, well-tested work, delivered early.".into(),
+            bias_report: json!({}),
+            published: true,
+        })
+        .await
+        .expect("review");
+
+    browser.sign_in(&app, "finder@example.org", PASSWORD).await;
+    browser.click("a[href='/freelancers']").await;
+    browser.wait_for("form[action='/freelancers']").await;
+    browser.fill("#q", "payment backends").await;
+    browser.click("form[action='/freelancers'] button[type=submit]").await;
+    browser.wait_for_text(".freelancer-hit", "Rust backend developer").await;
+    assert!(browser.text(".freelancer-hit mark").await.to_lowercase().contains("payment"));
+    browser.look("directory").await;
+    browser.fill("#min_years", "99").await;
+    browser.click("form[action='/freelancers'] button[type=submit]").await;
+    browser.wait_for("#directory-error").await;
+    browser.fill("#min_years", "").await;
+    browser.click("form[action='/freelancers'] button[type=submit]").await;
+    browser.wait_for(".freelancer-hit a").await;
+    browser.click(".freelancer-hit a").await;
+    browser.wait_for("#reviews").await;
+    let ratings = browser.text("dl.sub-ratings").await;
+    assert!(ratings.contains("5.0/5") && ratings.contains("4.0/5"), "{ratings}");
+    browser.look("freelancer").await;
+    browser.click(".review button[value=yes]").await;
+    browser.wait_for_text(".review", "Helpful to 1").await;
+    browser.close().await;
+}
