@@ -1198,7 +1198,7 @@ async fn a_client_finds_a_freelancer_reads_the_ratings_and_marks_a_review_helpfu
     let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
     let Some(browser) = browser().await else { return };
     let app = spawn_app().await;
-    let client = app.register("finder@example.org").await;
+    app.register("finder@example.org").await;
     let earlier_client = app.register("earlier@example.org").await;
     let freelancer = app.register_as("rust@example.org", Role::Freelancer).await;
     let profile = json!({
