@@ -296,6 +296,8 @@ pub enum BenchCommand {
     Search {
         #[arg(long, default_value_t = 100_000)]
         jobs: usize,
+        #[arg(long, default_value_t = 100_000)]
+        profiles: usize,
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
@@ -536,8 +538,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             fairgig_bench::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
             Ok(0)
         }
-        Command::Bench(BenchCommand::Search { jobs, queries }) => {
-            fairgig_bench::search::run(&settings, jobs.max(1), queries.max(1)).await?;
+        Command::Bench(BenchCommand::Search { jobs, profiles, queries }) => {
+            fairgig_bench::search::run(&settings, jobs.max(1), profiles, queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Portal { jobs, profiles, rate, seconds }) => {
