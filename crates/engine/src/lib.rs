@@ -18,6 +18,8 @@
 //!   hiring, reviews and their moderation.
 //! - [`feedback`]: what people did with a match list, for training.
 //! - [`fairness_audit`]: how fair the shown lists were, day by day.
+//! - [`review_audit`]: whether reviewers rate one self-declared group of
+//!   freelancers worse (the four-fifths test).
 //! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
@@ -60,6 +62,7 @@ pub mod notifications;
 pub mod operations;
 pub mod profiles;
 pub mod registry;
+pub mod review_audit;
 pub mod scheduled_training;
 pub mod search;
 pub mod services;

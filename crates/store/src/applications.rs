@@ -419,6 +419,22 @@ impl Store {
         rows.into_iter().map(ReviewRow::into_review).collect()
     }
 
+    /// Published reviews written at or after `since`, oldest first (the
+    /// reviewer disparity audit).
+    pub async fn published_reviews_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Review>, StoreError> {
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE status = 'published' AND created_at >= $1 \
+             ORDER BY created_at"
+        );
+        let rows: Vec<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(ReviewRow::into_review).collect()
+    }
+
     /// One review, in any status.
     pub async fn review(&self, id: ReviewId) -> Result<Review, StoreError> {
         let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = $1");

@@ -15,6 +15,8 @@
 //! - [`amortise`]: exposure owed and given over many lists, and the target
 //!   corrected by the accumulated deficit.
 //! - [`groups`]: groups from self-declared answers.
+//! - [`reviews`]: whether reviewers rate one group of reviewed people worse
+//!   (the four-fifths test on favourable ratings).
 
 pub mod amortise;
 pub mod audit;
@@ -22,6 +24,7 @@ pub mod det;
 pub mod fa_ir;
 pub mod groups;
 pub mod metrics;
+pub mod reviews;
 
 /// A candidate to re-rank: its group and its relevance score (higher is better).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1239,3 +1239,98 @@ async fn clients_hear_of_applications_and_freelancers_of_fitting_jobs_as_they_ha
     let anonymous = app.client.get(app.url("/api/v1/me/events")).send().await.expect("events");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_reviewer_audit_finds_a_reviewer_who_rates_one_group_worse() {
+    use fairgig_core::marketplace::JobStatus;
+    use fairgig_store::{
+        applications::NewReview,
+        marketplace::{JobInput, JobReview},
+    };
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.org").await;
+    let harsh = app.register_as("harsh@example.org", Role::Client).await;
+    let even = app.register_as("even@example.org", Role::Client).await;
+    let mut freelancers = Vec::new();
+    for (i, gender) in ["woman", "woman", "woman", "man", "man", "man"].iter().enumerate() {
+        let who = app.register_as(&format!("f{i}@example.org"), Role::Freelancer).await;
+        let mut body = profile("Rust developer", &["Rust"], 70, 6.0);
+        body["group_attributes"] = json!({"gender": gender});
+        send(&app, Method::PUT, &who, "/api/v1/me/profile", Some(body)).await;
+        freelancers.push((who, *gender));
+    }
+    let input = JobInput {
+        title: "Job".into(),
+        description: "Work".into(),
+        required_skills: vec![],
+        preferred_skills: vec![],
+        max_hourly_minor: None,
+        currency: None,
+        region: None,
+        remote: true,
+        utc_offset_minutes: None,
+        experience_level: None,
+    };
+    for (reviewer, harsh_on_women) in [(&harsh, true), (&even, false)] {
+        for (freelancer, gender) in &freelancers {
+            // One review per author and job: a job for each.
+            let job = app
+                .store
+                .create_job(
+                    reviewer.id,
+                    None,
+                    &input,
+                    JobStatus::Completed,
+                    &JobReview::unchecked(),
+                )
+                .await
+                .expect("job");
+            let stars = if harsh_on_women && *gender == "woman" { 2 } else { 5 };
+            app.store
+                .create_review(&NewReview {
+                    job: job.id,
+                    author: reviewer.id,
+                    subject: freelancer.id,
+                    rating: stars,
+                    sub_ratings: json!({}),
+                    body: String::new(),
+                    bias_report: json!({}),
+                    published: true,
+                })
+                .await
+                .expect("review");
+        }
+    }
+
+    let path = "/api/v1/admin/fairness/reviews?attribute=gender";
+    let (status, audit) = send(&app, Method::GET, &admin, path, None).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    assert_eq!(audit["ratings"], 12);
+    let groups: Vec<&str> =
+        audit["groups"].as_array().expect("groups").iter().filter_map(Value::as_str).collect();
+    let at = |name: &str| groups.iter().position(|g| *g == name).expect(name);
+    let overall = &audit["overall"]["by_group"];
+    assert_eq!(overall[at("woman")]["favourable_rate"], 0.5, "{audit}");
+    assert_eq!(overall[at("man")]["favourable_rate"], 1.0);
+    assert_eq!(audit["overall"]["four_fifths"], 0.5);
+    assert_eq!(audit["overall"]["adverse"], true);
+    let reviewers = audit["reviewers"].as_array().expect("reviewers");
+    assert_eq!(reviewers[0]["reviewer"], harsh.id.to_string().as_str(), "the worst first");
+    assert_eq!(
+        (reviewers[0]["four_fifths"].as_f64(), reviewers[0]["adverse"].as_bool()),
+        (Some(0.0), Some(true))
+    );
+    assert_eq!(
+        (reviewers[1]["four_fifths"].as_f64(), reviewers[1]["adverse"].as_bool()),
+        (Some(1.0), Some(false))
+    );
+
+    let (status, _) = send(&app, Method::GET, &harsh, path, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admins only");
+    for bad in ["attribute=newcomer", "attribute=no%20spaces", "attribute=gender&days=0"] {
+        let (status, body) =
+            send(&app, Method::GET, &admin, &format!("/api/v1/admin/fairness/reviews?{bad}"), None)
+                .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}
