@@ -20,6 +20,7 @@
 //! - [`fairness_audit`]: how fair the shown lists were, day by day.
 //! - [`review_audit`]: whether reviewers rate one self-declared group of
 //!   freelancers worse (the four-fifths test).
+//! - [`language_evidence`]: flagged language in jobs next to who applied.
 //! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
@@ -54,6 +55,7 @@ pub mod error;
 pub mod fairness_audit;
 pub mod feedback;
 pub mod jobs;
+pub mod language_evidence;
 pub mod limits;
 pub mod live;
 pub mod match_request;

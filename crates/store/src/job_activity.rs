@@ -50,7 +50,50 @@ pub struct OwnedJob {
     pub views: i64,
 }
 
+/// Someone who applied to a job, with their completed jobs now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applicant {
+    pub job: JobId,
+    pub freelancer: UserId,
+    pub completed_jobs: i32,
+}
+
+/// Applicants with their profile's completed jobs (0 without a profile).
+const APPLICANTS: &str = "SELECT a.job_id, a.freelancer_id, COALESCE(p.completed_jobs, 0) \
+     FROM applications a LEFT JOIN profiles p ON p.user_id = a.freelancer_id";
+
+fn applicants(rows: Vec<(Uuid, Uuid, i32)>) -> Vec<Applicant> {
+    rows.into_iter()
+        .map(|(job, freelancer, completed_jobs)| Applicant {
+            job: JobId::from_uuid(job),
+            freelancer: UserId::from_uuid(freelancer),
+            completed_jobs,
+        })
+        .collect()
+}
+
 impl Store {
+    /// Everyone who applied to `job`.
+    pub async fn applicants_of(&self, job: JobId) -> Result<Vec<Applicant>, StoreError> {
+        let sql = format!("{APPLICANTS} WHERE a.job_id = $1");
+        let rows: Vec<(Uuid, Uuid, i32)> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(job.as_uuid()).fetch_all(pool).await?
+        });
+        Ok(applicants(rows))
+    }
+
+    /// Everyone who applied to a job posted at or after `since`.
+    pub async fn applicants_to_jobs_since(
+        &self,
+        since: time::OffsetDateTime,
+    ) -> Result<Vec<Applicant>, StoreError> {
+        let sql = format!("{APPLICANTS} JOIN jobs j ON j.id = a.job_id WHERE j.created_at >= $1");
+        let rows: Vec<(Uuid, Uuid, i32)> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        Ok(applicants(rows))
+    }
+
     /// Counts `viewer` opening `job` on `day` (a second look that day is
     /// not another view).
     pub async fn record_job_view(

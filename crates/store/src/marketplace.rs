@@ -597,6 +597,17 @@ impl Store {
         rows.into_iter().map(JobRow::into_job).collect()
     }
 
+    /// Jobs posted at or after `since` that are not drafts (a draft that
+    /// never opened drew no applicants to count).
+    pub async fn jobs_posted_since(&self, since: OffsetDateTime) -> Result<Vec<Job>, StoreError> {
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE created_at >= $1 AND status <> 'draft'");
+        let rows: Vec<JobRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(JobRow::into_job).collect()
+    }
+
     /// These jobs, in the order asked (unknown ids are left out).
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
         if ids.is_empty() {

@@ -1,15 +1,17 @@
 //! `/admin/fairness`: how fair the shown lists were, day by day.
 
 use axum::{extract::State, Json};
+use fairgig_core::ids::JobId;
 use fairgig_engine::{
     fairness_audit::{self, FairnessAudit},
+    language_evidence::{self, JobEvidence, LanguageEvidence},
     review_audit::{self, ReviewAudit},
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::extractors::AppQuery;
+use crate::extractors::{AppPath, AppQuery};
 
 use crate::{
     auth::Authenticated,
@@ -18,7 +20,82 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(fairness_report)).routes(routes!(review_disparity))
+    OpenApiRouter::new()
+        .routes(routes!(fairness_report))
+        .routes(routes!(review_disparity))
+        .routes(routes!(language_report))
+        .routes(routes!(job_applicant_mix))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageQuery {
+    /// Jobs posted this many days back, 1–3660; default 90.
+    days: Option<i64>,
+    /// Group applicants by this self-declared profile attribute too.
+    attribute: Option<String>,
+}
+
+/// Does flagged language cost a group its applications? (admins)
+///
+/// For each finding category of the jobs' bias checks: the jobs with it
+/// against the jobs without it, posted in the period, with applications per
+/// job and the applicants' shares (newcomers; a self-declared group when
+/// `attribute` is given), and the counts behind each share.
+#[utoipa::path(
+    get, path = "/admin/fairness/language", tag = "admin", params(LanguageQuery),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, body = LanguageEvidence),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "days or attribute invalid", body = ErrorBody),
+    )
+)]
+async fn language_report(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppQuery(query): AppQuery<LanguageQuery>,
+) -> ApiResult<Json<LanguageEvidence>> {
+    let report =
+        language_evidence::report(&state.engine, &caller, query.days, query.attribute.as_deref())
+            .await?;
+    Ok(Json(report))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MixQuery {
+    /// Admins only: group applicants by this self-declared profile attribute.
+    attribute: Option<String>,
+}
+
+/// A job's flagged language next to who applied (its owner or an admin).
+///
+/// The finding categories of the job's bias check, and its applicants:
+/// how many, how many newcomers; admins may group them by a self-declared
+/// attribute too.
+#[utoipa::path(
+    get, path = "/jobs/{id}/applicant-mix", tag = "marketplace", params(
+        ("id" = String, Path, format = Uuid), MixQuery,
+    ),
+    security(("bearer" = []), ("api_key" = ["read"])),
+    responses(
+        (status = 200, body = JobEvidence),
+        (status = 403, description = "Grouping by a self-declared attribute (admins only)", body = ErrorBody),
+        (status = 404, description = "No such job of the caller's", body = ErrorBody),
+    )
+)]
+async fn job_applicant_mix(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<JobId>,
+    AppQuery(query): AppQuery<MixQuery>,
+) -> ApiResult<Json<JobEvidence>> {
+    let evidence =
+        language_evidence::for_job(&state.engine, &caller, id, query.attribute.as_deref()).await?;
+    Ok(Json(evidence))
 }
 
 #[derive(Deserialize, IntoParams)]

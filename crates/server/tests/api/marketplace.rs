@@ -1334,3 +1334,75 @@ async fn the_reviewer_audit_finds_a_reviewer_who_rates_one_group_worse() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
 }
+
+#[tokio::test]
+async fn flagged_language_is_shown_next_to_who_applied() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.org").await;
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let newbie = app.register_as("newbie@example.org", Role::Freelancer).await;
+    let veteran = app.register_as("veteran@example.org", Role::Freelancer).await;
+    for (who, gender) in [(&newbie, "woman"), (&veteran, "man")] {
+        let mut body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 6.0);
+        body["group_attributes"] = json!({"gender": gender});
+        send(&app, Method::PUT, who, "/api/v1/me/profile", Some(body)).await;
+    }
+    record(&app, &veteran, 3, 4.5).await;
+    let (_, clean) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job())).await;
+    let mut words = job();
+    words["description"] =
+        json!("We want a young, energetic digital native. Native English speakers only.");
+    let (_, flagged) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(words)).await;
+    let flagged_id = flagged["id"].as_str().expect("id").to_owned();
+    let open = json!({"status": "open", "acknowledge_bias": true});
+    let status_path = format!("/api/v1/jobs/{flagged_id}/status");
+    assert_eq!(send(&app, Method::POST, &client, &status_path, Some(open)).await.0, StatusCode::OK);
+    let clean_matches = format!("/api/v1/jobs/{}/matches", clean["id"].as_str().expect("id"));
+    let flagged_matches = format!("/api/v1/jobs/{flagged_id}/matches");
+    apply_and_hire(&app, &client, &newbie, &clean_matches, false).await;
+    apply_and_hire(&app, &client, &veteran, &clean_matches, false).await;
+    apply_and_hire(&app, &client, &veteran, &flagged_matches, false).await;
+
+    let mix_path = format!("/api/v1/jobs/{flagged_id}/applicant-mix");
+    let (status, mix) = send(&app, Method::GET, &client, &mix_path, None).await;
+    assert_eq!(status, StatusCode::OK, "{mix}");
+    assert!(mix["categories"]["age"].as_u64() >= Some(1), "{mix}");
+    assert_eq!(
+        (mix["applicants"]["applications"].as_u64(), mix["applicants"]["newcomers"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert!(mix["applicants"].get("groups").is_none(), "no groups for a client");
+    let grouped = format!("{mix_path}?attribute=gender");
+    assert_eq!(send(&app, Method::GET, &client, &grouped, None).await.0, StatusCode::FORBIDDEN);
+    let (_, by_group) = send(&app, Method::GET, &admin, &grouped, None).await;
+    let man = by_group["applicants"]["groups"]
+        .as_array()
+        .and_then(|groups| groups.iter().find(|g| g["group"] == "man"))
+        .expect("the man group");
+    assert_eq!((man["applications"].as_u64(), man["share"].as_f64()), (Some(1), Some(1.0)));
+    assert_eq!(send(&app, Method::GET, &newbie, &mix_path, None).await.0, StatusCode::NOT_FOUND);
+
+    let (status, report) =
+        send(&app, Method::GET, &admin, "/api/v1/admin/fairness/language?attribute=gender", None)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let age = report["categories"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["category"] == "age"))
+        .expect("the age category");
+    assert_eq!(
+        (age["with"]["jobs"].as_u64(), age["with"]["applicants"]["applications"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(age["with"]["applicants"]["newcomer_share"], 0.0);
+    assert_eq!(
+        (age["without"]["jobs"].as_u64(), age["without"]["applicants"]["applications"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(age["without"]["applicants"]["newcomer_share"], 0.5);
+    assert_eq!(age["without"]["applications_per_job"], 2.0);
+    assert_eq!(
+        send(&app, Method::GET, &client, "/api/v1/admin/fairness/language", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
