@@ -7,6 +7,8 @@
 //! - [`analyse`]: deterministic analysis of a brief: language, keywords, an
 //!   extractive summary, money and date mentions, skills (from the ESCO-derived
 //!   list in `data/skills.tsv`) and a complexity estimate.
+//! - [`bias`]: exclusionary-language detection: rule packs, the matcher,
+//!   the Gender Decoder verdict, organisation packs.
 
 pub mod analyse;
 pub mod bias;

@@ -5,6 +5,10 @@
 //! - [`hashing`]: a deterministic stand-in for tests that must not load a model.
 //! - [`Embedder`]: the configured one of the three; the rest of fairgig sees only this.
 //! - [`index`]: the nearest-neighbour index over stored vectors, with filters.
+//! - `provider`: what each provider has in common (batching, the circuit
+//!   breaker's errors); private.
+//! - [`quality`]: Spearman correlation on STS pairs, to evaluate a model.
+//! - [`bench`]: `fairgig bench embed` and `bench index`.
 //!
 //! Every vector is unit length, so cosine similarity is a dot product.
 

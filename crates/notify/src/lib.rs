@@ -7,6 +7,7 @@
 //! - [`preferences`]: a user's ordered channels and per-kind choices.
 //! - [`schedule`]: quiet hours and the daily digest in the user's time zone.
 //! - [`dispatch`]: the durable delivery loop: claim, send, retry, fall back, dead-letter.
+//! - [`error`]: why a send failed, and whether trying again may help.
 
 pub mod channel;
 pub mod dispatch;

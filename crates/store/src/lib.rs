@@ -26,6 +26,7 @@
 //! - [`exposure`]: the fairness groups' exposure ledger.
 //! - [`models`]: the model registry (versions, champion and challenger).
 //! - [`schedules`]: leases that let one process run each occurrence of periodic work.
+//! - `error`: [`StoreError`], every repository's one error type.
 //! - `test_support` (feature `test-support`): fresh databases for tests and
 //!   benchmarks (SQLite file or PostgreSQL database).
 
