@@ -25,7 +25,6 @@ use fairgig_engine::{
     search::{self, JobSearchQuery},
     Caller, Credential,
 };
-use fairgig_search::Filters;
 use fairgig_store::{
     embeddings::EntityKind,
     marketplace::{JobInput, JobReview},
@@ -209,7 +208,7 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
     for &target in &asked {
         let occupation = &occupations[target];
         let text = occupation.alternatives[target % occupation.alternatives.len()].clone();
-        let query = JobSearchQuery { text, filters: Filters::default(), limit: READ, offset: 0 };
+        let query = JobSearchQuery { text, limit: READ, ..Default::default() };
         let page = search::jobs(&engine, Some(&caller), &query)
             .await
             .map_err(|err| anyhow::anyhow!("searching: {err}"))?;

@@ -133,7 +133,7 @@ pub async fn run(
             } else {
                 Filters::default()
             };
-            let query = JobSearchQuery { text, filters, limit: 20, offset: 0 };
+            let query = JobSearchQuery { text, filters, limit: 20, ..Default::default() };
             let started = Instant::now();
             let page = search::jobs(&engine, Some(&caller), &query)
                 .await

@@ -89,6 +89,7 @@ impl DirectoryQuery {
                 .filter(|language: &String| !language.trim().is_empty()),
             limit: PAGE_SIZE,
             offset: self.cursor.unwrap_or(0).min(1_000),
+            sort: Default::default(),
         }
     }
 }

@@ -121,6 +121,7 @@ pub async fn board(
         },
         limit: BOARD_SIZE,
         offset: query.cursor.unwrap_or(0).min(1_000),
+        sort: Default::default(),
     };
     let found = search::jobs(&state.engine, visitor.caller.as_ref(), &search)
         .await

@@ -7,7 +7,7 @@ use fairgig_search::{reciprocal_rank_fusion, Filters, Highlight, RRF_K};
 use fairgig_store::marketplace::Job;
 
 use super::{
-    check_page, embed_query, rank_in, top, DEPTH, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
+    check_page, embed_query, rank_in, top, SortBy, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
     VECTOR_WEIGHT,
 };
 use crate::{
@@ -29,6 +29,7 @@ pub struct JobSearchQuery {
     pub limit: usize,
     /// Where this page starts (the previous page's `next`).
     pub offset: usize,
+    pub sort: SortBy,
 }
 
 /// A found job, with where its text matched and why it ranks here.
@@ -94,7 +95,7 @@ pub async fn jobs(
     if engine.job_search.refresh(&engine.store).await.map_err(failed)?.is_none() {
         return from_store(engine, query).await;
     }
-    let depth = DEPTH.max(query.offset + query.limit);
+    let depth = query.sort.depth(query.offset, query.limit);
     let found = engine
         .job_search
         .search(&query.text, &query.filters, depth)
@@ -112,7 +113,14 @@ pub async fn jobs(
     let pool: Vec<JobId> = fused.iter().map(|(id, _)| JobId::from_uuid(*id)).collect();
     let jobs = engine.store.jobs_by_ids(&pool).await?;
     // The store is read after the index: a job closed in between drops out.
-    let open: Vec<&Job> = jobs.iter().filter(|job| job.status == JobStatus::Open).collect();
+    let mut open: Vec<&Job> = jobs.iter().filter(|job| job.status == JobStatus::Open).collect();
+    match query.sort {
+        SortBy::Relevance => {}
+        SortBy::Newest => open.sort_by_key(|job| std::cmp::Reverse(job.updated_at)),
+        SortBy::Price => {
+            open.sort_by_key(|job| std::cmp::Reverse(job.input.max_hourly_minor.unwrap_or(-1)))
+        }
+    }
     let facets = facets(&open);
     let scores: HashMap<uuid::Uuid, f64> = fused.into_iter().collect();
     let hits: Vec<JobHit> = open

@@ -11,7 +11,7 @@ use fairgig_search::{reciprocal_rank_fusion, Filters, Highlight, RRF_K};
 use fairgig_store::marketplace::Profile;
 
 use super::{
-    check_page, embed_query, rank_in, top, DEPTH, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
+    check_page, embed_query, rank_in, top, SortBy, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
     VECTOR_WEIGHT,
 };
 use crate::{
@@ -39,6 +39,7 @@ pub struct ProfileSearchQuery {
     /// 1–[`MAX_PAGE`](super::MAX_PAGE).
     pub limit: usize,
     pub offset: usize,
+    pub sort: SortBy,
 }
 
 impl ProfileSearchQuery {
@@ -85,8 +86,8 @@ pub struct ProfileFacets {
 pub struct ProfileSearchPage {
     pub hits: Vec<ProfileHit>,
     /// How many match: by their words plus those found by meaning alone
-    /// among the best [`DEPTH`]; with experience, rating or language
-    /// filters, those among the best [`DEPTH`] that pass them.
+    /// among the best [`DEPTH`](super::DEPTH); with experience, rating or language
+    /// filters, those among the best [`DEPTH`](super::DEPTH) that pass them.
     pub total: usize,
     pub facets: ProfileFacets,
     pub next: Option<usize>,
@@ -136,7 +137,7 @@ pub async fn profiles(
         // Not built yet (just started): this search waits for the build.
         engine.profile_search.build(&engine.store).await.map_err(failed)?;
     }
-    let depth = DEPTH.max(query.offset + query.limit);
+    let depth = query.sort.depth(query.offset, query.limit);
     let found = engine
         .profile_search
         .search(&query.text, &query.filters, depth)
@@ -154,10 +155,17 @@ pub async fn profiles(
     let pool: Vec<UserId> = fused.iter().map(|(id, _)| UserId::from_uuid(*id)).collect();
     let profiles = engine.store.profiles_by_ids(&pool).await?;
     // The store is read after the index: a profile closed in between drops out.
-    let shown: Vec<&Profile> = profiles
+    let mut shown: Vec<&Profile> = profiles
         .iter()
         .filter(|profile| super::Searchable::listed(*profile) && passes(profile, query))
         .collect();
+    match query.sort {
+        SortBy::Relevance => {}
+        SortBy::Newest => shown.sort_by_key(|profile| std::cmp::Reverse(profile.updated_at)),
+        SortBy::Price => {
+            shown.sort_by_key(|profile| profile.input.hourly_rate_minor.unwrap_or(i64::MAX))
+        }
+    }
     let scores: HashMap<uuid::Uuid, f64> = fused.into_iter().collect();
     let hits = shown
         .iter()

@@ -45,6 +45,35 @@ pub const TEXT_WEIGHT: f64 = 1.0;
 pub const VECTOR_WEIGHT: f64 = 1.5;
 /// Facet values listed per facet.
 const FACET_VALUES: usize = 10;
+/// How many of the best matches a search sorted by a field (not by
+/// relevance) sorts.
+const SORT_DEPTH: usize = 1_000;
+
+/// The order of a search's hits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// The fused rank (a blank query: the newest first).
+    #[default]
+    Relevance,
+    /// The most recently changed first.
+    Newest,
+    /// Jobs: the highest hourly budget first. Freelancers: the lowest
+    /// hourly rate first. Those without one come last.
+    Price,
+}
+
+impl SortBy {
+    /// How deep each half ranks: sorting by a field sorts the best
+    /// [`SORT_DEPTH`] matches.
+    fn depth(self, offset: usize, limit: usize) -> usize {
+        let deepest = match self {
+            SortBy::Relevance => DEPTH,
+            SortBy::Newest | SortBy::Price => SORT_DEPTH,
+        };
+        deepest.max(offset + limit)
+    }
+}
 
 /// A page size, cursor and query length every search accepts.
 fn check_page(text: &str, limit: usize, offset: usize) -> Result<(), ValidationError> {

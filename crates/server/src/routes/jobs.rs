@@ -14,6 +14,7 @@ use fairgig_engine::{
     match_request::{MatchRequest, DEFAULT_LIMIT},
     matching::{self, JobMatchList, MatchList},
     profiles,
+    search::SortBy,
 };
 use fairgig_store::{job_activity::ApplicantCounts, marketplace::Job};
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,9 @@ pub struct JobSearchParams {
     limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     cursor: Option<usize>,
+    /// `relevance` (default), `newest`, or `price` (the highest budget
+    /// first); sorting by a field sorts the best 1,000 matches.
+    sort: Option<SortBy>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -159,6 +163,7 @@ async fn search_jobs(
         },
         limit: params.limit.unwrap_or(20),
         offset: params.cursor.unwrap_or(0),
+        sort: params.sort.unwrap_or_default(),
     };
     let page = fairgig_engine::search::jobs(&state.engine, Some(&caller), &query).await?;
     let facets = BTreeMap::from([

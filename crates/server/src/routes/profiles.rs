@@ -11,7 +11,7 @@ use fairgig_core::{
 use fairgig_engine::{
     applications::SubRatingAverages,
     profiles::{self, ProfileRequest},
-    search::{self, ProfileSearchQuery},
+    search::{self, ProfileSearchQuery, SortBy},
 };
 use fairgig_store::marketplace::Profile;
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,9 @@ pub struct ProfileSearchParams {
     limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     cursor: Option<usize>,
+    /// `relevance` (default), `newest`, or `price` (the lowest rate first);
+    /// sorting by a field sorts the best 1,000 matches.
+    sort: Option<SortBy>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -120,6 +123,7 @@ async fn search_profiles(
         language: params.language,
         limit: params.limit.unwrap_or(20),
         offset: params.cursor.unwrap_or(0),
+        sort: params.sort.unwrap_or_default(),
     };
     let page = search::profiles(&state.engine, &caller, &query).await?;
     let facets = BTreeMap::from([

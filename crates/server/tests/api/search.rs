@@ -92,6 +92,18 @@ async fn open_jobs_are_found_by_words_and_meaning_filtered_and_paged() {
         (range[0].as_u64().unwrap_or(0) as usize, range[1].as_u64().unwrap_or(0) as usize);
     assert_eq!(fragment.get(start..end), Some("plumbing"), "{kitchen}");
 
+    // Sorted by a field instead of relevance.
+    assert_eq!(
+        titles(&search(&app, &client, "sort=price").await),
+        ["Rust API for a shop", "Plumber for a bathroom", "Kitchen renovation"],
+        "the highest budget first"
+    );
+    assert_eq!(
+        titles(&search(&app, &client, "q=plumbing&sort=newest").await),
+        ["Kitchen renovation", "Plumber for a bathroom"],
+        "the newest first"
+    );
+
     // Stemming, a typo in a skill, filters, facets.
     assert_eq!(
         titles(&search(&app, &client, "q=replacing+pipe").await)[0],
@@ -226,6 +238,11 @@ async fn clients_find_freelancers_by_words_meaning_and_filters_but_never_by_decl
     let found = search_profiles(&app, &client, "q=backend%20developer%20for%20payments").await;
     assert_eq!(headlines(&found).first().map(String::as_str), Some("Rust backend developer"));
     assert_eq!(found["profiles"][0]["vector_rank"], 1, "{found}");
+    assert_eq!(
+        headlines(&search_profiles(&app, &client, "sort=price").await),
+        ["Wedding photographer", "Rust backend developer"],
+        "the lowest rate first"
+    );
     // Filters, alone and together.
     assert_eq!(
         headlines(&search_profiles(&app, &client, "region=fr").await),
