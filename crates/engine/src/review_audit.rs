@@ -87,11 +87,11 @@ pub struct ReviewAudit {
 pub async fn audit(
     engine: &Engine,
     caller: &Caller,
-    attribute: &str,
+    attribute: Option<&str>,
     days: Option<i64>,
 ) -> Result<ReviewAudit> {
     caller.require_admin()?;
-    let attribute = attribute.trim();
+    let attribute = attribute.unwrap_or_default().trim();
     if !is_attribute_name(attribute) {
         return Err(ValidationError::new(
             "attribute",

@@ -102,8 +102,9 @@ async fn job_applicant_mix(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewAuditQuery {
-    /// A self-declared profile attribute such as `gender`.
-    attribute: String,
+    /// A self-declared profile attribute such as `gender` (required; checked
+    /// after the caller is known to be an admin).
+    attribute: Option<String>,
     /// Days back from now, 1–3660; default 365.
     days: Option<i64>,
 }
@@ -128,7 +129,9 @@ async fn review_disparity(
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<ReviewAuditQuery>,
 ) -> ApiResult<Json<ReviewAudit>> {
-    Ok(Json(review_audit::audit(&state.engine, &caller, &query.attribute, query.days).await?))
+    Ok(Json(
+        review_audit::audit(&state.engine, &caller, query.attribute.as_deref(), query.days).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1327,7 +1327,8 @@ async fn the_reviewer_audit_finds_a_reviewer_who_rates_one_group_worse() {
 
     let (status, _) = send(&app, Method::GET, &harsh, path, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "admins only");
-    for bad in ["attribute=newcomer", "attribute=no%20spaces", "attribute=gender&days=0"] {
+    for bad in ["attribute=newcomer", "attribute=no%20spaces", "attribute=gender&days=0", "days=10"]
+    {
         let (status, body) =
             send(&app, Method::GET, &admin, &format!("/api/v1/admin/fairness/reviews?{bad}"), None)
                 .await;
