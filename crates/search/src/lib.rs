@@ -2,7 +2,8 @@
 //! vector index's.
 //!
 //! - [`TextIndex`]: a tantivy index of [`SearchDoc`]s: BM25 over title,
-//!   skills and body (English stemming; title ×3 and skills ×2 boosts),
+//!   skills and body (English stemming, and German stemming too for a
+//!   German document; title ×3 and skills ×2 boosts),
 //!   typo-tolerant skill names (edit distance 1), hard filters inside the
 //!   query (skills, region or remote, price range, changed since), and the
 //!   matched words of each hit's body as highlight ranges.
@@ -27,6 +28,7 @@ use tantivy::{
         STORED, STRING,
     },
     snippet::SnippetGenerator,
+    tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer},
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
 };
 use uuid::Uuid;
@@ -50,9 +52,23 @@ pub enum SearchError {
     Poisoned,
 }
 
+/// Which stemmer a document's words get besides English's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stemming {
+    #[default]
+    English,
+    /// Also indexed with the German stemmer ("Rohre" finds "Rohr").
+    German,
+}
+
+/// The German stemming analyzer's name.
+const DE_STEM: &str = "de_stem";
+
 /// One searchable thing (a job or a profile), as the index sees it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchDoc {
+    /// The language its text is written in, as far as stemming goes.
+    pub stemming: Stemming,
     pub id: Uuid,
     pub title: String,
     pub body: String,
@@ -109,6 +125,9 @@ struct Fields {
     title: Field,
     body: Field,
     skills_text: Field,
+    /// Title and body with the German stemmer, for German documents only.
+    title_de: Field,
+    body_de: Field,
     skill: Field,
     region: Field,
     remote: Field,
@@ -138,11 +157,18 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer("en_stem")
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let german = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(DE_STEM)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
         title: builder.add_text_field("title", stemmed.clone()),
         body: builder.add_text_field("body", stemmed.clone() | STORED),
         skills_text: builder.add_text_field("skills_text", stemmed),
+        title_de: builder.add_text_field("title_de", german.clone()),
+        body_de: builder.add_text_field("body_de", german),
         // Exact, lower-cased names: filters and typo-tolerant matching.
         skill: builder.add_text_field("skill", STRING),
         region: builder.add_text_field("region", STRING),
@@ -158,6 +184,14 @@ impl TextIndex {
     pub fn in_memory() -> Result<Self, SearchError> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
+        index.tokenizers().register(
+            DE_STEM,
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(tantivy::tokenizer::Language::German))
+                .build(),
+        );
         let writer = index.writer(WRITER_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(TextIndex { index, reader, writer: Mutex::new(writer), fields })
@@ -180,6 +214,10 @@ impl TextIndex {
         document.add_text(f.title, &doc.title);
         document.add_text(f.body, &doc.body);
         document.add_text(f.skills_text, doc.skills.join(", "));
+        if doc.stemming == Stemming::German {
+            document.add_text(f.title_de, &doc.title);
+            document.add_text(f.body_de, &doc.body);
+        }
         for skill in &doc.skills {
             document.add_text(f.skill, skill.trim().to_lowercase());
         }
@@ -277,8 +315,10 @@ impl TextIndex {
     /// one edit of a typed word (so "postgre" or "pyhton" still find).
     fn words_query(&self, text: &str) -> Box<dyn Query> {
         let f = self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.skills_text, f.body]);
+        let fields = vec![f.title, f.skills_text, f.body, f.title_de, f.body_de];
+        let mut parser = QueryParser::for_index(&self.index, fields);
         parser.set_field_boost(f.title, TITLE_BOOST);
+        parser.set_field_boost(f.title_de, TITLE_BOOST);
         parser.set_field_boost(f.skills_text, SKILLS_BOOST);
         let (parsed, _ignored) = parser.parse_query_lenient(text);
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, parsed)];
@@ -381,7 +421,21 @@ mod tests {
             remote: false,
             price_minor: Some(n as i64 * 1000),
             updated_unix: n as i64,
+            stemming: Stemming::English,
         }
+    }
+
+    #[test]
+    fn a_german_document_is_stemmed_in_german_too() {
+        let mut german = doc(1, "Renovierung", "Wir renovieren zwei alte Häuser am See.", &[]);
+        german.stemming = Stemming::German;
+        let english = doc(2, "Renovation", "We renovate two old houses by the lake.", &[]);
+        let found = index(&[german.clone(), english]).search("Haus", &Filters::default(), 10);
+        let ids: Vec<Uuid> = found.expect("search").hits.iter().map(|hit| hit.id).collect();
+        assert_eq!(ids, [Uuid::from_u128(1)], "Häuser is a form of Haus");
+        german.stemming = Stemming::English;
+        let found = index(&[german]).search("Haus", &Filters::default(), 10).expect("search");
+        assert!(found.hits.is_empty(), "the English stemmer does not know it");
     }
 
     fn index(docs: &[SearchDoc]) -> TextIndex {

@@ -47,17 +47,22 @@ pub struct Analysis {
     pub sentences: usize,
 }
 
+/// The language of `text`, when whatlang is sure enough (or the text is
+/// long enough for its guess to be worth taking).
+pub fn detect_language(text: &str) -> Option<Language> {
+    whatlang::detect(text).filter(|info| info.is_reliable() || text.len() > 40).map(|info| {
+        Language {
+            code: Cow::Borrowed(info.lang().code()),
+            name: Cow::Borrowed(info.lang().eng_name()),
+            confidence: (info.confidence() * 1000.0).round() / 1000.0,
+        }
+    })
+}
+
 /// Analyses `text`; `attachments` counts the files that came with it (they
 /// add to complexity).
 pub fn analyse(text: &str, skill_index: &SkillIndex, attachments: usize) -> Analysis {
-    let language =
-        whatlang::detect(text).filter(|info| info.is_reliable() || text.len() > 40).map(|info| {
-            Language {
-                code: Cow::Borrowed(info.lang().code()),
-                name: Cow::Borrowed(info.lang().eng_name()),
-                confidence: (info.confidence() * 1000.0).round() / 1000.0,
-            }
-        });
+    let language = detect_language(text);
     let scored = keywords::rake(text);
     let sentences = summary::sentences(text);
     let summary = summary::summarise(&sentences, &scored.word_scores, 3);

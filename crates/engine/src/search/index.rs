@@ -8,7 +8,7 @@
 use std::{collections::HashMap, future::Future, marker::PhantomData, sync::Arc};
 
 use fairgig_core::marketplace::{Availability, JobStatus};
-use fairgig_search::{Filters, Found, SearchDoc, TextIndex};
+use fairgig_search::{Filters, Found, SearchDoc, Stemming, TextIndex};
 use fairgig_store::{
     marketplace::{Job, Profile},
     Store, StoreError,
@@ -18,6 +18,16 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::candidates::OVERLAP;
+
+/// German text is stemmed in German too (the analysis's language
+/// detection); everything else in English alone.
+fn stemming_of(title: &str, body: &str) -> Stemming {
+    let text = format!("{title}. {body}");
+    match fairgig_ai::analyse::detect_language(&text) {
+        Some(language) if language.code == "deu" => Stemming::German,
+        _ => Stemming::English,
+    }
+}
 
 /// What a [`TextSearch`] indexes: its words, whether it belongs in the
 /// index now, and how to read what changed.
@@ -60,6 +70,7 @@ impl Searchable for Job {
             remote: self.input.remote,
             price_minor: self.input.max_hourly_minor,
             updated_unix: self.updated_at.unix_timestamp(),
+            stemming: stemming_of(&self.input.title, &self.input.description),
         }
     }
 
@@ -93,6 +104,7 @@ impl Searchable for Profile {
             remote: false,
             price_minor: self.input.hourly_rate_minor,
             updated_unix: self.updated_at.unix_timestamp(),
+            stemming: stemming_of(&self.input.headline, &self.input.bio),
         }
     }
 

@@ -291,3 +291,30 @@ async fn clients_find_freelancers_by_words_meaning_and_filters_but_never_by_decl
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {answer}");
     }
 }
+
+#[tokio::test]
+async fn a_german_job_is_found_by_another_form_of_its_words() {
+    let app = spawn_app().await;
+    let client = app.register("german-client@example.org").await;
+    post_job(
+        &app,
+        &client,
+        json!({
+            "title": "Renovierung von zwei Häusern",
+            "description": "Wir renovieren zwei alte Häuser am See und suchen erfahrene Handwerker für Dach und Fassade.",
+            "required_skills": ["carpentry"],
+            "remote": false, "region": "DE",
+        }),
+    )
+    .await;
+    let mut found = search(&app, &client, "q=Haus").await;
+    for _ in 0..100 {
+        if found["jobs"][0]["text_rank"].is_number() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        found = search(&app, &client, "q=Haus").await;
+    }
+    assert_eq!(titles(&found), ["Renovierung von zwei Häusern"], "{found}");
+    assert_eq!(found["jobs"][0]["text_rank"], 1, "by its words, stemmed in German");
+}
