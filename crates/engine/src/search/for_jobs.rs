@@ -1,23 +1,18 @@
 //! Searching the open jobs (`GET /jobs`, the portal's board).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use fairgig_core::{ids::JobId, marketplace::JobStatus};
-use fairgig_search::{reciprocal_rank_fusion, Filters, Highlight, RRF_K};
+use fairgig_search::{Filters, Highlight};
 use fairgig_store::marketplace::Job;
 
 use super::{
-    check_page, embed_query, rank_in, top, SortBy, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
-    VECTOR_WEIGHT,
+    check_page, embed_query, meaning_ids, page, price_bands, top, Fused, SortBy, FACET_VALUES,
 };
 use crate::{
     error::{Error, Result},
     Caller, Engine,
 };
-
-/// Budget bands for the facet, in minor units per hour: (label, up to).
-const BUDGET_BANDS: [(&str, i64); 4] =
-    [("under 30", 3_000), ("30–60", 6_000), ("60–100", 10_000), ("100 and more", i64::MAX)];
 
 /// What a searcher asks for.
 #[derive(Clone, Debug, Default)]
@@ -100,17 +95,13 @@ pub async fn jobs(
         .job_search
         .search(&query.text, &query.filters, depth)
         .map_err(|err| failed(err.into()))?;
-    let text_ids: Vec<uuid::Uuid> = found.hits.iter().map(|hit| hit.id).collect();
-    let mut highlights: HashMap<uuid::Uuid, Highlight> =
-        found.hits.iter().map(|hit| (hit.id, hit.highlight.clone())).collect();
     let vector_ids = if query.text.trim().is_empty() {
         Vec::new()
     } else {
         by_meaning(engine, query, depth).await
     };
-    let fused =
-        reciprocal_rank_fusion(&[(&text_ids, TEXT_WEIGHT), (&vector_ids, VECTOR_WEIGHT)], RRF_K);
-    let pool: Vec<JobId> = fused.iter().map(|(id, _)| JobId::from_uuid(*id)).collect();
+    let mut fused = Fused::new(found, vector_ids);
+    let pool: Vec<JobId> = fused.pool.iter().map(|id| JobId::from_uuid(*id)).collect();
     let jobs = engine.store.jobs_by_ids(&pool).await?;
     // The store is read after the index: a job closed in between drops out.
     let mut open: Vec<&Job> = jobs.iter().filter(|job| job.status == JobStatus::Open).collect();
@@ -121,27 +112,22 @@ pub async fn jobs(
             open.sort_by_key(|job| std::cmp::Reverse(job.input.max_hourly_minor.unwrap_or(-1)))
         }
     }
-    let facets = facets(&open);
-    let scores: HashMap<uuid::Uuid, f64> = fused.into_iter().collect();
-    let hits: Vec<JobHit> = open
+    let (shown, next) = page(&open, query.offset, query.limit);
+    let hits: Vec<JobHit> = shown
         .iter()
-        .skip(query.offset)
-        .take(query.limit)
         .map(|job| {
-            let id = job.id.as_uuid();
+            let ranked = fused.explain(job.id.as_uuid());
             JobHit {
                 job: (*job).clone(),
-                score: scores.get(&id).copied().unwrap_or_default(),
-                highlight: highlights.remove(&id).unwrap_or_default(),
-                text_rank: rank_in(&text_ids, id),
-                vector_rank: rank_in(&vector_ids, id),
+                score: ranked.score,
+                highlight: ranked.highlight,
+                text_rank: ranked.text_rank,
+                vector_rank: ranked.vector_rank,
             }
         })
         .collect();
-    let next = (query.offset + query.limit < open.len()).then_some(query.offset + query.limit);
-    // Every job the words found, and those found by meaning alone.
-    let by_meaning_only = open.iter().filter(|job| !text_ids.contains(&job.id.as_uuid())).count();
-    Ok(JobSearchPage { hits, total: found.total + by_meaning_only, facets, next })
+    let total = fused.total(open.iter().map(|job| job.id.as_uuid()));
+    Ok(JobSearchPage { hits, total, facets: facets(&open), next })
 }
 
 /// The open jobs nearest in meaning to the query that pass the filters;
@@ -149,18 +135,11 @@ pub async fn jobs(
 /// index is not available.
 async fn by_meaning(engine: &Engine, query: &JobSearchQuery, depth: usize) -> Vec<uuid::Uuid> {
     let Some(vector) = embed_query(engine, &query.text).await else { return Vec::new() };
-    match engine.job_index.nearest(&engine.store, &vector, depth).await {
-        Ok(Some(proposed)) => proposed
-            .into_iter()
-            .filter(|p| p.similarity >= MEANING_FLOOR && passes(&p.entity, &query.filters))
-            .map(|p| p.entity.id.as_uuid())
-            .collect(),
-        Ok(None) => Vec::new(),
-        Err(err) => {
-            tracing::warn!(error = %err, "search without the vector half");
-            Vec::new()
-        }
-    }
+    meaning_ids(
+        engine.job_index.nearest(&engine.store, &vector, depth).await,
+        |job| passes(job, &query.filters),
+        |job| job.id.as_uuid(),
+    )
 }
 
 /// Before the index is built: the newest open jobs that pass the filters
@@ -182,10 +161,9 @@ async fn from_store(engine: &Engine, query: &JobSearchQuery) -> Result<JobSearch
             words.iter().all(|word| haystack.contains(word.as_str()))
         })
         .collect();
-    let hits = matching
+    let (shown, next) = page(&matching, query.offset, query.limit);
+    let hits = shown
         .iter()
-        .skip(query.offset)
-        .take(query.limit)
         .map(|job| JobHit {
             job: (*job).clone(),
             score: 0.0,
@@ -194,14 +172,12 @@ async fn from_store(engine: &Engine, query: &JobSearchQuery) -> Result<JobSearch
             vector_rank: None,
         })
         .collect();
-    let next = (query.offset + query.limit < matching.len()).then_some(query.offset + query.limit);
     Ok(JobSearchPage { hits, total: matching.len(), facets: facets(&matching), next })
 }
 
 fn facets(jobs: &[&Job]) -> Facets {
     let mut skills = BTreeMap::new();
     let mut regions = BTreeMap::new();
-    let mut bands = BTreeMap::new();
     for job in jobs {
         for skill in &job.input.required_skills {
             *skills.entry(skill.trim().to_lowercase()).or_insert(0) += 1;
@@ -212,17 +188,8 @@ fn facets(jobs: &[&Job]) -> Facets {
             job.input.region.clone().unwrap_or_else(|| "remote".to_owned())
         };
         *regions.entry(region).or_insert(0) += 1;
-        if let Some(price) = job.input.max_hourly_minor {
-            if let Some((label, _)) = BUDGET_BANDS.iter().find(|(_, up_to)| price < *up_to) {
-                *bands.entry((*label).to_owned()).or_insert(0) += 1;
-            }
-        }
     }
-    let mut budget_bands: Vec<(String, usize)> = BUDGET_BANDS
-        .iter()
-        .filter_map(|(label, _)| bands.get(*label).map(|count| ((*label).to_owned(), *count)))
-        .collect();
-    budget_bands.retain(|(_, count)| *count > 0);
+    let budget_bands = price_bands(jobs.iter().filter_map(|job| job.input.max_hourly_minor));
     Facets { skills: top(skills, FACET_VALUES), regions: top(regions, FACET_VALUES), budget_bands }
 }
 

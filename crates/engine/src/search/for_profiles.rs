@@ -3,25 +3,20 @@
 //! filtered on; self-declared attributes are not in the index, not among
 //! the filters and not in the hits' public view.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use fairgig_core::{ids::UserId, user::Role, ValidationError};
 use fairgig_matching::features::Reputation;
-use fairgig_search::{reciprocal_rank_fusion, Filters, Highlight, RRF_K};
+use fairgig_search::{Filters, Highlight};
 use fairgig_store::marketplace::Profile;
 
 use super::{
-    check_page, embed_query, rank_in, top, SortBy, FACET_VALUES, MEANING_FLOOR, TEXT_WEIGHT,
-    VECTOR_WEIGHT,
+    check_page, embed_query, meaning_ids, page, price_bands, top, Fused, SortBy, FACET_VALUES,
 };
 use crate::{
     error::{Error, Result},
     Caller, Engine,
 };
-
-/// Hourly-rate bands for the facet, in minor units: (label, up to).
-const RATE_BANDS: [(&str, i64); 4] =
-    [("under 30", 3_000), ("30–60", 6_000), ("60–100", 10_000), ("100 and more", i64::MAX)];
 
 /// What a client asks for. `filters.remote_only` does not apply (a
 /// profile has a region, not a remote flag); `price_*` bound the hourly rate.
@@ -142,17 +137,13 @@ pub async fn profiles(
         .profile_search
         .search(&query.text, &query.filters, depth)
         .map_err(|err| failed(err.into()))?;
-    let text_ids: Vec<uuid::Uuid> = found.hits.iter().map(|hit| hit.id).collect();
-    let mut highlights: HashMap<uuid::Uuid, Highlight> =
-        found.hits.iter().map(|hit| (hit.id, hit.highlight.clone())).collect();
     let vector_ids = if query.text.trim().is_empty() {
         Vec::new()
     } else {
         by_meaning(engine, query, depth).await
     };
-    let fused =
-        reciprocal_rank_fusion(&[(&text_ids, TEXT_WEIGHT), (&vector_ids, VECTOR_WEIGHT)], RRF_K);
-    let pool: Vec<UserId> = fused.iter().map(|(id, _)| UserId::from_uuid(*id)).collect();
+    let mut fused = Fused::new(found, vector_ids);
+    let pool: Vec<UserId> = fused.pool.iter().map(|id| UserId::from_uuid(*id)).collect();
     let profiles = engine.store.profiles_by_ids(&pool).await?;
     // The store is read after the index: a profile closed in between drops out.
     let mut shown: Vec<&Profile> = profiles
@@ -166,29 +157,25 @@ pub async fn profiles(
             shown.sort_by_key(|profile| profile.input.hourly_rate_minor.unwrap_or(i64::MAX))
         }
     }
-    let scores: HashMap<uuid::Uuid, f64> = fused.into_iter().collect();
-    let hits = shown
+    let (on_page, next) = page(&shown, query.offset, query.limit);
+    let hits = on_page
         .iter()
-        .skip(query.offset)
-        .take(query.limit)
         .map(|profile| {
-            let id = profile.user_id.as_uuid();
+            let ranked = fused.explain(profile.user_id.as_uuid());
             ProfileHit {
                 profile: (*profile).clone(),
-                score: scores.get(&id).copied().unwrap_or_default(),
-                highlight: highlights.remove(&id).unwrap_or_default(),
-                text_rank: rank_in(&text_ids, id),
-                vector_rank: rank_in(&vector_ids, id),
+                score: ranked.score,
+                highlight: ranked.highlight,
+                text_rank: ranked.text_rank,
+                vector_rank: ranked.vector_rank,
             }
         })
         .collect();
-    let next = (query.offset + query.limit < shown.len()).then_some(query.offset + query.limit);
+    // The profile filters apply after the index: count what passed them.
     let total = if query.has_profile_filters() {
         shown.len()
     } else {
-        let by_meaning_only =
-            shown.iter().filter(|p| !text_ids.contains(&p.user_id.as_uuid())).count();
-        found.total + by_meaning_only
+        fused.total(shown.iter().map(|profile| profile.user_id.as_uuid()))
     };
     Ok(ProfileSearchPage { hits, total, facets: facets(&shown), next })
 }
@@ -197,24 +184,16 @@ pub async fn profiles(
 /// the filters; empty when the embedding provider or the index is not there.
 async fn by_meaning(engine: &Engine, query: &ProfileSearchQuery, depth: usize) -> Vec<uuid::Uuid> {
     let Some(vector) = embed_query(engine, &query.text).await else { return Vec::new() };
-    match engine.profile_index.nearest(&engine.store, &vector, depth).await {
-        Ok(Some(proposed)) => proposed
-            .into_iter()
-            .filter(|p| p.similarity >= MEANING_FLOOR && passes(&p.entity, query))
-            .map(|p| p.entity.user_id.as_uuid())
-            .collect(),
-        Ok(None) => Vec::new(),
-        Err(err) => {
-            tracing::warn!(error = %err, "search without the vector half");
-            Vec::new()
-        }
-    }
+    meaning_ids(
+        engine.profile_index.nearest(&engine.store, &vector, depth).await,
+        |profile| passes(profile, query),
+        |profile| profile.user_id.as_uuid(),
+    )
 }
 
 fn facets(profiles: &[&Profile]) -> ProfileFacets {
     let mut skills = BTreeMap::new();
     let mut regions = BTreeMap::new();
-    let mut bands = BTreeMap::new();
     for profile in profiles {
         for skill in &profile.input.skills {
             *skills.entry(skill.name.trim().to_lowercase()).or_insert(0) += 1;
@@ -222,16 +201,9 @@ fn facets(profiles: &[&Profile]) -> ProfileFacets {
         if let Some(region) = &profile.input.region {
             *regions.entry(region.clone()).or_insert(0) += 1;
         }
-        if let Some(rate) = profile.input.hourly_rate_minor {
-            if let Some((label, _)) = RATE_BANDS.iter().find(|(_, up_to)| rate < *up_to) {
-                *bands.entry((*label).to_owned()).or_insert(0) += 1;
-            }
-        }
     }
-    let rate_bands = RATE_BANDS
-        .iter()
-        .filter_map(|(label, _)| bands.get(*label).map(|count| ((*label).to_owned(), *count)))
-        .collect();
+    let rate_bands =
+        price_bands(profiles.iter().filter_map(|profile| profile.input.hourly_rate_minor));
     ProfileFacets {
         skills: top(skills, FACET_VALUES),
         regions: top(regions, FACET_VALUES),
