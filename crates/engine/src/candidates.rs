@@ -544,35 +544,20 @@ impl JobIndex {
     }
 }
 
-impl ProfileIndex {
-    /// The freelancers open to work nearest to `vector`, anywhere, after
-    /// catching up with the store (a search's vector half). `None` while
-    /// being built.
+impl<E: Indexable> CandidateIndex<E> {
+    /// The entries nearest to `vector`, anywhere, that are available (every
+    /// open job; a freelancer open to work), after catching up with the
+    /// store: a search's vector half. `None` while being built.
     pub async fn nearest(
         &self,
         store: &Store,
         vector: &[f32],
         nearest: usize,
-    ) -> Result<Option<Vec<Proposed<Profile>>>, CandidateError> {
+    ) -> Result<Option<Vec<Proposed<E>>>, CandidateError> {
         let guard = self.current(store).await?;
         let Some(indexed) = guard.as_ref() else { return Ok(None) };
         let filter = Filter { available: Some(true), ..Filter::default() };
         Ok(Some(indexed.propose(vector, nearest, &filter, Vec::new())?))
-    }
-}
-
-impl JobIndex {
-    /// The open jobs nearest to `vector`, anywhere, after catching up with
-    /// the store (a search's vector half). `None` while being built.
-    pub async fn nearest(
-        &self,
-        store: &Store,
-        vector: &[f32],
-        nearest: usize,
-    ) -> Result<Option<Vec<Proposed<Job>>>, CandidateError> {
-        let guard = self.current(store).await?;
-        let Some(indexed) = guard.as_ref() else { return Ok(None) };
-        Ok(Some(indexed.propose(vector, nearest, &Filter::default(), Vec::new())?))
     }
 }
 

@@ -596,10 +596,7 @@ async fn profiles_and_jobs_round_trip_and_job_status_moves_once() {
 #[tokio::test]
 async fn hiring_completing_and_reviews_count_once() {
     use fairgig_core::marketplace::{Availability, JobStatus};
-    use fairgig_store::{
-        applications::NewReview,
-        marketplace::{JobInput, ProfileInput},
-    };
+    use fairgig_store::{applications::NewReview, marketplace::ProfileInput};
     on_every_backend(|store| async move {
         let client = store.create_user(new_user("client@example.org")).await.expect("user");
         let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
@@ -618,18 +615,7 @@ async fn hiring_completing_and_reviews_count_once() {
             group_attributes: Default::default(),
         };
         store.put_profile(dev.id, &profile).await.expect("profile");
-        let input = JobInput {
-            title: "Job".to_owned(),
-            description: "Work".to_owned(),
-            required_skills: vec![],
-            preferred_skills: vec![],
-            max_hourly_minor: None,
-            currency: None,
-            region: None,
-            remote: true,
-            utc_offset_minutes: None,
-            experience_level: None,
-        };
+        let input = remote_job();
         let job = store
             .create_job(
                 client.id,
@@ -913,23 +899,12 @@ async fn notifications_dedupe_claim_once_retry_postpone_and_rotate_secrets() {
 #[tokio::test]
 async fn job_activity_counts_viewer_days_and_applications_and_deletes_only_drafts() {
     use fairgig_core::marketplace::{ApplicationStatus, JobStatus};
-    use fairgig_store::marketplace::{JobInput, JobReview};
+    use fairgig_store::marketplace::JobReview;
     on_every_backend(|store| async move {
         let client = store.create_user(new_user("client@example.org")).await.expect("user");
         let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
         let rival = store.create_user(new_user("rival@example.org")).await.expect("user");
-        let input = JobInput {
-            title: "Job".to_owned(),
-            description: "Work".to_owned(),
-            required_skills: vec![],
-            preferred_skills: vec![],
-            max_hourly_minor: None,
-            currency: None,
-            region: None,
-            remote: true,
-            utc_offset_minutes: None,
-            experience_level: None,
-        };
+        let input = remote_job();
         let review = JobReview::unchecked();
         let create = |status| store.create_job(client.id, None, &input, status, &review);
         let open = create(JobStatus::Open).await.expect("open job");
@@ -1060,24 +1035,13 @@ async fn funnel_steps_land_on_the_newest_list_that_showed_the_freelancer() {
     use fairgig_core::marketplace::{ApplicationStatus, JobStatus};
     use fairgig_store::{
         feedback::{FunnelStep, NewMatchList},
-        marketplace::{JobInput, JobReview},
+        marketplace::JobReview,
     };
     on_every_backend(|store| async move {
         let client = store.create_user(new_user("client@example.org")).await.expect("user");
         let dev = store.create_user(new_user("dev@example.org")).await.expect("user");
         let stranger = store.create_user(new_user("stranger@example.org")).await.expect("user");
-        let input = JobInput {
-            title: "Job".to_owned(),
-            description: "Work".to_owned(),
-            required_skills: vec![],
-            preferred_skills: vec![],
-            max_hourly_minor: None,
-            currency: None,
-            region: None,
-            remote: true,
-            utc_offset_minutes: None,
-            experience_level: None,
-        };
+        let input = remote_job();
         let job = store
             .create_job(client.id, None, &input, JobStatus::Open, &JobReview::unchecked())
             .await
@@ -1139,27 +1103,13 @@ async fn funnel_steps_land_on_the_newest_list_that_showed_the_freelancer() {
 #[tokio::test]
 async fn reviews_are_listed_by_helpful_votes_one_per_voter() {
     use fairgig_core::marketplace::JobStatus;
-    use fairgig_store::{
-        applications::NewReview,
-        marketplace::{JobInput, JobReview},
-    };
+    use fairgig_store::{applications::NewReview, marketplace::JobReview};
     on_every_backend(|store| async move {
         let subject = store.create_user(new_user("dev@example.org")).await.expect("user");
         let first = store.create_user(new_user("first@example.org")).await.expect("user");
         let second = store.create_user(new_user("second@example.org")).await.expect("user");
         let reader = store.create_user(new_user("reader@example.org")).await.expect("user");
-        let input = JobInput {
-            title: "Job".to_owned(),
-            description: "Work".to_owned(),
-            required_skills: vec![],
-            preferred_skills: vec![],
-            max_hourly_minor: None,
-            currency: None,
-            region: None,
-            remote: true,
-            utc_offset_minutes: None,
-            experience_level: None,
-        };
+        let input = remote_job();
         let job = store
             .create_job(first.id, None, &input, JobStatus::Completed, &JobReview::unchecked())
             .await
@@ -1194,4 +1144,20 @@ async fn reviews_are_listed_by_helpful_votes_one_per_voter() {
         assert_eq!(store.review(newer.id).await.expect("one").id, newer.id);
     })
     .await;
+}
+
+/// A remote job with a title and a description and nothing else.
+fn remote_job() -> fairgig_store::marketplace::JobInput {
+    fairgig_store::marketplace::JobInput {
+        title: "Job".to_owned(),
+        description: "Work".to_owned(),
+        required_skills: vec![],
+        preferred_skills: vec![],
+        max_hourly_minor: None,
+        currency: None,
+        region: None,
+        remote: true,
+        utc_offset_minutes: None,
+        experience_level: None,
+    }
 }
