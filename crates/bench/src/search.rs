@@ -103,7 +103,7 @@ pub async fn run(
 
     let before = resident_mib();
     let started = Instant::now();
-    let indexed = engine.job_search.build(&engine.store).await?;
+    let (indexed, _) = engine.job_search.build(&engine.store).await?;
     let build = started.elapsed().as_secs_f64();
     let grown = resident_mib().zip(before).map(|(after, before)| after - before);
     println!(
@@ -217,7 +217,7 @@ async fn search_profiles(
     println!("seeded {count} freelancers in {:.1} s", started.elapsed().as_secs_f64());
     let before = resident_mib();
     let started = Instant::now();
-    let indexed = engine.profile_search.build(&engine.store).await?;
+    let (indexed, _) = engine.profile_search.build(&engine.store).await?;
     let build = started.elapsed().as_secs_f64();
     let grown = resident_mib().zip(before).map(|(after, before)| after - before);
     println!(

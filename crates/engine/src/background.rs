@@ -65,7 +65,7 @@ fn spawn_text_index<E: crate::search::Searchable>(
         tokio::select! {
             () = stopping.cancelled() => {}
             built = search.build(&store) => match built {
-                Ok(size) => tracing::info!(size, seconds = started.elapsed().as_secs_f64(), what, "search index ready"),
+                Ok((size, how)) => tracing::info!(size, ?how, seconds = started.elapsed().as_secs_f64(), what, "search index ready"),
                 Err(err) => tracing::warn!(error = %err, what, "search index not built"),
             },
         }

@@ -113,6 +113,7 @@ impl Engine {
         let bias = LiveBias::new();
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
         let index_dir = settings.data_dir.join("index");
+        let search_dir = settings.data_dir.join("search");
         let profile_index =
             ProfileIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
         let job_index =
@@ -141,8 +142,8 @@ impl Engine {
             storage,
             pipeline,
             skills,
-            job_search: crate::search::JobSearch::new()?,
-            profile_search: crate::search::ProfileSearch::new()?,
+            job_search: crate::search::JobSearch::new(Some(search_dir.join("jobs"))),
+            profile_search: crate::search::ProfileSearch::new(Some(search_dir.join("profiles"))),
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,

@@ -12,10 +12,12 @@
 //!
 //! Why tantivy: BM25, stemming, fuzzy terms and snippets are solved
 //! problems; what is fairgig's own is which fields count and how the two
-//! rankings are fused. The index lives in memory and is rebuilt from the
-//! database at start (a few seconds at 100,000 documents).
+//! rankings are fused. The index lives in a folder ([`TextIndex::open`]):
+//! every commit is durable and carries a caller's payload (the engine's
+//! change cursor), so a restart continues from the last commit instead of
+//! re-indexing everything; [`TextIndex::in_memory`] is for tests.
 
-use std::{collections::HashMap, ops::Bound, ops::Range, sync::Mutex};
+use std::{collections::HashMap, ops::Bound, ops::Range, path::Path, sync::Mutex};
 
 use tantivy::{
     collector::{Count, TopDocs},
@@ -50,6 +52,8 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index: a lock was poisoned")]
     Poisoned,
+    #[error("search index folder {path}: {reason}")]
+    Folder { path: std::path::PathBuf, reason: String },
 }
 
 /// Which stemmer a document's words get besides English's.
@@ -179,11 +183,54 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// An index opened from its folder, and the payload of its last commit
+/// (`None` when the folder held no usable index and it starts empty).
+#[derive(Debug)]
+pub struct Opened {
+    pub index: TextIndex,
+    pub payload: Option<String>,
+}
+
 impl TextIndex {
     /// An empty index in memory.
     pub fn in_memory() -> Result<Self, SearchError> {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let (schema, _) = schema();
+        Self::serving(Index::create_in_ram(schema))
+    }
+
+    /// The index in `dir`, as of its last commit; a folder without one, or
+    /// with one of another schema or unreadable, is emptied and the index
+    /// starts empty (the caller rebuilds). Fails when the folder cannot be
+    /// made or another process writes the index there.
+    pub fn open(dir: &Path) -> Result<Opened, SearchError> {
+        let folder = |err: &dyn std::fmt::Display| SearchError::Folder {
+            path: dir.to_path_buf(),
+            reason: err.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|err| folder(&err))?;
+        let (schema, _) = schema();
+        let existing = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|err| folder(&err))
+            .and_then(|directory| Ok(Index::open_or_create(directory, schema.clone())?))
+            .and_then(|index| {
+                let payload = index.load_metas()?.payload;
+                Ok((index, payload))
+            });
+        let (index, payload) = match existing {
+            Ok((index, payload)) => (index, payload),
+            Err(err) => {
+                tracing::info!(error = %err, dir = %dir.display(), "no usable search index; starting empty");
+                std::fs::remove_dir_all(dir).map_err(|err| folder(&err))?;
+                std::fs::create_dir_all(dir).map_err(|err| folder(&err))?;
+                (Index::create_in_dir(dir, schema)?, None)
+            }
+        };
+        Ok(Opened { index: Self::serving(index)?, payload })
+    }
+
+    /// `index` with fairgig's analyzers, its one writer and a reader.
+    fn serving(index: Index) -> Result<Self, SearchError> {
+        let (_, fields) = schema();
         index.tokenizers().register(
             DE_STEM,
             TextAnalyzer::builder(SimpleTokenizer::default())
@@ -241,9 +288,21 @@ impl TextIndex {
         Ok(())
     }
 
-    /// Makes every write so far searchable.
-    pub fn commit(&self) -> Result<(), SearchError> {
-        self.writer.lock().map_err(|_| SearchError::Poisoned)?.commit()?;
+    /// Removes every document (at the next commit).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        self.writer.lock().map_err(|_| SearchError::Poisoned)?.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes every write so far searchable (and, on disk, durable), with
+    /// `payload` recorded beside it: what [`TextIndex::open`] hands back.
+    pub fn commit(&self, payload: &str) -> Result<(), SearchError> {
+        {
+            let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(payload);
+            prepared.commit()?;
+        }
         self.reader.reload()?;
         Ok(())
     }
@@ -443,7 +502,7 @@ mod tests {
         for doc in docs {
             index.upsert(doc).expect("add");
         }
-        index.commit().expect("commit");
+        index.commit("").expect("commit");
         index
     }
 
@@ -507,7 +566,7 @@ mod tests {
     fn documents_are_replaced_and_removed_and_garbage_queries_do_not_fail() {
         let index = index(&[doc(1, "Old title", "text", &[])]);
         index.upsert(&doc(1, "New title", "text", &[])).expect("replace");
-        index.commit().expect("commit");
+        index.commit("").expect("commit");
         assert_eq!(index.len(), 1);
         assert!(index.search("old", &Filters::default(), 10).expect("search").hits.is_empty());
         assert_eq!(ids(&index.search("new", &Filters::default(), 10).expect("search")), [1]);
@@ -515,8 +574,35 @@ mod tests {
             index.search(garbage, &Filters::default(), 10).expect("lenient");
         }
         index.remove(Uuid::from_u128(1)).expect("remove");
-        index.commit().expect("commit");
+        index.commit("").expect("commit");
         assert!(index.is_empty());
+    }
+
+    #[test]
+    fn an_index_on_disk_reopens_as_last_committed_and_garbage_starts_empty() {
+        let dir = tempfile::tempdir().expect("dir");
+        let folder = dir.path().join("jobs");
+        {
+            let opened = TextIndex::open(&folder).expect("open");
+            assert_eq!(opened.payload, None, "a new folder");
+            opened.index.upsert(&doc(1, "Plumber", "pipes", &[])).expect("add");
+            opened.index.commit("cursor 1").expect("commit");
+            opened.index.upsert(&doc(2, "Painter", "walls", &[])).expect("add, not committed");
+        }
+        let opened = TextIndex::open(&folder).expect("reopen");
+        assert_eq!(opened.payload.as_deref(), Some("cursor 1"));
+        assert_eq!(
+            ids(&opened.index.search("plumber", &Filters::default(), 10).expect("search")),
+            [1]
+        );
+        assert_eq!(opened.index.len(), 1, "what was not committed is not there");
+        let busy = TextIndex::open(&folder);
+        assert!(matches!(busy, Err(SearchError::Index(_))), "one writer per folder");
+        drop(opened);
+        std::fs::write(folder.join("meta.json"), b"{ not an index").expect("garble");
+        let opened = TextIndex::open(&folder).expect("reopen over garbage");
+        assert_eq!(opened.payload, None);
+        assert!(opened.index.is_empty());
     }
 
     #[test]

@@ -203,7 +203,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::search::JobSearch;
+    use crate::{candidates::Built, search::JobSearch};
 
     #[tokio::test]
     async fn a_look_applies_only_what_changed_and_a_closed_job_leaves() {
@@ -234,9 +234,10 @@ mod tests {
                 .create_job(owner.id, None, &input, JobStatus::Open, &JobReview::unchecked())
                 .await
                 .expect("job");
-            let search = JobSearch::new().expect("index");
+            let folder = tempfile::tempdir().expect("folder");
+            let search = JobSearch::new(Some(folder.path().join("jobs")));
             assert_eq!(search.refresh(&store).await.expect("look"), None, "not built yet");
-            assert_eq!(search.build(&store).await.expect("build"), 1);
+            assert_eq!(search.build(&store).await.expect("build"), (1, Built::Rebuilt));
             // Inside the look-back overlap the job is read again, unchanged.
             assert_eq!(search.refresh(&store).await.expect("look"), Some(0));
             store
@@ -247,6 +248,24 @@ mod tests {
             assert_eq!(search.refresh(&store).await.expect("look"), Some(0));
             let found = search.search("plumbing", &Filters::default(), 10).expect("search");
             assert!(found.hits.is_empty());
+
+            // A restart reopens the folder and applies what changed meanwhile.
+            store
+                .set_job_status(job.id, JobStatus::Cancelled, JobStatus::Open, false)
+                .await
+                .expect("reopen");
+            drop(search);
+            let restarted = JobSearch::new(Some(folder.path().join("jobs")));
+            assert_eq!(restarted.build(&store).await.expect("load"), (1, Built::FromSnapshot));
+            let found = restarted.search("plumbing", &Filters::default(), 10).expect("search");
+            assert_eq!(found.hits.len(), 1, "the job reopened while it was down is found");
+            store
+                .set_job_status(job.id, JobStatus::Open, JobStatus::Cancelled, false)
+                .await
+                .expect("close again");
+            drop(restarted);
+            let again = JobSearch::new(Some(folder.path().join("jobs")));
+            assert_eq!(again.build(&store).await.expect("load"), (0, Built::FromSnapshot));
         })
         .await;
     }

@@ -4,8 +4,20 @@
 //! [`OVERLAP`]) are applied, so a change made through another replica is
 //! seen by the next search here (read-your-writes). Until the first build
 //! finishes a search answers from the store.
+//!
+//! Restarts: the index lives under the data dir (`search/jobs`,
+//! `search/profiles`) and every commit records the cursor it is current
+//! to, so a start reopens it and applies only what changed since; a
+//! missing or unreadable folder, or one of an older format, means a full
+//! build.
 
-use std::{collections::HashMap, future::Future, marker::PhantomData, sync::Arc};
+use std::{
+    collections::HashMap,
+    future::Future,
+    marker::PhantomData,
+    path::PathBuf,
+    sync::{Arc, OnceLock},
+};
 
 use fairgig_core::marketplace::{Availability, JobStatus};
 use fairgig_search::{Filters, Found, SearchDoc, Stemming, TextIndex};
@@ -17,7 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::candidates::OVERLAP;
+use crate::candidates::{Built, OVERLAP};
 
 /// German text is stemmed in German too (the analysis's language
 /// detection); everything else in English alone.
@@ -115,7 +127,10 @@ impl Searchable for Profile {
 
 /// The full-text index of one kind of entry and how far it has caught up.
 pub struct TextSearch<E> {
-    text: TextIndex,
+    /// The index's folder (`None`: in memory, rebuilt at each start).
+    dir: Option<PathBuf>,
+    /// Opened by the build.
+    text: OnceLock<TextIndex>,
     /// `None` until built.
     caught_up: Mutex<Option<CaughtUp>>,
     kind: PhantomData<fn() -> E>,
@@ -126,86 +141,178 @@ pub type JobSearch = TextSearch<Job>;
 /// The index of freelancers open to work.
 pub type ProfileSearch = TextSearch<Profile>;
 
-/// Where the next look starts, and each indexed entry's change time: an
-/// entry seen again inside the look-back overlap, unchanged, is not indexed
-/// (and committed) again at every search.
+/// Where the next look starts, and the change time of each entry applied:
+/// an entry seen again inside the look-back overlap, unchanged, is not
+/// indexed (and committed) again at every search.
 struct CaughtUp {
     cursor: OffsetDateTime,
-    indexed: HashMap<Uuid, OffsetDateTime>,
+    seen: HashMap<Uuid, Seen>,
+    /// Whether `seen` knows every indexed entry: true after a full build.
+    /// An index reopened from its folder knows only its cursor, so an
+    /// unknown entry that is no longer listed is removed to be sure.
+    complete: bool,
+    how: Built,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    changed_at: OffsetDateTime,
+    listed: bool,
+}
+
+/// Names what a commit's payload records; change it whenever what
+/// [`Searchable::document`] indexes changes, so an older folder is rebuilt.
+const CHECKPOINT_FORMAT: &str = "fairgig-search-1";
+
+/// A commit's payload: the format and the cursor the index is current to.
+fn checkpoint(cursor: OffsetDateTime) -> String {
+    format!("{CHECKPOINT_FORMAT} {}", cursor.unix_timestamp_nanos())
+}
+
+/// The cursor of a payload of this format.
+fn cursor_of(payload: &str) -> Option<OffsetDateTime> {
+    let (format, nanos) = payload.split_once(' ')?;
+    if format != CHECKPOINT_FORMAT {
+        return None;
+    }
+    OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()
 }
 
 impl<E> std::fmt::Debug for TextSearch<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextSearch").field("text", &self.text).finish()
+        f.debug_struct("TextSearch").field("dir", &self.dir).field("text", &self.text).finish()
     }
 }
 
 impl<E: Searchable> TextSearch<E> {
-    pub fn new() -> anyhow::Result<Arc<Self>> {
-        Ok(Arc::new(TextSearch {
-            text: TextIndex::in_memory()?,
+    /// An index kept in `dir` (`None`: in memory); nothing is opened
+    /// before [`TextSearch::build`].
+    pub fn new(dir: Option<PathBuf>) -> Arc<Self> {
+        Arc::new(TextSearch {
+            dir,
+            text: OnceLock::new(),
             caught_up: Mutex::new(None),
             kind: PhantomData,
-        }))
+        })
     }
 
-    /// Indexes every listed entry (at start, in the background, or for the
-    /// first search that cannot wait); once built, a second call does nothing.
-    pub async fn build(&self, store: &Store) -> anyhow::Result<u64> {
+    /// Opens the index from its folder and catches up from the cursor of
+    /// its last commit, or else indexes every listed entry (at start, in the
+    /// background, or for the first search that cannot wait). Once built, a
+    /// second call does nothing. Returns the entries indexed and how.
+    pub async fn build(&self, store: &Store) -> anyhow::Result<(u64, Built)> {
         let mut guard = self.caught_up.lock().await;
-        if guard.is_some() {
-            return Ok(self.text.len());
+        if let Some(caught_up) = guard.as_ref() {
+            return Ok((self.len(), caught_up.how));
         }
+        let (text, cursor) = self.open()?;
+        let text = self.text.get_or_init(|| text);
         let started = OffsetDateTime::now_utc();
-        let mut caught_up = CaughtUp { cursor: started - OVERLAP, indexed: HashMap::new() };
-        self.apply(&mut caught_up, E::changed_since(store, OffsetDateTime::UNIX_EPOCH).await?)?;
+        let mut caught_up = match cursor {
+            Some(cursor) => {
+                CaughtUp { cursor, seen: HashMap::new(), complete: false, how: Built::FromSnapshot }
+            }
+            None => {
+                text.clear()?;
+                CaughtUp {
+                    cursor: OffsetDateTime::UNIX_EPOCH,
+                    seen: HashMap::new(),
+                    complete: true,
+                    how: Built::Rebuilt,
+                }
+            }
+        };
+        let changed = E::changed_since(store, caught_up.cursor).await?;
+        apply(text, &mut caught_up, changed)?;
+        caught_up.cursor = started - OVERLAP;
+        text.commit(&checkpoint(caught_up.cursor))?;
+        let how = caught_up.how;
         *guard = Some(caught_up);
-        Ok(self.text.len())
+        Ok((text.len(), how))
+    }
+
+    /// The index in its folder with its last cursor, or a new one in
+    /// memory when the folder cannot be used (another process writes it).
+    fn open(&self) -> anyhow::Result<(TextIndex, Option<OffsetDateTime>)> {
+        if let Some(dir) = &self.dir {
+            match TextIndex::open(dir) {
+                Ok(opened) => {
+                    return Ok((opened.index, opened.payload.as_deref().and_then(cursor_of)))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the search index is kept in memory instead")
+                }
+            }
+        }
+        Ok((TextIndex::in_memory()?, None))
+    }
+
+    /// Entries searchable now.
+    pub fn len(&self) -> u64 {
+        self.text.get().map_or(0, TextIndex::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Applies the entries changed since the last look; `None` before the
     /// build, else how many changed the index.
     pub async fn refresh(&self, store: &Store) -> anyhow::Result<Option<usize>> {
         let mut guard = self.caught_up.lock().await;
-        let Some(caught_up) = guard.as_mut() else { return Ok(None) };
+        let (Some(caught_up), Some(text)) = (guard.as_mut(), self.text.get()) else {
+            return Ok(None);
+        };
         let started = OffsetDateTime::now_utc();
-        let changed = self.apply(caught_up, E::changed_since(store, caught_up.cursor).await?)?;
-        caught_up.cursor = started - OVERLAP;
+        let changed = apply(text, caught_up, E::changed_since(store, caught_up.cursor).await?)?;
+        let next = started - OVERLAP;
+        if changed > 0 {
+            text.commit(&checkpoint(next))?;
+        }
+        caught_up.cursor = next;
         Ok(Some(changed))
     }
 
-    /// The best `depth` entries by words that pass the filters.
+    /// The best `depth` entries by words that pass the filters (none
+    /// before the build).
     pub fn search(
         &self,
         text: &str,
         filters: &Filters,
         depth: usize,
     ) -> Result<Found, fairgig_search::SearchError> {
-        self.text.search(text, filters, depth)
+        match self.text.get() {
+            Some(index) => index.search(text, filters, depth),
+            None => Ok(Found::default()),
+        }
     }
+}
 
-    /// Indexes listed entries and drops the others, skipping rows seen
-    /// before with the same change time; commits only when something changed.
-    fn apply(&self, caught_up: &mut CaughtUp, entries: Vec<E>) -> anyhow::Result<usize> {
-        let mut changed = 0;
-        for entry in &entries {
-            let id = entry.key();
-            if caught_up.indexed.get(&id) == Some(&entry.changed_at()) {
-                continue;
-            }
-            if entry.listed() {
-                self.text.upsert(&entry.document())?;
-                caught_up.indexed.insert(id, entry.changed_at());
-            } else if caught_up.indexed.remove(&id).is_some() {
-                self.text.remove(id)?;
-            } else {
-                continue;
-            }
-            changed += 1;
+/// Indexes listed entries and drops the others, skipping rows seen before
+/// with the same change time; returns how many changed the index (the
+/// caller commits).
+fn apply<E: Searchable>(
+    text: &TextIndex,
+    caught_up: &mut CaughtUp,
+    entries: Vec<E>,
+) -> anyhow::Result<usize> {
+    let mut changed = 0;
+    for entry in &entries {
+        let id = entry.key();
+        let seen = Seen { changed_at: entry.changed_at(), listed: entry.listed() };
+        let before = caught_up.seen.get(&id).copied();
+        if before.map(|b| b.changed_at) == Some(seen.changed_at) {
+            continue;
         }
-        if changed > 0 {
-            self.text.commit()?;
+        if seen.listed {
+            text.upsert(&entry.document())?;
+        } else if before.is_some_and(|b| b.listed) || (before.is_none() && !caught_up.complete) {
+            text.remove(id)?;
+        } else {
+            continue;
         }
-        Ok(changed)
+        caught_up.seen.insert(id, seen);
+        changed += 1;
     }
+    Ok(changed)
 }
