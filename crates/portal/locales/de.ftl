@@ -448,3 +448,6 @@ sub-communication = Kommunikation
 sub-quality = Qualität
 sub-expertise = Fachwissen
 sub-professionalism = Professionalität
+live-heading = Neu, seit Sie hier sind
+live-application = Eine neue Bewerbung auf „{ $title }“
+live-job = Ein neuer Auftrag passt zu Ihnen: „{ $title }“

@@ -449,3 +449,6 @@ sub-communication = Communication
 sub-quality = Quality
 sub-expertise = Expertise
 sub-professionalism = Professionalism
+live-heading = New while you are here
+live-application = A new application to “{ $title }”
+live-job = A new job fits you: “{ $title }”

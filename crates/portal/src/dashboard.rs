@@ -56,7 +56,7 @@ pub async fn dashboard(
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
     let failed = |err| PortalError::from_engine(&visitor, err);
-    let page = Page::new(&visitor, "dashboard-title");
+    let page = Page::new(&visitor, "dashboard-title").with_htmx();
     let unverified = caller.user.email_verified_at.is_none();
     let notice = match query.notice.as_str() {
         "verification-sent" => page.t.msg("verify-sent"),

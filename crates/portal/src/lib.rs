@@ -14,6 +14,7 @@
 //! - [`accounts`]: sign up, sign in, sign out.
 //! - [`recovery`]: password reset and email verification by emailed link.
 //! - [`dashboard`]: a client's requests and jobs; a freelancer's jobs for them.
+//! - [`live`]: what happens while the dashboard is open, as it happens.
 //! - [`inbox`]: the notifications inbox and delivery log; changing the password.
 //! - [`settings`]: notification preferences, webhooks and API keys.
 //! - [`requests`]: a new request, its live progress and its results.
@@ -34,6 +35,7 @@ pub mod home;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod live;
 pub mod operations;
 pub mod page;
 pub mod recovery;
@@ -80,6 +82,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/verify-email", get(recovery::verify_form).post(recovery::verify))
         .route("/verify-email/resend", post(recovery::resend))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/live", get(live::events))
         .route("/profile", get(freelancers::profile_form).post(freelancers::save_profile))
         .route("/profile/preview", post(freelancers::preview))
         .route("/profile/skills", get(freelancers::skill_suggestions))

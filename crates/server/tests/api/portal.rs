@@ -563,6 +563,90 @@ async fn progress_streams_step_fragments_then_the_end_and_sign_out_revokes() {
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old cookie no longer signs in");
 }
 
+/// The dashboard's live list: a freelancer signed in to the portal hears,
+/// as an HTML list item linking to it, of a fitting job a client opens
+/// through the API; a signed-out visitor gets no stream.
+#[tokio::test]
+async fn the_dashboard_hears_of_a_fitting_job_as_it_opens() {
+    use fairgig_core::user::Role;
+    let app = spawn_app().await;
+    let client = app.register_as("live-client@example.org", Role::Client).await;
+    let dev = app.register_as("live-dev@example.org", Role::Freelancer).await;
+    let profile = json!({
+        "headline": "Rust developer",
+        "bio": "I build reliable backends in Rust.",
+        "skills": [{"name": "Rust", "level": "expert"}],
+        "region": "DE",
+        "availability": "available",
+        "years_experience": 5.0,
+    });
+    let (status, saved) =
+        send(&app, reqwest::Method::PUT, &dev, "/api/v1/me/profile", Some(profile)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let cookie = portal_sign_in(&app, "live-dev@example.org").await;
+    let dashboard =
+        app.client.get(app.url("/dashboard")).header("cookie", &cookie).send().await.expect("get");
+    let html = dashboard.text().await.expect("page");
+    assert!(html.contains("sse-connect=\"/live\""), "the dashboard listens: {html}");
+
+    let mut events =
+        app.client.get(app.url("/live")).header("cookie", &cookie).send().await.expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+    let job = json!({
+        "title": "Rust service for a bakery's orders",
+        "description": "Build a small Rust service that takes orders.",
+        "required_skills": ["Rust"],
+        "remote": true,
+    });
+    let (status, created) =
+        send(&app, reqwest::Method::POST, &client, "/api/v1/jobs", Some(job)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let link = format!("href=\"/jobs/{}\"", created["id"].as_str().expect("id"));
+    let mut heard = String::new();
+    let waited = tokio::time::timeout(PATIENCE, async {
+        while !heard.contains(&link) {
+            match events.chunk().await.expect("stream") {
+                Some(bytes) => heard.push_str(&String::from_utf8_lossy(&bytes)),
+                None => break,
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_ok() && heard.contains(&link), "the job never came: {heard}");
+    assert!(heard.contains("event: news\ndata: <li class=\"card live-item\">"), "{heard}");
+    assert!(heard.contains("Rust service for a bakery&#39;s orders"), "escaped: {heard}");
+
+    let anonymous = app.client.get(app.url("/live")).send().await.expect("events");
+    assert_ne!(anonymous.status(), StatusCode::OK, "no stream without signing in");
+}
+
+/// Signs `email` (registered with [`PASSWORD`]) in through the portal's
+/// form; the `Cookie` header to send.
+async fn portal_sign_in(app: &TestApp, email: &str) -> String {
+    let first = app.client.get(app.url("/signin")).send().await.expect("get");
+    let cookie_named = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+    };
+    let csrf = cookie_named(&first, "fg_csrf").expect("csrf cookie");
+    let signed_in = app
+        .client
+        .post(app.url("/signin"))
+        .header("cookie", format!("fg_csrf={csrf}"))
+        .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let session = cookie_named(&signed_in, "fg_session").expect("session cookie");
+    format!("fg_csrf={csrf}; fg_session={session}")
+}
+
 /// Journey 3 (the freelancer's half): a freelancer signs up, fills the
 /// profile, finds a client's job under "jobs for you" with its reasons, and
 /// applies with a cover note; the client sees the application.
