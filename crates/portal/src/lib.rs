@@ -5,6 +5,8 @@
 //! - [`admin`]: moderation, the fairness dashboard, the ranker registry.
 //! - [`operations`]: users, the audit log, dead letters, the notification
 //!   log and template previews.
+//! - [`evidence`]: flagged language against who applies; reviewers' ratings
+//!   by declared group.
 //! - [`chart`]: server-rendered SVG charts.
 //! - [`session`]: cookies → [`session::Visitor`]; CSRF tokens.
 //! - [`i18n`]: English and German messages.
@@ -30,6 +32,7 @@ pub mod assets;
 pub mod chart;
 pub mod dashboard;
 pub mod directory;
+pub mod evidence;
 pub mod freelancers;
 pub mod home;
 pub mod i18n;
@@ -107,6 +110,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/admin", get(admin::show))
         .route("/admin/reviews/{id}/{verdict}", post(admin::moderate))
         .route("/admin/rankers/{action}", post(admin::ranker))
+        .route("/admin/evidence", get(evidence::show))
         .route("/admin/users", get(operations::users))
         .route("/admin/users/{id}/role", post(operations::set_role))
         .route("/admin/users/{id}/disable", post(operations::disable))

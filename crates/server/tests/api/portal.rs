@@ -962,6 +962,17 @@ async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
         assert!(tokio::time::Instant::now() < deadline, "no promotion answer: {notice}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The evidence page: language against applicants, ratings by group.
+    browser.click("a[href='/admin/evidence']").await;
+    browser.wait_for("#language-heading").await;
+    assert!(browser.text("#reviews-heading + p").await.contains("Name a self-declared attribute"));
+    browser.fill("#attribute", "gender").await;
+    browser.click("form.filters button").await;
+    browser.wait_for_text("#reviews-heading + p", "Published ratings in the period").await;
+    browser.look("admin-evidence").await;
+    browser.fill("#attribute", "not an attribute!").await;
+    browser.click("form.filters button").await;
+    browser.wait_for(".alert").await;
     browser.close().await;
 
     let published: Value = app
@@ -973,9 +984,11 @@ async fn an_admin_publishes_a_held_review_and_reads_the_fairness_dashboard() {
     assert_eq!(published[0]["text"], "Held for a moderator to read.", "{published}");
     // Not for others: a client is refused the admin page.
     let (cookie, _) = portal_visitor(&app, "nosy@example.org").await;
-    let refused =
-        app.client.get(app.url("/admin")).header("cookie", cookie).send().await.expect("get");
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    for page in ["/admin", "/admin/evidence"] {
+        let refused =
+            app.client.get(app.url(page)).header("cookie", &cookie).send().await.expect("get");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{page}");
+    }
 }
 
 /// Journey 5: notification preferences are set in the portal and read back
