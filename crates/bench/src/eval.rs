@@ -22,7 +22,7 @@ use std::{
 use anyhow::Context;
 use fairgig_core::{config::Settings, marketplace::JobStatus};
 use fairgig_engine::{
-    search::{self, JobSearchQuery},
+    search::{self, JobSearchQuery, ProfileSearchQuery},
     Caller, Credential,
 };
 use fairgig_store::{
@@ -30,9 +30,10 @@ use fairgig_store::{
     marketplace::{JobInput, JobReview},
 };
 
-/// Hits read per query: enough to recover each half's own top ten from
-/// the fused list (an item in either top ten is within the fused top 20).
-const READ: usize = 50;
+/// Hits read per query, a page at a time: the fused pool's best 200
+/// recover each half's best few dozen, enough to fuse them again with other
+/// constants and weights and to judge each half's top ten.
+const READ: usize = 200;
 const CUTOFF: usize = 10;
 /// Essential skills kept per job.
 const SKILLS_PER_JOB: usize = 10;
@@ -144,9 +145,110 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
     engine.store.migrate().await?;
     engine.embeddings.start().await?;
     let owner = crate::seed_client(&engine, "eval@example.org", "relevance under test 42").await?;
+    let caller = Caller {
+        user: owner.clone(),
+        credential: Credential::Session(fairgig_core::ids::SessionId::new()),
+    };
+    // Every occupation with an alternative label, spread over the list;
+    // each is asked for by one of its alternative labels.
+    let candidates: Vec<usize> =
+        (0..occupations.len()).filter(|at| !occupations[*at].alternatives.is_empty()).collect();
+    let step = (candidates.len() / queries.max(1)).max(1);
+    let asked: Vec<usize> = candidates.iter().step_by(step).take(queries).copied().collect();
+    let label = |target: usize| {
+        let alternatives = &occupations[target].alternatives;
+        alternatives[target % alternatives.len()].clone()
+    };
+    let set = Judging { occupations: &occupations, asked: &asked };
 
     let started = Instant::now();
-    let mut job_of: HashMap<uuid::Uuid, usize> = HashMap::new();
+    let job_of = seed_jobs(&engine, &owner, &occupations, &essential).await?;
+    println!(
+        "{} ESCO occupations as open jobs, embedded by {} and indexed in {:.1} s",
+        occupations.len(),
+        engine.embeddings.model_id(),
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let mut judged = Vec::with_capacity(asked.len());
+    for &target in &asked {
+        let mut hits = Vec::new();
+        let mut offset = Some(0);
+        while let Some(at) = offset.filter(|at| *at < READ) {
+            let query = JobSearchQuery {
+                text: label(target),
+                limit: search::MAX_PAGE,
+                offset: at,
+                ..Default::default()
+            };
+            let page = search::jobs(&engine, Some(&caller), &query)
+                .await
+                .map_err(|err| anyhow::anyhow!("searching jobs: {err}"))?;
+            hits.extend(page.hits.iter().filter_map(|hit| {
+                Some((hit.text_rank, hit.vector_rank, *job_of.get(&hit.job.id.as_uuid())?))
+            }));
+            offset = page.next;
+        }
+        judged.push(set.judged(target, &hits));
+    }
+    set.report("jobs", &judged, started.elapsed());
+
+    // Freelancers name themselves in other words than the query: the
+    // headline is another alternative label where there is one.
+    let headline = |at: usize| {
+        let occupation = &occupations[at];
+        let asked_as = occupation.alternatives.get(at % occupation.alternatives.len().max(1));
+        occupation
+            .alternatives
+            .iter()
+            .find(|alt| Some(*alt) != asked_as)
+            .unwrap_or(&occupation.title)
+            .clone()
+    };
+    let started = Instant::now();
+    let profile_of = seed_profiles(&engine, &occupations, &essential, headline).await?;
+    println!(
+        "{} ESCO occupations as freelancers (headline: another alternative label), embedded and indexed in {:.1} s",
+        occupations.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let mut judged = Vec::with_capacity(asked.len());
+    for &target in &asked {
+        let mut hits = Vec::new();
+        let mut offset = Some(0);
+        while let Some(at) = offset.filter(|at| *at < READ) {
+            let query = ProfileSearchQuery {
+                text: label(target),
+                limit: search::MAX_PAGE,
+                offset: at,
+                ..Default::default()
+            };
+            let page = search::profiles(&engine, &caller, &query)
+                .await
+                .map_err(|err| anyhow::anyhow!("searching freelancers: {err}"))?;
+            hits.extend(page.hits.iter().filter_map(|hit| {
+                let doc = *profile_of.get(&hit.profile.user_id.as_uuid())?;
+                Some((hit.text_rank, hit.vector_rank, doc))
+            }));
+            offset = page.next;
+        }
+        judged.push(set.judged(target, &hits));
+    }
+    set.report("freelancers", &judged, started.elapsed());
+    let distinct: HashSet<&str> = occupations.iter().map(|o| o.isco.as_str()).collect();
+    println!("({} ISCO unit groups)", distinct.len());
+    Ok(())
+}
+
+/// Each occupation as an open job; the job's id → the occupation's index.
+async fn seed_jobs(
+    engine: &fairgig_engine::Engine,
+    owner: &fairgig_core::user::User,
+    occupations: &[Occupation],
+    essential: &EssentialSkills,
+) -> anyhow::Result<HashMap<uuid::Uuid, usize>> {
+    let mut of = HashMap::new();
     let mut texts = Vec::new();
     let mut ids = Vec::new();
     for (at, occupation) in occupations.iter().enumerate() {
@@ -166,124 +268,181 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
             .store
             .create_job(owner.id, None, &input, JobStatus::Open, &JobReview::unchecked())
             .await?;
-        job_of.insert(job.id.as_uuid(), at);
+        of.insert(job.id.as_uuid(), at);
         texts.push(fairgig_engine::matching::job_text(&input));
         ids.push(job.id.as_uuid());
     }
+    embed_all(engine, EntityKind::Job, &ids, &texts).await?;
+    engine.job_index.build(&engine.store).await?;
+    engine.job_search.build(&engine.store).await?;
+    Ok(of)
+}
+
+/// Each occupation as a freelancer open to work (bio: the description,
+/// skills: the essential ones); the user's id → the occupation's index.
+async fn seed_profiles(
+    engine: &fairgig_engine::Engine,
+    occupations: &[Occupation],
+    essential: &EssentialSkills,
+    headline: impl Fn(usize) -> String,
+) -> anyhow::Result<HashMap<uuid::Uuid, usize>> {
+    use fairgig_core::{
+        marketplace::{Availability, ProfileSkill, SkillLevel},
+        user::{DisplayName, Email, Role},
+    };
+    use fairgig_store::{marketplace::ProfileInput, users::NewUser};
+    let mut of = HashMap::new();
+    let mut texts = Vec::new();
+    let mut ids = Vec::new();
+    for (at, occupation) in occupations.iter().enumerate() {
+        let user = engine
+            .store
+            .create_user(NewUser {
+                email: Email::parse(&format!("occupation{at}@example.org"))?,
+                display_name: DisplayName::parse(&format!("Freelancer {at}"))?,
+                role: Role::Freelancer,
+                region: None,
+                password_hash: String::new(),
+            })
+            .await?;
+        let input = ProfileInput {
+            headline: headline(at),
+            bio: occupation.description.clone(),
+            skills: essential
+                .get(&occupation.uri)
+                .into_iter()
+                .flatten()
+                .map(|name| ProfileSkill { name: name.clone(), level: SkillLevel::Expert })
+                .collect(),
+            hourly_rate_minor: None,
+            currency: None,
+            region: None,
+            utc_offset_minutes: None,
+            availability: Availability::Available,
+            years_experience: 5.0,
+            languages: vec![],
+            portfolio: vec![],
+            group_attributes: Default::default(),
+        };
+        engine.store.put_profile(user.id, &input).await?;
+        of.insert(user.id.as_uuid(), at);
+        texts.push(fairgig_engine::matching::profile_text(&input));
+        ids.push(user.id.as_uuid());
+    }
+    embed_all(engine, EntityKind::Profile, &ids, &texts).await?;
+    engine.profile_index.build(&engine.store).await?;
+    engine.profile_search.build(&engine.store).await?;
+    Ok(of)
+}
+
+/// Embeds `texts` with the engine's model and stores each as `ids`' vector.
+async fn embed_all(
+    engine: &fairgig_engine::Engine,
+    kind: EntityKind,
+    ids: &[uuid::Uuid],
+    texts: &[String],
+) -> anyhow::Result<()> {
     for (chunk_ids, chunk_texts) in ids.chunks(64).zip(texts.chunks(64)) {
         let embedded = engine.embeddings.embed(chunk_texts).await?;
         for (id, vector) in chunk_ids.iter().zip(&embedded.vectors) {
             engine
                 .store
-                .put_entity_embedding(
-                    EntityKind::Job,
-                    *id,
-                    engine.embeddings.model_id(),
-                    "",
-                    vector,
-                )
+                .put_entity_embedding(kind, *id, engine.embeddings.model_id(), "", vector)
                 .await?;
         }
     }
-    engine.job_index.build(&engine.store).await?;
-    engine.job_search.build(&engine.store).await?;
-    println!(
-        "{} ESCO occupations as open jobs, embedded by {} and indexed in {:.1} s",
-        occupations.len(),
-        engine.embeddings.model_id(),
-        started.elapsed().as_secs_f64()
-    );
+    Ok(())
+}
 
-    // Every occupation with an alternative label, spread over the list.
-    let candidates: Vec<usize> =
-        (0..occupations.len()).filter(|at| !occupations[*at].alternatives.is_empty()).collect();
-    let step = (candidates.len() / queries.max(1)).max(1);
-    let asked: Vec<usize> = candidates.iter().step_by(step).take(queries).copied().collect();
-    let caller = Caller {
-        user: owner,
-        credential: Credential::Session(fairgig_core::ids::SessionId::new()),
-    };
-    let mut judged = Vec::with_capacity(asked.len());
-    let started = Instant::now();
-    for &target in &asked {
-        let occupation = &occupations[target];
-        let text = occupation.alternatives[target % occupation.alternatives.len()].clone();
-        let query = JobSearchQuery { text, limit: READ, ..Default::default() };
-        let page = search::jobs(&engine, Some(&caller), &query)
-            .await
-            .map_err(|err| anyhow::anyhow!("searching: {err}"))?;
-        let doc = |hit: &search::JobHit| job_of.get(&hit.job.id.as_uuid()).copied();
-        let by = |rank: fn(&search::JobHit) -> Option<usize>| -> Vec<usize> {
+/// The occupations and which of them are asked for.
+struct Judging<'a> {
+    occupations: &'a [Occupation],
+    asked: &'a [usize],
+}
+
+impl Judging<'_> {
+    /// One query's rankings from its hits in fused order, each with its rank
+    /// in the words half and in the meaning half.
+    fn judged(&self, target: usize, hits: &[(Option<usize>, Option<usize>, usize)]) -> Judged {
+        let by = |rank: fn(&(Option<usize>, Option<usize>, usize)) -> Option<usize>| {
             let mut ranked: Vec<(usize, usize)> =
-                page.hits.iter().filter_map(|hit| Some((rank(hit)?, doc(hit)?))).collect();
+                hits.iter().filter_map(|hit| Some((rank(hit)?, hit.2))).collect();
             ranked.sort_unstable();
             ranked.into_iter().map(|(_, doc)| doc).collect()
         };
-        let same_group = occupations.iter().filter(|o| o.isco == occupation.isco).count();
+        let isco = &self.occupations[target].isco;
+        let same_group = self.occupations.iter().filter(|o| &o.isco == isco).count();
         let mut ideal = vec![2.0];
         ideal.extend(std::iter::repeat_n(1.0, same_group.saturating_sub(1)));
-        judged.push(Judged {
+        Judged {
             target,
             ideal,
-            words: by(|hit| hit.text_rank),
-            meaning: by(|hit| hit.vector_rank),
-            fused: page.hits.iter().filter_map(doc).collect(),
-        });
-    }
-    let per_query = started.elapsed().as_secs_f64() * 1000.0 / asked.len().max(1) as f64;
-    let grade = |query: &Judged, doc: usize| {
-        if doc == query.target {
-            2.0
-        } else if occupations[doc].isco == occupations[query.target].isco {
-            1.0
-        } else {
-            0.0
+            words: by(|hit| hit.0),
+            meaning: by(|hit| hit.1),
+            fused: hits.iter().map(|hit| hit.2).collect(),
         }
-    };
-    let mean = |queries: &[&Judged], ranking: &dyn Fn(&Judged) -> Vec<usize>| -> f64 {
-        let total: f64 =
-            queries.iter().map(|q| ndcg(&ranking(q), |doc| grade(q, doc), &q.ideal)).sum();
-        total / queries.len().max(1) as f64
-    };
-    let all: Vec<&Judged> = judged.iter().collect();
-    // Weights are chosen on the even queries and judged on the odd ones.
-    let tuning: Vec<&Judged> = judged.iter().step_by(2).collect();
-    let held_out: Vec<&Judged> = judged.iter().skip(1).step_by(2).collect();
-    println!(
-        "{} queries from alternative labels ({per_query:.1} ms each); nDCG@10 (own occupation 2, same ISCO unit group 1):",
-        judged.len()
-    );
-    let words = mean(&all, &|q| q.words.clone());
-    let meaning = mean(&all, &|q| q.meaning.clone());
-    let fused = mean(&all, &|q| q.fused.clone());
-    println!("  words alone (BM25)            {words:.3}");
-    println!("  meaning alone (vectors)       {meaning:.3}");
-    println!(
-        "  fused, as search ranks        {fused:.3}  (goal: above both: {})",
-        if fused > words && fused > meaning { "met" } else { "NOT met" }
-    );
-    println!(
-        "  weight of meaning in the fusion (words 1): tuning half / held-out half (search uses {})",
-        search::VECTOR_WEIGHT
-    );
-    println!(
-        "    words alone: {:.3} / {:.3}; meaning alone: {:.3} / {:.3}",
-        mean(&tuning, &|q| q.words.clone()),
-        mean(&held_out, &|q| q.words.clone()),
-        mean(&tuning, &|q| q.meaning.clone()),
-        mean(&held_out, &|q| q.meaning.clone()),
-    );
-    for weight in [0.5, 1.0, 1.5, 2.0, 3.0, 4.0] {
-        let refused = |q: &Judged| fuse(&q.words, &q.meaning, weight);
-        println!(
-            "    {weight:>3.1}: {:.3} / {:.3}",
-            mean(&tuning, &refused),
-            mean(&held_out, &refused)
-        );
     }
-    let distinct: HashSet<&str> = occupations.iter().map(|o| o.isco.as_str()).collect();
-    println!("  ({} ISCO unit groups)", distinct.len());
-    Ok(())
+
+    /// nDCG@10 of words alone, meaning alone and the fusion, against the
+    /// goal, then the fusion again over constants and weights.
+    fn report(&self, what: &str, judged: &[Judged], took: std::time::Duration) {
+        let occupations = self.occupations;
+        let grade = |query: &Judged, doc: usize| {
+            if doc == query.target {
+                2.0
+            } else if occupations[doc].isco == occupations[query.target].isco {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let mean = |queries: &[&Judged], ranking: &dyn Fn(&Judged) -> Vec<usize>| -> f64 {
+            let total: f64 =
+                queries.iter().map(|q| ndcg(&ranking(q), |doc| grade(q, doc), &q.ideal)).sum();
+            total / queries.len().max(1) as f64
+        };
+        let all: Vec<&Judged> = judged.iter().collect();
+        // Constants are chosen on the even queries and judged on the odd ones.
+        let tuning: Vec<&Judged> = judged.iter().step_by(2).collect();
+        let held_out: Vec<&Judged> = judged.iter().skip(1).step_by(2).collect();
+        let per_query = took.as_secs_f64() * 1000.0 / self.asked.len().max(1) as f64;
+        println!(
+            "{what}: {} queries from alternative labels ({per_query:.1} ms to read the best 200 of each); nDCG@10 (own occupation 2, same ISCO unit group 1), all / tuning half / held-out half:",
+            judged.len()
+        );
+        let row = |name: &str, ranking: &dyn Fn(&Judged) -> Vec<usize>| -> [f64; 3] {
+            let figures = [mean(&all, ranking), mean(&tuning, ranking), mean(&held_out, ranking)];
+            println!("  {name:<30}{:.3}  {:.3}  {:.3}", figures[0], figures[1], figures[2]);
+            figures
+        };
+        let words = row("words alone (BM25)", &|q| q.words.clone());
+        let meaning = row("meaning alone (vectors)", &|q| q.meaning.clone());
+        let fused = row("fused, as search ranks", &|q| q.fused.clone());
+        let beats = |at: usize| fused[at] > words[at] && fused[at] > meaning[at];
+        println!(
+            "  goal: fused above both, on all queries and on the held-out half: {}",
+            if beats(0) && beats(2) { "met" } else { "NOT met" }
+        );
+        println!(
+            "  the fusion's constant k and weight of meaning (words 1), tuning / held-out (search uses k = {}, weight {}):",
+            search::RRF_K,
+            search::VECTOR_WEIGHT
+        );
+        for k in [5.0, 10.0, 20.0, 30.0, 60.0] {
+            let cells: Vec<String> = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0]
+                .iter()
+                .map(|&weight| {
+                    let refused = |q: &Judged| fuse(&q.words, &q.meaning, k, weight);
+                    format!(
+                        "{weight:.1}: {:.3}/{:.3}",
+                        mean(&tuning, &refused),
+                        mean(&held_out, &refused)
+                    )
+                })
+                .collect();
+            println!("    k {k:>2}  {}", cells.join("  "));
+        }
+    }
 }
 
 /// One query's rankings, by document index.
@@ -295,19 +454,16 @@ struct Judged {
     fused: Vec<usize>,
 }
 
-/// The two halves fused again with another weight of meaning.
-fn fuse(words: &[usize], meaning: &[usize], weight: f64) -> Vec<usize> {
+/// The two halves fused again with another constant and weight of meaning.
+fn fuse(words: &[usize], meaning: &[usize], k: f64, weight: f64) -> Vec<usize> {
     let as_ids = |docs: &[usize]| -> Vec<uuid::Uuid> {
         docs.iter().map(|doc| uuid::Uuid::from_u128(*doc as u128)).collect()
     };
     let (words, meaning) = (as_ids(words), as_ids(meaning));
-    fairgig_search::reciprocal_rank_fusion(
-        &[(&words, search::TEXT_WEIGHT), (&meaning, weight)],
-        fairgig_search::RRF_K,
-    )
-    .into_iter()
-    .map(|(id, _)| id.as_u128() as usize)
-    .collect()
+    fairgig_search::reciprocal_rank_fusion(&[(&words, search::TEXT_WEIGHT), (&meaning, weight)], k)
+        .into_iter()
+        .map(|(id, _)| id.as_u128() as usize)
+        .collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod index;
 use std::collections::{BTreeMap, HashMap};
 
 use fairgig_core::ValidationError;
-use fairgig_search::{reciprocal_rank_fusion, Found, Highlight, RRF_K};
+use fairgig_search::{reciprocal_rank_fusion, Found, Highlight};
 use uuid::Uuid;
 
 pub use for_jobs::{jobs, Facets, JobHit, JobSearchPage, JobSearchQuery};
@@ -45,6 +45,9 @@ const MEANING_FLOOR: f32 = 0.3;
 /// the other; see the README).
 pub const TEXT_WEIGHT: f64 = 1.0;
 pub const VECTOR_WEIGHT: f64 = 1.5;
+/// Reciprocal rank fusion's constant: how flat the reward for rank is
+/// (set by `fairgig eval search` like the weights).
+pub const RRF_K: f64 = 60.0;
 /// Facet values listed per facet.
 const FACET_VALUES: usize = 10;
 /// How many of the best matches a search sorted by a field (not by
