@@ -20,8 +20,10 @@
 //!   to move down. The paper shows it always satisfies the minimums of every
 //!   prefix, where the greedy variants can fail with more than three groups.
 //!
-//! If a group runs out of candidates its constraints are dropped; when no
-//! group is below its maximum, the best remaining candidate is taken. Products
+//! If a group runs out of candidates its constraints are dropped; in the
+//! greedy variants, when no group is below its maximum, the best remaining
+//! candidate is taken. DetConstSort keeps placing by the other groups'
+//! minimums, so the list stays in score order wherever the minimums allow. Products
 //! `r·p_g` are rounded with a 1e-9 tolerance, so `10 × 0.3` counts as 3.
 
 use super::{queues_by_group, validate, Candidate, FairnessError};
@@ -148,48 +150,90 @@ fn greedy_family(
     ranked
 }
 
+/// DetConstSort as Geyik et al. give it (Algorithm 4): for `r = 1, 2, …`
+/// every group whose minimum `⌊r·p_g⌋` grew places its next candidate (the
+/// best-scoring group first) with `r` as the lowest rank it may take, and
+/// the newcomer moves up past lower scores that may sink one rank. Ranks
+/// at which no minimum grows are skipped, and a group with no candidates
+/// left drops out, so the others' minimums keep filling the list in score
+/// order until `k` are placed (the paper's `lastEmpty ≤ k` loop). Only when
+/// no group with a share has candidates left do the rest (groups with no
+/// share) follow, best first and free to move up.
 fn const_sort(candidates: &[Candidate], target: &[f64], k: usize) -> Vec<usize> {
     let groups = target.len();
     let mut pools = Pools::new(candidates, groups);
     // (input position, the lowest rank it may be moved down to).
     let mut ranked: Vec<(usize, usize)> = Vec::with_capacity(k);
     let mut min_counts = vec![0usize; groups];
-    // Σ⌊r·p_g⌋ ≥ r − groups, so past k + groups every placement the targets
-    // can ask for has been asked for; what is left fills the tail by score.
     let mut rank = 0;
-    while ranked.len() < k && rank < k + groups {
-        rank += 1;
+    while ranked.len() < k {
+        // The next rank at which a group that still has candidates gains a place.
+        let Some(next) = (0..groups)
+            .filter(|g| target[*g] > 0.0 && pools.next(*g).is_some())
+            .map(|g| rank_reaching(min_counts[g] + 1, target[g]))
+            .min()
+        else {
+            break;
+        };
+        rank = next.max(rank + 1);
         let new_mins: Vec<usize> = target.iter().map(|share| floor_share(rank, *share)).collect();
         let mut grown: Vec<usize> = (0..groups)
             .filter(|g| min_counts[*g] < new_mins[*g] && pools.next(*g).is_some())
             .collect();
-        grown.sort_by(|a, b| pools.next_score(*b).total_cmp(&pools.next_score(*a)));
+        grown.sort_by(|a, b| {
+            pools
+                .next_score(*b)
+                .total_cmp(&pools.next_score(*a))
+                .then(pools.next(*a).cmp(&pools.next(*b)))
+        });
         for group in grown {
             if ranked.len() == k {
                 break;
             }
-            let Some(position) = pools.take(group) else { continue };
-            ranked.push((position, rank));
-            let mut at = ranked.len() - 1;
-            // Move the newcomer up past lower scores that may sink one rank.
-            while at > 0
-                && ranked[at - 1].1 > at
-                && candidates[ranked[at - 1].0].score < candidates[ranked[at].0].score
-            {
-                ranked.swap(at - 1, at);
-                at -= 1;
+            if let Some(position) = pools.take(group) {
+                place(&mut ranked, candidates, position, rank);
             }
         }
         min_counts = new_mins;
     }
-    let mut order: Vec<usize> = ranked.into_iter().map(|(position, _)| position).collect();
-    while order.len() < k {
+    while ranked.len() < k {
         match pools.best_of(0..groups).and_then(|group| pools.take(group)) {
-            Some(position) => order.push(position),
+            Some(position) => place(&mut ranked, candidates, position, usize::MAX),
             None => break,
         }
     }
-    order
+    ranked.into_iter().map(|(position, _)| position).collect()
+}
+
+/// The least rank `r` with `⌊r·share⌋ ≥ count` (`share > 0`).
+fn rank_reaching(count: usize, share: f64) -> usize {
+    let mut rank = ((count as f64 - TOLERANCE) / share).ceil().max(1.0) as usize;
+    while floor_share(rank, share) < count {
+        rank += 1;
+    }
+    while rank > 1 && floor_share(rank - 1, share) >= count {
+        rank -= 1;
+    }
+    rank
+}
+
+/// Appends `position`, which may sink no lower than `lowest` (1-based),
+/// and moves it up past lower scores that may sink one rank.
+fn place(
+    ranked: &mut Vec<(usize, usize)>,
+    candidates: &[Candidate],
+    position: usize,
+    lowest: usize,
+) {
+    ranked.push((position, lowest));
+    let mut at = ranked.len() - 1;
+    while at > 0
+        && ranked[at - 1].1 > at
+        && candidates[ranked[at - 1].0].score < candidates[ranked[at].0].score
+    {
+        ranked.swap(at - 1, at);
+        at -= 1;
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +317,81 @@ mod tests {
                 meets_minimums(&order, &candidates, &target),
                 "target {target:?}, k {k}: {order:?}"
             );
+        }
+    }
+
+    /// Does every prefix of length j give each group at least
+    /// min(⌊j·p⌋, its candidates) places?
+    fn meets_available_minimums(order: &[usize], candidates: &[Candidate], target: &[f64]) -> bool {
+        let mut available = vec![0; target.len()];
+        candidates.iter().for_each(|c| available[c.group] += 1);
+        let mut counts = vec![0; target.len()];
+        order.iter().enumerate().all(|(i, position)| {
+            counts[candidates[*position].group] += 1;
+            target
+                .iter()
+                .enumerate()
+                .all(|(g, share)| counts[g] >= floor_share(i + 1, *share).min(available[g]))
+        })
+    }
+
+    #[test]
+    fn det_const_sort_with_short_groups_keeps_minimums_and_sinks_no_one_it_need_not() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for case in 0..3_000 {
+            let groups = rng.gen_range(1..=7);
+            let mut target: Vec<f64> = (0..groups)
+                .map(|_| if rng.gen_bool(0.2) { 0.0 } else { rng.gen_range(0.05..1.0) })
+                .collect();
+            if case % 10 == 0 {
+                // A share of 1, the others 0.
+                target.iter_mut().for_each(|share| *share = 0.0);
+                target[rng.gen_range(0..groups)] = 1.0;
+            }
+            let sum: f64 = target.iter().sum();
+            if sum == 0.0 {
+                target[0] = 1.0;
+            } else {
+                target.iter_mut().for_each(|share| *share /= sum);
+            }
+            let k = rng.gen_range(1..=30);
+            // Some groups short or empty.
+            let mut candidates = Vec::new();
+            for group in 0..groups {
+                for _ in 0..rng.gen_range(0..=k) {
+                    candidates.push(Candidate { group, score: rng.gen_range(0.0..1.0) });
+                }
+            }
+            let order = rerank(DetAlgorithm::ConstSort, &candidates, &target, k).expect("valid");
+            assert_eq!(order.len(), k.min(candidates.len()), "fills k while anyone is left");
+            let context = format!("target {target:?}, k {k}, {candidates:?}: {order:?}");
+            assert!(meets_available_minimums(&order, &candidates, &target), "{context}");
+            // A better candidate right below a worse one: swapping them
+            // must break a minimum, or the order was not necessary.
+            for at in 1..order.len() {
+                if candidates[order[at - 1]].score < candidates[order[at]].score {
+                    let mut swapped = order.clone();
+                    swapped.swap(at - 1, at);
+                    assert!(
+                        !meets_available_minimums(&swapped, &candidates, &target),
+                        "ranks {at} and {} could swap: {context}",
+                        at + 1
+                    );
+                }
+            }
+            // Nobody better was left out of the list for a worse one of the same group.
+            for group in 0..groups {
+                let worst_in = order
+                    .iter()
+                    .filter(|p| candidates[**p].group == group)
+                    .map(|p| candidates[*p].score)
+                    .fold(f64::INFINITY, f64::min);
+                let best_out = (0..candidates.len())
+                    .filter(|p| candidates[*p].group == group && !order.contains(p))
+                    .map(|p| candidates[p].score)
+                    .fold(f64::NEG_INFINITY, f64::max);
+                assert!(best_out <= worst_in, "group {group}: {context}");
+            }
         }
     }
 
