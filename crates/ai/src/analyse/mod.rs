@@ -59,6 +59,40 @@ pub fn detect_language(text: &str) -> Option<Language> {
     })
 }
 
+/// How much of a text [`reads_german`] reads: a thousand bytes tell a
+/// language apart as well as the whole text does.
+const STEMMING_SAMPLE: usize = 1_000;
+
+/// Whether `text` reads as German, which decides whether the search index
+/// stems it in German too. The same detector as [`detect_language`], asked
+/// only among the Latin-script languages of Western Europe and over the
+/// first [`STEMMING_SAMPLE`] bytes: indexing runs it once per document, and
+/// over every language it took most of the index's build time.
+pub fn reads_german(text: &str) -> bool {
+    use std::sync::OnceLock;
+    use whatlang::{Detector, Lang};
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    let detector = DETECTOR.get_or_init(|| {
+        Detector::with_allowlist(vec![
+            Lang::Eng,
+            Lang::Deu,
+            Lang::Fra,
+            Lang::Spa,
+            Lang::Ita,
+            Lang::Nld,
+            Lang::Por,
+        ])
+    });
+    let mut end = text.len().min(STEMMING_SAMPLE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let sample = &text[..end];
+    detector
+        .detect(sample)
+        .is_some_and(|info| info.lang() == Lang::Deu && (info.is_reliable() || sample.len() > 40))
+}
+
 /// Analyses `text`; `attachments` counts the files that came with it (they
 /// add to complexity).
 pub fn analyse(text: &str, skill_index: &SkillIndex, attachments: usize) -> Analysis {
@@ -87,6 +121,22 @@ pub fn analyse(text: &str, skill_index: &SkillIndex, attachments: usize) -> Anal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_is_told_from_english_and_other_languages_on_a_sample() {
+        let german = "Renovierung. Wir renovieren zwei alte Häuser am See und suchen dafür einen erfahrenen Handwerker.";
+        assert!(reads_german(german));
+        assert_eq!(detect_language(german).map(|l| l.code.into_owned()).as_deref(), Some("deu"));
+        assert!(!reads_german(
+            "Renovation. We renovate two old houses by the lake and need a skilled builder."
+        ));
+        assert!(!reads_german("Rénovation. Nous rénovons deux vieilles maisons au bord du lac."));
+        assert!(!reads_german(""));
+        // A long text is sampled at a character boundary, whatever sits there.
+        let long = format!("{}{}", "ä".repeat(STEMMING_SAMPLE), german);
+        let _ = reads_german(&long);
+        assert!(reads_german(&format!("{german} {}", "Das Haus ist alt. ".repeat(200))));
+    }
 
     #[test]
     fn a_realistic_brief_is_analysed_end_to_end() {

@@ -32,12 +32,12 @@ use uuid::Uuid;
 use crate::candidates::{Built, OVERLAP};
 
 /// German text is stemmed in German too (the analysis's language
-/// detection); everything else in English alone.
+/// detector); everything else in English alone.
 fn stemming_of(title: &str, body: &str) -> Stemming {
-    let text = format!("{title}. {body}");
-    match fairgig_ai::analyse::detect_language(&text) {
-        Some(language) if language.code == "deu" => Stemming::German,
-        _ => Stemming::English,
+    if fairgig_ai::analyse::reads_german(&format!("{title}. {body}")) {
+        Stemming::German
+    } else {
+        Stemming::English
     }
 }
 
