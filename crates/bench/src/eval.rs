@@ -185,7 +185,11 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
                 .await
                 .map_err(|err| anyhow::anyhow!("searching jobs: {err}"))?;
             hits.extend(page.hits.iter().filter_map(|hit| {
-                Some((hit.text_rank, hit.vector_rank, *job_of.get(&hit.job.id.as_uuid())?))
+                Some(HitRead {
+                    words: hit.text_rank,
+                    meaning: hit.vector_rank,
+                    doc: *job_of.get(&hit.job.id.as_uuid())?,
+                })
             }));
             offset = page.next;
         }
@@ -228,8 +232,11 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
                 .await
                 .map_err(|err| anyhow::anyhow!("searching freelancers: {err}"))?;
             hits.extend(page.hits.iter().filter_map(|hit| {
-                let doc = *profile_of.get(&hit.profile.user_id.as_uuid())?;
-                Some((hit.text_rank, hit.vector_rank, doc))
+                Some(HitRead {
+                    words: hit.text_rank,
+                    meaning: hit.vector_rank,
+                    doc: *profile_of.get(&hit.profile.user_id.as_uuid())?,
+                })
             }));
             offset = page.next;
         }
@@ -363,10 +370,10 @@ struct Judging<'a> {
 impl Judging<'_> {
     /// One query's rankings from its hits in fused order, each with its rank
     /// in the words half and in the meaning half.
-    fn judged(&self, target: usize, hits: &[(Option<usize>, Option<usize>, usize)]) -> Judged {
-        let by = |rank: fn(&(Option<usize>, Option<usize>, usize)) -> Option<usize>| {
+    fn judged(&self, target: usize, hits: &[HitRead]) -> Judged {
+        let by = |rank: fn(&HitRead) -> Option<usize>| {
             let mut ranked: Vec<(usize, usize)> =
-                hits.iter().filter_map(|hit| Some((rank(hit)?, hit.2))).collect();
+                hits.iter().filter_map(|hit| Some((rank(hit)?, hit.doc))).collect();
             ranked.sort_unstable();
             ranked.into_iter().map(|(_, doc)| doc).collect()
         };
@@ -377,9 +384,9 @@ impl Judging<'_> {
         Judged {
             target,
             ideal,
-            words: by(|hit| hit.0),
-            meaning: by(|hit| hit.1),
-            fused: hits.iter().map(|hit| hit.2).collect(),
+            words: by(|hit| hit.words),
+            meaning: by(|hit| hit.meaning),
+            fused: hits.iter().map(|hit| hit.doc).collect(),
         }
     }
 
@@ -443,6 +450,14 @@ impl Judging<'_> {
             println!("    k {k:>2}  {}", cells.join("  "));
         }
     }
+}
+
+/// One hit as read, in fused order: its rank in the words half and in the
+/// meaning half, and its document's index.
+struct HitRead {
+    words: Option<usize>,
+    meaning: Option<usize>,
+    doc: usize,
 }
 
 /// One query's rankings, by document index.
