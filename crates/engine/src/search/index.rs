@@ -205,8 +205,14 @@ impl<E: Searchable> TextSearch<E> {
         if let Some(caught_up) = guard.as_ref() {
             return Ok((self.len(), caught_up.how));
         }
-        let (text, cursor) = self.open()?;
-        let text = self.text.get_or_init(|| text);
+        // Opened once: after a build that failed half way, build afresh.
+        let (text, cursor) = match self.text.get() {
+            Some(text) => (text, None),
+            None => {
+                let (opened, cursor) = self.open()?;
+                (self.text.get_or_init(|| opened), cursor)
+            }
+        };
         let started = OffsetDateTime::now_utc();
         let mut caught_up = match cursor {
             Some(cursor) => {
