@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use fairgig_core::{
     api_key::Scope,
     audit::{Actor, RequestContext},
@@ -76,6 +76,14 @@ pub enum Command {
     Eval(EvalCommand),
     /// Print the version and exit.
     Version,
+    /// Print a shell completion script: `fairgig completions bash >
+    /// /etc/bash_completion.d/fairgig` (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `fairgig man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -557,6 +565,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Version => {
             println!("fairgig {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "fairgig", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(0)
         }
     }

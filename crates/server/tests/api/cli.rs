@@ -256,3 +256,34 @@ async fn migrate_touches_the_database_alone() {
     assert!(data.path().join("fairgig.db").exists(), "the database was created");
     assert!(!data.path().join("jwt.secret").exists(), "no secret is made to migrate");
 }
+
+/// What the shell and `man` are given is generated from the command
+/// definitions: the bash script parses and knows the subcommands, the
+/// manual page is roff naming them.
+#[tokio::test]
+async fn shell_completions_and_the_manual_page_come_from_the_commands() {
+    let run = |args: &'static [&'static str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
+        command.args(args).env("FAIRGIG_LOG__LEVEL", "warn");
+        tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
+    };
+    let script = stdout(&run(&["completions", "bash"]).await.expect("the CLI thread"));
+    for subcommand in ["serve", "api-key", "completions", "bench"] {
+        assert!(script.contains(subcommand), "{subcommand} is completed");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("fairgig.bash");
+    std::fs::write(&path, &script).expect("write");
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&path).output().expect("bash");
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    for shell in ["zsh", "fish"] {
+        let args: &'static [&'static str] =
+            if shell == "zsh" { &["completions", "zsh"] } else { &["completions", "fish"] };
+        assert!(!stdout(&run(args).await.expect("the CLI thread")).is_empty(), "{shell}");
+    }
+    let manual = stdout(&run(&["man"]).await.expect("the CLI thread"));
+    assert!(manual.contains(".TH fairgig 1"), "{manual}");
+    assert!(manual.contains("serve") && manual.contains("migrate"), "{manual}");
+    let unknown = run(&["completions", "tcsh"]).await.expect("the CLI thread");
+    assert!(!unknown.status.success(), "an unknown shell is refused");
+}
