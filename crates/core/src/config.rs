@@ -8,9 +8,9 @@
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Where the embedded defaults keep their files (SQLite database, secrets).
@@ -77,7 +77,7 @@ fn absolute(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     /// `file:///dir` or `s3://bucket[/prefix]`; default `file://<data_dir>/objects`.
@@ -88,10 +88,11 @@ pub struct StorageSettings {
     pub s3_region: Option<String>,
     /// S3 credentials; default from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
     pub s3_access_key_id: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub s3_secret_access_key: Option<SecretString>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkerSettings {
     /// Steps run at once per process.
@@ -110,11 +111,12 @@ impl Default for WorkerSettings {
 
 /// How tasks reach workers. The database is always the source of truth for
 /// task state; RabbitMQ, when configured, only carries task ids to workers.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSettings {
     /// `amqp://user:pass@host:5672/vhost` (or `amqps://`): deliver tasks
     /// through RabbitMQ. Unset: workers poll the database. Also read from `AMQP_URL`.
+    #[serde(serialize_with = "redacted")]
     pub amqp_url: Option<SecretString>,
     /// Prefix of every exchange and queue name, so deployments can share a broker.
     pub amqp_prefix: String,
@@ -130,7 +132,7 @@ impl Default for QueueSettings {
 /// `min_new_feedback` feedback events arrived since the newest ranker was
 /// trained, a ranker is trained and registered as challenger; with
 /// `auto_promote` the promotion gate then decides whether it serves.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainingSettings {
     /// 0 turns scheduled training off (`fairgig model train` still works).
@@ -149,7 +151,7 @@ impl Default for TrainingSettings {
 
 /// The deployment's fair re-ranking policy. A match request may override
 /// the algorithm, the attribute, the target shares and the amortisation.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FairnessSettings {
     pub algorithm: crate::marketplace::FairAlgorithm,
@@ -185,13 +187,14 @@ impl Default for FairnessSettings {
 }
 
 /// How messages reach people.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationSettings {
     /// `smtp://user:pass@host:port` (plain; add `?tls=required` for STARTTLS,
     /// `?tls=opportunistic` to use it when offered) or `smtps://…` (TLS).
     /// Unset: email is off and new users' messages go to the log channel.
     /// Also read from `FAIRGIG_SMTP_URL`.
+    #[serde(serialize_with = "redacted")]
     pub smtp_url: Option<SecretString>,
     /// The `From` of every email. Also read from `FAIRGIG_SMTP_FROM`.
     pub smtp_from: String,
@@ -208,11 +211,13 @@ pub struct NotificationSettings {
     /// Waits before each retry on one channel; then the next channel.
     pub retry_delays_secs: Vec<u64>,
     /// Telegram bot token; unset: the Telegram channel is off.
+    #[serde(serialize_with = "redacted")]
     pub telegram_bot_token: Option<SecretString>,
     /// The Bot API server (a self-hosted one, or a test double).
     pub telegram_base_url: String,
     /// Twilio-compatible SMS account; unset: the SMS channel is off.
     pub sms_account_sid: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub sms_auth_token: Option<SecretString>,
     /// The sending number (E.164) or messaging service.
     pub sms_from: String,
@@ -240,7 +245,7 @@ impl Default for NotificationSettings {
 }
 
 /// Which embedding provider turns texts into vectors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EmbeddingProvider {
     /// all-MiniLM-L6-v2 in-process (`make models` fetches it).
@@ -252,7 +257,7 @@ pub enum EmbeddingProvider {
     Hashing,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddingSettings {
     pub provider: EmbeddingProvider,
@@ -274,11 +279,12 @@ impl Default for EmbeddingSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OpenAiSettings {
     /// Base URL; `/embeddings` is appended.
     pub base_url: String,
+    #[serde(serialize_with = "redacted")]
     pub api_key: Option<SecretString>,
     pub model: String,
     /// Vector width; sent as `dimensions` when `send_dimensions` is on.
@@ -309,7 +315,7 @@ impl Default for OpenAiSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SubmissionSettings {
     /// Largest submission request (all parts together).
@@ -330,7 +336,7 @@ impl Default for SubmissionSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
@@ -347,6 +353,7 @@ pub struct ServerSettings {
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`
     /// (Prometheus: `authorization: {credentials: ...}`); unset, it is open
     /// to whoever reaches the bind address.
+    #[serde(serialize_with = "redacted")]
     pub metrics_token: Option<SecretString>,
 }
 
@@ -364,7 +371,7 @@ impl Default for ServerSettings {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     /// `sqlite://path` or `postgres://…`; `DATABASE_URL` also sets it.
@@ -373,11 +380,12 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSettings {
     /// HMAC key for access tokens. Unset: a random key is created once in
     /// `data_dir/jwt.secret`. Set it (the same on every node) at scale.
+    #[serde(serialize_with = "redacted")]
     pub jwt_secret: Option<SecretString>,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
@@ -402,7 +410,7 @@ impl Default for AuthSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitSettings {
     pub enabled: bool,
@@ -436,7 +444,7 @@ impl Default for RateLimitSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisSettings {
     /// `redis://…`; when set, rate-limit counters are shared through Redis.
@@ -452,7 +460,7 @@ impl Default for RedisSettings {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     #[default]
@@ -460,7 +468,7 @@ pub enum LogFormat {
     Pretty,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -493,6 +501,27 @@ impl SecretUrl {
         redact_url_password(&self.0)
     }
 }
+
+/// Written out (`fairgig config check`) with its password replaced.
+impl Serialize for SecretUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
+    }
+}
+
+/// A secret written out: whether it is set, never what it is.
+fn redacted<S: Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_str(REDACTED),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// What a set secret is written out as.
+pub const REDACTED: &str = "[redacted]";
 
 impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -84,6 +84,19 @@ pub enum Command {
     },
     /// Print the manual page (roff): `fairgig man | man -l -`.
     Man,
+    /// The configuration: check what is in force, or print every key.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration file and environment and print the
+    /// configuration in force as TOML, secrets redacted (exit 1 if invalid).
+    Check,
+    /// Print every key with its default as TOML (unset keys as comments):
+    /// a starting `fairgig.toml`, the same as `fairgig.example.toml`.
+    Example,
 }
 
 #[derive(Debug, Subcommand)]
@@ -573,6 +586,23 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(0)
+        }
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", crate::settings::example()?);
+            Ok(0)
+        }
+        Command::Config(ConfigCommand::Check) => {
+            // Reading the file and environment already passed (main); what
+            // is checked beyond their shape is the fairness policy.
+            if let Err(err) =
+                fairgig_engine::matching::FairnessPolicy::from_settings(&settings.fairness)
+            {
+                eprintln!("invalid configuration: [fairness] {err}");
+                return Ok(1);
+            }
+            print!("{}", crate::settings::to_toml(&settings)?);
+            eprintln!("configuration is valid");
             Ok(0)
         }
     }

@@ -287,3 +287,43 @@ async fn shell_completions_and_the_manual_page_come_from_the_commands() {
     let unknown = run(&["completions", "tcsh"]).await.expect("the CLI thread");
     assert!(!unknown.status.success(), "an unknown shell is refused");
 }
+
+/// `fairgig config example` is the checked-in `fairgig.example.toml` (so
+/// the file stays current), `config check` reads it back as the defaults,
+/// shows set secrets as redacted, and refuses an unknown key by name.
+#[tokio::test]
+async fn the_example_configuration_is_current_and_checks_clean() {
+    let example_file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fairgig.example.toml");
+    let run = |args: Vec<&'static str>, env: Vec<(&'static str, &'static str)>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
+        command.env_clear().args(args).envs(env);
+        tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
+    };
+    let generated = run(vec!["config", "example"], vec![]).await.expect("the CLI thread");
+    assert!(generated.status.success());
+    let checked_in = std::fs::read_to_string(example_file).expect("fairgig.example.toml");
+    assert_eq!(
+        String::from_utf8_lossy(&generated.stdout),
+        checked_in,
+        "fairgig.example.toml is stale: run `fairgig config example > fairgig.example.toml`"
+    );
+    let defaults = checked_in.split_once("\n\n").map(|(_, body)| body).unwrap_or_default();
+    let checked =
+        run(vec!["--config", example_file, "config", "check"], vec![]).await.expect("CLI thread");
+    assert_eq!(stdout(&checked), defaults.trim(), "the example reads back as the defaults");
+
+    let secrets = vec![
+        ("FAIRGIG_AUTH__JWT_SECRET", "a jwt secret of at least thirty-two bytes"),
+        ("DATABASE_URL", "postgres://app:hunter22@db.example.org/fairgig"),
+    ];
+    let shown = stdout(&run(vec!["config", "check"], secrets).await.expect("CLI thread"));
+    assert!(shown.contains("jwt_secret = \"[redacted]\""), "{shown}");
+    assert!(shown.contains("postgres://app:***@db.example.org/fairgig"), "{shown}");
+    assert!(!shown.contains("hunter22") && !shown.contains("thirty-two"), "{shown}");
+
+    let typo = run(vec!["config", "check"], vec![("FAIRGIG_SERVER__BINDD", "0.0.0.0:1")])
+        .await
+        .expect("CLI thread");
+    assert!(!typo.status.success());
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("bindd"), "names the key");
+}
