@@ -65,13 +65,21 @@ impl TextKind {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CheckOptions {
-    /// Allow binary pairs such as "his or her", "she/he" (retext's `binary`).
+    /// Allow binary pairs such as "his or her", "she/he", "him/her", "s/he"
+    /// (retext's `binary`). On by default: naming both is the inclusive
+    /// choice, not a finding; off flags every gendered pronoun.
     pub binary: bool,
     /// Words or phrases an organisation allows (lower case), e.g. a product
     /// name; a set, as every finding asks it.
     pub allow: std::collections::HashSet<String>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self { binary: true, allow: std::collections::HashSet::new() }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -558,6 +566,18 @@ fn drop_binary_pairs(
             }
         }
     }
+    // "s/he" writes the pair short: a hit right after "s/".
+    for (i, hit) in hits.iter().enumerate() {
+        let start = words[hit.first_word].start;
+        let before = text.get(start.saturating_sub(2)..start).unwrap_or_default();
+        if before.eq_ignore_ascii_case("s/")
+            && words[hit.first_word].plain == "he"
+            && hit.first_word == hit.last_word
+        {
+            drop[i] = true;
+            ranges.push((start.saturating_sub(2), words[hit.last_word].end));
+        }
+    }
     let mut index = 0;
     hits.retain(|_| {
         index += 1;
@@ -723,12 +743,22 @@ source = "ACME style guide"
     #[test]
     fn binary_pairs_and_allow_lists_are_honoured() {
         let checker = BiasChecker::new();
-        let binary = CheckOptions { binary: true, allow: Default::default() };
-        assert!(ids(&checker, "Each applicant brings his or her laptop.", TextKind::Text, &binary)
-            .is_empty());
-        assert!(
-            !ids(&checker, "Each applicant brings his laptop.", TextKind::Text, &binary).is_empty()
-        );
+        let binary = CheckOptions::default();
+        assert!(binary.binary, "inclusive pairs are fine unless asked otherwise");
+        let flagged = CheckOptions { binary: false, ..CheckOptions::default() };
+        for pair in [
+            "Each applicant brings his or her laptop.",
+            "He or she will report to the lead.",
+            "Send it to him/her today.",
+            "S/he will review the code.",
+            "She/he will review the code.",
+        ] {
+            assert!(ids(&checker, pair, TextKind::Text, &binary).is_empty(), "{pair}");
+            assert!(!ids(&checker, pair, TextKind::Text, &flagged).is_empty(), "{pair}");
+        }
+        for alone in ["Each applicant brings his laptop.", "He will review the code."] {
+            assert!(!ids(&checker, alone, TextKind::Text, &binary).is_empty(), "{alone}");
+        }
         let allow = CheckOptions { binary: false, allow: ["guru".to_owned()].into() };
         assert!(!ids(&checker, "Our Guru product team.", TextKind::JobPost, &allow)
             .contains(&"jobad-guru".to_owned()));

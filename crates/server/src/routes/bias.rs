@@ -38,12 +38,17 @@ pub struct BiasCheckRequest {
     kind: TextKind,
     /// Up to 10 MiB of UTF-8.
     text: String,
-    /// Allow binary pairs such as "his or her".
-    #[serde(default)]
+    /// Allow binary pairs such as "his or her", "him/her", "s/he" (default
+    /// true: naming both is inclusive); false flags every gendered pronoun.
+    #[serde(default = "allow_pairs")]
     binary: bool,
     /// Words or phrases your organisation allows (e.g. a product name).
     #[serde(default)]
     allow: Vec<String>,
+}
+
+fn allow_pairs() -> bool {
+    true
 }
 
 /// Check a text for exclusionary language.
