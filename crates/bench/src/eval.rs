@@ -170,31 +170,27 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    let mut judged = Vec::with_capacity(asked.len());
-    for &target in &asked {
-        let mut hits = Vec::new();
-        let mut offset = Some(0);
-        while let Some(at) = offset.filter(|at| *at < READ) {
-            let query = JobSearchQuery {
-                text: label(target),
-                limit: search::MAX_PAGE,
-                offset: at,
-                ..Default::default()
-            };
+    let judged = set
+        .judge(label, async |text, offset| {
+            let query =
+                JobSearchQuery { text, limit: search::MAX_PAGE, offset, ..Default::default() };
             let page = search::jobs(&engine, Some(&caller), &query)
                 .await
                 .map_err(|err| anyhow::anyhow!("searching jobs: {err}"))?;
-            hits.extend(page.hits.iter().filter_map(|hit| {
-                Some(HitRead {
-                    words: hit.text_rank,
-                    meaning: hit.vector_rank,
-                    doc: *job_of.get(&hit.job.id.as_uuid())?,
+            let hits = page
+                .hits
+                .iter()
+                .filter_map(|hit| {
+                    Some(HitRead {
+                        words: hit.text_rank,
+                        meaning: hit.vector_rank,
+                        doc: *job_of.get(&hit.job.id.as_uuid())?,
+                    })
                 })
-            }));
-            offset = page.next;
-        }
-        judged.push(set.judged(target, &hits));
-    }
+                .collect();
+            Ok((hits, page.next))
+        })
+        .await?;
     set.report("jobs", &judged, started.elapsed());
 
     // Freelancers name themselves in other words than the query: the
@@ -217,31 +213,27 @@ pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> a
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    let mut judged = Vec::with_capacity(asked.len());
-    for &target in &asked {
-        let mut hits = Vec::new();
-        let mut offset = Some(0);
-        while let Some(at) = offset.filter(|at| *at < READ) {
-            let query = ProfileSearchQuery {
-                text: label(target),
-                limit: search::MAX_PAGE,
-                offset: at,
-                ..Default::default()
-            };
+    let judged = set
+        .judge(label, async |text, offset| {
+            let query =
+                ProfileSearchQuery { text, limit: search::MAX_PAGE, offset, ..Default::default() };
             let page = search::profiles(&engine, &caller, &query)
                 .await
                 .map_err(|err| anyhow::anyhow!("searching freelancers: {err}"))?;
-            hits.extend(page.hits.iter().filter_map(|hit| {
-                Some(HitRead {
-                    words: hit.text_rank,
-                    meaning: hit.vector_rank,
-                    doc: *profile_of.get(&hit.profile.user_id.as_uuid())?,
+            let hits = page
+                .hits
+                .iter()
+                .filter_map(|hit| {
+                    Some(HitRead {
+                        words: hit.text_rank,
+                        meaning: hit.vector_rank,
+                        doc: *profile_of.get(&hit.profile.user_id.as_uuid())?,
+                    })
                 })
-            }));
-            offset = page.next;
-        }
-        judged.push(set.judged(target, &hits));
-    }
+                .collect();
+            Ok((hits, page.next))
+        })
+        .await?;
     set.report("freelancers", &judged, started.elapsed());
     let distinct: HashSet<&str> = occupations.iter().map(|o| o.isco.as_str()).collect();
     println!("({} ISCO unit groups)", distinct.len());
@@ -293,25 +285,12 @@ async fn seed_profiles(
     essential: &EssentialSkills,
     headline: impl Fn(usize) -> String,
 ) -> anyhow::Result<HashMap<uuid::Uuid, usize>> {
-    use fairgig_core::{
-        marketplace::{Availability, ProfileSkill, SkillLevel},
-        user::{DisplayName, Email, Role},
-    };
-    use fairgig_store::{marketplace::ProfileInput, users::NewUser};
+    use fairgig_core::marketplace::{Availability, ProfileSkill, SkillLevel};
+    use fairgig_store::marketplace::ProfileInput;
     let mut of = HashMap::new();
     let mut texts = Vec::new();
     let mut ids = Vec::new();
     for (at, occupation) in occupations.iter().enumerate() {
-        let user = engine
-            .store
-            .create_user(NewUser {
-                email: Email::parse(&format!("occupation{at}@example.org"))?,
-                display_name: DisplayName::parse(&format!("Freelancer {at}"))?,
-                role: Role::Freelancer,
-                region: None,
-                password_hash: String::new(),
-            })
-            .await?;
         let input = ProfileInput {
             headline: headline(at),
             bio: occupation.description.clone(),
@@ -331,10 +310,11 @@ async fn seed_profiles(
             portfolio: vec![],
             group_attributes: Default::default(),
         };
-        engine.store.put_profile(user.id, &input).await?;
-        of.insert(user.id.as_uuid(), at);
+        let email = format!("occupation{at}@example.org");
+        let user = crate::seed_freelancer(&engine.store, &email, at, &input).await?;
+        of.insert(user.as_uuid(), at);
         texts.push(fairgig_engine::matching::profile_text(&input));
-        ids.push(user.id.as_uuid());
+        ids.push(user.as_uuid());
     }
     embed_all(engine, EntityKind::Profile, &ids, &texts).await?;
     engine.profile_index.build(&engine.store).await?;
@@ -367,7 +347,31 @@ struct Judging<'a> {
     asked: &'a [usize],
 }
 
+/// One page of a search as read: its hits and the next page's offset.
+type PageRead = (Vec<HitRead>, Option<usize>);
+
 impl Judging<'_> {
+    /// Asks for every occupation by `label`, reading the best [`READ`] hits
+    /// of `search(text, offset)` a page at a time, and judges each ranking.
+    async fn judge(
+        &self,
+        label: impl Fn(usize) -> String,
+        search: impl AsyncFn(String, usize) -> anyhow::Result<PageRead>,
+    ) -> anyhow::Result<Vec<Judged>> {
+        let mut judged = Vec::with_capacity(self.asked.len());
+        for &target in self.asked {
+            let mut hits = Vec::new();
+            let mut offset = Some(0);
+            while let Some(at) = offset.filter(|at| *at < READ) {
+                let (page, next) = search(label(target), at).await?;
+                hits.extend(page);
+                offset = next;
+            }
+            judged.push(self.judged(target, &hits));
+        }
+        Ok(judged)
+    }
+
     /// One query's rankings from its hits in fused order, each with its rank
     /// in the words half and in the meaning half.
     fn judged(&self, target: usize, hits: &[HitRead]) -> Judged {
@@ -412,7 +416,7 @@ impl Judging<'_> {
         // Constants are chosen on the even queries and judged on the odd ones.
         let tuning: Vec<&Judged> = judged.iter().step_by(2).collect();
         let held_out: Vec<&Judged> = judged.iter().skip(1).step_by(2).collect();
-        let per_query = took.as_secs_f64() * 1000.0 / self.asked.len().max(1) as f64;
+        let per_query = took.as_secs_f64() * 1000.0 / judged.len().max(1) as f64;
         println!(
             "{what}: {} queries from alternative labels ({per_query:.1} ms to read the best 200 of each); nDCG@10 (own occupation 2, same ISCO unit group 1), all / tuning half / held-out half:",
             judged.len()

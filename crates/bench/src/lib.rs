@@ -733,23 +733,11 @@ pub async fn seed_profiles(
     count: usize,
     rng: &mut rand::rngs::StdRng,
 ) -> anyhow::Result<()> {
-    use fairgig_core::{
-        marketplace::{Availability, ProfileSkill, SkillLevel},
-        user::{DisplayName, Email, Role},
-    };
-    use fairgig_store::{embeddings::EntityKind, marketplace::ProfileInput, users::NewUser};
+    use fairgig_core::marketplace::{Availability, ProfileSkill, SkillLevel};
+    use fairgig_store::{embeddings::EntityKind, marketplace::ProfileInput};
     use rand::Rng;
 
     for i in 0..count {
-        let user = store
-            .create_user(NewUser {
-                email: Email::parse(&format!("bench{i}@example.org"))?,
-                display_name: DisplayName::parse(&format!("Freelancer {i}"))?,
-                role: Role::Freelancer,
-                region: None,
-                password_hash: String::new(),
-            })
-            .await?;
         let input = ProfileInput {
             headline: "Developer".to_owned(),
             bio: String::new(),
@@ -769,11 +757,31 @@ pub async fn seed_profiles(
             portfolio: vec![],
             group_attributes: Default::default(),
         };
-        store.put_profile(user.id, &input).await?;
+        let user = seed_freelancer(store, &format!("bench{i}@example.org"), i, &input).await?;
         let vector = random_unit(rng, dimensions);
-        store
-            .put_entity_embedding(EntityKind::Profile, user.id.as_uuid(), model, "", &vector)
-            .await?;
+        store.put_entity_embedding(EntityKind::Profile, user.as_uuid(), model, "", &vector).await?;
     }
     Ok(())
+}
+
+/// A freelancer account (`email`, shown as "Freelancer `n`", no password)
+/// with `input` as its profile: every seeded marketplace's freelancer.
+pub async fn seed_freelancer(
+    store: &Store,
+    email: &str,
+    n: usize,
+    input: &fairgig_store::marketplace::ProfileInput,
+) -> anyhow::Result<fairgig_core::ids::UserId> {
+    use fairgig_core::user::{DisplayName, Email, Role};
+    let user = store
+        .create_user(fairgig_store::users::NewUser {
+            email: Email::parse(email)?,
+            display_name: DisplayName::parse(&format!("Freelancer {n}"))?,
+            role: Role::Freelancer,
+            region: None,
+            password_hash: String::new(),
+        })
+        .await?;
+    store.put_profile(user.id, input).await?;
+    Ok(user.id)
 }

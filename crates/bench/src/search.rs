@@ -155,11 +155,8 @@ async fn search_profiles(
     count: usize,
     queries: usize,
 ) -> anyhow::Result<()> {
-    use fairgig_core::{
-        marketplace::{Availability, ProfileSkill, SkillLevel},
-        user::{DisplayName, Email, Role},
-    };
-    use fairgig_store::{embeddings::EntityKind, users::NewUser};
+    use fairgig_core::marketplace::{Availability, ProfileSkill, SkillLevel};
+    use fairgig_store::embeddings::EntityKind;
 
     let skills = super::SEED_SKILLS;
     let regions = ["DE", "FR", "US-CA", "GB"];
@@ -170,16 +167,6 @@ async fn search_profiles(
     let mut rng = StdRng::seed_from_u64(12);
     let started = Instant::now();
     for i in 0..count {
-        let user = engine
-            .store
-            .create_user(NewUser {
-                email: Email::parse(&format!("freelancer{i}@example.org"))?,
-                display_name: DisplayName::parse(&format!("Freelancer {i}"))?,
-                role: Role::Freelancer,
-                region: None,
-                password_hash: String::new(),
-            })
-            .await?;
         let word = |rng: &mut StdRng| words[rng.gen_range(0..words.len())];
         let bio: Vec<&str> = (0..30).map(|_| word(&mut rng)).collect();
         let input = ProfileInput {
@@ -201,17 +188,12 @@ async fn search_profiles(
             portfolio: vec![],
             group_attributes: Default::default(),
         };
-        let profile = engine.store.put_profile(user.id, &input).await?;
+        let email = format!("freelancer{i}@example.org");
+        let user = super::seed_freelancer(&engine.store, &email, i, &input).await?;
         let vector = super::random_unit(&mut rng, dimensions);
         engine
             .store
-            .put_entity_embedding(
-                EntityKind::Profile,
-                profile.user_id.as_uuid(),
-                &model,
-                "",
-                &vector,
-            )
+            .put_entity_embedding(EntityKind::Profile, user.as_uuid(), &model, "", &vector)
             .await?;
     }
     println!("seeded {count} freelancers in {:.1} s", started.elapsed().as_secs_f64());

@@ -76,4 +76,4 @@ pub mod webhooks;
 
 pub use caller::{Caller, Credential};
 pub use error::{Error, ErrorKind, Result};
-pub use services::Engine;
+pub use services::{check_settings, Engine};

@@ -82,8 +82,7 @@ impl Engine {
             ),
             time::Duration::days(i64::try_from(settings.auth.refresh_token_ttl_days).unwrap_or(30)),
         );
-        let passwords =
-            PasswordHasher::new(&settings.auth).context("configuring password hashing")?;
+        let passwords = password_hasher(&settings)?;
         let limiter = match &settings.redis.url {
             Some(url) => RateLimiter::Redis(
                 RedisStore::connect(
@@ -118,10 +117,7 @@ impl Engine {
             ProfileIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
         let job_index =
             JobIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
-        let fairness = Arc::new(
-            FairnessPolicy::from_settings(&settings.fairness)
-                .context("invalid fairness policy ([fairness] settings)")?,
-        );
+        let fairness = Arc::new(fairness_policy(&settings)?);
         let skills = Arc::new(SkillIndex::builtin());
         let pipeline = Arc::new(crate::steps::pipeline(
             store.clone(),
@@ -161,12 +157,38 @@ impl Engine {
     }
 }
 
+/// What [`Engine::build`] would refuse in `settings`, found without
+/// touching the database, the files or the network: a short configured JWT
+/// key, password-hashing parameters, the fairness policy. `fairgig config
+/// check` asks it.
+pub fn check_settings(settings: &Settings) -> anyhow::Result<()> {
+    configured_jwt_secret(settings)?;
+    password_hasher(settings)?;
+    fairness_policy(settings)?;
+    Ok(())
+}
+
+fn password_hasher(settings: &Settings) -> anyhow::Result<PasswordHasher> {
+    PasswordHasher::new(&settings.auth).context("configuring password hashing")
+}
+
+fn fairness_policy(settings: &Settings) -> anyhow::Result<FairnessPolicy> {
+    FairnessPolicy::from_settings(&settings.fairness)
+        .context("invalid fairness policy ([fairness] settings)")
+}
+
+/// The JWT key set in the configuration, if one is (at least 32 bytes).
+fn configured_jwt_secret(settings: &Settings) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(secret) = &settings.auth.jwt_secret else { return Ok(None) };
+    let secret = secret.expose_secret().as_bytes().to_vec();
+    anyhow::ensure!(secret.len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+    Ok(Some(secret))
+}
+
 /// The configured JWT key, or one generated once and kept in `data_dir`
 /// (mode 0600) so that restarts keep sessions valid.
 fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &settings.auth.jwt_secret {
-        let secret = secret.expose_secret().as_bytes().to_vec();
-        anyhow::ensure!(secret.len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+    if let Some(secret) = configured_jwt_secret(settings)? {
         return Ok(secret);
     }
     let path = settings.data_dir.join("jwt.secret");

@@ -34,11 +34,11 @@ struct EvidencePage {
 impl EvidencePage {
     /// A share as a whole percentage, or a dash when there is none.
     fn percent(&self, share: &Option<f64>) -> String {
-        share.map_or_else(|| "—".to_owned(), |share| format!("{:.0} %", share * 100.0))
+        or_dash(*share, |share| format!("{:.0} %", share * 100.0))
     }
 
     fn per_job(&self, side: &Side) -> String {
-        side.applications_per_job.map_or_else(|| "—".to_owned(), |n| format!("{n:.1}"))
+        or_dash(side.applications_per_job, |n| format!("{n:.1}"))
     }
 
     /// Each declared group's share of one side's applications, with its count.
@@ -53,7 +53,7 @@ impl EvidencePage {
     }
 
     fn ratio(&self, disparity: &DisparityView) -> String {
-        disparity.four_fifths.map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}"))
+        or_dash(disparity.four_fifths, |ratio| format!("{ratio:.2}"))
     }
 
     /// The name of the audit's `at`th group.
@@ -62,8 +62,14 @@ impl EvidencePage {
     }
 
     fn mean(&self, mean: &Option<f64>) -> String {
-        mean.map_or_else(|| "—".to_owned(), |mean| format!("{mean:.2}"))
+        or_dash(*mean, |mean| format!("{mean:.2}"))
     }
+}
+
+/// A figure as `shown`, or a dash where there is none (withheld or not
+/// measurable).
+fn or_dash(figure: Option<f64>, shown: impl Fn(f64) -> String) -> String {
+    figure.map_or_else(|| "—".to_owned(), shown)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -15,7 +15,8 @@
 //! rankings are fused. The index lives in a folder ([`TextIndex::open`]):
 //! every commit is durable and carries a caller's payload (the engine's
 //! change cursor), so a restart continues from the last commit instead of
-//! re-indexing everything; [`TextIndex::in_memory`] is for tests.
+//! re-indexing everything. [`TextIndex::in_memory`] serves where no folder
+//! can be used (tests, and a process whose folder another one writes).
 
 use std::{collections::HashMap, ops::Bound, ops::Range, path::Path, sync::Mutex};
 

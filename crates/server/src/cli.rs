@@ -91,8 +91,9 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Validate the configuration file and environment and print the
-    /// configuration in force as TOML, secrets redacted (exit 1 if invalid).
+    /// Validate the configuration file and environment as `serve` would
+    /// (short of connecting) and print the configuration in force as TOML,
+    /// secrets redacted (exit 1 if invalid).
     Check,
     /// Print every key with its default as TOML (unset keys as comments):
     /// a starting `fairgig.toml`, the same as `fairgig.example.toml`.
@@ -593,12 +594,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Config(ConfigCommand::Check) => {
-            // Reading the file and environment already passed (main); what
-            // is checked beyond their shape is the fairness policy.
-            if let Err(err) =
-                fairgig_engine::matching::FairnessPolicy::from_settings(&settings.fairness)
-            {
-                eprintln!("invalid configuration: [fairness] {err}");
+            // Reading the file and environment already passed (main); the
+            // engine refuses the rest of what `serve` would refuse.
+            if let Err(err) = fairgig_engine::check_settings(&settings) {
+                eprintln!("invalid configuration: {err:#}");
                 return Ok(1);
             }
             print!("{}", crate::settings::to_toml(&settings)?);

@@ -61,7 +61,7 @@ pub fn detect_language(text: &str) -> Option<Language> {
 
 /// How much of a text [`reads_german`] reads: a thousand bytes tell a
 /// language apart as well as the whole text does.
-const STEMMING_SAMPLE: usize = 1_000;
+pub const STEMMING_SAMPLE: usize = 1_000;
 
 /// Whether `text` reads as German, which decides whether the search index
 /// stems it in German too. The same detector as [`detect_language`], asked
@@ -83,11 +83,7 @@ pub fn reads_german(text: &str) -> bool {
             Lang::Por,
         ])
     });
-    let mut end = text.len().min(STEMMING_SAMPLE);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let sample = &text[..end];
+    let sample = &text[..text.floor_char_boundary(STEMMING_SAMPLE)];
     detector
         .detect(sample)
         .is_some_and(|info| info.lang() == Lang::Deu && (info.is_reliable() || sample.len() > 40))

@@ -32,8 +32,10 @@ use uuid::Uuid;
 use crate::candidates::{Built, OVERLAP};
 
 /// German text is stemmed in German too (the analysis's language
-/// detector); everything else in English alone.
+/// detector); everything else in English alone. Only the detector's sample
+/// of the body is copied, not the whole of it.
 fn stemming_of(title: &str, body: &str) -> Stemming {
+    let body = &body[..body.floor_char_boundary(fairgig_ai::analyse::STEMMING_SAMPLE)];
     if fairgig_ai::analyse::reads_german(&format!("{title}. {body}")) {
         Stemming::German
     } else {

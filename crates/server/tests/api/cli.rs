@@ -326,4 +326,10 @@ async fn the_example_configuration_is_current_and_checks_clean() {
         .expect("CLI thread");
     assert!(!typo.status.success());
     assert!(String::from_utf8_lossy(&typo.stderr).contains("bindd"), "names the key");
+    // What `serve` would refuse beyond the shape: a short JWT key.
+    let short = run(vec!["config", "check"], vec![("FAIRGIG_AUTH__JWT_SECRET", "too short")])
+        .await
+        .expect("CLI thread");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("jwt_secret"), "names the key");
 }

@@ -464,15 +464,7 @@ async fn pages_speak_german_when_asked_and_unknown_pages_are_friendly() {
 /// and the CSRF token for forms.
 async fn portal_visitor(app: &TestApp, email: &str) -> (String, String) {
     let first = app.client.get(app.url("/signup")).send().await.expect("get");
-    let csrf = first
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("fg_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("csrf cookie")
-        .to_owned();
+    let csrf = set_cookie(&first, "fg_csrf").expect("csrf cookie");
     let form = [
         ("_csrf", csrf.as_str()),
         ("email", email),
@@ -489,16 +481,20 @@ async fn portal_visitor(app: &TestApp, email: &str) -> (String, String) {
         .await
         .expect("sign up");
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
-    let session = signed_up
+    let session = set_cookie(&signed_up, "fg_session").expect("session cookie");
+    (format!("fg_csrf={csrf}; fg_session={session}"), csrf)
+}
+
+/// The value of the cookie `name` that `response` sets.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("fg_session="))
+        .find_map(|c| c.strip_prefix(name)?.strip_prefix('='))
         .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    (format!("fg_csrf={csrf}; fg_session={session}"), csrf)
+        .map(str::to_owned)
 }
 
 /// The live page's stream: one HTML fragment per step transition (named
@@ -624,16 +620,7 @@ async fn the_dashboard_hears_of_a_fitting_job_as_it_opens() {
 /// form; the `Cookie` header to send.
 async fn portal_sign_in(app: &TestApp, email: &str) -> String {
     let first = app.client.get(app.url("/signin")).send().await.expect("get");
-    let cookie_named = |response: &reqwest::Response, name: &str| {
-        response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
-            .and_then(|c| c.split(';').next().map(str::to_owned))
-    };
-    let csrf = cookie_named(&first, "fg_csrf").expect("csrf cookie");
+    let csrf = set_cookie(&first, "fg_csrf").expect("csrf cookie");
     let signed_in = app
         .client
         .post(app.url("/signin"))
@@ -643,7 +630,7 @@ async fn portal_sign_in(app: &TestApp, email: &str) -> String {
         .await
         .expect("sign in");
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let session = cookie_named(&signed_in, "fg_session").expect("session cookie");
+    let session = set_cookie(&signed_in, "fg_session").expect("session cookie");
     format!("fg_csrf={csrf}; fg_session={session}")
 }
 
