@@ -5,23 +5,28 @@
 //!
 //! - [`Spans`]: is a byte range inside one of a set of ranges (quotes,
 //!   code, allowed "his or her" pairs)?
-//! - [`Lines`]: how many of a line's words are capitalised (a title-case
+//! - [`TitleCase`]: are most of a line's words capitalised (a title-case
 //!   line says nothing about proper names)?
 
-use super::matcher::Word;
+use super::matcher::{Word, Words};
 
 /// Byte ranges, sorted by start, with the furthest end reached so far: a
 /// range lies inside one of them exactly when the furthest end among those
-/// starting at or before it reaches its end (one binary search).
+/// starting at or before it reaches its end. Questions come in text order,
+/// so the search gallops on from where the last one ended (a binary search
+/// per finding over millions of quoted spans missed the cache each time).
 #[derive(Debug, Default)]
 pub struct Spans {
     starts: Vec<usize>,
     furthest_end: Vec<usize>,
+    /// How many ranges start at or before the last question's start.
+    last: std::cell::Cell<usize>,
 }
 
 impl Spans {
     pub fn new(mut ranges: Vec<(usize, usize)>) -> Self {
-        ranges.sort_unstable();
+        // Callers pass a few sorted runs: the stable sort merges them.
+        ranges.sort();
         let mut furthest = 0;
         let furthest_end = ranges
             .iter()
@@ -30,13 +35,35 @@ impl Spans {
                 furthest
             })
             .collect();
-        Self { starts: ranges.into_iter().map(|(start, _)| start).collect(), furthest_end }
+        Self {
+            starts: ranges.into_iter().map(|(start, _)| start).collect(),
+            furthest_end,
+            last: std::cell::Cell::new(0),
+        }
     }
 
     /// `start..end` lies inside one of the ranges.
     pub fn contain(&self, start: usize, end: usize) -> bool {
-        let before = self.starts.partition_point(|&from| from <= start);
+        let before = self.starting_at_or_before(start);
+        self.last.set(before);
         before > 0 && self.furthest_end[before - 1] >= end
+    }
+
+    /// How many ranges start at or before `at`: galloping from the last
+    /// answer, in steps that double, then a binary search of the last step.
+    fn starting_at_or_before(&self, at: usize) -> usize {
+        let starts = &self.starts;
+        let last = self.last.get().min(starts.len());
+        if last > 0 && starts[last - 1] > at {
+            return starts.partition_point(|&from| from <= at);
+        }
+        let (mut low, mut step) = (last, 1);
+        while low + step <= starts.len() && starts[low + step - 1] <= at {
+            low += step;
+            step *= 2;
+        }
+        let high = (low + step).min(starts.len());
+        low + starts[low..high].partition_point(|&from| from <= at)
     }
 }
 
@@ -47,49 +74,38 @@ pub fn capitalised(text: &str, word: &Word) -> bool {
     letters.next().is_some_and(char::is_uppercase) && !letters.all(char::is_uppercase)
 }
 
-/// Each word's line, and per line the count of words and of capitalised
-/// words after its first word (which is capitalised anyway).
-#[derive(Debug)]
-pub struct Lines {
-    line_of_word: Vec<u32>,
-    /// (words after the first, capitalised words after the first) per line.
-    counts: Vec<(u32, u32)>,
+/// Whether the line around a byte is title case: most of its words after
+/// the first (which is capitalised anyway) are capitalised. Findings are
+/// asked about in text order, so it remembers the last line and reads each
+/// line once; a question about an earlier line is answered too, by reading
+/// that line again.
+#[derive(Debug, Default)]
+pub struct TitleCase {
+    /// The last line read (byte range, without its newline) and its answer.
+    line: Option<(usize, usize, bool)>,
 }
 
-impl Lines {
-    /// One pass over the words; newlines between words are counted with
-    /// memchr, so every byte of the text is looked at once.
-    pub fn new(text: &str, words: &[Word]) -> Self {
-        let mut line_of_word = Vec::with_capacity(words.len());
-        let mut counts: Vec<(u32, u32)> = vec![(0, 0)];
-        let mut line = 0usize;
-        let mut first_in_line = true;
-        let mut scanned = 0;
-        for word in words {
-            let breaks = memchr::memchr_iter(b'\n', &text.as_bytes()[scanned..word.start]).count();
-            if breaks > 0 {
-                line += breaks;
-                counts.resize(line + 1, (0, 0));
-                first_in_line = true;
+impl TitleCase {
+    /// The line holding byte `at` of `text` is title case.
+    pub fn at(&mut self, text: &str, at: usize) -> bool {
+        if let Some((start, end, title)) = self.line {
+            if (start..=end).contains(&at) {
+                return title;
             }
-            scanned = word.end;
-            line_of_word.push(u32::try_from(line).unwrap_or(u32::MAX));
-            if first_in_line {
-                first_in_line = false;
-                continue;
-            }
-            let entry = &mut counts[line];
-            entry.0 += 1;
-            entry.1 += u32::from(capitalised(text, word));
         }
-        Self { line_of_word, counts }
-    }
-
-    /// Most words of `word`'s line after its first are capitalised.
-    pub fn title_case(&self, word: usize) -> bool {
-        let line = self.line_of_word.get(word).map_or(0, |&line| line as usize);
-        let (words, capitals) = self.counts.get(line).copied().unwrap_or((0, 0));
-        capitals * 2 > words
+        let bytes = text.as_bytes();
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |newline| at + newline);
+        // Words never span a newline, so the line cut alone has the same words.
+        let line = &text[start..end];
+        let (mut words, mut capitals) = (0usize, 0usize);
+        for word in Words::of(line).skip(1) {
+            words += 1;
+            capitals += usize::from(capitalised(line, &word));
+        }
+        let title = capitals * 2 > words;
+        self.line = Some((start, end, title));
+        title
     }
 }
 
@@ -109,15 +125,21 @@ mod tests {
             }
         }
         assert!(!Spans::default().contain(0, 0));
+        // Questions out of order are answered as in order.
+        for (start, end) in [(55, 56), (11, 19), (0, 5), (45, 50), (13, 39), (2, 3)] {
+            let scan = ranges.iter().any(|&(from, to)| from <= start && end <= to);
+            assert_eq!(spans.contain(start, end), scan, "{start}..{end}");
+        }
     }
 
     #[test]
-    fn lines_count_capitals_after_each_first_word() {
+    fn title_case_counts_capitals_after_each_first_word() {
         let text = "Junior Salesman Wanted Now\nwe need a Sales Person\n\nAlone";
         let words = words(text);
-        let lines = Lines::new(text, &words);
-        assert!(lines.title_case(0), "three of three after the first");
-        assert!(!lines.title_case(5), "two of four");
-        assert!(!lines.title_case(words.len() - 1), "a line of one word");
+        let mut lines = TitleCase::default();
+        assert!(lines.at(text, words[0].start), "three of three after the first");
+        assert!(!lines.at(text, words[5].start), "two of four");
+        assert!(!lines.at(text, words[words.len() - 1].start), "a line of one word");
+        assert!(lines.at(text, words[1].start), "an earlier line is read again");
     }
 }

@@ -142,7 +142,7 @@ fn check_rule(rule: &Rule) -> Result<(), PackError> {
         return Err(rule_error(rule, "at least one pattern is required"));
     }
     for pattern in &rule.patterns {
-        let count = words(pattern).iter().filter(|word| word.plain != "*").count();
+        let count = words(pattern).iter().filter(|word| word.raw(pattern) != "*").count();
         if count == 0 {
             return Err(rule_error(rule, &format!("pattern {pattern:?} has no word")));
         }

@@ -1,44 +1,129 @@
 //! Finding rule phrases in text in one pass.
 //!
-//! The text is cut into words with byte spans (a word may hold inner
-//! hyphens, apostrophes and dots: `bi-polar`, `he’ll`, `O.C.D.`). Each word
-//! has two keys: lower-cased without hyphens and apostrophes (`bipolar`,
-//! `hell`, `o.c.d.`) and the same keeping apostrophes as `'` (`he'll`).
-//! Phrases are indexed by their first word's key in a hash map, so the scan
-//! costs one or two lookups per word whatever the number of rules; a
-//! candidate then checks its remaining words (`*` matches any one word).
+//! The text is cut into words with byte spans as it is read ([`Words`]; a
+//! word may hold inner hyphens, apostrophes and dots: `bi-polar`, `he’ll`,
+//! `O.C.D.`), in overlapping [`windows`] so memory stays flat. A word has
+//! three keys, worked out only when asked and borrowed from the text when
+//! it already is one: lower case without hyphens and apostrophes
+//! (`bipolar`, `hell`, `o.c.d.`), the same keeping apostrophes as `'`
+//! (`he'll`), and as written (case-sensitive phrases). Phrases are indexed
+//! by their first word's key in a hash map, so the scan costs one to three
+//! lookups per word whatever the number of rules; a candidate then checks
+//! its remaining words (`*` matches any one word).
 
 use fairgig_core::cancel::{Cancel, Cancelled};
-use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use super::rules::Rule;
 
-/// A word of the text. The apostrophe and exact keys are stored only when
-/// they differ from the plain key (most words have neither an apostrophe nor
-/// a capital), which saves two allocations per word.
-#[derive(Clone, Debug)]
-pub struct Word<'t> {
+/// A word of the text: its byte span and what cutting saw in it. Its
+/// matching keys are worked out when asked ([`Word::key`]): borrowed from
+/// the text when the word already is its key (most words), written into a
+/// caller's scratch buffer otherwise. Storing keys cost 88 bytes and up to
+/// three allocations per word; a text can hold a word every two bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Word {
     pub start: usize,
     pub end: usize,
-    /// Lower case, no hyphens or apostrophes: borrowed from the text when
-    /// the word already is (most words), so cutting allocates nothing.
-    pub plain: Cow<'t, str>,
-    apostrophe: Option<String>,
-    /// Borrowed too when the word has no joiners.
-    exact: Option<Cow<'t, str>>,
+    shape: Shape,
 }
 
-impl Word<'_> {
-    /// Lower case, no hyphens, apostrophes as `'`.
-    pub fn apostrophe(&self) -> &str {
-        self.apostrophe.as_deref().unwrap_or(&self.plain)
+/// Which key of a word a phrase compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// Lower case, no hyphens or apostrophes (`bipolar`, `hell`, `o.c.d.`).
+    Plain,
+    /// Lower case, no hyphens, apostrophes as `'` (`he'll`).
+    Apostrophe,
+    /// As written, without hyphens or apostrophes (case-sensitive phrases).
+    Exact,
+}
+
+impl Word {
+    /// Spanning the whole of `raw` (a phrase's own word).
+    fn whole(raw: &str) -> Self {
+        Word { start: 0, end: raw.len(), shape: Shape::of(raw) }
     }
 
-    /// As written, without hyphens or apostrophes (for case-sensitive phrases).
-    pub fn exact(&self) -> &str {
-        self.exact.as_deref().unwrap_or(&self.plain)
+    /// The word as written.
+    pub fn raw<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.start..self.end]
+    }
+
+    /// The key this word's `kind` key equals: the apostrophe key is the
+    /// plain one without an apostrophe, the exact key without a capital.
+    fn same_as(&self, kind: Key) -> Key {
+        match kind {
+            Key::Apostrophe if !self.shape.apostrophe => Key::Plain,
+            Key::Exact if !self.shape.capital => Key::Plain,
+            kind => kind,
+        }
+    }
+
+    /// The word's `kind` key: borrowed from `text` when the word already
+    /// is it, else written into `scratch`.
+    pub fn key<'a>(&self, text: &'a str, kind: Key, scratch: &'a mut String) -> &'a str {
+        let raw = self.raw(text);
+        let Shape { joiner, apostrophe, capital, .. } = self.shape;
+        let unchanged = match self.same_as(kind) {
+            Key::Plain => !(joiner || apostrophe || capital),
+            Key::Apostrophe => false,
+            Key::Exact => !(joiner || apostrophe),
+        };
+        if unchanged {
+            return raw;
+        }
+        scratch.clear();
+        if raw.is_ascii() && !joiner && !apostrophe {
+            // A capital only (most words that are not their key).
+            scratch.push_str(raw);
+            scratch.make_ascii_lowercase();
+            return scratch;
+        }
+        for c in raw.chars().filter(|c| !matches!(c, '-' | '‐')) {
+            match (is_apostrophe(c), kind) {
+                (true, Key::Apostrophe) => scratch.push('\''),
+                (true, _) => {}
+                (false, Key::Exact) => scratch.push(c),
+                (false, _) if c.is_ascii() => scratch.push(c.to_ascii_lowercase()),
+                (false, _) => scratch.extend(c.to_lowercase()),
+            }
+        }
+        scratch
+    }
+}
+
+impl Word {
+    /// `self.key(text, kind, …) == expected`, for ASCII words without
+    /// writing the key: context rules compare each finding's neighbours
+    /// with several phrases, and most comparisons fail at the first letter.
+    pub fn key_is(&self, text: &str, kind: Key, expected: &str, scratch: &mut String) -> bool {
+        if self.shape.non_ascii {
+            return self.key(text, kind, scratch) == expected;
+        }
+        // ASCII: any byte range is text, and no key is longer than the word.
+        let raw = &text.as_bytes()[self.start..self.end];
+        if raw.len() < expected.len() {
+            return false;
+        }
+        if !self.shape.joiner && !self.shape.apostrophe {
+            // Keys are lower case: only the exact key keeps capitals.
+            return match kind {
+                Key::Exact => raw == expected.as_bytes(),
+                Key::Plain | Key::Apostrophe => raw.eq_ignore_ascii_case(expected.as_bytes()),
+            };
+        }
+        let kept = raw
+            .iter()
+            .copied()
+            .filter(|&byte| byte != b'-' && (byte != b'\'' || kind == Key::Apostrophe));
+        match kind {
+            Key::Exact => kept.eq(expected.bytes()),
+            Key::Plain | Key::Apostrophe => {
+                kept.map(|byte| byte.to_ascii_lowercase()).eq(expected.bytes())
+            }
+        }
     }
 }
 
@@ -46,11 +131,9 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’' | '‘' | 'ʼ')
 }
 
-fn keys(raw: &str) -> (String, String, String) {
-    let (plain, apostrophe, exact) = word_keys(raw, Shape::of(raw));
-    let apostrophe = apostrophe.unwrap_or_else(|| plain.to_string());
-    let exact = exact.map_or_else(|| plain.to_string(), Cow::into_owned);
-    (plain.into_owned(), apostrophe, exact)
+/// A phrase word's `kind` key.
+fn key_of_phrase_word(word: &str, kind: Key) -> String {
+    Word::whole(word).key(word, kind, &mut String::new()).to_owned()
 }
 
 /// Whether lower-casing changes `c`.
@@ -70,6 +153,7 @@ struct Shape {
     apostrophe: bool,
     capital: bool,
     dot: bool,
+    non_ascii: bool,
 }
 
 impl Shape {
@@ -87,54 +171,13 @@ impl Shape {
         self.apostrophe |= is_apostrophe(c);
         self.capital |= changes_case(c);
         self.dot |= c == '.';
+        self.non_ascii |= !c.is_ascii();
     }
-}
-
-/// A word's plain key, and its apostrophe and exact keys only where they
-/// differ from the plain one: most words have neither an apostrophe nor a
-/// capital, and those are already their plain key: borrowing it instead of
-/// allocating three keys per word is most of the matcher's speed.
-fn word_keys(raw: &str, shape: Shape) -> (Cow<'_, str>, Option<String>, Option<Cow<'_, str>>) {
-    let joiner = |c: char| c == '-' || c == '‐';
-    let Shape { joiner: has_joiner, apostrophe: has_apostrophe, capital: has_capital, .. } = shape;
-    if !(has_joiner || has_apostrophe || has_capital) {
-        return (Cow::Borrowed(raw), None, None);
-    }
-    let lower = |c: char, key: &mut String| {
-        if c.is_ascii() {
-            key.push(c.to_ascii_lowercase());
-        } else {
-            key.extend(c.to_lowercase());
-        }
-    };
-    let mut plain = String::with_capacity(raw.len());
-    for c in raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)) {
-        lower(c, &mut plain);
-    }
-    let apostrophe = has_apostrophe.then(|| {
-        let mut key = String::with_capacity(raw.len());
-        for c in raw.chars().filter(|c| !joiner(*c)) {
-            if is_apostrophe(c) {
-                key.push('\'');
-            } else {
-                lower(c, &mut key);
-            }
-        }
-        key
-    });
-    let exact = has_capital.then(|| {
-        if has_joiner || has_apostrophe {
-            Cow::Owned(raw.chars().filter(|c| !joiner(*c) && !is_apostrophe(*c)).collect())
-        } else {
-            Cow::Borrowed(raw)
-        }
-    });
-    (Cow::Owned(plain), apostrophe, exact)
 }
 
 /// The matching key of a phrase word: lower case, no hyphens or apostrophes.
 pub fn plain_key(word: &str) -> String {
-    keys(word).0
+    key_of_phrase_word(word, Key::Plain)
 }
 
 /// The character starting at byte `at` of `text` (`None` at the end).
@@ -171,23 +214,46 @@ fn run_end(text: &str, mut at: usize, shape: &mut Shape) -> usize {
     at
 }
 
-/// Cuts `text` into words, walking it by byte offset (no copy of its
-/// characters), noting each word's [`Shape`] on the way.
 /// How many words (or findings) pass between two looks at a cancel flag:
 /// about a millisecond of work in an unoptimised build.
 pub const CANCEL_EVERY: usize = 4096;
 
-pub fn words(text: &str) -> Vec<Word<'_>> {
-    let alphanumeric_at = |at: usize| char_at(text, at).filter(|c| c.is_alphanumeric());
-    let mut out = Vec::with_capacity(text.len() / 6);
-    let mut at = 0;
-    while let Some(c) = char_at(text, at) {
-        if !c.is_alphanumeric() {
-            at += c.len_utf8();
-            continue;
+/// Every word of `text`, in order.
+pub fn words(text: &str) -> Vec<Word> {
+    Words::of(text).collect()
+}
+
+/// Cuts a text into words as it is read, walking it by byte offset (no copy
+/// of its characters), noting each word's [`Shape`] on the way.
+#[derive(Clone, Debug)]
+pub struct Words<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> Words<'t> {
+    pub fn of(text: &'t str) -> Self {
+        Self { text, at: 0 }
+    }
+}
+
+impl Iterator for Words<'_> {
+    type Item = Word;
+
+    fn next(&mut self) -> Option<Word> {
+        let text = self.text;
+        let alphanumeric_at = |at: usize| char_at(text, at).filter(|c| c.is_alphanumeric());
+        while let Some(c) = char_at(text, self.at) {
+            if c.is_alphanumeric() {
+                break;
+            }
+            self.at += c.len_utf8();
         }
-        let start = at;
-        let mut end = at;
+        let start = self.at;
+        if start >= text.len() {
+            return None;
+        }
+        let mut end = start;
         let mut shape = Shape::default();
         loop {
             end = run_end(text, end, &mut shape);
@@ -208,12 +274,45 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
         {
             end += 1;
         }
-        let raw = &text[start..end];
-        let (plain, apostrophe, exact) = word_keys(raw, shape);
-        out.push(Word { start, end, plain, apostrophe, exact });
-        at = end;
+        self.at = end;
+        Some(Word { start, end, shape })
     }
-    out
+}
+
+/// Words a window holds besides its margins: about 100 KB of text, so a
+/// check's memory stays flat however long the text.
+pub const WINDOW_WORDS: usize = 16_384;
+
+/// Calls `each` with overlapping windows of `text`'s words (`own` words
+/// each, the last maybe fewer), in text order,
+/// and the range of window positions that are its own: every word is own
+/// to exactly one window, and has at least `margin` words of its window on
+/// either side (or the text's start or end), so a question about a word's
+/// neighbourhood within `margin` words is answered as over all the words.
+/// Cutting a 10 MiB text into one vector had cost 24 bytes a word up front.
+pub fn windows<E>(
+    text: &str,
+    own: usize,
+    margin: usize,
+    mut each: impl FnMut(&[Word], std::ops::Range<usize>) -> Result<(), E>,
+) -> Result<(), E> {
+    let full = own.max(1) + 2 * margin;
+    let mut cutter = Words::of(text);
+    let mut window: Vec<Word> = Vec::new();
+    let mut own_from = 0;
+    loop {
+        let wanted = full - window.len();
+        window.extend(cutter.by_ref().take(wanted));
+        let ended = window.len() < full;
+        let own_to = if ended { window.len() } else { window.len() - margin };
+        each(&window, own_from..own_to)?;
+        if ended {
+            return Ok(());
+        }
+        // The next window starts `margin` words before its own words.
+        window.drain(..own_to - margin);
+        own_from = margin;
+    }
 }
 
 /// One phrase of one rule, ready to match.
@@ -223,26 +322,19 @@ struct Phrase {
     pattern: usize,
     /// `None` is the `*` wildcard.
     words: Vec<Option<String>>,
-    case_sensitive: bool,
-    apostrophe: bool,
+    /// The key its words are compared by.
+    key: Key,
 }
 
 impl Phrase {
-    fn key_of<'w>(&self, word: &'w Word<'_>) -> &'w str {
-        match (self.case_sensitive, self.apostrophe) {
-            (true, _) => word.exact(),
-            (false, true) => word.apostrophe(),
-            (false, false) => word.plain.as_ref(),
-        }
-    }
-
-    fn matches_at(&self, text: &[Word], at: usize) -> bool {
-        if at + self.words.len() > text.len() {
+    /// The phrase's words after the first match the text's from `at + 1`.
+    fn rest_matches_at(&self, text: &str, words: &[Word], at: usize, scratch: &mut String) -> bool {
+        if at + self.words.len() > words.len() {
             return false;
         }
-        self.words.iter().enumerate().all(|(k, expected)| match expected {
+        self.words.iter().enumerate().skip(1).all(|(k, expected)| match expected {
             None => true,
-            Some(expected) => expected == self.key_of(&text[at + k]),
+            Some(expected) => words[at + k].key_is(text, self.key, expected, scratch),
         })
     }
 }
@@ -267,19 +359,14 @@ impl Matcher {
         let mut matcher = Matcher::default();
         for (rule_index, rule) in rules.iter().enumerate() {
             for (pattern_index, pattern) in rule.patterns.iter().enumerate() {
-                let case_sensitive = pattern.chars().any(|c| c.is_uppercase());
+                let key = match (pattern.chars().any(char::is_uppercase), rule.apostrophe) {
+                    (true, _) => Key::Exact,
+                    (false, true) => Key::Apostrophe,
+                    (false, false) => Key::Plain,
+                };
                 let words: Vec<Option<String>> = pattern
                     .split_whitespace()
-                    .map(|word| {
-                        (word != "*").then(|| {
-                            let (plain, apostrophe, exact) = keys(word);
-                            match (case_sensitive, rule.apostrophe) {
-                                (true, _) => exact,
-                                (false, true) => apostrophe,
-                                (false, false) => plain,
-                            }
-                        })
-                    })
+                    .map(|word| (word != "*").then(|| key_of_phrase_word(word, key)))
                     .collect();
                 let Some(Some(first)) = words.first().cloned() else { continue };
                 matcher.by_first_word.entry(first).or_default().push(matcher.phrases.len());
@@ -287,40 +374,48 @@ impl Matcher {
                     rule: rule_index,
                     pattern: pattern_index,
                     words,
-                    case_sensitive,
-                    apostrophe: rule.apostrophe,
+                    key,
                 });
             }
         }
         matcher
     }
 
-    /// Every phrase found, longest first where several start at one word of one rule.
-    pub fn find(&self, text: &[Word]) -> Vec<Hit> {
-        self.find_until(text, &Cancel::default()).unwrap_or_default()
+    /// Every phrase found in `text`, cut into `words`, longest first where
+    /// several start at one word of one rule.
+    pub fn find(&self, text: &str, words: &[Word]) -> Vec<Hit> {
+        self.find_until(text, words, &Cancel::default()).unwrap_or_default()
     }
 
     /// [`Matcher::find`], asking `cancel` every [`CANCEL_EVERY`] words.
-    pub fn find_until(&self, text: &[Word], cancel: &Cancel) -> Result<Vec<Hit>, Cancelled> {
-        let mut hits: Vec<Hit> = Vec::new();
-        for (at, word) in text.iter().enumerate() {
+    pub fn find_until(
+        &self,
+        text: &str,
+        words: &[Word],
+        cancel: &Cancel,
+    ) -> Result<Vec<Hit>, Cancelled> {
+        // About one hit per word in the most hostile texts, few in most.
+        let mut hits: Vec<Hit> = Vec::with_capacity(words.len() / 8);
+        let (mut first_key, mut rest_key) = (String::new(), String::new());
+        for (at, word) in words.iter().enumerate() {
             if at % CANCEL_EVERY == 0 {
                 cancel.check()?;
             }
             // Hits of this word start here; only they can be the same rule's shorter match.
             let here = hits.len();
-            let mut seen_keys: [Option<&str>; 3] = [None; 3];
-            for (slot, key) in
-                [word.plain.as_ref(), word.apostrophe(), word.exact()].into_iter().enumerate()
-            {
-                if seen_keys[..slot].contains(&Some(key)) {
+            // A word's apostrophe key differs from its plain key only with an
+            // apostrophe in it, its exact key only with a capital.
+            for kind in [Key::Plain, Key::Apostrophe, Key::Exact] {
+                if kind != Key::Plain && word.same_as(kind) == Key::Plain {
                     continue;
                 }
-                seen_keys[slot] = Some(key);
+                let key = word.key(text, kind, &mut first_key);
                 let Some(candidates) = self.by_first_word.get(key) else { continue };
                 for &index in candidates {
                     let phrase = &self.phrases[index];
-                    if phrase.key_of(word) != key || !phrase.matches_at(text, at) {
+                    if word.same_as(phrase.key) != kind
+                        || !phrase.rest_matches_at(text, words, at, &mut rest_key)
+                    {
                         continue;
                     }
                     let hit = Hit {
@@ -353,7 +448,11 @@ mod tests {
             found,
             vec!["My", "O.C.D.", "and", "a", "bi-polar", "he’ll", "dummyVariable", "v1.2"]
         );
-        let keys = words("He’ll");
-        assert_eq!((keys[0].plain.as_ref(), keys[0].apostrophe()), ("hell", "he'll"));
+        let text = "He’ll";
+        let word = words(text)[0];
+        let mut scratch = String::new();
+        assert_eq!(word.key(text, Key::Plain, &mut scratch), "hell");
+        assert_eq!(word.key(text, Key::Apostrophe, &mut scratch), "he'll");
+        assert_eq!(word.key(text, Key::Exact, &mut scratch), "Hell");
     }
 }

@@ -25,10 +25,10 @@ use fairgig_core::cancel::{Cancel, Cancelled};
 use serde::{Deserialize, Serialize};
 
 use self::{
-    context::{capitalised, Lines, Spans},
+    context::{capitalised, Spans, TitleCase},
     custom::CustomPack,
     gender_coding::CodedWords,
-    matcher::{words, Matcher, Word},
+    matcher::{Key, Matcher, Word},
     rules::{Pack, Rule, RuleType, Severity},
 };
 
@@ -133,6 +133,10 @@ struct RuleSet {
     packs: Vec<Pack>,
     rules: Vec<Prepared>,
     matcher: Matcher,
+    /// How many words either side of a hit its context rules may read: a
+    /// phrase or exception, a gap of two words and another phrase (an
+    /// allowed pair), and at least the four words a negation looks back.
+    reach: usize,
 }
 
 /// A rule with what its findings need worked out once, not per finding.
@@ -140,8 +144,8 @@ struct Prepared {
     rule: Rule,
     /// The finding's message is `before` + the matched text + `after`.
     message: (String, String),
-    /// Each exception phrase as matching keys.
-    exceptions: Vec<Vec<String>>,
+    /// Per pattern, where a hit of it may lie inside an exception phrase.
+    exceptions: Vec<Vec<ExceptionPlace>>,
     /// Its own patterns have capitals (matched case-sensitively).
     capitalised: bool,
 }
@@ -157,9 +161,9 @@ impl Prepared {
             }
         };
         let exceptions = rule
-            .exceptions
+            .patterns
             .iter()
-            .map(|phrase| phrase.split_whitespace().map(matcher::plain_key).collect())
+            .map(|pattern| ExceptionPlace::all(pattern, &rule.exceptions))
             .collect();
         let capitalised =
             rule.patterns.iter().any(|pattern| pattern.chars().any(char::is_uppercase));
@@ -193,7 +197,13 @@ impl RuleSet {
             })
             .collect();
         let plain: Vec<Rule> = rules.iter().map(|prepared| prepared.rule.clone()).collect();
-        Self { matcher: Matcher::new(&plain), packs, rules }
+        let longest = rules
+            .iter()
+            .flat_map(|prepared| prepared.rule.patterns.iter().chain(&prepared.rule.exceptions))
+            .map(|phrase| phrase.split_whitespace().count())
+            .max()
+            .unwrap_or(0);
+        Self { matcher: Matcher::new(&plain), packs, rules, reach: 2 * longest + 4 }
     }
 
     fn serves(&self, packs: &[Pack]) -> bool {
@@ -262,9 +272,22 @@ impl BiasChecker {
         cancel: &Cancel,
         listed: usize,
     ) -> Result<Found, Cancelled> {
-        let words = words(text);
-        cancel.check()?;
+        self.found_in_windows(text, packs, options, cancel, listed, matcher::WINDOW_WORDS)
+    }
+
+    /// [`BiasChecker::found`] with windows of `window` words (tests
+    /// compare tiny windows with one that holds the whole text).
+    fn found_in_windows(
+        &self,
+        text: &str,
+        packs: &[Pack],
+        options: &CheckOptions,
+        cancel: &Cancel,
+        listed: usize,
+        window: usize,
+    ) -> Result<Found, Cancelled> {
         let excluded = Spans::new(quoted_or_code_spans(text));
+        cancel.check()?;
         let built;
         let set = match self.sets.iter().find(|set| set.serves(packs)) {
             Some(set) => set,
@@ -273,44 +296,55 @@ impl BiasChecker {
                 &built
             }
         };
-        let mut hits = set.matcher.find_until(&words, cancel)?;
-        let allowed_pairs = if options.binary {
-            let plain_rules: Vec<&Rule> = set.rules.iter().map(|prepared| &prepared.rule).collect();
-            Spans::new(drop_binary_pairs(text, &words, &plain_rules, &mut hits))
-        } else {
-            Spans::default()
-        };
-        // Built on the first hit that asks (most texts have none).
-        let lines = std::cell::OnceCell::new();
+        let plain_rules: Vec<&Rule> = set.rules.iter().map(|prepared| &prepared.rule).collect();
         let allow_lengths: HashSet<usize> = options.allow.iter().map(String::len).collect();
+        let mut title_case = TitleCase::default();
+        let mut scratch = String::new();
+        let mut tally = Tally::new(set, listed);
         let mut located = Vec::new();
-        for (index, hit) in hits.into_iter().enumerate() {
-            if index % matcher::CANCEL_EVERY == 0 {
-                cancel.check()?;
+        matcher::windows(text, window, set.reach, |words, own| {
+            let mut hits = set.matcher.find_until(text, words, cancel)?;
+            let allowed_pairs = if options.binary {
+                Spans::new(drop_binary_pairs(text, words, &plain_rules, &mut hits))
+            } else {
+                Spans::default()
+            };
+            located.clear();
+            for hit in hits.into_iter().filter(|hit| own.contains(&hit.first_word)) {
+                let prepared = &set.rules[hit.rule];
+                let rule = &prepared.rule;
+                let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
+                if excluded.contain(start, end) || allowed_pairs.contain(start, end) {
+                    continue;
+                }
+                if allowed(options, &allow_lengths, &text[start..end]) {
+                    continue;
+                }
+                let places = &prepared.exceptions[hit.pattern];
+                if within_exception(text, words, &hit, places, &mut scratch)
+                    || (rule.negatable && negated(text, words, &hit, &mut scratch))
+                    || (!prepared.capitalised && in_proper_name(text, words, &hit, &mut title_case))
+                {
+                    continue;
+                }
+                located.push(Located { start, end, rule: hit.rule, severity: rule.severity });
             }
-            let prepared = &set.rules[hit.rule];
-            let rule = &prepared.rule;
-            let (start, end) = (words[hit.first_word].start, words[hit.last_word].end);
-            if excluded.contain(start, end) || allowed_pairs.contain(start, end) {
-                continue;
+            // One finding per span: several packs may name the same phrase;
+            // keep the most severe (the first pack's on a tie: rules are in
+            // pack order). Hits come in text order but for several rules at
+            // one word, so the check usually spares the sort.
+            let order = |found: &Located| {
+                (found.start, found.end, std::cmp::Reverse(found.severity), found.rule)
+            };
+            if !located.is_sorted_by_key(order) {
+                located.sort_unstable_by_key(order);
             }
-            if allowed(options, &allow_lengths, &text[start..end]) {
-                continue;
-            }
-            if within_exception(&words, &hit, &prepared.exceptions)
-                || (rule.negatable && negated(text, &words, &hit))
-                || (!prepared.capitalised && in_proper_name(text, &words, &hit, &lines))
-            {
-                continue;
-            }
-            located.push(Located { start, end, rule: hit.rule, severity: rule.severity });
-        }
-        // One finding per span: several packs may name the same phrase; keep
-        // the most severe (the first pack's on a tie).
-        located.sort_by_key(|found| (found.start, found.end, std::cmp::Reverse(found.severity)));
-        located.dedup_by_key(|found| (found.start, found.end));
+            located.dedup_by_key(|found| (found.start, found.end));
+            tally.add(&located);
+            Ok(())
+        })?;
         cancel.check()?;
-        Ok(Found::of(text, set, &located, listed))
+        Ok(tally.found(text))
     }
 
     /// A report listing every finding (for texts of known, modest size).
@@ -365,27 +399,58 @@ struct Found {
     categories: BTreeMap<Arc<str>, usize>,
 }
 
-impl Found {
-    fn of(text: &str, set: &RuleSet, located: &[Located], listed: usize) -> Self {
-        let mut per_rule = vec![0usize; set.rules.len()];
-        let mut found = Found { total: located.len(), ..Found::default() };
+/// [`Found`] counted as findings arrive, window by window, keeping the
+/// first `listed` whole.
+struct Tally<'s> {
+    set: &'s RuleSet,
+    per_rule: Vec<usize>,
+    total: usize,
+    points: usize,
+    any_error: bool,
+    first: Vec<Located>,
+    listed: usize,
+}
+
+impl<'s> Tally<'s> {
+    fn new(set: &'s RuleSet, listed: usize) -> Self {
+        Self {
+            set,
+            per_rule: vec![0; set.rules.len()],
+            total: 0,
+            points: 0,
+            any_error: false,
+            first: Vec::new(),
+            listed,
+        }
+    }
+
+    fn add(&mut self, located: &[Located]) {
         for one in located {
-            per_rule[one.rule] += 1;
-            found.points += match one.severity {
+            self.per_rule[one.rule] += 1;
+            self.points += match one.severity {
                 Severity::Error => 25,
                 Severity::Warning => 10,
                 Severity::Info => 3,
             };
-            found.any_error |= one.severity == Severity::Error;
+            self.any_error |= one.severity == Severity::Error;
         }
-        for (prepared, count) in set.rules.iter().zip(per_rule).filter(|(_, count)| *count > 0) {
-            *found.categories.entry(prepared.rule.category.clone()).or_insert(0) += count;
+        self.total += located.len();
+        let room = self.listed.saturating_sub(self.first.len());
+        self.first.extend(located.iter().take(room));
+    }
+
+    fn found(self, text: &str) -> Found {
+        let mut categories = BTreeMap::new();
+        for (prepared, count) in self.set.rules.iter().zip(&self.per_rule) {
+            if *count > 0 {
+                *categories.entry(prepared.rule.category.clone()).or_insert(0) += count;
+            }
         }
-        found.listed = located
+        let listed = self
+            .first
             .iter()
-            .take(listed)
             .map(|one| {
-                let prepared = &set.rules[one.rule];
+                let prepared = &self.set.rules[one.rule];
                 let rule = &prepared.rule;
                 let actual = &text[one.start..one.end];
                 Finding {
@@ -401,7 +466,13 @@ impl Found {
                 }
             })
             .collect();
-        found
+        Found {
+            listed,
+            total: self.total,
+            points: self.points,
+            any_error: self.any_error,
+            categories,
+        }
     }
 }
 
@@ -446,24 +517,100 @@ fn allowed(options: &CheckOptions, lengths: &HashSet<usize>, actual: &str) -> bo
     options.allow.contains(&actual.to_lowercase())
 }
 
-/// The hit lies inside one of the rule's exception phrases.
-fn within_exception(words: &[Word], hit: &matcher::Hit, exceptions: &[Vec<String>]) -> bool {
-    exceptions.iter().any(|phrase| {
-        let len = phrase.len();
-        if len == 0 || hit.last_word + 1 - hit.first_word > len {
-            return false;
+/// An exception phrase a pattern's hit may lie inside, at one offset: the
+/// pattern's words agree with the phrase's there (worked out once, when
+/// the rules load), so a hit asks the text only about the phrase's others.
+#[derive(Debug)]
+struct ExceptionPlace {
+    /// How many words of the phrase come before the hit.
+    offset: usize,
+    /// The phrase's length in words.
+    len: usize,
+    /// The phrase's words the pattern does not fix: (position, plain key).
+    others: Vec<(usize, String)>,
+}
+
+impl ExceptionPlace {
+    /// Every place of `pattern` inside each of `exceptions`. A text word
+    /// matching a pattern word has that word's plain key, so where the
+    /// plain keys disagree the exception can never apply.
+    fn all(pattern: &str, exceptions: &[String]) -> Vec<Self> {
+        let pattern: Vec<Option<String>> = pattern
+            .split_whitespace()
+            .map(|word| (word != "*").then(|| matcher::plain_key(word)))
+            .collect();
+        let mut places = Vec::new();
+        for phrase in exceptions {
+            let phrase: Vec<String> = phrase.split_whitespace().map(matcher::plain_key).collect();
+            if pattern.is_empty() || pattern.len() > phrase.len() {
+                continue;
+            }
+            for offset in 0..=phrase.len() - pattern.len() {
+                let agrees = pattern
+                    .iter()
+                    .zip(&phrase[offset..])
+                    .all(|(fixed, word)| fixed.as_ref().is_none_or(|fixed| fixed == word));
+                if !agrees {
+                    continue;
+                }
+                let others = phrase
+                    .iter()
+                    .enumerate()
+                    .filter(|(position, _)| {
+                        position
+                            .checked_sub(offset)
+                            .and_then(|inside| pattern.get(inside))
+                            .is_none_or(Option::is_none)
+                    })
+                    .map(|(position, word)| (position, word.clone()))
+                    .collect();
+                places.push(Self { offset, len: phrase.len(), others });
+            }
         }
-        let earliest = (hit.last_word + 1).saturating_sub(len);
-        (earliest..=hit.first_word).any(|start| {
-            start + len <= words.len()
-                && words[start..start + len].iter().zip(phrase).all(|(w, p)| w.plain == p.as_str())
-        })
+        places
+    }
+}
+
+/// The hit lies inside one of its pattern's exception phrases.
+fn within_exception(
+    text: &str,
+    words: &[Word],
+    hit: &matcher::Hit,
+    places: &[ExceptionPlace],
+    scratch: &mut String,
+) -> bool {
+    places.iter().any(|place| {
+        let Some(start) = hit.first_word.checked_sub(place.offset) else { return false };
+        start + place.len <= words.len()
+            && place.others.iter().all(|(position, expected)| {
+                words[start + position].key_is(text, Key::Plain, expected, scratch)
+            })
     })
 }
 
-const NEGATORS: [&str; 11] =
-    ["no", "not", "without", "never", "dont", "doesnt", "isnt", "arent", "nor", "neither", "none"];
-const CANCELLERS: [&str; 4] = ["optional", "unnecessary", "irrelevant", "welcome"];
+/// Says a requirement is not one when shortly before it: "no recent
+/// graduates needed". (A `match`: asked for up to four words of every
+/// finding, it compiles to a length switch, not eleven comparisons.)
+fn is_negator(word: &str) -> bool {
+    matches!(
+        word,
+        "no" | "not"
+            | "without"
+            | "never"
+            | "dont"
+            | "doesnt"
+            | "isnt"
+            | "arent"
+            | "nor"
+            | "neither"
+            | "none"
+    )
+}
+
+/// Says a requirement is not one when shortly after it: "… optional".
+fn is_canceller(word: &str) -> bool {
+    matches!(word, "optional" | "unnecessary" | "irrelevant" | "welcome")
+}
 
 /// The hit ends a proper name: "Jack Black", "Lake Crazy Horse", "Mr
 /// Black": every word of it capitalised (not all capitals: "CRAZY" is
@@ -477,7 +624,7 @@ fn in_proper_name(
     text: &str,
     words: &[Word],
     hit: &matcher::Hit,
-    lines: &std::cell::OnceCell<Lines>,
+    title_case: &mut TitleCase,
 ) -> bool {
     let Some(previous) = hit.first_word.checked_sub(1) else { return false };
     let joined = text[words[previous].end..words[hit.first_word].start]
@@ -490,28 +637,46 @@ fn in_proper_name(
         return false;
     }
     // A title-case line is no evidence of a name.
-    !lines.get_or_init(|| Lines::new(text, words)).title_case(hit.first_word)
+    !title_case.at(text, words[hit.first_word].start)
 }
 
 /// A negation shortly before the hit in the same sentence ("no recent
 /// graduates needed"), or "not required" / "optional" shortly after it.
-fn negated(text: &str, words: &[Word], hit: &matcher::Hit) -> bool {
-    let sentence_break =
-        |from: usize, to: usize| text[from..to].contains(['.', '!', '?', ';', '\n']);
-    let before = (hit.first_word.saturating_sub(4)..hit.first_word)
-        .rev()
-        .take_while(|&i| !sentence_break(words[i].end, words[hit.first_word].start))
-        .any(|i| NEGATORS.contains(&words[i].plain.as_ref()));
-    let after_end = (hit.last_word + 4).min(words.len());
-    let after_words: Vec<&str> = (hit.last_word + 1..after_end)
-        .take_while(|&i| !sentence_break(words[hit.last_word].end, words[i].start))
-        .map(|i| words[i].plain.as_ref())
-        .collect();
-    let after = after_words.iter().any(|w| CANCELLERS.contains(w))
-        || after_words.windows(2).any(|pair| {
-            pair[0] == "not" && matches!(pair[1], "required" | "needed" | "necessary" | "a")
-        });
-    before || after
+/// Looks at four words before it and three after, each once.
+fn negated(text: &str, words: &[Word], hit: &matcher::Hit, scratch: &mut String) -> bool {
+    let breaks_sentence = |from: usize, to: usize| {
+        text.as_bytes()[from..to]
+            .iter()
+            .any(|byte| matches!(byte, b'.' | b'!' | b'?' | b';' | b'\n'))
+    };
+    // Before: nearest first, until a sentence ends between two words.
+    let mut after_word = words[hit.first_word].start;
+    for word in words[hit.first_word.saturating_sub(4)..hit.first_word].iter().rev() {
+        if breaks_sentence(word.end, after_word) {
+            break;
+        }
+        if is_negator(word.key(text, Key::Plain, scratch)) {
+            return true;
+        }
+        after_word = word.start;
+    }
+    // After: "optional", or "not" followed by "required", "needed", …
+    let mut before_word = words[hit.last_word].end;
+    let mut previous_was_not = false;
+    for word in &words[(hit.last_word + 1).min(words.len())..(hit.last_word + 4).min(words.len())] {
+        if breaks_sentence(before_word, word.start) {
+            break;
+        }
+        let key = word.key(text, Key::Plain, scratch);
+        if is_canceller(key)
+            || (previous_was_not && matches!(key, "required" | "needed" | "necessary" | "a"))
+        {
+            return true;
+        }
+        previous_was_not = key == "not";
+        before_word = word.end;
+    }
+    false
 }
 
 /// Byte ranges inside `code` spans and double quotes: quoted words are
@@ -541,7 +706,12 @@ fn drop_binary_pairs(
     hits: &mut Vec<matcher::Hit>,
 ) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
-    hits.sort_by_key(|hit| (hit.first_word, hit.last_word));
+    // The matcher finds hits in text order, so this is a check; a stable
+    // sort of millions of hits would allocate half as many again.
+    let order = |hit: &matcher::Hit| (hit.first_word, hit.last_word);
+    if !hits.is_sorted_by_key(order) {
+        hits.sort_unstable_by_key(|hit| (hit.first_word, hit.last_word, hit.rule, hit.pattern));
+    }
     let mut drop = vec![false; hits.len()];
     for i in 0..hits.len() {
         // Only hits starting within two words after this one can pair with it.
@@ -571,7 +741,7 @@ fn drop_binary_pairs(
         let start = words[hit.first_word].start;
         let before = text.get(start.saturating_sub(2)..start).unwrap_or_default();
         if before.eq_ignore_ascii_case("s/")
-            && words[hit.first_word].plain == "he"
+            && words[hit.first_word].key(text, Key::Plain, &mut String::new()) == "he"
             && hit.first_word == hit.last_word
         {
             drop[i] = true;
@@ -637,6 +807,41 @@ source = "ACME style guide"
             .contains(&"acme-wizard".to_owned()));
         let alone = checker.findings(text, &[Pack::Organisation], &none);
         assert_eq!(alone.len(), 1);
+    }
+
+    #[test]
+    fn windows_find_what_one_pass_over_all_words_finds() {
+        let checker = BiasChecker::new();
+        let tricky = "No young people needed. Each applicant brings his or her laptop;             s/he reports to Lake Crazy Horse. Avoid \"rockstar\" and `ninja`. We offer a \
+            competitive salary to young and dynamic guys.\nJunior Salesman Wanted Now\n\
+            Native English speaker not required, young children welcome. ";
+        let text =
+            format!("{}{}", bench::corpus(1).get(..20_000).unwrap_or_default(), tricky.repeat(40));
+        let packs = packs_for(TextKind::JobPost, None);
+        for options in
+            [CheckOptions::default(), CheckOptions { binary: false, ..CheckOptions::default() }]
+        {
+            let found = |window: usize| {
+                checker
+                    .found_in_windows(
+                        &text,
+                        &packs,
+                        &options,
+                        &Cancel::default(),
+                        usize::MAX,
+                        window,
+                    )
+                    .unwrap_or_default()
+            };
+            let whole = found(1 << 40);
+            assert!(whole.total > 100, "the text has findings to compare: {}", whole.total);
+            for window in [1, 2, 7, 100] {
+                let windowed = found(window);
+                assert_eq!(windowed.total, whole.total, "window {window}");
+                assert_eq!(windowed.listed, whole.listed, "window {window}");
+                assert_eq!(windowed.categories, whole.categories, "window {window}");
+            }
+        }
     }
 
     #[test]
