@@ -43,6 +43,7 @@ bench: models
 eval: models
 	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval search
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval matching
 
 fmt:
 	$(CARGO) fmt --all

@@ -499,6 +499,27 @@ impl<E: Indexable> CandidateIndex<E> {
     }
 }
 
+impl<E: Indexable> CandidateIndex<E> {
+    /// How specific each of `skills` is among the indexed entries, in the
+    /// order given: inverse document frequency, `ln((1 + N) / (1 + n)) + 1`
+    /// for `n` of `N` entries holding it, so a skill everyone lists ("meet
+    /// deadlines") weighs 1 and a rare one ("install pipes") several times
+    /// that. All 1 while the index is being built. Reads the index as last
+    /// caught up (a match has just done so).
+    pub async fn skill_specificity(&self, skills: &[&str]) -> Vec<f64> {
+        let guard = self.indexed.read().await;
+        let Some(indexed) = guard.as_ref() else { return vec![1.0; skills.len()] };
+        let entries = indexed.seen.len() as f64;
+        skills
+            .iter()
+            .map(|skill| {
+                let holders = indexed.by_skill.get(&normalise(skill)).map_or(0, Vec::len);
+                ((1.0 + entries) / (1.0 + holders as f64)).ln() + 1.0
+            })
+            .collect()
+    }
+}
+
 impl ProfileIndex {
     /// The profiles worth scoring for `query`, after catching up with the
     /// store: its nearest profiles that are open to work (and in its
@@ -865,6 +886,7 @@ mod tests {
             let job = axis(0);
             let query = CandidateQuery { vector: &job, nearest: 1, ..CandidateQuery::default() };
             assert!(index.candidates(&store, &query).await.expect("ok").is_none(), "not built");
+            assert_eq!(index.skill_specificity(&["Go"]).await, vec![1.0], "even until built");
 
             let open = Availability::Available;
             let near = profile(&store, "near", &input(&["Go"], "EU", open), &axis(0)).await;
@@ -877,6 +899,12 @@ mod tests {
             let _resting =
                 profile(&store, "resting", &input(&["Rust", "SQL"], "EU", away), &axis(0)).await;
             assert_eq!(index.build(&store).await.expect("built"), (4, Built::Rebuilt));
+            // Specificity: three of four hold Rust, two Go, nobody Kotlin.
+            let weights = index.skill_specificity(&["RUST", "go", "Kotlin"]).await;
+            let idf = |holders: f64| (5.0 / (1.0 + holders)).ln() + 1.0;
+            for (weight, expected) in weights.iter().zip([idf(3.0), idf(2.0), idf(0.0)]) {
+                assert!((weight - expected).abs() < 1e-12, "{weights:?}");
+            }
 
             assert_eq!(candidates(&index, &store, None).await, sorted(vec![near, skilled]));
             assert_eq!(candidates(&index, &store, Some("US")).await, vec![skilled]);

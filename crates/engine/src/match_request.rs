@@ -31,6 +31,9 @@ pub struct MatchRequest {
     pub region: Option<String>,
     pub min_years: Option<f64>,
     pub min_rating: Option<f64>,
+    /// Leave out freelancers asking more than the budget allows (by default
+    /// the budget is scored, not a filter).
+    pub within_budget: Option<bool>,
 }
 
 impl MatchRequest {
@@ -57,7 +60,12 @@ impl MatchRequest {
         if self.min_rating.is_some_and(|rating| !(1.0..=5.0).contains(&rating)) {
             return Err(ValidationError::new("min_rating", "must be between 1 and 5"));
         }
-        Ok(ProfileFilters { region, min_years: self.min_years, min_rating: self.min_rating })
+        Ok(ProfileFilters {
+            region,
+            min_years: self.min_years,
+            min_rating: self.min_rating,
+            within_budget: self.within_budget.unwrap_or(false),
+        })
     }
 
     /// The deployment's policy with this request's overrides.

@@ -5,9 +5,13 @@
 //!    remote) and every one holding all its required skills; they are loaded
 //!    from the store with their current vectors (until the index is built,
 //!    every profile open to work is). Hard filters drop those outside the
-//!    job's region and those whose rate is over the budget's top by more
-//!    than the tolerance ([`fairgig_matching::features::RATE_TOLERANCE`]).
-//! 2. Score: the eight features and the v1 linear model, with explanations.
+//!    job's region and, only when the request asks (`within_budget`), those
+//!    whose rate is over the budget's top by more than the tolerance
+//!    ([`fairgig_matching::features::RATE_TOLERANCE`]); otherwise the
+//!    budget is scored (`rate_fit`), not a filter.
+//! 2. Score: the eight features (skill coverage weighted by each skill's
+//!    specificity in the index) and the champion linear model (built in:
+//!    `linear-v2`), with explanations.
 //! 3. Fair re-rank of the top `limit` by the [`FairnessPolicy`]: groups by
 //!    an attribute (newcomers, with no completed job yet, by default; or a
 //!    self-declared one such as `gender`), each group's desired share (its
@@ -20,9 +24,11 @@
 //! clients: only the re-ranking reads them, and a report grouped by one is
 //! redacted for anyone but admins ([`FairnessReport::redact`]).
 
-use crate::candidates::{CandidateQuery, JobIndex, JobQuery, ProfileIndex, Proposed};
+use crate::candidates::{
+    CandidateIndex, CandidateQuery, Indexable, JobIndex, JobQuery, ProfileIndex, Proposed,
+};
 use fairgig_embed::index::RateCap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use fairgig_core::{
@@ -40,7 +46,8 @@ use fairgig_matching::{
         metrics, Candidate, FairnessError,
     },
     features::{
-        features, ExperienceLevel, JobFacts, Money, ProfileFacts, Reputation, RATE_TOLERANCE,
+        features, ExperienceLevel, Features, JobFacts, Money, ProfileFacts, Reputation,
+        RATE_TOLERANCE,
     },
     score::{explain, Contribution, LinearModel},
 };
@@ -385,7 +392,20 @@ fn job_facts(job: &Job) -> JobFacts<'_> {
             Level::Expert => ExperienceLevel::Expert,
         }),
         utc_offset_minutes: job.input.utc_offset_minutes,
+        // Set by the match from its index ([`weigh_skills`]): none is
+        // needed for explanations.
+        required_weights: Vec::new(),
+        preferred_weights: Vec::new(),
     }
+}
+
+/// Weighs `facts`' skills by their specificity in `index`.
+async fn weigh_skills<E: Indexable>(index: &CandidateIndex<E>, facts: &mut JobFacts<'_>) {
+    let names: Vec<&str> =
+        facts.required_skills.iter().chain(&facts.preferred_skills).map(String::as_str).collect();
+    let mut weights = index.skill_specificity(&names).await;
+    facts.preferred_weights = weights.split_off(facts.required_skills.len().min(weights.len()));
+    facts.required_weights = weights;
 }
 
 fn profile_facts(profile: &Profile, now: OffsetDateTime) -> ProfileFacts<'_> {
@@ -404,8 +424,17 @@ fn profile_facts(profile: &Profile, now: OffsetDateTime) -> ProfileFacts<'_> {
     }
 }
 
-/// Hard filters: region (unless remote) and rate within the tolerance.
-fn qualifies(job: &JobFacts, job_record: &Job, profile: &Profile, facts: &ProfileFacts) -> bool {
+/// Hard filters: region (unless remote), and the rate within the
+/// tolerance only when `within_budget` is asked: otherwise the budget is a
+/// scored factor (`rate_fit`), as a client may well pay more for the right
+/// freelancer and a filter would hide them.
+fn qualifies(
+    job: &JobFacts,
+    job_record: &Job,
+    profile: &Profile,
+    facts: &ProfileFacts,
+    within_budget: bool,
+) -> bool {
     if !job_record.input.remote {
         if let Some(region) = &job_record.input.region {
             if profile.input.region.as_ref() != Some(region) {
@@ -414,7 +443,7 @@ fn qualifies(job: &JobFacts, job_record: &Job, profile: &Profile, facts: &Profil
         }
     }
     match (&job.max_hourly, &facts.hourly_rate) {
-        (Some(budget), Some(rate)) if budget.currency == rate.currency => {
+        (Some(budget), Some(rate)) if within_budget && budget.currency == rate.currency => {
             rate.amount <= budget.amount * (1.0 + RATE_TOLERANCE)
         }
         _ => true,
@@ -433,9 +462,95 @@ fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
 /// A qualified candidate with its features and score.
 struct Scored<'a> {
     profile: &'a Profile,
-    facts: ProfileFacts<'a>,
-    features: fairgig_matching::features::Features,
+    features: Features,
     score: f64,
+}
+
+/// A freelancer (or job) who passes the hard filters of a match, with the
+/// features the ranker scores.
+#[derive(Clone, Debug)]
+pub struct Qualified<E> {
+    pub entity: Arc<E>,
+    pub features: Features,
+}
+
+/// The freelancers who pass `job`'s hard filters and `filters`, each with
+/// its features, unsorted: what [`matches_for_job`] ranks. Public so that
+/// `fairgig eval matching` measures the product's own pool and features.
+pub async fn qualified_freelancers(
+    store: &Store,
+    model_id: &str,
+    profiles: &ProfileIndex,
+    job: &Job,
+    job_vector: &[f32],
+    (limit, filters): (usize, &ProfileFilters),
+    now: OffsetDateTime,
+) -> Result<Vec<Qualified<Profile>>, MatchError> {
+    let pool = candidate_pool(store, model_id, profiles, job, job_vector, limit, filters).await?;
+    let mut facts = job_facts(job);
+    weigh_skills(profiles, &mut facts).await;
+    Ok(pool
+        .into_iter()
+        .filter(|candidate| candidate.entity.user_id != job.owner)
+        .filter_map(|candidate| {
+            let profile = &candidate.entity;
+            let profile_facts = profile_facts(profile, now);
+            if !qualifies(&facts, job, profile, &profile_facts, filters.within_budget)
+                || !filters.admits(profile, &profile_facts)
+            {
+                return None;
+            }
+            let features = features(&facts, &profile_facts, candidate.similarity);
+            Some(Qualified { features, entity: candidate.entity })
+        })
+        .collect())
+}
+
+/// The open jobs that pass `profile`'s hard filters and `filters`, each
+/// with its features, unsorted: what [`jobs_for_freelancer`] ranks.
+pub async fn qualified_jobs(
+    store: &Store,
+    model_id: &str,
+    jobs: &JobIndex,
+    profile: &Profile,
+    profile_vector: &[f32],
+    (limit, filters): (usize, &JobFilters),
+    now: OffsetDateTime,
+) -> Result<Vec<Qualified<Job>>, MatchError> {
+    let facts = profile_facts(profile, now);
+    let pool = job_pool(store, model_id, jobs, profile, profile_vector, limit).await?;
+    // Every candidate job's skills weighed at one look at the index.
+    let mut names: Vec<&str> = pool
+        .iter()
+        .flat_map(|candidate| {
+            let input = &candidate.entity.input;
+            input.required_skills.iter().chain(&input.preferred_skills).map(String::as_str)
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let specificity: HashMap<&str, f64> =
+        names.iter().copied().zip(jobs.skill_specificity(&names).await).collect();
+    let weigh = |skills: &[String]| -> Vec<f64> {
+        skills.iter().map(|skill| specificity.get(skill.as_str()).copied().unwrap_or(1.0)).collect()
+    };
+    Ok(pool
+        .iter()
+        .filter(|candidate| candidate.entity.owner != profile.user_id)
+        .filter_map(|candidate| {
+            let job = &candidate.entity;
+            let mut job_facts = job_facts(job);
+            job_facts.required_weights = weigh(&job.input.required_skills);
+            job_facts.preferred_weights = weigh(&job.input.preferred_skills);
+            if !qualifies(&job_facts, job, profile, &facts, filters.within_budget)
+                || !filters.admits(job, profile)
+            {
+                return None;
+            }
+            let features = features(&job_facts, &facts, candidate.similarity);
+            Some(Qualified { features, entity: candidate.entity.clone() })
+        })
+        .collect())
 }
 
 /// Each scored candidate's group under `attribute`, and the group names.
@@ -561,10 +676,10 @@ async fn candidate_pool(
     limit: usize,
     filters: &ProfileFilters,
 ) -> Result<Vec<Proposed<Profile>>, MatchError> {
-    // The budget's hard filter, in the graph walk; one minor unit looser
-    // than `qualifies`, which checks again exactly.
+    // The budget's hard filter when asked, in the graph walk; one minor
+    // unit looser than `qualifies`, which checks again exactly.
     let rate_cap = match (job.input.max_hourly_minor, &job.input.currency) {
-        (Some(max), Some(currency)) => Some(RateCap {
+        (Some(max), Some(currency)) if filters.within_budget => Some(RateCap {
             currency: currency.clone(),
             max_minor: max as f64 * (1.0 + RATE_TOLERANCE) + 1.0,
         }),
@@ -609,6 +724,9 @@ pub struct ProfileFilters {
     /// At least this reputation: the Bayesian average rating (1–5), as the
     /// `reputation` feature uses it.
     pub min_rating: Option<f64>,
+    /// Leave out freelancers whose rate is over the budget's top by more
+    /// than [`RATE_TOLERANCE`] (otherwise the budget is only scored).
+    pub within_budget: bool,
 }
 
 impl ProfileFilters {
@@ -628,6 +746,9 @@ pub struct JobFilters {
     /// freelancer's currency; jobs without a budget, or in another currency,
     /// are left out.
     pub min_budget_minor: Option<i64>,
+    /// Leave out jobs whose budget's top the freelancer's rate exceeds by
+    /// more than [`RATE_TOLERANCE`] (otherwise the budget is only scored).
+    pub within_budget: bool,
 }
 
 impl JobFilters {
@@ -660,32 +781,28 @@ pub async fn matches_for_job(
     let (job_vector, _) =
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
     timings.embed = lap.lap();
-    let pool =
-        candidate_pool(store, embeddings.model_id(), profiles, job, &job_vector, limit, filters)
-            .await?;
-    timings.candidates = lap.lap();
     let facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
+    let pool = qualified_freelancers(
+        store,
+        embeddings.model_id(),
+        profiles,
+        job,
+        &job_vector,
+        (limit, filters),
+        now,
+    )
+    .await?;
+    timings.candidates = lap.lap();
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
     // Score everyone; explanations (strings) only for those shown.
     let mut scored: Vec<Scored> = pool
         .iter()
-        .filter(|candidate| candidate.entity.user_id != job.owner)
-        .filter_map(|candidate| {
-            let profile_facts = profile_facts(&candidate.entity, now);
-            if !qualifies(&facts, job, &candidate.entity, &profile_facts)
-                || !filters.admits(&candidate.entity, &profile_facts)
-            {
-                return None;
-            }
-            let found = features(&facts, &profile_facts, candidate.similarity);
-            Some(Scored {
-                score: model.score(&found),
-                features: found,
-                facts: profile_facts,
-                profile: &candidate.entity,
-            })
+        .map(|qualified| Scored {
+            score: model.score(&qualified.features),
+            features: qualified.features,
+            profile: &qualified.entity,
         })
         .collect();
     scored.sort_by(|a, b| {
@@ -724,7 +841,8 @@ pub async fn matches_for_job(
         .enumerate()
         .filter_map(|(rank, index)| {
             let chosen = scored.get(*index)?;
-            let explained = explain(&model, &facts, &chosen.facts, &chosen.features);
+            let chosen_facts = profile_facts(chosen.profile, now);
+            let explained = explain(&model, &facts, &chosen_facts, &chosen.features);
             Some(Match {
                 freelancer: chosen.profile.user_id,
                 headline: chosen.profile.input.headline.clone(),
@@ -930,23 +1048,23 @@ pub async fn jobs_for_freelancer(
     let text = profile_text(&profile.input);
     let (profile_vector, _) =
         embeddings.entity_vector(EntityKind::Profile, profile.user_id.as_uuid(), &text).await?;
-    let facts = profile_facts(profile, OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc();
+    let facts = profile_facts(profile, now);
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
-    let pool =
-        job_pool(store, embeddings.model_id(), jobs, profile, &profile_vector, limit).await?;
-    let mut scored: Vec<(f64, &Job, JobFacts, fairgig_matching::features::Features)> = pool
+    let pool = qualified_jobs(
+        store,
+        embeddings.model_id(),
+        jobs,
+        profile,
+        &profile_vector,
+        (limit, filters),
+        now,
+    )
+    .await?;
+    let mut scored: Vec<(f64, &Job, Features)> = pool
         .iter()
-        .filter(|candidate| candidate.entity.owner != profile.user_id)
-        .filter_map(|candidate| {
-            let job = &*candidate.entity;
-            let job_facts = job_facts(job);
-            if !qualifies(&job_facts, job, profile, &facts) || !filters.admits(job, profile) {
-                return None;
-            }
-            let found = features(&job_facts, &facts, candidate.similarity);
-            Some((model.score(&found), job, job_facts, found))
-        })
+        .map(|qualified| (model.score(&qualified.features), &*qualified.entity, qualified.features))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
     let pool = scored.len();
@@ -954,8 +1072,8 @@ pub async fn jobs_for_freelancer(
     let matches = scored
         .into_iter()
         .enumerate()
-        .map(|(index, (score, job, job_facts, found))| {
-            let explained = explain(&model, &job_facts, &facts, &found);
+        .map(|(index, (score, job, found))| {
+            let explained = explain(&model, &job_facts(job), &facts, &found);
             JobMatch {
                 job: job.id,
                 title: job.input.title.clone(),

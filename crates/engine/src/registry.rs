@@ -59,7 +59,7 @@ impl FromStr for ModelKind {
 #[derive(Debug)]
 pub struct Registry {
     pub kind: ModelKind,
-    /// Rankers: the one matching ranks with (`linear-v1` while none is
+    /// Rankers: the one matching ranks with (`linear-v2` while none is
     /// promoted); bias rules: the organisation pack ([`SHIPPED_PACKS`] while
     /// none is promoted); embedders: the configured model.
     pub serving: String,
@@ -116,7 +116,7 @@ pub async fn roll_back(engine: &Engine, caller: &Caller, kind: ModelKind) -> Res
     match kind {
         ModelKind::Ranker => {
             let (from, to) = training::rollback_ranker(&engine.store, actor).await?;
-            Ok(RolledBack { from, serving: to.unwrap_or_else(|| LinearModel::V1_VERSION.into()) })
+            Ok(RolledBack { from, serving: to.unwrap_or_else(|| LinearModel::builtin().0.into()) })
         }
         ModelKind::BiasRules => {
             let (from, to) =

@@ -28,14 +28,17 @@ use serde_json::{json, Value};
 /// The registry kind of rankers.
 pub const RANKER: &str = "ranker";
 
-/// The champion ranker's version and weights, or v1's.
+/// The champion ranker's version and weights, or the built-in's.
 pub async fn champion_ranker(
     store: &Store,
 ) -> Result<(String, [f64; 8]), fairgig_store::StoreError> {
     let champion = store.model_alias(RANKER, "champion").await?;
     Ok(champion
         .and_then(|model| Some((model.version.clone(), weights_of(&model.parameters)?)))
-        .unwrap_or_else(|| (LinearModel::V1_VERSION.to_owned(), LinearModel::v1().weights)))
+        .unwrap_or_else(|| {
+            let (version, model) = LinearModel::builtin();
+            (version.to_owned(), model.weights)
+        }))
 }
 
 fn weights_of(parameters: &Value) -> Option<[f64; 8]> {
@@ -246,7 +249,7 @@ pub async fn registry(store: &Store, kind: &str) -> Result<Vec<RegistryEntry>, R
 
 /// Prints every ranker version with its aliases and held-out NDCG@10.
 pub async fn list_command(store: &Store) -> anyhow::Result<()> {
-    println!("{} (built in; champion while no other is)", LinearModel::V1_VERSION);
+    println!("{} (built in; champion while no other is)", LinearModel::builtin().0);
     for RegistryEntry { model, aliases } in registry(store, RANKER).await? {
         let ndcg = model.metrics["evaluation"]["ndcg_at_10"].as_f64().unwrap_or(f64::NAN);
         println!(

@@ -4,7 +4,7 @@
 //! | feature | definition |
 //! |---|---|
 //! | `semantic` | cosine similarity of the job and profile embeddings, negatives clamped to 0 |
-//! | `required_skills` | share of the job's required skills the profile lists (1 when none are required) |
+//! | `required_skills` | share of the job's required skills the profile lists, each weighted by how specific it is (1 when none are required) |
 //! | `preferred_skills` | the same for preferred skills |
 //! | `rate_fit` | 1 at or under the budget's top; falls linearly to 0 at [`RATE_TOLERANCE`] above it; 0.5 when either side is unknown or the currencies differ (no exchange rates) |
 //! | `experience_fit` | 1 at or above the level's minimum years ([`ExperienceLevel::min_years`]), else the fraction of it reached; over-qualification is not penalised |
@@ -13,7 +13,12 @@
 //! | `recency` | `0.5^(days since last active / 30)`: halves every 30 days idle |
 //!
 //! Skills are compared case-insensitively by their label (the ESCO-derived
-//! skills list gives one label per skill).
+//! skills list gives one label per skill). A skill's weight in coverage is
+//! its specificity (the engine's inverse document frequency over the
+//! freelancers or jobs indexed): holding "install pipes" says more about a
+//! plumber than holding "use safety equipment", which painters and
+//! electricians list too, and unweighted coverage let a painter outrank
+//! the plumbers for a plumbing job.
 
 /// How far above the budget's top a rate may go before `rate_fit` is 0 (25 %).
 pub const RATE_TOLERANCE: f64 = 0.25;
@@ -63,6 +68,11 @@ pub struct Money<'a> {
 pub struct JobFacts<'a> {
     pub required_skills: Vec<String>,
     pub preferred_skills: Vec<String>,
+    /// Each required skill's weight in coverage (its specificity), in
+    /// order; empty: each weighs 1.
+    pub required_weights: Vec<f64>,
+    /// The same for the preferred skills.
+    pub preferred_weights: Vec<f64>,
     /// The most the client will pay per hour.
     pub max_hourly: Option<Money<'a>>,
     pub experience: Option<ExperienceLevel>,
@@ -157,11 +167,19 @@ fn holds(has: &[&str], skill: &str) -> bool {
     })
 }
 
-fn coverage(wanted: &[String], has: &[&str]) -> f64 {
+/// The weighted share of `wanted` that `has` lists (`weights` in
+/// `wanted`'s order; missing weights count 1).
+fn coverage(wanted: &[String], weights: &[f64], has: &[&str]) -> f64 {
     if wanted.is_empty() {
         return 1.0;
     }
-    wanted.iter().filter(|skill| holds(has, skill)).count() as f64 / wanted.len() as f64
+    let weight =
+        |at: usize| weights.get(at).copied().filter(|w| w.is_finite() && *w > 0.0).unwrap_or(1.0);
+    let (held, total) = wanted.iter().enumerate().fold((0.0, 0.0), |(held, total), (at, skill)| {
+        let w = weight(at);
+        (if holds(has, skill) { held + w } else { held }, total + w)
+    });
+    held / total
 }
 
 fn rate_fit(budget: Option<&Money>, rate: Option<&Money>) -> f64 {
@@ -197,8 +215,8 @@ pub fn features(job: &JobFacts, profile: &ProfileFacts, similarity: f32) -> Feat
     };
     Features {
         semantic: if semantic.is_finite() { semantic } else { 0.0 },
-        required_skills: coverage(&job.required_skills, &profile.skills),
-        preferred_skills: coverage(&job.preferred_skills, &profile.skills),
+        required_skills: coverage(&job.required_skills, &job.required_weights, &profile.skills),
+        preferred_skills: coverage(&job.preferred_skills, &job.preferred_weights, &profile.skills),
         rate_fit: rate_fit(job.max_hourly.as_ref(), profile.hourly_rate.as_ref()),
         experience_fit,
         reputation: ((profile.reputation.bayesian_average() - 1.0) / 4.0).clamp(0.0, 1.0),
@@ -224,10 +242,26 @@ mod tests {
         let wanted = skills(&["Rust", "PostgreSQL", "Kubernetes"]);
         let (has, missing) = skill_split(&wanted, &["rust", " postgresql ", "Go"]);
         assert_eq!((has, missing), (vec!["Rust", "PostgreSQL"], vec!["Kubernetes"]));
-        assert!((coverage(&wanted, &["rust"]) - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(coverage(&[], &[]), 1.0);
+        assert!((coverage(&wanted, &[], &["rust"]) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(coverage(&[], &[], &[]), 1.0);
         // Case folds beyond ASCII; a prefix is not the skill.
-        assert_eq!(coverage(&skills(&["Ökonometrie", "SQL"]), &["ökonometrie", "SQLite"]), 0.5);
+        assert_eq!(
+            coverage(&skills(&["Ökonometrie", "SQL"]), &[], &["ökonometrie", "SQLite"]),
+            0.5
+        );
+    }
+
+    #[test]
+    fn a_specific_skill_covers_more_than_a_generic_one() {
+        let wanted = skills(&["install pipes", "use safety equipment"]);
+        let weights = [3.0, 1.0];
+        assert!((coverage(&wanted, &weights, &["install pipes"]) - 0.75).abs() < 1e-12);
+        assert!((coverage(&wanted, &weights, &["use safety equipment"]) - 0.25).abs() < 1e-12);
+        assert_eq!(
+            coverage(&wanted, &[f64::NAN, -1.0], &["install pipes"]),
+            0.5,
+            "bad weights count 1"
+        );
     }
 
     #[test]
@@ -266,6 +300,7 @@ mod tests {
             max_hourly: eur(50.0),
             experience: Some(ExperienceLevel::Expert),
             utc_offset_minutes: Some(60),
+            ..JobFacts::default()
         };
         let profile = ProfileFacts {
             skills: vec!["Rust"],

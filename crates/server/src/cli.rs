@@ -341,6 +341,18 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+    /// Matching relevance on ESCO occupations, both directions: nDCG@10,
+    /// P@10 and R@10 of semantic similarity, BM25, the champion and a
+    /// challenger learned on the train split, with and without fair
+    /// re-ranking.
+    Matching {
+        /// The folder with ESCO v1.1.1's classification and relations zips.
+        #[arg(long, default_value = "../shared/data/skills/esco-v1.1.1")]
+        esco: std::path::PathBuf,
+        /// Most test (and train) queries per direction.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -558,6 +570,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Eval(EvalCommand::Search { esco, queries }) => {
             fairgig_bench::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
+            Ok(0)
+        }
+        Command::Eval(EvalCommand::Matching { esco, queries }) => {
+            fairgig_bench::eval::matching_relevance(&settings, &esco, queries.max(1)).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Search { jobs, profiles, queries }) => {

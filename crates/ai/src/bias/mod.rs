@@ -865,6 +865,25 @@ source = "ACME style guide"
     }
 
     #[test]
+    fn age_coded_and_appearance_requirements_ask_for_review() {
+        let checker = BiasChecker::new();
+        let none = CheckOptions::default();
+        for text in [
+            "Join our young and dynamic team.",
+            "Digital natives wanted.",
+            "Recent graduates preferred.",
+            "Ideal age 25 to 35.",
+            "Well-groomed candidates with a pleasing appearance.",
+            "No visible tattoos; send a photo with your CV.",
+        ] {
+            let report = checker.check(text, TextKind::JobPost, &none);
+            assert!(report.requires_review, "{text}: {report:?}");
+        }
+        let fine = checker.check("We offer an attractive salary.", TextKind::JobPost, &none);
+        assert!(!fine.requires_review && fine.findings.is_empty(), "{fine:?}");
+    }
+
+    #[test]
     fn ad_is_the_era_only_in_capitals() {
         let checker = BiasChecker::new();
         let none = CheckOptions::default();

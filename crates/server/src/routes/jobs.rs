@@ -377,6 +377,9 @@ pub struct MatchQuery {
     /// Only freelancers whose reputation (Bayesian average rating, 1–5) is
     /// at least this.
     min_rating: Option<f64>,
+    /// Leave out freelancers whose rate is over the budget by more than
+    /// 25 %; by default the budget is scored (`rate_fit`), not a filter.
+    within_budget: Option<bool>,
 }
 
 impl From<MatchQuery> for MatchRequest {
@@ -391,6 +394,7 @@ impl From<MatchQuery> for MatchRequest {
             region: query.region,
             min_years: query.min_years,
             min_rating: query.min_rating,
+            within_budget: query.within_budget,
         }
     }
 }
@@ -433,6 +437,9 @@ pub struct JobMatchQuery {
     /// the freelancer's currency; jobs without a budget, or in another
     /// currency, are left out.
     min_budget: Option<i64>,
+    /// Leave out jobs whose budget my rate exceeds by more than 25 %; by
+    /// default the budget is scored (`rate_fit`), not a filter.
+    within_budget: Option<bool>,
 }
 
 /// Open jobs for me, best first, with reasons (freelancers with a profile).
@@ -454,6 +461,7 @@ async fn my_job_matches(
     let filters = matching::JobFilters {
         remote_only: query.remote_only.unwrap_or(false),
         min_budget_minor: query.min_budget,
+        within_budget: query.within_budget.unwrap_or(false),
     };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     let list = profiles::jobs_for_me(&state.engine, &caller, limit, &filters)

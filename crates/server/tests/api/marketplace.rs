@@ -186,7 +186,8 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
             StatusCode::OK
         );
     }
-    // Not in the pool: unavailable, and far over budget.
+    // Not in the pool: unavailable. Far over budget: scored low, and left
+    // out only when the client asks for `within_budget`.
     let away = app.register_as("away@example.org", Role::Freelancer).await;
     let mut body = profile("Rust developer", &["Rust", "PostgreSQL"], 70, 9.0);
     body["availability"] = json!("unavailable");
@@ -200,13 +201,16 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(created["status"], "open");
     let id = created["id"].as_str().expect("id");
 
-    let path = format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none");
+    // The lists below keep to the budget, so the pool holds four newcomers
+    // in ten (the over-budget one is scored in, at the end).
+    let path = format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none&within_budget=true");
     let (status, plain) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{plain}");
-    assert_eq!(plain["pool"], 10, "unavailable and over-budget freelancers are filtered out");
+    assert_eq!(plain["pool"], 10, "unavailable and, when asked, over-budget freelancers are out");
     // A request's own filters narrow the pool further; bad ones are refused.
     for (filter, pool) in [("region=DE", 10), ("region=FR", 0), ("min_years=80", 0)] {
-        let filtered = format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none&{filter}");
+        let filtered =
+            format!("/api/v1/jobs/{id}/matches?limit=5&fairness=none&within_budget=true&{filter}");
         let (status, body) = send(&app, Method::GET, &client, &filtered, None).await;
         assert_eq!((status, body["pool"].as_i64()), (StatusCode::OK, Some(pool)), "{filter}");
     }
@@ -238,7 +242,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert!(strengths.contains(&"rate 80 EUR/h is within budget"), "{strengths:?}");
     assert!(plain["fairness"]["before"]["min_skew"].as_f64().expect("skew") < -1.0);
 
-    let path = format!("/api/v1/jobs/{id}/matches?limit=5&amortise=false");
+    let path = format!("/api/v1/jobs/{id}/matches?limit=5&amortise=false&within_budget=true");
     let (status, fair) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{fair}");
     assert_eq!(fair["fairness"]["algorithm"], "det_const_sort");
@@ -263,7 +267,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     // Amortised (the default): the two lists so far gave newcomers 0.89 of
     // the 2.36 exposure owed them, so this one aims past their pool share,
     // by at most a quarter of a list: 0.4 + 0.25.
-    let path = format!("/api/v1/jobs/{id}/matches?limit=5");
+    let path = format!("/api/v1/jobs/{id}/matches?limit=5&within_budget=true");
     let (status, amortised) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{amortised}");
     assert_eq!(amortised["fairness"]["amortised"], true);
@@ -291,6 +295,20 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         assert_eq!(status, StatusCode::OK, "{algorithm}: {body}");
         assert_eq!(body["matches"].as_array().expect("matches").len(), 5, "{algorithm}");
     }
+    // By default the budget is scored, not a filter: the freelancer far
+    // over it is in the pool, with no rate fit.
+    let scored = format!("/api/v1/jobs/{id}/matches?limit=100&fairness=none");
+    let (_, everyone) = send(&app, Method::GET, &client, &scored, None).await;
+    assert_eq!(everyone["pool"], 11, "{everyone}");
+    let pricey_fit = everyone["matches"]
+        .as_array()
+        .and_then(|matches| {
+            matches.iter().find(|m| m["freelancer"].as_str() == Some(&pricey.id.to_string()))
+        })
+        .and_then(|m| m["features"].as_array())
+        .and_then(|features| features.iter().find(|f| f["feature"] == "rate_fit"))
+        .map(|f| f["value"].clone());
+    assert_eq!(pricey_fit, Some(json!(0.0)), "{everyone}");
 
     // Only the owner (or an admin) sees a job's matches; clients never see group attributes.
     let other = app.register_as("other@example.org", Role::Client).await;
@@ -308,7 +326,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert_eq!((mine["pool"].as_i64(), mine["matches"][0]["id"].as_str()), (Some(1), None));
     assert_eq!(mine["matches"][0]["job"].as_str(), Some(id));
-    assert_eq!(mine["ranker"], "linear-v1", "the champion ranks jobs too: {mine}");
+    assert_eq!(mine["ranker"], "linear-v2", "the champion ranks jobs too: {mine}");
     assert!(mine["matches"][0]["strengths"]
         .as_array()
         .expect("strengths")
@@ -326,8 +344,16 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         send(&app, Method::GET, &established[0], "/api/v1/me/job-matches?min_budget=-1", None)
             .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, priced_out) = send(&app, Method::GET, &pricey, "/api/v1/me/job-matches", None).await;
-    assert_eq!(priced_out["pool"], 0, "a rate far over budget does not qualify");
+    let (_, priced) = send(&app, Method::GET, &pricey, "/api/v1/me/job-matches", None).await;
+    assert_eq!(priced["pool"], 1, "a rate far over budget is scored, not filtered: {priced}");
+    let rate_fit = priced["matches"][0]["features"]
+        .as_array()
+        .and_then(|features| features.iter().find(|f| f["feature"] == "rate_fit"))
+        .map(|f| f["value"].clone());
+    assert_eq!(rate_fit, Some(json!(0.0)), "{priced}");
+    let path = "/api/v1/me/job-matches?within_budget=true";
+    let (_, priced_out) = send(&app, Method::GET, &pricey, path, None).await;
+    assert_eq!(priced_out["pool"], 0, "a rate far over budget does not qualify when asked");
     let (status, _) = send(&app, Method::GET, &client, "/api/v1/me/job-matches", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no profile");
 }
@@ -629,7 +655,7 @@ async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeli
     assert_eq!(status, StatusCode::OK);
     assert_eq!(job["title"], "Data pipeline developer");
     let matched = &crate::helpers::step(&done, "match")["output"];
-    assert_eq!(matched["ranker"], "linear-v1", "{matched}");
+    assert_eq!(matched["ranker"], "linear-v2", "{matched}");
     assert_eq!(matched["pool"], 3);
     assert_eq!(matched["matches"].as_array().map(Vec::len), Some(3));
     assert!(matched["fairness"]["after"]["ndkl"].is_number());
@@ -698,7 +724,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let (client, dev, path) = job_with_one_candidate(&app).await;
     let (_, list) = send(&app, Method::GET, &client, &path, None).await;
     let list_id = list["match_list"].as_str().expect("the list is recorded");
-    assert_eq!(list["ranker"], "linear-v1");
+    assert_eq!(list["ranker"], "linear-v2");
 
     let feedback = |kind: &str, rating: Option<u8>| {
         let mut body = json!({"match_list": list_id, "freelancer": dev.id, "kind": kind});
@@ -782,7 +808,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}");
     assert!(printed.contains("4 lists with feedback"), "{printed}");
-    assert!(printed.contains("linear-v1: NDCG@10"), "{printed}");
+    assert!(printed.contains("linear-v2: NDCG@10"), "{printed}");
     assert!(printed.contains("trained weights: semantic"), "{printed}");
     assert!(printed.contains("as challenger"), "{printed}");
 
@@ -801,7 +827,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     assert_eq!(code, Some(0), "{shown}");
     let shown: Value = serde_json::from_str(&shown).expect("json");
     assert!(shown["aliases"].as_array().is_some_and(|a| a.contains(&json!("champion"))), "{shown}");
-    assert_eq!(shown["lineage"]["parent"], "linear-v1");
+    assert_eq!(shown["lineage"]["parent"], "linear-v2");
     assert_eq!(run(&["model", "show", "no-such-version"]).await.0, Some(1));
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(shown["ranker"], first_version.as_str(), "matching ranks with the champion");

@@ -1,4 +1,4 @@
-//! `fairgig eval search`: how well job search ranks, on third-party data
+//! `fairgig eval search`: how well search ranks jobs and freelancers, on third-party data
 //! the product was not built from.
 //!
 //! From the official ESCO v1.1.1 export (`../shared/data/skills/esco-v1.1.1`):
@@ -14,17 +14,17 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    io::Read,
     path::Path,
     time::Instant,
 };
 
-use anyhow::Context;
-use fairgig_core::{config::Settings, marketplace::JobStatus};
-use fairgig_engine::{
-    search::{self, JobSearchQuery, ProfileSearchQuery},
-    Caller, Credential,
+use super::{
+    embed_all,
+    esco::{load, EssentialSkills, Occupation},
+    ndcg, Scratch,
 };
+use fairgig_core::{config::Settings, marketplace::JobStatus};
+use fairgig_engine::search::{self, JobSearchQuery, ProfileSearchQuery};
 use fairgig_store::{
     embeddings::EntityKind,
     marketplace::{JobInput, JobReview},
@@ -34,121 +34,12 @@ use fairgig_store::{
 /// recover each half's best few dozen, enough to fuse them again with other
 /// constants and weights and to judge each half's top ten.
 const READ: usize = 200;
-const CUTOFF: usize = 10;
-/// Essential skills kept per job.
+/// Essential skills kept per job and freelancer.
 const SKILLS_PER_JOB: usize = 10;
-
-struct Occupation {
-    uri: String,
-    isco: String,
-    title: String,
-    description: String,
-    alternatives: Vec<String>,
-}
-
-/// The CSV `name` inside the zip `archive`, as rows of named columns.
-fn csv_rows(archive: &Path, name: &str) -> anyhow::Result<Vec<HashMap<String, String>>> {
-    let file =
-        std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
-    let mut zip =
-        zip::ZipArchive::new(file).with_context(|| format!("reading {}", archive.display()))?;
-    let mut text = String::new();
-    zip.by_name(name)
-        .with_context(|| format!("{name} in {}", archive.display()))?
-        .read_to_string(&mut text)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers()?.clone();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        rows.push(
-            headers.iter().map(str::to_owned).zip(record.iter().map(str::to_owned)).collect(),
-        );
-    }
-    Ok(rows)
-}
-
-/// Each occupation's essential skill names, by occupation URI.
-type EssentialSkills = HashMap<String, Vec<String>>;
-
-fn load(esco: &Path) -> anyhow::Result<(Vec<Occupation>, EssentialSkills)> {
-    let classification = esco.join("ESCO-v1.1.1-classification-en-csv.zip");
-    let relations = esco.join("ESCO-v1.1.1-relations-csv.zip");
-    let field =
-        |row: &HashMap<String, String>, name: &str| row.get(name).cloned().unwrap_or_default();
-    let occupations: Vec<Occupation> = csv_rows(&classification, "occupations_en.csv")?
-        .iter()
-        .map(|row| {
-            let title = field(row, "preferredLabel");
-            Occupation {
-                uri: field(row, "conceptUri"),
-                isco: field(row, "iscoGroup"),
-                alternatives: field(row, "altLabels")
-                    .lines()
-                    .map(str::trim)
-                    .filter(|alt| !alt.is_empty() && !alt.eq_ignore_ascii_case(&title))
-                    .map(str::to_owned)
-                    .collect(),
-                description: field(row, "description"),
-                title,
-            }
-        })
-        .collect();
-    let skill_names: HashMap<String, String> = csv_rows(&classification, "skills_en.csv")?
-        .iter()
-        .map(|row| (field(row, "conceptUri"), field(row, "preferredLabel")))
-        .collect();
-    let mut essential = EssentialSkills::new();
-    for row in csv_rows(&relations, "occupationSkillRelations.csv")? {
-        if field(&row, "relationType") != "essential" {
-            continue;
-        }
-        let skills = essential.entry(field(&row, "occupationUri")).or_default();
-        if skills.len() < SKILLS_PER_JOB {
-            if let Some(name) = skill_names.get(&field(&row, "skillUri")) {
-                skills.push(name.clone());
-            }
-        }
-    }
-    Ok((occupations, essential))
-}
-
-/// nDCG@10 of `ranked` (best first) under `grade`.
-fn ndcg(ranked: &[usize], grade: impl Fn(usize) -> f64, ideal: &[f64]) -> f64 {
-    let dcg: f64 = ranked
-        .iter()
-        .take(CUTOFF)
-        .enumerate()
-        .map(|(at, doc)| (2f64.powf(grade(*doc)) - 1.0) / ((at + 2) as f64).log2())
-        .sum();
-    let best: f64 = ideal
-        .iter()
-        .take(CUTOFF)
-        .enumerate()
-        .map(|(at, g)| (2f64.powf(*g) - 1.0) / ((at + 2) as f64).log2())
-        .sum();
-    if best == 0.0 {
-        0.0
-    } else {
-        dcg / best
-    }
-}
 
 pub async fn search_relevance(base: &Settings, esco: &Path, queries: usize) -> anyhow::Result<()> {
     let (occupations, essential) = load(esco)?;
-    let dir = tempfile::tempdir().context("temporary directory")?;
-    let mut settings = base.clone();
-    settings.data_dir = dir.path().to_path_buf();
-    settings.database.url = None;
-    settings.rate_limit.enabled = false;
-    let engine = fairgig_engine::Engine::build(settings).await?;
-    engine.store.migrate().await?;
-    engine.embeddings.start().await?;
-    let owner = crate::seed_client(&engine, "eval@example.org", "relevance under test 42").await?;
-    let caller = Caller {
-        user: owner.clone(),
-        credential: Credential::Session(fairgig_core::ids::SessionId::new()),
-    };
+    let Scratch { engine, owner, caller, dir: _dir } = Scratch::new(base).await?;
     // Every occupation with an alternative label, spread over the list;
     // each is asked for by one of its alternative labels.
     let candidates: Vec<usize> =
@@ -254,7 +145,13 @@ async fn seed_jobs(
         let input = JobInput {
             title: occupation.title.clone(),
             description: occupation.description.clone(),
-            required_skills: essential.get(&occupation.uri).cloned().unwrap_or_default(),
+            required_skills: essential
+                .get(&occupation.uri)
+                .into_iter()
+                .flatten()
+                .take(SKILLS_PER_JOB)
+                .cloned()
+                .collect(),
             preferred_skills: vec![],
             max_hourly_minor: None,
             currency: None,
@@ -298,6 +195,7 @@ async fn seed_profiles(
                 .get(&occupation.uri)
                 .into_iter()
                 .flatten()
+                .take(SKILLS_PER_JOB)
                 .map(|name| ProfileSkill { name: name.clone(), level: SkillLevel::Expert })
                 .collect(),
             hourly_rate_minor: None,
@@ -320,25 +218,6 @@ async fn seed_profiles(
     engine.profile_index.build(&engine.store).await?;
     engine.profile_search.build(&engine.store).await?;
     Ok(of)
-}
-
-/// Embeds `texts` with the engine's model and stores each as `ids`' vector.
-async fn embed_all(
-    engine: &fairgig_engine::Engine,
-    kind: EntityKind,
-    ids: &[uuid::Uuid],
-    texts: &[String],
-) -> anyhow::Result<()> {
-    for (chunk_ids, chunk_texts) in ids.chunks(64).zip(texts.chunks(64)) {
-        let embedded = engine.embeddings.embed(chunk_texts).await?;
-        for (id, vector) in chunk_ids.iter().zip(&embedded.vectors) {
-            engine
-                .store
-                .put_entity_embedding(kind, *id, engine.embeddings.model_id(), "", vector)
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 /// The occupations and which of them are asked for.
@@ -483,20 +362,4 @@ fn fuse(words: &[usize], meaning: &[usize], k: f64, weight: f64) -> Vec<usize> {
         .into_iter()
         .map(|(id, _)| id.as_u128() as usize)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ndcg_is_one_for_the_ideal_order_and_lower_otherwise() {
-        let grade = |doc: usize| [2.0, 1.0, 0.0][doc];
-        let ideal = [2.0, 1.0];
-        assert!((ndcg(&[0, 1, 2], grade, &ideal) - 1.0).abs() < 1e-12);
-        let swapped = ndcg(&[1, 0, 2], grade, &ideal);
-        assert!(swapped < 1.0 && swapped > 0.5, "{swapped}");
-        assert_eq!(ndcg(&[2], grade, &ideal), 0.0);
-        assert_eq!(ndcg(&[], grade, &[]), 0.0);
-    }
 }
