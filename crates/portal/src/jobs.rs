@@ -20,6 +20,7 @@ use fairgig_core::{
 use fairgig_engine::{
     applications::{self, ApplicationDecision, ApplyRequest, ReviewRequest},
     jobs::{self, JobRequest},
+    match_request::MatchRequest,
     matching::MatchList,
 };
 use fairgig_store::{applications::Application, marketplace::Job};
@@ -245,14 +246,17 @@ struct JobPage {
     can_review: bool,
     /// What was just done, to confirm it (`?done=review`).
     notice: String,
+    /// The matches leave out freelancers over the budget (asked by the
+    /// owner; by default the budget is scored, not a filter).
+    within_budget: bool,
 }
 
 async fn job_page(
     state: &PortalState,
     visitor: &Visitor,
     id: JobId,
-    letter: String,
-    error: FieldError,
+    (letter, error): (String, FieldError),
+    asked: &MatchRequest,
 ) -> Result<JobPage, PortalError> {
     let failed = |err| PortalError::from_engine(visitor, err);
     let caller =
@@ -282,9 +286,7 @@ async fn job_page(
         }
     }
     if manages && matches!(job.status, JobStatus::Draft | JobStatus::Open | JobStatus::InProgress) {
-        matches = Some(
-            jobs::matches(&state.engine, caller, id, &Default::default()).await.map_err(failed)?,
-        );
+        matches = Some(jobs::matches(&state.engine, caller, id, asked).await.map_err(failed)?);
     }
     // The hired freelancer reviews the client too; the engine checks who was hired.
     can_review = job.status == JobStatus::Completed
@@ -301,6 +303,7 @@ async fn job_page(
         matches,
         can_review,
         notice: String::new(),
+        within_budget: asked.within_budget.unwrap_or(false),
     })
 }
 
@@ -308,6 +311,9 @@ async fn job_page(
 pub struct JobQuery {
     #[serde(default)]
     done: String,
+    /// The matches form's box: `1` leaves out freelancers over the budget.
+    #[serde(default)]
+    within_budget: String,
 }
 
 pub async fn show(
@@ -318,7 +324,10 @@ pub async fn show(
 ) -> Result<Response, PortalError> {
     require_sign_in(&visitor)?;
     let id: JobId = path_id(&visitor, &id)?;
-    let mut page = job_page(&state, &visitor, id, String::new(), FieldError::default()).await?;
+    let asked =
+        MatchRequest { within_budget: Some(query.within_budget == "1"), ..MatchRequest::default() };
+    let mut page =
+        job_page(&state, &visitor, id, (String::new(), FieldError::default()), &asked).await?;
     match query.done.as_str() {
         "review" => page.notice = page.page.t.msg("job-review-sent"),
         "edit" => page.notice = page.page.t.msg("job-edit-saved"),
@@ -349,7 +358,14 @@ pub async fn apply(
         Ok(_) => Ok(Redirect::to("/dashboard").into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let page = job_page(&state, &visitor, id, form.cover_letter, error).await?;
+            let page = job_page(
+                &state,
+                &visitor,
+                id,
+                (form.cover_letter, error),
+                &MatchRequest::default(),
+            )
+            .await?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
@@ -383,7 +399,9 @@ pub async fn set_status(
         Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let page = job_page(&state, &visitor, id, String::new(), error).await?;
+            let page =
+                job_page(&state, &visitor, id, (String::new(), error), &MatchRequest::default())
+                    .await?;
             Ok(render_with(StatusCode::CONFLICT, &page))
         }
     }
@@ -405,7 +423,9 @@ pub async fn delete(
         Ok(()) => Ok(Redirect::to("/dashboard?notice=job-deleted").into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let page = job_page(&state, &visitor, id, String::new(), error).await?;
+            let page =
+                job_page(&state, &visitor, id, (String::new(), error), &MatchRequest::default())
+                    .await?;
             Ok(render_with(StatusCode::CONFLICT, &page))
         }
     }
@@ -469,7 +489,9 @@ pub async fn review(
         Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}?done=review")).into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let page = job_page(&state, &visitor, id, String::new(), error).await?;
+            let page =
+                job_page(&state, &visitor, id, (String::new(), error), &MatchRequest::default())
+                    .await?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }

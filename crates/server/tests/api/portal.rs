@@ -817,6 +817,13 @@ async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() 
     assert!(matches.contains("#1") && matches.contains("Strengths"), "{matches}");
     browser.look("job-matches").await;
     let job_page = browser.client.current_url().await.expect("url");
+    // The budget as a hard limit, on request: the list is asked again and
+    // the box stays ticked.
+    browser.click("#matches-heading ~ form input[name=within_budget]").await;
+    browser.click("#matches-heading ~ form button[type=submit]").await;
+    browser.wait_for("#matches-heading ~ form input[name=within_budget]:checked").await;
+    let asked = browser.client.current_url().await.expect("url");
+    assert!(asked.as_str().contains("within_budget=1"), "{asked}");
 
     // The board finds it by words, marks them, and narrows by skill.
     browser.open(&app, "/jobs?q=PostgreSQL+API").await;
