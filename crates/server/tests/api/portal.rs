@@ -821,9 +821,13 @@ async fn a_client_fixes_a_flagged_job_as_they_type_and_sees_explained_matches() 
     // the box stays ticked.
     browser.click("#matches-heading ~ form input[name=within_budget]").await;
     browser.click("#matches-heading ~ form button[type=submit]").await;
+    // Ticking the box checks it before the page is asked again: wait for
+    // the new page's address, then for its box.
+    let mut asked = job_page.clone();
+    asked.set_query(Some("within_budget=1"));
+    asked.set_fragment(Some("matches-heading"));
+    browser.client.wait().for_url(&asked).await.expect("the list asked again");
     browser.wait_for("#matches-heading ~ form input[name=within_budget]:checked").await;
-    let asked = browser.client.current_url().await.expect("url");
-    assert!(asked.as_str().contains("within_budget=1"), "{asked}");
 
     // The board finds it by words, marks them, and narrows by skill.
     browser.open(&app, "/jobs?q=PostgreSQL+API").await;
