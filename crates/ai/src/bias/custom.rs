@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use super::{
-    matcher::words,
+    matcher::Words,
     rules::{Rule, RuleType},
     TextKind,
 };
@@ -142,8 +142,8 @@ fn check_rule(rule: &Rule) -> Result<(), PackError> {
         return Err(rule_error(rule, "at least one pattern is required"));
     }
     for pattern in &rule.patterns {
-        let count = words(pattern).iter().filter(|word| word.raw(pattern) != "*").count();
-        if count == 0 {
+        // Words are runs of letters and digits, so a `*` wildcard is none.
+        if Words::of(pattern).next().is_none() {
             return Err(rule_error(rule, &format!("pattern {pattern:?} has no word")));
         }
         if pattern.split_whitespace().count() > MAX_PATTERN_WORDS {
