@@ -349,9 +349,11 @@ async fn print_matches(store: &Store, title: &str, output: &RunOutputs) -> anyho
             println!("       - {line}");
         }
     }
-    let min_skew = |metrics: &Option<GroupMetrics>| metrics.as_ref().map_or(0.0, |m| m.min_skew);
+    let min_skew = |metrics: &Option<GroupMetrics>| {
+        metrics.as_ref().map_or_else(|| "n/a".to_owned(), GroupMetrics::min_skew_figure)
+    };
     println!(
-        "   fairness ({}, by {}): target {} ; MinSkew@k before {:.2}, after {:.2}\n",
+        "   fairness ({}, by {}): target {} ; MinSkew@k before {}, after {}\n",
         fairness.algorithm,
         fairness.attribute,
         shares(fairness),

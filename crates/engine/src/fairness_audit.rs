@@ -69,9 +69,15 @@ pub struct FairnessDay {
     /// `YYYY-MM-DD`, UTC.
     pub day: String,
     pub lists: usize,
-    /// Mean MinSkew@k of the groups in the lists as shown.
-    pub mean_min_skew: f64,
-    pub mean_ndkl: f64,
+    /// Mean MinSkew@k of the groups in the lists as shown, over the lists
+    /// where every group with a target share had a place; null when none.
+    pub mean_min_skew: Option<f64>,
+    /// Lists where a group with a target share had no place (MinSkew −∞).
+    pub lists_with_absent_group: usize,
+    /// Mean NDKL over the lists where it is finite; null when none.
+    pub mean_ndkl: Option<f64>,
+    /// Lists where a group with no target share had a place (NDKL +∞).
+    pub lists_with_unbounded_ndkl: usize,
     /// Total exposure per group, in `groups` order.
     pub exposure: Vec<f64>,
     /// Four-fifths rule on shortlists: lowest group's rate over highest's
@@ -120,11 +126,13 @@ fn summary(list: &MatchListWithFeedback, grouping: &Grouping) -> ListSummary {
                 .as_array()
                 .map(|values| values.iter().filter_map(Value::as_f64).collect())
                 .unwrap_or_default();
-            (
-                after["min_skew"].as_f64().unwrap_or(0.0),
-                after["ndkl"].as_f64().unwrap_or(0.0),
-                exposure,
-            )
+            // A list with no report has nothing off target; in a report,
+            // null stands for the infinite value JSON cannot hold.
+            let figure = |key: &str, infinite: f64| match after {
+                Value::Object(_) => after[key].as_f64().unwrap_or(infinite),
+                _ => 0.0,
+            };
+            (figure("min_skew", f64::NEG_INFINITY), figure("ndkl", f64::INFINITY), exposure)
         }
         Grouping::Declared { target, .. } => {
             let ranking: Vec<usize> = items.iter().map(|item| item.group).collect();
@@ -175,7 +183,9 @@ pub async fn audit(
                 day: day.day,
                 lists: day.lists,
                 mean_min_skew: day.mean_min_skew,
+                lists_with_absent_group: day.lists_with_absent_group,
                 mean_ndkl: day.mean_ndkl,
+                lists_with_unbounded_ndkl: day.lists_with_unbounded_ndkl,
                 exposure: day.exposure,
                 shortlist_ratio: day.shortlist_ratio,
                 hire_ratio: day.hire_ratio,

@@ -225,12 +225,29 @@ pub struct Match {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct GroupMetrics {
-    /// Skew@k of the worst-off group (0 is on target, negative under).
-    pub min_skew: f64,
-    pub max_skew: f64,
-    pub ndkl: f64,
+    /// Skew@k = ln(share in the top k / target share) of the worst-off
+    /// group (0 is on target, negative under); null when a group with a
+    /// target share has no place in the top k (the skew is −∞; `absent`
+    /// lists them).
+    pub min_skew: Option<f64>,
+    /// Skew@k of the most favoured group; null when no group with a target
+    /// share has a place.
+    pub max_skew: Option<f64>,
+    /// Groups (indices into `groups`) with a target share and no place in
+    /// the top k.
+    pub absent: Vec<usize>,
+    /// NDKL of the top k (natural log, no smoothing); null when a group
+    /// with no target share has a place (the divergence is unbounded).
+    pub ndkl: Option<f64>,
     /// Exposure per group (Σ 1/log2(1 + rank)), in `groups` order.
     pub exposure: Vec<f64>,
+}
+
+impl GroupMetrics {
+    /// MinSkew@k for people: two decimals, or −∞ when a group is absent.
+    pub fn min_skew_figure(&self) -> String {
+        self.min_skew.map_or_else(|| "−∞".to_owned(), |skew| format!("{skew:.2}"))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -451,10 +468,12 @@ fn qualifies(
 }
 
 fn group_metrics(ranking: &[usize], target: &[f64], k: usize) -> GroupMetrics {
+    let finite = |value: f64| value.is_finite().then_some(value);
     GroupMetrics {
-        min_skew: metrics::min_skew(ranking, target, k),
-        max_skew: metrics::max_skew(ranking, target, k),
-        ndkl: metrics::ndkl(&ranking[..k.min(ranking.len())], target),
+        min_skew: finite(metrics::min_skew(ranking, target, k)),
+        max_skew: finite(metrics::max_skew(ranking, target, k)),
+        absent: metrics::absent(ranking, target, k),
+        ndkl: finite(metrics::ndkl(&ranking[..k.min(ranking.len())], target)),
         exposure: metrics::exposure(&ranking[..k.min(ranking.len())], target.len()),
     }
 }
@@ -1136,7 +1155,13 @@ mod tests {
 
     #[test]
     fn only_reports_by_a_declared_attribute_are_redacted() {
-        let metrics = GroupMetrics { min_skew: 0.0, max_skew: 0.0, ndkl: 0.0, exposure: vec![1.0] };
+        let metrics = GroupMetrics {
+            min_skew: Some(0.0),
+            max_skew: Some(0.0),
+            absent: Vec::new(),
+            ndkl: Some(0.0),
+            exposure: vec![1.0],
+        };
         let report = |attribute: &Attribute| FairnessReport {
             attribute: attribute.describe(),
             algorithm: FairAlgorithm::DetConstSort,

@@ -52,6 +52,7 @@ pub fn evaluation_json(evaluation: &Evaluation) -> Value {
         "ndcg_at_10": evaluation.ndcg_at_10,
         "auc": evaluation.auc,
         "min_skew_at_10": evaluation.min_skew_at_10,
+        "lists_with_absent_group": evaluation.lists_with_absent_group,
         "selection_ratio": evaluation.selection_ratio,
         "lists": evaluation.lists,
     })
@@ -62,6 +63,11 @@ fn evaluation_of(value: &Value) -> Option<Evaluation> {
         ndcg_at_10: value["ndcg_at_10"].as_f64()?,
         auc: value["auc"].as_f64()?,
         min_skew_at_10: value["min_skew_at_10"].as_f64(),
+        // Recorded before absent groups were counted apart: none known.
+        lists_with_absent_group: value["lists_with_absent_group"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
         selection_ratio: value["selection_ratio"].as_f64(),
         lists: usize::try_from(value["lists"].as_u64()?).ok()?,
     })
@@ -107,8 +113,8 @@ fn describe(name: &str, evaluation: &Evaluation) {
     let skew =
         evaluation.min_skew_at_10.map_or_else(|| "n/a".to_owned(), |skew| format!("{skew:.3}"));
     println!(
-        "{name}: NDCG@10 {:.4}, AUC {:.4}, newcomer MinSkew@10 {skew} ({} held-out lists)",
-        evaluation.ndcg_at_10, evaluation.auc, evaluation.lists
+        "{name}: NDCG@10 {:.4}, AUC {:.4}, newcomer MinSkew@10 {skew}, a group absent from the top 10 in {} ({} held-out lists)",
+        evaluation.ndcg_at_10, evaluation.auc, evaluation.lists_with_absent_group, evaluation.lists
     );
 }
 

@@ -221,8 +221,12 @@ pub struct Evaluation {
     pub ndcg_at_10: f64,
     pub auc: f64,
     /// Mean over lists of the newcomer/established MinSkew@10 (target: the
-    /// list's own mix); `None` when no list has both groups.
+    /// list's own mix), over the lists where both groups have a place in the
+    /// top 10; `None` when no list has both groups.
     pub min_skew_at_10: Option<f64>,
+    /// Lists with both groups where one of them has no place in the top 10
+    /// (MinSkew@10 = −∞, so they are counted, not averaged).
+    pub lists_with_absent_group: usize,
     /// Four-fifths rule: the lower group's rate of reaching the top 10
     /// divided by the higher group's (pooled over lists); `None` when a
     /// group is absent.
@@ -242,7 +246,7 @@ fn dcg(labels: impl Iterator<Item = u8>) -> f64 {
 pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
     let (mut ndcg_sum, mut ndcg_lists) = (0.0, 0usize);
     let (mut ordered_pairs, mut pairs) = (0.0, 0usize);
-    let (mut skew_sum, mut skew_lists) = (0.0, 0usize);
+    let (mut skew_sum, mut skew_lists, mut absent_lists) = (0.0, 0usize, 0usize);
     // [group] → (members in the top 10, members)
     let mut selected = [(0usize, 0usize); 2];
     for list in lists {
@@ -279,14 +283,20 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
         let newcomers = groups.iter().filter(|g| **g == 1).count();
         if newcomers > 0 && newcomers < groups.len() {
             let share = newcomers as f64 / groups.len() as f64;
-            skew_sum += metrics::min_skew(&groups, &[1.0 - share, share], 10);
-            skew_lists += 1;
+            let skew = metrics::min_skew(&groups, &[1.0 - share, share], 10);
+            if skew.is_finite() {
+                skew_sum += skew;
+                skew_lists += 1;
+            } else {
+                absent_lists += 1;
+            }
         }
     }
     Evaluation {
         ndcg_at_10: if ndcg_lists > 0 { ndcg_sum / ndcg_lists as f64 } else { 0.0 },
         auc: if pairs > 0 { ordered_pairs / pairs as f64 } else { 0.5 },
         min_skew_at_10: (skew_lists > 0).then(|| skew_sum / skew_lists as f64),
+        lists_with_absent_group: absent_lists,
         selection_ratio: metrics::selection_ratio(&selected),
         lists: lists.len(),
     }
@@ -297,7 +307,9 @@ pub fn evaluate(lists: &[ShownList], weights: &[f64; 8]) -> Evaluation {
 pub struct Gate {
     /// NDCG@10 may be at most this much below the champion's.
     pub ndcg_margin: f64,
-    /// MinSkew@10 of the newcomer group must be at least this, where measured.
+    /// MinSkew@10 of the newcomer group must be at least this, where measured
+    /// (and a group may be absent from the top 10 of no more lists than
+    /// under the champion).
     pub min_skew_floor: f64,
     /// The four-fifths rule: selection-rate ratio at least this, where measured.
     pub selection_ratio_floor: f64,
@@ -342,6 +354,13 @@ pub fn judge(challenger: &Evaluation, champion: &Evaluation, gate: Gate) -> Verd
             reasons.push(format!("newcomer MinSkew@10 {skew:.3} < {}", gate.min_skew_floor));
         }
         None => reasons.push("MinSkew@10 not measurable: the held-out pools lack a group".into()),
+    }
+    if challenger.lists_with_absent_group > champion.lists_with_absent_group {
+        promote = false;
+        reasons.push(format!(
+            "a group has no place in the top 10 of {} lists (champion: {})",
+            challenger.lists_with_absent_group, champion.lists_with_absent_group
+        ));
     }
     match challenger.selection_ratio {
         Some(ratio) if ratio >= gate.selection_ratio_floor => {
@@ -474,6 +493,7 @@ mod tests {
             ndcg_at_10: 0.60,
             auc: 0.7,
             min_skew_at_10: Some(-0.05),
+            lists_with_absent_group: 1,
             selection_ratio: Some(0.9),
             lists: 10,
         };
@@ -486,6 +506,9 @@ mod tests {
         assert!(!judge(&unfair, &champion, Gate::default()).promote);
         let skewed = Evaluation { min_skew_at_10: Some(-0.4), ..good };
         assert!(!judge(&skewed, &champion, Gate::default()).promote);
+        let hiding = Evaluation { lists_with_absent_group: 2, ..good };
+        let verdict = judge(&hiding, &champion, Gate::default());
+        assert!(!verdict.promote && verdict.reasons.iter().any(|r| r.contains("no place")));
     }
 
     #[test]

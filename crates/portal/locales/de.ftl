@@ -239,6 +239,7 @@ admin-day = Tag
 admin-lists = Listen
 admin-exposure = Sichtbarkeit
 admin-four-fifths = Quote engere Wahl (Vier-Fünftel)
+admin-absent = Listen ohne eine Gruppe
 admin-registry = Ranker-Verzeichnis
 admin-no-rankers = Bisher nur der eingebaute Ranker v1; trainieren Sie einen aus erfassten Rückmeldungen.
 admin-version = Version

@@ -240,6 +240,7 @@ admin-day = Day
 admin-lists = Lists
 admin-exposure = Exposure
 admin-four-fifths = Shortlist ratio (four-fifths)
+admin-absent = Lists with a group absent
 admin-registry = Ranker registry
 admin-no-rankers = Only the built-in v1 ranker so far; train one from recorded feedback.
 admin-version = Version

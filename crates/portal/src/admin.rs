@@ -86,8 +86,10 @@ async fn admin_page(
     let rankers =
         registry::list(&state.engine, caller, ModelKind::Ranker).await.map_err(failed)?.entries;
     let t = visitor.messages();
+    // A day where every list lacked a group has no finite mean to draw;
+    // the table counts those lists.
     let points: Vec<(String, f64)> =
-        audit.days.iter().map(|day| (day.day.clone(), day.mean_min_skew)).collect();
+        audit.days.iter().filter_map(|day| Some((day.day.clone(), day.mean_min_skew?))).collect();
     let low = points.iter().map(|(_, v)| *v).fold(-1.0_f64, f64::min);
     let chart = chart::line_chart(
         &t.msg("admin-chart-title"),

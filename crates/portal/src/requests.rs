@@ -384,10 +384,11 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
                     target: format!("{:.0} %", share * 100.0),
                 })
                 .collect();
-            let skew =
-                fairness.before.as_ref().zip(fairness.after.as_ref()).map(|(before, after)| {
-                    (format!("{:.2}", before.min_skew), format!("{:.2}", after.min_skew))
-                });
+            let skew = fairness
+                .before
+                .as_ref()
+                .zip(fairness.after.as_ref())
+                .map(|(before, after)| (before.min_skew_figure(), after.min_skew_figure()));
             (cards, shares, skew, fairness.algorithm.to_string())
         }
         _ => (Vec::new(), Vec::new(), None, String::new()),

@@ -1,7 +1,10 @@
 //! Fairness over time: shown lists aggregated per day, for the admin report.
 //!
 //! Per day: how many lists were shown, the mean MinSkew@k and NDKL after
-//! re-ranking, each group's total exposure, and the four-fifths ratio of
+//! re-ranking over the lists where they are finite (a list where a group
+//! with a target share has no place, MinSkew = −∞, or where a group with no
+//! target share has one, NDKL = +∞, is counted, not averaged), each group's
+//! total exposure, and the four-fifths ratio of
 //! shortlist and hire rates (share of a group's shown members the client
 //! shortlisted or hired).
 
@@ -20,7 +23,9 @@ pub struct ShownItem {
 pub struct ListSummary {
     /// `YYYY-MM-DD` (UTC).
     pub day: String,
+    /// −∞ when a group with a target share had no place.
     pub min_skew: f64,
+    /// +∞ when a group with no target share had one.
     pub ndkl: f64,
     pub exposure: Vec<f64>,
     pub items: Vec<ShownItem>,
@@ -30,8 +35,12 @@ pub struct ListSummary {
 pub struct DayReport {
     pub day: String,
     pub lists: usize,
-    pub mean_min_skew: f64,
-    pub mean_ndkl: f64,
+    /// Over the lists where it is finite; `None` when none is.
+    pub mean_min_skew: Option<f64>,
+    pub lists_with_absent_group: usize,
+    /// Over the lists where it is finite; `None` when none is.
+    pub mean_ndkl: Option<f64>,
+    pub lists_with_unbounded_ndkl: usize,
     pub exposure: Vec<f64>,
     pub shortlist_ratio: Option<f64>,
     pub hire_ratio: Option<f64>,
@@ -45,7 +54,6 @@ pub fn by_day(lists: &[ListSummary], groups: usize) -> Vec<DayReport> {
     }
     days.into_iter()
         .map(|(day, lists)| {
-            let count = lists.len() as f64;
             let mut exposure = vec![0.0; groups];
             let mut shortlisted = vec![(0usize, 0usize); groups];
             let mut hired = vec![(0usize, 0usize); groups];
@@ -63,14 +71,24 @@ pub fn by_day(lists: &[ListSummary], groups: usize) -> Vec<DayReport> {
             DayReport {
                 day: day.to_owned(),
                 lists: lists.len(),
-                mean_min_skew: lists.iter().map(|l| l.min_skew).sum::<f64>() / count,
-                mean_ndkl: lists.iter().map(|l| l.ndkl).sum::<f64>() / count,
+                mean_min_skew: finite_mean(lists.iter().map(|l| l.min_skew)),
+                lists_with_absent_group: lists.iter().filter(|l| !l.min_skew.is_finite()).count(),
+                mean_ndkl: finite_mean(lists.iter().map(|l| l.ndkl)),
+                lists_with_unbounded_ndkl: lists.iter().filter(|l| !l.ndkl.is_finite()).count(),
                 exposure,
                 shortlist_ratio: selection_ratio(&shortlisted),
                 hire_ratio: selection_ratio(&hired),
             }
         })
         .collect()
+}
+
+/// The mean of the finite values; `None` when there is none.
+fn finite_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, count) = values
+        .filter(|value| value.is_finite())
+        .fold((0.0, 0usize), |(sum, count), value| (sum + value, count + 1));
+    (count > 0).then(|| sum / count as f64)
 }
 
 #[cfg(test)]
@@ -95,6 +113,7 @@ mod tests {
                 list("2026-12-02", -0.2, vec![item(0, true, true), item(1, false, false)]),
                 list("2026-12-01", 0.0, vec![item(0, true, false), item(1, true, false)]),
                 list("2026-12-02", 0.0, vec![item(0, false, false), item(1, true, false)]),
+                list("2026-12-02", f64::NEG_INFINITY, vec![item(0, false, false)]),
             ],
             2,
         );
@@ -102,10 +121,14 @@ mod tests {
         assert_eq!((report[0].day.as_str(), report[0].lists), ("2026-12-01", 1));
         assert_eq!(report[0].shortlist_ratio, Some(1.0));
         let second = &report[1];
-        assert_eq!(second.lists, 2);
-        assert!((second.mean_min_skew + 0.1).abs() < 1e-12);
-        assert_eq!(second.exposure, vec![2.0, 1.0]);
-        assert_eq!(second.shortlist_ratio, Some(1.0), "one of two shortlisted in each group");
+        assert_eq!(second.lists, 3);
+        assert_eq!(second.mean_min_skew, Some(-0.1), "the absent group is counted, not averaged");
+        assert_eq!(second.lists_with_absent_group, 1);
+        assert!(second.mean_ndkl.is_some_and(|ndkl| (ndkl - 0.1).abs() < 1e-12));
+        assert_eq!(second.lists_with_unbounded_ndkl, 0);
+        assert_eq!(second.exposure, vec![3.0, 1.5]);
+        let ratio = second.shortlist_ratio.expect("both groups shown");
+        assert!((ratio - 2.0 / 3.0).abs() < 1e-12, "one of three over one of two: {ratio}");
         assert_eq!(second.hire_ratio, Some(0.0), "group 1 was never hired: the rule is broken");
     }
 }

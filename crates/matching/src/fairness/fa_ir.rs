@@ -16,6 +16,15 @@
 //! compared and the one whose fail probability is closer to α is kept (as the
 //! authors' reference implementation does, so it may exceed α slightly).
 //!
+//! The fail probability here counts every prefix, position k included: a
+//! ranking the mtable rejects only at its last place is rejected all the
+//! same, so leaving k out would understate how often a fair ranking fails.
+//! The reference implementation (`fairsearchcore`) leaves position k out:
+//! for k = 20, p = 0.25, α = 0.1 its README reports 0.1152 for the
+//! unadjusted mtable, which is this module's figure over the first 19
+//! prefixes; over all 20 it is 0.1469 (see the test
+//! `fail_probability_counts_position_k_unlike_the_reference`).
+//!
 //! *Re-ranking*: fill ranks 1..=k; when the protected count is below `m(i)`
 //! take the best remaining protected candidate, else the best remaining of
 //! either group.
@@ -237,6 +246,15 @@ mod tests {
         assert!(unadjusted > 0.1, "testing ten prefixes inflates the error: {unadjusted}");
         assert!(adjusted.alpha < 0.1 && adjusted.fail_probability < unadjusted);
         assert_eq!(adjusted.mtable, mtable(10, 0.5, adjusted.alpha).expect("valid"));
+    }
+
+    #[test]
+    fn fail_probability_counts_position_k_unlike_the_reference() {
+        let unadjusted = mtable(20, 0.25, 0.1).expect("valid");
+        assert_eq!(unadjusted, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3]);
+        // fairsearchcore's README: 0.11517506930977106, without position 20.
+        assert!((fail_probability(&unadjusted[..19], 0.25) - 0.115_175_069_309_771).abs() < 1e-12);
+        assert!((fail_probability(&unadjusted, 0.25) - 0.146_887_188_699_111).abs() < 1e-12);
     }
 
     #[test]

@@ -2,23 +2,28 @@
 //! exposure after Singh and Joachims, KDD 2018).
 //!
 //! A ranking is given as the group of each rank, best first; `target` is the
-//! desired share of each group.
+//! desired share of each group. The formulas are the paper's, with no
+//! smoothing, so every finite value is exactly the published one:
 //!
-//! - `Skew_g@k = ln(share_g(top k) / target_g)`: 0 when the top k holds
-//!   exactly its share, negative when under-represented. Both shares are
-//!   smoothed by ε = 0.001, so a group absent from the top k gets a large
-//!   but finite negative skew and a group with no target share and no place
-//!   gets 0.
-//! - `MinSkew@k = min_g Skew_g@k` (the worst-off group),
-//!   `MaxSkew@k = max_g Skew_g@k` (the most favoured).
+//! - `Skew_g@k = ln(p_g / p*_g)` with `p_g` the group's share of the top k
+//!   and `p*_g` its target share: 0 when the top k holds exactly its share,
+//!   negative when under-represented, and −∞ when a group with a target
+//!   share has no place in the top k (`absent` names those groups). A group
+//!   with no target share has no skew (the ratio is undefined); NDKL counts
+//!   its places.
+//! - `MinSkew@k = min_g Skew_g@k` (the worst-off group, −∞ when one is
+//!   absent), `MaxSkew@k = max_g Skew_g@k` (the most favoured).
 //! - `NDKL = (1/Z) Σ_{i=1..n} KL(D_i ‖ target) / log2(i + 1)` with
-//!   `Z = Σ 1/log2(i + 1)`, where `D_i` is the group distribution of the top
-//!   i: 0 when every prefix matches the target, growing with the deviation,
-//!   weighted towards the top.
+//!   `Z = Σ 1/log2(i + 1)`, `D_i` the group distribution of the top i and
+//!   `KL(D ‖ T) = Σ_{g: D_g > 0} D_g ln(D_g / T_g)` (natural log; a term with
+//!   `D_g = 0` is 0): 0 when every prefix matches the target, growing with
+//!   the deviation, weighted towards the top; +∞ when a group with no target
+//!   share has a place.
 //! - `exposure_g = Σ_{ranks r of g} 1/log2(1 + r)` (1-based ranks): the
 //!   attention a position-biased viewer gives the group.
-
-const EPSILON: f64 = 0.001;
+//!
+//! An empty ranking shows nobody: its skews and NDKL are 0 and nobody is
+//! absent.
 
 fn top_k_shares(ranking: &[usize], groups: usize, k: usize) -> Vec<f64> {
     let top = &ranking[..k.min(ranking.len())];
@@ -34,32 +39,49 @@ fn top_k_shares(ranking: &[usize], groups: usize, k: usize) -> Vec<f64> {
     shares
 }
 
-/// `Skew_g@k` for every group.
-pub fn skews(ranking: &[usize], target: &[f64], k: usize) -> Vec<f64> {
+/// `Skew_g@k` for every group, `None` for a group with no target share.
+pub fn skews(ranking: &[usize], target: &[f64], k: usize) -> Vec<Option<f64>> {
+    let shown = k.min(ranking.len()) > 0;
     top_k_shares(ranking, target.len(), k)
         .iter()
         .zip(target)
-        .map(|(share, desired)| ((share + EPSILON) / (desired + EPSILON)).ln())
+        .map(|(share, desired)| {
+            (*desired > 0.0).then(|| if shown { (share / desired).ln() } else { 0.0 })
+        })
         .collect()
 }
 
-/// `MinSkew@k`: the most under-represented group's skew.
+/// `MinSkew@k`: the most under-represented group's skew; −∞ when a group
+/// with a target share has no place in the top k.
 pub fn min_skew(ranking: &[usize], target: &[f64], k: usize) -> f64 {
-    skews(ranking, target, k).into_iter().fold(f64::INFINITY, f64::min)
+    skews(ranking, target, k).into_iter().flatten().reduce(f64::min).unwrap_or(0.0)
 }
 
 /// `MaxSkew@k`: the most over-represented group's skew.
+/// (Both are 0 when no group has a target share.)
 pub fn max_skew(ranking: &[usize], target: &[f64], k: usize) -> f64 {
-    skews(ranking, target, k).into_iter().fold(f64::NEG_INFINITY, f64::max)
+    skews(ranking, target, k).into_iter().flatten().reduce(f64::max).unwrap_or(0.0)
 }
 
-/// KL(observed ‖ target), the target smoothed so it is never zero.
+/// The groups with a target share and no place in the top k: the ones
+/// whose skew is −∞.
+pub fn absent(ranking: &[usize], target: &[f64], k: usize) -> Vec<usize> {
+    skews(ranking, target, k)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, skew)| *skew == Some(f64::NEG_INFINITY))
+        .map(|(group, _)| group)
+        .collect()
+}
+
+/// KL(observed ‖ target), exact: +∞ when a group with no target share is
+/// observed.
 fn kl_divergence(observed: &[f64], target: &[f64]) -> f64 {
     observed
         .iter()
         .zip(target)
         .filter(|(share, _)| **share > 0.0)
-        .map(|(share, desired)| share * (share / (desired + EPSILON)).ln())
+        .map(|(share, desired)| share * (share / desired).ln())
         .sum::<f64>()
         .max(0.0)
 }
@@ -120,19 +142,37 @@ mod tests {
     }
 
     #[test]
-    fn skew_is_zero_on_target_and_signed_by_direction() {
+    fn skew_is_the_published_log_ratio_with_no_smoothing() {
         let target = [0.5, 0.5];
         let balanced = [0, 1, 0, 1];
-        assert!(skews(&balanced, &target, 4).iter().all(|skew| close(*skew, 0.0)));
+        assert!(skews(&balanced, &target, 4).iter().all(|skew| *skew == Some(0.0)));
         let top_heavy = [0, 0, 0, 1];
-        let skew = skews(&top_heavy, &target, 4);
-        assert!(close(skew[0], (0.751f64 / 0.501).ln()));
-        assert!(close(skew[1], (0.251f64 / 0.501).ln()));
+        let skew: Vec<f64> = skews(&top_heavy, &target, 4).into_iter().flatten().collect();
+        assert!(close(skew[0], (0.75f64 / 0.5).ln()));
+        assert!(close(skew[1], (0.25f64 / 0.5).ln()));
         assert!(close(min_skew(&top_heavy, &target, 4), skew[1]));
         assert!(close(max_skew(&top_heavy, &target, 4), skew[0]));
-        // Absent from the top 2: strongly negative, still finite.
-        let absent = min_skew(&top_heavy, &target, 2);
-        assert!(absent < -5.0 && absent.is_finite());
+        assert!(absent(&top_heavy, &target, 4).is_empty());
+        // Absent from the top 2: −∞, and named.
+        assert_eq!(min_skew(&top_heavy, &target, 2), f64::NEG_INFINITY);
+        assert_eq!(absent(&top_heavy, &target, 2), vec![1]);
+        assert!(close(max_skew(&top_heavy, &target, 2), 2f64.ln()));
+        // Shares that do not divide k: exact thirds.
+        let thirds = skews(&[0, 1, 2], &[0.5, 0.25, 0.25], 3);
+        assert!(close(thirds[0].unwrap_or(f64::NAN), (2.0f64 / 3.0).ln()));
+        assert!(close(thirds[1].unwrap_or(f64::NAN), (4.0f64 / 3.0).ln()));
+    }
+
+    #[test]
+    fn a_group_with_no_target_share_has_no_skew() {
+        let target = [1.0, 0.0];
+        assert_eq!(skews(&[0, 1], &target, 2), vec![Some(0.5f64.ln()), None]);
+        assert!(close(min_skew(&[0, 1], &target, 2), 0.5f64.ln()));
+        assert!(absent(&[0, 1], &target, 2).is_empty());
+        assert_eq!((min_skew(&[0], &[0.0, 0.0], 1), max_skew(&[0], &[0.0, 0.0], 1)), (0.0, 0.0));
+        let nobody = skews(&[], &[0.5, 0.5], 3);
+        assert_eq!(nobody, vec![Some(0.0), Some(0.0)]);
+        assert!(absent(&[], &[0.5, 0.5], 3).is_empty());
     }
 
     #[test]
@@ -148,6 +188,11 @@ mod tests {
         let early = ndkl(&[0, 0, 1, 1, 0, 1, 0, 1], &[0.5, 0.5]);
         assert!(early > late);
         assert!(close(ndkl(&[], &[0.5, 0.5]), 0.0));
+        // Exact: [0, 1] against 50/50 is KL(1,0) once then 0, so ln 2 / Z.
+        let z = 1.0 + 1.0 / 3f64.log2();
+        assert!(close(ndkl(&[0, 1], &[0.5, 0.5]), 2f64.ln() / z));
+        // A group placed with no target share: unbounded.
+        assert_eq!(ndkl(&[0, 1], &target), f64::INFINITY);
     }
 
     #[test]
@@ -169,6 +214,7 @@ mod tests {
     #[test]
     fn out_of_range_groups_are_ignored_not_a_panic() {
         assert_eq!(skews(&[7], &[1.0], 1).len(), 1);
+        assert_eq!(absent(&[7], &[1.0], 1), vec![0]);
         assert!(ndkl(&[7, 0], &[1.0]).is_finite());
         assert_eq!(exposure(&[7], 1), vec![0.0]);
     }

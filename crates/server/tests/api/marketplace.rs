@@ -131,7 +131,16 @@ async fn matches_can_be_kept_fair_by_a_self_declared_attribute_shown_to_admins_o
         desired.iter().zip([0.125, 0.375, 0.5]).all(|(a, b)| (a - b).abs() < 1e-9),
         "{desired:?}"
     );
-    assert!(report["after"]["min_skew"].as_f64() > report["before"]["min_skew"].as_f64());
+    // By score alone women and the undeclared have no place in the top 4
+    // (MinSkew −∞, so null, and named); re-ranked, women have theirs, and
+    // the undeclared, owed ⌊4 × 0.125⌋ = 0 places, are still absent.
+    assert_eq!(
+        (&report["before"]["absent"], &report["before"]["min_skew"]),
+        (&json!([0, 2]), &Value::Null),
+        "{report}"
+    );
+    assert_eq!(report["after"]["absent"], json!([0]), "{report}");
+    assert!(report["after"]["ndkl"].as_f64() < report["before"]["ndkl"].as_f64(), "{report}");
 
     // FA*IR needs to be told whom to protect under a declared attribute.
     let (status, refused) =
@@ -240,7 +249,9 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         best["strengths"].as_array().expect("strengths").iter().filter_map(Value::as_str).collect();
     assert!(strengths.contains(&"covers 2 of 2 required skills"), "{strengths:?}");
     assert!(strengths.contains(&"rate 80 EUR/h is within budget"), "{strengths:?}");
-    assert!(plain["fairness"]["before"]["min_skew"].as_f64().expect("skew") < -1.0);
+    // By score alone newcomers have no place: their skew is −∞ (null).
+    let before = &plain["fairness"]["before"];
+    assert_eq!((&before["min_skew"], &before["absent"]), (&Value::Null, &json!([1])), "{before}");
 
     let path = format!("/api/v1/jobs/{id}/matches?limit=5&amortise=false&within_budget=true");
     let (status, fair) = send(&app, Method::GET, &client, &path, None).await;
@@ -260,10 +271,9 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
         newcomer["gaps"].as_array().expect("gaps").iter().filter_map(Value::as_str).collect();
     assert!(gaps.contains(&"covers 1 of 2 required skills; missing PostgreSQL"), "{gaps:?}");
     assert!(gaps.contains(&"no reviews yet"), "{gaps:?}");
-    assert!(
-        fair["fairness"]["after"]["min_skew"].as_f64().expect("skew")
-            > plain["fairness"]["before"]["min_skew"].as_f64().expect("skew")
-    );
+    let after = &fair["fairness"]["after"];
+    assert_eq!(after["absent"], json!([]), "{after}");
+    assert!(after["min_skew"].as_f64().expect("finite once newcomers have places") <= 0.0);
     // Amortised (the default): the two lists so far gave newcomers 0.89 of
     // the 2.36 exposure owed them, so this one aims past their pool share,
     // by at most a quarter of a list: 0.4 + 0.25.
