@@ -220,6 +220,7 @@ async fn run_completion_latency(
     fairgig_engine::notifications::spawn(
         engine.store.clone(),
         Arc::clone(&engine.notifier),
+        std::time::Duration::from_secs(engine.settings.notifications.announcement_grace_secs),
         Arc::clone(&engine.runs_finished),
         &mut sender,
         app.stop.clone(),

@@ -77,7 +77,7 @@ fn absolute(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     /// `file:///dir` or `s3://bucket[/prefix]`; default `file://<data_dir>/objects`.
@@ -90,6 +90,23 @@ pub struct StorageSettings {
     pub s3_access_key_id: Option<String>,
     #[serde(serialize_with = "redacted")]
     pub s3_secret_access_key: Option<SecretString>,
+    /// An uploaded file no submission refers to (its request died before
+    /// committing) is deleted once it is this old; the sweep runs every
+    /// quarter of it.
+    pub orphan_grace_secs: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            orphan_grace_secs: 3600,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -222,6 +239,11 @@ pub struct NotificationSettings {
     /// The sending number (E.164) or messaging service.
     pub sms_from: String,
     pub sms_base_url: String,
+    /// How old an undelivered announcement (a submission's receipt) must be
+    /// before the worker's sweep delivers it: the request that wrote it
+    /// delivers it at once, so the sweep only finds those a crash or a lost
+    /// connection left behind.
+    pub announcement_grace_secs: u64,
 }
 
 impl Default for NotificationSettings {
@@ -240,6 +262,7 @@ impl Default for NotificationSettings {
             sms_auth_token: None,
             sms_from: String::new(),
             sms_base_url: "https://api.twilio.com".to_owned(),
+            announcement_grace_secs: 10,
         }
     }
 }

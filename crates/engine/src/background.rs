@@ -93,6 +93,14 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
         .bias
         .keep_current(engine.store.clone(), engine.storage.clone(), &mut tasks, stop.clone())
         .await;
+    crate::orphan_uploads::spawn(
+        engine.store.clone(),
+        engine.storage.clone(),
+        Duration::from_secs(engine.settings.storage.orphan_grace_secs),
+        process_name(),
+        &mut tasks,
+        stop.clone(),
+    );
     if let Some(relay) = relay_for(engine) {
         tasks.spawn(relay.run(stop.clone()));
     }
@@ -110,6 +118,7 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
         crate::notifications::spawn(
             engine.store.clone(),
             Arc::clone(&engine.notifier),
+            Duration::from_secs(engine.settings.notifications.announcement_grace_secs),
             Arc::clone(&engine.runs_finished),
             &mut tasks,
             stop.clone(),

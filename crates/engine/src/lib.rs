@@ -23,6 +23,7 @@
 //! - [`language_evidence`]: flagged language in jobs next to who applied.
 //! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
+//! - [`orphan_uploads`]: removing uploaded files no submission refers to.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
 //!   matches, and the indexes that propose whom to score.
@@ -34,7 +35,9 @@
 //! - [`registry`]: the model registry's use cases over its three kinds.
 //! - [`training`], [`scheduled_training`], [`bias_rules`]: the model
 //!   registry's rankers and rule packs, trained, evaluated, promoted.
-//! - [`notifications`]: announcing finished runs and inviting matches.
+//! - [`notifications`]: announcing finished runs and inviting matches, and
+//!   delivering announcements (a submission's receipt) written in a
+//!   transaction.
 //! - [`webhooks`]: a user's webhook endpoints and their secret rotation.
 //! - [`live`]: a user's live events (new applications, newly opened jobs
 //!   that fit), for `GET /me/events` and the portal.
@@ -62,6 +65,7 @@ pub mod match_request;
 pub mod matching;
 pub mod notifications;
 pub mod operations;
+pub mod orphan_uploads;
 pub mod profiles;
 pub mod registry;
 pub mod review_audit;

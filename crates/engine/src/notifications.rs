@@ -24,7 +24,10 @@ use fairgig_notify::{
     template::Templates,
     NotificationKind,
 };
-use fairgig_store::{notifications::FinishedRun, submissions::Submission, Store, StoreError};
+use fairgig_store::{
+    announcements::Announcement, notifications::FinishedRun, submissions::Submission, Store,
+    StoreError,
+};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -98,6 +101,7 @@ pub fn dispatcher(store: Store, settings: &NotificationSettings) -> anyhow::Resu
 pub fn spawn(
     store: Store,
     dispatcher: Arc<Dispatcher>,
+    announcement_grace: Duration,
     runs_finished: Arc<Notify>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: CancellationToken,
@@ -108,6 +112,17 @@ pub fn spawn(
             if let Err(err) = announce_finished_runs(&store, &dispatcher).await {
                 tracing::warn!(error = %err, "announcing finished runs failed; will retry");
             }
+            let before = time::OffsetDateTime::now_utc() - announcement_grace;
+            match sweep_announcements(&store, &dispatcher, before).await {
+                Ok(0) => {}
+                Ok(count) => {
+                    metrics::counter!("fairgig_announcements_swept_total").increment(count as u64);
+                    tracing::info!(count, "delivered announcements a request had left behind");
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "sweeping announcements failed; will retry")
+                }
+            }
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = runs_finished.notified() => {}
@@ -115,6 +130,60 @@ pub fn spawn(
             }
         }
     });
+}
+
+/// Hands one announcement to the dispatcher, then forgets it (if the
+/// process dies in between, the next delivery is a no-op by dedupe key).
+pub async fn deliver_announcement(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    announcement: Announcement,
+) -> Result<(), DispatchError> {
+    let Announcement { id, new, .. } = announcement;
+    match NotificationKind::parse(&new.kind) {
+        Some(kind) => {
+            notify_user(store, dispatcher, new.user, kind, new.source, new.context).await?
+        }
+        // Written by a newer version that knows more kinds: not ours to drop.
+        None => {
+            tracing::warn!(kind = %new.kind, "announcement of an unknown kind left for a newer version");
+            return Ok(());
+        }
+    }
+    store.delete_announcement(id).await?;
+    Ok(())
+}
+
+/// Delivers what `source` announced and is still undelivered: right after
+/// the commit that wrote it, and again on a replay of the same request.
+/// A failure is logged, not returned: the change itself is committed and
+/// the worker's sweep delivers what is left.
+pub async fn deliver_announcements_from(engine: &crate::Engine, source: &str) {
+    let delivered = async {
+        for announcement in engine.store.announcements_from(source).await? {
+            deliver_announcement(&engine.store, &engine.notifier, announcement).await?;
+        }
+        Ok::<_, DispatchError>(())
+    };
+    if let Err(err) = delivered.await {
+        tracing::warn!(error = %err, source, "announcement left for the sweep");
+    }
+}
+
+/// Delivers announcements written before `before` that nobody delivered
+/// (the request's process died or lost its database after the commit);
+/// returns how many.
+pub async fn sweep_announcements(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    before: time::OffsetDateTime,
+) -> Result<usize, DispatchError> {
+    let left = store.announcements_before(before, 100).await?;
+    let count = left.len();
+    for announcement in left {
+        deliver_announcement(store, dispatcher, announcement).await?;
+    }
+    Ok(count)
 }
 
 /// Tells owners their run finished (or why it failed) and invites the

@@ -1,8 +1,13 @@
 //! What happens when a client submits: validate, store the files, store the
-//! submission with its run in one transaction, wake a worker, audit.
+//! submission with its run, its audit entry and its "received" notification
+//! in one transaction, wake a worker, deliver the receipt.
 //!
 //! Files go to object storage first; if the database then refuses the
 //! submission, they are deleted again, so a submission is never half stored.
+//! The receipt is an announcement (`fairgig_store::announcements`): written
+//! with the submission, delivered right after the commit, again by a replay
+//! with the same `Idempotency-Key`, and otherwise by the worker's sweep, so
+//! a crash or a lost connection after the commit loses no receipt.
 
 use bytes::Bytes;
 use fairgig_core::{
@@ -12,7 +17,9 @@ use fairgig_core::{
     user::Region,
     ValidationError,
 };
+use fairgig_notify::NotificationKind;
 use fairgig_store::{
+    announcements::NewAnnouncement,
     submissions::{NewSubmission, StoredFile, Submission},
     StoreError,
 };
@@ -164,8 +171,11 @@ pub async fn create(
         if let Some(existing) =
             engine.store.submission_by_idempotency_key(caller.user.id, &idempotency.key).await?
         {
-            return replay(existing, &idempotency.request_hash)
-                .map(|submission| (submission, false));
+            let replayed = replay(existing, &idempotency.request_hash)?;
+            // An earlier attempt may have committed and then failed to
+            // deliver: this one completes it.
+            deliver_receipt(engine, replayed.id).await;
+            return Ok((replayed, false));
         }
     }
 
@@ -192,7 +202,7 @@ pub async fn create(
         id,
         owner: caller.user.id,
         kind: request.kind,
-        title,
+        title: title.clone(),
         body,
         budget,
         deadline,
@@ -200,6 +210,18 @@ pub async fn create(
         contact: request.contact,
         idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
         request_hash: idempotency.as_ref().map(|i| i.request_hash.clone()),
+        audit: Some(
+            NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CREATED)
+                .target(format!("submission:{id}"))
+                .context(context)
+                .details(json!({"kind": request.kind, "files": files.len()})),
+        ),
+        receipt: Some(NewAnnouncement {
+            user: caller.user.id,
+            kind: NotificationKind::SubmissionReceived.as_str().to_owned(),
+            source: receipt_source(id),
+            context: json!({"submission": {"id": id, "kind": request.kind, "title": title}}),
+        }),
         files,
     };
     let created = match engine.store.create_submission(&new, engine.pipeline.plan()).await {
@@ -214,32 +236,28 @@ pub async fn create(
                         .submission_by_idempotency_key(caller.user.id, &idempotency.key)
                         .await?
                         .ok_or_else(Error::not_found)?;
-                    replay(existing, &idempotency.request_hash)
-                        .map(|submission| (submission, false))
+                    let replayed = replay(existing, &idempotency.request_hash)?;
+                    deliver_receipt(engine, replayed.id).await;
+                    Ok((replayed, false))
                 }
                 (err, _) => Err(err.into()),
             };
         }
     };
     engine.wake.notify_one();
-    engine
-        .store
-        .append_audit(
-            NewAuditEntry::new(Actor::User(caller.user.id), SUBMISSION_CREATED)
-                .target(format!("submission:{}", created.id))
-                .context(context)
-                .details(json!({"kind": created.kind, "files": created.files.len()})),
-        )
-        .await?;
-    crate::notifications::announce_from_request(
-        engine,
-        caller.user.id,
-        fairgig_notify::NotificationKind::SubmissionReceived,
-        format!("submission/{}", created.id),
-        json!({"submission": {"id": created.id, "kind": created.kind, "title": created.title}}),
-    )
-    .await;
+    deliver_receipt(engine, created.id).await;
     Ok((created, true))
+}
+
+/// What a submission's receipt is caused by: with kind and channel, its
+/// dedupe key.
+fn receipt_source(id: SubmissionId) -> String {
+    format!("submission/{id}")
+}
+
+/// Delivers the submission's receipt if it is still undelivered.
+async fn deliver_receipt(engine: &Engine, id: SubmissionId) {
+    crate::notifications::deliver_announcements_from(engine, &receipt_source(id)).await;
 }
 
 async fn remove_objects(engine: &Engine, files: &[StoredFile]) {

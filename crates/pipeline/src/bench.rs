@@ -168,6 +168,8 @@ async fn submit(
         idempotency_key: None,
         request_hash: None,
         files: Vec::new(),
+        audit: None,
+        receipt: None,
     };
     store.create_submission(&submission, pipeline.plan()).await?;
     Ok(id)

@@ -17,6 +17,7 @@
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`embeddings`]: the embedding cache and each entity's current vector.
+//! - [`announcements`]: notifications decided in a transaction, delivered after it (an outbox).
 //! - [`notifications`]: notification preferences, webhook endpoints, the delivery log and queue.
 //! - [`outbox`]: handing queued tasks to the broker and claiming them by id.
 //! - [`marketplace`]: jobs and freelancer profiles, and their change cursors.
@@ -31,6 +32,7 @@
 //!   benchmarks (SQLite file or PostgreSQL database).
 
 pub mod account_links;
+pub mod announcements;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;

@@ -90,6 +90,24 @@ impl ObjectStorage {
         Ok(self.inner.get(&Self::path(key)?).await?.bytes().await?)
     }
 
+    /// The keys under `prefix` last written before `before`.
+    pub async fn keys_older_than(
+        &self,
+        prefix: &str,
+        before: time::OffsetDateTime,
+    ) -> Result<Vec<String>, ObjectError> {
+        use futures::TryStreamExt;
+        let before = epoch_millis(before);
+        let mut listing = self.inner.list(Some(&Self::path(prefix)?));
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.try_next().await? {
+            if meta.last_modified.timestamp_millis() < before {
+                keys.push(meta.location.to_string());
+            }
+        }
+        Ok(keys)
+    }
+
     /// Deletes an object; one that is already gone is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         match self.inner.delete(&Self::path(key)?).await {
@@ -97,6 +115,11 @@ impl ObjectStorage {
             Err(err) => Err(err.into()),
         }
     }
+}
+
+/// Milliseconds since the epoch (`object_store` reports times as chrono's).
+fn epoch_millis(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -113,6 +136,11 @@ mod tests {
         .expect("local");
         storage.put("a/b.txt", Bytes::from_static(b"hello")).await.expect("put");
         assert_eq!(storage.get("a/b.txt").await.expect("get"), Bytes::from_static(b"hello"));
+        let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+        assert_eq!(storage.keys_older_than("a", later).await.expect("list"), ["a/b.txt"]);
+        let earlier = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        assert!(storage.keys_older_than("a", earlier).await.expect("list").is_empty());
+        assert!(storage.keys_older_than("elsewhere", later).await.expect("list").is_empty());
         storage.delete("a/b.txt").await.expect("delete");
         storage.delete("a/b.txt").await.expect("delete again");
         assert!(storage.get("a/b.txt").await.is_err());

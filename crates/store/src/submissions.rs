@@ -1,6 +1,7 @@
 //! Submissions and their files.
 
 use fairgig_core::{
+    audit::NewAuditEntry,
     ids::{FileId, RunId, SubmissionId, UserId},
     submission::{Budget, ContactPreference, SubmissionKind, SubmissionStatus},
 };
@@ -9,6 +10,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
+    announcements::{insert_announcement_in, NewAnnouncement},
+    audit::append_audit_in,
     now,
     runs::{insert_run, PlannedStep},
     with_pool, Store, StoreError,
@@ -45,6 +48,12 @@ pub struct NewSubmission {
     /// SHA-256 of the request, to tell a replay from a different request with the same key.
     pub request_hash: Option<String>,
     pub files: Vec<StoredFile>,
+    /// Written in the submission's transaction: a submission never exists
+    /// without its audit entry.
+    pub audit: Option<NewAuditEntry>,
+    /// The "received" notification, written in the submission's
+    /// transaction as an announcement (see [`crate::announcements`]).
+    pub receipt: Option<NewAnnouncement>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -236,9 +245,41 @@ impl Store {
                 .await?;
             }
             insert_run!(&mut tx, run, new.id, plan, at);
+            if let Some(receipt) = &new.receipt {
+                insert_announcement_in!(&mut *tx, receipt, at);
+            }
+            // Last: the audit chain's head stays locked until commit.
+            if let Some(entry) = new.audit.clone() {
+                append_audit_in!(tx, entry);
+            }
             tx.commit().await?;
         });
         Ok((self.get_submission(new.id).await?, run))
+    }
+
+    /// Which of `keys` a stored submission file refers to (the rest are
+    /// orphans: an upload whose submission never committed).
+    pub async fn referenced_object_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut referenced = std::collections::HashSet::new();
+        for batch in keys.chunks(500) {
+            let placeholders: Vec<String> = (1..=batch.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT object_key FROM submission_files WHERE object_key IN ({})",
+                placeholders.join(", ")
+            );
+            let found: Vec<(String,)> = with_pool!(self, pool => {
+                let mut query = sqlx::query_as(&sql);
+                for key in batch {
+                    query = query.bind(key);
+                }
+                query.fetch_all(pool).await?
+            });
+            referenced.extend(found.into_iter().map(|(key,)| key));
+        }
+        Ok(referenced)
     }
 
     pub async fn get_submission(&self, id: SubmissionId) -> Result<Submission, StoreError> {

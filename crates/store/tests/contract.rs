@@ -972,6 +972,8 @@ async fn a_search_of_ones_submissions_needs_every_word_and_escapes_wildcards() {
                 idempotency_key: None,
                 request_hash: None,
                 files: vec![],
+                audit: None,
+                receipt: None,
             };
             store.create_submission(&new, &[]).await.expect("submission");
         }
@@ -988,6 +990,76 @@ async fn a_search_of_ones_submissions_needs_every_word_and_escapes_wildcards() {
         assert_eq!(titles("50%").await, ["Logo"]);
         assert!(titles("5_").await.is_empty());
         assert!(titles("%").await == ["Logo"], "a lone % is a character");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_submission_commits_with_its_audit_entry_receipt_and_files() {
+    use fairgig_core::{
+        audit::{Actor, NewAuditEntry},
+        ids::{FileId, SubmissionId},
+        submission::SubmissionKind,
+    };
+    use fairgig_store::{
+        announcements::NewAnnouncement,
+        audit::AuditFilter,
+        submissions::{NewSubmission, StoredFile},
+    };
+    on_every_backend(|store| async move {
+        let owner = store.create_user(new_user("client@example.org")).await.expect("user");
+        let id = SubmissionId::new();
+        let key = format!("submissions/{id}/{}", FileId::new());
+        let receipt = NewAnnouncement {
+            user: owner.id,
+            kind: "submission_received".to_owned(),
+            source: format!("submission/{id}"),
+            context: serde_json::json!({"submission": {"id": id}}),
+        };
+        let new = NewSubmission {
+            id,
+            owner: owner.id,
+            kind: SubmissionKind::Request,
+            title: "Logo".to_owned(),
+            body: "A logo".to_owned(),
+            budget: None,
+            deadline: None,
+            region: None,
+            contact: None,
+            idempotency_key: None,
+            request_hash: None,
+            files: vec![StoredFile {
+                id: FileId::new(),
+                role: "attachment".to_owned(),
+                filename: "brief.pdf".to_owned(),
+                content_type: "application/pdf".to_owned(),
+                size_bytes: 3,
+                sha256: "0".repeat(64),
+                object_key: key.clone(),
+            }],
+            audit: Some(
+                NewAuditEntry::new(Actor::User(owner.id), "submission.created")
+                    .target(format!("submission:{id}")),
+            ),
+            receipt: Some(receipt.clone()),
+        };
+        store.create_submission(&new, &[]).await.expect("submission");
+        let filter = AuditFilter { target: Some(format!("submission:{id}")), ..Default::default() };
+        assert_eq!(store.list_audit(&filter, 10).await.expect("audit").len(), 1);
+        let waiting = store.announcements_from(&receipt.source).await.expect("announcements");
+        assert_eq!(waiting.iter().map(|a| &a.new).collect::<Vec<_>>(), [&receipt]);
+        let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+        assert_eq!(store.announcements_before(soon, 10).await.expect("old").len(), 1);
+        let past = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        assert!(store.announcements_before(past, 10).await.expect("old").is_empty());
+        store.delete_announcement(waiting[0].id).await.expect("delivered");
+        store.delete_announcement(waiting[0].id).await.expect("twice is fine");
+        assert!(store.announcements_from(&receipt.source).await.expect("none").is_empty());
+
+        let orphan = format!("submissions/{}/{}", SubmissionId::new(), FileId::new());
+        let referenced =
+            store.referenced_object_keys(&[key.clone(), orphan]).await.expect("referenced");
+        assert_eq!(referenced.into_iter().collect::<Vec<_>>(), [key]);
     })
     .await;
 }

@@ -37,6 +37,8 @@ pub async fn submit(store: &Store, pipeline: &Pipeline) -> SubmissionId {
                 idempotency_key: None,
                 request_hash: None,
                 files: Vec::new(),
+                audit: None,
+                receipt: None,
             },
             pipeline.plan(),
         )

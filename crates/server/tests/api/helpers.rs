@@ -119,9 +119,14 @@ impl AmqpTransport {
 /// The app on a fresh PostgreSQL database, or `None` (after one SKIP line)
 /// when `FAIRGIG_TEST_POSTGRES_URL` is unset.
 pub async fn spawn_on_postgres() -> Option<TestApp> {
+    spawn_on_postgres_with(|_| {}).await
+}
+
+/// [`spawn_on_postgres`] with settings changed by `configure`.
+pub async fn spawn_on_postgres_with(configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     static SKIP: Once = Once::new();
     match TestDatabase::postgres().await.expect("create postgres test database") {
-        Some(database) => Some(spawn_on(database, |_| {}).await),
+        Some(database) => Some(spawn_on(database, configure).await),
         None => {
             say_once(&SKIP, "SKIP postgres: FAIRGIG_TEST_POSTGRES_URL unset");
             None

@@ -316,3 +316,131 @@ async fn admins_preview_every_template() {
     let path = "/api/v1/admin/notification-templates/hired/preview";
     assert_eq!(send(&app, Method::GET, &user, path, None).await.0, StatusCode::FORBIDDEN);
 }
+
+/// Makes every new notification fail, as a database connection lost right
+/// after a submission's commit would: a trigger on `notifications`.
+async fn refuse_notifications(app: &TestApp, refuse: bool) {
+    match app.store.pool() {
+        fairgig_store::Pool::Sqlite(pool) => {
+            let sql = if refuse {
+                "CREATE TRIGGER refuse_notifications BEFORE INSERT ON notifications \
+                 BEGIN SELECT RAISE(ABORT, 'connection lost'); END"
+            } else {
+                "DROP TRIGGER refuse_notifications"
+            };
+            sqlx::query(sql).execute(pool).await.expect("trigger");
+        }
+        fairgig_store::Pool::Postgres(pool) => {
+            let statements: &[&str] = if refuse {
+                &[
+                    "CREATE FUNCTION refuse_notification() RETURNS trigger AS \
+                     $$ BEGIN RAISE EXCEPTION 'connection lost'; END $$ LANGUAGE plpgsql",
+                    "CREATE TRIGGER refuse_notifications BEFORE INSERT ON notifications \
+                     FOR EACH ROW EXECUTE FUNCTION refuse_notification()",
+                ]
+            } else {
+                &["DROP TRIGGER refuse_notifications ON notifications"]
+            };
+            for sql in statements {
+                sqlx::query(sql).execute(pool).await.expect("trigger");
+            }
+        }
+    }
+}
+
+/// `POST /submissions` with an `Idempotency-Key`; the status and body.
+async fn submit_keyed(app: &TestApp, user: &TestUser, key: &str) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .header("idempotency-key", key)
+        .json(&json!({"kind": "job", "title": "Receipt", "text": "A flyer for a street party."}))
+        .send()
+        .await
+        .expect("request");
+    (response.status(), response.json().await.expect("json"))
+}
+
+async fn receipts_left(app: &TestApp, submission: &str) -> usize {
+    app.store
+        .announcements_from(&format!("submission/{submission}"))
+        .await
+        .expect("announcements")
+        .len()
+}
+
+/// The receipt is written in the submission's transaction. When the
+/// database fails after the commit, the submission, its run and its audit
+/// entry are all there and the receipt waits as an announcement; a retry
+/// with the same `Idempotency-Key` delivers it, once.
+async fn a_receipt_lost_after_commit_is_delivered_by_the_retry(app: TestApp) {
+    let user = app.register("receipt@example.org").await;
+    refuse_notifications(&app, true).await;
+    let (status, created) = submit_keyed(&app, &user, "party-1").await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let audited = app
+        .store
+        .list_audit(
+            &fairgig_store::audit::AuditFilter {
+                action: Some("submission.created".into()),
+                target: Some(format!("submission:{id}")),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audited.len(), 1, "audited in the same transaction");
+    assert_eq!(receipts_left(&app, &id).await, 1, "the receipt waits");
+    let (_, inbox) = send(&app, Method::GET, &user, "/api/v1/me/notifications", None).await;
+    assert_eq!(statuses(inbox.as_array().expect("list"), "submission_received"), []);
+
+    refuse_notifications(&app, false).await;
+    for _ in 0..2 {
+        let (status, replayed) = submit_keyed(&app, &user, "party-1").await;
+        assert_eq!((status, &replayed["id"]), (StatusCode::CREATED, &created["id"]), "{replayed}");
+    }
+    assert_eq!(receipts_left(&app, &id).await, 0);
+    let (_, inbox) = send(&app, Method::GET, &user, "/api/v1/me/notifications", None).await;
+    assert_eq!(statuses(inbox.as_array().expect("list"), "submission_received").len(), 1);
+}
+
+#[tokio::test]
+async fn a_receipt_lost_after_commit_is_delivered_by_the_retry_on_sqlite() {
+    // The sweep waits an hour here, so only the retry can deliver.
+    let app = spawn_with(|settings| settings.notifications.announcement_grace_secs = 3600).await;
+    a_receipt_lost_after_commit_is_delivered_by_the_retry(app).await;
+}
+
+#[tokio::test]
+async fn a_receipt_lost_after_commit_is_delivered_by_the_retry_on_postgres() {
+    let Some(app) = crate::helpers::spawn_on_postgres_with(|settings| {
+        settings.notifications.announcement_grace_secs = 3600;
+    })
+    .await
+    else {
+        return;
+    };
+    a_receipt_lost_after_commit_is_delivered_by_the_retry(app).await;
+}
+
+/// Without a retry, the worker's sweep delivers a receipt left behind.
+#[tokio::test]
+async fn a_receipt_nobody_retried_is_delivered_by_the_sweep() {
+    let app = spawn_with(|settings| settings.notifications.announcement_grace_secs = 0).await;
+    let user = app.register("swept@example.org").await;
+    refuse_notifications(&app, true).await;
+    let (status, created) = submit_keyed(&app, &user, "party-2").await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(receipts_left(&app, id).await, 1, "the sweep cannot deliver either");
+    refuse_notifications(&app, false).await;
+    let items = inbox_until(&app, &user, |items| {
+        items.iter().any(|item| item["kind"] == "submission_received")
+    })
+    .await;
+    assert_eq!(statuses(&items, "submission_received").len(), 1, "{items:?}");
+    assert_eq!(receipts_left(&app, id).await, 0);
+}

@@ -575,3 +575,55 @@ async fn the_owner_runs_a_failed_submission_again_from_the_failed_step() {
         .expect("request");
     assert_eq!(error_code(response).await.0, StatusCode::CONFLICT);
 }
+
+/// Every file under `objects/submissions/` of the app's data directory.
+fn stored_uploads(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let root = app.data_dir.path().join("objects").join("submissions");
+    let mut files = Vec::new();
+    for submission in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        files.extend(
+            std::fs::read_dir(submission.path()).into_iter().flatten().flatten().map(|f| f.path()),
+        );
+    }
+    files
+}
+
+/// An upload whose request died before its submission committed is an
+/// orphan: the sweep deletes it once older than the grace period, and
+/// leaves every file a submission refers to.
+#[tokio::test]
+async fn uploads_no_submission_refers_to_are_swept() {
+    // A 4-second grace: the sweep runs every second, and a request in
+    // flight is far younger.
+    let app = spawn_with(|settings| settings.storage.orphan_grace_secs = 4).await;
+    let user = app.register("client@example.org").await;
+    let response =
+        submit_form(&app, &user, form(vec![("files", "brief.pdf", pdf(&["A logo"]))])).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let kept = stored_uploads(&app);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+
+    // What a process killed between storing and committing leaves behind,
+    // written an hour ago.
+    let orphan = app.data_dir.path().join(format!(
+        "objects/submissions/{}/{}",
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7()
+    ));
+    std::fs::create_dir_all(orphan.parent().expect("parent")).expect("dir");
+    std::fs::write(&orphan, b"half a file").expect("orphan");
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .and_then(|file| {
+            file.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        })
+        .expect("age it");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while orphan.exists() {
+        assert!(std::time::Instant::now() < deadline, "the orphan was never swept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored_uploads(&app), kept, "the submission's file stays");
+}
