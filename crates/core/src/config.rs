@@ -394,13 +394,22 @@ impl Default for ServerSettings {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     /// `sqlite://path` or `postgres://…`; `DATABASE_URL` also sets it.
     pub url: Option<SecretUrl>,
     /// Pool size; 0 picks a default per backend.
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it is
+    /// answered 503 with `Retry-After` (the database is down or full).
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, max_connections: 0, acquire_timeout_secs: 10 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -24,7 +24,8 @@ pub enum ErrorKind {
     InvalidCredentials,
     /// The upload is not of a kind the use case accepts.
     UnsupportedMediaType,
-    /// A service this needs (the embedding model) did not answer; worth a retry.
+    /// A service this needs (the database, the embedding model) did not
+    /// answer; worth a retry (HTTP: 503 with `Retry-After`).
     Unavailable,
 }
 
@@ -85,10 +86,18 @@ impl From<ValidationError> for Error {
     }
 }
 
+/// What a caller is told when the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str =
+    "the database is not reachable right now; try again in a few seconds";
+
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Error::not_found(),
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %unavailable, cause = ?unavailable, "database unavailable");
+                Error::new(ErrorKind::Unavailable, DATABASE_UNAVAILABLE)
+            }
             StoreError::Conflict { field } => {
                 Error::with_field(ErrorKind::Conflict, format!("{field} is already taken"), field)
             }

@@ -68,7 +68,12 @@ impl Engine {
         let url = settings.database_url();
         let store = Store::connect(
             &url,
-            ConnectOptions { max_connections: settings.database.max_connections },
+            ConnectOptions {
+                max_connections: settings.database.max_connections,
+                acquire_timeout: Some(std::time::Duration::from_secs(
+                    settings.database.acquire_timeout_secs.max(1),
+                )),
+            },
         )
         .await
         .with_context(|| {

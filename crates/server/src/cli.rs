@@ -402,6 +402,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             // The database alone: no secret file, no Redis, no SMTP, no model.
             let options = fairgig_store::connect::ConnectOptions {
                 max_connections: settings.database.max_connections,
+                acquire_timeout: Some(std::time::Duration::from_secs(
+                    settings.database.acquire_timeout_secs.max(1),
+                )),
             };
             let store = fairgig_store::Store::connect(&settings.database_url(), options)
                 .await

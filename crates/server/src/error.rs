@@ -154,10 +154,21 @@ impl IntoResponse for ApiError {
                 (format!("internal error (id {id})"), None)
             }
         };
-        (code.status(), Json(ErrorBody { error: ErrorDetail { code, message, field } }))
-            .into_response()
+        let mut response =
+            (code.status(), Json(ErrorBody { error: ErrorDetail { code, message, field } }))
+                .into_response();
+        if code == ErrorCode::Unavailable {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_UNAVAILABLE_SECS));
+        }
+        response
     }
 }
+
+/// `Retry-After` of a 503: long enough for a database restart or a model
+/// to come back, short enough that a client is not left waiting.
+pub const RETRY_UNAVAILABLE_SECS: u64 = 5;
 
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
@@ -169,6 +180,9 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::not_found(),
+            unavailable if unavailable.is_unavailable() => {
+                fairgig_engine::Error::from(unavailable).into()
+            }
             StoreError::Conflict { field } => ApiError::with_field(
                 ErrorCode::Conflict,
                 format!("{field} is already taken"),

@@ -9,6 +9,7 @@
 //! - [`settings`]: configuration loading.
 //! - [`auth`]: the `Authenticated` extractor (bearer token or API key).
 //! - [`ratelimit`]: the middleware applying the engine's quotas.
+//! - [`retry`]: a safe request answered 503 (the database blinked) is tried once more.
 //! - [`error`], [`extractors`]: one error shape for every failure.
 //! - [`headers`]: caching and content-security headers by area (API, docs).
 //! - [`metrics`], [`telemetry`]: Prometheus and logs.
@@ -24,6 +25,7 @@ pub mod extractors;
 pub mod headers;
 pub mod metrics;
 pub mod ratelimit;
+pub mod retry;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -117,7 +117,8 @@ impl Server {
 }
 
 /// The router with every middleware, outermost first: request id, tracing,
-/// timeout, body limit, security headers, CORS, metrics, rate limits.
+/// timeout, body limit, security headers, CORS, metrics, rate limits, one
+/// more try of a safe request answered 503.
 pub fn app(state: AppState) -> Router {
     let server = &state.engine.settings.server;
     let timeout = Duration::from_secs(server.request_timeout_secs.max(1));
@@ -126,6 +127,7 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
 
     routes::router(state.clone())
+        .layer(crate::retry::RetryUnavailableOnceLayer)
         .layer(middleware::from_fn_with_state(state, ratelimit::limit_requests))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(cors)

@@ -17,12 +17,16 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConnectOptions {
     pub max_connections: u32,
+    /// How long a query waits for a connection before the store answers
+    /// "unavailable" ([`StoreError::is_unavailable`]); `None`: 10 s.
+    pub acquire_timeout: Option<Duration>,
 }
 
 impl Store {
     /// Opens the database named by `url`; the scheme picks the backend.
     /// SQLite files (and their folder) are created if missing.
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
+        let acquire_timeout = options.acquire_timeout.unwrap_or(Duration::from_secs(10));
         let pool = if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -40,7 +44,7 @@ impl Store {
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(max)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(acquire_timeout)
                     .connect_with(connect)
                     .await?,
             )
@@ -49,7 +53,7 @@ impl Store {
             Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(max)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(acquire_timeout)
                     .connect(url)
                     .await?,
             )

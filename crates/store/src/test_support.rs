@@ -55,7 +55,11 @@ impl TestDatabase {
 
     /// A migrated store on this database.
     pub async fn store(&self) -> Result<Store, StoreError> {
-        let store = Store::connect(&self.url, ConnectOptions { max_connections: 5 }).await?;
+        let store = Store::connect(
+            &self.url,
+            ConnectOptions { max_connections: 5, ..ConnectOptions::default() },
+        )
+        .await?;
         store.migrate().await?;
         Ok(store)
     }

@@ -147,3 +147,75 @@ async fn killed_mid_step(amqp: Option<&AmqpTransport>) {
             .collect();
     assert_eq!(tasks, expected);
 }
+
+/// Cuts the app's PostgreSQL database off (no new connections, every open
+/// one terminated) or lets it back, from the server's admin database.
+async fn cut_off(app: &TestApp, admin_url: &str, cut: bool) {
+    let database = app.database_url.rsplit('/').next().expect("database name").to_owned();
+    let admin = sqlx::PgPool::connect(admin_url).await.expect("admin connection");
+    sqlx::query(&format!("ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS {cut}", cut = !cut))
+        .execute(&admin)
+        .await
+        .expect("alter database");
+    if cut {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&database)
+        .execute(&admin)
+        .await
+        .expect("terminate");
+    }
+    admin.close().await;
+}
+
+/// A database that goes away mid-flight is a 503 with `Retry-After`, never
+/// a bare 500, for reads and writes; a write refused so loses nothing
+/// (nothing was committed), and everything works again once it is back.
+#[tokio::test]
+async fn a_lost_database_is_a_503_with_retry_after_and_then_recovers() {
+    let Ok(admin_url) = std::env::var("FAIRGIG_TEST_POSTGRES_URL") else {
+        eprintln!("SKIP database loss: FAIRGIG_TEST_POSTGRES_URL unset");
+        return;
+    };
+    let Some(app) = crate::helpers::spawn_on_postgres_with(|settings| {
+        settings.database.acquire_timeout_secs = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.register("steady@example.org").await;
+    let list = |app: &TestApp| {
+        let token = user.access.clone();
+        let request = app.client.get(app.url("/api/v1/submissions")).bearer_auth(token);
+        async move { request.send().await.expect("request") }
+    };
+    assert_eq!(list(&app).await.status(), reqwest::StatusCode::OK);
+
+    cut_off(&app, &admin_url, true).await;
+    let read = list(&app).await;
+    assert_eq!(read.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(read.headers()["retry-after"], "5");
+    let body: Value = read.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let write = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .json(
+            &json!({"kind": "job", "title": "Lost", "text": "Written while the database is away."}),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(write.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(write.headers().contains_key("retry-after"));
+
+    cut_off(&app, &admin_url, false).await;
+    let back = list(&app).await;
+    assert_eq!(back.status(), reqwest::StatusCode::OK);
+    let listed: Value = back.json().await.expect("json");
+    assert_eq!(listed["submissions"], json!([]), "the refused write left nothing");
+}
