@@ -44,6 +44,7 @@ eval: models
 	$(CARGO) build --release --locked -p fairgig-server --bin fairgig
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval search
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval matching
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty eval bias
 
 fmt:
 	$(CARGO) fmt --all

@@ -353,6 +353,13 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 1000)]
         queries: usize,
     },
+    /// The bias checker per protected ground on a labelled set of job-ad
+    /// sentences: precision and recall next to the floors a test holds.
+    Bias {
+        /// Also print every sentence judged differently from its label.
+        #[arg(long)]
+        mistakes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -573,6 +580,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Eval(EvalCommand::Search { esco, queries }) => {
             fairgig_bench::eval::search_relevance(&settings, &esco, queries.max(1)).await?;
+            Ok(0)
+        }
+        Command::Eval(EvalCommand::Bias { mistakes }) => {
+            fairgig_bench::eval::bias_grounds(mistakes)?;
             Ok(0)
         }
         Command::Eval(EvalCommand::Matching { esco, queries }) => {

@@ -6,6 +6,8 @@
 //! - [`gender_coding`]: the Gender Decoder's masculine/feminine verdict.
 //! - [`bench`]: the throughput benchmark's corpus and timing.
 //! - [`context`]: span and line facts built once per check (keeps it linear).
+//! - [`grounds`]: the protected ground each category is about.
+//! - [`eval`]: precision and recall per ground on a labelled set.
 //! - this module: which packs apply to which kind of text, the context
 //!   rules (quoted and code spans, allowed "his or her" pairs, an allow-list),
 //!   and the score.
@@ -13,7 +15,9 @@
 pub mod bench;
 mod context;
 pub mod custom;
+pub mod eval;
 pub mod gender_coding;
+pub mod grounds;
 pub mod matcher;
 pub mod rules;
 
@@ -589,7 +593,7 @@ fn within_exception(
 }
 
 /// Says a requirement is not one when shortly before it: "no recent
-/// graduates needed". (A `match`: asked for up to four words of every
+/// graduates needed", "regardless of place of birth". (A `match`: asked for up to four words of every
 /// finding, it compiles to a length switch, not eleven comparisons.)
 fn is_negator(word: &str) -> bool {
     matches!(
@@ -604,6 +608,8 @@ fn is_negator(word: &str) -> bool {
             | "nor"
             | "neither"
             | "none"
+            | "regardless"
+            | "irrespective"
     )
 }
 

@@ -1,11 +1,15 @@
 //! Relevance evaluations on third-party data the product was not built
 //! from: `fairgig eval search` ([`search`]) and `fairgig eval matching`
-//! ([`matching`]), both over the ESCO occupations ([`esco`]).
+//! ([`matching`]), both over the ESCO occupations ([`esco`]); and the bias
+//! checker's precision and recall per protected ground, `fairgig eval bias`
+//! ([`bias`]).
 
+pub mod bias;
 mod esco;
 pub mod matching;
 pub mod search;
 
+pub use bias::bias_grounds;
 pub use matching::matching_relevance;
 pub use search::search_relevance;
 
