@@ -61,9 +61,12 @@ impl TextKind {
                 &[Pack::Equality, Pack::JobAd, Pack::FairgigJobAd, Pack::Inclusive]
             }
             TextKind::Profile => &[Pack::Equality, Pack::Profanity, Pack::Inclusive],
-            TextKind::Review => {
-                &[Pack::Equality, Pack::Profanity, Pack::FairgigReview, Pack::Inclusive]
-            }
+            TextKind::Review => &[
+                Pack::EqualityInReviews,
+                Pack::Profanity,
+                Pack::FairgigReview,
+                Pack::InclusiveInReviews,
+            ],
             TextKind::Text => &[Pack::Equality, Pack::Inclusive],
         }
     }
@@ -1031,6 +1034,32 @@ source = "ACME style guide"
         for finding in report.findings {
             assert_eq!(&text[finding.start..finding.end], finding.text);
         }
+    }
+
+    #[test]
+    fn a_review_may_name_its_subject_and_praise_but_not_judge_looks_family_or_age() {
+        let checker = BiasChecker::new();
+        let rules = |text: &str, kind: TextKind| -> Vec<String> {
+            let report = checker.check(text, kind, &CheckOptions::default());
+            report.findings.iter().map(|finding| finding.rule_id.to_string()).collect()
+        };
+        let praise = "She delivered the app early. Her tests were thorough, he said, and she \
+                      simply got it right; the hand-over was clearly written and easy to follow.";
+        assert_eq!(rules(praise, TextKind::Review), Vec::<String>::new());
+        // The same words elsewhere are still findings.
+        assert!(rules(praise, TextKind::Text).contains(&"he-she".to_owned()));
+        for (text, rule) in [
+            ("Handsome guy, and the code was fine.", "review-appearance"),
+            ("Good work for a busy mum.", "review-family"),
+            ("Surprisingly quick at his age.", "review-age"),
+            ("The babe did fine.", "gal-guy"),
+        ] {
+            assert!(rules(text, TextKind::Review).contains(&rule.to_owned()), "{text}");
+        }
+        assert_eq!(
+            rules("A cute logo, delivered on time.", TextKind::Review),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

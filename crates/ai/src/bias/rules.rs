@@ -79,12 +79,19 @@ struct PackFile {
 pub enum Pack {
     /// Inconsiderate language (retext-equality).
     Equality,
+    /// retext-equality for reviews: without the neutral words a review
+    /// uses for the person it is about ("she delivered", "his tests") and
+    /// without adverbs of ease and certainty ("simply", "easily",
+    /// "clearly"), which praise there rather than talk down.
+    EqualityInReviews,
     /// Profanity (cuss).
     Profanity,
     /// Job-ad language (inclusive-job-ad-analyser, joblint).
     JobAd,
     /// Exclusionary idioms (jhogue/inclusive-language).
     Inclusive,
+    /// jhogue/inclusive-language for reviews, as [`Pack::EqualityInReviews`].
+    InclusiveInReviews,
     /// fairgig's own job-ad rules: age, nationality, family, culture fit, appearance.
     FairgigJobAd,
     /// fairgig's own review rules: personality words, effort over achievement.
@@ -95,11 +102,13 @@ pub enum Pack {
 }
 
 impl Pack {
-    pub const ALL: [Pack; 6] = [
+    pub const ALL: [Pack; 8] = [
         Pack::Equality,
+        Pack::EqualityInReviews,
         Pack::Profanity,
         Pack::JobAd,
         Pack::Inclusive,
+        Pack::InclusiveInReviews,
         Pack::FairgigJobAd,
         Pack::FairgigReview,
     ];
@@ -107,10 +116,14 @@ impl Pack {
     fn text(self) -> &'static str {
         match self {
             Pack::Organisation => "",
-            Pack::Equality => include_str!("../../data/bias/equality.toml"),
+            Pack::Equality | Pack::EqualityInReviews => {
+                include_str!("../../data/bias/equality.toml")
+            }
             Pack::Profanity => include_str!("../../data/bias/profanity.toml"),
             Pack::JobAd => include_str!("../../data/bias/jobad.toml"),
-            Pack::Inclusive => include_str!("../../data/bias/inclusive.toml"),
+            Pack::Inclusive | Pack::InclusiveInReviews => {
+                include_str!("../../data/bias/inclusive.toml")
+            }
             Pack::FairgigJobAd => include_str!("../../data/bias/fairgig-jobad.toml"),
             Pack::FairgigReview => include_str!("../../data/bias/fairgig-review.toml"),
         }
@@ -123,8 +136,98 @@ impl Pack {
         if self == Pack::Organisation {
             return Vec::new();
         }
-        toml::from_str::<PackFile>(self.text()).map(|file| file.rule).unwrap_or_default()
+        let rules =
+            toml::from_str::<PackFile>(self.text()).map(|file| file.rule).unwrap_or_default();
+        match self {
+            Pack::EqualityInReviews | Pack::InclusiveInReviews => {
+                rules.into_iter().filter_map(for_reviews).collect()
+            }
+            _ => rules,
+        }
     }
+}
+
+/// The words a review uses for the person it is about: naming them is not
+/// a finding there (a demeaning word for a person, "babe", "chick", still
+/// is, as are family words, which a review has no business with).
+const REVIEWED_PERSON: [&str; 30] = [
+    "she",
+    "he",
+    "she'd",
+    "he'd",
+    "she'll",
+    "he'll",
+    "she's",
+    "he's",
+    "her",
+    "hers",
+    "him",
+    "his",
+    "herself",
+    "himself",
+    "woman",
+    "man",
+    "women",
+    "men",
+    "lady",
+    "ladies",
+    "gentleman",
+    "gentlemen",
+    "guy",
+    "guys",
+    "lad",
+    "fellow",
+    "gal",
+    "gals",
+    "gents",
+    "dude",
+];
+
+/// Adverbs and intensifiers: condescending in instructions ("simply
+/// run"), praise in a review ("she simply got it right").
+const INTENSIFIERS: [&str; 16] = [
+    "easy",
+    "easily",
+    "obvious",
+    "obviously",
+    "simple",
+    "simply",
+    "straightforward",
+    "straight forward",
+    "straightforwardly",
+    "basically",
+    "clearly",
+    "just",
+    "of course",
+    "actually",
+    "literally",
+    "really",
+];
+
+/// A rule as reviews use it, without the words for the reviewed person and
+/// the intensifiers; `None` when nothing is left.
+fn for_reviews(mut rule: Rule) -> Option<Rule> {
+    let keep: Vec<bool> = rule
+        .patterns
+        .iter()
+        .map(|pattern| {
+            !REVIEWED_PERSON.contains(&pattern.as_str())
+                && !INTENSIFIERS.contains(&pattern.as_str())
+        })
+        .collect();
+    let mut kept = keep.iter();
+    rule.patterns.retain(|_| kept.next().copied().unwrap_or(true));
+    if rule.kind == RuleType::Or {
+        let mut kept = keep.iter();
+        rule.groups.retain(|_| kept.next().copied().unwrap_or(true));
+        // An `or` rule weighs one group's words against another's; with
+        // one group left there is nothing to weigh.
+        let groups: std::collections::HashSet<&String> = rule.groups.iter().collect();
+        if groups.len() < 2 {
+            return None;
+        }
+    }
+    (!rule.patterns.is_empty()).then_some(rule)
 }
 
 #[cfg(test)]
@@ -135,6 +238,8 @@ mod tests {
     fn every_shipped_pack_parses() {
         let expected = [
             (Pack::Equality, 425),
+            (Pack::EqualityInReviews, 400),
+            (Pack::InclusiveInReviews, 230),
             (Pack::Profanity, 1795),
             (Pack::JobAd, 50),
             (Pack::Inclusive, 240),
