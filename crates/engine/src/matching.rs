@@ -553,21 +553,29 @@ pub async fn qualified_jobs(
     let weigh = |skills: &[String]| -> Vec<f64> {
         skills.iter().map(|skill| specificity.get(skill.as_str()).copied().unwrap_or(1.0)).collect()
     };
-    Ok(pool
+    // Weighed while the names borrow the pool, so the pool can then move
+    // its jobs into the result.
+    let weights: Vec<(Vec<f64>, Vec<f64>)> = pool
         .iter()
-        .filter(|candidate| candidate.entity.owner != profile.user_id)
-        .filter_map(|candidate| {
+        .map(|candidate| {
+            let input = &candidate.entity.input;
+            (weigh(&input.required_skills), weigh(&input.preferred_skills))
+        })
+        .collect();
+    Ok(pool
+        .into_iter()
+        .zip(weights)
+        .filter(|(candidate, _)| candidate.entity.owner != profile.user_id)
+        .filter_map(|(candidate, (required_weights, preferred_weights))| {
             let job = &candidate.entity;
-            let mut job_facts = job_facts(job);
-            job_facts.required_weights = weigh(&job.input.required_skills);
-            job_facts.preferred_weights = weigh(&job.input.preferred_skills);
+            let job_facts = JobFacts { required_weights, preferred_weights, ..job_facts(job) };
             if !qualifies(&job_facts, job, profile, &facts, filters.within_budget)
                 || !filters.admits(job, profile)
             {
                 return None;
             }
             let features = features(&job_facts, &facts, candidate.similarity);
-            Some(Qualified { features, entity: candidate.entity.clone() })
+            Some(Qualified { features, entity: candidate.entity })
         })
         .collect())
 }

@@ -227,9 +227,11 @@ fn by_score(pool: &Pool, score: impl Fn(&Features) -> f64) -> Vec<usize> {
     order.into_iter().map(|(_, at)| at).collect()
 }
 
-/// `ranking` fairly re-ranked by DetConstSort at the pool's group shares.
+/// `ranking` fairly re-ranked by DetConstSort at the pool's group shares
+/// (however many groups the pool has).
 fn fair(pool: &Pool, ranking: &[usize], score: impl Fn(&Features) -> f64) -> Vec<usize> {
-    let mut counts = [0usize; 2];
+    let groups = pool.docs.iter().map(|(_, _, group)| group + 1).max().unwrap_or(1);
+    let mut counts = vec![0usize; groups];
     for (_, _, group) in &pool.docs {
         counts[*group] += 1;
     }
