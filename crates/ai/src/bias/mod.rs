@@ -142,7 +142,7 @@ struct RuleSet {
     matcher: Matcher,
     /// How many words either side of a hit its context rules may read: a
     /// phrase or exception, a gap of two words and another phrase (an
-    /// allowed pair), and at least the four words a negation looks back.
+    /// allowed pair), and at least the words a negation looks back ([`LIST_NEGATION_WORDS`]).
     reach: usize,
 }
 
@@ -210,7 +210,8 @@ impl RuleSet {
             .map(|phrase| phrase.split_whitespace().count())
             .max()
             .unwrap_or(0);
-        Self { matcher: Matcher::new(&plain), packs, rules, reach: 2 * longest + 4 }
+        let reach = (2 * longest + 4).max(LIST_NEGATION_WORDS);
+        Self { matcher: Matcher::new(&plain), packs, rules, reach }
     }
 
     fn serves(&self, packs: &[Pack]) -> bool {
@@ -611,9 +612,16 @@ fn is_negator(word: &str) -> bool {
             | "nor"
             | "neither"
             | "none"
-            | "regardless"
-            | "irrespective"
     )
+}
+
+/// How far back a list-opening negation reaches: "regardless of age, sex,
+/// national origin or place of birth" names its grounds in a list.
+const LIST_NEGATION_WORDS: usize = 8;
+
+/// Opens a list of things that do not count ("regardless of …").
+fn opens_negated_list(word: &str) -> bool {
+    matches!(word, "regardless" | "irrespective")
 }
 
 /// Says a requirement is not one when shortly after it: "… optional".
@@ -650,8 +658,9 @@ fn in_proper_name(
 }
 
 /// A negation shortly before the hit in the same sentence ("no recent
-/// graduates needed"), or "not required" / "optional" shortly after it.
-/// Looks at four words before it and three after, each once.
+/// graduates needed"; "regardless of …" a list's length before), or "not
+/// required" / "optional" shortly after it. Looks at up to
+/// [`LIST_NEGATION_WORDS`] words before it and three after, each once.
 fn negated(text: &str, words: &[Word], hit: &matcher::Hit, scratch: &mut String) -> bool {
     let breaks_sentence = |from: usize, to: usize| {
         text.as_bytes()[from..to]
@@ -660,11 +669,13 @@ fn negated(text: &str, words: &[Word], hit: &matcher::Hit, scratch: &mut String)
     };
     // Before: nearest first, until a sentence ends between two words.
     let mut after_word = words[hit.first_word].start;
-    for word in words[hit.first_word.saturating_sub(4)..hit.first_word].iter().rev() {
+    let from = hit.first_word.saturating_sub(LIST_NEGATION_WORDS);
+    for (distance, word) in words[from..hit.first_word].iter().rev().enumerate() {
         if breaks_sentence(word.end, after_word) {
             break;
         }
-        if is_negator(word.key(text, Key::Plain, scratch)) {
+        let key = word.key(text, Key::Plain, scratch);
+        if (distance < 4 && is_negator(key)) || opens_negated_list(key) {
             return true;
         }
         after_word = word.start;
@@ -913,7 +924,7 @@ source = "ACME style guide"
     fn context_decides_whether_a_phrase_counts() {
         let checker = BiasChecker::new();
         let none = CheckOptions::default();
-        let cases: [(&str, TextKind, &str, bool, &str); 10] = [
+        let cases: [(&str, TextKind, &str, bool, &str); 13] = [
             ("We want a rockstar developer.", TextKind::JobPost, "jobad-rockstar", true, "jargon"),
             (
                 "Native English speaker required.",
@@ -935,6 +946,27 @@ source = "ACME style guide"
                 "language-native-speaker",
                 false,
                 "negated after",
+            ),
+            (
+                "We hire regardless of age, sex, national origin or place of birth.",
+                TextKind::JobPost,
+                "origin-birthplace",
+                false,
+                "a list opened by regardless",
+            ),
+            (
+                "Regardless of the deadline. Please state your place of birth.",
+                TextKind::JobPost,
+                "origin-birthplace",
+                true,
+                "regardless in another sentence",
+            ),
+            (
+                "No weekend work, and you must be born in Germany.",
+                TextKind::JobPost,
+                "origin-birthplace",
+                true,
+                "a negation too far back",
             ),
             (
                 "We offer a competitive salary.",
