@@ -29,6 +29,7 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub training: TrainingSettings,
     pub fairness: FairnessSettings,
+    pub retention: RetentionSettings,
 }
 
 impl Default for Settings {
@@ -49,6 +50,7 @@ impl Default for Settings {
             notifications: NotificationSettings::default(),
             training: TrainingSettings::default(),
             fairness: FairnessSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -163,6 +165,35 @@ pub struct TrainingSettings {
 impl Default for TrainingSettings {
     fn default() -> Self {
         Self { every_hours: 24, min_new_feedback: 200, held_out: 0.2, auto_promote: true }
+    }
+}
+
+/// How long finished records are kept; one lease-guarded job prunes the
+/// rest every `every_hours` (0: never; `fairgig prune` runs it now). A
+/// period of 0 keeps that kind forever. The audit log is always kept.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    pub every_hours: u64,
+    /// Notifications sent, given up on a channel, or dead, by last change.
+    pub notifications_days: u64,
+    /// Revoked sessions, expired refresh tokens and expired account links.
+    pub sessions_days: u64,
+    /// The embedding cache (a cache: entries are embedded again on demand).
+    pub embedding_cache_days: u64,
+    /// Feedback events (the ranker's training data): kept by default.
+    pub feedback_days: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            every_hours: 24,
+            notifications_days: 180,
+            sessions_days: 30,
+            embedding_cache_days: 90,
+            feedback_days: 0,
+        }
     }
 }
 

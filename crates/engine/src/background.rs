@@ -93,6 +93,13 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
         .bias
         .keep_current(engine.store.clone(), engine.storage.clone(), &mut tasks, stop.clone())
         .await;
+    crate::retention::spawn(
+        engine.store.clone(),
+        engine.settings.retention.clone(),
+        process_name(),
+        &mut tasks,
+        stop.clone(),
+    );
     crate::orphan_uploads::spawn(
         engine.store.clone(),
         engine.storage.clone(),

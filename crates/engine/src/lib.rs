@@ -24,6 +24,7 @@
 //! - [`profiles`]: freelancer profiles, checked and embedded.
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`orphan_uploads`]: removing uploaded files no submission refers to.
+//! - [`retention`]: pruning finished records past their retention period.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
 //!   matches, and the indexes that propose whom to score.
@@ -68,6 +69,7 @@ pub mod operations;
 pub mod orphan_uploads;
 pub mod profiles;
 pub mod registry;
+pub mod retention;
 pub mod review_audit;
 pub mod scheduled_training;
 pub mod search;

@@ -46,6 +46,9 @@ pub enum Command {
     Worker,
     /// Apply database migrations and exit.
     Migrate,
+    /// Prune finished records past their retention period now (the
+    /// scheduled job does it every `retention.every_hours`).
+    Prune,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -528,6 +531,18 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     }
                 }
             }
+            Ok(0)
+        }
+        Command::Prune => {
+            let engine = ready_engine(settings).await?;
+            let pruned =
+                fairgig_engine::retention::prune_now(&engine.store, &engine.settings.retention)
+                    .await?;
+            println!(
+                "pruned: {} notifications, {} sessions/tokens/links, {} embedding cache entries, \
+                 {} feedback events (the audit log is kept)",
+                pruned.notifications, pruned.sessions, pruned.embedding_cache, pruned.feedback
+            );
             Ok(0)
         }
         Command::Audit(AuditCommand::Verify) => {

@@ -26,6 +26,7 @@
 //! - [`feedback`]: match lists as shown and feedback on them.
 //! - [`exposure`]: the fairness groups' exposure ledger.
 //! - [`models`]: the model registry (versions, champion and challenger).
+//! - [`retention`]: pruning finished records past their retention period.
 //! - [`schedules`]: leases that let one process run each occurrence of periodic work.
 //! - `error`: [`StoreError`], every repository's one error type.
 //! - `test_support` (feature `test-support`): fresh databases for tests and
@@ -47,6 +48,7 @@ pub mod models;
 pub mod notifications;
 pub mod objects;
 pub mod outbox;
+pub mod retention;
 pub mod runs;
 pub mod schedules;
 pub mod sessions;

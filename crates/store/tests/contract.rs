@@ -1233,3 +1233,23 @@ fn remote_job() -> fairgig_store::marketplace::JobInput {
         experience_level: None,
     }
 }
+
+#[tokio::test]
+async fn pruning_runs_on_both_backends_and_keeps_what_is_in_use() {
+    use fairgig_store::retention::{Cutoffs, Pruned};
+    on_every_backend(|store| async move {
+        let user = store.create_user(new_user("prune@example.org")).await.expect("user");
+        let tomorrow = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+        let everything = Cutoffs {
+            notifications: Some(tomorrow),
+            sessions: Some(tomorrow),
+            embedding_cache: Some(tomorrow),
+            feedback: Some(tomorrow),
+        };
+        // Nothing is finished yet: a user alone has nothing to prune.
+        assert_eq!(store.prune(&everything).await.expect("prune"), Pruned::default());
+        assert!(store.get_user(user.id).await.is_ok());
+        assert_eq!(store.prune(&Cutoffs::default()).await.expect("keep"), Pruned::default());
+    })
+    .await;
+}

@@ -333,3 +333,66 @@ async fn the_example_configuration_is_current_and_checks_clean() {
     assert_eq!(short.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&short.stderr).contains("jwt_secret"), "names the key");
 }
+
+/// `fairgig prune` deletes finished records past their period and nothing
+/// still in use: an old delivered notification and an old revoked session
+/// go; a pending notification, the live session and the audit log stay.
+#[tokio::test]
+async fn prune_deletes_what_is_finished_and_old_and_keeps_what_is_in_use() {
+    let app = spawn_app().await;
+    let user = app.register("prune@example.org").await;
+    let second = app.login("prune@example.org", crate::helpers::PASSWORD).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let fairgig_store::Pool::Sqlite(pool) = app.store.pool() else { panic!("sqlite") };
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::days(400);
+    let count = |sql: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.expect("count");
+        n
+    };
+    // Two notifications a year old: one delivered, one still to send.
+    let ids: Vec<(uuid::Uuid,)> =
+        sqlx::query_as("SELECT id FROM notifications").fetch_all(pool).await.expect("ids");
+    assert!(!ids.is_empty(), "sign-up sent a verification message");
+    sqlx::query("UPDATE notifications SET status = 'sent', updated_at = $1 WHERE id = $2")
+        .bind(long_ago)
+        .bind(ids[0].0)
+        .execute(pool)
+        .await
+        .expect("age");
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, channel, address, source, dedupe_key, \
+           context, locale, subject, body_text, status, attempts, channel_rank, digest, \
+           next_attempt_at, created_at, updated_at) \
+         SELECT $1, user_id, kind, channel, address, source, 'pending-old', context, locale, \
+           subject, body_text, 'pending', 0, 0, FALSE, $2, $2, $2 FROM notifications WHERE id = $3",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(long_ago)
+    .bind(ids[0].0)
+    .execute(pool)
+    .await
+    .expect("pending");
+    // The second sign-in's session was revoked a year ago.
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE id = \
+         (SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1)",
+    )
+    .bind(long_ago)
+    .execute(pool)
+    .await
+    .expect("revoke");
+    let audit_before = count("SELECT COUNT(*) FROM audit_log").await;
+
+    let output = fairgig(&app, &["prune"]).await;
+    let printed = stdout(&output);
+    assert!(printed.starts_with("pruned: 1 notifications, 1 sessions/tokens/links"), "{printed}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM notifications WHERE dedupe_key = 'pending-old'").await,
+        1
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 1, "the live session stays");
+    assert_eq!(count("SELECT COUNT(*) FROM refresh_tokens").await, 1, "and only its token");
+    assert!(count("SELECT COUNT(*) FROM audit_log").await >= audit_before, "the audit log is kept");
+    let me = app.get_as("/api/v1/me", &user.access).await;
+    assert_eq!(me.status(), StatusCode::OK, "still signed in");
+}
