@@ -87,6 +87,7 @@ impl Engine {
             ),
             time::Duration::days(i64::try_from(settings.auth.refresh_token_ttl_days).unwrap_or(30)),
         );
+        orphan_grace(&settings)?;
         let passwords = password_hasher(&settings)?;
         let limiter = match &settings.redis.url {
             Some(url) => RateLimiter::Redis(
@@ -164,12 +165,25 @@ impl Engine {
 
 /// What [`Engine::build`] would refuse in `settings`, found without
 /// touching the database, the files or the network: a short configured JWT
-/// key, password-hashing parameters, the fairness policy. `fairgig config
+/// key, password-hashing parameters, the fairness policy, an orphan-upload
+/// grace of 0. `fairgig config
 /// check` asks it.
 pub fn check_settings(settings: &Settings) -> anyhow::Result<()> {
     configured_jwt_secret(settings)?;
     password_hasher(settings)?;
     fairness_policy(settings)?;
+    orphan_grace(settings)?;
+    Ok(())
+}
+
+/// An orphan-upload grace of 0 would delete the files of a submission
+/// still committing.
+fn orphan_grace(settings: &Settings) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.storage.orphan_grace_secs > 0,
+        "storage.orphan_grace_secs must be at least 1 (0 would delete uploads whose submission \
+         is still being stored; the default is 3600)"
+    );
     Ok(())
 }
 
