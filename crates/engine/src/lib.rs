@@ -25,6 +25,7 @@
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`orphan_uploads`]: removing uploaded files no submission refers to.
 //! - [`retention`]: pruning finished records past their retention period.
+//! - [`backup`]: backing up, verifying and restoring a one-machine deployment.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
 //!   matches, and the indexes that propose whom to score.
@@ -49,6 +50,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod background;
+pub mod backup;
 pub mod bias_rules;
 pub mod caller;
 pub mod candidates;

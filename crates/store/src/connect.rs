@@ -23,6 +23,23 @@ pub struct ConnectOptions {
 }
 
 impl Store {
+    /// A consistent copy of an SQLite database at `path` (`VACUUM INTO`:
+    /// one read transaction, so writes during the copy are either in it or
+    /// not). `None` on PostgreSQL, whose own tools (`pg_dump`, WAL
+    /// archiving) do this better.
+    pub async fn snapshot_sqlite(&self, path: &std::path::Path) -> Result<Option<()>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path.to_string_lossy().into_owned())
+                    .execute(pool)
+                    .await?;
+                Ok(Some(()))
+            }
+            Pool::Postgres(_) => Ok(None),
+        }
+    }
+
     /// Opens the database named by `url`; the scheme picks the backend.
     /// SQLite files (and their folder) are created if missing.
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {

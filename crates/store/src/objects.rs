@@ -90,6 +90,13 @@ impl ObjectStorage {
         Ok(self.inner.get(&Self::path(key)?).await?.bytes().await?)
     }
 
+    /// Every key in the store (for backups).
+    pub async fn all_keys(&self) -> Result<Vec<String>, ObjectError> {
+        use futures::TryStreamExt;
+        let listed: Vec<object_store::ObjectMeta> = self.inner.list(None).try_collect().await?;
+        Ok(listed.into_iter().map(|meta| meta.location.to_string()).collect())
+    }
+
     /// The keys under `prefix` last written before `before`.
     pub async fn keys_older_than(
         &self,
