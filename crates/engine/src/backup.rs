@@ -163,12 +163,14 @@ pub fn verify(dir: &Path) -> Result<Manifest, BackupError> {
 pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, BackupError> {
     let manifest = verify(dir)?;
     let url = settings.database_url();
-    let Some(path) = url.strip_prefix("sqlite://").map(PathBuf::from) else {
+    let Some(location) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return Err(BackupError::Unsupported(
             "restoring into PostgreSQL: use pg_restore (see the README)".into(),
         ));
     };
-    let path = PathBuf::from(path.to_string_lossy().split('?').next().unwrap_or_default());
+    // `sqlite://path?mode=rwc`: the file is the part before the options.
+    let path = PathBuf::from(location.split('?').next().unwrap_or_default());
     if path.exists() {
         return Err(BackupError::Refused(format!(
             "{} exists: restore only into an empty deployment",
