@@ -12,10 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use fairgig_core::config::Settings;
-use fairgig_store::{
-    objects::{ObjectError, ObjectStorage, S3Options},
-    StoreError,
-};
+use fairgig_store::{objects::ObjectError, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -180,19 +177,7 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, Backup
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let storage = ObjectStorage::from_url(
-        &settings.storage_url(),
-        &S3Options {
-            endpoint: settings.storage.s3_endpoint.clone(),
-            region: settings.storage.s3_region.clone(),
-            access_key_id: settings.storage.s3_access_key_id.clone(),
-            secret_access_key: settings
-                .storage
-                .s3_secret_access_key
-                .as_ref()
-                .map(|secret| secrecy::ExposeSecret::expose_secret(secret).to_owned()),
-        },
-    )?;
+    let storage = crate::services::object_storage(settings)?;
     for listed in &manifest.files {
         if let Some(key) = object_key(&listed.path) {
             storage.put(key, std::fs::read(dir.join(&listed.path))?.into()).await?;

@@ -25,6 +25,7 @@
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`orphan_uploads`]: removing uploaded files no submission refers to.
 //! - [`retention`]: pruning finished records past their retention period.
+//! - [`leased`]: periodic work one process runs per occurrence, under a lease.
 //! - [`backup`]: backing up, verifying and restoring a one-machine deployment.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
 //! - [`matching`], [`candidates`]: ranked, explained, fairly re-ranked
@@ -62,6 +63,7 @@ pub mod fairness_audit;
 pub mod feedback;
 pub mod jobs;
 pub mod language_evidence;
+pub mod leased;
 pub mod limits;
 pub mod live;
 pub mod match_request;

@@ -107,20 +107,29 @@ pub fn spawn(
     stop: CancellationToken,
 ) {
     tasks.spawn(Arc::clone(&dispatcher).run(stop.clone()));
+    // Announcements are left behind only by a crash or a lost connection:
+    // looking once per grace period (at most once a second) is enough, not
+    // at every poll for finished runs.
+    let sweep_every = announcement_grace.max(Duration::from_secs(1));
     tasks.spawn(async move {
+        let mut last_sweep: Option<std::time::Instant> = None;
         while !stop.is_cancelled() {
             if let Err(err) = announce_finished_runs(&store, &dispatcher).await {
                 tracing::warn!(error = %err, "announcing finished runs failed; will retry");
             }
-            let before = time::OffsetDateTime::now_utc() - announcement_grace;
-            match sweep_announcements(&store, &dispatcher, before).await {
-                Ok(0) => {}
-                Ok(count) => {
-                    metrics::counter!("fairgig_announcements_swept_total").increment(count as u64);
-                    tracing::info!(count, "delivered announcements a request had left behind");
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "sweeping announcements failed; will retry")
+            if last_sweep.is_none_or(|at| at.elapsed() >= sweep_every) {
+                last_sweep = Some(std::time::Instant::now());
+                let before = time::OffsetDateTime::now_utc() - announcement_grace;
+                match sweep_announcements(&store, &dispatcher, before).await {
+                    Ok(0) => {}
+                    Ok(count) => {
+                        metrics::counter!("fairgig_announcements_swept_total")
+                            .increment(count as u64);
+                        tracing::info!(count, "delivered announcements a request had left behind");
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "sweeping announcements failed; will retry")
+                    }
                 }
             }
             tokio::select! {

@@ -6,8 +6,8 @@
 //! that nothing will ever read. The sweep lists `submissions/` objects older
 //! than `storage.orphan_grace_secs` (a request still in flight is far
 //! younger), asks the store which of them a submission file refers to, and
-//! deletes the rest. Every `serve` and `worker` runs it; a lease in the
-//! database (`Store::claim_schedule`) lets one process sweep per occurrence.
+//! deletes the rest. Every `serve` and `worker` runs it; one process sweeps
+//! per occurrence ([`crate::leased`]).
 
 use std::time::Duration;
 
@@ -15,7 +15,10 @@ use fairgig_store::{objects::ObjectStorage, Store};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    leased::{run_if_due, spawn_looking, Schedule},
+};
 
 /// The schedule's name in the database.
 const SCHEDULE: &str = "sweep_orphan_uploads";
@@ -67,18 +70,16 @@ pub async fn round(
     grace: Duration,
     holder: &str,
 ) -> Result<Option<Sweep>> {
-    let now = OffsetDateTime::now_utc();
     let every = time::Duration::try_from(interval(grace)).unwrap_or(time::Duration::DAY);
-    if !store.claim_schedule(SCHEDULE, holder, now, now + LEASE, now - every).await? {
-        return Ok(None);
-    }
     let grace = time::Duration::try_from(grace).unwrap_or(time::Duration::DAY);
-    let swept = sweep(store, storage, now - grace).await;
-    store.finish_schedule(SCHEDULE, holder, now).await?;
-    let swept = swept?;
-    metrics::counter!("fairgig_orphan_uploads_removed_total").increment(swept.removed as u64);
-    tracing::info!(checked = swept.checked, removed = swept.removed, "orphan-upload sweep");
-    Ok(Some(swept))
+    let schedule = Schedule { name: SCHEDULE, every, lease: LEASE };
+    let swept = async {
+        let swept = sweep(store, storage, OffsetDateTime::now_utc() - grace).await?;
+        metrics::counter!("fairgig_orphan_uploads_removed_total").increment(swept.removed as u64);
+        tracing::info!(checked = swept.checked, removed = swept.removed, "orphan-upload sweep");
+        Ok(swept)
+    };
+    run_if_due(store, schedule, holder, swept).await
 }
 
 /// Sweeps every quarter of `grace` until `stop`; failures are logged and
@@ -91,16 +92,9 @@ pub fn spawn(
     tasks: &mut tokio::task::JoinSet<()>,
     stop: CancellationToken,
 ) {
-    tasks.spawn(async move {
-        loop {
-            if let Err(err) = round(&store, &storage, grace, &holder).await {
-                tracing::warn!(error = %err, "orphan-upload sweep failed");
-            }
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(interval(grace)) => {}
-            }
-        }
+    spawn_looking(tasks, stop, interval(grace), "orphan-upload sweep", move || {
+        let (store, storage, holder) = (store.clone(), storage.clone(), holder.clone());
+        async move { round(&store, &storage, grace, &holder).await.map(drop) }
     });
 }
 

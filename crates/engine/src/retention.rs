@@ -1,6 +1,5 @@
 //! Retention: finished records pruned once past their period
-//! (`retention.*`), by one process per occurrence (a lease in the database,
-//! `Store::claim_schedule`, as for scheduled training). The audit log is
+//! (`retention.*`), by one process per occurrence ([`crate::leased`]). The audit log is
 //! kept; what is still in use is never pruned (see
 //! `fairgig_store::retention`).
 
@@ -13,6 +12,8 @@ use fairgig_store::{
 };
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+
+use crate::leased::{run_if_due, spawn_looking, Schedule};
 
 /// The schedule's name in the database.
 const SCHEDULE: &str = "prune_retention";
@@ -67,17 +68,9 @@ pub async fn round(
     if settings.every_hours == 0 {
         return Ok(None);
     }
-    let now = OffsetDateTime::now_utc();
     let hours = i64::try_from(settings.every_hours.min(MAX_DAYS * 24)).unwrap_or(24);
-    if !store
-        .claim_schedule(SCHEDULE, holder, now, now + LEASE, now - time::Duration::hours(hours))
-        .await?
-    {
-        return Ok(None);
-    }
-    let pruned = prune_now(store, settings).await;
-    store.finish_schedule(SCHEDULE, holder, now).await?;
-    pruned.map(Some)
+    let schedule = Schedule { name: SCHEDULE, every: time::Duration::hours(hours), lease: LEASE };
+    run_if_due(store, schedule, holder, prune_now(store, settings)).await
 }
 
 /// Looks every five minutes until `stop`; failures are logged and retried
@@ -92,16 +85,9 @@ pub fn spawn(
     if settings.every_hours == 0 {
         return;
     }
-    tasks.spawn(async move {
-        loop {
-            if let Err(err) = round(&store, &settings, &holder).await {
-                tracing::warn!(error = %err, "retention pruning failed");
-            }
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(LOOK_EVERY) => {}
-            }
-        }
+    spawn_looking(tasks, stop, LOOK_EVERY, "retention pruning", move || {
+        let (store, settings, holder) = (store.clone(), settings.clone(), holder.clone());
+        async move { round(&store, &settings, &holder).await.map(drop) }
     });
 }
 

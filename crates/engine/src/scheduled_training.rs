@@ -5,8 +5,8 @@
 //! quality and fairness whether it serves. The gate's verdict is audited as
 //! for `fairgig model promote`, by the system.
 //!
-//! Every `serve` and `worker` runs the loop; a lease in the database
-//! (`Store::claim_schedule`) lets one process train per occurrence.
+//! Every `serve` and `worker` runs the loop; a lease in the database lets
+//! one process train per occurrence ([`crate::leased`]).
 
 use std::time::Duration;
 
@@ -15,7 +15,10 @@ use fairgig_store::Store;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::training::{promote_challenger, train_ranker, RegistryError, RANKER};
+use crate::{
+    leased::{run_if_due, spawn_looking, Schedule},
+    training::{promote_challenger, train_ranker, RegistryError, RANKER},
+};
 
 /// The longest interval honoured (ten years); larger settings mean this.
 const MAX_EVERY_HOURS: u64 = 24 * 366 * 10;
@@ -50,18 +53,13 @@ pub async fn round(
     if settings.every_hours == 0 {
         return Ok(Round::Off);
     }
-    let now = OffsetDateTime::now_utc();
     // Capped so any configured number is a valid duration (no overflow).
     let hours = settings.every_hours.min(MAX_EVERY_HOURS);
     let every = time::Duration::hours(i64::try_from(hours).unwrap_or(i64::from(u16::MAX)));
-    if !store.claim_schedule(SCHEDULE, holder, now, now + LEASE, now - every).await? {
-        return Ok(Round::NotDue);
-    }
-    let outcome = train_if_enough(store, settings).await;
-    // Whatever happened counts as this occurrence: a failing run is retried
-    // at the next one, not every minute.
-    store.finish_schedule(SCHEDULE, holder, now).await?;
-    outcome
+    let schedule = Schedule { name: SCHEDULE, every, lease: LEASE };
+    Ok(run_if_due(store, schedule, holder, train_if_enough(store, settings))
+        .await?
+        .unwrap_or(Round::NotDue))
 }
 
 async fn train_if_enough(
@@ -98,15 +96,8 @@ pub fn spawn(
     if settings.every_hours == 0 {
         return;
     }
-    tasks.spawn(async move {
-        loop {
-            if let Err(err) = round(&store, &settings, &holder).await {
-                tracing::warn!(error = %err, "scheduled training failed");
-            }
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(LOOK_EVERY) => {}
-            }
-        }
+    spawn_looking(tasks, stop, LOOK_EVERY, "scheduled training", move || {
+        let (store, settings, holder) = (store.clone(), settings.clone(), holder.clone());
+        async move { round(&store, &settings, &holder).await.map(drop) }
     });
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use fairgig_ai::analyse::SkillIndex;
 use fairgig_core::config::Settings;
 use fairgig_pipeline::Pipeline;
-use fairgig_store::objects::{ObjectStorage, S3Options};
+use fairgig_store::objects::{ObjectError, ObjectStorage, S3Options};
 use fairgig_store::{connect::ConnectOptions, Store};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
@@ -100,21 +100,8 @@ impl Engine {
             ),
             None => RateLimiter::Local(LocalStore::default()),
         };
-        let storage_url = settings.storage_url();
-        let storage = ObjectStorage::from_url(
-            &storage_url,
-            &S3Options {
-                endpoint: settings.storage.s3_endpoint.clone(),
-                region: settings.storage.s3_region.clone(),
-                access_key_id: settings.storage.s3_access_key_id.clone(),
-                secret_access_key: settings
-                    .storage
-                    .s3_secret_access_key
-                    .as_ref()
-                    .map(|secret| secret.expose_secret().to_owned()),
-            },
-        )
-        .with_context(|| format!("opening object storage at {storage_url}"))?;
+        let storage = object_storage(&settings)
+            .with_context(|| format!("opening object storage at {}", settings.storage_url()))?;
         let bias = LiveBias::new();
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
         let index_dir = settings.data_dir.join("index");
@@ -161,6 +148,23 @@ impl Engine {
             limiter,
         })
     }
+}
+
+/// The object store `settings` name (the engine's, or a restore's).
+pub fn object_storage(settings: &Settings) -> Result<ObjectStorage, ObjectError> {
+    ObjectStorage::from_url(
+        &settings.storage_url(),
+        &S3Options {
+            endpoint: settings.storage.s3_endpoint.clone(),
+            region: settings.storage.s3_region.clone(),
+            access_key_id: settings.storage.s3_access_key_id.clone(),
+            secret_access_key: settings
+                .storage
+                .s3_secret_access_key
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_owned()),
+        },
+    )
 }
 
 /// What [`Engine::build`] would refuse in `settings`, found without

@@ -400,17 +400,8 @@ async fn prune_deletes_what_is_finished_and_old_and_keeps_what_is_in_use() {
 /// `fairgig` with `data_dir` as its whole deployment (SQLite file and
 /// object store inside it).
 async fn fairgig_in(data_dir: &std::path::Path, args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
-    command
-        .args(args)
-        .env("FAIRGIG_DATA_DIR", data_dir)
-        .env("DATABASE_URL", format!("sqlite://{}", data_dir.join("fairgig.db").display()))
-        .env("FAIRGIG_LOG__LEVEL", "warn")
-        .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
-        .current_dir(data_dir);
-    tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
-        .await
-        .expect("the CLI thread")
+    let database_url = format!("sqlite://{}", data_dir.join("fairgig.db").display());
+    crate::helpers::fairgig_at(data_dir, &database_url, args).await
 }
 
 /// A backup restores into a fresh deployment with every user, submission

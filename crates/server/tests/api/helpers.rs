@@ -278,14 +278,24 @@ pub async fn send(
 
 /// Runs the `fairgig` binary against this app's database and data folder.
 pub async fn fairgig(app: &TestApp, args: &[&str]) -> std::process::Output {
+    fairgig_at(app.data_dir.path(), &app.database_url, args).await
+}
+
+/// `fairgig` on the deployment in `data_dir` with its database at
+/// `database_url`.
+pub async fn fairgig_at(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
     command
         .args(args)
-        .env("FAIRGIG_DATA_DIR", app.data_dir.path())
-        .env("DATABASE_URL", &app.database_url)
+        .env("FAIRGIG_DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
-        .current_dir(app.data_dir.path());
+        .current_dir(data_dir);
     // Off the test's runtime: the app under test runs on it and must keep
     // answering (and finishing its SQLite transactions) while the CLI runs.
     tokio::task::spawn_blocking(move || command.output().expect("run fairgig"))
