@@ -12,12 +12,18 @@
 //! is paid once and never by another crate's incremental build.
 
 pub mod audio;
+pub mod eval;
 pub mod features;
+mod languages;
+pub mod openai;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod whisper;
 
 use serde::{Deserialize, Serialize};
 
 pub use audio::{decode, Audio, AudioLimits};
+pub use openai::{OpenAiTranscriber, OpenAiTranscriptionConfig};
 pub use whisper::{LocalWhisper, WhisperConfig};
 
 /// Whisper's input rate.
@@ -35,9 +41,12 @@ pub enum AsrError {
     /// The model files are missing or do not load.
     #[error("speech-to-text model: {0}")]
     Model(String),
-    /// The model failed on this input.
+    /// The model failed on this input, or the service refused it.
     #[error("transcription failed: {0}")]
     Inference(String),
+    /// The transcription service is down or failing; a later try may work.
+    #[error("transcription service unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// What was said in one recording.

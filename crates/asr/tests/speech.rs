@@ -3,102 +3,30 @@
 //! may upload. Needs `make models` and both tools (`.ci/run` installs them);
 //! without the tools this prints SKIP, except in CI, where it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use fairgig_asr::eval::{sentences, word_errors, words};
+use fairgig_asr::testing::{convert, model_dir, speak, speech_tools};
 use fairgig_asr::{decode, AsrError, AudioLimits, LocalWhisper, WhisperConfig};
-
-/// Twenty sentences of the kind clients dictate, fixed so the figure can be
-/// compared between versions.
-const SENTENCES: [&str; 20] = [
-    "I need a website for my bakery with an online order form.",
-    "The budget is around three thousand euros and the deadline is the end of March.",
-    "We are looking for a designer who can create a new logo for our brand.",
-    "Please build a mobile app that lets customers book appointments.",
-    "Our shop sells handmade furniture and we want to reach more people online.",
-    "The project should be finished within six weeks.",
-    "We need someone to translate our product descriptions into German.",
-    "The new system must connect to our existing customer database.",
-    "I would like a simple landing page that explains what we do.",
-    "Can you help us improve the search results on our website?",
-    "We want a dashboard that shows our monthly sales and expenses.",
-    "The application should work on phones and tablets.",
-    "Our team needs training on how to use the new software.",
-    "Please write five blog posts about healthy cooking.",
-    "We need a video editor to cut a short film for social media.",
-    "The data must be stored securely and kept private.",
-    "I am a small business owner with no technical background.",
-    "We would like regular updates every Friday afternoon.",
-    "The photographer should take pictures of our new restaurant.",
-    "Send me an offer with a price and a timeline.",
-];
 
 /// The languages detection chooses from: fairgig's default served set.
 const SERVED: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("FAIRGIG_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
-}
 
 /// The model, loaded once for every test of this file.
 fn whisper() -> Arc<LocalWhisper> {
     static MODEL: OnceLock<Arc<LocalWhisper>> = OnceLock::new();
     Arc::clone(MODEL.get_or_init(|| {
         let config = WhisperConfig {
-            model_dir: models_dir().join("whisper-base"),
+            model_dir: model_dir(),
             threads: 0,
             beam_size: 1,
             languages: SERVED.iter().map(|l| (*l).to_owned()).collect(),
         };
         Arc::new(LocalWhisper::load(&config).expect("the Whisper model loads (run `make models`)"))
     }))
-}
-
-/// True when `espeak-ng` and `ffmpeg` are installed; else SKIP (not in CI).
-fn speech_tools() -> bool {
-    let present = |tool: &str, flag: &str| {
-        Command::new(tool).arg(flag).output().is_ok_and(|out| out.status.success())
-    };
-    if present("espeak-ng", "--version") && present("ffmpeg", "-version") {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "espeak-ng and ffmpeg are missing; .ci/run must install them"
-    );
-    eprintln!("SKIP speech: espeak-ng or ffmpeg is not installed");
-    false
-}
-
-/// `text` spoken by espeak-ng (`voice`: `en-us`, `de`), as WAV bytes.
-fn speak(text: &str, voice: &str, dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.wav"));
-    let status = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", "150", "-w"])
-        .arg(&path)
-        .arg(text)
-        .status()
-        .expect("espeak-ng runs");
-    assert!(status.success(), "espeak-ng failed on {text:?}");
-    path
-}
-
-/// `input` converted by ffmpeg into `extension` with `codec` arguments.
-fn convert(input: &Path, extension: &str, codec: &[&str]) -> PathBuf {
-    let output = input.with_extension(extension);
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-i"])
-        .arg(input)
-        .args(codec)
-        .arg(&output)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg failed to make {}", output.display());
-    output
 }
 
 fn transcribe_file(path: &Path) -> Result<fairgig_asr::Transcript, AsrError> {
@@ -108,33 +36,6 @@ fn transcribe_file(path: &Path) -> Result<fairgig_asr::Transcript, AsrError> {
     whisper().transcribe(&audio, None)
 }
 
-/// Lower case, letters, digits and apostrophes only.
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word-level edit distance.
-fn word_errors(reference: &[String], hypothesis: &[String]) -> usize {
-    let mut previous: Vec<usize> = (0..=hypothesis.len()).collect();
-    for (i, r) in reference.iter().enumerate() {
-        let mut current = vec![i + 1; hypothesis.len() + 1];
-        for (j, h) in hypothesis.iter().enumerate() {
-            let substitution = previous[j] + usize::from(r != h);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[hypothesis.len()]
-}
-
 #[test]
 fn word_error_rate_on_twenty_spoken_sentences_is_at_most_0_30() {
     if !speech_tools() {
@@ -142,7 +43,7 @@ fn word_error_rate_on_twenty_spoken_sentences_is_at_most_0_30() {
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
     let (mut errors, mut total) = (0, 0);
-    for (i, sentence) in SENTENCES.iter().enumerate() {
+    for (i, sentence) in sentences().iter().enumerate() {
         let wav = speak(sentence, "en-us", dir.path(), &format!("s{i}"));
         let transcript = transcribe_file(&wav).expect("transcribes");
         let reference = words(sentence);
@@ -245,7 +146,7 @@ fn broken_files_are_clear_errors_and_a_cut_file_keeps_its_start() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let wav = speak(SENTENCES[0], "en-us", dir.path(), "bakery");
+    let wav = speak(sentences()[0], "en-us", dir.path(), "bakery");
     let mp3 = convert(&wav, "mp3", &["-codec:a", "libmp3lame", "-b:a", "64k"]);
     let bytes = std::fs::read(&mp3).expect("reads");
 
@@ -267,7 +168,7 @@ fn broken_files_are_clear_errors_and_a_cut_file_keeps_its_start() {
     let transcript = transcribe_file(&cut).expect("a cut file still transcribes");
     let heard = words(&transcript.text);
     assert!(
-        heard.len() >= 3 && heard.len() < words(SENTENCES[0]).len() + 2,
+        heard.len() >= 3 && heard.len() < words(sentences()[0]).len() + 2,
         "{:?}",
         transcript.text
     );
@@ -281,7 +182,7 @@ fn an_hour_long_recording_takes_bounded_time() {
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
     // An hour: a spoken sentence, then quiet room noise (about −60 dBFS).
-    let wav = speak(SENTENCES[19], "en-us", dir.path(), "offer");
+    let wav = speak(sentences()[19], "en-us", dir.path(), "offer");
     let hour = dir.path().join("hour.ogg");
     let status = Command::new("ffmpeg")
         .args(["-loglevel", "error", "-i"])

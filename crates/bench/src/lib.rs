@@ -12,6 +12,7 @@
 //! The portal's page timings need the HTTP router, so they live in the
 //! server (`fairgig_server::bench`).
 
+pub mod asr;
 pub mod eval;
 pub mod notify;
 pub mod search;

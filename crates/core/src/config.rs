@@ -26,6 +26,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub submissions: SubmissionSettings,
     pub embedding: EmbeddingSettings,
+    pub transcription: TranscriptionSettings,
     pub notifications: NotificationSettings,
     pub training: TrainingSettings,
     pub fairness: FairnessSettings,
@@ -47,6 +48,7 @@ impl Default for Settings {
             queue: QueueSettings::default(),
             submissions: SubmissionSettings::default(),
             embedding: EmbeddingSettings::default(),
+            transcription: TranscriptionSettings::default(),
             notifications: NotificationSettings::default(),
             training: TrainingSettings::default(),
             fairness: FairnessSettings::default(),
@@ -363,6 +365,82 @@ impl Default for OpenAiSettings {
             send_dimensions: true,
             timeout_secs: 30,
             max_attempts: 4,
+            breaker_threshold: 5,
+            breaker_cooldown_secs: 30,
+        }
+    }
+}
+
+/// Which speech-to-text provider transcribes voice recordings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TranscriptionProvider {
+    /// Whisper base in-process through CTranslate2 (`make models` fetches it).
+    #[default]
+    Local,
+    /// An OpenAI-compatible `/v1/audio/transcriptions` service.
+    Openai,
+    /// No transcription: recordings are kept and marked "unavailable".
+    Off,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscriptionSettings {
+    pub provider: TranscriptionProvider,
+    /// The CTranslate2 Whisper folder `make models` fills.
+    pub model_dir: PathBuf,
+    /// Cores one transcription uses; 0 means all.
+    pub threads: usize,
+    /// 1 decodes greedily (fastest); 5 is Whisper's own default.
+    pub beam_size: usize,
+    /// ISO 639-1 codes of the languages clients speak: detection chooses
+    /// among them. Empty means every language Whisper knows.
+    pub languages: Vec<String>,
+    /// Minutes of a recording transcribed; the rest is cut (and said so).
+    pub max_minutes: u32,
+    pub openai: OpenAiTranscriptionSettings,
+}
+
+impl Default for TranscriptionSettings {
+    fn default() -> Self {
+        Self {
+            provider: TranscriptionProvider::Local,
+            model_dir: PathBuf::from("./models/whisper-base"),
+            threads: 0,
+            beam_size: 1,
+            languages: ["en", "de", "fr", "es", "it", "nl", "pt", "pl"].map(String::from).to_vec(),
+            max_minutes: 10,
+            openai: OpenAiTranscriptionSettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenAiTranscriptionSettings {
+    /// Base URL; `/audio/transcriptions` is appended.
+    pub base_url: String,
+    #[serde(serialize_with = "redacted")]
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout_secs: u64,
+    /// Attempts per recording, retried with exponential backoff on timeouts, 429 and 5xx.
+    pub max_attempts: u32,
+    /// Failed calls in a row that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long an open circuit refuses calls before one trial.
+    pub breaker_cooldown_secs: u64,
+}
+
+impl Default for OpenAiTranscriptionSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+            model: "whisper-1".into(),
+            timeout_secs: 300,
+            max_attempts: 3,
             breaker_threshold: 5,
             breaker_cooldown_secs: 30,
         }

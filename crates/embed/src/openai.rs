@@ -1,17 +1,10 @@
 //! Embeddings from any OpenAI-compatible `POST {base}/embeddings` service.
 //!
-//! Failures are expected and bounded: a request that times out, is rate
-//! limited (429) or fails server-side (5xx) is retried with exponential
-//! backoff and jitter; after `breaker_threshold` calls in a row have failed
-//! the circuit opens and calls fail at once for `breaker_cooldown`, then one
-//! trial call decides whether it closes again. A 4xx other than 429 is the
-//! caller's fault and is neither retried nor counted.
+//! Retries, backoff and the circuit breaker are [`fairgig_remote`]'s.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fairgig_core::breaker::CircuitBreaker;
-use rand::Rng;
+use fairgig_remote::{classify_status, Attempt, Caller, RemoteError, RetryPolicy};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -38,7 +31,7 @@ pub struct OpenAiConfig {
 pub struct OpenAiClient {
     config: OpenAiConfig,
     http: reqwest::Client,
-    breaker: Mutex<CircuitBreaker>,
+    caller: Caller,
 }
 
 #[derive(Deserialize)]
@@ -52,20 +45,19 @@ struct Item {
     embedding: Vec<f32>,
 }
 
-/// Why one attempt failed, and whether another may succeed.
-enum Attempt {
-    Retry(String),
-    Fatal(String),
-}
-
 impl OpenAiClient {
     pub fn new(config: OpenAiConfig) -> Result<Self, EmbedError> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
             .map_err(|e| EmbedError::Remote(e.to_string()))?;
-        let breaker = CircuitBreaker::new(config.breaker_threshold, config.breaker_cooldown);
-        Ok(Self { config, http, breaker: Mutex::new(breaker) })
+        let caller = Caller::new(RetryPolicy {
+            max_attempts: config.max_attempts,
+            backoff_base: config.backoff_base,
+            breaker_threshold: config.breaker_threshold,
+            breaker_cooldown: config.breaker_cooldown,
+        });
+        Ok(Self { config, http, caller })
     }
 
     pub fn config(&self) -> &OpenAiConfig {
@@ -76,29 +68,10 @@ impl OpenAiClient {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        self.admit()?;
-        let mut last_error = String::new();
-        for attempt in 0..self.config.max_attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(self.backoff(attempt)).await;
-            }
-            match self.attempt(texts).await {
-                Ok(vectors) => {
-                    self.record(true);
-                    return Ok(vectors);
-                }
-                Err(Attempt::Fatal(message)) => return Err(EmbedError::Remote(message)),
-                Err(Attempt::Retry(message)) => {
-                    tracing::warn!(attempt = attempt + 1, error = %message, "embedding request failed");
-                    last_error = message;
-                }
-            }
-        }
-        self.record(false);
-        Err(EmbedError::Remote(format!(
-            "gave up after {} attempts: {last_error}",
-            self.config.max_attempts.max(1)
-        )))
+        self.caller.call("embeddings", || self.attempt(texts)).await.map_err(|err| match err {
+            RemoteError::CircuitOpen { retry_in_secs } => EmbedError::CircuitOpen { retry_in_secs },
+            other => EmbedError::Remote(other.to_string()),
+        })
     }
 
     async fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, Attempt> {
@@ -113,13 +86,10 @@ impl OpenAiClient {
         }
         let response = request.send().await.map_err(|e| Attempt::Retry(format!("{url}: {e}")))?;
         let status = response.status();
-        if status.as_u16() == 429 || status.is_server_error() {
-            return Err(Attempt::Retry(format!("{url} answered {status}")));
-        }
         if !status.is_success() {
-            let detail: String =
-                response.text().await.unwrap_or_default().chars().take(300).collect();
-            return Err(Attempt::Fatal(format!("{url} answered {status}: {detail}")));
+            let detail = response.text().await.unwrap_or_default();
+            return Err(classify_status(&url, status.as_u16(), &detail)
+                .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
         }
         let parsed: Response = response
             .json()
@@ -150,25 +120,5 @@ impl OpenAiClient {
             .enumerate()
             .map(|(i, v)| v.ok_or_else(|| format!("service returned no vector for input {i}")))
             .collect()
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.config.backoff_base.saturating_mul(1 << attempt.min(10));
-        let jitter = rand::thread_rng().gen_range(0.5..1.0);
-        base.mul_f64(jitter)
-    }
-
-    /// Refuses a call while the circuit is open (one trial once the
-    /// cooldown has passed).
-    fn admit(&self) -> Result<(), EmbedError> {
-        let mut breaker = self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        breaker
-            .admit(Instant::now())
-            .map_err(|wait| EmbedError::CircuitOpen { retry_in_secs: wait.as_secs().max(1) })
-    }
-
-    fn record(&self, success: bool) {
-        let mut breaker = self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        breaker.record(success, Instant::now());
     }
 }

@@ -42,10 +42,12 @@ impl Duties {
     }
 }
 
-/// Starts the embedding provider and records it in the model registry;
-/// every process does this before serving or working.
+/// Starts the embedding provider and records it in the model registry, and
+/// checks the speech-to-text model is there; every process does this before
+/// serving or working.
 pub async fn prepare(engine: &Engine) -> anyhow::Result<()> {
     engine.embeddings.start().await.context("starting the embedding provider")?;
+    engine.transcription.check()?;
     record_embedder(engine).await;
     Ok(())
 }

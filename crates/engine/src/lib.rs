@@ -33,6 +33,8 @@
 //! - [`match_request`]: a request for a job's matches (limit, filters,
 //!   policy overrides), checked the same way for every face.
 //! - [`search`]: searching the open jobs by words and meaning, fused.
+//! - [`transcription`]: voice recordings to text (Whisper in process, an
+//!   OpenAI-compatible service, or off).
 //! - [`embedding`], [`embedding_registry`]: the embedding provider behind
 //!   the database cache, and its entries in the model registry.
 //! - [`registry`]: the model registry's use cases over its three kinds.
@@ -82,6 +84,7 @@ pub mod sniff;
 pub mod steps;
 pub mod submissions;
 pub mod training;
+pub mod transcription;
 pub mod webhooks;
 
 pub use caller::{Caller, Credential};

@@ -45,6 +45,8 @@ pub struct Engine {
     pub skills: Arc<SkillIndex>,
     /// The embedding provider behind the database cache.
     pub embeddings: EmbeddingService,
+    /// Speech to text for voice recordings.
+    pub transcription: crate::transcription::TranscriptionService,
     /// The matcher's candidate index (built by `serve` and `worker`).
     pub profile_index: Arc<ProfileIndex>,
     /// The open jobs, for "jobs for me" (built by `serve`).
@@ -104,6 +106,8 @@ impl Engine {
             .with_context(|| format!("opening object storage at {}", settings.storage_url()))?;
         let bias = LiveBias::new();
         let embeddings = EmbeddingService::new(&settings.embedding, store.clone());
+        let transcription =
+            crate::transcription::TranscriptionService::new(&settings.transcription);
         let index_dir = settings.data_dir.join("index");
         let search_dir = settings.data_dir.join("search");
         let profile_index =
@@ -112,15 +116,16 @@ impl Engine {
             JobIndex::new(embeddings.model_id(), embeddings.dimensions(), Some(&index_dir));
         let fairness = Arc::new(fairness_policy(&settings)?);
         let skills = Arc::new(SkillIndex::builtin());
-        let pipeline = Arc::new(crate::steps::pipeline(
-            store.clone(),
-            storage.clone(),
-            Arc::clone(&skills),
-            Arc::clone(&bias),
-            embeddings.clone(),
-            Arc::clone(&profile_index),
-            Arc::clone(&fairness),
-        ));
+        let pipeline = Arc::new(crate::steps::pipeline(crate::steps::StepServices {
+            store: store.clone(),
+            storage: storage.clone(),
+            transcription: transcription.clone(),
+            skills: Arc::clone(&skills),
+            bias: Arc::clone(&bias),
+            embeddings: embeddings.clone(),
+            profiles: Arc::clone(&profile_index),
+            fairness: Arc::clone(&fairness),
+        }));
         let notifier = Arc::new(
             crate::notifications::dispatcher(store.clone(), &settings.notifications)
                 .context("configuring notifications")?,
@@ -136,6 +141,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             bias,
             embeddings,
+            transcription,
             profile_index,
             job_index,
             fairness,

@@ -22,7 +22,7 @@ use fairgig_core::{
     submission::{RunStatus, StepStatus, SubmissionKind},
 };
 use fairgig_engine::{
-    steps::outputs::{Matched, Reading},
+    steps::outputs::{Matched, Reading, Transcription, VoiceNote},
     submissions::{self, BudgetRequest, Outcome, RunChange, SubmissionRequest, Upload},
 };
 use fairgig_store::runs::StepView;
@@ -293,7 +293,8 @@ struct Results {
     failed: bool,
     steps: Vec<StepRow>,
     documents: Vec<(String, String)>,
-    voice: Vec<String>,
+    /// Each recording: its name, what became of it, and its transcript.
+    voice: Vec<(String, String, Option<String>)>,
     outcome: Outcome,
     segments: Vec<Segment>,
     findings: Vec<Finding>,
@@ -345,7 +346,7 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
                     (document.filename.clone(), note)
                 })
                 .collect(),
-            extracted.voice.iter().map(|note| note.filename.clone()).collect(),
+            extracted.voice.iter().map(|note| voice_row(&t, note)).collect(),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -503,6 +504,31 @@ pub async fn events(
             })
         });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// One recording on the results page: its name, a note (language and
+/// length, or why there is no transcript) and the transcript.
+fn voice_row(t: &Messages, note: &VoiceNote) -> (String, String, Option<String>) {
+    match &note.transcription {
+        Transcription::Transcribed { transcript, .. } => {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("language", transcript.language.clone().unwrap_or_else(|| "?".into()));
+            args.set("seconds", format!("{:.0}", transcript.duration_secs));
+            let mut line = t.msg_args("result-voice-transcribed", &args);
+            if transcript.truncated {
+                line = format!("{line}, {}", t.msg("result-voice-truncated"));
+            }
+            let text = if transcript.text.is_empty() {
+                t.msg("result-voice-no-speech")
+            } else {
+                transcript.text.clone()
+            };
+            (note.filename.clone(), line, Some(text))
+        }
+        Transcription::Unavailable { .. } => {
+            (note.filename.clone(), t.msg("result-voice-unavailable"), None)
+        }
+    }
 }
 
 #[cfg(test)]

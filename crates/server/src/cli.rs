@@ -271,6 +271,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         megabytes: usize,
     },
+    /// Local speech-to-text model: real-time factor on espeak-ng speech,
+    /// load time, peak memory and word error rate.
+    Asr {
+        /// Timed transcriptions (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Local embedding model: sentences/s in batches of 64 short and long texts.
     Embed {
         /// Timed batches of each length.
@@ -639,6 +646,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Bias { megabytes }) => {
             fairgig_bench::bias(megabytes)?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Asr { rounds }) => {
+            fairgig_bench::asr::run(&settings, rounds)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Embed { batches }) => {

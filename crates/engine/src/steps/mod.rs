@@ -37,12 +37,13 @@ use serde_json::Value;
 
 use outputs::{
     not_a_job, Analysed, BiasChecked, Document, Embedded, Extracted, Matched, MatchedFreelancer,
-    Published, Reading, VoiceNote,
+    Published, Reading, Transcription, VoiceNote,
 };
 
 use crate::{
     embedding::EmbeddingService,
     matching::{self, FairnessPolicy},
+    transcription::{TranscriptionError, TranscriptionService},
 };
 
 pub const EXTRACT: &str = "extract";
@@ -55,20 +56,37 @@ pub const MATCH: &str = "match";
 /// How many freelancers the `match` step keeps per job.
 const MATCHES_PER_JOB: usize = 10;
 
+/// The engine's services the steps use.
+#[allow(missing_debug_implementations)]
+pub struct StepServices {
+    pub store: Store,
+    pub storage: ObjectStorage,
+    pub transcription: TranscriptionService,
+    pub skills: Arc<SkillIndex>,
+    pub bias: Arc<LiveBias>,
+    pub embeddings: EmbeddingService,
+    pub profiles: Arc<ProfileIndex>,
+    pub fairness: Arc<FairnessPolicy>,
+}
+
 /// The request pipeline.
-pub fn pipeline(
-    store: Store,
-    storage: ObjectStorage,
-    skills: Arc<SkillIndex>,
-    bias: Arc<LiveBias>,
-    embeddings: EmbeddingService,
-    profiles: Arc<ProfileIndex>,
-    fairness: Arc<FairnessPolicy>,
-) -> Pipeline {
+pub fn pipeline(services: StepServices) -> Pipeline {
+    let StepServices {
+        store,
+        storage,
+        transcription,
+        skills,
+        bias,
+        embeddings,
+        profiles,
+        fairness,
+    } = services;
     let steps = Pipeline::new()
         .step(
-            StepSpec::new(EXTRACT).timeout(Duration::from_secs(300)).retry(RetryPolicy::default()),
-            Extract { storage, limits: Limits::default() },
+            // Documents take seconds; a recording up to its length limit
+            // (the local model runs about ten times faster than speech).
+            StepSpec::new(EXTRACT).timeout(Duration::from_secs(900)).retry(RetryPolicy::default()),
+            Extract { storage, transcription, limits: Limits::default() },
         )
         .and_then(|pipeline| {
             pipeline.step(
@@ -113,10 +131,12 @@ pub fn pipeline(
     }
 }
 
-/// Text out of every attached document; voice recordings are stored and
-/// marked for transcription, which is not available yet.
+/// Text out of every attached document, and out of every voice recording
+/// (transcribed); all of it goes on to analysis, the bias check and the
+/// embedding exactly like typed text.
 struct Extract {
     storage: ObjectStorage,
+    transcription: TranscriptionService,
     limits: Limits,
 }
 
@@ -128,12 +148,11 @@ impl StepHandler for Extract {
         let mut texts = vec![context.submission.text.clone()];
         for file in &context.submission.files {
             if file.role == "voice" {
-                voice.push(VoiceNote {
-                    file_id: file.id,
-                    filename: file.filename.clone(),
-                    transcription: "unavailable".into(),
-                    reason: "speech-to-text is not installed in this version of fairgig".into(),
-                });
+                let note = self.transcribe(file).await?;
+                if let Transcription::Transcribed { transcript, .. } = &note.transcription {
+                    texts.push(transcript.text.clone());
+                }
+                voice.push(note);
                 continue;
             }
             let Some(kind) = DocumentKind::from_content_type(&file.content_type) else {
@@ -182,6 +201,48 @@ impl StepHandler for Extract {
         let text =
             texts.into_iter().filter(|t| !t.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
         Extracted { text, documents, voice }.to_output()
+    }
+}
+
+impl Extract {
+    /// One recording's transcript; a recording no decoder reads fails the
+    /// step for good (like a corrupt document), a failing model or service
+    /// for a retry.
+    async fn transcribe(
+        &self,
+        file: &fairgig_store::submissions::StoredFile,
+    ) -> Result<VoiceNote, StepError> {
+        let note = |transcription| VoiceNote {
+            file_id: file.id,
+            filename: file.filename.clone(),
+            transcription,
+        };
+        let Some(model) = self.transcription.model_id() else {
+            return Ok(note(Transcription::Unavailable {
+                reason: TranscriptionError::Off.to_string(),
+            }));
+        };
+        let bytes = self
+            .storage
+            .get(&file.object_key)
+            .await
+            .map_err(|err| StepError::Retryable(format!("reading {}: {err}", file.filename)))?;
+        match self
+            .transcription
+            .transcribe(bytes.to_vec(), &file.filename, &file.content_type)
+            .await
+        {
+            Ok(transcript) => Ok(note(Transcription::Transcribed { model, transcript })),
+            Err(TranscriptionError::Off) => {
+                Ok(note(Transcription::Unavailable { reason: TranscriptionError::Off.to_string() }))
+            }
+            Err(err @ TranscriptionError::Recording(_)) => {
+                Err(StepError::Permanent(format!("{}: {err}", file.filename)))
+            }
+            Err(err @ TranscriptionError::Provider(_)) => {
+                Err(StepError::Retryable(format!("{}: {err}", file.filename)))
+            }
+        }
     }
 }
 

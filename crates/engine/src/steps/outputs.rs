@@ -8,6 +8,7 @@ use fairgig_ai::{
     bias::Report,
     extract::{DocumentKind, OcrStatus},
 };
+use fairgig_asr::Transcript;
 use fairgig_core::{
     ids::{FileId, JobId, UserId},
     marketplace::JobStatus,
@@ -56,14 +57,29 @@ pub enum Reading {
     },
 }
 
-/// A voice recording: kept, and marked for transcription.
+/// A voice recording and what was heard in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VoiceNote {
     pub file_id: FileId,
     pub filename: String,
-    /// `unavailable` until speech-to-text is installed.
-    pub transcription: String,
-    pub reason: String,
+    #[serde(flatten)]
+    pub transcription: Transcription,
+}
+
+/// `transcription`: `transcribed` with the transcript, or `unavailable`
+/// with the reason (speech to text switched off).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "transcription", rename_all = "lowercase")]
+pub enum Transcription {
+    Transcribed {
+        /// The model that heard it (provenance).
+        model: String,
+        #[serde(flatten)]
+        transcript: Transcript,
+    },
+    Unavailable {
+        reason: String,
+    },
 }
 
 /// `analyse`: language, keywords, summary, money, dates, skills, complexity.

@@ -151,6 +151,8 @@ async fn spawn_as(
     settings.rate_limit.enabled = false;
     // The model is tested in `embeddings.rs`; other tests need no model.
     settings.embedding.provider = fairgig_core::config::EmbeddingProvider::Hashing;
+    // Loaded on the first recording only.
+    settings.transcription.model_dir = models_dir().join("whisper-base");
     // Tests train when they say so (`scheduled_training::round` directly).
     settings.training.every_hours = 0;
     configure(&mut settings);
@@ -305,7 +307,18 @@ pub async fn fairgig_at(
 
 /// Polls a submission until its run leaves `running` (at most ~20 s).
 pub async fn finished(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    for _ in 0..200 {
+    finished_within(app, user, id, std::time::Duration::from_secs(20)).await
+}
+
+/// [`finished`] for runs that take longer (a recording to transcribe).
+pub async fn finished_within(
+    app: &TestApp,
+    user: &TestUser,
+    id: &str,
+    limit: std::time::Duration,
+) -> Value {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
         let body: Value = app
             .get_as(&format!("/api/v1/submissions/{id}"), &user.access)
             .await
@@ -404,4 +417,25 @@ pub fn corrupt_pdf() -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.extend_from_slice(&[0x8f; 2048]);
     bytes
+}
+
+/// One second of 16 kHz, 16-bit mono silence as a WAV file.
+pub fn silent_wav() -> Vec<u8> {
+    let data = vec![0u8; 32_000];
+    let mut wav = Vec::with_capacity(44 + data.len());
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    // PCM, mono, 16 kHz, 32000 bytes/s, 2-byte frames, 16 bits.
+    for field in [16u32.to_le_bytes().as_slice(), &1u16.to_le_bytes(), &1u16.to_le_bytes()] {
+        wav.extend_from_slice(field);
+    }
+    wav.extend_from_slice(&16_000u32.to_le_bytes());
+    wav.extend_from_slice(&32_000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    wav
 }

@@ -20,3 +20,4 @@ mod recovery;
 mod search;
 mod submissions;
 mod validation;
+mod voice;

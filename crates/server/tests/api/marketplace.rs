@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{error_code, send, spawn_app, spawn_with, TestApp, TestUser};
 
-fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
+pub(crate) fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
     json!({
         "headline": headline,
         "bio": format!("{headline}. I build reliable backends."),
