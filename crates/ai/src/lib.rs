@@ -9,7 +9,13 @@
 //!   list in `data/skills.tsv`) and a complexity estimate.
 //! - [`bias`]: exclusionary-language detection: rule packs, the matcher,
 //!   the Gender Decoder verdict, organisation packs.
+//! - [`brief`], [`offer`], [`prototype`]: what a client gets back: a
+//!   grounded brief, a three-tier offer with explained numbers, and the
+//!   content of a landing-page prototype.
 
 pub mod analyse;
 pub mod bias;
+pub mod brief;
 pub mod extract;
+pub mod offer;
+pub mod prototype;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub submissions: SubmissionSettings,
     pub embedding: EmbeddingSettings,
     pub transcription: TranscriptionSettings,
+    pub offers: OfferSettings,
+    pub prototypes: PrototypeSettings,
     pub notifications: NotificationSettings,
     pub training: TrainingSettings,
     pub fairness: FairnessSettings,
@@ -49,6 +51,8 @@ impl Default for Settings {
             submissions: SubmissionSettings::default(),
             embedding: EmbeddingSettings::default(),
             transcription: TranscriptionSettings::default(),
+            offers: OfferSettings::default(),
+            prototypes: PrototypeSettings::default(),
             notifications: NotificationSettings::default(),
             training: TrainingSettings::default(),
             fairness: FairnessSettings::default(),
@@ -368,6 +372,38 @@ impl Default for OpenAiSettings {
             breaker_threshold: 5,
             breaker_cooldown_secs: 30,
         }
+    }
+}
+
+/// How a request's offer is priced when its numbers cannot come from the
+/// marketplace.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfferSettings {
+    /// The currency of an offer for a request with no budget (ISO 4217).
+    pub currency: String,
+    /// Hourly rate (minor units of `currency`) used when no qualified
+    /// freelancer states a rate in the request's currency.
+    pub reference_hourly_rate_minor: i64,
+}
+
+impl Default for OfferSettings {
+    fn default() -> Self {
+        Self { currency: "EUR".into(), reference_hourly_rate_minor: 6_000 }
+    }
+}
+
+/// Landing-page prototypes for requests that describe a site or an app.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrototypeSettings {
+    /// Prototypes one client may have made in 24 hours; 0 makes none.
+    pub per_client_per_day: u32,
+}
+
+impl Default for PrototypeSettings {
+    fn default() -> Self {
+        Self { per_client_per_day: 2 }
     }
 }
 

@@ -74,6 +74,7 @@ pub mod notifications;
 pub mod operations;
 pub mod orphan_uploads;
 pub mod profiles;
+pub mod prototypes;
 pub mod registry;
 pub mod retention;
 pub mod review_audit;

@@ -525,6 +525,68 @@ pub async fn qualified_freelancers(
         .collect())
 }
 
+/// Hourly rates, in `currency`'s minor unit, of the freelancers a request
+/// would be matched with: its analysed skills as a job's required skills,
+/// its vector (`embed`'s, from the cache) as the job's, the same pool and
+/// hard filters as [`matches_for_job`]. What the `offer` step prices from.
+pub async fn qualified_rates(
+    store: &Store,
+    embeddings: &EmbeddingService,
+    profiles: &ProfileIndex,
+    submission: &fairgig_store::submissions::Submission,
+    analysis: &fairgig_ai::analyse::Analysis,
+    text: &str,
+    currency: &str,
+) -> Result<Vec<i64>, MatchError> {
+    let (vector, _) =
+        embeddings.entity_vector(EntityKind::Submission, submission.id.as_uuid(), text).await?;
+    let mut skills: Vec<String> = Vec::new();
+    for mention in &analysis.skills {
+        if skills.len() < 30 && !skills.iter().any(|known| known == &mention.label) {
+            skills.push(mention.label.clone());
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let job = Job {
+        id: fairgig_core::ids::JobId::new(),
+        owner: submission.owner,
+        submission: Some(submission.id),
+        input: fairgig_store::marketplace::JobInput {
+            title: submission.title.clone(),
+            description: text.to_owned(),
+            required_skills: skills,
+            preferred_skills: Vec::new(),
+            max_hourly_minor: None,
+            currency: Some(currency.to_owned()),
+            region: submission.region.clone(),
+            remote: submission.region.is_none(),
+            utc_offset_minutes: None,
+            experience_level: None,
+        },
+        status: fairgig_core::marketplace::JobStatus::Open,
+        bias_report: serde_json::Value::Null,
+        needs_review: false,
+        bias_acknowledged: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let pool = qualified_freelancers(
+        store,
+        embeddings.model_id(),
+        profiles,
+        &job,
+        &vector,
+        (50, &ProfileFilters::default()),
+        now,
+    )
+    .await?;
+    Ok(pool
+        .iter()
+        .filter(|candidate| candidate.entity.input.currency.as_deref() == Some(currency))
+        .filter_map(|candidate| candidate.entity.input.hourly_rate_minor)
+        .collect())
+}
+
 /// The open jobs that pass `profile`'s hard filters and `filters`, each
 /// with its features, unsorted: what [`jobs_for_freelancer`] ranks.
 pub async fn qualified_jobs(

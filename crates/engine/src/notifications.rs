@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::steps::{
-    outputs::{Matched, Published},
+    outputs::{Briefed, Matched, Offered, Prototyped, Published},
     MATCH,
 };
 use fairgig_pipeline::StepOutput;
@@ -253,6 +253,30 @@ async fn announce(
     }
     let matches = matched.as_ref().map(Matched::matches).unwrap_or_default();
     context["matches"] = json!(matches.len());
+    if let Some(briefed) = Briefed::read(&outputs).ok().flatten() {
+        context["brief"] = json!({
+            "deliverables": briefed.brief.deliverables.len(),
+            "questions": briefed.brief.open_questions.iter().take(3).collect::<Vec<_>>(),
+        });
+    }
+    if let Some(Prototyped::Page { path, .. }) = Prototyped::read(&outputs).ok().flatten() {
+        context["prototype"] = json!(path);
+    }
+    if let Some(Offered::Offer { offer, .. }) = Offered::read(&outputs).ok().flatten() {
+        let money = |minor: i64| format!("{:.2}", minor as f64 / 100.0);
+        let tiers: Vec<Value> = offer
+            .tiers
+            .iter()
+            .map(|tier| {
+                json!({
+                    "name": tier.name.as_str(),
+                    "low": money(tier.price_low_minor),
+                    "high": money(tier.price_high_minor),
+                })
+            })
+            .collect();
+        context["offer"] = json!({"currency": offer.currency, "tiers": tiers});
+    }
     notify_user(
         store,
         dispatcher,

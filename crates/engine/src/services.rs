@@ -125,6 +125,8 @@ impl Engine {
             embeddings: embeddings.clone(),
             profiles: Arc::clone(&profile_index),
             fairness: Arc::clone(&fairness),
+            offers: settings.offers.clone(),
+            prototypes_per_day: settings.prototypes.per_client_per_day,
         }));
         let notifier = Arc::new(
             crate::notifications::dispatcher(store.clone(), &settings.notifications)

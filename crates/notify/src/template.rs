@@ -226,7 +226,16 @@ pub fn sample_context(kind: NotificationKind) -> Value {
         "job": {"id": "0190f1c2-0000-7000-8000-000000000002", "title": "Landing page for a bakery", "status": "open"},
     });
     let extra = match kind {
-        NotificationKind::RunCompleted => json!({"matches": 7}),
+        NotificationKind::RunCompleted => json!({
+            "matches": 7,
+            "prototype": "/p/4f1c0000000000000000000000000000000000000000000000000000000000aa",
+            "brief": {"deliverables": 2, "questions": ["By when do you need it?"]},
+            "offer": {"currency": "EUR", "tiers": [
+                {"name": "essential", "low": "1152.00", "high": "1800.00"},
+                {"name": "standard", "low": "1920.00", "high": "3000.00"},
+                {"name": "complete", "low": "3072.00", "high": "4800.00"},
+            ]},
+        }),
         NotificationKind::RunFailed => {
             json!({"failed_step": "extract", "error": "the PDF is password-protected"})
         }
@@ -276,7 +285,13 @@ mod tests {
     fn a_locale_falls_back_to_english_part_by_part() {
         let templates = templates();
         let context = sample_context(NotificationKind::RunCompleted);
+        let english = templates.render(NotificationKind::RunCompleted, "en", &context).expect("en");
+        assert!(english.text.contains("standard 1920.00–3000.00 EUR"), "{}", english.text);
+        assert!(english.text.contains("By when do you need it?"), "{}", english.text);
+        assert!(english.text.contains("https://fairgig.example/p/4f1c"), "{}", english.text);
+        assert!(english.html.contains("complete 3072.00–4800.00 EUR"), "{}", english.html);
         let german = templates.render(NotificationKind::RunCompleted, "de", &context).expect("de");
+        assert!(german.text.contains("Angebot"), "{}", german.text);
         assert!(german.subject.ends_with("ist fertig"), "{}", german.subject);
         // No German HTML template: the English one stands in.
         assert!(german.html.contains("has been processed"));

@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod live;
 pub mod operations;
 pub mod page;
+mod prototype;
 pub mod recovery;
 pub mod requests;
 pub mod session;
@@ -73,6 +74,7 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .route("/", get(home::landing))
         .route("/jobs", get(home::board))
+        .route("/p/{token}", get(prototype::serve))
         .route("/freelancers", get(directory::directory))
         .route("/freelancers/{id}", get(directory::freelancer))
         .route("/reviews/{id}/helpful", post(directory::vote))

@@ -22,7 +22,7 @@ use fairgig_core::{
     submission::{RunStatus, StepStatus, SubmissionKind},
 };
 use fairgig_engine::{
-    steps::outputs::{Matched, Reading, Transcription, VoiceNote},
+    steps::outputs::{Matched, Offered, Prototyped, Reading, Transcription, VoiceNote},
     submissions::{self, BudgetRequest, Outcome, RunChange, SubmissionRequest, Upload},
 };
 use fairgig_store::runs::StepView;
@@ -293,6 +293,12 @@ struct Results {
     failed: bool,
     steps: Vec<StepRow>,
     documents: Vec<(String, String)>,
+    /// The prototype's share path, or why there is none (for a request).
+    prototype: Option<Result<String, String>>,
+    /// The offer's tiers, formatted; empty without an offer.
+    offer_tiers: Vec<OfferTierRow>,
+    offer_budget_note: Option<String>,
+    offer_explanation: Vec<String>,
     /// Each recording: its name, what became of it, and its transcript.
     voice: Vec<(String, String, Option<String>)>,
     outcome: Outcome,
@@ -350,6 +356,23 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
         ),
         None => (Vec::new(), Vec::new()),
     };
+    let prototype = match &outcome.outputs.prototyped {
+        Some(Prototyped::Page { path, .. }) => Some(Ok(path.clone())),
+        Some(Prototyped::Skipped { skipped })
+            if outcome.submission.kind == SubmissionKind::Request =>
+        {
+            Some(Err(skipped.clone()))
+        }
+        _ => None,
+    };
+    let (offer_tiers, offer_budget_note, offer_explanation) = match &outcome.outputs.offered {
+        Some(Offered::Offer { offer, .. }) => (
+            offer.tiers.iter().map(|tier| OfferTierRow::new(&t, tier, &offer.currency)).collect(),
+            offer.budget_note.clone(),
+            offer.explanation.clone(),
+        ),
+        _ => (Vec::new(), None, Vec::new()),
+    };
     let checked_text = outcome
         .outputs
         .extracted
@@ -402,6 +425,10 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
         steps,
         documents,
         voice,
+        prototype,
+        offer_tiers,
+        offer_budget_note,
+        offer_explanation,
         outcome,
         segments,
         findings,
@@ -527,6 +554,33 @@ fn voice_row(t: &Messages, note: &VoiceNote) -> (String, String, Option<String>)
         }
         Transcription::Unavailable { .. } => {
             (note.filename.clone(), t.msg("result-voice-unavailable"), None)
+        }
+    }
+}
+
+/// One tier of an offer on the results page.
+struct OfferTierRow {
+    name: &'static str,
+    price: String,
+    hours: String,
+    scope: Vec<String>,
+}
+
+impl OfferTierRow {
+    fn new(t: &Messages, tier: &fairgig_ai::offer::Tier, currency: &str) -> Self {
+        let money = |minor: i64| format!("{:.2}", minor as f64 / 100.0);
+        let mut args = fluent_bundle::FluentArgs::new();
+        args.set("low", tier.hours_low.to_string());
+        args.set("high", tier.hours_high.to_string());
+        Self {
+            name: tier.name.as_str(),
+            price: format!(
+                "{}–{} {currency}",
+                money(tier.price_low_minor),
+                money(tier.price_high_minor)
+            ),
+            hours: t.msg_args("result-offer-hours", &args),
+            scope: tier.scope.clone(),
         }
     }
 }

@@ -364,10 +364,17 @@ impl Store {
         Ok(submissions)
     }
 
-    /// Deletes a submission with its run, steps, queued tasks and vector; returns the
-    /// object keys of its files so the caller can remove the bytes.
+    /// Deletes a submission with its run, steps, queued tasks, vector and
+    /// prototype; returns the object keys of its files and prototype so the
+    /// caller can remove the bytes.
     pub async fn delete_submission(&self, id: SubmissionId) -> Result<Vec<String>, StoreError> {
         let files = self.submission_files(id).await?;
+        let prototypes: Vec<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT object_key FROM prototypes WHERE submission_id = $1")
+                .bind(id.as_uuid())
+                .fetch_all(pool)
+                .await?
+        });
         let deleted = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -393,6 +400,10 @@ impl Store {
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(files.into_iter().map(|file| file.object_key).collect())
+        Ok(files
+            .into_iter()
+            .map(|file| file.object_key)
+            .chain(prototypes.into_iter().map(|(key,)| key))
+            .collect())
     }
 }

@@ -1256,3 +1256,65 @@ async fn pruning_statements_run_on_both_backends() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn prototypes_are_one_per_submission_and_counted_per_owner_per_window() {
+    use fairgig_store::prototypes::Recorded;
+    on_every_backend(|store| async move {
+        let owner = store.create_user(new_user("client@example.org")).await.expect("user");
+        let mut submissions = Vec::new();
+        for title in ["one", "two", "three"] {
+            let new = fairgig_store::submissions::NewSubmission {
+                id: fairgig_core::ids::SubmissionId::new(),
+                owner: owner.id,
+                kind: fairgig_core::submission::SubmissionKind::Request,
+                title: title.to_owned(),
+                body: "A landing page".to_owned(),
+                budget: None,
+                deadline: None,
+                region: None,
+                contact: None,
+                idempotency_key: None,
+                request_hash: None,
+                files: vec![],
+                audit: None,
+                receipt: None,
+            };
+            store.create_submission(&new, &[]).await.expect("submission");
+            submissions.push(new.id);
+        }
+        let window = Duration::hours(24);
+        let first = store
+            .record_prototype(submissions[0], owner.id, ("t1", "prototypes/t1.html"), (2, window))
+            .await
+            .expect("record");
+        assert!(matches!(first, Recorded::Created(_)));
+        // A retried step finds its own prototype, whatever token it drew.
+        let again = store
+            .record_prototype(submissions[0], owner.id, ("t9", "prototypes/t9.html"), (2, window))
+            .await
+            .expect("record");
+        assert!(matches!(again, Recorded::Existing(ref p) if p.token == "t1"), "{again:?}");
+        let second = store
+            .record_prototype(submissions[1], owner.id, ("t2", "prototypes/t2.html"), (2, window))
+            .await
+            .expect("record");
+        assert!(matches!(second, Recorded::Created(_)));
+        let third = store
+            .record_prototype(submissions[2], owner.id, ("t3", "prototypes/t3.html"), (2, window))
+            .await
+            .expect("record");
+        let Recorded::QuotaReached { limit, next_at } = third else { panic!("{third:?}") };
+        assert_eq!(limit, 2);
+        let served = store.prototype("t1").await.expect("by token");
+        assert_eq!(served.submission, submissions[0]);
+        assert_eq!(next_at, served.created_at + window);
+        assert!(matches!(store.prototype("t3").await, Err(StoreError::NotFound)));
+
+        // Deleting the submission hands back the prototype's object too.
+        let keys = store.delete_submission(submissions[0]).await.expect("delete");
+        assert!(keys.contains(&"prototypes/t1.html".to_owned()), "{keys:?}");
+        assert!(matches!(store.prototype("t1").await, Err(StoreError::NotFound)));
+    })
+    .await;
+}

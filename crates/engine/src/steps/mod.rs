@@ -3,10 +3,15 @@
 //! `.step(…)` line to [`pipeline`].
 //!
 //! ```text
-//!          ┌─► analyse ────┐
-//! extract ─┼─► bias_check ─┴─► publish_job ─┐
-//!          └─► embed ──────────────────────┴─► match
+//!          ┌─► analyse ────┐ ┌─► publish_job ─────┐
+//! extract ─┼─► bias_check ─┴─┴─► brief ──┐        │
+//!          └─► embed ────────────────────┴─► offer └─► match (after embed too)
 //! ```
+//!
+//! `brief` (every submission), `offer` and `prototype` (requests, the
+//! latter after `brief`) are what the client gets back: a grounded brief,
+//! three priced tiers (`fairgig_ai::brief`, `fairgig_ai::offer`) and a
+//! landing-page prototype at a share link ([`crate::prototypes`]).
 //!
 //! `publish_job` and `match` act on `job` submissions only (a request
 //! records that it was skipped): the submission becomes a marketplace job
@@ -28,7 +33,9 @@ use fairgig_ai::{
     bias::{CheckOptions, TextKind},
     extract::{self, DocumentKind, ExtractError, Limits},
 };
-use fairgig_core::{marketplace::check_short_text, submission::SubmissionKind};
+use fairgig_core::{
+    config::OfferSettings, marketplace::check_short_text, submission::SubmissionKind,
+};
 use fairgig_pipeline::{
     Pipeline, RetryPolicy, StepContext, StepError, StepHandler, StepOutput, StepSpec,
 };
@@ -36,8 +43,8 @@ use fairgig_store::{embeddings::EntityKind, marketplace::JobInput, objects::Obje
 use serde_json::Value;
 
 use outputs::{
-    not_a_job, Analysed, BiasChecked, Document, Embedded, Extracted, Matched, MatchedFreelancer,
-    Published, Reading, Transcription, VoiceNote,
+    not_a_job, not_a_request, Analysed, BiasChecked, Briefed, Document, Embedded, Extracted,
+    Matched, MatchedFreelancer, Offered, Prototyped, Published, Reading, Transcription, VoiceNote,
 };
 
 use crate::{
@@ -51,6 +58,9 @@ pub const ANALYSE: &str = "analyse";
 pub const BIAS_CHECK: &str = "bias_check";
 pub const EMBED: &str = "embed";
 pub const PUBLISH_JOB: &str = "publish_job";
+pub const BRIEF: &str = "brief";
+pub const OFFER: &str = "offer";
+pub const PROTOTYPE: &str = "prototype";
 pub const MATCH: &str = "match";
 
 /// How many freelancers the `match` step keeps per job.
@@ -67,6 +77,9 @@ pub struct StepServices {
     pub embeddings: EmbeddingService,
     pub profiles: Arc<ProfileIndex>,
     pub fairness: Arc<FairnessPolicy>,
+    pub offers: OfferSettings,
+    /// Prototypes a client may have made per 24 hours.
+    pub prototypes_per_day: u32,
 }
 
 /// The request pipeline.
@@ -80,13 +93,15 @@ pub fn pipeline(services: StepServices) -> Pipeline {
         embeddings,
         profiles,
         fairness,
+        offers,
+        prototypes_per_day,
     } = services;
     let steps = Pipeline::new()
         .step(
             // Documents take seconds; a recording up to its length limit
             // (the local model runs about ten times faster than speech).
             StepSpec::new(EXTRACT).timeout(Duration::from_secs(900)).retry(RetryPolicy::default()),
-            Extract { storage, transcription, limits: Limits::default() },
+            Extract { storage: storage.clone(), transcription, limits: Limits::default() },
         )
         .and_then(|pipeline| {
             pipeline.step(
@@ -113,6 +128,36 @@ pub fn pipeline(services: StepServices) -> Pipeline {
             pipeline.step(
                 StepSpec::new(PUBLISH_JOB).after(&[ANALYSE, BIAS_CHECK]),
                 PublishJob { store: store.clone() },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(StepSpec::new(BRIEF).after(&[ANALYSE, BIAS_CHECK]), WriteBrief)
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(PROTOTYPE)
+                    .after(&[BRIEF])
+                    .timeout(Duration::from_secs(60))
+                    .retry(RetryPolicy::default()),
+                MakePrototype {
+                    store: store.clone(),
+                    storage: storage.clone(),
+                    per_day: prototypes_per_day,
+                },
+            )
+        })
+        .and_then(|pipeline| {
+            pipeline.step(
+                StepSpec::new(OFFER)
+                    .after(&[BRIEF, EMBED])
+                    .timeout(Duration::from_secs(60))
+                    .retry(RetryPolicy::default()),
+                PriceOffer {
+                    store: store.clone(),
+                    embeddings: embeddings.clone(),
+                    profiles: Arc::clone(&profiles),
+                    settings: offers,
+                },
             )
         })
         .and_then(|pipeline| {
@@ -429,6 +474,156 @@ impl StepHandler for MatchFreelancers {
             fairness: Box::new(fairness),
         }
         .to_output()
+    }
+}
+
+/// Made by the rules of `fairgig_ai::brief` and `fairgig_ai::offer`: no
+/// language model is configured in this version.
+const MADE_BY_RULES: &str = "rules";
+
+/// The brief of every submission, from its text, analysis and form.
+struct WriteBrief;
+
+#[async_trait]
+impl StepHandler for WriteBrief {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let submission = &context.submission;
+        let missing = |step: &str| StepError::Permanent(format!("{step} has no output"));
+        let Analysed(analysis) = context.output::<Analysed>()?.ok_or_else(|| missing(ANALYSE))?;
+        let BiasChecked(report) =
+            context.output::<BiasChecked>()?.ok_or_else(|| missing(BIAS_CHECK))?;
+        let extracted = context.output::<Extracted>()?;
+        let text = extracted.as_ref().map_or(submission.text.as_str(), |e| e.text.as_str());
+        let truncated_recording = extracted.as_ref().is_some_and(|e| {
+            e.voice.iter().any(|note| {
+                matches!(&note.transcription, Transcription::Transcribed { transcript, .. } if transcript.truncated)
+            })
+        });
+        let budget = submission
+            .budget
+            .as_ref()
+            .map(|b| format!("{:.2} {}", b.amount_minor as f64 / 100.0, b.currency));
+        let deadline = submission.deadline.map(|d| d.to_string());
+        let brief = fairgig_ai::brief::brief(&fairgig_ai::brief::BriefInput {
+            title: &submission.title,
+            text,
+            analysis: &analysis,
+            budget: budget.as_deref(),
+            deadline: deadline.as_deref(),
+            region: submission.region.as_deref(),
+            needs_review: report.requires_review,
+            truncated_recording,
+        });
+        Briefed { brief, made_by: MADE_BY_RULES.to_owned() }.to_output()
+    }
+}
+
+/// A request's three priced tiers: the effort from its analysis, the rate
+/// from what the freelancers qualified for it charge (found as a match
+/// would find them), its budget as the reference.
+struct PriceOffer {
+    store: Store,
+    embeddings: EmbeddingService,
+    profiles: Arc<ProfileIndex>,
+    settings: OfferSettings,
+}
+
+#[async_trait]
+impl StepHandler for PriceOffer {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let submission = &context.submission;
+        if submission.kind != SubmissionKind::Request {
+            return Offered::Skipped { skipped: not_a_request() }.to_output();
+        }
+        let missing = |step: &str| StepError::Permanent(format!("{step} has no output"));
+        let Analysed(analysis) = context.output::<Analysed>()?.ok_or_else(|| missing(ANALYSE))?;
+        let briefed = context.output::<Briefed>()?.ok_or_else(|| missing(BRIEF))?;
+        let currency = submission
+            .budget
+            .as_ref()
+            .map_or_else(|| self.settings.currency.clone(), |b| b.currency.clone());
+        let text = format!("{}\n{}", submission.title, extracted_text(context)?);
+        let rates = matching::qualified_rates(
+            &self.store,
+            &self.embeddings,
+            &self.profiles,
+            submission,
+            &analysis,
+            &text,
+            &currency,
+        )
+        .await
+        .map_err(|err| StepError::Retryable(err.to_string()))?;
+        let deliverables = briefed.brief.deliverable_texts();
+        let offer = fairgig_ai::offer::offer(&fairgig_ai::offer::OfferInput {
+            analysis: &analysis,
+            deliverables: &deliverables,
+            currency: &currency,
+            budget_minor: submission.budget.as_ref().map(|b| b.amount_minor),
+            rates_minor: &rates,
+            reference_rate_minor: self.settings.reference_hourly_rate_minor,
+        });
+        Offered::Offer { offer, made_by: MADE_BY_RULES.to_owned() }.to_output()
+    }
+}
+
+/// A request that describes a site or an app gets a landing-page
+/// prototype ([`crate::prototypes`]), within its owner's daily quota.
+struct MakePrototype {
+    store: Store,
+    storage: ObjectStorage,
+    per_day: u32,
+}
+
+#[async_trait]
+impl StepHandler for MakePrototype {
+    async fn run(&self, context: &StepContext) -> Result<Value, StepError> {
+        let submission = &context.submission;
+        if submission.kind != SubmissionKind::Request {
+            return Prototyped::Skipped { skipped: not_a_request() }.to_output();
+        }
+        let text = extracted_text(context)?;
+        if !fairgig_ai::prototype::describes_site_or_app(&format!("{}\n{text}", submission.title)) {
+            return Prototyped::Skipped {
+                skipped: "the request does not describe a site or an app".into(),
+            }
+            .to_output();
+        }
+        if self.per_day == 0 {
+            return Prototyped::Skipped {
+                skipped: "prototypes are switched off on this server".into(),
+            }
+            .to_output();
+        }
+        let missing = |step: &str| StepError::Permanent(format!("{step} has no output"));
+        let Analysed(analysis) = context.output::<Analysed>()?.ok_or_else(|| missing(ANALYSE))?;
+        let briefed = context.output::<Briefed>()?.ok_or_else(|| missing(BRIEF))?;
+        let content =
+            fairgig_ai::prototype::page_content(&submission.title, &briefed.brief, &analysis);
+        let made = crate::prototypes::make(
+            &self.store,
+            &self.storage,
+            (submission.id, submission.owner),
+            &content,
+            self.per_day,
+        )
+        .await
+        .map_err(|err| StepError::Retryable(err.to_string()))?;
+        match made {
+            crate::prototypes::Made::Page { path, created_at } => {
+                Prototyped::Page { path, created_at }.to_output()
+            }
+            crate::prototypes::Made::QuotaReached { limit, next_at } => Prototyped::Skipped {
+                skipped: format!(
+                    "too many prototypes: at most {limit} per client in 24 hours; the next one \
+                     can be made after {}",
+                    next_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                ),
+            }
+            .to_output(),
+        }
     }
 }
 

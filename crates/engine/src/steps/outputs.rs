@@ -6,7 +6,9 @@
 use fairgig_ai::{
     analyse::Analysis,
     bias::Report,
+    brief::Brief,
     extract::{DocumentKind, OcrStatus},
+    offer::Offer,
 };
 use fairgig_asr::Transcript;
 use fairgig_core::{
@@ -16,7 +18,7 @@ use fairgig_core::{
 use fairgig_pipeline::StepOutput;
 use serde::{Deserialize, Serialize};
 
-use super::{ANALYSE, BIAS_CHECK, EMBED, EXTRACT, MATCH, PUBLISH_JOB};
+use super::{ANALYSE, BIAS_CHECK, BRIEF, EMBED, EXTRACT, MATCH, OFFER, PROTOTYPE, PUBLISH_JOB};
 use crate::matching::FairnessReport;
 
 /// `extract`: the text of the submission and of every attached document.
@@ -98,6 +100,58 @@ pub struct BiasChecked(pub Report);
 
 impl StepOutput for BiasChecked {
     const STEP: &'static str = BIAS_CHECK;
+}
+
+/// `brief`: what the client asked for, in order, every part grounded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Briefed {
+    #[serde(flatten)]
+    pub brief: Brief,
+    /// What wrote it: `rules` (no language model is configured; the
+    /// structure is filled deterministically from the analysis).
+    pub made_by: String,
+}
+
+impl StepOutput for Briefed {
+    const STEP: &'static str = BRIEF;
+}
+
+/// `offer`: three priced tiers for a request; a job records that it was
+/// skipped (a job's price is its own budget and the freelancers' bids).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Offered {
+    Offer {
+        #[serde(flatten)]
+        offer: Offer,
+        made_by: String,
+    },
+    Skipped {
+        skipped: String,
+    },
+}
+
+impl StepOutput for Offered {
+    const STEP: &'static str = OFFER;
+}
+
+/// `prototype`: a request's landing-page prototype, or why there is none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Prototyped {
+    Page {
+        /// The share path (`/p/<token>`), under the server's public URL.
+        path: String,
+        #[serde(with = "time::serde::rfc3339")]
+        created_at: time::OffsetDateTime,
+    },
+    Skipped {
+        skipped: String,
+    },
+}
+
+impl StepOutput for Prototyped {
+    const STEP: &'static str = PROTOTYPE;
 }
 
 /// `embed`: which model embedded the submission.
@@ -201,6 +255,9 @@ pub struct RunOutputs {
     pub analysed: Option<Analysed>,
     pub bias: Option<BiasChecked>,
     pub published: Option<Published>,
+    pub briefed: Option<Briefed>,
+    pub offered: Option<Offered>,
+    pub prototyped: Option<Prototyped>,
     pub matched: Option<Matched>,
 }
 
@@ -216,6 +273,9 @@ impl RunOutputs {
             analysed: Analysed::read(&outputs).ok().flatten(),
             bias: BiasChecked::read(&outputs).ok().flatten(),
             published: Published::read(&outputs).ok().flatten(),
+            briefed: Briefed::read(&outputs).ok().flatten(),
+            offered: Offered::read(&outputs).ok().flatten(),
+            prototyped: Prototyped::read(&outputs).ok().flatten(),
             matched: Matched::read(&outputs).ok().flatten(),
         }
     }
@@ -224,4 +284,8 @@ impl RunOutputs {
 /// Why `publish_job` and `match` did nothing for a request.
 pub(crate) fn not_a_job() -> String {
     "not a job submission".to_owned()
+}
+
+pub(crate) fn not_a_request() -> String {
+    "not a request".to_owned()
 }

@@ -28,6 +28,7 @@ pub fn worker_process(app: &TestApp, amqp: Option<&AmqpTransport>) -> Child {
         .env("FAIRGIG_WORKER__POLL_INTERVAL_MS", "20")
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
+        .env("FAIRGIG_TRANSCRIPTION__MODEL_DIR", crate::helpers::models_dir().join("whisper-base"))
         .current_dir(app.data_dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -140,11 +141,20 @@ async fn killed_mid_step(amqp: Option<&AmqpTransport>) {
     .await
     .expect("tasks");
     tasks.sort();
-    let expected: Vec<(String, String)> =
-        ["analyse", "bias_check", "embed", "extract", "match", "publish_job"]
-            .iter()
-            .map(|step| (step.to_string(), "done".to_owned()))
-            .collect();
+    let expected: Vec<(String, String)> = [
+        "analyse",
+        "bias_check",
+        "brief",
+        "embed",
+        "extract",
+        "match",
+        "offer",
+        "prototype",
+        "publish_job",
+    ]
+    .iter()
+    .map(|step| (step.to_string(), "done".to_owned()))
+    .collect();
     assert_eq!(tasks, expected);
 }
 

@@ -255,6 +255,7 @@ async fn a_model_change_re_embeds_stored_vectors_in_the_background() {
     settings.database.url = Some(fairgig_core::config::SecretUrl::new(url));
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     use_openai(&mut settings, &base);
+    settings.transcription.model_dir = crate::helpers::models_dir().join("whisper-base");
     let second = Server::build(settings, ServeRole::All).await.expect("build");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(second.run_until_stopped(async move {

@@ -134,6 +134,7 @@ async fn serve_on_embedded_defaults_talks_to_no_one() {
         .env("FAIRGIG_DATA_DIR", data.path())
         .env("FAIRGIG_SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("FAIRGIG_EMBEDDING__MODELS_DIR", &models)
+        .env("FAIRGIG_TRANSCRIPTION__MODEL_DIR", crate::helpers::models_dir().join("whisper-base"))
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("HTTPS_PROXY", &proxy)
         .env("HTTP_PROXY", &proxy)

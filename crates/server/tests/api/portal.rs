@@ -238,9 +238,13 @@ async fn a_client_signs_up_submits_a_pdf_and_sees_the_analysis_and_findings() {
     // The live page swaps in the results when the run ends (SSE + htmx).
     browser.wait_for("#live .findings").await;
     let steps = browser.text("#live .steps").await;
-    assert_eq!(steps.matches("done").count(), 6, "every step done: {steps}");
+    assert_eq!(steps.matches("done").count(), 9, "every step done: {steps}");
     let analysis = browser.text("#live").await;
     assert!(analysis.contains("brief.pdf"), "{analysis}");
+    // The brief quotes what the client asked for; a job gets no offer.
+    assert!(analysis.contains("Deliverables"), "{analysis}");
+    assert!(analysis.contains("to build a Rust and PostgreSQL API"), "{analysis}");
+    assert!(!analysis.contains("How these numbers were reached"), "{analysis}");
     assert!(analysis.contains("PostgreSQL"), "skills found: {analysis}");
     let marked = browser.client.find_all(Locator::Css(".checked-text mark")).await.expect("marks");
     let marked: Vec<String> = futures::future::join_all(marked.iter().map(|m| m.text()))

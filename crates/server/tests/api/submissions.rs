@@ -629,3 +629,148 @@ async fn uploads_no_submission_refers_to_are_swept() {
     }
     assert_eq!(stored_uploads(&app), kept, "the submission's file stays");
 }
+
+#[tokio::test]
+async fn a_request_comes_back_with_a_grounded_brief_and_an_offer_priced_from_freelancers() {
+    use fairgig_core::user::Role;
+    let app = spawn_app().await;
+    for (i, rate) in [60, 70, 90].into_iter().enumerate() {
+        let dev = app.register_as(&format!("dev{i}@example.org"), Role::Freelancer).await;
+        let body =
+            crate::marketplace::profile("Python and SQL developer", &["Python", "SQL"], rate, 4.0);
+        crate::helpers::send(&app, reqwest::Method::PUT, &dev, "/api/v1/me/profile", Some(body))
+            .await;
+    }
+    let client = app.register_as("client@example.org", Role::Client).await;
+    let text = "We run a small logistics company. We need a reporting data pipeline built with \
+                Python and SQL. Please also create a dashboard for our managers.";
+    let created: Value = submit_json(
+        &app,
+        &client,
+        &json!({"kind": "request", "title": "Reporting pipeline", "text": text,
+                "budget": {"amount_minor": 500000, "currency": "EUR"}}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let done = finished(&app, &client, created["id"].as_str().expect("id")).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let brief = &step(&done, "brief")["output"];
+    assert_eq!(brief["made_by"], "rules");
+    let deliverables = brief["deliverables"].to_string();
+    assert!(
+        deliverables.contains("reporting data pipeline") && deliverables.contains("dashboard"),
+        "{brief}"
+    );
+    // Grounded: every quote is in the request's words.
+    let quotes: Vec<&str> = ["goals", "deliverables", "constraints"]
+        .iter()
+        .flat_map(|part| brief[part].as_array().into_iter().flatten())
+        .filter_map(|item| item["source"]["quote"].as_str())
+        .collect();
+    assert!(!quotes.is_empty());
+    for quote in quotes {
+        assert!(text.contains(quote), "{quote:?} is not in the request");
+    }
+    let budget = brief["constraints"]
+        .as_array()
+        .expect("constraints")
+        .iter()
+        .find(|c| c["kind"] == "budget");
+    assert_eq!(budget.map(|c| c["source"]["field"].clone()), Some(json!("budget")));
+
+    let offer = &step(&done, "offer")["output"];
+    assert_eq!(offer["currency"], "EUR", "{offer}");
+    assert_eq!(offer["rate"]["source"], json!({"from": "freelancers", "count": 3}));
+    assert_eq!(offer["rate"]["median_minor"], 7000);
+    let tiers = offer["tiers"].as_array().expect("tiers");
+    assert_eq!(
+        tiers.iter().map(|t| t["name"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        ["essential", "standard", "complete"]
+    );
+    for tier in tiers {
+        let hours = tier["hours_low"].as_i64().expect("hours");
+        assert_eq!(tier["price_low_minor"].as_i64(), Some(hours * 7000), "{tier}");
+    }
+    assert!(offer["budget_note"].as_str().is_some_and(|n| n.contains("5000.00 EUR")), "{offer}");
+
+    // A job gets a brief but no offer: its price is its budget and the bids.
+    let id = crate::helpers::submit_job(&app, &client, "Data pipeline developer", text).await;
+    let done = finished(&app, &client, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(step(&done, "brief")["output"]["deliverables"].is_array());
+    assert_eq!(step(&done, "offer")["output"]["skipped"], "not a request");
+}
+
+#[tokio::test]
+async fn a_request_for_a_site_gets_a_safe_shareable_prototype_within_a_daily_quota() {
+    let app = spawn_app().await;
+    let client = app.register("client@example.org").await;
+    let request =
+        |title: &str, text: &str| json!({"kind": "request", "title": title, "text": text});
+    let run = |body: Value| {
+        let (app, client) = (&app, &client);
+        async move {
+            let created: Value = submit_json(app, client, &body).await.json().await.expect("json");
+            let id = created["id"].as_str().expect("id").to_owned();
+            let done = finished(app, client, &id).await;
+            assert_eq!(done["status"], "completed", "{done}");
+            (id, step(&done, "prototype")["output"].clone())
+        }
+    };
+
+    let (first, made) = run(request(
+        "<script>alert(1)</script> Bakery site",
+        "We need a website for our bakery with an online order form. \
+         Please also design a page for our opening hours.",
+    ))
+    .await;
+    let path = made["path"].as_str().expect("a prototype").to_owned();
+    let token = path.strip_prefix("/p/").expect("a share path");
+    assert!(token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{path}");
+
+    // Anyone with the link sees it, under a policy that runs nothing.
+    let page = app.client.get(app.url(&path)).send().await.expect("request");
+    assert_eq!(page.status(), StatusCode::OK);
+    let header = |name: &str| {
+        page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    assert!(header("content-type").starts_with("text/html"));
+    let policy = header("content-security-policy");
+    assert!(policy.contains("default-src 'none'") && policy.contains("sandbox"), "{policy}");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    let html = page.text().await.expect("html");
+    assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; Bakery site"), "{html}");
+    assert!(html.contains("online order form"), "the brief's deliverables are on the page");
+
+    for wrong in ["/p/short", &format!("/p/{}", "ab".repeat(32))] {
+        let missing = app.client.get(app.url(wrong)).send().await.expect("request");
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{wrong}");
+    }
+
+    // Not every request describes a site; a job gets none.
+    let (_, none) = run(request("Translation", "Translate our brochure into German.")).await;
+    assert_eq!(none["skipped"], "the request does not describe a site or an app");
+
+    // Two per client in 24 hours by default; the third says when.
+    let (_, second) = run(request("Shop", "Build an online shop for our pottery.")).await;
+    assert!(second["path"].is_string(), "{second}");
+    let (_, third) = run(request("App", "We want a mobile app for bookings.")).await;
+    let reason = third["skipped"].as_str().expect("skipped");
+    assert!(reason.contains("at most 2 per client in 24 hours"), "{reason}");
+
+    // Deleting the request deletes its prototype.
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/submissions/{first}")))
+        .bearer_auth(&client.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = app.client.get(app.url(&path)).send().await.expect("request");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
