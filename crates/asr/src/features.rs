@@ -128,26 +128,27 @@ pub fn slaney_mel_filters(rate: f32, n_fft: usize, n_mels: usize) -> Vec<f32> {
     filters
 }
 
-/// Slaney's mel scale: linear below 1 kHz, logarithmic above.
+/// Slaney's mel scale: linear (200/3 Hz a mel) below 1 kHz, logarithmic
+/// (a factor of 6.4 every 27 mels) above.
+const LINEAR_STEP: f64 = 200.0 / 3.0;
+const LOG_START_HZ: f64 = 1000.0;
+const LOG_START_MEL: f64 = LOG_START_HZ / LINEAR_STEP;
+
+fn log_step() -> f64 {
+    6.4f64.ln() / 27.0
+}
+
 fn hz_to_mel(hz: f64) -> f64 {
-    const LINEAR_STEP: f64 = 200.0 / 3.0;
-    const LOG_START_HZ: f64 = 1000.0;
-    let log_start_mel = LOG_START_HZ / LINEAR_STEP;
-    let log_step = 6.4f64.ln() / 27.0;
     if hz >= LOG_START_HZ {
-        log_start_mel + (hz / LOG_START_HZ).ln() / log_step
+        LOG_START_MEL + (hz / LOG_START_HZ).ln() / log_step()
     } else {
         hz / LINEAR_STEP
     }
 }
 
 fn mel_to_hz(mel: f64) -> f64 {
-    const LINEAR_STEP: f64 = 200.0 / 3.0;
-    const LOG_START_HZ: f64 = 1000.0;
-    let log_start_mel = LOG_START_HZ / LINEAR_STEP;
-    let log_step = 6.4f64.ln() / 27.0;
-    if mel >= log_start_mel {
-        LOG_START_HZ * (log_step * (mel - log_start_mel)).exp()
+    if mel >= LOG_START_MEL {
+        LOG_START_HZ * (log_step() * (mel - LOG_START_MEL)).exp()
     } else {
         mel * LINEAR_STEP
     }

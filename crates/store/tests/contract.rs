@@ -27,6 +27,30 @@ fn new_user(email: &str) -> NewUser {
     }
 }
 
+/// A request with a title and a text and nothing else.
+fn plain_request(
+    owner: UserId,
+    title: &str,
+    body: &str,
+) -> fairgig_store::submissions::NewSubmission {
+    fairgig_store::submissions::NewSubmission {
+        id: fairgig_core::ids::SubmissionId::new(),
+        owner,
+        kind: fairgig_core::submission::SubmissionKind::Request,
+        title: title.to_owned(),
+        body: body.to_owned(),
+        budget: None,
+        deadline: None,
+        region: None,
+        contact: None,
+        idempotency_key: None,
+        request_hash: None,
+        files: vec![],
+        audit: None,
+        receipt: None,
+    }
+}
+
 fn token_expiry() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::days(1)
 }
@@ -952,29 +976,13 @@ async fn job_activity_counts_viewer_days_and_applications_and_deletes_only_draft
 
 #[tokio::test]
 async fn a_search_of_ones_submissions_needs_every_word_and_escapes_wildcards() {
-    use fairgig_core::{ids::SubmissionId, submission::SubmissionKind};
-    use fairgig_store::submissions::{NewSubmission, SubmissionFilter};
+    use fairgig_store::submissions::SubmissionFilter;
     on_every_backend(|store| async move {
         let owner = store.create_user(new_user("client@example.org")).await.expect("user");
         for (title, body) in
             [("Payments API", "Rust backend for CARD payments"), ("Logo", "50% off")]
         {
-            let new = NewSubmission {
-                id: SubmissionId::new(),
-                owner: owner.id,
-                kind: SubmissionKind::Request,
-                title: title.to_owned(),
-                body: body.to_owned(),
-                budget: None,
-                deadline: None,
-                region: None,
-                contact: None,
-                idempotency_key: None,
-                request_hash: None,
-                files: vec![],
-                audit: None,
-                receipt: None,
-            };
+            let new = plain_request(owner.id, title, body);
             store.create_submission(&new, &[]).await.expect("submission");
         }
         let titles = |text: &str| {
@@ -1264,22 +1272,7 @@ async fn prototypes_are_one_per_submission_and_counted_per_owner_per_window() {
         let owner = store.create_user(new_user("client@example.org")).await.expect("user");
         let mut submissions = Vec::new();
         for title in ["one", "two", "three"] {
-            let new = fairgig_store::submissions::NewSubmission {
-                id: fairgig_core::ids::SubmissionId::new(),
-                owner: owner.id,
-                kind: fairgig_core::submission::SubmissionKind::Request,
-                title: title.to_owned(),
-                body: "A landing page".to_owned(),
-                budget: None,
-                deadline: None,
-                region: None,
-                contact: None,
-                idempotency_key: None,
-                request_hash: None,
-                files: vec![],
-                audit: None,
-                receipt: None,
-            };
+            let new = plain_request(owner.id, title, "A landing page");
             store.create_submission(&new, &[]).await.expect("submission");
             submissions.push(new.id);
         }
