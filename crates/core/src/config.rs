@@ -29,6 +29,7 @@ pub struct Settings {
     pub transcription: TranscriptionSettings,
     pub offers: OfferSettings,
     pub prototypes: PrototypeSettings,
+    pub llm: LlmSettings,
     pub notifications: NotificationSettings,
     pub training: TrainingSettings,
     pub fairness: FairnessSettings,
@@ -53,6 +54,7 @@ impl Default for Settings {
             transcription: TranscriptionSettings::default(),
             offers: OfferSettings::default(),
             prototypes: PrototypeSettings::default(),
+            llm: LlmSettings::default(),
             notifications: NotificationSettings::default(),
             training: TrainingSettings::default(),
             fairness: FairnessSettings::default(),
@@ -390,6 +392,56 @@ pub struct OfferSettings {
 impl Default for OfferSettings {
     fn default() -> Self {
         Self { currency: "EUR".into(), reference_hourly_rate_minor: 6_000 }
+    }
+}
+
+/// Which language model writes the brief (`off`: the rules do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// No language model: briefs and offers are made by rules.
+    #[default]
+    Off,
+    /// An OpenAI-compatible `/v1/chat/completions` service.
+    Openai,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmSettings {
+    pub provider: LlmProvider,
+    /// Base URL; `/chat/completions` is appended.
+    pub base_url: String,
+    #[serde(serialize_with = "redacted")]
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout_secs: u64,
+    /// Attempts per call, retried with exponential backoff on timeouts, 429 and 5xx.
+    pub max_attempts: u32,
+    pub breaker_threshold: u32,
+    pub breaker_cooldown_secs: u64,
+    /// The most tokens one answer may have: a run's budget for its brief.
+    pub max_tokens_per_run: u32,
+    /// Prices per 1,000 tokens, to record each call's cost (unset: not recorded).
+    pub input_price_per_1k: Option<f64>,
+    pub output_price_per_1k: Option<f64>,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            provider: LlmProvider::Off,
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+            model: "gpt-4o-mini".into(),
+            timeout_secs: 60,
+            max_attempts: 3,
+            breaker_threshold: 5,
+            breaker_cooldown_secs: 30,
+            max_tokens_per_run: 1500,
+            input_price_per_1k: None,
+            output_price_per_1k: None,
+        }
     }
 }
 

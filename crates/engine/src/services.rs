@@ -127,6 +127,7 @@ impl Engine {
             fairness: Arc::clone(&fairness),
             offers: settings.offers.clone(),
             prototypes_per_day: settings.prototypes.per_client_per_day,
+            llm: language_model(&settings.llm)?,
         }));
         let notifier = Arc::new(
             crate::notifications::dispatcher(store.clone(), &settings.notifications)
@@ -156,6 +157,33 @@ impl Engine {
             limiter,
         })
     }
+}
+
+/// The language model the settings name, or `None` when it is off.
+fn language_model(
+    settings: &fairgig_core::config::LlmSettings,
+) -> anyhow::Result<Option<Arc<fairgig_llm::ChatClient>>> {
+    use fairgig_core::config::LlmProvider;
+    if settings.provider == LlmProvider::Off {
+        return Ok(None);
+    }
+    let client = fairgig_llm::ChatClient::new(fairgig_llm::ChatConfig {
+        base_url: settings.base_url.clone(),
+        api_key: settings.api_key.clone(),
+        model: settings.model.clone(),
+        timeout: std::time::Duration::from_secs(settings.timeout_secs.max(1)),
+        retry: fairgig_remote::RetryPolicy {
+            max_attempts: settings.max_attempts.max(1),
+            backoff_base: std::time::Duration::from_millis(200),
+            breaker_threshold: settings.breaker_threshold.max(1),
+            breaker_cooldown: std::time::Duration::from_secs(settings.breaker_cooldown_secs),
+        },
+        max_tokens: settings.max_tokens_per_run.max(1),
+        input_price_per_1k: settings.input_price_per_1k,
+        output_price_per_1k: settings.output_price_per_1k,
+    })
+    .context("configuring the language model")?;
+    Ok(Some(Arc::new(client)))
 }
 
 /// The object store `settings` name (the engine's, or a restore's).

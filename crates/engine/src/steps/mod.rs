@@ -80,6 +80,8 @@ pub struct StepServices {
     pub offers: OfferSettings,
     /// Prototypes a client may have made per 24 hours.
     pub prototypes_per_day: u32,
+    /// The language model that writes briefs; `None` when off.
+    pub llm: Option<Arc<fairgig_llm::ChatClient>>,
 }
 
 /// The request pipeline.
@@ -95,6 +97,7 @@ pub fn pipeline(services: StepServices) -> Pipeline {
         fairness,
         offers,
         prototypes_per_day,
+        llm,
     } = services;
     let steps = Pipeline::new()
         .step(
@@ -131,7 +134,13 @@ pub fn pipeline(services: StepServices) -> Pipeline {
             )
         })
         .and_then(|pipeline| {
-            pipeline.step(StepSpec::new(BRIEF).after(&[ANALYSE, BIAS_CHECK]), WriteBrief)
+            pipeline.step(
+                StepSpec::new(BRIEF)
+                    .after(&[ANALYSE, BIAS_CHECK])
+                    .timeout(Duration::from_secs(300))
+                    .retry(RetryPolicy::default()),
+                WriteBrief { llm },
+            )
         })
         .and_then(|pipeline| {
             pipeline.step(
@@ -481,8 +490,13 @@ impl StepHandler for MatchFreelancers {
 /// language model is configured in this version.
 const MADE_BY_RULES: &str = "rules";
 
-/// The brief of every submission, from its text, analysis and form.
-struct WriteBrief;
+/// The brief of every submission, from its text, analysis and form: by the
+/// rules, or by the language model when one is configured — its brief used
+/// only if every quote in it occurs in the request, else the rules' with
+/// the reason.
+struct WriteBrief {
+    llm: Option<Arc<fairgig_llm::ChatClient>>,
+}
 
 #[async_trait]
 impl StepHandler for WriteBrief {
@@ -504,7 +518,7 @@ impl StepHandler for WriteBrief {
             .as_ref()
             .map(|b| format!("{:.2} {}", b.amount_minor as f64 / 100.0, b.currency));
         let deadline = submission.deadline.map(|d| d.to_string());
-        let brief = fairgig_ai::brief::brief(&fairgig_ai::brief::BriefInput {
+        let rules = fairgig_ai::brief::brief(&fairgig_ai::brief::BriefInput {
             title: &submission.title,
             text,
             analysis: &analysis,
@@ -514,7 +528,55 @@ impl StepHandler for WriteBrief {
             needs_review: report.requires_review,
             truncated_recording,
         });
-        Briefed { brief, made_by: MADE_BY_RULES.to_owned() }.to_output()
+        let by_rules = |fallback: Option<String>, usage, prompt| Briefed {
+            brief: rules.clone(),
+            made_by: MADE_BY_RULES.to_owned(),
+            prompt,
+            usage,
+            fallback,
+        };
+        let Some(llm) = &self.llm else {
+            return by_rules(None, None, None).to_output();
+        };
+        let prompt = fairgig_llm::BRIEF_PROMPT;
+        let request = format!("{}\n{text}", submission.title);
+        let input = format!(
+            "Request title: {}\n\nRequest:\n{text}\n\nForm fields: budget: {}; deadline: {}; \
+             region: {}\n\nDraft made by rules:\n{}",
+            submission.title,
+            budget.as_deref().unwrap_or("none"),
+            deadline.as_deref().unwrap_or("none"),
+            submission.region.as_deref().unwrap_or("none"),
+            serde_json::to_string(&rules).unwrap_or_default(),
+        );
+        let grounded = |brief: &fairgig_ai::brief::Brief| {
+            let ungrounded = brief.ungrounded(&request);
+            if brief.goals.is_empty() {
+                Err("a brief needs at least one goal".to_owned())
+            } else if ungrounded.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("these quotes are not in the request word for word: {ungrounded:?}"))
+            }
+        };
+        match llm.structured(&prompt, &input, grounded).await {
+            Ok(answer) => Briefed {
+                brief: answer.value,
+                made_by: llm.model_id(),
+                prompt: Some(prompt.id()),
+                usage: Some(answer.usage),
+                fallback: None,
+            }
+            .to_output(),
+            Err(err) => {
+                let usage = match &err {
+                    fairgig_llm::LlmError::Invalid { usage, .. } => Some(usage.clone()),
+                    fairgig_llm::LlmError::Remote(_) => None,
+                };
+                tracing::warn!(error = %err, "the language model's brief was not used");
+                by_rules(Some(err.to_string()), usage, Some(prompt.id())).to_output()
+            }
+        }
     }
 }
 

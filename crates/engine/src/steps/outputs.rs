@@ -107,9 +107,18 @@ impl StepOutput for BiasChecked {
 pub struct Briefed {
     #[serde(flatten)]
     pub brief: Brief,
-    /// What wrote it: `rules` (no language model is configured; the
-    /// structure is filled deterministically from the analysis).
+    /// What wrote it: `rules` (the structure filled deterministically
+    /// from the analysis) or the language model (`openai:<model>`).
     pub made_by: String,
+    /// The prompt asked (`brief@v1`), when a language model was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Tokens and cost of the language model's calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<fairgig_llm::Usage>,
+    /// Why the language model's brief was not used, when it was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl StepOutput for Briefed {

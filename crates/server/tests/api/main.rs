@@ -10,6 +10,7 @@ mod conformance;
 mod crash;
 mod embeddings;
 mod helpers;
+mod language_model;
 mod marketplace;
 mod notifications;
 mod ops;

@@ -1,0 +1,176 @@
+//! Any OpenAI-compatible `POST {base}/chat/completions` (OpenAI, Ollama,
+//! vLLM, OpenRouter), asked for `response_format: json_schema`. Retries,
+//! backoff and the breaker are [`fairgig_remote`]'s.
+
+use std::time::Duration;
+
+use fairgig_remote::{classify_status, Attempt, Caller, RetryPolicy};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{Answer, LlmError, Prompt, Usage};
+
+#[derive(Clone, Debug)]
+pub struct ChatConfig {
+    /// e.g. `https://api.openai.com/v1`; `/chat/completions` is appended.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// The most tokens one answer may have (the run's budget for the step).
+    pub max_tokens: u32,
+    /// Prices per 1,000 tokens, for the cost recorded with each answer.
+    pub input_price_per_1k: Option<f64>,
+    pub output_price_per_1k: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct ChatClient {
+    config: ChatConfig,
+    http: reqwest::Client,
+    caller: Caller,
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<CompletionUsage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CompletionUsage {
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+}
+
+impl ChatClient {
+    pub fn new(config: ChatConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(config.timeout).build()?;
+        let caller = Caller::new(config.retry);
+        Ok(Self { config, http, caller })
+    }
+
+    /// `openai:<model>`, for provenance.
+    pub fn model_id(&self) -> String {
+        format!("openai:{}", self.config.model)
+    }
+
+    /// Asks `prompt` about `input` for a `T` matching `schema`, which
+    /// `check` must accept; one more try with the error when it does not.
+    pub async fn structured<T, F>(
+        &self,
+        prompt: &Prompt,
+        input: &str,
+        check: F,
+    ) -> Result<Answer<T>, LlmError>
+    where
+        T: DeserializeOwned,
+        F: Fn(&T) -> Result<(), String>,
+    {
+        let mut messages = vec![
+            json!({"role": "system", "content": prompt.system}),
+            json!({"role": "user", "content": input}),
+        ];
+        let schema = prompt.schema();
+        let mut usage = Usage::default();
+        let mut last_error = String::new();
+        for attempt in 1..=2 {
+            let (content, used) = self.complete(prompt, &messages, &schema).await?;
+            usage.add(&used);
+            match serde_json::from_str::<T>(&content)
+                .map_err(|err| format!("not JSON of the schema: {err}"))
+                .and_then(|value| check(&value).map(|()| value))
+            {
+                Ok(value) => return Ok(Answer { value, usage, attempts: attempt }),
+                Err(error) => {
+                    messages.push(json!({"role": "assistant", "content": content}));
+                    messages.push(json!({"role": "user", "content": format!(
+                        "That answer is not valid: {error}. Answer again with one JSON object \
+                         that matches the schema and fixes this."
+                    )}));
+                    last_error = error;
+                }
+            }
+        }
+        Err(LlmError::Invalid { error: last_error, usage })
+    }
+
+    async fn complete(
+        &self,
+        prompt: &Prompt,
+        messages: &[Value],
+        schema: &Value,
+    ) -> Result<(String, Usage), LlmError> {
+        let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
+        let body = json!({
+            "model": self.config.model,
+            "messages": messages,
+            "max_tokens": self.config.max_tokens,
+            "temperature": 0,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": prompt.name, "schema": schema, "strict": true},
+            },
+        });
+        let completion: Completion =
+            self.caller.call("chat completion", || self.attempt(&url, &body)).await?;
+        let used = completion.usage.map_or_else(Usage::default, |u| Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cost: self.cost(u.prompt_tokens, u.completion_tokens),
+        });
+        let content = completion
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|choice| choice.message.content)
+            .unwrap_or_default();
+        Ok((content, used))
+    }
+
+    fn cost(&self, prompt: u32, completion: u32) -> Option<f64> {
+        match (self.config.input_price_per_1k, self.config.output_price_per_1k) {
+            (None, None) => None,
+            (input, output) => Some(
+                f64::from(prompt) / 1000.0 * input.unwrap_or(0.0)
+                    + f64::from(completion) / 1000.0 * output.unwrap_or(0.0),
+            ),
+        }
+    }
+
+    async fn attempt(&self, url: &str, body: &Value) -> Result<Completion, Attempt> {
+        let mut request = self.http.post(url).json(body);
+        if let Some(key) = &self.config.api_key {
+            request = request.bearer_auth(key.expose_secret());
+        }
+        let response =
+            request.send().await.map_err(|err| Attempt::Retry(format!("{url}: {err}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            let detail = response.text().await.unwrap_or_default();
+            return Err(classify_status(url, status.as_u16(), &detail)
+                .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
+        }
+        response
+            .json()
+            .await
+            .map_err(|err| Attempt::Retry(format!("{url}: unreadable answer: {err}")))
+    }
+}
