@@ -485,7 +485,7 @@ pub struct TranscriptionSettings {
     /// ISO 639-1 codes of the languages clients speak: detection chooses
     /// among them. Empty means every language Whisper knows.
     pub languages: Vec<String>,
-    /// Minutes of a recording transcribed; the rest is cut (and said so).
+    /// Minutes of a recording transcribed (1–60); the rest is cut (and said so).
     pub max_minutes: u32,
     pub openai: OpenAiTranscriptionSettings,
 }

@@ -206,13 +206,14 @@ pub fn object_storage(settings: &Settings) -> Result<ObjectStorage, ObjectError>
 /// What [`Engine::build`] would refuse in `settings`, found without
 /// touching the database, the files or the network: a short configured JWT
 /// key, password-hashing parameters, the fairness policy, an orphan-upload
-/// grace of 0. `fairgig config
+/// grace of 0, a transcription length limit out of range. `fairgig config
 /// check` asks it.
 pub fn check_settings(settings: &Settings) -> anyhow::Result<()> {
     configured_jwt_secret(settings)?;
     password_hasher(settings)?;
     fairness_policy(settings)?;
     orphan_grace(settings)?;
+    crate::transcription::check_limits(&settings.transcription)?;
     Ok(())
 }
 

@@ -18,6 +18,11 @@ use fairgig_core::config::{TranscriptionProvider, TranscriptionSettings};
 use fairgig_remote::RetryPolicy;
 use tokio::sync::{OnceCell, Semaphore};
 
+/// The longest recording transcribed, in minutes: at the local model's
+/// speed on 2 cores (a real-time factor of 0.13) an hour takes about 8
+/// minutes, well inside the `extract` step's 15.
+pub const MAX_MINUTES: u32 = 60;
+
 /// The model id recorded with every local transcript.
 pub const LOCAL_MODEL_ID: &str = "whisper-base (CTranslate2, int8)";
 
@@ -87,6 +92,7 @@ impl TranscriptionService {
     /// A local provider whose model files are missing is a start-up error
     /// that says how to fix it; nothing is loaded here.
     pub fn check(&self) -> anyhow::Result<()> {
+        check_limits(&self.settings)?;
         if self.settings.provider != TranscriptionProvider::Local {
             return Ok(());
         }
@@ -99,10 +105,6 @@ impl TranscriptionService {
                 dir.join(file).display()
             );
         }
-        anyhow::ensure!(
-            (1..=240).contains(&self.settings.max_minutes),
-            "transcription.max_minutes must be 1 to 240"
-        );
         Ok(())
     }
 
@@ -186,6 +188,15 @@ impl TranscriptionService {
     }
 }
 
+/// The length limit must leave the `extract` step time to finish.
+pub fn check_limits(settings: &TranscriptionSettings) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=MAX_MINUTES).contains(&settings.max_minutes),
+        "transcription.max_minutes must be 1 to {MAX_MINUTES}"
+    );
+    Ok(())
+}
+
 /// The decoder's hint: the file's extension, else one for its type.
 fn extension(filename: &str, content_type: &str) -> Option<String> {
     let from_name = std::path::Path::new(filename)
@@ -208,6 +219,16 @@ fn extension(filename: &str, content_type: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_length_limit_is_checked() {
+        let mut settings = fairgig_core::config::TranscriptionSettings::default();
+        assert!(super::check_limits(&settings).is_ok());
+        for minutes in [0, super::MAX_MINUTES + 1] {
+            settings.max_minutes = minutes;
+            assert!(super::check_limits(&settings).is_err(), "{minutes}");
+        }
+    }
+
     #[test]
     fn the_decoder_hint_comes_from_the_name_then_the_type() {
         assert_eq!(super::extension("note.WEBM", "audio/webm").as_deref(), Some("webm"));
