@@ -82,6 +82,37 @@ pub struct Offer {
     pub explanation: Vec<String>,
 }
 
+/// Words around an offer's numbers, written by a language model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OfferProse {
+    pub introduction: String,
+    pub tiers: TierProse,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TierProse {
+    pub essential: String,
+    pub standard: String,
+    pub complete: String,
+}
+
+impl OfferProse {
+    /// Prose may not state a number: every number of an offer is the
+    /// rules', shown beside the words, and a number in the words could
+    /// contradict it.
+    pub fn check(&self) -> Result<(), String> {
+        let texts =
+            [&self.introduction, &self.tiers.essential, &self.tiers.standard, &self.tiers.complete];
+        if texts.iter().any(|text| text.trim().is_empty()) {
+            return Err("every part must be written".into());
+        }
+        match texts.iter().find(|text| text.chars().any(|c| c.is_ascii_digit())) {
+            Some(text) => Err(format!("it must not contain numbers, and this does: {text:?}")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What an offer is computed from.
 #[derive(Clone, Copy, Debug)]
 pub struct OfferInput<'a> {
@@ -279,6 +310,21 @@ mod tests {
         assert!(made.tiers[2].scope.iter().any(|s| s.contains("support")));
         assert!(made.budget_note.is_some());
         assert!(made.explanation[1].contains("median of 4"));
+    }
+
+    #[test]
+    fn prose_with_a_number_is_refused() {
+        let prose = |intro: &str| OfferProse {
+            introduction: intro.to_owned(),
+            tiers: TierProse {
+                essential: "The core.".into(),
+                standard: "All of it.".into(),
+                complete: "All of it, with support.".into(),
+            },
+        };
+        assert!(prose("Three ways to build your shop.").check().is_ok());
+        assert!(prose("Only 500 EUR!").check().is_err());
+        assert!(prose(" ").check().is_err());
     }
 
     #[test]

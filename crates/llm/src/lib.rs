@@ -45,6 +45,14 @@ pub const BRIEF_PROMPT: Prompt = Prompt {
     schema: include_str!("../prompts/brief.v1.schema.json"),
 };
 
+/// The offer's prompt: the words around numbers set by rules.
+pub const OFFER_PROMPT: Prompt = Prompt {
+    name: "offer",
+    version: 1,
+    system: include_str!("../prompts/offer.v1.txt"),
+    schema: include_str!("../prompts/offer.v1.schema.json"),
+};
+
 /// Tokens a call used and what they cost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
@@ -88,8 +96,10 @@ pub enum LlmError {
 mod tests {
     #[test]
     fn every_prompt_has_a_schema_that_parses() {
-        let schema = super::BRIEF_PROMPT.schema();
-        assert_eq!(schema["type"], "object");
+        for prompt in [super::BRIEF_PROMPT, super::OFFER_PROMPT] {
+            assert_eq!(prompt.schema()["type"], "object", "{}", prompt.id());
+            assert!(!prompt.system.trim().is_empty());
+        }
         assert_eq!(super::BRIEF_PROMPT.id(), "brief@v1");
     }
 }

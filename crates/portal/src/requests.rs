@@ -299,6 +299,8 @@ struct Results {
     offer_tiers: Vec<OfferTierRow>,
     offer_budget_note: Option<String>,
     offer_explanation: Vec<String>,
+    /// The language model's introduction to the offer, when it wrote one.
+    offer_introduction: Option<String>,
     /// Each recording: its name, what became of it, and its transcript.
     voice: Vec<(String, String, Option<String>)>,
     outcome: Outcome,
@@ -365,14 +367,20 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
         }
         _ => None,
     };
-    let (offer_tiers, offer_budget_note, offer_explanation) = match &outcome.outputs.offered {
-        Some(Offered::Offer { offer, .. }) => (
-            offer.tiers.iter().map(|tier| OfferTierRow::new(&t, tier, &offer.currency)).collect(),
-            offer.budget_note.clone(),
-            offer.explanation.clone(),
-        ),
-        _ => (Vec::new(), None, Vec::new()),
-    };
+    let (offer_tiers, offer_budget_note, offer_explanation, offer_introduction) =
+        match &outcome.outputs.offered {
+            Some(Offered::Offer { offer, prose, .. }) => (
+                offer
+                    .tiers
+                    .iter()
+                    .map(|tier| OfferTierRow::new(&t, tier, &offer.currency, prose.as_ref()))
+                    .collect(),
+                offer.budget_note.clone(),
+                offer.explanation.clone(),
+                prose.as_ref().map(|p| p.introduction.clone()),
+            ),
+            _ => (Vec::new(), None, Vec::new(), None),
+        };
     let checked_text = outcome
         .outputs
         .extracted
@@ -429,6 +437,7 @@ fn build_results(visitor: &Visitor, outcome: Outcome) -> Results {
         offer_tiers,
         offer_budget_note,
         offer_explanation,
+        offer_introduction,
         outcome,
         segments,
         findings,
@@ -564,10 +573,18 @@ struct OfferTierRow {
     price: String,
     hours: String,
     scope: Vec<String>,
+    /// The language model's words for the tier, when it wrote them.
+    text: Option<String>,
 }
 
 impl OfferTierRow {
-    fn new(t: &Messages, tier: &fairgig_ai::offer::Tier, currency: &str) -> Self {
+    fn new(
+        t: &Messages,
+        tier: &fairgig_ai::offer::Tier,
+        currency: &str,
+        prose: Option<&fairgig_ai::offer::OfferProse>,
+    ) -> Self {
+        use fairgig_ai::offer::TierName;
         let money = |minor: i64| format!("{:.2}", minor as f64 / 100.0);
         let mut args = fluent_bundle::FluentArgs::new();
         args.set("low", tier.hours_low.to_string());
@@ -581,6 +598,14 @@ impl OfferTierRow {
             ),
             hours: t.msg_args("result-offer-hours", &args),
             scope: tier.scope.clone(),
+            text: prose.map(|prose| {
+                match tier.name {
+                    TierName::Essential => &prose.tiers.essential,
+                    TierName::Standard => &prose.tiers.standard,
+                    TierName::Complete => &prose.tiers.complete,
+                }
+                .clone()
+            }),
         }
     }
 }

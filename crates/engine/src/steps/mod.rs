@@ -139,7 +139,7 @@ pub fn pipeline(services: StepServices) -> Pipeline {
                     .after(&[ANALYSE, BIAS_CHECK])
                     .timeout(Duration::from_secs(300))
                     .retry(RetryPolicy::default()),
-                WriteBrief { llm },
+                WriteBrief { llm: llm.clone() },
             )
         })
         .and_then(|pipeline| {
@@ -166,6 +166,7 @@ pub fn pipeline(services: StepServices) -> Pipeline {
                     embeddings: embeddings.clone(),
                     profiles: Arc::clone(&profiles),
                     settings: offers,
+                    llm,
                 },
             )
         })
@@ -582,12 +583,58 @@ impl StepHandler for WriteBrief {
 
 /// A request's three priced tiers: the effort from its analysis, the rate
 /// from what the freelancers qualified for it charge (found as a match
-/// would find them), its budget as the reference.
+/// would find them), its budget as the reference; a language model, when
+/// configured, writes the words around them and no number.
 struct PriceOffer {
     store: Store,
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
     settings: OfferSettings,
+    llm: Option<Arc<fairgig_llm::ChatClient>>,
+}
+
+impl PriceOffer {
+    /// The model's words for `offer`, or why there are none.
+    async fn prose(
+        &self,
+        request: &str,
+        offer: &fairgig_ai::offer::Offer,
+    ) -> (Option<fairgig_ai::offer::OfferProse>, Option<outputs::ProseProvenance>) {
+        let Some(llm) = &self.llm else { return (None, None) };
+        let prompt = fairgig_llm::OFFER_PROMPT;
+        let scopes: Vec<String> = offer
+            .tiers
+            .iter()
+            .map(|tier| format!("{}: {}", tier.name.as_str(), tier.scope.join("; ")))
+            .collect();
+        let input = format!("Request:\n{request}\n\nScope of each tier:\n{}", scopes.join("\n"));
+        let checked = |prose: &fairgig_ai::offer::OfferProse| prose.check();
+        match llm.structured(&prompt, &input, checked).await {
+            Ok(answer) => (
+                Some(answer.value),
+                Some(outputs::ProseProvenance {
+                    model: llm.model_id(),
+                    prompt: prompt.id(),
+                    usage: Some(answer.usage),
+                    fallback: None,
+                }),
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "the language model's offer text was not used");
+                let usage = match &err {
+                    fairgig_llm::LlmError::Invalid { usage, .. } => Some(usage.clone()),
+                    fairgig_llm::LlmError::Remote(_) => None,
+                };
+                let provenance = outputs::ProseProvenance {
+                    model: llm.model_id(),
+                    prompt: prompt.id(),
+                    usage,
+                    fallback: Some(err.to_string()),
+                };
+                (None, Some(provenance))
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -625,7 +672,14 @@ impl StepHandler for PriceOffer {
             rates_minor: &rates,
             reference_rate_minor: self.settings.reference_hourly_rate_minor,
         });
-        Offered::Offer { offer, made_by: MADE_BY_RULES.to_owned() }.to_output()
+        let (prose, prose_by) = self.prose(&text, &offer).await;
+        Offered::Offer {
+            offer: Box::new(offer),
+            made_by: MADE_BY_RULES.to_owned(),
+            prose,
+            prose_by,
+        }
+        .to_output()
     }
 }
 

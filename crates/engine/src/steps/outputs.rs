@@ -8,7 +8,7 @@ use fairgig_ai::{
     bias::Report,
     brief::Brief,
     extract::{DocumentKind, OcrStatus},
-    offer::Offer,
+    offer::{Offer, OfferProse},
 };
 use fairgig_asr::Transcript;
 use fairgig_core::{
@@ -132,8 +132,15 @@ impl StepOutput for Briefed {
 pub enum Offered {
     Offer {
         #[serde(flatten)]
-        offer: Offer,
+        offer: Box<Offer>,
+        /// `rules`: every number is the rules'; a language model, when
+        /// configured, writes only `prose`.
         made_by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prose: Option<OfferProse>,
+        /// The prompt, tokens and cost, or why the model's words were not used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prose_by: Option<ProseProvenance>,
     },
     Skipped {
         skipped: String,
@@ -161,6 +168,20 @@ pub enum Prototyped {
 
 impl StepOutput for Prototyped {
     const STEP: &'static str = PROTOTYPE;
+}
+
+/// Who wrote an output's words and what it cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProseProvenance {
+    /// `openai:<model>`.
+    pub model: String,
+    /// `offer@v1`.
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<fairgig_llm::Usage>,
+    /// Why the model's words were not used, when they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// `embed`: which model embedded the submission.

@@ -1,9 +1,10 @@
-//! The brief written by a language model through an OpenAI-compatible
-//! chat-completions service (an in-test one): the schema asked for, an
-//! answer with a quote not in the request sent back once with the error,
-//! tokens and cost recorded, and the rules' brief when the model fails.
+//! The brief and the offer's words written by a language model through an
+//! OpenAI-compatible chat-completions service (an in-test one): the schema
+//! asked for, an answer with a quote not in the request (or a number in
+//! the offer's words) sent back once with the error, tokens and cost
+//! recorded, and the rules' output when the model fails.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -12,16 +13,30 @@ use serde_json::{json, Value};
 
 use crate::helpers::{finished, spawn_with, step, TestApp, TestUser};
 
-/// Answers in order (then the last one again); keeps every request.
+/// Answers per prompt (the schema's name) in order, then the last one
+/// again; keeps every request.
 #[derive(Clone, Default)]
 struct FakeChat {
-    answers: Arc<Mutex<VecDeque<String>>>,
+    answers: Arc<Mutex<HashMap<String, VecDeque<String>>>>,
     requests: Arc<Mutex<Vec<Value>>>,
 }
 
+impl FakeChat {
+    fn requests_for(&self, prompt: &str) -> Vec<Value> {
+        let requests = self.requests.lock().expect("requests");
+        requests
+            .iter()
+            .filter(|r| r["response_format"]["json_schema"]["name"] == prompt)
+            .cloned()
+            .collect()
+    }
+}
+
 async fn chat(State(fake): State<FakeChat>, Json(body): Json<Value>) -> Json<Value> {
+    let prompt = body["response_format"]["json_schema"]["name"].as_str().unwrap_or("").to_owned();
     fake.requests.lock().expect("requests").push(body);
-    let mut answers = fake.answers.lock().expect("answers");
+    let mut all = fake.answers.lock().expect("answers");
+    let answers = all.entry(prompt).or_default();
     let answer = if answers.len() > 1 { answers.pop_front() } else { answers.front().cloned() };
     Json(json!({
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.unwrap_or_default()}}],
@@ -29,9 +44,13 @@ async fn chat(State(fake): State<FakeChat>, Json(body): Json<Value>) -> Json<Val
     }))
 }
 
-async fn start(answers: &[String]) -> (String, FakeChat) {
+async fn start(brief: &[String], offer: &[String]) -> (String, FakeChat) {
     let fake = FakeChat::default();
-    fake.answers.lock().expect("answers").extend(answers.iter().cloned());
+    {
+        let mut answers = fake.answers.lock().expect("answers");
+        answers.insert("brief".into(), brief.iter().cloned().collect());
+        answers.insert("offer".into(), offer.iter().cloned().collect());
+    }
     let router = Router::new().route("/v1/chat/completions", post(chat)).with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}/v1", listener.local_addr().expect("address"));
@@ -55,7 +74,8 @@ async fn app_with_model(base: &str) -> TestApp {
 
 const TEXT: &str = "We need a website for our bakery. It must have an online order form.";
 
-async fn brief_of(app: &TestApp, user: &TestUser) -> Value {
+/// The brief's and the offer's outputs of a request.
+async fn outputs_of(app: &TestApp, user: &TestUser) -> (Value, Value) {
     let created: Value = app
         .client
         .post(app.url("/api/v1/submissions"))
@@ -69,7 +89,15 @@ async fn brief_of(app: &TestApp, user: &TestUser) -> Value {
         .expect("json");
     let done = finished(app, user, created["id"].as_str().expect("id")).await;
     assert_eq!(done["status"], "completed", "{done}");
-    step(&done, "brief")["output"].clone()
+    (step(&done, "brief")["output"].clone(), step(&done, "offer")["output"].clone())
+}
+
+fn offer_prose(introduction: &str) -> String {
+    json!({
+        "introduction": introduction,
+        "tiers": {"essential": "The order form.", "standard": "The whole site.", "complete": "The site, documented and supported."},
+    })
+    .to_string()
 }
 
 fn brief_citing(quote: &str) -> String {
@@ -84,14 +112,19 @@ fn brief_citing(quote: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_brief_with_a_quote_not_in_the_request_is_sent_back_once_and_then_used() {
-    let (base, fake) =
-        start(&[brief_citing("a beautiful order form"), brief_citing("an online order form")])
-            .await;
+async fn answers_that_misquote_or_state_numbers_are_sent_back_once_and_then_used() {
+    let (base, fake) = start(
+        &[brief_citing("a beautiful order form"), brief_citing("an online order form")],
+        &[
+            offer_prose("Three ways, from 900 EUR."),
+            offer_prose("Three ways to your bakery's site."),
+        ],
+    )
+    .await;
     let app = app_with_model(&base).await;
     let user = app.register("client@example.org").await;
 
-    let brief = brief_of(&app, &user).await;
+    let (brief, offer) = outputs_of(&app, &user).await;
     assert_eq!(brief["made_by"], "openai:test-llm", "{brief}");
     assert_eq!(brief["prompt"], "brief@v1");
     assert_eq!(brief["deliverables"][0]["source"]["quote"], "an online order form");
@@ -100,7 +133,15 @@ async fn a_brief_with_a_quote_not_in_the_request_is_sent_back_once_and_then_used
     let cost = brief["usage"]["cost"].as_f64().expect("a cost");
     assert!((cost - (0.2 * 0.5 + 0.1 * 1.5)).abs() < 1e-9, "{cost}");
 
-    let requests = fake.requests.lock().expect("requests").clone();
+    // The offer's numbers are the rules'; the model's words hold none.
+    assert_eq!(offer["made_by"], "rules", "{offer}");
+    assert_eq!(offer["prose"]["introduction"], "Three ways to your bakery's site.", "{offer}");
+    assert_eq!(offer["prose_by"]["prompt"], "offer@v1");
+    assert_eq!(offer["prose_by"]["model"], "openai:test-llm");
+    let complaint = fake.requests_for("offer")[1]["messages"].to_string();
+    assert!(complaint.contains("must not contain numbers"), "{complaint}");
+
+    let requests = fake.requests_for("brief");
     assert_eq!(requests.len(), 2);
     let first = &requests[0];
     assert_eq!(first["model"], "test-llm");
@@ -114,16 +155,20 @@ async fn a_brief_with_a_quote_not_in_the_request_is_sent_back_once_and_then_used
 }
 
 #[tokio::test]
-async fn a_model_that_answers_nonsense_twice_leaves_the_rules_brief_with_the_reason() {
-    let (base, fake) = start(&["Sure! Here is your brief: <b>great</b>".to_owned()]).await;
+async fn a_model_that_answers_nonsense_twice_leaves_the_rules_words_with_the_reason() {
+    let nonsense = ["Sure! Here is your brief: <b>great</b>".to_owned()];
+    let (base, fake) = start(&nonsense, &nonsense).await;
     let app = app_with_model(&base).await;
     let user = app.register("client@example.org").await;
 
-    let brief = brief_of(&app, &user).await;
+    let (brief, offer) = outputs_of(&app, &user).await;
     assert_eq!(brief["made_by"], "rules", "{brief}");
     assert_eq!(brief["prompt"], "brief@v1");
     assert!(brief["fallback"].as_str().is_some_and(|f| f.contains("invalid twice")), "{brief}");
     assert_eq!(brief["usage"]["prompt_tokens"], 200);
     assert!(brief["deliverables"].to_string().contains("online order form"));
-    assert_eq!(fake.requests.lock().expect("requests").len(), 2);
+    assert_eq!(fake.requests_for("brief").len(), 2);
+    assert!(offer["prose"].is_null(), "{offer}");
+    assert!(offer["prose_by"]["fallback"].as_str().is_some_and(|f| f.contains("invalid twice")));
+    assert!(offer["tiers"].as_array().is_some_and(|t| t.len() == 3), "the numbers stand");
 }
