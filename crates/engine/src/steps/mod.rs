@@ -3,9 +3,10 @@
 //! `.step(…)` line to [`pipeline`].
 //!
 //! ```text
-//!          ┌─► analyse ────┐ ┌─► publish_job ─────┐
-//! extract ─┼─► bias_check ─┴─┴─► brief ──┐        │
-//!          └─► embed ────────────────────┴─► offer └─► match (after embed too)
+//! extract ─┬─► analyse ──┬─► publish_job ─┐
+//!          ├─► bias_check┴─► brief ─┬─► prototype
+//!          │                        └─► offer (after embed too)
+//!          └─► embed ─────────────────────┴─► match (after publish_job)
 //! ```
 //!
 //! `brief` (every submission), `offer` and `prototype` (requests, the
@@ -80,7 +81,7 @@ pub struct StepServices {
     pub offers: OfferSettings,
     /// Prototypes a client may have made per 24 hours.
     pub prototypes_per_day: u32,
-    /// The language model that writes briefs; `None` when off.
+    /// The language model that writes briefs and offers' words; `None` when off.
     pub llm: Option<Arc<fairgig_llm::ChatClient>>,
 }
 
