@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use fairgig_remote::{classify_status, Attempt, Caller, RemoteError, RetryPolicy};
-use secrecy::{ExposeSecret, SecretString};
+use fairgig_remote::{send_json, Attempt, Caller, RemoteError, RetryPolicy};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{languages, AsrError, Segment, Transcript};
@@ -121,21 +121,6 @@ impl OpenAiTranscriber {
         if let Some(language) = language {
             form = form.text("language", language.to_owned());
         }
-        let mut request = self.http.post(url).multipart(form);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose_secret());
-        }
-        let response =
-            request.send().await.map_err(|err| Attempt::Retry(format!("{url}: {err}")))?;
-        let status = response.status();
-        if !status.is_success() {
-            let detail = response.text().await.unwrap_or_default();
-            return Err(classify_status(url, status.as_u16(), &detail)
-                .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
-        }
-        response
-            .json()
-            .await
-            .map_err(|err| Attempt::Retry(format!("{url}: unreadable answer: {err}")))
+        send_json(self.http.post(url).multipart(form), self.config.api_key.as_ref(), url).await
     }
 }

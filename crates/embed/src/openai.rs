@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use fairgig_remote::{classify_status, Attempt, Caller, RemoteError, RetryPolicy};
-use secrecy::{ExposeSecret, SecretString};
+use fairgig_remote::{send_json, Attempt, Caller, RemoteError, RetryPolicy};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{l2_normalise, EmbedError};
@@ -80,21 +80,8 @@ impl OpenAiClient {
         if self.config.send_dimensions {
             body["dimensions"] = self.config.dimensions.into();
         }
-        let mut request = self.http.post(&url).json(&body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose_secret());
-        }
-        let response = request.send().await.map_err(|e| Attempt::Retry(format!("{url}: {e}")))?;
-        let status = response.status();
-        if !status.is_success() {
-            let detail = response.text().await.unwrap_or_default();
-            return Err(classify_status(&url, status.as_u16(), &detail)
-                .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
-        }
-        let parsed: Response = response
-            .json()
-            .await
-            .map_err(|e| Attempt::Retry(format!("{url}: unreadable answer: {e}")))?;
+        let parsed: Response =
+            send_json(self.http.post(&url).json(&body), self.config.api_key.as_ref(), &url).await?;
         self.assemble(parsed, texts.len()).map_err(Attempt::Fatal)
     }
 

@@ -113,8 +113,30 @@ impl Caller {
     }
 }
 
+/// One attempt: sends `request` (with `api_key` as a bearer token) to
+/// `url` and reads a JSON `T`; a failure says whether another try may work.
+pub async fn send_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    api_key: Option<&secrecy::SecretString>,
+    url: &str,
+) -> Result<T, Attempt> {
+    use secrecy::ExposeSecret;
+    let request = match api_key {
+        Some(key) => request.bearer_auth(key.expose_secret()),
+        None => request,
+    };
+    let response = request.send().await.map_err(|err| Attempt::Retry(format!("{url}: {err}")))?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail = response.text().await.unwrap_or_default();
+        return Err(classify_status(url, status.as_u16(), &detail)
+            .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
+    }
+    response.json().await.map_err(|err| Attempt::Retry(format!("{url}: unreadable answer: {err}")))
+}
+
 /// How an HTTP status from a provider is treated: `None` for success.
-pub fn classify_status(url: &str, status: u16, detail: &str) -> Option<Attempt> {
+fn classify_status(url: &str, status: u16, detail: &str) -> Option<Attempt> {
     match status {
         200..=299 => None,
         429 | 500..=599 => Some(Attempt::Retry(format!("{url} answered {status}"))),
