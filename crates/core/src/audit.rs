@@ -23,6 +23,11 @@ pub mod actions {
     pub const API_KEY_REVOKED: &str = "api_key.revoked";
     pub const MATCH_RANKED: &str = "match.ranked";
     pub const JOB_DELETED: &str = "job.deleted";
+    pub const PAGE_CREATED: &str = "page.created";
+    pub const PAGE_SAVED: &str = "page.saved";
+    pub const PAGE_RESTORED: &str = "page.restored";
+    pub const PAGE_EDITOR_GRANTED: &str = "page_editor.granted";
+    pub const PAGE_EDITOR_REVOKED: &str = "page_editor.revoked";
     pub const NOTIFICATION_SENT: &str = "notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.failed";
     pub const NOTIFICATION_DEAD: &str = "notification.dead";

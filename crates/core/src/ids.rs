@@ -112,6 +112,14 @@ typed_id!(
     /// One trained ranker in the model registry.
     ModelVersionId
 );
+typed_id!(
+    /// One locale's page of the content service.
+    PageId
+);
+typed_id!(
+    /// Pages that are translations of each other share one.
+    TranslationGroupId
+);
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod breaker;
 pub mod cancel;
 pub mod config;
+pub mod content;
 pub mod dates;
 pub mod ids;
 pub mod marketplace;

@@ -12,6 +12,7 @@ use fairgig_embed::openai::OpenAiConfig;
 use fairgig_embed::{
     normalise_text, text_digest, EmbedError, Embedder, ProviderConfig, MAX_TEXTS_PER_REQUEST,
 };
+use fairgig_matching::features::skill_key;
 use fairgig_store::embeddings::EntityKind;
 use fairgig_store::{Store, StoreError};
 use tokio::sync::OnceCell;
@@ -43,7 +44,15 @@ pub struct EmbeddingService {
     model_id: Arc<str>,
     dimensions: usize,
     store: Store,
+    /// Vectors of skill labels by [`skill_key`], for skills matched by
+    /// meaning: a match compares hundreds of labels, and a lock and a map
+    /// beat a cache read per label. Bounded by [`LABEL_MEMO_FLOATS`].
+    labels: Arc<std::sync::RwLock<HashMap<String, Arc<[f32]>>>>,
 }
+
+/// At most this many floats of label vectors are kept in memory (32 MiB);
+/// past it the memo starts again (the database cache still has them).
+const LABEL_MEMO_FLOATS: usize = 8 << 20;
 
 /// The provider the settings name. A missing local model is an error that
 /// says how to fetch it.
@@ -87,6 +96,7 @@ impl EmbeddingService {
             config: Arc::new(config),
             embedder: Arc::new(OnceCell::new()),
             store,
+            labels: Arc::default(),
         }
     }
 
@@ -141,6 +151,45 @@ impl EmbeddingService {
         }
         let vectors = digests.iter().map(|d| known.get(d).cloned().unwrap_or_default()).collect();
         Ok(Embedded { vectors, cached })
+    }
+
+    /// The vectors of skill `labels`, by [`skill_key`]: from memory, else
+    /// the cache, else embedded (each distinct label once).
+    pub async fn label_vectors(
+        &self,
+        labels: &[&str],
+    ) -> Result<HashMap<String, Arc<[f32]>>, EmbeddingError> {
+        let mut found: HashMap<String, Arc<[f32]>> = HashMap::with_capacity(labels.len());
+        let mut missing: Vec<String> = Vec::new();
+        {
+            let memo = self.labels.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for label in labels {
+                let key = skill_key(label);
+                if found.contains_key(&key) || key.is_empty() {
+                    continue;
+                }
+                match memo.get(&key) {
+                    Some(vector) => {
+                        found.insert(key, Arc::clone(vector));
+                    }
+                    None if !missing.contains(&key) => missing.push(key),
+                    None => {}
+                }
+            }
+        }
+        for chunk in missing.chunks(MAX_TEXTS_PER_REQUEST) {
+            let embedded = self.embed(chunk).await?;
+            let mut memo = self.labels.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if (memo.len() + chunk.len()) * self.dimensions.max(1) > LABEL_MEMO_FLOATS {
+                memo.clear();
+            }
+            for (key, vector) in chunk.iter().zip(embedded.vectors) {
+                let vector: Arc<[f32]> = vector.into();
+                memo.insert(key.clone(), Arc::clone(&vector));
+                found.insert(key.clone(), vector);
+            }
+        }
+        Ok(found)
     }
 
     /// Gives an entity the vector of `text`; does nothing when it already has

@@ -98,6 +98,14 @@ impl From<StoreError> for Error {
                 tracing::warn!(error = %unavailable, cause = ?unavailable, "database unavailable");
                 Error::new(ErrorKind::Unavailable, DATABASE_UNAVAILABLE)
             }
+            StoreError::Stale { current } => Error::with_field(
+                ErrorKind::Conflict,
+                format!(
+                    "someone saved this since you opened it: it is now at version {current}; \
+                     reload it and apply your changes again"
+                ),
+                "version",
+            ),
             StoreError::Conflict { field } => {
                 Error::with_field(ErrorKind::Conflict, format!("{field} is already taken"), field)
             }

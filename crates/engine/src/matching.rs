@@ -46,8 +46,8 @@ use fairgig_matching::{
         metrics, Candidate, FairnessError,
     },
     features::{
-        features, ExperienceLevel, Features, JobFacts, Money, ProfileFacts, Reputation,
-        RATE_TOLERANCE,
+        features, kin_among, skill_key, ExperienceLevel, Features, JobFacts, Money, ProfileFacts,
+        Reputation, RATE_TOLERANCE,
     },
     score::{explain, Contribution, LinearModel},
 };
@@ -413,7 +413,51 @@ fn job_facts(job: &Job) -> JobFacts<'_> {
         // needed for explanations.
         required_weights: Vec::new(),
         preferred_weights: Vec::new(),
+        // Set by the match from the labels it compares ([`give_kin`]).
+        required_kin: Vec::new(),
+        preferred_kin: Vec::new(),
     }
+}
+
+/// The vectors of skill `labels` for skills matched by meaning; none when
+/// the embedding provider fails (logged), which leaves labels alone to
+/// decide rather than failing the match.
+///
+/// Takes the labels collected: an iterator held across the await would
+/// make the match's future unnameable to the router.
+async fn skill_vectors(
+    embeddings: &EmbeddingService,
+    mut labels: Vec<&str>,
+) -> HashMap<String, Arc<[f32]>> {
+    labels.sort_unstable();
+    labels.dedup();
+    match embeddings.label_vectors(&labels).await {
+        Ok(vectors) => vectors,
+        Err(err) => {
+            tracing::warn!(error = %err, "skill labels not embedded; matching skills by label only");
+            HashMap::new()
+        }
+    }
+}
+
+/// Gives `facts`' skills their kin among the `held` labels.
+fn give_kin(facts: &mut JobFacts<'_>, held: &[&str], vectors: &HashMap<String, Arc<[f32]>>) {
+    let vector = |label: &str| vectors.get(&skill_key(label)).map(|vector| &vector[..]);
+    facts.required_kin = kin_among(&facts.required_skills, held, vector);
+    facts.preferred_kin = kin_among(&facts.preferred_skills, held, vector);
+}
+
+/// Every skill label of `facts` and of `profiles`.
+fn labels_of<'a>(
+    facts: &'a JobFacts<'_>,
+    profiles: impl Iterator<Item = &'a Profile>,
+) -> impl Iterator<Item = &'a str> {
+    facts
+        .required_skills
+        .iter()
+        .chain(&facts.preferred_skills)
+        .map(String::as_str)
+        .chain(profiles.flat_map(|profile| profile.input.skills.iter().map(|s| s.name.as_str())))
 }
 
 /// Weighs `facts`' skills by their specificity in `index`.
@@ -498,16 +542,23 @@ pub struct Qualified<E> {
 /// `fairgig eval matching` measures the product's own pool and features.
 pub async fn qualified_freelancers(
     store: &Store,
-    model_id: &str,
+    embeddings: &EmbeddingService,
     profiles: &ProfileIndex,
     job: &Job,
     job_vector: &[f32],
     (limit, filters): (usize, &ProfileFilters),
     now: OffsetDateTime,
 ) -> Result<Vec<Qualified<Profile>>, MatchError> {
-    let pool = candidate_pool(store, model_id, profiles, job, job_vector, limit, filters).await?;
+    let pool =
+        candidate_pool(store, embeddings.model_id(), profiles, job, job_vector, limit, filters)
+            .await?;
     let mut facts = job_facts(job);
     weigh_skills(profiles, &mut facts).await;
+    let labels = labels_of(&facts, pool.iter().map(|c| &*c.entity)).collect();
+    let vectors = skill_vectors(embeddings, labels).await;
+    let mut held: Vec<&str> = vectors.keys().map(String::as_str).collect();
+    held.sort_unstable();
+    give_kin(&mut facts, &held, &vectors);
     Ok(pool
         .into_iter()
         .filter(|candidate| candidate.entity.user_id != job.owner)
@@ -572,7 +623,7 @@ pub async fn qualified_rates(
     };
     let pool = qualified_freelancers(
         store,
-        embeddings.model_id(),
+        embeddings,
         profiles,
         &job,
         &vector,
@@ -591,7 +642,7 @@ pub async fn qualified_rates(
 /// with its features, unsorted: what [`jobs_for_freelancer`] ranks.
 pub async fn qualified_jobs(
     store: &Store,
-    model_id: &str,
+    embeddings: &EmbeddingService,
     jobs: &JobIndex,
     profile: &Profile,
     profile_vector: &[f32],
@@ -599,7 +650,7 @@ pub async fn qualified_jobs(
     now: OffsetDateTime,
 ) -> Result<Vec<Qualified<Job>>, MatchError> {
     let facts = profile_facts(profile, now);
-    let pool = job_pool(store, model_id, jobs, profile, profile_vector, limit).await?;
+    let pool = job_pool(store, embeddings.model_id(), jobs, profile, profile_vector, limit).await?;
     // Every candidate job's skills weighed at one look at the index.
     let mut names: Vec<&str> = pool
         .iter()
@@ -610,6 +661,8 @@ pub async fn qualified_jobs(
         .collect();
     names.sort_unstable();
     names.dedup();
+    let labels = names.iter().chain(&facts.skills).copied().collect();
+    let vectors = skill_vectors(embeddings, labels).await;
     let specificity: HashMap<&str, f64> =
         names.iter().copied().zip(jobs.skill_specificity(&names).await).collect();
     let weigh = |skills: &[String]| -> Vec<f64> {
@@ -630,7 +683,8 @@ pub async fn qualified_jobs(
         .filter(|(candidate, _)| candidate.entity.owner != profile.user_id)
         .filter_map(|(candidate, (required_weights, preferred_weights))| {
             let job = &candidate.entity;
-            let job_facts = JobFacts { required_weights, preferred_weights, ..job_facts(job) };
+            let mut job_facts = JobFacts { required_weights, preferred_weights, ..job_facts(job) };
+            give_kin(&mut job_facts, &facts.skills, &vectors);
             if !qualifies(&job_facts, job, profile, &facts, filters.within_budget)
                 || !filters.admits(job, profile)
             {
@@ -870,18 +924,11 @@ pub async fn matches_for_job(
     let (job_vector, _) =
         embeddings.entity_vector(EntityKind::Job, job.id.as_uuid(), &job_text(&job.input)).await?;
     timings.embed = lap.lap();
-    let facts = job_facts(job);
+    let mut facts = job_facts(job);
     let now = OffsetDateTime::now_utc();
-    let pool = qualified_freelancers(
-        store,
-        embeddings.model_id(),
-        profiles,
-        job,
-        &job_vector,
-        (limit, filters),
-        now,
-    )
-    .await?;
+    let pool =
+        qualified_freelancers(store, embeddings, profiles, job, &job_vector, (limit, filters), now)
+            .await?;
     timings.candidates = lap.lap();
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
@@ -925,6 +972,16 @@ pub async fn matches_for_job(
         target,
     };
     timings.rerank = lap.lap();
+    // The kin of the shown freelancers' labels, as the match scored them
+    // (from memory: the pool's labels were just embedded).
+    let held: Vec<&str> = order
+        .iter()
+        .filter_map(|index| Some(scored.get(*index)?.profile))
+        .flat_map(|profile| profile.input.skills.iter().map(|s| s.name.as_str()))
+        .collect();
+    let labels = labels_of(&facts, std::iter::empty()).chain(held.iter().copied()).collect();
+    let vectors = skill_vectors(embeddings, labels).await;
+    give_kin(&mut facts, &held, &vectors);
     let matches = order
         .iter()
         .enumerate()
@@ -1141,16 +1198,9 @@ pub async fn jobs_for_freelancer(
     let facts = profile_facts(profile, now);
     let (ranker, weights) = crate::training::champion_ranker(store).await?;
     let model = LinearModel { weights };
-    let pool = qualified_jobs(
-        store,
-        embeddings.model_id(),
-        jobs,
-        profile,
-        &profile_vector,
-        (limit, filters),
-        now,
-    )
-    .await?;
+    let pool =
+        qualified_jobs(store, embeddings, jobs, profile, &profile_vector, (limit, filters), now)
+            .await?;
     let mut scored: Vec<(f64, &Job, Features)> = pool
         .iter()
         .map(|qualified| (model.score(&qualified.features), &*qualified.entity, qualified.features))
@@ -1158,11 +1208,20 @@ pub async fn jobs_for_freelancer(
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
     let pool = scored.len();
     scored.truncate(limit);
+    let labels = scored
+        .iter()
+        .flat_map(|(_, job, _)| job.input.required_skills.iter().chain(&job.input.preferred_skills))
+        .map(String::as_str)
+        .chain(facts.skills.iter().copied())
+        .collect();
+    let vectors = skill_vectors(embeddings, labels).await;
     let matches = scored
         .into_iter()
         .enumerate()
         .map(|(index, (score, job, found))| {
-            let explained = explain(&model, &job_facts(job), &facts, &found);
+            let mut job_facts = job_facts(job);
+            give_kin(&mut job_facts, &facts.skills, &vectors);
+            let explained = explain(&model, &job_facts, &facts, &found);
             JobMatch {
                 job: job.id,
                 title: job.input.title.clone(),

@@ -1,7 +1,7 @@
 //! Landing-page prototypes: a request that describes a site or an app gets
 //! a static, responsive page (HTML and CSS, no scripts) built from a vetted
 //! template (`templates/prototype.html`) and its brief's words, stored in
-//! object storage and served at `/p/<token>` — the token, 256 random bits,
+//! object storage and served at `/prototypes/<token>` — the token, 256 random bits,
 //! is the only key — under a content security policy that allows nothing
 //! but the page's own inline styles. Each client may have
 //! `prototypes.per_client_per_day` made in 24 hours.
@@ -89,7 +89,10 @@ pub async fn make(
         .put(&prototype.object_key, Bytes::from(html))
         .await
         .map_err(|err| PrototypeError::Storage(err.to_string()))?;
-    Ok(Made::Page { path: format!("/p/{}", prototype.token), created_at: prototype.created_at })
+    Ok(Made::Page {
+        path: format!("/prototypes/{}", prototype.token),
+        created_at: prototype.created_at,
+    })
 }
 
 /// The HTML a share token serves; anything but a token we issued is

@@ -4,8 +4,9 @@
 //! `train` learns on the older lists, evaluates the new model and the
 //! current champion (v1 when there is none) on the newest ones, and
 //! registers the new model as `challenger` with both evaluations. `promote`
-//! runs the gate ([`fairgig_matching::learning::judge`]) on those figures,
-//! records the verdict and its reasons in the audit log, and makes the
+//! runs the gate ([`fairgig_matching::learning::judge`]) on those figures
+//! (and, while they come from fewer than 50 held-out lists, on the shipped
+//! relevance set, [`crate::relevance_set`]), records the verdict and its reasons in the audit log, and makes the
 //! challenger champion if it passes. `rollback` restores the previous
 //! champion. Matching ranks with the champion's weights.
 
@@ -17,8 +18,8 @@ use fairgig_core::{
 };
 use fairgig_matching::{
     learning::{
-        evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, ShownList,
-        TrainConfig,
+        evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, OfflineCheck,
+        ShownList, TrainConfig,
     },
     score::LinearModel,
 };
@@ -332,7 +333,16 @@ pub async fn promote_challenger(store: &Store, actor: Actor) -> Result<Promotion
     let (Some(evaluation), Some(baseline)) = (evaluation, baseline) else {
         return Err(RegistryError::NotEvaluated(challenger.version));
     };
-    let verdict = judge(&evaluation, &baseline, Gate::default());
+    let (_, champion) = champion_ranker(store).await?;
+    let offline = match (weights_of(&challenger.parameters), crate::relevance_set::lists()) {
+        (Some(weights), Ok(lists)) => Some(OfflineCheck::measure(lists, &weights, &champion)),
+        (_, Err(err)) => {
+            tracing::error!(error = %err, "the shipped relevance set does not parse");
+            None
+        }
+        (None, _) => None,
+    };
+    let verdict = judge(&evaluation, &baseline, offline, Gate::default());
     let action = if verdict.promote { "model.promoted" } else { "model.promotion_refused" };
     let mut entry = NewAuditEntry::new(actor, action);
     entry.target = Some(challenger.version.clone());

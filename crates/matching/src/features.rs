@@ -19,6 +19,14 @@
 //! plumber than holding "use safety equipment", which painters and
 //! electricians list too, and unweighted coverage let a painter outrank
 //! the plumbers for a plumbing job.
+//!
+//! A wanted skill the profile lists under another label of the same
+//! meaning ("Python" for "Python (computer programming)", "use welding
+//! equipment" for "welding techniques") earns part of its weight: its
+//! [`Kin`], built by the engine from the labels' embeddings, gives each
+//! such label a credit by [`kin_credit`]. An exact label always earns all.
+
+use std::collections::HashMap;
 
 /// How far above the budget's top a rate may go before `rate_fit` is 0 (25 %).
 pub const RATE_TOLERANCE: f64 = 0.25;
@@ -54,6 +62,69 @@ impl ExperienceLevel {
     }
 }
 
+/// Below this cosine of their embeddings a skill of another label earns
+/// nothing for a wanted one: unrelated skills lie under 0.2 with the local
+/// model, related trades' skills around 0.5 ("types of piping" ~ "install
+/// pipes" 0.52), and some different skills as high as 0.68 ("German" ~
+/// "English"), which must not count as one.
+pub const KIN_FLOOR: f64 = 0.6;
+/// At this cosine and above, another label earns all of the wanted skill's
+/// weight; between the two, a straight line.
+pub const KIN_FULL: f64 = 0.95;
+/// A skill of another label counts as held in explanations from this
+/// credit on ("Python" for "Python (computer programming)", cosine 0.88).
+pub const KIN_HELD: f64 = 0.5;
+
+/// What holding a skill of another label earns for a wanted skill whose
+/// embedding has `cosine` with it.
+pub fn kin_credit(cosine: f32) -> f64 {
+    let cosine = f64::from(cosine);
+    if cosine.is_finite() {
+        ((cosine - KIN_FLOOR) / (KIN_FULL - KIN_FLOOR)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// One wanted skill's kin: the labels of other skills close to it in
+/// meaning (by [`skill_key`]), each with its credit in (0, 1].
+pub type Kin = HashMap<String, f64>;
+
+/// How a skill label is compared: trimmed and lower-cased.
+pub fn skill_key(label: &str) -> String {
+    label.trim().to_lowercase()
+}
+
+/// Each of `wanted`'s kin among the `held` labels: `vector` gives a
+/// label's embedding (unit length), `None` when it has none, which leaves
+/// that skill to exact labels. The wanted label itself is not its own kin.
+pub fn kin_among<'v>(
+    wanted: &[String],
+    held: &[&str],
+    vector: impl Fn(&str) -> Option<&'v [f32]>,
+) -> Vec<Kin> {
+    let mut held: Vec<(String, &[f32])> =
+        held.iter().filter_map(|label| Some((skill_key(label), vector(label)?))).collect();
+    held.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    held.dedup_by(|a, b| a.0 == b.0);
+    wanted
+        .iter()
+        .map(|skill| {
+            let key = skill_key(skill);
+            let Some(wanted_vector) = vector(skill) else { return Kin::new() };
+            held.iter()
+                .filter(|(label, _)| *label != key)
+                .filter_map(|(label, held_vector)| {
+                    let cosine: f32 =
+                        wanted_vector.iter().zip(*held_vector).map(|(a, b)| a * b).sum();
+                    let credit = kin_credit(cosine);
+                    (credit > 0.0).then(|| (label.clone(), credit))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// An hourly amount in a currency (ISO 4217, upper case).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Money<'a> {
@@ -73,6 +144,10 @@ pub struct JobFacts<'a> {
     pub required_weights: Vec<f64>,
     /// The same for the preferred skills.
     pub preferred_weights: Vec<f64>,
+    /// Each required skill's [`Kin`], in order; empty: labels only.
+    pub required_kin: Vec<Kin>,
+    /// The same for the preferred skills.
+    pub preferred_kin: Vec<Kin>,
     /// The most the client will pay per hour.
     pub max_hourly: Option<Money<'a>>,
     pub experience: Option<ExperienceLevel>,
@@ -147,9 +222,47 @@ impl Features {
     }
 }
 
-/// The required (or preferred) skills a profile has and lacks, in the job's order.
-pub fn skill_split<'a>(wanted: &'a [String], has: &[&str]) -> (Vec<&'a str>, Vec<&'a str>) {
-    wanted.iter().map(String::as_str).partition(|skill| holds(has, skill))
+/// A wanted skill the profile holds: under its own label (`as_label`
+/// `None`) or under another of the same meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Held<'w, 'h> {
+    pub skill: &'w str,
+    pub as_label: Option<&'h str>,
+}
+
+/// The required (or preferred) skills a profile holds (by label, or by
+/// meaning with a credit of at least [`KIN_HELD`]) and lacks, in the job's
+/// order; `kin` in `wanted`'s order, empty for labels only.
+pub fn skill_split<'w, 'h>(
+    wanted: &'w [String],
+    kin: &[Kin],
+    has: &[&'h str],
+) -> (Vec<Held<'w, 'h>>, Vec<&'w str>) {
+    let mut held = Vec::new();
+    let mut missing = Vec::new();
+    for (at, skill) in wanted.iter().enumerate() {
+        if holds(has, skill) {
+            held.push(Held { skill, as_label: None });
+            continue;
+        }
+        match kin.get(at).and_then(|kin| best_kin(kin, has)) {
+            Some((label, credit)) if credit >= KIN_HELD => {
+                held.push(Held { skill, as_label: Some(label) })
+            }
+            _ => missing.push(skill.as_str()),
+        }
+    }
+    (held, missing)
+}
+
+/// The held label with the most credit in `kin`, and that credit.
+fn best_kin<'h>(kin: &Kin, has: &[&'h str]) -> Option<(&'h str, f64)> {
+    if kin.is_empty() {
+        return None;
+    }
+    has.iter()
+        .filter_map(|label| Some((*label, *kin.get(&skill_key(label))?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// Whether `has` lists `skill`, ignoring case and surrounding space. Lists
@@ -168,16 +281,24 @@ fn holds(has: &[&str], skill: &str) -> bool {
 }
 
 /// The weighted share of `wanted` that `has` lists (`weights` in
-/// `wanted`'s order; missing weights count 1).
-fn coverage(wanted: &[String], weights: &[f64], has: &[&str]) -> f64 {
+/// `wanted`'s order; missing weights count 1): all of a skill's weight
+/// for its label, its kin's credit for another label of its meaning.
+fn coverage(wanted: &[String], weights: &[f64], kin: &[Kin], has: &[&str]) -> f64 {
     if wanted.is_empty() {
         return 1.0;
     }
     let weight =
         |at: usize| weights.get(at).copied().filter(|w| w.is_finite() && *w > 0.0).unwrap_or(1.0);
+    let credit = |at: usize, skill: &str| {
+        if holds(has, skill) {
+            1.0
+        } else {
+            kin.get(at).and_then(|kin| best_kin(kin, has)).map_or(0.0, |(_, credit)| credit)
+        }
+    };
     let (held, total) = wanted.iter().enumerate().fold((0.0, 0.0), |(held, total), (at, skill)| {
         let w = weight(at);
-        (if holds(has, skill) { held + w } else { held }, total + w)
+        (held + w * credit(at, skill), total + w)
     });
     held / total
 }
@@ -215,8 +336,18 @@ pub fn features(job: &JobFacts, profile: &ProfileFacts, similarity: f32) -> Feat
     };
     Features {
         semantic: if semantic.is_finite() { semantic } else { 0.0 },
-        required_skills: coverage(&job.required_skills, &job.required_weights, &profile.skills),
-        preferred_skills: coverage(&job.preferred_skills, &job.preferred_weights, &profile.skills),
+        required_skills: coverage(
+            &job.required_skills,
+            &job.required_weights,
+            &job.required_kin,
+            &profile.skills,
+        ),
+        preferred_skills: coverage(
+            &job.preferred_skills,
+            &job.preferred_weights,
+            &job.preferred_kin,
+            &profile.skills,
+        ),
         rate_fit: rate_fit(job.max_hourly.as_ref(), profile.hourly_rate.as_ref()),
         experience_fit,
         reputation: ((profile.reputation.bayesian_average() - 1.0) / 4.0).clamp(0.0, 1.0),
@@ -240,13 +371,14 @@ mod tests {
     #[test]
     fn skill_coverage_is_case_insensitive_and_names_what_is_missing() {
         let wanted = skills(&["Rust", "PostgreSQL", "Kubernetes"]);
-        let (has, missing) = skill_split(&wanted, &["rust", " postgresql ", "Go"]);
+        let (has, missing) = skill_split(&wanted, &[], &["rust", " postgresql ", "Go"]);
+        let has: Vec<&str> = has.iter().map(|held| held.skill).collect();
         assert_eq!((has, missing), (vec!["Rust", "PostgreSQL"], vec!["Kubernetes"]));
-        assert!((coverage(&wanted, &[], &["rust"]) - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(coverage(&[], &[], &[]), 1.0);
+        assert!((coverage(&wanted, &[], &[], &["rust"]) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(coverage(&[], &[], &[], &[]), 1.0);
         // Case folds beyond ASCII; a prefix is not the skill.
         assert_eq!(
-            coverage(&skills(&["Ökonometrie", "SQL"]), &[], &["ökonometrie", "SQLite"]),
+            coverage(&skills(&["Ökonometrie", "SQL"]), &[], &[], &["ökonometrie", "SQLite"]),
             0.5
         );
     }
@@ -255,13 +387,58 @@ mod tests {
     fn a_specific_skill_covers_more_than_a_generic_one() {
         let wanted = skills(&["install pipes", "use safety equipment"]);
         let weights = [3.0, 1.0];
-        assert!((coverage(&wanted, &weights, &["install pipes"]) - 0.75).abs() < 1e-12);
-        assert!((coverage(&wanted, &weights, &["use safety equipment"]) - 0.25).abs() < 1e-12);
+        assert!((coverage(&wanted, &weights, &[], &["install pipes"]) - 0.75).abs() < 1e-12);
+        assert!((coverage(&wanted, &weights, &[], &["use safety equipment"]) - 0.25).abs() < 1e-12);
         assert_eq!(
-            coverage(&wanted, &[f64::NAN, -1.0], &["install pipes"]),
+            coverage(&wanted, &[f64::NAN, -1.0], &[], &["install pipes"]),
             0.5,
             "bad weights count 1"
         );
+    }
+
+    /// Unit vectors at the given angles (degrees) in a plane: their
+    /// cosines are known exactly.
+    fn at_angle(degrees: f64) -> Vec<f32> {
+        let radians = degrees.to_radians();
+        vec![radians.cos() as f32, radians.sin() as f32]
+    }
+
+    #[test]
+    fn a_skill_of_another_label_earns_its_kins_credit() {
+        let vectors: HashMap<&str, Vec<f32>> = [
+            ("python (computer programming)", at_angle(0.0)),
+            ("python", at_angle(15.0)), // cosine 0.966: full credit
+            ("jython", at_angle(40.0)), // cosine 0.766: part
+            ("german", at_angle(50.0)), // cosine 0.643: a little
+            ("cobol", at_angle(60.0)),  // cosine 0.5: none
+        ]
+        .into();
+        let vector = |label: &str| vectors.get(skill_key(label).as_str()).map(Vec::as_slice);
+        let wanted = skills(&["Python (computer programming)", "Fortran"]);
+        let kin = kin_among(&wanted, &["python", "Jython", "German", "COBOL"], vector);
+        assert_eq!(kin.len(), 2);
+        assert_eq!(kin[0].get("python").copied(), Some(1.0));
+        let jython = kin[0].get("jython").copied().unwrap_or_default();
+        assert!((jython - (0.766 - KIN_FLOOR) / (KIN_FULL - KIN_FLOOR)).abs() < 1e-3, "{jython}");
+        assert!(!kin[0].contains_key("cobol"), "below the floor");
+        assert!(kin[1].is_empty(), "a skill with no vector is left to its label");
+
+        let weights = [1.0, 1.0];
+        assert_eq!(coverage(&wanted, &weights, &kin, &["Python"]), 0.5);
+        let part = coverage(&wanted, &weights, &kin, &["Jython"]);
+        assert!((part - jython / 2.0).abs() < 1e-12, "{part}");
+        assert_eq!(coverage(&wanted, &weights, &[], &["Python"]), 0.0, "labels only");
+        assert_eq!(coverage(&wanted, &weights, &kin, &["COBOL"]), 0.0);
+
+        let (held, missing) = skill_split(&wanted, &kin, &["German", "Python"]);
+        assert_eq!(
+            held,
+            vec![Held { skill: "Python (computer programming)", as_label: Some("Python") }]
+        );
+        assert_eq!(missing, vec!["Fortran"]);
+        let (held, _) = skill_split(&wanted, &kin, &["German"]);
+        assert!(held.is_empty(), "a little credit is not holding the skill");
+        assert_eq!(kin_credit(f32::NAN), 0.0);
     }
 
     #[test]

@@ -313,11 +313,40 @@ pub struct Gate {
     pub min_skew_floor: f64,
     /// The four-fifths rule: selection-rate ratio at least this, where measured.
     pub selection_ratio_floor: f64,
+    /// Below this many held-out lists, real feedback is too scarce to
+    /// judge quality alone: the challenger must also hold the champion's
+    /// NDCG@10 on the shipped relevance set ([`OfflineCheck`]).
+    pub min_held_out_lists: usize,
 }
 
 impl Default for Gate {
     fn default() -> Self {
-        Self { ndcg_margin: 0.01, min_skew_floor: -0.1, selection_ratio_floor: 0.8 }
+        Self {
+            ndcg_margin: 0.01,
+            min_skew_floor: -0.1,
+            selection_ratio_floor: 0.8,
+            min_held_out_lists: 50,
+        }
+    }
+}
+
+/// NDCG@10 of the challenger and the champion on judged relevance that
+/// ships with the product (not feedback), and on how many lists.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OfflineCheck {
+    pub challenger: f64,
+    pub champion: f64,
+    pub lists: usize,
+}
+
+impl OfflineCheck {
+    /// Both rankers' mean NDCG@10 over `lists`.
+    pub fn measure(lists: &[ShownList], challenger: &[f64; 8], champion: &[f64; 8]) -> Self {
+        Self {
+            challenger: mean_ndcg(lists, challenger),
+            champion: mean_ndcg(lists, champion),
+            lists: lists.len(),
+        }
     }
 }
 
@@ -328,10 +357,41 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// Judges a challenger against the champion on the same held-out lists.
-pub fn judge(challenger: &Evaluation, champion: &Evaluation, gate: Gate) -> Verdict {
+/// Judges a challenger against the champion on the same held-out lists,
+/// and on `offline` judged relevance when those lists are too few.
+pub fn judge(
+    challenger: &Evaluation,
+    champion: &Evaluation,
+    offline: Option<OfflineCheck>,
+    gate: Gate,
+) -> Verdict {
     let mut reasons = Vec::new();
     let mut promote = true;
+    if challenger.lists < gate.min_held_out_lists {
+        let scarce = format!(
+            "{} held-out lists of feedback (fewer than {})",
+            challenger.lists, gate.min_held_out_lists
+        );
+        match offline {
+            Some(check) if check.challenger >= check.champion - gate.ndcg_margin => {
+                reasons.push(format!(
+                    "{scarce}: on the relevance set ({} lists) NDCG@10 {:.4} is within {} of the champion's {:.4}",
+                    check.lists, check.challenger, gate.ndcg_margin, check.champion
+                ))
+            }
+            Some(check) => {
+                promote = false;
+                reasons.push(format!(
+                    "{scarce}: on the relevance set ({} lists) NDCG@10 {:.4} is more than {} below the champion's {:.4}",
+                    check.lists, check.challenger, gate.ndcg_margin, check.champion
+                ));
+            }
+            None => {
+                promote = false;
+                reasons.push(format!("{scarce}, and no relevance set to judge by"));
+            }
+        }
+    }
     let floor = champion.ndcg_at_10 - gate.ndcg_margin;
     if challenger.ndcg_at_10 >= floor {
         reasons.push(format!(
@@ -498,17 +558,72 @@ mod tests {
             lists: 10,
         };
         let good = Evaluation { ndcg_at_10: 0.595, ..champion };
-        assert!(judge(&good, &champion, Gate::default()).promote);
+        let gate = Gate { min_held_out_lists: 10, ..Gate::default() };
+        assert!(judge(&good, &champion, None, gate).promote);
         let worse = Evaluation { ndcg_at_10: 0.55, ..champion };
-        let verdict = judge(&worse, &champion, Gate::default());
+        let verdict = judge(&worse, &champion, None, gate);
         assert!(!verdict.promote && verdict.reasons[0].contains("below"), "{verdict:?}");
         let unfair = Evaluation { selection_ratio: Some(0.5), ..good };
-        assert!(!judge(&unfair, &champion, Gate::default()).promote);
+        assert!(!judge(&unfair, &champion, None, gate).promote);
         let skewed = Evaluation { min_skew_at_10: Some(-0.4), ..good };
-        assert!(!judge(&skewed, &champion, Gate::default()).promote);
+        assert!(!judge(&skewed, &champion, None, gate).promote);
         let hiding = Evaluation { lists_with_absent_group: 2, ..good };
-        let verdict = judge(&hiding, &champion, Gate::default());
+        let verdict = judge(&hiding, &champion, None, gate);
         assert!(!verdict.promote && verdict.reasons.iter().any(|r| r.contains("no place")));
+    }
+
+    #[test]
+    fn scarce_feedback_is_judged_on_the_relevance_set_too() {
+        let champion = Evaluation {
+            ndcg_at_10: 0.60,
+            auc: 0.7,
+            min_skew_at_10: Some(-0.05),
+            lists_with_absent_group: 0,
+            selection_ratio: Some(0.9),
+            lists: 3,
+        };
+        let good = Evaluation { ndcg_at_10: 0.70, ..champion };
+        let gate = Gate::default();
+        let holds = OfflineCheck { challenger: 0.665, champion: 0.67, lists: 200 };
+        let verdict = judge(&good, &champion, Some(holds), gate);
+        assert!(verdict.promote, "{verdict:?}");
+        assert!(verdict.reasons[0].contains("relevance set (200 lists)"), "{verdict:?}");
+        let drops = OfflineCheck { challenger: 0.62, ..holds };
+        let verdict = judge(&good, &champion, Some(drops), gate);
+        assert!(!verdict.promote && verdict.reasons[0].contains("below"), "{verdict:?}");
+        assert!(!judge(&good, &champion, None, gate).promote, "no set: no promotion");
+        // Enough feedback: the set is not asked.
+        let plenty = |e: Evaluation| Evaluation { lists: 50, ..e };
+        assert!(judge(&plenty(good), &plenty(champion), Some(drops), gate).promote);
+
+        // Measured on lists: the ranker that orders by the labelled
+        // feature scores 1, the one that ignores it less.
+        let lists: Vec<ShownList> = (0..3)
+            .map(|_| ShownList {
+                examples: (0..4)
+                    .map(|i| Example {
+                        features: [
+                            0.1 * i as f64,
+                            1.0 - 0.1 * i as f64,
+                            0.0,
+                            0.0,
+                            0.0,
+                            0.0,
+                            0.0,
+                            0.0,
+                        ],
+                        rank: i + 1,
+                        label: i as u8,
+                        newcomer: false,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let by_first = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let by_second = [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let check = OfflineCheck::measure(&lists, &by_first, &by_second);
+        assert_eq!((check.challenger, check.lists), (1.0, 3));
+        assert!(check.champion < 0.9, "{check:?}");
     }
 
     #[test]

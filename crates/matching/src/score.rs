@@ -8,7 +8,7 @@
 //! Every scored match carries each feature's value and contribution, and
 //! plain-language strengths and gaps a client can read.
 
-use crate::features::{skill_split, Features, JobFacts, ProfileFacts, FEATURE_NAMES};
+use crate::features::{skill_split, Features, Held, JobFacts, ProfileFacts, FEATURE_NAMES};
 
 /// A linear ranker: one weight per feature, in [`FEATURE_NAMES`] order.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +62,7 @@ impl LinearModel {
 }
 
 /// [`LinearModel::v2`]'s weights, as `fairgig eval matching` printed them.
-const V2_WEIGHTS: [f64; 8] = [0.675, 0.153, 0.072, 0.03, 0.02, 0.03, 0.01, 0.01];
+const V2_WEIGHTS: [f64; 8] = [0.675, 0.135, 0.09, 0.03, 0.02, 0.03, 0.01, 0.01];
 
 /// One feature's part in a score.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,18 +103,24 @@ pub fn explain(
     let (mut strengths, mut gaps) = (Vec::new(), Vec::new());
 
     if !job.required_skills.is_empty() {
-        let (has, missing) = skill_split(&job.required_skills, &profile.skills);
+        let (has, missing) = skill_split(&job.required_skills, &job.required_kin, &profile.skills);
         let covers =
             format!("covers {} of {} required skills", has.len(), job.required_skills.len());
+        let by_meaning = by_meaning(&has);
+        let covers =
+            if by_meaning.is_empty() { covers } else { format!("{covers} ({by_meaning})") };
         if missing.is_empty() {
             strengths.push(covers);
         } else {
             gaps.push(format!("{covers}; missing {}", missing.join(", ")));
         }
     }
-    let (preferred, _) = skill_split(&job.preferred_skills, &profile.skills);
+    let (preferred, _) = skill_split(&job.preferred_skills, &job.preferred_kin, &profile.skills);
     if !preferred.is_empty() {
-        strengths.push(format!("also knows {}", preferred.join(", ")));
+        let names: Vec<&str> = preferred.iter().map(|held| held.skill).collect();
+        let by_meaning = by_meaning(&preferred);
+        let also = format!("also knows {}", names.join(", "));
+        strengths.push(if by_meaning.is_empty() { also } else { format!("{also} ({by_meaning})") });
     }
     match (&job.max_hourly, &profile.hourly_rate) {
         (Some(budget), Some(rate)) if budget.currency == rate.currency => {
@@ -167,6 +173,16 @@ pub fn explain(
         gaps.push(format!("last active {:.0} days ago", profile.days_since_active));
     }
     Explained { score: model.score(features), contributions, strengths, gaps }
+}
+
+/// "X as “Y”" for each skill held under another label of its meaning, so
+/// a client sees why it counts.
+fn by_meaning(held: &[Held]) -> String {
+    let named: Vec<String> = held
+        .iter()
+        .filter_map(|held| Some(format!("{} as “{}”", held.skill, held.as_label?)))
+        .collect();
+    named.join(", ")
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ pub fn sample_context(kind: NotificationKind) -> Value {
     let extra = match kind {
         NotificationKind::RunCompleted => json!({
             "matches": 7,
-            "prototype": "/p/4f1c0000000000000000000000000000000000000000000000000000000000aa",
+            "prototype": "/prototypes/4f1c0000000000000000000000000000000000000000000000000000000000aa",
             "brief": {"deliverables": 2, "questions": ["By when do you need it?"]},
             "offer": {"currency": "EUR", "tiers": [
                 {"name": "essential", "low": "1152.00", "high": "1800.00"},
@@ -288,7 +288,11 @@ mod tests {
         let english = templates.render(NotificationKind::RunCompleted, "en", &context).expect("en");
         assert!(english.text.contains("standard 1920.00–3000.00 EUR"), "{}", english.text);
         assert!(english.text.contains("By when do you need it?"), "{}", english.text);
-        assert!(english.text.contains("https://fairgig.example/p/4f1c"), "{}", english.text);
+        assert!(
+            english.text.contains("https://fairgig.example/prototypes/4f1c"),
+            "{}",
+            english.text
+        );
         assert!(english.html.contains("complete 3072.00–4800.00 EUR"), "{}", english.html);
         let german = templates.render(NotificationKind::RunCompleted, "de", &context).expect("de");
         assert!(german.text.contains("Angebot"), "{}", german.text);

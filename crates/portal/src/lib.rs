@@ -30,6 +30,7 @@ pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod chart;
+pub mod content;
 pub mod dashboard;
 pub mod directory;
 pub mod evidence;
@@ -74,7 +75,9 @@ pub fn router(state: PortalState) -> Router {
     Router::new()
         .route("/", get(home::landing))
         .route("/jobs", get(home::board))
-        .route("/p/{token}", get(prototype::serve))
+        .route("/prototypes/{token}", get(prototype::serve))
+        .route("/p/{slug}", get(content::in_visitor_language))
+        .route("/{locale}/p/{slug}", get(content::in_locale))
         .route("/freelancers", get(directory::directory))
         .route("/freelancers/{id}", get(directory::freelancer))
         .route("/reviews/{id}/helpful", post(directory::vote))

@@ -1,4 +1,4 @@
-//! `/p/<token>`: a request's landing-page prototype, for anyone the client
+//! `/prototypes/<token>`: a request's landing-page prototype, for anyone the client
 //! shares the link with (no sign-in: the token is the key). Served under
 //! the page's own policy, which allows its inline styles and nothing else.
 

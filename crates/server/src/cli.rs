@@ -372,6 +372,11 @@ pub enum EvalCommand {
         /// Most test (and train) queries per direction.
         #[arg(long, default_value_t = 1000)]
         queries: usize,
+        /// Also write the test lists' features and grades here: the
+        /// relevance set the promotion gate ships with
+        /// (crates/engine/data/relevance-set.tsv).
+        #[arg(long)]
+        write_relevance_set: Option<std::path::PathBuf>,
     },
     /// The bias checker per protected ground on a labelled set of job-ad
     /// sentences: precision and recall next to the floors a test holds.
@@ -682,8 +687,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             fairgig_bench::eval::bias_grounds(mistakes)?;
             Ok(0)
         }
-        Command::Eval(EvalCommand::Matching { esco, queries }) => {
-            fairgig_bench::eval::matching_relevance(&settings, &esco, queries.max(1)).await?;
+        Command::Eval(EvalCommand::Matching { esco, queries, write_relevance_set }) => {
+            fairgig_bench::eval::matching_relevance(
+                &settings,
+                &esco,
+                queries.max(1),
+                write_relevance_set.as_deref(),
+            )
+            .await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Search { jobs, profiles, queries }) => {

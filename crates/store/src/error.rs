@@ -16,6 +16,10 @@ pub enum StoreError {
     Conflict { field: &'static str },
     #[error("not found")]
     NotFound,
+    /// An update named a version that is no longer current: someone saved
+    /// since. `current` is the version it is at.
+    #[error("changed since: now at version {current}")]
+    Stale { current: i64 },
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("migration failed")]

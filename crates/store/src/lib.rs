@@ -48,6 +48,7 @@ pub mod models;
 pub mod notifications;
 pub mod objects;
 pub mod outbox;
+pub mod pages;
 pub mod prototypes;
 pub mod retention;
 pub mod runs;

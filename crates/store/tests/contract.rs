@@ -1311,3 +1311,91 @@ async fn prototypes_are_one_per_submission_and_counted_per_owner_per_window() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn pages_keep_every_version_and_refuse_a_stale_save() {
+    use fairgig_core::content::{PageContent, PageStatus};
+    use fairgig_store::pages::{NewPage, PageFilter};
+    on_every_backend(|store| async move {
+        let author = store.create_user(new_user("pages@example.org")).await.expect("user");
+        let content = |slug: &str, body: &str| PageContent {
+            slug: slug.to_owned(),
+            title: "Pricing".to_owned(),
+            summary: String::new(),
+            body: body.to_owned(),
+            tags: vec!["fees".to_owned()],
+            status: PageStatus::Published,
+            publish_at: None,
+        };
+        let new = |locale: &str, slug: &str, group| NewPage {
+            group,
+            locale: locale.to_owned(),
+            content: content(slug, "v1"),
+            author: Some(author.id),
+            message: "first".to_owned(),
+        };
+        let english = store.create_page(&new("en", "pricing", None)).await.expect("created");
+        assert!(matches!(
+            store.create_page(&new("en", "pricing", None)).await,
+            Err(StoreError::Conflict { field: "slug" })
+        ));
+        let german =
+            store.create_page(&new("de", "preise", Some(english.group))).await.expect("translated");
+        assert!(matches!(
+            store.create_page(&new("de", "preise-2", Some(english.group))).await,
+            Err(StoreError::Conflict { field: "locale" })
+        ));
+        let stranger = Some(fairgig_core::ids::TranslationGroupId::new());
+        assert!(matches!(
+            store.create_page(&new("fr", "prix", stranger)).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let saved = store
+            .update_page(english.id, 1, &content("pricing", "v2"), (Some(author.id), "second"))
+            .await
+            .expect("saved");
+        assert_eq!((saved.version, saved.content.body.as_str()), (2, "v2"));
+        assert!(matches!(
+            store.update_page(english.id, 1, &content("pricing", "v3"), (None, "late")).await,
+            Err(StoreError::Stale { current: 2 })
+        ));
+        let german = store
+            .update_page(german.id, 1, &content("pricing", "x"), (None, ""))
+            .await
+            .expect("a slug is unique per locale only");
+        store
+            .update_page(german.id, 2, &content("preise", "x"), (None, "back"))
+            .await
+            .expect("renamed back");
+        let versions = store.page_versions(english.id).await.expect("versions");
+        let bodies: Vec<(i64, &str, &str)> = versions
+            .iter()
+            .map(|v| (v.version, v.content.body.as_str(), v.message.as_str()))
+            .collect();
+        assert_eq!(bodies, vec![(1, "v1", "first"), (2, "v2", "second")]);
+        assert_eq!(store.page_version(english.id, 2).await.expect("v2").content.tags, vec!["fees"]);
+        assert_eq!(store.translations(english.group).await.expect("group").len(), 2);
+        assert_eq!(store.pages_with_slug("preise").await.expect("slug").len(), 1);
+        let third = store.create_page(&new("en", "fees", None)).await.expect("created");
+        assert!(
+            matches!(
+                store.update_page(third.id, 1, &content("pricing", "y"), (None, "")).await,
+                Err(StoreError::Conflict { field: "slug" })
+            ),
+            "pricing is taken in English"
+        );
+        let filter = PageFilter { locale: Some("de".to_owned()), ..PageFilter::default() };
+        assert_eq!(store.pages(&filter).await.expect("listed").len(), 1);
+        let tagged = PageFilter { tag: Some("none".to_owned()), ..PageFilter::default() };
+        assert!(store.pages(&tagged).await.expect("listed").is_empty());
+
+        assert!(!store.is_page_editor(author.id).await.expect("read"));
+        store.grant_page_editor(author.id).await.expect("granted");
+        store.grant_page_editor(author.id).await.expect("idempotent");
+        assert!(store.is_page_editor(author.id).await.expect("read"));
+        assert!(store.revoke_page_editor(author.id).await.expect("revoked"));
+        assert!(!store.revoke_page_editor(author.id).await.expect("none left"));
+    })
+    .await;
+}

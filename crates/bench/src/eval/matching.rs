@@ -325,10 +325,48 @@ fn training_lists(occupations: &[Occupation], pools: &[Pool], depth: usize) -> V
         .collect()
 }
 
+/// Most lists per direction in the relevance set the product ships.
+const RELEVANCE_SET_LISTS: usize = 75;
+/// Each of those lists: its best this many by meaning, plus every graded one.
+const RELEVANCE_SET_DEPTH: usize = 30;
+
+/// The relevance set `fairgig model promote` judges by when real feedback
+/// is scarce (`engine::relevance_set`): test pools of both directions, one
+/// row per candidate (`direction`, `list`, `grade`, the eight features to
+/// three places), so any linear ranker can be scored without the data or
+/// the model that made them.
+fn relevance_set(occupations: &[Occupation], directions: [(&str, &[Pool]); 2]) -> String {
+    let mut out = format!(
+        "# fairgig relevance set: `fairgig eval matching --write-relevance-set`, ESCO v1.1.1 test split\n# direction\tlist\tgrade\t{}\n",
+        fairgig_matching::features::FEATURE_NAMES.join("\t")
+    );
+    for (direction, pools) in directions {
+        for (list, pool) in pools.iter().take(RELEVANCE_SET_LISTS).enumerate() {
+            for (rank, at) in by_score(pool, |f| f.semantic).into_iter().enumerate() {
+                let (doc, features, _) = &pool.docs[at];
+                let grade = grade(occupations, pool.query, *doc);
+                if rank >= RELEVANCE_SET_DEPTH && grade == 0 {
+                    continue;
+                }
+                let values: Vec<String> = features.values().iter().map(|v| short(*v)).collect();
+                out.push_str(&format!("{direction}\t{list}\t{grade}\t{}\n", values.join("\t")));
+            }
+        }
+    }
+    out
+}
+
+/// `v` to three places without trailing zeros ("1", "0.5", "0.125").
+fn short(v: f64) -> String {
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 pub async fn matching_relevance(
     base: &Settings,
     esco: &Path,
     queries: usize,
+    write_relevance_set: Option<&Path>,
 ) -> anyhow::Result<()> {
     let (occupations, essential) = load(esco)?;
     let usable: Vec<usize> = (0..occupations.len())
@@ -398,7 +436,7 @@ pub async fn matching_relevance(
             .await?;
         let pool: Vec<Qualified<Profile>> = matching::qualified_freelancers(
             &engine.store,
-            engine.embeddings.model_id(),
+            &engine.embeddings,
             &engine.profile_index,
             job,
             &vector,
@@ -447,7 +485,7 @@ pub async fn matching_relevance(
             .await?;
         let pool: Vec<Qualified<Job>> = matching::qualified_jobs(
             &engine.store,
-            engine.embeddings.model_id(),
+            &engine.embeddings,
             &engine.job_index,
             profile,
             &vector,
@@ -584,7 +622,7 @@ pub async fn matching_relevance(
         }
         let gain = champion_ndcg - semantic;
         println!(
-            "  champion − semantic: {gain:+.3}; listwise − semantic: {:+.3} (goal: champion ≥ +{GOAL_GAIN})",
+            "  champion − semantic: {gain:+.4}; listwise − semantic: {:+.4} (goal: champion ≥ +{GOAL_GAIN})",
             learned_ndcg - semantic
         );
         met &= gain >= GOAL_GAIN;
@@ -603,6 +641,15 @@ pub async fn matching_relevance(
         "goal (both directions, and the fairness cost): {}",
         if met { "met" } else { "NOT met" }
     );
+    if let Some(path) = write_relevance_set {
+        let set = relevance_set(
+            &occupations,
+            [("jobs_to_freelancers", &test_jobs), ("freelancers_to_jobs", &test_profiles)],
+        );
+        std::fs::write(path, set)
+            .map_err(|err| anyhow::anyhow!("writing {}: {err}", path.display()))?;
+        println!("wrote the relevance set to {}", path.display());
+    }
     Ok(())
 }
 

@@ -156,7 +156,7 @@ impl StepOutput for Offered {
 #[serde(untagged)]
 pub enum Prototyped {
     Page {
-        /// The share path (`/p/<token>`), under the server's public URL.
+        /// The share path (`/prototypes/<token>`), under the server's public URL.
         path: String,
         #[serde(with = "time::serde::rfc3339")]
         created_at: time::OffsetDateTime,

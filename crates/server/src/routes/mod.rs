@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod auth;
 mod bias;
+mod content;
 mod dead_letters;
 mod embeddings;
 mod fairness;
@@ -55,6 +56,7 @@ use crate::{
         (name = "embeddings", description = "Sentence embeddings"),
         (name = "marketplace", description = "Freelancer profiles, jobs and matches"),
         (name = "notifications", description = "Inbox, preferences, webhook endpoints, delivery retries and template previews"),
+        (name = "content", description = "The platform's own pages: published pages for anyone; versioned editing for admins and page editors"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -96,6 +98,7 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
         .merge(fairness::routes())
         .merge(notifications::routes())
         .merge(models::routes())
+        .merge(content::routes())
         .merge(submissions::routes(max_request_bytes));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

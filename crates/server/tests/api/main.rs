@@ -7,6 +7,7 @@ mod authorization;
 mod bias;
 mod cli;
 mod conformance;
+mod content;
 mod crash;
 mod embeddings;
 mod helpers;

@@ -5,7 +5,9 @@ use fairgig_core::user::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, send, spawn_app, spawn_with, TestApp, TestUser};
+use crate::helpers::{
+    error_code, send, spawn_app, spawn_with, spawn_with_model, TestApp, TestUser,
+};
 
 pub(crate) fn profile(headline: &str, skills: &[&str], rate_eur: i64, years: f64) -> Value {
     json!({
@@ -366,6 +368,111 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(priced_out["pool"], 0, "a rate far over budget does not qualify when asked");
     let (status, _) = send(&app, Method::GET, &client, "/api/v1/me/job-matches", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no profile");
+}
+
+#[tokio::test]
+async fn a_skill_listed_under_another_label_of_its_meaning_counts_and_is_said() {
+    let app = spawn_with_model().await;
+    let client = app.register_as("kclient@example.org", Role::Client).await;
+    let mut freelancers = Vec::new();
+    for (email, skills) in [
+        ("short@example.org", ["Python", "teach mathematics"]),
+        ("other@example.org", ["Ruby", "teach mathematics"]),
+        ("exact@example.org", ["Python (computer programming)", "teach mathematics"]),
+    ] {
+        let user = app.register_as(email, Role::Freelancer).await;
+        let body = profile("Data analyst", &skills, 60, 6.0);
+        let (status, saved) =
+            send(&app, Method::PUT, &user, "/api/v1/me/profile", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        freelancers.push(user.id.to_string());
+    }
+    let body = json!({
+        "title": "Data analyst for sales figures",
+        "description": "Clean and analyse our monthly sales data.",
+        "required_skills": ["Python (computer programming)"],
+        "max_hourly": {"amount_minor": 9000, "currency": "EUR"},
+    });
+    let (status, created) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path =
+        format!("/api/v1/jobs/{}/matches?fairness=none", created["id"].as_str().expect("id"));
+    let (status, list) = send(&app, Method::GET, &client, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let matches = list["matches"].as_array().expect("matches");
+    let of = |user: &str| matches.iter().find(|m| m["freelancer"] == user).expect("matched");
+    let feature = |m: &Value, name: &str| {
+        m["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["feature"] == name)
+            .expect(name)["value"]
+            .as_f64()
+            .expect("value")
+    };
+    let (short, other, exact) = (of(&freelancers[0]), of(&freelancers[1]), of(&freelancers[2]));
+    // The label itself earns all; the same skill by another label most of
+    // it (cosine 0.88); another language nothing.
+    assert_eq!(feature(exact, "required_skills"), 1.0);
+    let by_meaning = feature(short, "required_skills");
+    assert!((0.6..1.0).contains(&by_meaning), "{by_meaning}");
+    assert_eq!(feature(other, "required_skills"), 0.0);
+    let said = |m: &Value, key: &str| -> Vec<String> {
+        m[key].as_array().expect(key).iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()
+    };
+    assert!(
+        said(short, "strengths").contains(
+            &"covers 1 of 1 required skills (Python (computer programming) as “Python”)".to_owned()
+        ),
+        "{short}"
+    );
+    assert!(
+        said(other, "gaps").contains(
+            &"covers 0 of 1 required skills; missing Python (computer programming)".to_owned()
+        ),
+        "{other}"
+    );
+    let rank = |m: &Value| m["rank"].as_u64().expect("rank");
+    assert!(rank(exact) < rank(short) && rank(short) < rank(other), "{list}");
+}
+
+#[tokio::test]
+async fn with_scarce_feedback_a_challenger_that_forgot_relevance_is_refused() {
+    use fairgig_matching::learning::Evaluation;
+    let app = spawn_app().await;
+    // Held-out feedback (three lists) says the challenger is better; it
+    // ranks by recent activity alone.
+    let figures = |ndcg_at_10| {
+        fairgig_engine::training::evaluation_json(&Evaluation {
+            ndcg_at_10,
+            auc: 0.7,
+            min_skew_at_10: Some(0.0),
+            lists_with_absent_group: 0,
+            selection_ratio: Some(1.0),
+            lists: 3,
+        })
+    };
+    let challenger = fairgig_store::models::ModelVersion {
+        id: fairgig_core::ids::ModelVersionId::new(),
+        kind: "ranker".into(),
+        version: "ranker-recency-only".into(),
+        parameters: json!({"weights": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]}),
+        metrics: json!({"evaluation": figures(0.9), "baseline": figures(0.5)}),
+        lineage: json!({}),
+        created_by: "test".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    app.store.register_challenger(&challenger).await.expect("registered");
+    let output = crate::helpers::fairgig(&app, &["model", "promote"]).await;
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("NDCG@10 0.9000 is within"), "the feedback alone passes: {printed}");
+    assert!(
+        printed.contains("on the relevance set (150 lists)")
+            && printed.contains("below the champion's"),
+        "{printed}"
+    );
+    assert!(printed.contains("ranker-recency-only stays challenger"), "{printed}");
 }
 
 #[tokio::test]
@@ -830,6 +937,12 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let (code, promoted) = run(&["model", "promote"]).await;
     assert_eq!(code, Some(0), "{promoted}");
     assert!(promoted.contains("is the champion"), "{promoted}");
+    // Four lists are too few to judge by alone: the shipped relevance set
+    // was asked too.
+    assert!(
+        promoted.contains("fewer than 50): on the relevance set (150 lists) NDCG@10"),
+        "{promoted}"
+    );
     let (_, listed) = run(&["model", "list"]).await;
     let first = listed.lines().find(|line| line.contains("[champion")).expect("a champion");
     let first_version = first.split(' ').next().expect("version").to_owned();

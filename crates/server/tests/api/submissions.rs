@@ -728,7 +728,7 @@ async fn a_request_for_a_site_gets_a_safe_shareable_prototype_within_a_daily_quo
     ))
     .await;
     let path = made["path"].as_str().expect("a prototype").to_owned();
-    let token = path.strip_prefix("/p/").expect("a share path");
+    let token = path.strip_prefix("/prototypes/").expect("a share path");
     assert!(token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{path}");
 
     // Anyone with the link sees it, under a policy that runs nothing.
@@ -746,7 +746,7 @@ async fn a_request_for_a_site_gets_a_safe_shareable_prototype_within_a_daily_quo
     assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; Bakery site"), "{html}");
     assert!(html.contains("online order form"), "the brief's deliverables are on the page");
 
-    for wrong in ["/p/short", &format!("/p/{}", "ab".repeat(32))] {
+    for wrong in ["/prototypes/short", &format!("/prototypes/{}", "ab".repeat(32))] {
         let missing = app.client.get(app.url(wrong)).send().await.expect("request");
         assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{wrong}");
     }

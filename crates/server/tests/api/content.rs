@@ -1,0 +1,272 @@
+//! The content service over HTTP: who may write, versions and their
+//! history, concurrent edits, scheduled publishing, translations and the
+//! fallback to the default locale, and pages that cannot carry script.
+
+use fairgig_core::user::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{send, spawn_app, TestApp};
+
+fn page(locale: &str, slug: &str, title: &str, body: &str) -> Value {
+    json!({
+        "locale": locale,
+        "slug": slug,
+        "title": title,
+        "summary": format!("{title}, in short."),
+        "body": body,
+        "tags": ["Guide", "fairness"],
+        "status": "published",
+        "message": "first draft",
+    })
+}
+
+async fn public(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    let response = app.client.get(format!("{}{path}", app.address)).send().await.expect("send");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn editors_write_versioned_pages_and_concurrent_edits_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin("content-admin@example.org").await;
+    let editor = app.register_as("editor@example.org", Role::Freelancer).await;
+    let client = app.register_as("reader@example.org", Role::Client).await;
+    let body = page("en", "how-it-works", "How fairgig works", "# How\n\nWe match fairly.\n");
+
+    // Only admins and granted editors write.
+    let (status, refused) =
+        send(&app, Method::POST, &editor, "/api/v1/content/pages", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let grant = format!("/api/v1/admin/page-editors/{}", editor.id);
+    assert_eq!(send(&app, Method::PUT, &client, &grant, None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, Method::PUT, &admin, &grant, None).await.0, StatusCode::NO_CONTENT);
+    let (status, created) =
+        send(&app, Method::POST, &editor, "/api/v1/content/pages", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["page"]["version"], 1);
+    assert_eq!(created["page"]["tags"], json!(["guide", "fairness"]), "tags normalised");
+    let id = created["page"]["id"].as_str().expect("id").to_owned();
+
+    // The same slug in the same locale is taken; bad input names its field.
+    let (status, taken) =
+        send(&app, Method::POST, &editor, "/api/v1/content/pages", Some(body.clone())).await;
+    assert_eq!((status, &taken["error"]["field"]), (StatusCode::CONFLICT, &json!("slug")));
+    for (field, value) in [
+        ("slug", json!("Not A Slug")),
+        ("locale", json!("xx")),
+        ("title", json!("")),
+        ("body", json!("")),
+        ("status", json!("scheduled")),
+    ] {
+        let mut bad = page("en", "other", "Other", "Text");
+        bad[field] = value;
+        let (status, answer) =
+            send(&app, Method::POST, &editor, "/api/v1/content/pages", Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {answer}");
+        let expected = if field == "status" { "publish_at" } else { field };
+        assert_eq!(answer["error"]["field"], expected, "{answer}");
+    }
+
+    // Two editors start from version 1; the second save is refused.
+    let path = format!("/api/v1/content/pages/{id}");
+    let mut edit = body.clone();
+    edit.as_object_mut().expect("object").remove("locale");
+    edit["version"] = json!(1);
+    edit["body"] = json!("# How\n\nWe match fairly, and say why.\n");
+    edit["message"] = json!("say why");
+    let (status, saved) = send(&app, Method::PUT, &admin, &path, Some(edit.clone())).await;
+    assert_eq!((status, &saved["page"]["version"]), (StatusCode::OK, &json!(2)), "{saved}");
+    edit["body"] = json!("# How\n\nSomething else.\n");
+    let (status, stale) = send(&app, Method::PUT, &editor, &path, Some(edit.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+    assert_eq!(stale["error"]["field"], "version");
+    assert!(stale["error"]["message"].as_str().expect("message").contains("version 2"));
+
+    // History, a diff, and restoring version 1 as version 3.
+    let (status, history) =
+        send(&app, Method::GET, &editor, &format!("{path}/versions"), None).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let messages: Vec<&str> =
+        history.as_array().expect("list").iter().filter_map(|v| v["message"].as_str()).collect();
+    assert_eq!(messages, vec!["first draft", "say why"]);
+    assert_eq!(history[1]["author"], json!(admin.id.to_string()));
+    let (status, diff) =
+        send(&app, Method::GET, &editor, &format!("{path}/diff?from=1&to=2"), None).await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    let changed: Vec<(String, String)> = diff["body"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["change"] != " ")
+        .map(|l| {
+            (
+                l["change"].as_str().unwrap_or("").to_owned(),
+                l["text"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            ("-".to_owned(), "We match fairly.".to_owned()),
+            ("+".to_owned(), "We match fairly, and say why.".to_owned())
+        ]
+    );
+    let restore = format!("{path}/versions/1/restore");
+    let (status, stale) =
+        send(&app, Method::POST, &editor, &restore, Some(json!({"version": 1}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "restoring needs the current version: {stale}");
+    let (status, restored) =
+        send(&app, Method::POST, &editor, &restore, Some(json!({"version": 2}))).await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(restored["page"]["version"], 3);
+    assert_eq!(restored["page"]["body"], "# How\n\nWe match fairly.\n");
+    let (_, third) = send(&app, Method::GET, &editor, &format!("{path}/versions/3"), None).await;
+    assert_eq!(third["message"], "restored version 1");
+
+    // Revoked: writing is refused again; the audit log has every save.
+    assert_eq!(send(&app, Method::DELETE, &admin, &grant, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(send(&app, Method::DELETE, &admin, &grant, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(&app, Method::GET, &editor, &path, None).await.0, StatusCode::FORBIDDEN);
+    let (_, audit) = send(&app, Method::GET, &admin, "/api/v1/audit?limit=100", None).await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .map(|entries| entries.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    for action in [
+        "page.created",
+        "page.saved",
+        "page.restored",
+        "page_editor.granted",
+        "page_editor.revoked",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_public_sees_published_and_due_pages_with_a_fallback_to_english() {
+    let app = spawn_app().await;
+    let admin = app.admin("pages-admin@example.org").await;
+    let create =
+        |body: Value| send(&app, Method::POST, &admin, "/api/v1/content/pages", Some(body));
+    let (status, english) =
+        create(page("en", "pricing", "Pricing", "## Fees\n\nFive per cent.\n")).await;
+    assert_eq!(status, StatusCode::CREATED, "{english}");
+    let english_id = english["page"]["id"].as_str().expect("id").to_owned();
+    let mut german = page("de", "preise", "Preise", "## Gebühren\n\nFünf Prozent.\n");
+    german["translation_of"] = json!(english_id);
+    let (status, german) = create(german).await;
+    assert_eq!(status, StatusCode::CREATED, "{german}");
+    assert_eq!(german["translations"].as_array().map(Vec::len), Some(2));
+    let mut again = page("de", "preise-2", "Preise", "Text");
+    again["translation_of"] = json!(english_id);
+    let (status, clash) = create(again).await;
+    assert_eq!((status, &clash["error"]["field"]), (StatusCode::CONFLICT, &json!("locale")));
+
+    // A draft, a scheduled page in the future and one due are created.
+    let mut draft = page("en", "draft-page", "Draft", "Not yet.");
+    draft["status"] = json!("draft");
+    create(draft).await;
+    let mut later = page("en", "later", "Later", "Soon.");
+    later["status"] = json!("scheduled");
+    later["publish_at"] = json!("2999-01-01T00:00:00Z");
+    assert_eq!(create(later).await.0, StatusCode::CREATED);
+    let mut due = page("en", "due", "Due", "Now.");
+    due["status"] = json!("scheduled");
+    due["publish_at"] = json!("2001-01-01T00:00:00Z");
+    assert_eq!(create(due).await.0, StatusCode::CREATED);
+
+    let (status, listed) = public(&app, "/api/v1/content/published?locale=en").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let mut slugs: Vec<&str> =
+        listed.as_array().expect("list").iter().filter_map(|p| p["slug"].as_str()).collect();
+    slugs.sort_unstable();
+    assert_eq!(slugs, vec!["due", "pricing"], "drafts and future pages stay hidden");
+    assert_eq!(public(&app, "/api/v1/content/published/en/later").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        public(&app, "/api/v1/content/published/en/draft-page").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, editors) =
+        send(&app, Method::GET, &admin, "/api/v1/content/pages?status=scheduled", None).await;
+    assert_eq!(editors.as_array().map(Vec::len), Some(2), "editors see every page: {editors}");
+
+    // The German page by its own slug, and by the English slug.
+    let (status, shown) = public(&app, "/api/v1/content/published/de/preise").await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!((&shown["title"], &shown["fallback_notice"]), (&json!("Preise"), &Value::Null));
+    assert_eq!(shown["headings"][0]["anchor"], "gebühren");
+    let (_, by_english_slug) = public(&app, "/api/v1/content/published/de/pricing").await;
+    assert_eq!(by_english_slug["title"], "Preise");
+    // French has no translation: English, with a notice in French.
+    let (status, fallback) = public(&app, "/api/v1/content/published/fr/pricing").await;
+    assert_eq!(status, StatusCode::OK, "{fallback}");
+    assert_eq!(fallback["locale"], "en");
+    let notice = fallback["fallback_notice"].as_str().expect("a notice");
+    assert!(notice.contains("français"), "{notice}");
+    assert_eq!(
+        public(&app, "/api/v1/content/published/xx/pricing").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(public(&app, "/api/v1/content/published/en/nothing").await.0, StatusCode::NOT_FOUND);
+
+    // The portal shows it in the site's layout, with the notice.
+    let html = app
+        .client
+        .get(format!("{}/fr/p/pricing", app.address))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<h1>Pricing</h1>") && html.contains(notice), "{html}");
+    assert!(html.contains(r#"href="/de/p/preise" hreflang="de""#), "{html}");
+    let missing =
+        app.client.get(format!("{}/xx/p/pricing", app.address)).send().await.expect("page");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_page_cannot_carry_script() {
+    let app = spawn_app().await;
+    let admin = app.admin("inert-admin@example.org").await;
+    let body = "# Hello\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=\"alert(3)\">\n\n<a href=\"https://example.org\" onclick=\"alert(4)\">out</a>\n";
+    let (status, created) = send(
+        &app,
+        Method::POST,
+        &admin,
+        "/api/v1/content/pages",
+        Some(page("en", "inert", "Inert", body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (_, shown) = public(&app, "/api/v1/content/published/en/inert").await;
+    let html = shown["html"].as_str().expect("html");
+    for bad in ["<script", "javascript:", "onerror", "onclick", "alert(1)"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    assert!(html.contains(r#"rel="noopener noreferrer""#), "{html}");
+    let portal = app.client.get(format!("{}/p/inert", app.address)).send().await.expect("page");
+    let text = portal.text().await.expect("html");
+    assert!(!text.contains("onerror") && !text.contains("<script>alert"), "{text}");
+
+    // The preview renders the same way and checks the language.
+    let (status, preview) = send(
+        &app,
+        Method::POST,
+        &admin,
+        "/api/v1/content/preview",
+        Some(json!({"body": "We want young, energetic rockstars.\n\n<script>x()</script>"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert!(!preview["html"].as_str().expect("html").contains("<script"));
+    assert!(
+        preview["hints"]["findings"].as_array().is_some_and(|f| !f.is_empty()),
+        "the bias check's hints: {preview}"
+    );
+}

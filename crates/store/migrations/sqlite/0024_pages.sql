@@ -1,0 +1,46 @@
+-- The content service's pages. One row per locale of a page; the
+-- translations of a page share a translation group. Every save is a
+-- version (page_versions); the page row holds the current one, and its
+-- version number is what a concurrent editor must name to save.
+CREATE TABLE pages (
+    id                BLOB PRIMARY KEY NOT NULL,
+    translation_group BLOB NOT NULL,
+    locale            TEXT NOT NULL,
+    slug              TEXT NOT NULL,
+    title             TEXT NOT NULL,
+    summary           TEXT NOT NULL,
+    body              TEXT NOT NULL,
+    tags              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'published', 'archived')),
+    publish_at        TEXT,
+    version           BIGINT NOT NULL,
+    author            BLOB REFERENCES users (id) ON DELETE SET NULL,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE UNIQUE INDEX pages_by_locale_slug ON pages (locale, slug);
+CREATE UNIQUE INDEX pages_by_group_locale ON pages (translation_group, locale);
+
+CREATE TABLE page_versions (
+    page_id    BLOB NOT NULL REFERENCES pages (id) ON DELETE CASCADE,
+    version    BIGINT NOT NULL,
+    slug       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    summary    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    tags       TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    publish_at TEXT,
+    author     BLOB REFERENCES users (id) ON DELETE SET NULL,
+    message    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (page_id, version)
+);
+
+-- Who may write pages besides admins (a grant, not a fourth role: an
+-- editor is also a client or freelancer, and the role column's check
+-- cannot change in SQLite without rebuilding the users table).
+CREATE TABLE page_editors (
+    user_id    BLOB PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    granted_at TEXT NOT NULL
+);
