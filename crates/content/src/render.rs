@@ -48,6 +48,14 @@ pub fn render_unsanitized(markdown: &str, options: Options) -> String {
 
 /// A page's Markdown as safe HTML, headings anchored.
 pub fn render(markdown: &str) -> Rendered {
+    render_linked(markdown, |_| None)
+}
+
+/// [`render`], with each link's and image's destination given to `rewrite`
+/// first (`None` keeps it): the static export turns links between pages
+/// into relative files with it. Sanitizing runs after, so a rewrite
+/// cannot add what a page may not carry.
+pub fn render_linked(markdown: &str, rewrite: impl Fn(&str) -> Option<String>) -> Rendered {
     let mut headings = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
     let events: Vec<Event> = Parser::new_ext(markdown, options()).collect();
@@ -81,6 +89,22 @@ pub fn render(markdown: &str) -> Rendered {
                     classes: classes.clone(),
                     attrs: attrs.clone(),
                 }));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                anchored.push(Event::Start(Tag::Link {
+                    link_type: *link_type,
+                    dest_url: rewrite(dest_url).map_or_else(|| dest_url.clone(), CowStr::from),
+                    title: title.clone(),
+                    id: id.clone(),
+                }))
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                anchored.push(Event::Start(Tag::Image {
+                    link_type: *link_type,
+                    dest_url: rewrite(dest_url).map_or_else(|| dest_url.clone(), CowStr::from),
+                    title: title.clone(),
+                    id: id.clone(),
+                }))
             }
             other => anchored.push(other.clone()),
         }
@@ -158,6 +182,18 @@ fn unique(used: &mut HashSet<String>, wanted: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_and_images_can_be_rewritten_but_not_into_script() {
+        let page = render_linked("[faq](/p/faq#fees) ![logo](/logo.png) [x](/p/x)", |d| match d {
+            "/p/faq#fees" => Some("faq.html#fees".into()),
+            "/logo.png" => Some("https://cdn.example/logo.png".into()),
+            _ => Some("javascript:alert(1)".into()),
+        });
+        assert!(page.html.contains(r#"href="faq.html#fees""#), "{}", page.html);
+        assert!(page.html.contains(r#"src="https://cdn.example/logo.png""#), "{}", page.html);
+        assert!(!page.html.contains("javascript:"), "{}", page.html);
+    }
 
     #[test]
     fn headings_get_unique_anchors_in_any_script() {

@@ -4,9 +4,14 @@
 //! in a translation group.
 //!
 //! Who sees what: the public sees a page while it is public
-//! ([`PageStatus::is_public`]: published, or scheduled and due); editors
+//! ([`fairgig_core::content::PageStatus::is_public`]: published, or scheduled and due); editors
 //! see every page and its history. A page asked for in a locale it has no
 //! translation in falls back to the default locale's, with a notice.
+//! [`export`] writes the published pages as a static site, [`import`]
+//! loads Markdown files with front matter.
+
+pub mod export;
+pub mod import;
 
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_content::render::{render, Heading};
@@ -18,7 +23,7 @@ use fairgig_core::{
     user::Role,
     ValidationError,
 };
-use fairgig_store::pages::{NewPage, Page, PageFilter, PageVersion};
+use fairgig_store::pages::{NewPage, Page, PageFilter, PageGroup, PageVersion};
 use time::OffsetDateTime;
 
 use crate::{
@@ -95,22 +100,14 @@ pub async fn create(engine: &Engine, caller: &Caller, input: NewPageInput) -> Re
     require_editor(engine, caller).await?;
     check_locale(&input.locale)?;
     let content = input.content.validated()?;
-    let group: Option<TranslationGroupId> = match input.translation_of {
-        Some(id) => Some(
-            engine
-                .store
-                .page(id)
-                .await
-                .map_err(|_| {
-                    Error::with_field(
-                        ErrorKind::Invalid,
-                        "no such page to translate",
-                        "translation_of",
-                    )
-                })?
-                .group,
-        ),
-        None => None,
+    let group = match input.translation_of {
+        Some(id) => {
+            let original = engine.store.page(id).await.map_err(|_| {
+                Error::with_field(ErrorKind::Invalid, "no such page to translate", "translation_of")
+            })?;
+            PageGroup::Join(original.group)
+        }
+        None => PageGroup::New(TranslationGroupId::new()),
     };
     let page = engine
         .store

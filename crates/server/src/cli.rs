@@ -71,6 +71,9 @@ pub enum Command {
     /// Rankers: train from recorded feedback.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// The platform's pages: export them as a static site, import Markdown.
+    #[command(subcommand)]
+    Content(ContentCommand),
     /// Load the demo marketplace (300 freelancers, 40 job posts from ESCO)
     /// into a fresh database, run the posts through the pipeline and print
     /// their top matches with explanations and the fairness report.
@@ -111,6 +114,23 @@ pub enum ConfigCommand {
     /// Print every key with its default as TOML (unset keys as comments):
     /// a starting `fairgig.toml`, the same as `fairgig.example.toml`.
     Example,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContentCommand {
+    /// Write the published pages as a static site into an empty folder:
+    /// pages per locale, their Markdown, tag indexes, Atom feeds,
+    /// sitemap.xml, robots.txt and llms.txt; links between files relative.
+    Export {
+        dir: std::path::PathBuf,
+        /// The site's address, for the sitemap and feeds (default: the
+        /// server's public_url).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Load Markdown files with YAML front matter (every `.md` under DIR)
+    /// as pages: new ones created, changed ones saved as a new version.
+    Import { dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -570,6 +590,32 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     }
                 }
             }
+            Ok(0)
+        }
+        Command::Content(ContentCommand::Export { dir, base_url }) => {
+            let engine = ready_engine(settings).await?;
+            let base = base_url.unwrap_or_else(|| engine.settings.notifications.public_url.clone());
+            let exported = fairgig_engine::pages::export::export(&engine, &dir, &base).await?;
+            println!(
+                "exported {} pages in {} locales ({}) to {}: {} files",
+                exported.pages,
+                exported.locales.len(),
+                exported.locales.join(", "),
+                dir.display(),
+                exported.files
+            );
+            Ok(0)
+        }
+        Command::Content(ContentCommand::Import { dir }) => {
+            let engine = ready_engine(settings).await?;
+            let imported = fairgig_engine::pages::import::import(&engine, &dir).await?;
+            println!(
+                "imported from {}: {} created, {} updated (a new version), {} unchanged",
+                dir.display(),
+                imported.created,
+                imported.updated,
+                imported.unchanged
+            );
             Ok(0)
         }
         Command::Prune => {

@@ -35,10 +35,27 @@ pub struct PageVersion {
     pub created_at: OffsetDateTime,
 }
 
-/// A new page: a new translation group, or a translation into `group`.
+/// Which translation group a new page belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageGroup {
+    /// A group of its own with this id (an import keeps the exported id).
+    New(TranslationGroupId),
+    /// A translation into this existing group.
+    Join(TranslationGroupId),
+}
+
+impl PageGroup {
+    pub fn id(self) -> TranslationGroupId {
+        match self {
+            Self::New(group) | Self::Join(group) => group,
+        }
+    }
+}
+
+/// A new page.
 #[derive(Clone, Debug)]
 pub struct NewPage {
-    pub group: Option<TranslationGroupId>,
+    pub group: PageGroup,
     pub locale: String,
     pub content: PageContent,
     pub author: Option<UserId>,
@@ -170,16 +187,17 @@ pub struct PageFilter {
 impl Store {
     /// Creates a page at version 1. A slug taken in the locale is a
     /// conflict on `slug`; a second page of one locale in a translation
-    /// group a conflict on `locale`.
+    /// group a conflict on `locale`; joining a group that does not exist
+    /// is not found.
     pub async fn create_page(&self, new: &NewPage) -> Result<Page, StoreError> {
         let at = now();
         let id = PageId::new();
-        let group = new.group.unwrap_or_default();
+        let group = new.group.id();
         let c = &new.content;
         let tags = tags_json(c);
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            if let Some(group) = new.group {
+            if let PageGroup::Join(group) = new.group {
                 let known: Option<(uuid::Uuid,)> =
                     sqlx::query_as("SELECT id FROM pages WHERE translation_group = $1 LIMIT 1")
                         .bind(group.as_uuid())

@@ -1315,7 +1315,7 @@ async fn prototypes_are_one_per_submission_and_counted_per_owner_per_window() {
 #[tokio::test]
 async fn pages_keep_every_version_and_refuse_a_stale_save() {
     use fairgig_core::content::{PageContent, PageStatus};
-    use fairgig_store::pages::{NewPage, PageFilter};
+    use fairgig_store::pages::{NewPage, PageFilter, PageGroup};
     on_every_backend(|store| async move {
         let author = store.create_user(new_user("pages@example.org")).await.expect("user");
         let content = |slug: &str, body: &str| PageContent {
@@ -1327,8 +1327,8 @@ async fn pages_keep_every_version_and_refuse_a_stale_save() {
             status: PageStatus::Published,
             publish_at: None,
         };
-        let new = |locale: &str, slug: &str, group| NewPage {
-            group,
+        let new = |locale: &str, slug: &str, group: Option<_>| NewPage {
+            group: group.map_or_else(|| PageGroup::New(Default::default()), PageGroup::Join),
             locale: locale.to_owned(),
             content: content(slug, "v1"),
             author: Some(author.id),

@@ -36,69 +36,73 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(grant_editor, revoke_editor))
 }
 
-/// What a save writes.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PageFields {
-    /// 1–80 of a–z, 0–9 and inner single hyphens; unique per locale.
-    slug: String,
-    title: String,
-    #[serde(default)]
-    summary: String,
-    /// Markdown (CommonMark with tables, footnotes, strikethrough, task lists).
-    body: String,
-    #[serde(default)]
-    tags: Vec<String>,
-    /// `draft` (default), `scheduled` (with `publish_at`), `published` or `archived`.
-    #[serde(default = "draft")]
-    status: PageStatus,
-    /// When a scheduled page becomes public (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    publish_at: Option<OffsetDateTime>,
+/// The fields every save writes, in both request bodies (spelled out in
+/// each rather than flattened: a flattened struct defeats
+/// `deny_unknown_fields` and makes the OpenAPI schema contradict itself).
+macro_rules! page_fields {
+    ($(#[$meta:meta])* pub struct $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            /// 1–80 of a–z, 0–9 and inner single hyphens; unique per locale.
+            slug: String,
+            title: String,
+            #[serde(default)]
+            summary: String,
+            /// Markdown (CommonMark with tables, footnotes, strikethrough, task lists).
+            body: String,
+            #[serde(default)]
+            tags: Vec<String>,
+            /// `draft` (default), `scheduled` (with `publish_at`), `published` or `archived`.
+            #[serde(default = "draft")]
+            status: PageStatus,
+            /// When a scheduled page becomes public (RFC 3339).
+            #[serde(default, with = "time::serde::rfc3339::option")]
+            #[schema(value_type = Option<String>, format = DateTime)]
+            publish_at: Option<OffsetDateTime>,
+            /// What this version changed (at most 200 characters).
+            #[serde(default)]
+            message: String,
+        }
+
+        impl $name {
+            fn content(&self) -> PageContent {
+                PageContent {
+                    slug: self.slug.clone(),
+                    title: self.title.clone(),
+                    summary: self.summary.clone(),
+                    body: self.body.clone(),
+                    tags: self.tags.clone(),
+                    status: self.status,
+                    publish_at: self.publish_at,
+                }
+            }
+        }
+    };
 }
 
 fn draft() -> PageStatus {
     PageStatus::Draft
 }
 
-impl From<PageFields> for PageContent {
-    fn from(fields: PageFields) -> Self {
-        PageContent {
-            slug: fields.slug,
-            title: fields.title,
-            summary: fields.summary,
-            body: fields.body,
-            tags: fields.tags,
-            status: fields.status,
-            publish_at: fields.publish_at,
-        }
+page_fields! {
+    /// A new page, or a translation of one.
+    pub struct NewPageRequest {
+        /// en, de, fr, es or cs.
+        locale: String,
+        /// Makes the new page this page's translation.
+        translation_of: Option<PageId>,
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPageRequest {
-    /// en, de, fr, es or cs.
-    locale: String,
-    #[serde(flatten)]
-    fields: PageFields,
-    /// Makes the new page this page's translation.
-    translation_of: Option<PageId>,
-    /// What this version changed (at most 200 characters).
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdatePageRequest {
-    /// The version this edit started from; 409 if the page moved on.
-    version: i64,
-    #[serde(flatten)]
-    fields: PageFields,
-    #[serde(default)]
-    message: String,
+page_fields! {
+    /// A save of a page.
+    pub struct UpdatePageRequest {
+        /// The version this edit started from; 409 if the page moved on.
+        version: i64,
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -333,8 +337,8 @@ async fn create_page(
     AppJson(body): AppJson<NewPageRequest>,
 ) -> ApiResult<(StatusCode, Json<PageViewBody>)> {
     let input = NewPageInput {
+        content: body.content(),
         locale: body.locale,
-        content: body.fields.into(),
         translation_of: body.translation_of,
         message: body.message,
     };
@@ -375,7 +379,7 @@ async fn update_page(
     AppJson(body): AppJson<UpdatePageRequest>,
 ) -> ApiResult<Json<PageViewBody>> {
     let view =
-        pages::update(&state.engine, &caller, id, body.version, body.fields.into(), &body.message)
+        pages::update(&state.engine, &caller, id, body.version, body.content(), &body.message)
             .await?;
     Ok(Json(view.into()))
 }
@@ -568,8 +572,8 @@ async fn preview_page(
 
 /// Let a user write pages (admins).
 #[utoipa::path(
-    put, path = "/admin/page-editors/{user}", tag = "admin",
-    params(("user" = String, Path, format = Uuid)),
+    put, path = "/admin/page-editors/{id}", tag = "admin",
+    params(("id" = String, Path, format = Uuid)),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses((status = 204), (status = 403, body = ErrorBody))
 )]
@@ -584,8 +588,8 @@ async fn grant_editor(
 
 /// Take the permission to write pages back (admins).
 #[utoipa::path(
-    delete, path = "/admin/page-editors/{user}", tag = "admin",
-    params(("user" = String, Path, format = Uuid)),
+    delete, path = "/admin/page-editors/{id}", tag = "admin",
+    params(("id" = String, Path, format = Uuid)),
     security(("bearer" = []), ("api_key" = ["admin"])),
     responses((status = 204), (status = 403, body = ErrorBody))
 )]

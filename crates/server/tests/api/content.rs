@@ -270,3 +270,232 @@ async fn a_page_cannot_carry_script() {
         "the bias check's hints: {preview}"
     );
 }
+
+/// Every relative `href`/`src` of every HTML file under `dir` that does
+/// not resolve to a file (or to an element id, for a fragment).
+fn broken_links(dir: &std::path::Path) -> Vec<String> {
+    let mut broken = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "html") {
+                continue;
+            }
+            let html = std::fs::read_to_string(&path).expect("html");
+            for attribute in ["href=\"", "src=\""] {
+                for piece in html.split(attribute).skip(1) {
+                    let quoted = piece.split('"').next().unwrap_or_default();
+                    let target = quoted.replace("&#x2f;", "/").replace("&amp;", "&");
+                    let target = target.as_str();
+                    if target.starts_with("http://") || target.starts_with("https://") {
+                        continue;
+                    }
+                    let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+                    let resolved = if file.is_empty() { path.clone() } else { folder.join(file) };
+                    let fine = resolved.is_file()
+                        && (fragment.is_empty()
+                            || std::fs::read_to_string(&resolved)
+                                .is_ok_and(|t| t.contains(&format!("id=\"{fragment}\""))));
+                    if !fine || target.starts_with('/') {
+                        broken.push(format!("{} → {target}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    broken
+}
+
+/// The start tags' local names of an XML document, in order, with their
+/// attributes (name, value); fails on XML that does not parse.
+fn xml_elements(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut elements = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Start(tag) | quick_xml::events::Event::Empty(tag) => {
+                let name = String::from_utf8_lossy(tag.name().as_ref()).into_owned();
+                let attributes = tag
+                    .attributes()
+                    .map(|a| {
+                        let a = a.expect("attribute");
+                        (
+                            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                            String::from_utf8_lossy(&a.value).into_owned(),
+                        )
+                    })
+                    .collect();
+                elements.push((name, attributes));
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    elements
+}
+
+/// The texts of every `<name>` element.
+fn xml_texts(text: &str, name: &str) -> Vec<String> {
+    text.split(&format!("<{name}>"))
+        .skip(1)
+        .filter_map(|rest| rest.split(&format!("</{name}>")).next().map(str::to_owned))
+        .collect()
+}
+
+/// Every exported Markdown file, by path, without its `updated:` line.
+fn markdown_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    for locale in std::fs::read_dir(dir).expect("dir").flatten().filter(|e| e.path().is_dir()) {
+        for file in std::fs::read_dir(locale.path()).expect("locale").flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|ext| ext == "md") {
+                let text = std::fs::read_to_string(&path).expect("md");
+                let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("updated:")).collect();
+                let name = path.strip_prefix(dir).expect("inside").display().to_string();
+                files.insert(name, kept.join("\n"));
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn the_static_export_links_up_and_round_trips_through_import() {
+    let app = spawn_app().await;
+    let admin = app.admin("export-admin@example.org").await;
+    let create =
+        |body: Value| send(&app, Method::POST, &admin, "/api/v1/content/pages", Some(body));
+    let how = "# How it works\n\nSee [pricing](/p/pricing#fees), [auf Deutsch](/de/p/preise), \
+               [open jobs](/jobs) and [the faq](/p/faq).\n\n## Matching\n\nFair.\n";
+    let (status, _) = create(page("en", "how-it-works", "How it works", how)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, pricing) = create(page("en", "pricing", "Pricing & plans", "## Fees\n\n5 %.\n")).await;
+    let mut german = page("de", "preise", "Preise", "## Gebühren\n\n5 %.\n");
+    german["translation_of"] = pricing["page"]["id"].clone();
+    assert_eq!(create(german).await.0, StatusCode::CREATED);
+    let mut czech = page("cs", "o-nas", "O nás", "Ahoj.\n");
+    czech["tags"] = json!(["o-nas"]);
+    assert_eq!(create(czech).await.0, StatusCode::CREATED);
+    let mut draft = page("en", "secret", "Secret", "Not public.\n");
+    draft["status"] = json!("draft");
+    assert_eq!(create(draft).await.0, StatusCode::CREATED);
+
+    let exported = tempfile::tempdir().expect("dir");
+    let site = exported.path().join("site");
+    let site_arg = site.to_str().expect("utf-8");
+    let base = "https://fairgig.example";
+    let output =
+        crate::helpers::fairgig(&app, &["content", "export", site_arg, "--base-url", base]).await;
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("exported 4 pages in 3 locales (cs, de, en)"), "{said}");
+    for file in [
+        "index.html",
+        "style.css",
+        "sitemap.xml",
+        "robots.txt",
+        "llms.txt",
+        "en/index.html",
+        "en/how-it-works.html",
+        "en/how-it-works.md",
+        "en/tags/guide.html",
+        "en/feed.xml",
+        "de/preise.html",
+        "cs/o-nas.html",
+        "cs/tags/o-nas.html",
+    ] {
+        assert!(site.join(file).is_file(), "{file}");
+    }
+    assert!(!site.join("en/secret.html").exists(), "drafts are not exported");
+    assert_eq!(broken_links(&site), Vec::<String>::new());
+    let how_html = std::fs::read_to_string(site.join("en/how-it-works.html")).expect("page");
+    assert!(how_html.contains(r#"href="pricing.html#fees""#), "{how_html}");
+    assert!(how_html.contains(r#"href="../de/preise.html""#), "{how_html}");
+    assert!(how_html.contains(r#"href="https://fairgig.example/jobs""#), "{how_html}");
+    assert!(
+        how_html.contains(r#"href="https://fairgig.example/p/faq""#),
+        "no such page: {how_html}"
+    );
+
+    // The sitemap: the protocol's namespace, absolute locations, a date,
+    // and hreflang alternates for translated pages.
+    let sitemap = std::fs::read_to_string(site.join("sitemap.xml")).expect("sitemap");
+    let elements = xml_elements(&sitemap);
+    assert_eq!(elements[0].0, "urlset");
+    assert!(elements[0]
+        .1
+        .contains(&("xmlns".into(), "http://www.sitemaps.org/schemas/sitemap/0.9".into())));
+    let locations = xml_texts(&sitemap, "loc");
+    assert_eq!(locations.len(), 4, "{sitemap}");
+    assert!(locations.iter().all(|l| l.starts_with("https://fairgig.example/")), "{locations:?}");
+    assert!(xml_texts(&sitemap, "lastmod")
+        .iter()
+        .all(|d| d.len() == 10 && d.as_bytes()[4] == b'-'));
+    let alternates: Vec<&Vec<(String, String)>> =
+        elements.iter().filter(|(name, _)| name == "xhtml:link").map(|(_, a)| a).collect();
+    assert_eq!(alternates.len(), 2 + 2 + 1 + 1, "pricing and preise each name both: {sitemap}");
+    assert!(alternates.iter().any(|a| a.contains(&("hreflang".into(), "de".into()))
+        && a.contains(&("href".into(), "https://fairgig.example/de/preise.html".into()))));
+
+    // The feed: Atom's namespace and required elements, an entry per page.
+    let feed = std::fs::read_to_string(site.join("en/feed.xml")).expect("feed");
+    let elements = xml_elements(&feed);
+    assert_eq!(elements[0].0, "feed");
+    assert!(elements[0].1.contains(&("xmlns".into(), "http://www.w3.org/2005/Atom".into())));
+    let names: Vec<&str> = elements.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "entry").count(), 2);
+    assert_eq!(xml_texts(&feed, "id").len(), 3, "the feed's and each entry's");
+    assert_eq!(xml_texts(&feed, "updated").len(), 3);
+    assert!(xml_texts(&feed, "title").contains(&"Pricing &amp; plans".to_owned()), "{feed}");
+    let robots = std::fs::read_to_string(site.join("robots.txt")).expect("robots");
+    assert!(robots.contains("Sitemap: https://fairgig.example/sitemap.xml"));
+    let llms = std::fs::read_to_string(site.join("llms.txt")).expect("llms");
+    assert!(llms.starts_with("# fairgig\n\n> "), "{llms}");
+    assert!(
+        llms.contains("- [Pricing & plans](en/pricing.md): Pricing & plans, in short."),
+        "{llms}"
+    );
+    let again = crate::helpers::fairgig(&app, &["content", "export", site_arg]).await;
+    assert!(!again.status.success(), "an export never writes over a folder");
+
+    // Into a fresh deployment and out again: the same pages.
+    let other = spawn_app().await;
+    let output = crate::helpers::fairgig(&other, &["content", "import", site_arg]).await;
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("4 created, 0 updated (a new version), 0 unchanged"), "{said}");
+    let (_, shown) = public(&other, "/api/v1/content/published/de/preise").await;
+    assert_eq!(
+        shown["translations"].as_array().map(Vec::len),
+        Some(2),
+        "still translations: {shown}"
+    );
+    let second = exported.path().join("second");
+    let output = crate::helpers::fairgig(
+        &other,
+        &["content", "export", second.to_str().expect("utf-8"), "--base-url", base],
+    )
+    .await;
+    assert!(output.status.success());
+    assert_eq!(markdown_of(&site), markdown_of(&second));
+    let output = crate::helpers::fairgig(&other, &["content", "import", site_arg]).await;
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("0 created, 0 updated (a new version), 4 unchanged"), "{said}");
+
+    // A bad file stops the import before anything is written, named.
+    let bad = exported.path().join("bad");
+    std::fs::create_dir_all(bad.join("en")).expect("dir");
+    std::fs::write(bad.join("en/fine.md"), "---\ntitle: Fine\nstatus: published\n---\nFine.\n")
+        .expect("write");
+    std::fs::write(bad.join("en/broken.md"), "---\ntitle: [oops\n---\nx\n").expect("write");
+    let output =
+        crate::helpers::fairgig(&other, &["content", "import", bad.to_str().expect("utf-8")]).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.md"), "{output:?}");
+    assert_eq!(public(&other, "/api/v1/content/published/en/fine").await.0, StatusCode::NOT_FOUND);
+}
