@@ -42,6 +42,7 @@ pub mod jobs;
 pub mod live;
 pub mod operations;
 pub mod page;
+pub mod page_editor;
 mod prototype;
 pub mod recovery;
 pub mod requests;
@@ -125,6 +126,12 @@ pub fn router(state: PortalState) -> Router {
         .route("/admin/notifications", get(operations::notification_log))
         .route("/admin/notifications/{id}/resend", post(operations::resend))
         .route("/admin/templates", get(operations::templates))
+        .route("/admin/pages", get(page_editor::list))
+        .route("/admin/pages/new", get(page_editor::new_form).post(page_editor::create))
+        .route("/admin/pages/preview", post(page_editor::preview))
+        .route("/admin/pages/{id}", get(page_editor::edit_form).post(page_editor::save))
+        .route("/admin/pages/{id}/diff", get(page_editor::diff))
+        .route("/admin/pages/{id}/versions/{number}/restore", post(page_editor::restore))
         .route(
             "/requests/new",
             get(requests::new_form)
