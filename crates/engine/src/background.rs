@@ -83,6 +83,7 @@ pub async fn start(engine: &Engine, duties: Duties, stop: &CancellationToken) ->
         engine.job_index.spawn_build(engine.store.clone(), &mut tasks, stop.clone());
         engine.job_index.spawn_snapshots(&mut tasks, stop.clone());
         spawn_text_index(&mut tasks, Arc::clone(&engine.job_search), engine, stop, "job");
+        spawn_text_index(&mut tasks, Arc::clone(&engine.page_search), engine, stop, "page");
         spawn_text_index(
             &mut tasks,
             Arc::clone(&engine.profile_search),

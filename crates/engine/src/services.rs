@@ -53,6 +53,8 @@ pub struct Engine {
     pub job_index: Arc<JobIndex>,
     /// The open jobs' full-text index (built by `serve`).
     pub job_search: Arc<crate::search::JobSearch>,
+    /// The public pages' full-text index (built by `serve`).
+    pub page_search: Arc<crate::search::PageSearch>,
     /// The full-text index of freelancers open to work.
     pub profile_search: Arc<crate::search::ProfileSearch>,
     /// The deployment's fair re-ranking policy (`[fairness]`).
@@ -140,6 +142,7 @@ impl Engine {
             pipeline,
             skills,
             job_search: crate::search::JobSearch::new(Some(search_dir.join("jobs"))),
+            page_search: crate::search::PageSearch::new(Some(search_dir.join("pages"))),
             profile_search: crate::search::ProfileSearch::new(Some(search_dir.join("profiles"))),
             wake: Arc::new(Notify::new()),
             bias,

@@ -360,6 +360,19 @@ impl Store {
         })
     }
 
+    /// Pages in any state changed at or after `since` (the search index
+    /// catches up with them).
+    pub async fn pages_changed_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Page>, StoreError> {
+        let sql = format!("SELECT {PAGE_COLUMNS} FROM pages WHERE updated_at >= $1");
+        let rows: Vec<PageRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(page).collect()
+    }
+
     /// A page's versions, oldest first.
     pub async fn page_versions(&self, id: PageId) -> Result<Vec<PageVersion>, StoreError> {
         let sql = format!(

@@ -19,10 +19,14 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use fairgig_core::marketplace::{Availability, JobStatus};
+use fairgig_core::{
+    content::PageStatus,
+    marketplace::{Availability, JobStatus},
+};
 use fairgig_search::{Filters, Found, SearchDoc, Stemming, TextIndex};
 use fairgig_store::{
     marketplace::{Job, Profile},
+    pages::Page,
     Store, StoreError,
 };
 use time::OffsetDateTime;
@@ -93,6 +97,44 @@ impl Searchable for Job {
     }
 }
 
+impl Searchable for Page {
+    fn key(&self) -> Uuid {
+        self.id.as_uuid()
+    }
+
+    fn changed_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+
+    /// Published and scheduled pages: a scheduled one becomes public by
+    /// the clock, with no change to see, so the search drops those not yet
+    /// due ([`crate::search::pages`]).
+    fn listed(&self) -> bool {
+        matches!(self.content.status, PageStatus::Published | PageStatus::Scheduled)
+    }
+
+    /// Title, summary and Markdown; tags as the filterable names; the
+    /// locale in the region field, which is what the locale filter reads.
+    fn document(&self) -> SearchDoc {
+        let c = &self.content;
+        SearchDoc {
+            id: self.id.as_uuid(),
+            title: c.title.clone(),
+            body: format!("{}\n\n{}", c.summary, c.body),
+            skills: c.tags.clone(),
+            region: Some(self.locale.clone()),
+            remote: false,
+            price_minor: None,
+            updated_unix: self.updated_at.unix_timestamp(),
+            stemming: if self.locale == "de" { Stemming::German } else { Stemming::English },
+        }
+    }
+
+    async fn changed_since(store: &Store, since: OffsetDateTime) -> Result<Vec<Self>, StoreError> {
+        store.pages_changed_since(since).await
+    }
+}
+
 impl Searchable for Profile {
     fn key(&self) -> Uuid {
         self.user_id.as_uuid()
@@ -142,6 +184,9 @@ pub struct TextSearch<E> {
 pub type JobSearch = TextSearch<Job>;
 /// The index of freelancers open to work.
 pub type ProfileSearch = TextSearch<Profile>;
+
+/// The content service's published (and scheduled) pages.
+pub type PageSearch = TextSearch<Page>;
 
 /// Where the next look starts, and the change time of each entry applied:
 /// an entry seen again inside the look-back overlap, unchanged, is not

@@ -9,8 +9,10 @@
 //! - [`for_jobs`]: `GET /jobs` and the portal's board.
 //! - [`for_profiles`]: `GET /profiles`, for clients and admins. Self-declared
 //!   attributes are never indexed, filtered on or returned.
+//! - [`for_pages`]: the content service's public pages, by words.
 
 pub mod for_jobs;
+pub mod for_pages;
 pub mod for_profiles;
 pub mod index;
 
@@ -21,10 +23,11 @@ use fairgig_search::{reciprocal_rank_fusion, Found, Highlight};
 use uuid::Uuid;
 
 pub use for_jobs::{jobs, Facets, JobHit, JobSearchPage, JobSearchQuery};
+pub use for_pages::{pages, PageHit, PageSearchQuery};
 pub use for_profiles::{
     profiles, ProfileFacets, ProfileHit, ProfileSearchPage, ProfileSearchQuery,
 };
-pub use index::{JobSearch, ProfileSearch, Searchable, TextSearch};
+pub use index::{JobSearch, PageSearch, ProfileSearch, Searchable, TextSearch};
 
 use crate::{Engine, Result};
 

@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_published))
         .routes(routes!(read_published))
+        .routes(routes!(search_pages))
         .routes(routes!(list_pages, create_page))
         .routes(routes!(read_page, update_page))
         .routes(routes!(list_versions))
@@ -293,6 +294,56 @@ async fn read_published(
     AppPath((locale, slug)): AppPath<(String, String)>,
 ) -> ApiResult<Json<PublishedBody>> {
     Ok(Json(pages::published(&state.engine, &locale, &slug).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageSearchParams {
+    /// Words to find (blank: the newest pages).
+    #[serde(default)]
+    q: String,
+    /// en, de, fr, es or cs.
+    locale: Option<String>,
+    tag: Option<String>,
+    /// 1–50 (default 10).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PageSearchHit {
+    page: PageSummary,
+    /// BM25.
+    score: f32,
+    /// Where the words matched.
+    highlight: crate::routes::search::HighlightView,
+}
+
+/// Public pages found by words, best first (anyone).
+#[utoipa::path(
+    get, path = "/content/search", tag = "content", params(PageSearchParams),
+    responses((status = 200, body = Vec<PageSearchHit>), (status = 422, body = ErrorBody))
+)]
+async fn search_pages(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<PageSearchParams>,
+) -> ApiResult<Json<Vec<PageSearchHit>>> {
+    let query = fairgig_engine::search::PageSearchQuery {
+        text: params.q,
+        locale: params.locale,
+        tag: params.tag,
+        limit: params.limit.unwrap_or(10),
+    };
+    let hits = fairgig_engine::search::pages(&state.engine, &query).await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|hit| PageSearchHit {
+                page: hit.page.into(),
+                score: hit.score,
+                highlight: hit.highlight.into(),
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

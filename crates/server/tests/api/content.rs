@@ -194,6 +194,36 @@ async fn the_public_sees_published_and_due_pages_with_a_fallback_to_english() {
         send(&app, Method::GET, &admin, "/api/v1/content/pages?status=scheduled", None).await;
     assert_eq!(editors.as_array().map(Vec::len), Some(2), "editors see every page: {editors}");
 
+    // Search: words in one locale; drafts and pages not yet due are not found.
+    let (status, found) = public(&app, "/api/v1/content/search?q=Gebühren&locale=de").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let titles: Vec<&str> = found
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["page"]["title"].as_str())
+        .collect();
+    assert_eq!(titles, vec!["Preise"]);
+    assert!(found[0]["highlight"]["fragment"].as_str().is_some_and(|f| f.contains("Gebühren")));
+    let (_, english) = public(&app, "/api/v1/content/search?q=fees&locale=en").await;
+    assert_eq!(english.as_array().map(Vec::len), Some(1), "{english}");
+    for hidden in ["Soon", "yet"] {
+        let (_, none) = public(&app, &format!("/api/v1/content/search?q={hidden}")).await;
+        assert_eq!(none, json!([]), "{hidden}: {none}");
+    }
+    let (_, due) = public(&app, "/api/v1/content/search?q=now").await;
+    assert_eq!(due[0]["page"]["slug"], "due");
+    let (_, tagged) = public(&app, "/api/v1/content/search?tag=fairness&locale=en").await;
+    assert_eq!(tagged.as_array().map(Vec::len), Some(2), "{tagged}");
+    assert_eq!(
+        public(&app, "/api/v1/content/search?q=x&limit=0").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        public(&app, "/api/v1/content/search?q=x&locale=xx").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
     // The German page by its own slug, and by the English slug.
     let (status, shown) = public(&app, "/api/v1/content/published/de/preise").await;
     assert_eq!(status, StatusCode::OK, "{shown}");

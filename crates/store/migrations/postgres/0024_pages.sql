@@ -20,6 +20,8 @@ CREATE TABLE pages (
 );
 CREATE UNIQUE INDEX pages_by_locale_slug ON pages (locale, slug);
 CREATE UNIQUE INDEX pages_by_group_locale ON pages (translation_group, locale);
+-- The search index catches up by change time.
+CREATE INDEX pages_by_change ON pages (updated_at);
 
 CREATE TABLE page_versions (
     page_id    UUID NOT NULL REFERENCES pages (id) ON DELETE CASCADE,
