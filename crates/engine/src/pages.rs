@@ -8,10 +8,12 @@
 //! see every page and its history. A page asked for in a locale it has no
 //! translation in falls back to the default locale's, with a notice.
 //! [`export`] writes the published pages as a static site, [`import`]
-//! loads Markdown files with front matter.
+//! loads Markdown files with front matter, [`media`] keeps their images
+//! and attachments.
 
 pub mod export;
 pub mod import;
+pub mod media;
 
 use fairgig_ai::bias::{CheckOptions, Report, TextKind};
 use fairgig_content::render::{render, Heading};

@@ -131,6 +131,13 @@ pub fn router(state: PortalState) -> Router {
         .route("/admin/pages/preview", post(page_editor::preview))
         .route("/admin/pages/{id}", get(page_editor::edit_form).post(page_editor::save))
         .route("/admin/pages/{id}/diff", get(page_editor::diff))
+        .route(
+            "/admin/pages/{id}/media",
+            post(page_editor::upload).layer(DefaultBodyLimit::max(
+                fairgig_engine::pages::media::MAX_MEDIA_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/media/{name}", get(page_editor::serve_media))
         .route("/admin/pages/{id}/versions/{number}/restore", post(page_editor::restore))
         .route(
             "/requests/new",

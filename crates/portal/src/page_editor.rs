@@ -7,8 +7,8 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
-    http::StatusCode,
+    extract::{Multipart, Path, Query, State},
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -167,6 +167,8 @@ struct PageEditor {
     id: String,
     /// The page shows "saved" once after a save.
     saved: bool,
+    /// After an upload: the Markdown that shows the file.
+    uploaded: String,
 }
 
 impl PageEditor {
@@ -182,6 +184,7 @@ impl PageEditor {
             translations: Vec::new(),
             id: String::new(),
             saved: false,
+            uploaded: String::new(),
         }
     }
 
@@ -258,6 +261,9 @@ pub async fn create(
 pub struct EditQuery {
     #[serde(default)]
     saved: Option<String>,
+    /// A file just uploaded: its name under `/media/`.
+    #[serde(default)]
+    media: Option<String>,
 }
 
 async fn editor_for(
@@ -291,6 +297,11 @@ pub async fn edit_form(
     let id: PageId = path_id(&visitor, &id)?;
     let mut editor = editor_for(&state, &visitor, id, None).await?;
     editor.saved = query.saved.is_some();
+    if let Some(name) = query.media.filter(|name| pages::media::content_type_of(name).is_some()) {
+        let image = pages::media::content_type_of(&name).is_some_and(|t| t.starts_with("image/"));
+        editor.uploaded =
+            if image { format!("![](/media/{name})") } else { format!("[](/media/{name})") };
+    }
     Ok(render(&editor))
 }
 
@@ -426,4 +437,64 @@ pub async fn restore(
             Ok(render_with(StatusCode::CONFLICT, &editor))
         }
     }
+}
+
+/// Uploads a file for the page being edited (multipart: `_csrf`, `file`)
+/// and returns to it with the Markdown that shows the file.
+pub async fn upload(
+    State(state): State<PortalState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PortalError> {
+    let caller = require_sign_in(&visitor)?;
+    let id: PageId = path_id(&visitor, &id)?;
+    let bad_request = || PortalError::new(&visitor, StatusCode::BAD_REQUEST);
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(|_| bad_request())? {
+        match field.name().unwrap_or_default() {
+            "_csrf" => csrf = field.text().await.map_err(|_| bad_request())?,
+            "file" => file = Some(field.bytes().await.map_err(|_| bad_request())?),
+            _ => return Err(bad_request()),
+        }
+    }
+    check_csrf(&visitor, &csrf)?;
+    let attempt = match file.filter(|bytes| !bytes.is_empty()) {
+        Some(bytes) => pages::media::upload(&state.engine, caller, bytes).await,
+        None => Err(fairgig_core::ValidationError::new("file", "choose a file").into()),
+    };
+    match attempt {
+        Ok(media) => {
+            Ok(Redirect::to(&format!("/admin/pages/{id}?media={}#media", media.name))
+                .into_response())
+        }
+        Err(err) => {
+            let mut error = FieldError::from_engine(&visitor, err)?;
+            error.field = "file".to_owned();
+            let mut editor = editor_for(&state, &visitor, id, None).await?;
+            editor.error = error;
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &editor))
+        }
+    }
+}
+
+/// `/media/<name>`: a page's image or attachment, for anyone. Named by
+/// its content, so it never changes: cached for a year. Served under a
+/// policy that runs nothing; a PDF is a download.
+pub async fn serve_media(
+    State(state): State<PortalState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+) -> Result<Response, PortalError> {
+    let (bytes, content_type) = pages::media::open(&state.engine, &name)
+        .await
+        .map_err(|err| PortalError::from_engine(&visitor, err))?;
+    let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+        (header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition)),
+    ];
+    Ok((headers, bytes).into_response())
 }

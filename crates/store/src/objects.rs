@@ -22,6 +22,13 @@ pub enum ObjectError {
     Io(#[from] std::io::Error),
 }
 
+impl ObjectError {
+    /// No object under the key.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ObjectError::Backend(object_store::Error::NotFound { .. }))
+    }
+}
+
 /// S3 connection details beyond the URL. Unset fields fall back to the
 /// standard `AWS_*` environment variables.
 #[derive(Clone, Debug, Default)]

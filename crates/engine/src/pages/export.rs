@@ -1,7 +1,8 @@
 //! `fairgig content export DIR`: the published pages as a static site that
 //! works from any folder or CDN (every link between its files is
 //! relative): per locale an index, the pages, their Markdown, an index per
-//! tag and an Atom feed; at the top `sitemap.xml` with `hreflang`
+//! tag and an Atom feed; the images and files pages link (`media/`); at
+//! the top `sitemap.xml` with `hreflang`
 //! alternates, `robots.txt` and `llms.txt` (the pages in Markdown, for
 //! language models). Sitemaps and feeds need absolute URLs: those use the
 //! base URL (the server's `public_url` unless given).
@@ -27,6 +28,8 @@ pub enum ExportError {
     BaseUrl(String),
     #[error("rendering the site: {0}")]
     Template(String),
+    #[error("a page's file {name}: {message}")]
+    Media { name: String, message: String },
     #[error(transparent)]
     Store(#[from] fairgig_store::StoreError),
 }
@@ -91,6 +94,9 @@ fn site_link(
     };
     let segments: Vec<&str> = path.split('/').collect();
     let target = match segments.as_slice() {
+        ["media", name] if super::media::content_type_of(name).is_some() => {
+            Some(format!("../media/{name}"))
+        }
         ["p", slug] => {
             let here = (locale.to_owned(), (*slug).to_owned());
             if slugs.contains(&here) {
@@ -158,6 +164,10 @@ struct Site<'a> {
 
 impl Site<'_> {
     fn write(&mut self, relative: &str, contents: &str) -> Result<(), ExportError> {
+        self.write_bytes(relative, contents.as_bytes())
+    }
+
+    fn write_bytes(&mut self, relative: &str, contents: &[u8]) -> Result<(), ExportError> {
         let path = self.dir.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -264,6 +274,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
         "# fairgig\n\n> The pages of this fairgig platform: how it works, its policies and help, in Markdown.\n",
     );
     let mut pages_written = 0;
+    let mut media: BTreeSet<String> = BTreeSet::new();
     for (locale, pages) in &by_locale {
         let locale_name = locale_name(locale);
         llms.push_str(&format!("\n## {locale_name}\n\n"));
@@ -290,6 +301,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
             )?;
             site.write(&format!("{locale}/{}.html", c.slug), &html)?;
             site.write(&format!("{locale}/{}.md", c.slug), &markdown_file(page))?;
+            media.extend(super::media::linked(&c.body));
             for tag in &c.tags {
                 tags.entry(tag.clone()).or_default().push(page);
             }
@@ -350,6 +362,12 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
         }
         site.write(&format!("{locale}/feed.xml"), &feed(locale, pages, &base))?;
     }
+    for name in &media {
+        let (bytes, _) = super::media::open(engine, name)
+            .await
+            .map_err(|err| ExportError::Media { name: name.clone(), message: err.to_string() })?;
+        site.write_bytes(&format!("media/{name}"), &bytes)?;
+    }
     sitemap.push_str("</urlset>\n");
     site.write("sitemap.xml", &sitemap)?;
     site.write("robots.txt", &format!("User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"))?;
@@ -404,7 +422,11 @@ fn feed(locale: &str, pages: &[Page], base: &str) -> String {
     );
     for page in newest {
         let url = format!("{base}/{locale}/{}.html", page.content.slug);
-        let rendered = render_linked(&page.content.body, |_| None);
+        // A feed is read elsewhere: the platform's paths become absolute.
+        let rendered = render_linked(&page.content.body, |destination| {
+            let path = destination.strip_prefix('/').filter(|path| !path.starts_with('/'))?;
+            Some(format!("{base}/{path}"))
+        });
         out.push_str(&format!(
             "  <entry>\n    <id>urn:uuid:{id}</id>\n    <title>{title}</title>\n    <updated>{updated}</updated>\n    <link rel=\"alternate\" href=\"{url}\"/>\n",
             id = page.id.as_uuid(),
@@ -449,6 +471,8 @@ mod tests {
         assert_eq!(link("https://example.org/x", "en"), None);
         assert_eq!(link("//cdn.example/x", "en"), None);
         assert_eq!(link("#top", "en"), None);
+        let file = format!("{}.png", "ab".repeat(32));
+        assert_eq!(link(&format!("/media/{file}"), "de"), Some(format!("../media/{file}")));
     }
 
     #[test]

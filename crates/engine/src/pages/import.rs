@@ -20,8 +20,10 @@
 //! content differs (nothing when it is the same: importing twice changes
 //! nothing); otherwise it is created. A `translation` key that is a
 //! translation group's id (as `export` writes) joins or recreates that
-//! group. Every file is checked before anything is written, and a bad one
-//! is named with its reason: an import is all or nothing.
+//! group. The files of `DIR/media/` (an export's images and attachments)
+//! are stored as they are named. Every file is checked before anything is
+//! written, and a bad one is named with its reason: an import is all or
+//! nothing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -160,6 +162,32 @@ fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
     Ok(found)
 }
 
+/// The files of `dir/media/` (an export's images and attachments), each
+/// checked to be named by its content as `export` names it.
+fn media_files(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, ImportError> {
+    let folder = dir.join("media");
+    let Ok(entries) = std::fs::read_dir(&folder) else { return Ok(Vec::new()) };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| ImportError::Io { path: folder.clone(), source })?;
+        let path = entry.path();
+        let bytes = std::fs::read(&path)
+            .map_err(|source| ImportError::Io { path: path.clone(), source })?;
+        let named = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        match super::media::name_of(&bytes) {
+            Some((name, _)) if name == named => files.push((path, bytes)),
+            _ => {
+                return Err(ImportError::Invalid {
+                    path,
+                    message: "not a page's file named by its content (as export names them)".into(),
+                })
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Loads every page under `dir` (see the module's documentation).
 pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, ImportError> {
     let mut parsed = Vec::new();
@@ -168,6 +196,7 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, ImportError
             .map_err(|source| ImportError::Io { path: path.clone(), source })?;
         parsed.push(parse(&path, &text)?);
     }
+    let media = media_files(dir)?;
     let mut seen: HashMap<(String, String), &Path> = HashMap::new();
     for page in &parsed {
         let key = (page.locale.clone(), page.content.slug.clone());
@@ -177,6 +206,11 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, ImportError
                 message: format!("the same locale and slug as {}", first.display()),
             });
         }
+    }
+    for (path, bytes) in media {
+        super::media::store(engine, bytes.into())
+            .await
+            .map_err(|err| ImportError::Invalid { path, message: err.to_string() })?;
     }
     let mut groups: HashMap<String, TranslationGroupId> = HashMap::new();
     let mut report = Imported::default();

@@ -34,7 +34,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_version))
         .routes(routes!(diff_versions))
         .routes(routes!(preview_page))
+        .routes(routes!(upload_media))
         .routes(routes!(grant_editor, revoke_editor))
+        // A page's file is the largest body here (pages are ≤ 200,000
+        // characters).
+        .layer(axum::extract::DefaultBodyLimit::max(pages::media::MAX_MEDIA_BYTES + 1024))
 }
 
 /// The fields every save writes, in both request bodies (spelled out in
@@ -651,4 +655,46 @@ async fn revoke_editor(
 ) -> ApiResult<StatusCode> {
     pages::revoke_editor(&state.engine, &caller, user).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MediaBody {
+    /// `<sha256>.<ext>`.
+    name: String,
+    /// Where pages link it (`/media/<name>`).
+    url: String,
+    content_type: String,
+    bytes: usize,
+    /// The Markdown that shows it on a page.
+    markdown: String,
+}
+
+/// Store an image (PNG, JPEG, GIF, WebP) or a PDF for pages, named by its
+/// content; the body is the file (admins and page editors).
+#[utoipa::path(
+    post, path = "/content/media", tag = "content",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = []), ("api_key" = ["write"])),
+    responses(
+        (status = 201, body = MediaBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, description = "Not a PNG, JPEG, GIF, WebP or PDF", body = ErrorBody),
+    )
+)]
+async fn upload_media(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<MediaBody>)> {
+    let media = pages::media::upload(&state.engine, &caller, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MediaBody {
+            url: format!("/media/{}", media.name),
+            markdown: media.markdown("image"),
+            content_type: media.content_type.to_owned(),
+            bytes: media.bytes,
+            name: media.name,
+        }),
+    ))
 }

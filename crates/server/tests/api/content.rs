@@ -394,15 +394,72 @@ fn markdown_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Stri
     files
 }
 
+/// A PNG's signature and header chunk: what the sniffer reads.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+];
+
+/// Uploads `bytes` as a page's file with the token.
+async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/content/media", app.address))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn pages_carry_images_named_by_their_content_and_served_inert() {
+    let app = spawn_app().await;
+    let admin = app.admin("media-admin@example.org").await;
+    let client = app.register_as("media-client@example.org", Role::Client).await;
+    assert_eq!(upload(&app, &client.access, PNG).await.0, StatusCode::FORBIDDEN);
+    let (status, stored) = upload(&app, &admin.access, PNG).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let url = stored["url"].as_str().expect("url").to_owned();
+    assert!(stored["markdown"].as_str().expect("markdown").starts_with("![image](/media/"));
+    let (_, again) = upload(&app, &admin.access, PNG).await;
+    assert_eq!(again["url"], url.as_str(), "the same bytes, the same name");
+    for refused in [&b"<svg onload=\"alert(1)\"></svg>"[..], b"plain text", b""] {
+        let (status, answer) = upload(&app, &admin.access, refused).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{answer}");
+    }
+    let served = app.client.get(format!("{}{url}", app.address)).send().await.expect("media");
+    assert_eq!(served.status(), StatusCode::OK);
+    let header = |name: &str| {
+        served.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    assert_eq!(header("content-type"), "image/png");
+    assert!(header("content-security-policy").contains("sandbox"));
+    assert!(header("cache-control").contains("immutable"));
+    assert_eq!(served.bytes().await.expect("bytes").as_ref(), PNG);
+    let zeros = format!("/media/{}.png", "0".repeat(64));
+    for missing in ["/media/nothing.png", zeros.as_str(), "/media/..%2Fetc"] {
+        let answer = app.client.get(format!("{}{missing}", app.address)).send().await.expect("get");
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
 #[tokio::test]
 async fn the_static_export_links_up_and_round_trips_through_import() {
     let app = spawn_app().await;
     let admin = app.admin("export-admin@example.org").await;
+    let (_, logo) = upload(&app, &admin.access, PNG).await;
+    let logo = logo["url"].as_str().expect("url").to_owned();
     let create =
         |body: Value| send(&app, Method::POST, &admin, "/api/v1/content/pages", Some(body));
-    let how = "# How it works\n\nSee [pricing](/p/pricing#fees), [auf Deutsch](/de/p/preise), \
-               [open jobs](/jobs) and [the faq](/p/faq).\n\n## Matching\n\nFair.\n";
-    let (status, _) = create(page("en", "how-it-works", "How it works", how)).await;
+    let how = format!(
+        "# How it works\n\nSee [pricing](/p/pricing#fees), [auf Deutsch](/de/p/preise), \
+         [open jobs](/jobs) and [the faq](/p/faq).\n\n![logo]({logo})\n\n## Matching\n\nFair.\n"
+    );
+    let (status, _) = create(page("en", "how-it-works", "How it works", &how)).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, pricing) = create(page("en", "pricing", "Pricing & plans", "## Fees\n\n5 %.\n")).await;
     let mut german = page("de", "preise", "Preise", "## Gebühren\n\n5 %.\n");
@@ -451,6 +508,8 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
         how_html.contains(r#"href="https://fairgig.example/p/faq""#),
         "no such page: {how_html}"
     );
+    assert!(how_html.contains(&format!("src=\"..{logo}\"")), "{how_html}");
+    assert!(site.join(logo.trim_start_matches('/')).is_file(), "the image is exported");
 
     // The sitemap: the protocol's namespace, absolute locations, a date,
     // and hreflang alternates for translated pages.
@@ -505,6 +564,8 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
         Some(2),
         "still translations: {shown}"
     );
+    let image = other.client.get(format!("{}{logo}", other.address)).send().await.expect("media");
+    assert_eq!(image.status(), StatusCode::OK, "the image came along");
     let second = exported.path().join("second");
     let output = crate::helpers::fairgig(
         &other,
