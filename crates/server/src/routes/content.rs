@@ -317,13 +317,16 @@ pub struct PageSearchParams {
 #[derive(Serialize, ToSchema)]
 pub struct PageSearchHit {
     page: PageSummary,
-    /// BM25.
-    score: f32,
+    /// The fused score of the words' and the meaning's ranks.
+    score: f64,
     /// Where the words matched.
     highlight: crate::routes::search::HighlightView,
+    /// 1-based rank by words, and by meaning, where it had one.
+    text_rank: Option<usize>,
+    vector_rank: Option<usize>,
 }
 
-/// Public pages found by words, best first (anyone).
+/// Public pages found by words and meaning, best first (anyone).
 #[utoipa::path(
     get, path = "/content/search", tag = "content", params(PageSearchParams),
     responses((status = 200, body = Vec<PageSearchHit>), (status = 422, body = ErrorBody))
@@ -345,6 +348,8 @@ async fn search_pages(
                 page: hit.page.into(),
                 score: hit.score,
                 highlight: hit.highlight.into(),
+                text_rank: hit.text_rank,
+                vector_rank: hit.vector_rank,
             })
             .collect(),
     ))

@@ -6,7 +6,7 @@ use fairgig_core::user::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, TestApp};
+use crate::helpers::{send, spawn_app, spawn_with_model, TestApp};
 
 fn page(locale: &str, slug: &str, title: &str, body: &str) -> Value {
     json!({
@@ -589,4 +589,33 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.md"), "{output:?}");
     assert_eq!(public(&other, "/api/v1/content/published/en/fine").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn pages_are_found_by_meaning_as_well_as_by_words() {
+    let app = spawn_with_model().await;
+    let admin = app.admin("meaning-admin@example.org").await;
+    for (slug, title, body) in [
+        ("pricing", "Pricing and plans", "Our fee is five per cent of every job you pay for."),
+        ("privacy", "Privacy", "We keep your personal data safe and never sell it."),
+    ] {
+        let (status, created) = send(
+            &app,
+            Method::POST,
+            &admin,
+            "/api/v1/content/pages",
+            Some(page("en", slug, title, body)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    // No word of the query is on the page; its meaning is.
+    let (status, found) = public(&app, "/api/v1/content/search?q=how+much+does+it+cost").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found[0]["page"]["slug"], "pricing", "{found}");
+    assert_eq!((&found[0]["text_rank"], &found[0]["vector_rank"]), (&Value::Null, &json!(1)));
+    // Words still rank: the page with the word comes first.
+    let (_, by_word) = public(&app, "/api/v1/content/search?q=personal+data").await;
+    assert_eq!(by_word[0]["page"]["slug"], "privacy", "{by_word}");
+    assert_eq!(by_word[0]["text_rank"], 1);
 }
