@@ -32,7 +32,11 @@
 //! shipped champion, and the learned challenger; freelancer lists also
 //! after DetConstSort by the declared attribute at its pool shares.
 
-use std::{collections::HashMap, path::Path, time::Instant};
+use std::{
+    collections::HashMap,
+    path::Path,
+    time::{Duration, Instant},
+};
 
 use fairgig_core::{
     config::Settings,
@@ -325,6 +329,29 @@ fn training_lists(occupations: &[Occupation], pools: &[Pool], depth: usize) -> V
         .collect()
 }
 
+/// Whether occupation `at` is a test query (three in ten), else a train one.
+fn is_test(at: usize) -> bool {
+    draw(at, 8) < 0.3
+}
+
+/// The pools `pool_of` makes for the first `queries` test and train
+/// queries among `entities` (one direction), and how long they took.
+async fn split_pools<E>(
+    entities: &[(usize, E)],
+    queries: usize,
+    pool_of: impl AsyncFn(usize, &E) -> anyhow::Result<Pool>,
+) -> anyhow::Result<(Vec<Pool>, Vec<Pool>, Duration)> {
+    let started = Instant::now();
+    let (mut test, mut train) = (Vec::new(), Vec::new());
+    for (at, entity) in entities {
+        let split = if is_test(*at) { &mut test } else { &mut train };
+        if split.len() < queries {
+            split.push(pool_of(*at, entity).await?);
+        }
+    }
+    Ok((test, train, started.elapsed()))
+}
+
 /// Most lists per direction in the relevance set the product ships.
 const RELEVANCE_SET_LISTS: usize = 75;
 /// Each of those lists: its best this many by meaning, plus every graded one.
@@ -412,7 +439,6 @@ pub async fn matching_relevance(
         started.elapsed().as_secs_f64()
     );
 
-    let is_test = |at: usize| draw(at, 8) < 0.3;
     let doc_of_profile: HashMap<uuid::Uuid, usize> =
         profiles.iter().map(|(at, profile)| (profile.user_id.as_uuid(), *at)).collect();
     let doc_of_job: HashMap<uuid::Uuid, usize> =
@@ -423,13 +449,7 @@ pub async fn matching_relevance(
     let now = OffsetDateTime::now_utc();
 
     // Jobs → freelancers.
-    let started = Instant::now();
-    let (mut test_jobs, mut train_jobs) = (Vec::new(), Vec::new());
-    for (at, job) in &jobs {
-        let split = if is_test(*at) { &mut test_jobs } else { &mut train_jobs };
-        if split.len() >= queries {
-            continue;
-        }
+    let (test_jobs, train_jobs, freelancer_took) = split_pools(&jobs, queries, async |at, job| {
         let (vector, _) = engine
             .embeddings
             .entity_vector(EntityKind::Job, job.id.as_uuid(), &matching::job_text(&job.input))
@@ -456,65 +476,54 @@ pub async fn matching_relevance(
             .iter()
             .filter_map(|hit| doc_of_profile.get(&hit.profile.user_id.as_uuid()).copied())
             .collect();
-        split.push(Pool {
-            query: *at,
-            docs: pool
-                .iter()
-                .filter_map(|q| {
-                    let doc = *doc_of_profile.get(&q.entity.user_id.as_uuid())?;
-                    Some((doc, q.features, group_of(&q.entity)))
-                })
-                .collect(),
-            words,
-        });
-    }
-    let freelancer_took = started.elapsed();
+        let docs = pool
+            .iter()
+            .filter_map(|q| {
+                let doc = *doc_of_profile.get(&q.entity.user_id.as_uuid())?;
+                Some((doc, q.features, group_of(&q.entity)))
+            })
+            .collect();
+        Ok(Pool { query: at, docs, words })
+    })
+    .await?;
 
     // Freelancers → jobs.
-    let started = Instant::now();
-    let (mut test_profiles, mut train_profiles) = (Vec::new(), Vec::new());
-    for (at, profile) in &profiles {
-        let split = if is_test(*at) { &mut test_profiles } else { &mut train_profiles };
-        if split.len() >= queries {
-            continue;
-        }
-        let text = matching::profile_text(&profile.input);
-        let (vector, _) = engine
-            .embeddings
-            .entity_vector(EntityKind::Profile, profile.user_id.as_uuid(), &text)
+    let (test_profiles, train_profiles, job_took) =
+        split_pools(&profiles, queries, async |at, profile| {
+            let text = matching::profile_text(&profile.input);
+            let (vector, _) = engine
+                .embeddings
+                .entity_vector(EntityKind::Profile, profile.user_id.as_uuid(), &text)
+                .await?;
+            let pool: Vec<Qualified<Job>> = matching::qualified_jobs(
+                &engine.store,
+                &engine.embeddings,
+                &engine.job_index,
+                profile,
+                &vector,
+                (LIMIT, &JobFilters::default()),
+                now,
+            )
             .await?;
-        let pool: Vec<Qualified<Job>> = matching::qualified_jobs(
-            &engine.store,
-            &engine.embeddings,
-            &engine.job_index,
-            profile,
-            &vector,
-            (LIMIT, &JobFilters::default()),
-            now,
-        )
-        .await?;
-        let query = JobSearchQuery {
-            text: profile.input.headline.clone(),
-            limit: CUTOFF,
-            ..Default::default()
-        };
-        let words = search::jobs(&engine, Some(&caller), &query)
-            .await
-            .map_err(|err| anyhow::anyhow!("searching jobs: {err}"))?
-            .hits
-            .iter()
-            .filter_map(|hit| doc_of_job.get(&hit.job.id.as_uuid()).copied())
-            .collect();
-        split.push(Pool {
-            query: *at,
-            docs: pool
+            let query = JobSearchQuery {
+                text: profile.input.headline.clone(),
+                limit: CUTOFF,
+                ..Default::default()
+            };
+            let words = search::jobs(&engine, Some(&caller), &query)
+                .await
+                .map_err(|err| anyhow::anyhow!("searching jobs: {err}"))?
+                .hits
+                .iter()
+                .filter_map(|hit| doc_of_job.get(&hit.job.id.as_uuid()).copied())
+                .collect();
+            let docs = pool
                 .iter()
                 .filter_map(|q| Some((*doc_of_job.get(&q.entity.id.as_uuid())?, q.features, 0)))
-                .collect(),
-            words,
-        });
-    }
-    let job_took = started.elapsed();
+                .collect();
+            Ok(Pool { query: at, docs, words })
+        })
+        .await?;
 
     let (champion_name, champion) =
         fairgig_engine::training::champion_ranker(&engine.store).await?;
