@@ -287,6 +287,20 @@ async fn editor_for(
     Ok(editor)
 }
 
+/// The editor again, with a refusal beside its field and `form` as typed
+/// (`None`: the page as saved).
+async fn refused(
+    state: &PortalState,
+    visitor: &Visitor,
+    id: PageId,
+    form: Option<PageForm>,
+    (error, status): (FieldError, StatusCode),
+) -> Result<Response, PortalError> {
+    let mut editor = editor_for(state, visitor, id, form).await?;
+    editor.error = error;
+    Ok(render_with(status, &editor))
+}
+
 /// The form filled with the page's current version, and its history.
 pub async fn edit_form(
     State(state): State<PortalState>,
@@ -327,14 +341,12 @@ pub async fn save(
         Ok(_) => Ok(Redirect::to(&format!("/admin/pages/{id}?saved=1")).into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let mut editor = editor_for(&state, &visitor, id, Some(form)).await?;
-            editor.error = error;
-            let status = if editor.error.field == "version" {
+            let status = if error.field == "version" {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            Ok(render_with(status, &editor))
+            refused(&state, &visitor, id, Some(form), (error, status)).await
         }
     }
 }
@@ -432,9 +444,7 @@ pub async fn restore(
         Ok(_) => Ok(Redirect::to(&format!("/admin/pages/{id}?saved=1")).into_response()),
         Err(err) => {
             let error = FieldError::from_engine(&visitor, err)?;
-            let mut editor = editor_for(&state, &visitor, id, None).await?;
-            editor.error = error;
-            Ok(render_with(StatusCode::CONFLICT, &editor))
+            refused(&state, &visitor, id, None, (error, StatusCode::CONFLICT)).await
         }
     }
 }
@@ -471,9 +481,7 @@ pub async fn upload(
         Err(err) => {
             let mut error = FieldError::from_engine(&visitor, err)?;
             error.field = "file".to_owned();
-            let mut editor = editor_for(&state, &visitor, id, None).await?;
-            editor.error = error;
-            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &editor))
+            refused(&state, &visitor, id, None, (error, StatusCode::UNPROCESSABLE_ENTITY)).await
         }
     }
 }
