@@ -217,7 +217,7 @@ impl Store {
                     return Err(StoreError::Conflict { field: "locale" });
                 }
             }
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO pages (id, translation_group, locale, slug, title, summary, body, tags, \
                  status, publish_at, version, author, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $12)",
@@ -235,8 +235,13 @@ impl Store {
             .bind(new.author.map(|a| a.as_uuid()))
             .bind(at)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::conflict_on("slug"))?;
+            .await;
+            if let Err(err) = inserted {
+                // Rolled back now, not when the pool next hands out this
+                // connection: the failed write holds SQLite's write lock.
+                tx.rollback().await?;
+                return Err(StoreError::conflict_on("slug")(err));
+            }
             insert_version(&mut tx, id, 1, c, &tags, (new.author, &new.message), at).await?;
             tx.commit().await?;
         });
@@ -285,13 +290,21 @@ impl Store {
             .bind(id.as_uuid())
             .bind(expected_version)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::conflict_on("slug"))?;
+            .await;
+            let updated = match updated {
+                Ok(updated) => updated,
+                Err(err) => {
+                    // As in `create_page`: release the write lock now.
+                    tx.rollback().await?;
+                    return Err(StoreError::conflict_on("slug")(err));
+                }
+            };
             if updated.rows_affected() == 0 {
                 let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM pages WHERE id = $1")
                     .bind(id.as_uuid())
                     .fetch_optional(&mut *tx)
                     .await?;
+                tx.rollback().await?;
                 return Err(match current {
                     Some((current,)) => StoreError::Stale { current },
                     None => StoreError::NotFound,
