@@ -556,8 +556,8 @@ pub async fn qualified_freelancers(
     weigh_skills(profiles, &mut facts).await;
     let labels = labels_of(&facts, pool.iter().map(|c| &*c.entity)).collect();
     let vectors = skill_vectors(embeddings, labels).await;
-    let mut held: Vec<&str> = vectors.keys().map(String::as_str).collect();
-    held.sort_unstable();
+    // Every label the pool holds: each is a vector's key.
+    let held: Vec<&str> = vectors.keys().map(String::as_str).collect();
     give_kin(&mut facts, &held, &vectors);
     Ok(pool
         .into_iter()

@@ -81,20 +81,20 @@ fn check_message(message: &str) -> Result<String> {
     Ok(message.to_owned())
 }
 
+/// The audit entry of a page write by `actor` (a user, or the CLI's import).
+pub(crate) fn audit_entry(actor: Actor, action: &'static str, page: &Page) -> NewAuditEntry {
+    NewAuditEntry::new(actor, action).target(format!("page:{}", page.id)).details(
+        serde_json::json!({
+            "locale": page.locale,
+            "slug": page.content.slug,
+            "version": page.version,
+            "status": page.content.status,
+        }),
+    )
+}
+
 async fn audit(engine: &Engine, caller: &Caller, action: &'static str, page: &Page) -> Result<()> {
-    engine
-        .store
-        .append_audit(
-            NewAuditEntry::new(Actor::User(caller.user.id), action)
-                .target(format!("page:{}", page.id))
-                .details(serde_json::json!({
-                    "locale": page.locale,
-                    "slug": page.content.slug,
-                    "version": page.version,
-                    "status": page.content.status,
-                })),
-        )
-        .await?;
+    engine.store.append_audit(audit_entry(Actor::User(caller.user.id), action, page)).await?;
     Ok(())
 }
 
@@ -121,19 +121,7 @@ pub async fn create(engine: &Engine, caller: &Caller, input: NewPageInput) -> Re
             message: check_message(&input.message)?,
         })
         .await
-        .map_err(|err| match err {
-            fairgig_store::StoreError::Conflict { field: "locale" } => Error::with_field(
-                ErrorKind::Conflict,
-                "that page already has a translation in this locale",
-                "locale",
-            ),
-            fairgig_store::StoreError::Conflict { field: "slug" } => Error::with_field(
-                ErrorKind::Conflict,
-                "another page in this locale has that slug",
-                "slug",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(refused_write)?;
     audit(engine, caller, actions::PAGE_CREATED, &page).await?;
     view(engine, page).await
 }
@@ -155,17 +143,24 @@ pub async fn update(
         .store
         .update_page(id, version, &content, (Some(caller.user.id), &message))
         .await
-        .map_err(slug_conflict)?;
+        .map_err(refused_write)?;
     audit(engine, caller, actions::PAGE_SAVED, &page).await?;
     view(engine, page).await
 }
 
-fn slug_conflict(err: fairgig_store::StoreError) -> Error {
+/// A page write the store refused, in the editor's words: the page's two
+/// uniqueness rules named; the rest (a stale version, …) as usual.
+fn refused_write(err: fairgig_store::StoreError) -> Error {
     match err {
         fairgig_store::StoreError::Conflict { field: "slug" } => Error::with_field(
             ErrorKind::Conflict,
             "another page in this locale has that slug",
             "slug",
+        ),
+        fairgig_store::StoreError::Conflict { field: "locale" } => Error::with_field(
+            ErrorKind::Conflict,
+            "that page already has a translation in this locale",
+            "locale",
         ),
         other => other.into(),
     }
@@ -186,7 +181,7 @@ pub async fn restore(
         .store
         .update_page(id, version, &old.content, (Some(caller.user.id), &message))
         .await
-        .map_err(slug_conflict)?;
+        .map_err(refused_write)?;
     audit(engine, caller, actions::PAGE_RESTORED, &page).await?;
     view(engine, page).await
 }

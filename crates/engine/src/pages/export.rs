@@ -296,7 +296,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
                     "locale": locale, "locale_name": locale_name, "root": "../",
                     "title": c.title, "summary": c.summary, "slug": c.slug,
                     "html": rendered.html, "contents": contents, "tags": c.tags,
-                    "updated": date(page.updated_at), "alternates": alternates, "locales": locales,
+                    "updated": date(page.updated_at), "alternates": &alternates, "locales": locales,
                 }),
             )?;
             site.write(&format!("{locale}/{}.html", c.slug), &html)?;
@@ -311,7 +311,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
                 xml(&url),
                 date(page.updated_at)
             ));
-            for alternate in alternates_of(page) {
+            for alternate in &alternates {
                 sitemap.push_str(&format!(
                     "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
                     alternate.locale,
@@ -343,7 +343,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
         let index = site.render(
             "list.html",
             serde_json::json!({
-                "locale": locale, "locale_name": locale_name, "root": "../", "up": "",
+                "locale": locale, "locale_name": locale_name, "root": "../", "up": "", "feed": "feed.xml",
                 "title": locale_name, "summary": "", "pages": listed(&all), "tags": tag_names,
                 "alternates": [], "locales": locales,
             }),
@@ -353,7 +353,7 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
             let page = site.render(
                 "list.html",
                 serde_json::json!({
-                    "locale": locale, "locale_name": locale_name, "root": "../../", "up": "../",
+                    "locale": locale, "locale_name": locale_name, "root": "../../", "up": "../", "feed": "../feed.xml",
                     "title": format!("#{tag}"), "summary": "", "pages": listed(tagged), "tags": [],
                     "alternates": [], "locales": locales,
                 }),
@@ -389,16 +389,13 @@ pub async fn export(engine: &Engine, dir: &Path, base_url: &str) -> Result<Expor
         "list.html",
         serde_json::json!({
             "locale": root_locale, "locale_name": locale_name(&root_locale), "root": "", "up": "",
+            // The top index has no feed of its own: the default locale's.
+            "feed": format!("{root_locale}/feed.xml"),
             "title": "fairgig", "summary": "", "pages": entry, "tags": [],
             "alternates": [], "locales": locales,
         }),
     )?;
-    // The top index has no feed of its own: point its feed link at the
-    // default locale's.
-    site.write(
-        "index.html",
-        &root.replace("href=\"feed.xml\"", &format!("href=\"{root_locale}/feed.xml\"")),
-    )?;
+    site.write("index.html", &root)?;
     Ok(Exported {
         pages: pages_written,
         locales: by_locale.keys().cloned().collect(),

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use fairgig_core::{
-    audit::{actions, Actor, NewAuditEntry},
+    audit::{actions, Actor},
     content::{check_locale, PageContent, PageStatus, DEFAULT_LOCALE, LOCALES},
     ids::TranslationGroupId,
 };
@@ -288,19 +288,7 @@ async fn audit(
     action: &'static str,
     page: &fairgig_store::pages::Page,
 ) -> Result<(), ImportError> {
-    engine
-        .store
-        .append_audit(
-            NewAuditEntry::new(Actor::Cli, action).target(format!("page:{}", page.id)).details(
-                serde_json::json!({
-                    "locale": page.locale,
-                    "slug": page.content.slug,
-                    "version": page.version,
-                    "imported": true,
-                }),
-            ),
-        )
-        .await?;
+    engine.store.append_audit(super::audit_entry(Actor::Cli, action, page)).await?;
     Ok(())
 }
 
