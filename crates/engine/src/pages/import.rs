@@ -22,8 +22,11 @@
 //! translation group's id (as `export` writes) joins or recreates that
 //! group. The files of `DIR/media/` (an export's images and attachments)
 //! are stored as they are named. Every file is checked before anything is
-//! written, and a bad one is named with its reason: an import is all or
-//! nothing.
+//! written (its front matter, its fields, and clashes among the files: two
+//! pages of one locale and slug, or of one locale and translation key), and
+//! a bad one is named with its reason. A clash only the database sees (a
+//! translation key naming an existing group that has the locale under
+//! another slug) stops the import at that file, the files before it loaded.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -197,14 +200,23 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, ImportError
         parsed.push(parse(&path, &text)?);
     }
     let media = media_files(dir)?;
-    let mut seen: HashMap<(String, String), &Path> = HashMap::new();
+    let mut slugs: HashMap<(String, String), &Path> = HashMap::new();
+    let mut translations: HashMap<(String, String), &Path> = HashMap::new();
     for page in &parsed {
-        let key = (page.locale.clone(), page.content.slug.clone());
-        if let Some(first) = seen.insert(key, &page.path) {
-            return Err(ImportError::Invalid {
-                path: page.path.clone(),
-                message: format!("the same locale and slug as {}", first.display()),
-            });
+        let clash = |first: &Path, what: &str| ImportError::Invalid {
+            path: page.path.clone(),
+            message: format!("the same locale and {what} as {}", first.display()),
+        };
+        if let Some(first) =
+            slugs.insert((page.locale.clone(), page.content.slug.clone()), &page.path)
+        {
+            return Err(clash(first, "slug"));
+        }
+        if let Some(key) = &page.translation {
+            if let Some(first) = translations.insert((page.locale.clone(), key.clone()), &page.path)
+            {
+                return Err(clash(first, "translation key"));
+            }
         }
     }
     for (path, bytes) in media {

@@ -589,6 +589,24 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.md"), "{output:?}");
     assert_eq!(public(&other, "/api/v1/content/published/en/fine").await.0, StatusCode::NOT_FOUND);
+    // Two English pages as translations of one another clash before any
+    // is written.
+    std::fs::remove_file(bad.join("en/broken.md")).expect("remove");
+    std::fs::write(
+        bad.join("en/twin.md"),
+        "---\ntitle: Twin\nstatus: published\ntranslation: fees\n---\nTwin.\n",
+    )
+    .expect("write");
+    std::fs::write(
+        bad.join("en/fine.md"),
+        "---\ntitle: Fine\nstatus: published\ntranslation: fees\n---\nFine.\n",
+    )
+    .expect("write");
+    let output =
+        crate::helpers::fairgig(&other, &["content", "import", bad.to_str().expect("utf-8")]).await;
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && said.contains("translation key"), "{said}");
+    assert_eq!(public(&other, "/api/v1/content/published/en/fine").await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
