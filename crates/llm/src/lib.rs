@@ -11,6 +11,11 @@
 
 pub mod openai;
 
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use openai::{ChatClient, ChatConfig};
@@ -23,6 +28,12 @@ pub struct Prompt {
     pub system: &'static str,
     /// The JSON Schema every answer must match.
     pub schema: &'static str,
+    /// The string fields whose values must be copied from the request
+    /// (a local model's decoding is held to that as it writes).
+    pub quoted_fields: &'static [&'static str],
+    /// Whether the answer may contain digits (an offer's words may not:
+    /// its numbers are the rules').
+    pub digits: bool,
 }
 
 impl Prompt {
@@ -43,6 +54,8 @@ pub const BRIEF_PROMPT: Prompt = Prompt {
     version: 1,
     system: include_str!("../prompts/brief.v1.txt"),
     schema: include_str!("../prompts/brief.v1.schema.json"),
+    quoted_fields: &["quote"],
+    digits: true,
 };
 
 /// The offer's prompt: the words around numbers set by rules.
@@ -51,6 +64,8 @@ pub const OFFER_PROMPT: Prompt = Prompt {
     version: 1,
     system: include_str!("../prompts/offer.v1.txt"),
     schema: include_str!("../prompts/offer.v1.schema.json"),
+    quoted_fields: &[],
+    digits: false,
 };
 
 /// Tokens a call used and what they cost.
@@ -87,9 +102,119 @@ pub enum LlmError {
     /// The service failed (after its retries) or refused the request.
     #[error("language model: {0}")]
     Remote(#[from] fairgig_remote::RemoteError),
+    /// The local model could not answer (too long a request, out of time,
+    /// a failure of the runtime).
+    #[error("local language model: {0}")]
+    Local(String),
     /// Twice an answer that did not parse or did not pass the check.
     #[error("the language model's answer was invalid twice: {error}")]
     Invalid { error: String, usage: Usage },
+}
+
+impl LlmError {
+    /// The tokens spent before the error, when any were counted.
+    pub fn usage(&self) -> Option<&Usage> {
+        match self {
+            LlmError::Invalid { usage, .. } => Some(usage),
+            LlmError::Remote(_) | LlmError::Local(_) => None,
+        }
+    }
+}
+
+/// One message of a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: &'static str,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: &'static str, content: impl Into<String>) -> Self {
+        Self { role, content: content.into() }
+    }
+}
+
+/// What one call is about.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask<'a> {
+    pub prompt: &'a Prompt,
+    /// The request the answer's quotes must come from.
+    pub source: &'a str,
+    /// An answer made by rules that the model is asked to improve.
+    pub draft: Option<&'a serde_json::Value>,
+}
+
+/// A model that answers a chat with JSON text matching the prompt's schema
+/// (the OpenAI-compatible client, the local model).
+#[async_trait]
+pub trait ChatModel: Debug + Send + Sync {
+    /// `openai:<model>` or `local:<model>`, for provenance.
+    fn model_id(&self) -> String;
+
+    /// One answer to `messages`: JSON text meant to match `ask.prompt`'s
+    /// schema, and the tokens it took.
+    async fn complete(
+        &self,
+        ask: Ask<'_>,
+        messages: &[ChatMessage],
+    ) -> Result<(String, Usage), LlmError>;
+}
+
+/// The configured language model, shared by the steps that use it.
+#[derive(Clone, Debug)]
+pub struct LanguageModel(Arc<dyn ChatModel>);
+
+impl LanguageModel {
+    pub fn new(model: impl ChatModel + 'static) -> Self {
+        Self(Arc::new(model))
+    }
+
+    pub fn model_id(&self) -> String {
+        self.0.model_id()
+    }
+
+    /// Asks `prompt` about `input` for a `T` matching its schema, which
+    /// `check` must accept; one more try with the error when it does not.
+    /// `ask` names the request its quotes must come from, and the draft.
+    pub async fn structured<T, F>(
+        &self,
+        ask: Ask<'_>,
+        input: &str,
+        check: F,
+    ) -> Result<Answer<T>, LlmError>
+    where
+        T: DeserializeOwned,
+        F: Fn(&T) -> Result<(), String>,
+    {
+        let prompt = ask.prompt;
+        let mut messages =
+            vec![ChatMessage::new("system", prompt.system), ChatMessage::new("user", input)];
+        let mut usage = Usage::default();
+        let mut last_error = String::new();
+        for attempt in 1..=2 {
+            let (content, used) = self.0.complete(ask, &messages).await?;
+            usage.add(&used);
+            match serde_json::from_str::<T>(&content)
+                .map_err(|err| format!("not JSON of the schema: {err}"))
+                .and_then(|value| check(&value).map(|()| value))
+            {
+                Ok(value) => return Ok(Answer { value, usage, attempts: attempt }),
+                Err(error) => {
+                    messages.push(ChatMessage::new("assistant", content));
+                    messages.push(ChatMessage::new(
+                        "user",
+                        format!(
+                            "That answer is not valid: {error}. Answer again with one JSON \
+                             object that matches the schema and fixes this."
+                        ),
+                    ));
+                    last_error = error;
+                }
+            }
+        }
+        Err(LlmError::Invalid { error: last_error, usage })
+    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use fairgig_remote::{send_json, Attempt, Caller, RetryPolicy};
 use secrecy::SecretString;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{Answer, LlmError, Prompt, Usage};
+use crate::{Ask, ChatMessage, ChatModel, LlmError, Usage};
 
 #[derive(Clone, Debug)]
 pub struct ChatConfig {
@@ -67,57 +67,34 @@ impl ChatClient {
         Ok(Self { config, http, caller })
     }
 
-    /// `openai:<model>`, for provenance.
-    pub fn model_id(&self) -> String {
-        format!("openai:{}", self.config.model)
+    fn cost(&self, prompt: u32, completion: u32) -> Option<f64> {
+        match (self.config.input_price_per_1k, self.config.output_price_per_1k) {
+            (None, None) => None,
+            (input, output) => Some(
+                f64::from(prompt) / 1000.0 * input.unwrap_or(0.0)
+                    + f64::from(completion) / 1000.0 * output.unwrap_or(0.0),
+            ),
+        }
     }
 
-    /// Asks `prompt` about `input` for a `T` matching `schema`, which
-    /// `check` must accept; one more try with the error when it does not.
-    pub async fn structured<T, F>(
-        &self,
-        prompt: &Prompt,
-        input: &str,
-        check: F,
-    ) -> Result<Answer<T>, LlmError>
-    where
-        T: DeserializeOwned,
-        F: Fn(&T) -> Result<(), String>,
-    {
-        let mut messages = vec![
-            json!({"role": "system", "content": prompt.system}),
-            json!({"role": "user", "content": input}),
-        ];
-        let schema = prompt.schema();
-        let mut usage = Usage::default();
-        let mut last_error = String::new();
-        for attempt in 1..=2 {
-            let (content, used) = self.complete(prompt, &messages, &schema).await?;
-            usage.add(&used);
-            match serde_json::from_str::<T>(&content)
-                .map_err(|err| format!("not JSON of the schema: {err}"))
-                .and_then(|value| check(&value).map(|()| value))
-            {
-                Ok(value) => return Ok(Answer { value, usage, attempts: attempt }),
-                Err(error) => {
-                    messages.push(json!({"role": "assistant", "content": content}));
-                    messages.push(json!({"role": "user", "content": format!(
-                        "That answer is not valid: {error}. Answer again with one JSON object \
-                         that matches the schema and fixes this."
-                    )}));
-                    last_error = error;
-                }
-            }
-        }
-        Err(LlmError::Invalid { error: last_error, usage })
+    async fn attempt(&self, url: &str, body: &Value) -> Result<Completion, Attempt> {
+        send_json(self.http.post(url).json(body), self.config.api_key.as_ref(), url).await
+    }
+}
+
+#[async_trait]
+impl ChatModel for ChatClient {
+    fn model_id(&self) -> String {
+        format!("openai:{}", self.config.model)
     }
 
     async fn complete(
         &self,
-        prompt: &Prompt,
-        messages: &[Value],
-        schema: &Value,
+        ask: Ask<'_>,
+        messages: &[ChatMessage],
     ) -> Result<(String, Usage), LlmError> {
+        let prompt = ask.prompt;
+        let schema = prompt.schema();
         let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
         let body = json!({
             "model": self.config.model,
@@ -143,19 +120,5 @@ impl ChatClient {
             .and_then(|choice| choice.message.content)
             .unwrap_or_default();
         Ok((content, used))
-    }
-
-    fn cost(&self, prompt: u32, completion: u32) -> Option<f64> {
-        match (self.config.input_price_per_1k, self.config.output_price_per_1k) {
-            (None, None) => None,
-            (input, output) => Some(
-                f64::from(prompt) / 1000.0 * input.unwrap_or(0.0)
-                    + f64::from(completion) / 1000.0 * output.unwrap_or(0.0),
-            ),
-        }
-    }
-
-    async fn attempt(&self, url: &str, body: &Value) -> Result<Completion, Attempt> {
-        send_json(self.http.post(url).json(body), self.config.api_key.as_ref(), url).await
     }
 }

@@ -82,7 +82,7 @@ pub struct StepServices {
     /// Prototypes a client may have made per 24 hours.
     pub prototypes_per_day: u32,
     /// The language model that writes briefs and offers' words; `None` when off.
-    pub llm: Option<Arc<fairgig_llm::ChatClient>>,
+    pub llm: Option<fairgig_llm::LanguageModel>,
 }
 
 /// The request pipeline.
@@ -488,16 +488,12 @@ impl StepHandler for MatchFreelancers {
     }
 }
 
-/// Made by the rules of `fairgig_ai::brief` and `fairgig_ai::offer`: no
-/// language model is configured in this version.
-const MADE_BY_RULES: &str = "rules";
-
 /// The brief of every submission, from its text, analysis and form: by the
 /// rules, or by the language model when one is configured — its brief used
 /// only if every quote in it occurs in the request, else the rules' with
 /// the reason.
 struct WriteBrief {
-    llm: Option<Arc<fairgig_llm::ChatClient>>,
+    llm: Option<fairgig_llm::LanguageModel>,
 }
 
 #[async_trait]
@@ -530,55 +526,14 @@ impl StepHandler for WriteBrief {
             needs_review: report.requires_review,
             truncated_recording,
         });
-        let by_rules = |fallback: Option<String>, usage, prompt| Briefed {
-            brief: rules.clone(),
-            made_by: MADE_BY_RULES.to_owned(),
-            prompt,
-            usage,
-            fallback,
+        let request = crate::briefs::BriefRequest {
+            title: &submission.title,
+            text,
+            budget: budget.as_deref(),
+            deadline: deadline.as_deref(),
+            region: submission.region.as_deref(),
         };
-        let Some(llm) = &self.llm else {
-            return by_rules(None, None, None).to_output();
-        };
-        let prompt = fairgig_llm::BRIEF_PROMPT;
-        let request = format!("{}\n{text}", submission.title);
-        let input = format!(
-            "Request title: {}\n\nRequest:\n{text}\n\nForm fields: budget: {}; deadline: {}; \
-             region: {}\n\nDraft made by rules:\n{}",
-            submission.title,
-            budget.as_deref().unwrap_or("none"),
-            deadline.as_deref().unwrap_or("none"),
-            submission.region.as_deref().unwrap_or("none"),
-            serde_json::to_string(&rules).unwrap_or_default(),
-        );
-        let grounded = |brief: &fairgig_ai::brief::Brief| {
-            let ungrounded = brief.ungrounded(&request);
-            if brief.goals.is_empty() {
-                Err("a brief needs at least one goal".to_owned())
-            } else if ungrounded.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("these quotes are not in the request word for word: {ungrounded:?}"))
-            }
-        };
-        match llm.structured(&prompt, &input, grounded).await {
-            Ok(answer) => Briefed {
-                brief: answer.value,
-                made_by: llm.model_id(),
-                prompt: Some(prompt.id()),
-                usage: Some(answer.usage),
-                fallback: None,
-            }
-            .to_output(),
-            Err(err) => {
-                let usage = match &err {
-                    fairgig_llm::LlmError::Invalid { usage, .. } => Some(usage.clone()),
-                    fairgig_llm::LlmError::Remote(_) => None,
-                };
-                tracing::warn!(error = %err, "the language model's brief was not used");
-                by_rules(Some(err.to_string()), usage, Some(prompt.id())).to_output()
-            }
-        }
+        crate::briefs::write_brief(self.llm.as_ref(), request, rules).await.to_output()
     }
 }
 
@@ -591,51 +546,7 @@ struct PriceOffer {
     embeddings: EmbeddingService,
     profiles: Arc<ProfileIndex>,
     settings: OfferSettings,
-    llm: Option<Arc<fairgig_llm::ChatClient>>,
-}
-
-impl PriceOffer {
-    /// The model's words for `offer`, or why there are none.
-    async fn prose(
-        &self,
-        request: &str,
-        offer: &fairgig_ai::offer::Offer,
-    ) -> (Option<fairgig_ai::offer::OfferProse>, Option<outputs::ProseProvenance>) {
-        let Some(llm) = &self.llm else { return (None, None) };
-        let prompt = fairgig_llm::OFFER_PROMPT;
-        let scopes: Vec<String> = offer
-            .tiers
-            .iter()
-            .map(|tier| format!("{}: {}", tier.name.as_str(), tier.scope.join("; ")))
-            .collect();
-        let input = format!("Request:\n{request}\n\nScope of each tier:\n{}", scopes.join("\n"));
-        let checked = |prose: &fairgig_ai::offer::OfferProse| prose.check();
-        match llm.structured(&prompt, &input, checked).await {
-            Ok(answer) => (
-                Some(answer.value),
-                Some(outputs::ProseProvenance {
-                    model: llm.model_id(),
-                    prompt: prompt.id(),
-                    usage: Some(answer.usage),
-                    fallback: None,
-                }),
-            ),
-            Err(err) => {
-                tracing::warn!(error = %err, "the language model's offer text was not used");
-                let usage = match &err {
-                    fairgig_llm::LlmError::Invalid { usage, .. } => Some(usage.clone()),
-                    fairgig_llm::LlmError::Remote(_) => None,
-                };
-                let provenance = outputs::ProseProvenance {
-                    model: llm.model_id(),
-                    prompt: prompt.id(),
-                    usage,
-                    fallback: Some(err.to_string()),
-                };
-                (None, Some(provenance))
-            }
-        }
-    }
+    llm: Option<fairgig_llm::LanguageModel>,
 }
 
 #[async_trait]
@@ -673,10 +584,11 @@ impl StepHandler for PriceOffer {
             rates_minor: &rates,
             reference_rate_minor: self.settings.reference_hourly_rate_minor,
         });
-        let (prose, prose_by) = self.prose(&text, &offer).await;
+        let (prose, prose_by) =
+            crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer).await;
         Offered::Offer {
             offer: Box::new(offer),
-            made_by: MADE_BY_RULES.to_owned(),
+            made_by: crate::briefs::MADE_BY_RULES.to_owned(),
             prose,
             prose_by,
         }

@@ -153,6 +153,9 @@ async fn spawn_as(
     settings.embedding.provider = fairgig_core::config::EmbeddingProvider::Hashing;
     // Loaded on the first recording only.
     settings.transcription.model_dir = models_dir().join("whisper-base");
+    // Briefs by rules unless a test asks for the model (`language_model.rs`).
+    settings.llm.provider = fairgig_core::config::LlmProvider::Off;
+    settings.llm.model_path = models_dir().join("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf");
     // Tests train when they say so (`scheduled_training::round` directly).
     settings.training.every_hours = 0;
     configure(&mut settings);

@@ -54,7 +54,14 @@ async fn a_voice_only_request_is_transcribed_and_read_like_typed_text() {
     if !speech_tools() {
         return;
     }
-    let app = spawn_app().await;
+    // The whole answer, offline: Whisper hears it, SmolLM2 writes the brief
+    // and the offer's words, the rules price it and draw the prototype.
+    let app = spawn_with(|settings| {
+        settings.llm.provider = fairgig_core::config::LlmProvider::Local;
+        // CI runs other tests beside this one on two cores.
+        settings.llm.timeout_secs = 300;
+    })
+    .await;
     let user = app.register("client@example.org").await;
     let dir = tempfile::tempdir().expect("a temporary folder");
     let said = "We need a developer to build an online shop with Python and PostgreSQL.";
@@ -78,6 +85,34 @@ async fn a_voice_only_request_is_transcribed_and_read_like_typed_text() {
     let skills = step(&done, "analyse")["output"]["skills"].to_string();
     assert!(skills.contains("Python"), "{skills}");
     assert_eq!(step(&done, "embed")["status"], "succeeded");
+
+    let heard_request = format!("Online shop\n{}", extract["text"].as_str().unwrap_or(""));
+    let brief = &step(&done, "brief")["output"];
+    assert!(brief["made_by"].as_str().is_some_and(|m| m.starts_with("local:SmolLM2")), "{brief}");
+    assert!(brief.get("fallback").is_none(), "the model's brief passed its checks: {brief}");
+    assert_eq!(brief["prompt"], "brief@v1");
+    assert!(brief["usage"]["completion_tokens"].as_u64().is_some_and(|t| t > 0), "{brief}");
+    assert!(!brief["goals"].as_array().expect("goals").is_empty(), "{brief}");
+    for quote in brief.to_string().split("\"quote\":\"").skip(1) {
+        let quote = quote.split('"').next().unwrap_or_default();
+        assert!(heard_request.contains(quote), "{quote:?} is not in {heard_request:?}");
+    }
+    let offer = &step(&done, "offer")["output"];
+    assert_eq!(offer["tiers"].as_array().map(Vec::len), Some(3), "{offer}");
+    assert!(
+        offer["prose_by"]["model"].as_str().is_some_and(|m| m.starts_with("local:")),
+        "{offer}"
+    );
+    let prose = offer["prose"].to_string();
+    assert!(
+        offer["prose"]["introduction"].as_str().is_some_and(|t| !t.trim().is_empty()),
+        "{offer}"
+    );
+    assert!(!prose.chars().any(|c| c.is_ascii_digit()), "no number in the model's words: {prose}");
+    let prototype = &step(&done, "prototype")["output"];
+    let link = prototype["path"].as_str().expect("a prototype link");
+    let page = app.client.get(app.url(link)).send().await.expect("the prototype");
+    assert_eq!(page.status(), StatusCode::OK);
 }
 
 #[tokio::test]
