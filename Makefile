@@ -40,6 +40,7 @@ bench: models
 	./target/release/fairgig bench bias
 	./target/release/fairgig bench embed
 	./target/release/fairgig bench asr
+	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig bench llm
 	./target/release/fairgig bench index --points 100000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench match --profiles 10000
 	FAIRGIG_LOG__LEVEL=warn ./target/release/fairgig --log-format pretty bench notify

@@ -84,7 +84,7 @@ pub struct Constraint {
 }
 
 /// Words that start a deliverable: what the client wants made or done.
-const DELIVERABLE_CUES: [&str; 34] = [
+const DELIVERABLE_CUES: [&str; 49] = [
     "build",
     "create",
     "design",
@@ -119,10 +119,89 @@ const DELIVERABLE_CUES: [&str; 34] = [
     "optimise",
     "optimize",
     "train",
+    // German: what a request asks to be made or done.
+    "brauchen",
+    "benötigen",
+    "suchen",
+    "möchten",
+    "soll",
+    "sollen",
+    "muss",
+    "müssen",
+    "erstellen",
+    "entwickeln",
+    "bauen",
+    "programmieren",
+    "gestalten",
+    "umsetzen",
+    "einrichten",
 ];
+
+/// The fixed sentences of a brief, in the request's language: a German
+/// request gets German questions and risks (the portal's two languages);
+/// every other language gets English.
+struct Phrases {
+    what_delivered: &'static str,
+    what_budget: &'static str,
+    by_when: &'static str,
+    which_tools: &'static str,
+    say_more: &'static str,
+    where_work: &'static str,
+    large_scope: &'static str,
+    /// Followed by ": agree which come first." after the count.
+    separate_deliverables: fn(usize) -> String,
+    exclusionary_wording: &'static str,
+    recording_cut: &'static str,
+    very_short: &'static str,
+}
+
+const ENGLISH: Phrases = Phrases {
+    what_delivered: "What exactly should be delivered at the end?",
+    what_budget: "What budget do you have in mind?",
+    by_when: "By when do you need it?",
+    which_tools: "Are there tools, platforms or technologies the work must use?",
+    say_more: "Could you say more about who will use the result and what success looks like?",
+    where_work: "Does the freelancer need to work in your region or time zone, or is remote fine?",
+    large_scope: "Large scope: splitting the work into phases with their own deliverables keeps \
+                  it manageable.",
+    separate_deliverables: |n| format!("{n} separate deliverables: agree which come first."),
+    exclusionary_wording:
+        "Some wording may exclude candidates; the bias check lists it for review.",
+    recording_cut: "The voice recording was longer than this server transcribes; its end is not \
+                    in this brief.",
+    very_short: "The request is very short; estimates from it are rough.",
+};
+
+const GERMAN: Phrases = Phrases {
+    what_delivered: "Was genau soll am Ende geliefert werden?",
+    what_budget: "Welches Budget haben Sie vorgesehen?",
+    by_when: "Bis wann brauchen Sie es?",
+    which_tools: "Gibt es Werkzeuge, Plattformen oder Technologien, die verwendet werden müssen?",
+    say_more: "Können Sie mehr dazu sagen, wer das Ergebnis nutzt und woran Sie Erfolg messen?",
+    where_work: "Muss die Person in Ihrer Region oder Zeitzone arbeiten, oder geht es auch aus \
+                 der Ferne?",
+    large_scope: "Großer Umfang: Phasen mit eigenen Ergebnissen halten die Arbeit überschaubar.",
+    separate_deliverables: |n| {
+        format!("{n} einzelne Ergebnisse: Vereinbaren Sie, welche zuerst kommen.")
+    },
+    exclusionary_wording: "Manche Formulierungen könnten Bewerbende ausschließen; die \
+                           Bias-Prüfung listet sie zur Durchsicht.",
+    recording_cut: "Die Sprachaufnahme war länger, als dieser Server transkribiert; ihr Ende \
+                    fehlt in diesem Brief.",
+    very_short: "Die Anfrage ist sehr kurz; Schätzungen daraus sind grob.",
+};
+
+/// The phrases for the language the analysis detected.
+fn phrases(analysis: &Analysis) -> &'static Phrases {
+    match analysis.language.as_ref().map(|language| language.code.as_ref()) {
+        Some("deu") => &GERMAN,
+        _ => &ENGLISH,
+    }
+}
 
 /// The brief of `input`.
 pub fn brief(input: &BriefInput<'_>) -> Brief {
+    let say = phrases(input.analysis);
     let request = |quote: &str| Source::Request { quote: quote.to_owned() };
     let form = |field: &str| Source::Form { field: field.to_owned() };
     let all = sentences(input.text);
@@ -189,59 +268,41 @@ pub fn brief(input: &BriefInput<'_>) -> Brief {
 
     let has = |kind| constraints.iter().any(|c: &Constraint| c.kind == kind);
     let mut open_questions = Vec::new();
+    let mut ask = |question: &str| open_questions.push(question.to_owned());
     if deliverables.is_empty() {
-        open_questions.push("What exactly should be delivered at the end?".to_owned());
+        ask(say.what_delivered);
     }
     if !has(ConstraintKind::Budget) {
-        open_questions.push("What budget do you have in mind?".to_owned());
+        ask(say.what_budget);
     }
     if !has(ConstraintKind::Deadline) {
-        open_questions.push("By when do you need it?".to_owned());
+        ask(say.by_when);
     }
     if !has(ConstraintKind::Skill) {
-        open_questions
-            .push("Are there tools, platforms or technologies the work must use?".to_owned());
+        ask(say.which_tools);
     }
     if input.analysis.words < 40 {
-        open_questions.push(
-            "Could you say more about who will use the result and what success looks like?"
-                .to_owned(),
-        );
+        ask(say.say_more);
     }
     if input.region.is_none() {
-        open_questions.push(
-            "Does the freelancer need to work in your region or time zone, or is remote fine?"
-                .to_owned(),
-        );
+        ask(say.where_work);
     }
 
     let mut risks = Vec::new();
-    let complexity = &input.analysis.complexity;
-    if complexity.level == Level::High {
-        risks.push(
-            "Large scope: splitting the work into phases with their own deliverables keeps it \
-             manageable."
-                .to_owned(),
-        );
+    if input.analysis.complexity.level == Level::High {
+        risks.push(say.large_scope.to_owned());
     }
     if deliverables.len() >= 4 {
-        risks
-            .push(format!("{} separate deliverables: agree which come first.", deliverables.len()));
+        risks.push((say.separate_deliverables)(deliverables.len()));
     }
     if input.needs_review {
-        risks.push(
-            "Some wording may exclude candidates; the bias check lists it for review.".to_owned(),
-        );
+        risks.push(say.exclusionary_wording.to_owned());
     }
     if input.truncated_recording {
-        risks.push(
-            "The voice recording was longer than this server transcribes; its end is not in \
-             this brief."
-                .to_owned(),
-        );
+        risks.push(say.recording_cut.to_owned());
     }
     if input.analysis.words < 15 {
-        risks.push("The request is very short; estimates from it are rough.".to_owned());
+        risks.push(say.very_short.to_owned());
     }
     Brief { goals, deliverables, constraints, open_questions, risks }
 }
@@ -287,6 +348,28 @@ impl Brief {
 mod tests {
     use super::*;
     use crate::analyse::{analyse, SkillIndex};
+
+    #[test]
+    fn a_german_request_gets_german_questions_and_its_deliverables() {
+        let text = "Wir brauchen eine neue Website für unsere Praxis in Köln mit \
+                    Online-Terminbuchung. Die Seite soll auf Deutsch und Englisch sein.";
+        let analysis = analyse(text, &SkillIndex::builtin(), 0);
+        assert_eq!(analysis.language.as_ref().map(|l| l.code.as_ref()), Some("deu"));
+        let made = brief(&BriefInput {
+            title: "Website für eine Praxis",
+            text,
+            analysis: &analysis,
+            budget: None,
+            deadline: None,
+            region: None,
+            needs_review: false,
+            truncated_recording: false,
+        });
+        assert!(made.open_questions.contains(&GERMAN.what_budget.to_owned()), "{made:?}");
+        assert!(made.open_questions.iter().all(|q| !q.contains("budget do you")), "{made:?}");
+        assert_eq!(made.deliverables.len(), 2, "{made:?}");
+        assert!(made.ungrounded(text).is_empty());
+    }
 
     fn made(text: &str, budget: Option<&str>) -> Brief {
         let analysis = analyse(text, &SkillIndex::builtin(), 0);

@@ -81,7 +81,7 @@ pub fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> anyhow::
 }
 
 /// The process's peak resident memory (`VmHWM`), 0 where unknown.
-fn peak_resident_bytes() -> u64 {
+pub(crate) fn peak_resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

@@ -14,6 +14,7 @@
 
 pub mod asr;
 pub mod eval;
+pub mod llm;
 pub mod notify;
 pub mod search;
 
@@ -164,7 +165,12 @@ pub async fn pipeline(
 
     use fairgig_engine::submissions::{self, SubmissionRequest, Upload};
 
-    let app = ScratchApp::start(settings, |_| {}).await?;
+    // The queue, the store and the steps; the language model's share is
+    // `bench llm`'s to measure.
+    let app = ScratchApp::start(settings, |settings| {
+        settings.llm.provider = fairgig_core::config::LlmProvider::Off;
+    })
+    .await?;
     let (engine, caller) = (&app.engine, &app.caller);
     let document = fairgig_ai::extract::samples::pdf(&[
         "We need a Rust developer to build a REST API with PostgreSQL and Docker. Budget EUR 4500.",

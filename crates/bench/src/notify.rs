@@ -212,6 +212,8 @@ async fn run_completion_latency(
 
     let app = super::ScratchApp::start(base, |settings| {
         settings.embedding.provider = EmbeddingProvider::Hashing;
+        // Delivery after completion is measured, not the model's brief.
+        settings.llm.provider = fairgig_core::config::LlmProvider::Off;
         settings.notifications.webhook_allow = vec!["127.0.0.1".into()];
     })
     .await?;

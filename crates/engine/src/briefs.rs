@@ -6,7 +6,7 @@
 
 use fairgig_ai::brief::Brief;
 use fairgig_ai::offer::{Offer, OfferProse};
-use fairgig_llm::{Ask, LanguageModel, BRIEF_PROMPT, OFFER_PROMPT};
+use fairgig_llm::{Ask, LanguageModel, OnText, BRIEF_PROMPT, OFFER_PROMPT};
 
 use crate::steps::outputs::{Briefed, ProseProvenance};
 
@@ -25,11 +25,13 @@ pub struct BriefRequest<'a> {
 }
 
 /// The brief of `request`: the model's, when one is configured and its
-/// answer passes the checks, else the rules' `draft` with the reason.
+/// answer passes the checks, else the rules' `draft` with the reason;
+/// `on_text` hears the model's answer as it is written.
 pub async fn write_brief(
     llm: Option<&LanguageModel>,
     request: BriefRequest<'_>,
     draft: Brief,
+    on_text: OnText<'_>,
 ) -> Briefed {
     let by_rules = |draft: Brief, fallback, usage, prompt| Briefed {
         brief: draft,
@@ -63,7 +65,7 @@ pub async fn write_brief(
         }
     };
     let ask = Ask { prompt: &BRIEF_PROMPT, source: &quoted, draft: Some(&draft_json) };
-    match llm.structured(ask, &input, grounded).await {
+    match llm.structured(ask, &input, on_text, grounded).await {
         Ok(answer) => Briefed {
             brief: answer.value,
             made_by: llm.model_id(),
@@ -84,6 +86,7 @@ pub async fn write_offer_prose(
     llm: Option<&LanguageModel>,
     text: &str,
     offer: &Offer,
+    on_text: OnText<'_>,
 ) -> (Option<OfferProse>, Option<ProseProvenance>) {
     let Some(llm) = llm else { return (None, None) };
     let scopes: Vec<String> = offer
@@ -100,7 +103,7 @@ pub async fn write_offer_prose(
         usage,
         fallback,
     };
-    match llm.structured(ask, &input, checked).await {
+    match llm.structured(ask, &input, on_text, checked).await {
         Ok(answer) => (Some(answer.value), Some(provenance(Some(answer.usage), None))),
         Err(err) => {
             tracing::warn!(error = %err, "the language model's offer text was not used");

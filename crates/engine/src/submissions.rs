@@ -433,7 +433,8 @@ pub enum RunChange {
 }
 
 /// Follows a submission's run (workers may be other processes, so the store
-/// is polled) and yields each step transition, then the end. Stops after an
+/// is polled) and yields each step transition (and each step's progress as
+/// its text grows), then the end. Stops after an
 /// hour; a client can follow again.
 pub fn watch(engine: Engine, id: SubmissionId) -> impl futures::Stream<Item = RunChange> {
     use std::collections::{HashMap, VecDeque};
@@ -443,7 +444,8 @@ pub fn watch(engine: Engine, id: SubmissionId) -> impl futures::Stream<Item = Ru
     struct Watch {
         engine: Engine,
         id: SubmissionId,
-        seen: HashMap<String, (fairgig_core::submission::StepStatus, i32)>,
+        /// Status, attempts and how much text it has written so far.
+        seen: HashMap<String, (fairgig_core::submission::StepStatus, i32, usize)>,
         pending: VecDeque<RunChange>,
         finished: bool,
         polls: u32,
@@ -473,7 +475,8 @@ pub fn watch(engine: Engine, id: SubmissionId) -> impl futures::Stream<Item = Ru
                 continue;
             };
             for step in &run.steps {
-                let now = (step.status, step.attempts);
+                let written = step.progress.as_ref().map_or(0, String::len);
+                let now = (step.status, step.attempts, written);
                 if watch.seen.get(&step.name) != Some(&now) {
                     watch.seen.insert(step.name.clone(), now);
                     watch.pending.push_back(RunChange::Step(step.clone()));

@@ -68,8 +68,10 @@ pub fn generate(
     rules: Rules<'_>,
     draft: Option<&Value>,
     logits: Vec<f32>,
+    on_text: &mut dyn FnMut(&[u8]),
 ) -> Result<Guided, LocalError> {
     let mut decoder = Decoder {
+        on_text,
         scorer,
         vocab,
         root: schema,
@@ -84,6 +86,8 @@ pub fn generate(
 }
 
 struct Decoder<'a> {
+    /// Hears the answer so far after each step of the model.
+    on_text: &'a mut dyn FnMut(&[u8]),
     scorer: &'a mut dyn Scorer,
     vocab: &'a Vocab,
     root: &'a Value,
@@ -416,6 +420,7 @@ impl<'a> Decoder<'a> {
         }
         self.logits = self.scorer.feed(ids)?;
         self.tokens += ids.len() as u32;
+        (self.on_text)(&self.out);
         if self.tokens > self.rules.budget + CLOSING_RESERVE {
             return Err(LocalError::OverBudget(self.rules.budget));
         }

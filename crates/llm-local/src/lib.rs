@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use candle_core::quantized::gguf_file;
-use fairgig_llm::{Ask, ChatMessage, ChatModel, LlmError, Usage};
+use fairgig_llm::{Ask, ChatMessage, ChatModel, LlmError, OnText, Prompt, Usage};
 
 pub use guided::Scorer;
 use llama::{Cache, Llama, MAX_CONTEXT};
@@ -95,25 +95,26 @@ impl LocalModel {
         Ok(Self { config, runtime: Arc::new(Runtime { model, vocab }) })
     }
 
-    /// Writes an answer to `messages` under `schema` and the rules; blocks.
+    /// Writes an answer to `messages` under `prompt`'s schema and rules,
+    /// quotes from `source`, at least the items of `draft`; blocks.
     pub fn answer(
         &self,
         messages: &[ChatMessage],
-        schema: &serde_json::Value,
-        quoted_fields: &[&str],
+        prompt: &Prompt,
         source: &str,
-        digits: bool,
         draft: Option<&serde_json::Value>,
+        on_text: &mut dyn FnMut(&str),
     ) -> Result<(String, Usage), LocalError> {
+        let schema = &prompt.schema();
         let deadline = Instant::now() + self.config.timeout;
         let Runtime { model, vocab } = &*self.runtime;
-        let prompt = chat_tokens(vocab, messages)?;
-        if prompt.len() + self.config.max_tokens as usize >= MAX_CONTEXT {
+        let read = chat_tokens(vocab, messages)?;
+        if read.len() + self.config.max_tokens as usize >= MAX_CONTEXT {
             return Err(LocalError::TooLong(MAX_CONTEXT));
         }
         let mut session = Session { model, cache: Cache::default() };
-        let logits = session.feed(&prompt)?;
-        let numbers = digits.then(|| {
+        let logits = session.feed(&read)?;
+        let numbers = prompt.digits.then(|| {
             let mut text = source.to_owned();
             if let Some(draft) = draft {
                 text.push_str(&draft.to_string());
@@ -121,15 +122,25 @@ impl LocalModel {
             guided::numbers_in(&text)
         });
         let rules = guided::Rules {
-            quoted_fields,
+            quoted_fields: prompt.quoted_fields,
             source,
             numbers: numbers.as_deref(),
             budget: self.config.max_tokens,
             deadline,
         };
-        let answer = guided::generate(&mut session, vocab, schema, rules, draft, logits)?;
+        let answer =
+            guided::generate(&mut session, vocab, schema, rules, draft, logits, &mut |bytes| {
+                // Up to a character the next token may still be completing.
+                let whole = match std::str::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(err) => {
+                        std::str::from_utf8(&bytes[..err.valid_up_to()]).unwrap_or_default()
+                    }
+                };
+                on_text(whole);
+            })?;
         let usage = Usage {
-            prompt_tokens: prompt.len() as u32,
+            prompt_tokens: read.len() as u32,
             completion_tokens: answer.tokens,
             cost: None,
         };
@@ -202,21 +213,32 @@ impl ChatModel for LocalChat {
         &self,
         ask: Ask<'_>,
         messages: &[ChatMessage],
+        on_text: OnText<'_>,
     ) -> Result<(String, Usage), LlmError> {
         let model = self.model().await?;
         let _turn =
             self.turn.acquire().await.map_err(|_| LlmError::Local("shutting down".to_owned()))?;
         let messages = messages.to_vec();
-        let schema = ask.prompt.schema();
-        let quoted_fields = ask.prompt.quoted_fields;
-        let digits = ask.prompt.digits;
+        let prompt = *ask.prompt;
         let source = ask.source.to_owned();
         let draft = ask.draft.cloned();
-        tokio::task::spawn_blocking(move || {
-            model.answer(&messages, &schema, quoted_fields, &source, digits, draft.as_ref())
-        })
-        .await
-        .map_err(|err| LlmError::Local(format!("the model's thread failed: {err}")))?
-        .map_err(|err| LlmError::Local(err.to_string()))
+        // The answer so far crosses from the model's thread to this task,
+        // which hands it on; only the newest text matters.
+        let (so_far, mut written) = tokio::sync::watch::channel(String::new());
+        let mut answering = tokio::task::spawn_blocking(move || {
+            let mut tell = |text: &str| {
+                so_far.send_replace(text.to_owned());
+            };
+            model.answer(&messages, &prompt, &source, draft.as_ref(), &mut tell)
+        });
+        let answered = loop {
+            tokio::select! {
+                answered = &mut answering => break answered,
+                Ok(()) = written.changed() => on_text(&written.borrow_and_update()),
+            }
+        };
+        answered
+            .map_err(|err| LlmError::Local(format!("the model's thread failed: {err}")))?
+            .map_err(|err| LlmError::Local(err.to_string()))
     }
 }

@@ -145,8 +145,12 @@ pub struct Ask<'a> {
     pub draft: Option<&'a serde_json::Value>,
 }
 
+/// Hears an answer as it is written: the whole text so far, each time it
+/// grows (a second attempt starts again from nothing).
+pub type OnText<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
 /// A model that answers a chat with JSON text matching the prompt's schema
-/// (the OpenAI-compatible client, the local model).
+/// (the OpenAI-compatible client, the local model), streamed to `on_text`.
 #[async_trait]
 pub trait ChatModel: Debug + Send + Sync {
     /// `openai:<model>` or `local:<model>`, for provenance.
@@ -158,6 +162,7 @@ pub trait ChatModel: Debug + Send + Sync {
         &self,
         ask: Ask<'_>,
         messages: &[ChatMessage],
+        on_text: OnText<'_>,
     ) -> Result<(String, Usage), LlmError>;
 }
 
@@ -176,11 +181,13 @@ impl LanguageModel {
 
     /// Asks `prompt` about `input` for a `T` matching its schema, which
     /// `check` must accept; one more try with the error when it does not.
-    /// `ask` names the request its quotes must come from, and the draft.
+    /// `ask` names the request its quotes must come from, and the draft;
+    /// `on_text` hears each answer as it is written.
     pub async fn structured<T, F>(
         &self,
         ask: Ask<'_>,
         input: &str,
+        on_text: OnText<'_>,
         check: F,
     ) -> Result<Answer<T>, LlmError>
     where
@@ -193,7 +200,7 @@ impl LanguageModel {
         let mut usage = Usage::default();
         let mut last_error = String::new();
         for attempt in 1..=2 {
-            let (content, used) = self.0.complete(ask, &messages).await?;
+            let (content, used) = self.0.complete(ask, &messages, on_text).await?;
             usage.add(&used);
             match serde_json::from_str::<T>(&content)
                 .map_err(|err| format!("not JSON of the schema: {err}"))

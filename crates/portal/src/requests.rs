@@ -205,7 +205,12 @@ pub struct StepRow {
     pub attempts: i32,
     pub seconds: Option<String>,
     pub error: String,
+    /// The end of what the running step has written so far.
+    pub progress: String,
 }
+
+/// How much of a running step's text the timeline shows (its end).
+const PROGRESS_SHOWN: usize = 600;
 
 impl StepRow {
     fn new(t: &Messages, step: &StepView) -> StepRow {
@@ -217,6 +222,13 @@ impl StepRow {
             attempts: step.attempts,
             seconds: step.duration_ms.map(|ms| format!("{:.1}", ms as f64 / 1000.0)),
             error: step.error.clone().unwrap_or_default(),
+            progress: step.progress.as_deref().map_or_else(String::new, |text| {
+                let mut start = text.len().saturating_sub(PROGRESS_SHOWN);
+                while !text.is_char_boundary(start) {
+                    start += 1;
+                }
+                text[start..].to_owned()
+            }),
         }
     }
 

@@ -120,6 +120,17 @@ pub async fn send_json<T: serde::de::DeserializeOwned>(
     api_key: Option<&secrecy::SecretString>,
     url: &str,
 ) -> Result<T, Attempt> {
+    let response = send_for_stream(request, api_key, url).await?;
+    response.json().await.map_err(|err| Attempt::Retry(format!("{url}: unreadable answer: {err}")))
+}
+
+/// One attempt whose answer is read as it arrives: sends `request` and
+/// hands back the response once its status says success.
+pub async fn send_for_stream(
+    request: reqwest::RequestBuilder,
+    api_key: Option<&secrecy::SecretString>,
+    url: &str,
+) -> Result<reqwest::Response, Attempt> {
     use secrecy::ExposeSecret;
     let request = match api_key {
         Some(key) => request.bearer_auth(key.expose_secret()),
@@ -132,7 +143,7 @@ pub async fn send_json<T: serde::de::DeserializeOwned>(
         return Err(classify_status(url, status.as_u16(), &detail)
             .unwrap_or_else(|| Attempt::Fatal(format!("{url} answered {status}"))));
     }
-    response.json().await.map_err(|err| Attempt::Retry(format!("{url}: unreadable answer: {err}")))
+    Ok(response)
 }
 
 /// How an HTTP status from a provider is treated: `None` for success.

@@ -51,6 +51,7 @@ pub async fn run(
     // Vectors are seeded directly; the hashing embedder keeps the page
     // timings about the portal and matching, not the model.
     settings.embedding.provider = EmbeddingProvider::Hashing;
+    settings.llm.provider = fairgig_core::config::LlmProvider::Off;
     let state = AppState::build(settings).await?;
     let engine = state.engine.clone();
     engine.store.migrate().await?;

@@ -298,6 +298,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Local language model: brief latency, tokens/s, answers that passed
+    /// their checks, load time and peak memory.
+    Llm {
+        /// Rounds over the fixed requests.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+    },
     /// Local embedding model: sentences/s in batches of 64 short and long texts.
     Embed {
         /// Timed batches of each length.
@@ -462,6 +469,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Demo { show } => {
+            // Forty job posts are the marketplace's to match; their briefs
+            // come from the rules so the demo takes seconds, not minutes
+            // (submissions made after `make run` get the model's).
+            let mut settings = settings;
+            settings.llm.provider = fairgig_core::config::LlmProvider::Off;
             let engine = ready_engine(settings).await?;
             engine.embeddings.start().await.context("starting the embedding provider")?;
             fairgig_engine::demo::run(&engine, show).await?;
@@ -701,6 +713,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Asr { rounds }) => {
             fairgig_bench::asr::run(&settings, rounds)?;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Llm { rounds }) => {
+            fairgig_bench::llm::run(&settings, rounds).await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Embed { batches }) => {

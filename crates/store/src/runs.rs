@@ -89,6 +89,10 @@ pub struct StepView {
     pub error: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub output: Option<Value>,
+    /// What the running step has written so far (a language model's
+    /// answer as it is written); only while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -109,6 +113,7 @@ struct StepRow {
     finished_at: Option<OffsetDateTime>,
     error: Option<String>,
     output: Option<String>,
+    progress: Option<String>,
 }
 
 /// The outcome of recording a finished step.
@@ -160,8 +165,8 @@ impl Store {
             .map_err(|_| StoreError::Corrupt(format!("run {id} status {status:?}")))?;
         let rows: Vec<StepRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT name, status, attempts, started_at, finished_at, error, output FROM steps \
-                 WHERE run_id = $1 ORDER BY position",
+                "SELECT name, status, attempts, started_at, finished_at, error, output, progress \
+                 FROM steps WHERE run_id = $1 ORDER BY position",
             )
             .bind(id)
             .fetch_all(pool)
@@ -186,6 +191,7 @@ impl Store {
                     finished_at: row.finished_at,
                     error: row.error,
                     output: row.output.and_then(|text| serde_json::from_str(&text).ok()),
+                    progress: row.progress.filter(|_| status == StepStatus::Running),
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -208,13 +214,30 @@ impl Store {
             .collect())
     }
 
+    /// What a running step has written so far; ignored once it is not
+    /// running (a late write cannot outlive its step).
+    pub async fn record_step_progress(&self, step: &StepRef, text: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE steps SET progress = $3 WHERE run_id = $1 AND name = $2 AND status = 'running'",
+            )
+            .bind(step.run.as_uuid())
+            .bind(&step.step)
+            .bind(text)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Marks a claimed step running (and its submission processing).
     pub async fn start_step(&self, step: &StepRef, attempts: i32) -> Result<(), StoreError> {
         let at = now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "UPDATE steps SET status = 'running', attempts = $3, started_at = COALESCE(started_at, $4) \
+                "UPDATE steps SET status = 'running', attempts = $3, started_at = COALESCE(started_at, $4), \
+                 progress = NULL \
                  WHERE run_id = $1 AND name = $2 AND status NOT IN ('succeeded', 'cancelled')",
             )
             .bind(step.run.as_uuid())
@@ -271,7 +294,7 @@ impl Store {
                 return Ok(StepRecorded::LeaseLost);
             }
             sqlx::query(
-                "UPDATE steps SET status = 'succeeded', output = $3, error = NULL, finished_at = $4 \
+                "UPDATE steps SET status = 'succeeded', output = $3, error = NULL, finished_at = $4, progress = NULL \
                  WHERE run_id = $1 AND name = $2",
             )
             .bind(step.run.as_uuid())
@@ -351,7 +374,7 @@ impl Store {
                 return Ok(StepRecorded::LeaseLost);
             }
             if retry_at.is_some() {
-                sqlx::query("UPDATE steps SET status = 'retrying', error = $3 WHERE run_id = $1 AND name = $2")
+                sqlx::query("UPDATE steps SET status = 'retrying', error = $3, progress = NULL WHERE run_id = $1 AND name = $2")
                     .bind(step.run.as_uuid())
                     .bind(&step.step)
                     .bind(error)
@@ -501,7 +524,8 @@ use set_submission_status;
 macro_rules! mark_failed {
     ($executor:expr, $step:expr, $error:expr, $at:expr) => {{
         sqlx::query(
-            "UPDATE steps SET status = 'failed', error = $3, finished_at = $4 WHERE run_id = $1 AND name = $2",
+            "UPDATE steps SET status = 'failed', error = $3, finished_at = $4, progress = NULL \
+             WHERE run_id = $1 AND name = $2",
         )
         .bind($step.run.as_uuid())
         .bind(&$step.step)

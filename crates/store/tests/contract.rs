@@ -1399,3 +1399,34 @@ async fn pages_keep_every_version_and_refuse_a_stale_save() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_running_steps_progress_shows_until_it_finishes() {
+    use fairgig_store::runs::{PlannedStep, StepRef};
+    on_every_backend(|store| async move {
+        let owner = store.create_user(new_user("client@example.org")).await.expect("user");
+        let new = plain_request(owner.id, "Brief", "A landing page");
+        let plan = [PlannedStep {
+            name: "brief".into(),
+            depends_on: vec![],
+            max_attempts: 3,
+            priority: 0,
+        }];
+        let (_, run) = store.create_submission(&new, &plan).await.expect("submission");
+        let step = StepRef { run, step: "brief".into() };
+        // Not running yet: a write is ignored.
+        store.record_step_progress(&step, "{\"goals\":[").await.expect("progress");
+        let view = store.run_of_submission(new.id).await.expect("run");
+        assert_eq!(view.steps[0].progress, None);
+
+        store.start_step(&step, 1).await.expect("start");
+        store.record_step_progress(&step, "{\"goals\":[{\"text\":\"A").await.expect("progress");
+        let view = store.run_of_submission(new.id).await.expect("run");
+        assert_eq!(view.steps[0].progress.as_deref(), Some("{\"goals\":[{\"text\":\"A"));
+
+        store.fail_abandoned_step(&step, "lost").await.expect("fail");
+        let view = store.run_of_submission(new.id).await.expect("run");
+        assert_eq!(view.steps[0].progress, None, "a failed step shows no half answer");
+    })
+    .await;
+}

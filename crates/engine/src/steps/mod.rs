@@ -23,6 +23,7 @@
 //! through [`StepContext::output`].
 
 pub mod outputs;
+pub mod progress;
 
 use crate::bias_rules::LiveBias;
 use crate::candidates::ProfileIndex;
@@ -140,7 +141,7 @@ pub fn pipeline(services: StepServices) -> Pipeline {
                     .after(&[ANALYSE, BIAS_CHECK])
                     .timeout(Duration::from_secs(300))
                     .retry(RetryPolicy::default()),
-                WriteBrief { llm: llm.clone() },
+                WriteBrief { store: store.clone(), llm: llm.clone() },
             )
         })
         .and_then(|pipeline| {
@@ -160,7 +161,8 @@ pub fn pipeline(services: StepServices) -> Pipeline {
             pipeline.step(
                 StepSpec::new(OFFER)
                     .after(&[BRIEF, EMBED])
-                    .timeout(Duration::from_secs(60))
+                    // As long as a brief: its words may wait for the model.
+                    .timeout(Duration::from_secs(300))
                     .retry(RetryPolicy::default()),
                 PriceOffer {
                     store: store.clone(),
@@ -493,6 +495,7 @@ impl StepHandler for MatchFreelancers {
 /// only if every quote in it occurs in the request, else the rules' with
 /// the reason.
 struct WriteBrief {
+    store: Store,
     llm: Option<fairgig_llm::LanguageModel>,
 }
 
@@ -533,8 +536,19 @@ impl StepHandler for WriteBrief {
             deadline: deadline.as_deref(),
             region: submission.region.as_deref(),
         };
-        crate::briefs::write_brief(self.llm.as_ref(), request, rules).await.to_output()
+        let progress = progress::StepProgress::start(self.store.clone(), step_ref(context));
+        let briefed = crate::briefs::write_brief(self.llm.as_ref(), request, rules, &|text| {
+            progress.tell(text)
+        })
+        .await;
+        progress.finish().await;
+        briefed.to_output()
     }
+}
+
+/// The store's name for the step `context` runs.
+fn step_ref(context: &StepContext) -> fairgig_store::runs::StepRef {
+    fairgig_store::runs::StepRef { run: context.run, step: context.step.clone() }
 }
 
 /// A request's three priced tiers: the effort from its analysis, the rate
@@ -584,8 +598,13 @@ impl StepHandler for PriceOffer {
             rates_minor: &rates,
             reference_rate_minor: self.settings.reference_hourly_rate_minor,
         });
+        let progress = progress::StepProgress::start(self.store.clone(), step_ref(context));
         let (prose, prose_by) =
-            crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer).await;
+            crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer, &|text| {
+                progress.tell(text)
+            })
+            .await;
+        progress.finish().await;
         Offered::Offer {
             offer: Box::new(offer),
             made_by: crate::briefs::MADE_BY_RULES.to_owned(),

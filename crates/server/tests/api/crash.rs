@@ -29,6 +29,7 @@ pub fn worker_process(app: &TestApp, amqp: Option<&AmqpTransport>) -> Child {
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
         .env("FAIRGIG_TRANSCRIPTION__MODEL_DIR", crate::helpers::models_dir().join("whisper-base"))
+        .env("FAIRGIG_LLM__PROVIDER", "off")
         .current_dir(app.data_dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -256,6 +256,7 @@ async fn a_model_change_re_embeds_stored_vectors_in_the_background() {
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     use_openai(&mut settings, &base);
     settings.transcription.model_dir = crate::helpers::models_dir().join("whisper-base");
+    settings.llm.provider = fairgig_core::config::LlmProvider::Off;
     let second = Server::build(settings, ServeRole::All).await.expect("build");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(second.run_until_stopped(async move {
@@ -288,6 +289,7 @@ async fn serve_without_the_model_says_how_to_fetch_it() {
         fairgig_core::config::Settings { data_dir: dir.path().to_path_buf(), ..Default::default() };
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.embedding.models_dir = empty.path().to_path_buf();
+    settings.llm.provider = fairgig_core::config::LlmProvider::Off;
     let error = Server::build(settings, ServeRole::All).await.expect_err("no model");
     let message = format!("{error:#}");
     assert!(message.contains("make models"), "{message}");

@@ -301,6 +301,7 @@ pub async fn fairgig_at(
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("FAIRGIG_EMBEDDING__PROVIDER", "hashing")
         .env("FAIRGIG_TRANSCRIPTION__MODEL_DIR", crate::helpers::models_dir().join("whisper-base"))
+        .env("FAIRGIG_LLM__PROVIDER", "off")
         .current_dir(data_dir);
     // Off the test's runtime: the app under test runs on it and must keep
     // answering (and finishing its SQLite transactions) while the CLI runs.

@@ -1,8 +1,9 @@
 //! The brief and the offer's words written by a language model through an
-//! OpenAI-compatible chat-completions service (an in-test one): the schema
-//! asked for, an answer with a quote not in the request (or a number in
-//! the offer's words) sent back once with the error, tokens and cost
-//! recorded, and the rules' output when the model fails.
+//! OpenAI-compatible chat-completions service (an in-test one that streams
+//! its answers as server-sent events): the schema asked for, an answer with
+//! a quote not in the request (or a number in the offer's words) sent back
+//! once with the error, tokens and cost recorded, the answer shown while it
+//! is written, and the rules' output when the model fails.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,8 @@ use crate::helpers::{finished, spawn_with, step, TestApp, TestUser};
 struct FakeChat {
     answers: Arc<Mutex<HashMap<String, VecDeque<String>>>>,
     requests: Arc<Mutex<Vec<Value>>>,
+    /// When set, a streamed brief stops after its first half until notified.
+    hold_brief: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl FakeChat {
@@ -32,20 +35,70 @@ impl FakeChat {
     }
 }
 
-async fn chat(State(fake): State<FakeChat>, Json(body): Json<Value>) -> Json<Value> {
+async fn chat(State(fake): State<FakeChat>, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let prompt = body["response_format"]["json_schema"]["name"].as_str().unwrap_or("").to_owned();
+    let streamed = body["stream"] == true;
     fake.requests.lock().expect("requests").push(body);
-    let mut all = fake.answers.lock().expect("answers");
-    let answers = all.entry(prompt).or_default();
-    let answer = if answers.len() > 1 { answers.pop_front() } else { answers.front().cloned() };
-    Json(json!({
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.unwrap_or_default()}}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 50},
-    }))
+    let answer = {
+        let mut all = fake.answers.lock().expect("answers");
+        let answers = all.entry(prompt.clone()).or_default();
+        let answer = if answers.len() > 1 { answers.pop_front() } else { answers.front().cloned() };
+        answer.unwrap_or_default()
+    };
+    let usage = json!({"prompt_tokens": 100, "completion_tokens": 50});
+    if !streamed {
+        return Json(json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}],
+            "usage": usage,
+        }))
+        .into_response();
+    }
+    // Two pieces of the answer, the usage, the end; a held brief waits
+    // between the pieces.
+    let half = answer.char_indices().nth(answer.chars().count() / 2).map_or(0, |(at, _)| at);
+    let delta = |text: &str| json!({"choices": [{"index": 0, "delta": {"content": text}}]});
+    let events = [
+        delta(&answer[..half]).to_string(),
+        delta(&answer[half..]).to_string(),
+        json!({"choices": [], "usage": usage}).to_string(),
+        "[DONE]".to_owned(),
+    ];
+    let hold = fake.hold_brief.clone().filter(|_| prompt == "brief");
+    let (sender, receiver) = tokio::sync::mpsc::channel::<String>(4);
+    tokio::spawn(async move {
+        for (index, event) in events.into_iter().enumerate() {
+            if index == 1 {
+                if let Some(hold) = &hold {
+                    hold.notified().await;
+                }
+            }
+            if sender.send(format!("data: {event}\n\n")).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        let event = receiver.recv().await?;
+        Some((Ok::<_, std::convert::Infallible>(event), receiver))
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 async fn start(brief: &[String], offer: &[String]) -> (String, FakeChat) {
-    let fake = FakeChat::default();
+    start_holding(brief, offer, None).await
+}
+
+async fn start_holding(
+    brief: &[String],
+    offer: &[String],
+    hold_brief: Option<Arc<tokio::sync::Notify>>,
+) -> (String, FakeChat) {
+    let fake = FakeChat { hold_brief, ..FakeChat::default() };
     {
         let mut answers = fake.answers.lock().expect("answers");
         answers.insert("brief".into(), brief.iter().cloned().collect());
@@ -171,4 +224,62 @@ async fn a_model_that_answers_nonsense_twice_leaves_the_rules_words_with_the_rea
     assert!(offer["prose"].is_null(), "{offer}");
     assert!(offer["prose_by"]["fallback"].as_str().is_some_and(|f| f.contains("invalid twice")));
     assert!(offer["tiers"].as_array().is_some_and(|t| t.len() == 3), "the numbers stand");
+}
+
+#[tokio::test]
+async fn a_brief_is_shown_while_the_model_writes_it() {
+    let hold = Arc::new(tokio::sync::Notify::new());
+    let answer = brief_citing("an online order form");
+    let (base, _fake) = start_holding(
+        std::slice::from_ref(&answer),
+        &[offer_prose("Three ways.")],
+        Some(Arc::clone(&hold)),
+    )
+    .await;
+    let app = app_with_model(&base).await;
+    let user = app.register("client@example.org").await;
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/submissions"))
+        .bearer_auth(&user.access)
+        .json(&json!({"kind": "request", "title": "Bakery website", "text": TEXT}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    // The model has sent half its answer and waits: the API shows that half.
+    let half =
+        &answer[..answer.char_indices().nth(answer.chars().count() / 2).map_or(0, |(at, _)| at)];
+    let mut shown = Value::Null;
+    for _ in 0..200 {
+        let detail: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/submissions/{id}")))
+            .bearer_auth(&user.access)
+            .send()
+            .await
+            .expect("detail")
+            .json()
+            .await
+            .expect("json");
+        shown = detail["run"]["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|step| step["name"] == "brief"))
+            .cloned()
+            .unwrap_or_default();
+        if shown["progress"].as_str() == Some(half) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown["status"], "running", "{shown}");
+    assert_eq!(shown["progress"].as_str(), Some(half), "{shown}");
+    hold.notify_one();
+    let done = finished(&app, &user, id).await;
+    let brief = step(&done, "brief");
+    assert!(brief.get("progress").is_none(), "a finished step shows its output only: {brief}");
+    assert_eq!(brief["output"]["made_by"], "openai:test-llm", "{brief}");
 }

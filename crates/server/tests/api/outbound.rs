@@ -135,6 +135,7 @@ async fn serve_on_embedded_defaults_talks_to_no_one() {
         .env("FAIRGIG_SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("FAIRGIG_EMBEDDING__MODELS_DIR", &models)
         .env("FAIRGIG_TRANSCRIPTION__MODEL_DIR", crate::helpers::models_dir().join("whisper-base"))
+        .env("FAIRGIG_LLM__MODEL_PATH", models.join("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"))
         .env("FAIRGIG_LOG__LEVEL", "warn")
         .env("HTTPS_PROXY", &proxy)
         .env("HTTP_PROXY", &proxy)

@@ -1,0 +1,48 @@
+//! A running step's text so far (a language model's answer as it is
+//! written), kept in the store so the API and the portal — which may run
+//! in other processes than the worker — show it while the step runs.
+//! Writes are throttled: the newest text at most every [`EVERY`].
+
+use std::time::Duration;
+
+use fairgig_store::runs::StepRef;
+use fairgig_store::Store;
+use tokio::sync::watch;
+
+/// How often the text so far is written at most.
+const EVERY: Duration = Duration::from_millis(500);
+
+/// Publishes one running step's text; [`StepProgress::finish`] stops it
+/// (the step's finish clears what was written).
+#[derive(Debug)]
+pub struct StepProgress {
+    latest: watch::Sender<String>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl StepProgress {
+    pub fn start(store: Store, step: StepRef) -> Self {
+        let (latest, mut newest) = watch::channel(String::new());
+        let writer = tokio::spawn(async move {
+            while newest.changed().await.is_ok() {
+                let text = newest.borrow_and_update().clone();
+                if let Err(err) = store.record_step_progress(&step, &text).await {
+                    tracing::debug!(error = %err, step = %step.step, "step progress not recorded");
+                }
+                tokio::time::sleep(EVERY).await;
+            }
+        });
+        Self { latest, writer }
+    }
+
+    /// The text so far (replaces what was told before).
+    pub fn tell(&self, text: &str) {
+        self.latest.send_replace(text.to_owned());
+    }
+
+    /// Stops publishing; a write under way completes first.
+    pub async fn finish(self) {
+        drop(self.latest);
+        let _ = self.writer.await;
+    }
+}
