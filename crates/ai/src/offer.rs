@@ -97,6 +97,28 @@ pub struct TierProse {
 }
 
 impl OfferProse {
+    /// The words the rules would write around the tiers: what a language
+    /// model is asked to improve (a small one mostly keeps them).
+    pub fn draft(title: &str) -> OfferProse {
+        let title = title.trim();
+        OfferProse {
+            introduction: format!(
+                "Here are three ways to go about \u{201c}{title}\u{201d}, from the essentials to \
+                 the complete job, so you can choose how far to go now."
+            ),
+            tiers: TierProse {
+                essential: "The core of what you asked for, without extras, to get started \
+                            quickly."
+                    .to_owned(),
+                standard: "Everything you asked for, tested and handed over ready to use."
+                    .to_owned(),
+                complete: "Everything you asked for plus documentation, support after delivery \
+                           and room for changes."
+                    .to_owned(),
+            },
+        }
+    }
+
     /// Prose may not state a number: every number of an offer is the
     /// rules', shown beside the words, and a number in the words could
     /// contradict it. Each part must say something of its own: three tiers
@@ -332,6 +354,7 @@ mod tests {
         assert!(prose("Three ways to build your shop.").check().is_ok());
         assert!(prose("Only 500 EUR!").check().is_err());
         assert!(prose(" ").check().is_err());
+        assert_eq!(OfferProse::draft("Bakery shop").check(), Ok(()));
         let err = prose("all of it. ").check().expect_err("a tier said twice");
         assert!(err.contains("differ"), "{err}");
     }

@@ -59,6 +59,7 @@ pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> an
     let mut offer_times = Vec::new();
     let (mut read, mut written) = (0u64, 0u64);
     let (mut briefs_used, mut prose_used, mut asked) = (0, 0, 0);
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     // The first answer loads the model; it is not timed.
     let warm = REQUESTS[0];
     let _ = write_brief(Some(&llm), request(warm), draft(warm, &skills), &|_| {}).await;
@@ -69,8 +70,9 @@ pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> an
             let briefed =
                 write_brief(Some(&llm), request(pair), draft(pair, &skills), &|_| {}).await;
             brief_times.push(started.elapsed());
-            if briefed.fallback.is_none() {
-                briefs_used += 1;
+            match &briefed.fallback {
+                None => briefs_used += 1,
+                Some(reason) => *reasons.entry(reason.clone()).or_insert(0) += 1,
             }
             if let Some(usage) = &briefed.usage {
                 read += u64::from(usage.prompt_tokens);
@@ -87,9 +89,12 @@ pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> an
             });
             let started = Instant::now();
             let text = format!("{}\n{}", pair.0, pair.1);
-            let (prose, _) = write_offer_prose(Some(&llm), &text, &priced, &|_| {}).await;
+            let (prose, by) = write_offer_prose(Some(&llm), &text, &priced, &|_| {}).await;
             offer_times.push(started.elapsed());
             prose_used += usize::from(prose.is_some());
+            if let Some(reason) = by.and_then(|by| by.fallback) {
+                *reasons.entry(reason).or_insert(0) += 1;
+            }
         }
     }
     let total: Duration = brief_times.iter().sum();
@@ -115,6 +120,9 @@ pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> an
         "llm answers used: briefs {briefs_used} of {asked}, offer words {prose_used} of {asked} \
          (the rest fell back to the rules, with the reason in the output)"
     );
+    for (reason, count) in &reasons {
+        println!("llm fell back {count}×: {reason}");
+    }
     println!(
         "llm load {:.2} s, peak resident memory {} MiB",
         load.as_secs_f64(),

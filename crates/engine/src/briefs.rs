@@ -94,9 +94,14 @@ pub async fn write_offer_prose(
         .iter()
         .map(|tier| format!("{}: {}", tier.name.as_str(), tier.scope.join("; ")))
         .collect();
-    let input = format!("Request:\n{text}\n\nScope of each tier:\n{}", scopes.join("\n"));
+    let title = text.lines().next().unwrap_or_default();
+    let draft = serde_json::to_value(OfferProse::draft(title)).unwrap_or_default();
+    let input = format!(
+        "Request:\n{text}\n\nScope of each tier:\n{}\n\nDraft made by rules:\n{draft}",
+        scopes.join("\n")
+    );
     let checked = |prose: &OfferProse| prose.check();
-    let ask = Ask { prompt: &OFFER_PROMPT, source: text, draft: None };
+    let ask = Ask { prompt: &OFFER_PROMPT, source: text, draft: Some(&draft) };
     let provenance = |usage, fallback| ProseProvenance {
         model: llm.model_id(),
         prompt: OFFER_PROMPT.id(),

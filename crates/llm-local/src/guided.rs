@@ -24,9 +24,12 @@ const DEFAULT_MAX_ITEMS: usize = 5;
 const MAX_STRING_TOKENS: usize = 48;
 /// Tokens kept back to close what is open when the budget runs low.
 const CLOSING_RESERVE: u32 = 48;
-/// How much a token already written in this string is held back (the
-/// usual remedy for a small model's loops under greedy decoding).
+/// How much a token the model wrote recently is held back (the usual
+/// remedy for a small model's loops under greedy decoding, and for its
+/// habit of writing the same sentence for each of three tiers).
 const REPEAT_PENALTY: f32 = 1.3;
+/// How many of the model's last tokens the penalty remembers.
+const RECENT: usize = 64;
 
 /// What the decoder needs from a model.
 pub trait Scorer {
@@ -39,6 +42,9 @@ pub trait Scorer {
 pub struct Rules<'a> {
     /// Fields whose values must occur word for word in `source`.
     pub quoted_fields: &'a [&'a str],
+    /// Within a draft, the fields the model rewords; every other value of
+    /// the draft is copied as it is.
+    pub reworded_fields: &'a [&'a str],
     pub source: &'a str,
     /// `None`: no digit at all. Otherwise the numbers (runs of digits) the
     /// answer may write: those of the request and the draft, so a number
@@ -58,9 +64,10 @@ pub struct Guided {
 
 /// Writes one value of `schema`, the model having read the prompt (`logits`
 /// are its scores for the first token of the answer). A `draft` of the same
-/// shape sets how many items each array has at least: a small model asked
-/// to improve a draft tends to close arrays early, dropping what the draft
-/// held.
+/// shape is what the model improves: each of its arrays keeps at least its
+/// items (a small model tends to close arrays at once, dropping what the
+/// draft held), arrays of objects no more, and within its items only the
+/// `reworded_fields` are the model's.
 pub fn generate(
     scorer: &mut dyn Scorer,
     vocab: &Vocab,
@@ -80,6 +87,7 @@ pub fn generate(
         pending: String::new(),
         out: Vec::new(),
         tokens: 0,
+        recent: std::collections::VecDeque::with_capacity(RECENT),
     };
     decoder.value(schema, None, draft)?;
     Ok(Guided { json: String::from_utf8_lossy(&decoder.out).into_owned(), tokens: decoder.tokens })
@@ -98,6 +106,8 @@ struct Decoder<'a> {
     pending: String,
     out: Vec<u8>,
     tokens: u32,
+    /// The model's last [`RECENT`] tokens, for the repetition penalty.
+    recent: std::collections::VecDeque<u32>,
 }
 
 impl<'a> Decoder<'a> {
@@ -108,6 +118,14 @@ impl<'a> Decoder<'a> {
         draft: Option<&Value>,
     ) -> Result<(), LocalError> {
         let schema = self.resolve(schema)?;
+        // Within the draft, only reworded fields are the model's: the rest
+        // (kinds, values, sources, quotes) is the draft's, copied.
+        if let Some(pinned) = draft.filter(|d| !d.is_array() && !d.is_object()) {
+            if !field.is_some_and(|f| self.rules.reworded_fields.contains(&f)) {
+                self.write(&pinned.to_string());
+                return Ok(());
+            }
+        }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             let options: Vec<String> = values.iter().map(Value::to_string).collect();
             self.choose(&options)?;
@@ -181,7 +199,14 @@ impl<'a> Decoder<'a> {
         let key = first_key.ok_or_else(unsupported_union)?;
         self.write(&format!("{{{}:", Value::from(key)));
         let options: Vec<String> = tags.iter().map(|(tag, _)| tag.clone()).collect();
-        let chosen = self.choose(&options)?;
+        let drafted = draft.and_then(|d| d.get(key)).map(Value::to_string);
+        let chosen = match drafted.and_then(|tag| options.iter().position(|o| *o == tag)) {
+            Some(pinned) => {
+                self.write(&options[pinned]);
+                pinned
+            }
+            None => self.choose(&options)?,
+        };
         self.object_fields(tags[chosen].1, 1, draft)
     }
 
@@ -195,13 +220,17 @@ impl<'a> Decoder<'a> {
             .get("items")
             .ok_or_else(|| LocalError::Unsupported("an array without \"items\"".to_owned()))?;
         let count = |key: &str| schema.get(key).and_then(Value::as_u64).map(|n| n as usize);
-        let drafted = draft.and_then(Value::as_array).map_or(0, Vec::len);
-        let min = count("minItems").unwrap_or(0).max(drafted);
-        let max = count("maxItems").unwrap_or(DEFAULT_MAX_ITEMS).max(min);
-        let opener = match self.resolve(items)?.get("type").and_then(Value::as_str) {
-            Some("string") => "\"",
-            _ => "{",
-        };
+        let drafted = draft.and_then(Value::as_array).map(Vec::len);
+        let min = count("minItems").unwrap_or(0).max(drafted.unwrap_or(0));
+        let of_strings = self.resolve(items)?.get("type").and_then(Value::as_str) == Some("string");
+        let max = match drafted {
+            // Drafted objects (goals, constraints) are the draft's, reworded;
+            // the model may add sentences (questions, risks), not facts.
+            Some(drafted) if !of_strings => drafted,
+            _ => count("maxItems").unwrap_or(DEFAULT_MAX_ITEMS),
+        }
+        .max(min);
+        let opener = if of_strings { "\"" } else { "{" };
         self.write("[");
         let mut written = 0;
         while written < max {
@@ -235,7 +264,8 @@ impl<'a> Decoder<'a> {
             && self.tokens + CLOSING_RESERVE / 2 < self.rules.budget
         {
             let mut scores = self.logits.clone();
-            for &id in &written {
+            let earlier = self.recent.iter().filter(|id| !written.contains(id));
+            for &id in written.iter().chain(earlier) {
                 if let Some(score) = scores.get_mut(id as usize) {
                     *score = if *score >= 0.0 {
                         *score / REPEAT_PENALTY
@@ -270,6 +300,10 @@ impl<'a> Decoder<'a> {
                     text.extend_from_slice(self.vocab.piece(id));
                     self.out.extend_from_slice(self.vocab.piece(id));
                     written.push(id);
+                    if self.recent.len() == RECENT {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back(id);
                     self.feed(&[id])?;
                 }
                 Step::Finish(body) => {

@@ -123,6 +123,7 @@ impl LocalModel {
         });
         let rules = guided::Rules {
             quoted_fields: prompt.quoted_fields,
+            reworded_fields: prompt.reworded_fields,
             source,
             numbers: numbers.as_deref(),
             budget: self.config.max_tokens,

@@ -108,6 +108,9 @@ fn a_brief_keeps_the_schema_quotes_the_request_and_makes_up_no_number() {
     assert!(usage.completion_tokens > 20 && usage.completion_tokens <= 900 + 48, "{usage:?}");
 }
 
+/// What `OfferProse::draft` writes (fairgig-ai is not a dependency here).
+const OFFER_DRAFT: &str = r#"{"introduction":"Here are three ways to go about “Shop”, from the essentials to the complete job, so you can choose how far to go now.","tiers":{"essential":"The core of what you asked for, without extras, to get started quickly.","standard":"Everything you asked for, tested and handed over ready to use.","complete":"Everything you asked for plus documentation, support after delivery and room for changes."}}"#;
+
 #[test]
 fn an_offers_words_hold_no_digit_even_when_the_request_is_full_of_them() {
     let model = model(400, Duration::from_secs(300));
@@ -118,12 +121,15 @@ fn an_offers_words_hold_no_digit_even_when_the_request_is_full_of_them() {
             "user",
             format!(
                 "Request:\n{request}\n\nScope of each tier:\nessential: the shop\nstandard: the \
-                 shop and its payments\ncomplete: everything, documented"
+                 shop and its payments\ncomplete: everything, documented\n\nDraft made by \
+                 rules:\n{OFFER_DRAFT}"
             ),
         ),
     ];
-    let (json, _) =
-        model.answer(&messages, &OFFER_PROMPT, request, None, &mut |_| {}).expect("an answer");
+    let draft: serde_json::Value = serde_json::from_str(OFFER_DRAFT).expect("JSON");
+    let (json, _) = model
+        .answer(&messages, &OFFER_PROMPT, request, Some(&draft), &mut |_| {})
+        .expect("an answer");
     eprintln!("{json}");
     let value: serde_json::Value = serde_json::from_str(&json).expect("the answer is JSON");
     for text in [
@@ -135,6 +141,9 @@ fn an_offers_words_hold_no_digit_even_when_the_request_is_full_of_them() {
         assert!(text.as_str().is_some_and(|t| !t.trim().is_empty()), "{json}");
     }
     assert!(!json.chars().any(|c| c.is_ascii_digit()), "{json}");
+    let tiers = &value["tiers"];
+    assert_ne!(tiers["essential"], tiers["standard"], "{json}");
+    assert_ne!(tiers["standard"], tiers["complete"], "{json}");
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub struct Prompt {
     /// The string fields whose values must be copied from the request
     /// (a local model's decoding is held to that as it writes).
     pub quoted_fields: &'static [&'static str],
+    /// The fields a local model writes anew when it improves a draft; the
+    /// draft's other values are kept (a small model copies facts badly).
+    pub reworded_fields: &'static [&'static str],
     /// Whether the answer may contain digits (an offer's words may not:
     /// its numbers are the rules').
     pub digits: bool,
@@ -55,16 +58,18 @@ pub const BRIEF_PROMPT: Prompt = Prompt {
     system: include_str!("../prompts/brief.v1.txt"),
     schema: include_str!("../prompts/brief.v1.schema.json"),
     quoted_fields: &["quote"],
+    reworded_fields: &["text", "open_questions", "risks"],
     digits: true,
 };
 
 /// The offer's prompt: the words around numbers set by rules.
 pub const OFFER_PROMPT: Prompt = Prompt {
     name: "offer",
-    version: 1,
-    system: include_str!("../prompts/offer.v1.txt"),
-    schema: include_str!("../prompts/offer.v1.schema.json"),
+    version: 2,
+    system: include_str!("../prompts/offer.v2.txt"),
+    schema: include_str!("../prompts/offer.v2.schema.json"),
     quoted_fields: &[],
+    reworded_fields: &["introduction", "essential", "standard", "complete"],
     digits: false,
 };
 

@@ -175,7 +175,7 @@ impl StepOutput for Prototyped {
 pub struct ProseProvenance {
     /// `openai:<model>`.
     pub model: String,
-    /// `offer@v1`.
+    /// `offer@v2`.
     pub prompt: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<fairgig_llm::Usage>,

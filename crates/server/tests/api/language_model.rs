@@ -189,7 +189,7 @@ async fn answers_that_misquote_or_state_numbers_are_sent_back_once_and_then_used
     // The offer's numbers are the rules'; the model's words hold none.
     assert_eq!(offer["made_by"], "rules", "{offer}");
     assert_eq!(offer["prose"]["introduction"], "Three ways to your bakery's site.", "{offer}");
-    assert_eq!(offer["prose_by"]["prompt"], "offer@v1");
+    assert_eq!(offer["prose_by"]["prompt"], "offer@v2");
     assert_eq!(offer["prose_by"]["model"], "openai:test-llm");
     let complaint = fake.requests_for("offer")[1]["messages"].to_string();
     assert!(complaint.contains("must not contain numbers"), "{complaint}");
