@@ -1,10 +1,11 @@
 //! Decoding guided by the answer's JSON Schema: the structure (braces, keys
 //! in the schema's order, commas) is written for the model, and the model
 //! chooses only where the schema leaves a choice — each string's words, an
-//! enum's value, a union's branch, whether an array goes on. So a small
-//! model's answer always parses, and the rules a string must keep are kept
-//! while it is written: a quoted field can only copy the request, an offer's
-//! words can hold no digit.
+//! enum's value, a union's branch, whether an array goes on — and a draft
+//! it is improving does not already decide. So a small model's answer
+//! always parses, and the rules a string must keep are kept while it is
+//! written: a quoted field can only copy the request, a number only one
+//! the request or the draft holds, an offer's words no digit at all.
 //!
 //! Greedy: at each step the best-scored token the rules allow. Supported
 //! schema: `object` (keys from `required`, in order), `array` (`items`,
@@ -177,8 +178,8 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    /// A union of objects whose first key holds a one-value enum: the model
-    /// picks the value, and with it the branch.
+    /// A union of objects whose first key holds a one-value enum: the
+    /// draft's value, else the model's pick, chooses the branch.
     fn union(&mut self, branches: &'a [Value], draft: Option<&Value>) -> Result<(), LocalError> {
         let mut tags = Vec::with_capacity(branches.len());
         let mut first_key = None;

@@ -56,7 +56,7 @@ async fn chat(State(fake): State<FakeChat>, Json(body): Json<Value>) -> axum::re
     }
     // Two pieces of the answer, the usage, the end; a held brief waits
     // between the pieces.
-    let half = answer.char_indices().nth(answer.chars().count() / 2).map_or(0, |(at, _)| at);
+    let half = first_half(&answer).len();
     let delta = |text: &str| json!({"choices": [{"index": 0, "delta": {"content": text}}]});
     let events = [
         delta(&answer[..half]).to_string(),
@@ -127,8 +127,8 @@ async fn app_with_model(base: &str) -> TestApp {
 
 const TEXT: &str = "We need a website for our bakery. It must have an online order form.";
 
-/// The brief's and the offer's outputs of a request.
-async fn outputs_of(app: &TestApp, user: &TestUser) -> (Value, Value) {
+/// Submits the bakery request; its id.
+async fn submit_request(app: &TestApp, user: &TestUser) -> String {
     let created: Value = app
         .client
         .post(app.url("/api/v1/submissions"))
@@ -140,7 +140,18 @@ async fn outputs_of(app: &TestApp, user: &TestUser) -> (Value, Value) {
         .json()
         .await
         .expect("json");
-    let done = finished(app, user, created["id"].as_str().expect("id")).await;
+    created["id"].as_str().expect("id").to_owned()
+}
+
+/// The first half of `answer` (what a held stream sends before it waits).
+fn first_half(answer: &str) -> &str {
+    &answer[..answer.char_indices().nth(answer.chars().count() / 2).map_or(0, |(at, _)| at)]
+}
+
+/// The brief's and the offer's outputs of a request.
+async fn outputs_of(app: &TestApp, user: &TestUser) -> (Value, Value) {
+    let id = submit_request(app, user).await;
+    let done = finished(app, user, &id).await;
     assert_eq!(done["status"], "completed", "{done}");
     (step(&done, "brief")["output"].clone(), step(&done, "offer")["output"].clone())
 }
@@ -238,21 +249,9 @@ async fn a_brief_is_shown_while_the_model_writes_it() {
     .await;
     let app = app_with_model(&base).await;
     let user = app.register("client@example.org").await;
-    let created: Value = app
-        .client
-        .post(app.url("/api/v1/submissions"))
-        .bearer_auth(&user.access)
-        .json(&json!({"kind": "request", "title": "Bakery website", "text": TEXT}))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_str().expect("id");
+    let id = submit_request(&app, &user).await;
     // The model has sent half its answer and waits: the API shows that half.
-    let half =
-        &answer[..answer.char_indices().nth(answer.chars().count() / 2).map_or(0, |(at, _)| at)];
+    let half = first_half(&answer);
     let mut shown = Value::Null;
     for _ in 0..200 {
         let detail: Value = app
@@ -278,7 +277,7 @@ async fn a_brief_is_shown_while_the_model_writes_it() {
     assert_eq!(shown["status"], "running", "{shown}");
     assert_eq!(shown["progress"].as_str(), Some(half), "{shown}");
     hold.notify_one();
-    let done = finished(&app, &user, id).await;
+    let done = finished(&app, &user, &id).await;
     let brief = step(&done, "brief");
     assert!(brief.get("progress").is_none(), "a finished step shows its output only: {brief}");
     assert_eq!(brief["output"]["made_by"], "openai:test-llm", "{brief}");
