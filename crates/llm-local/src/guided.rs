@@ -336,19 +336,17 @@ impl<'a> Decoder<'a> {
         {
             return Verdict::Refuse;
         }
-        if !closes {
-            return if body.is_empty() { Verdict::Refuse } else { Verdict::Write };
+        match (closes, body.is_empty()) {
+            (false, true) => Verdict::Refuse,
+            (false, false) => Verdict::Write,
+            // The quote mark alone: the model wants the string to end.
+            (true, true) => Verdict::Stop,
+            // Words, then the end: not for an empty string, nor when the
+            // words split a character.
+            (true, false) if !has_words(text) && !has_words(body) => Verdict::Refuse,
+            (true, false) if std::str::from_utf8(body).is_err() => Verdict::Refuse,
+            (true, false) => Verdict::WriteAndClose(body.to_vec()),
         }
-        let mut whole = text.to_vec();
-        whole.extend_from_slice(body);
-        if !has_words(&whole) || std::str::from_utf8(body).is_err() {
-            // An empty string, or a closing token that splits a character.
-            return if body.is_empty() { Verdict::Stop } else { Verdict::Refuse };
-        }
-        if body.is_empty() {
-            return Verdict::Stop;
-        }
-        Verdict::WriteAndClose(body.to_vec())
     }
 
     /// Whether `body` after `text` keeps every number one the rules allow:

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use candle_core::quantized::gguf_file;
 use fairgig_llm::{Ask, ChatMessage, ChatModel, LlmError, OnText, Prompt, Usage};
 
-pub use guided::Scorer;
+use guided::Scorer;
 use llama::{Cache, Llama, MAX_CONTEXT};
 use vocab::Vocab;
 
