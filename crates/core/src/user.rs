@@ -261,11 +261,20 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub email_verified_at: Option<OffsetDateTime>,
+    /// When the account was erased: its personal data is gone and the
+    /// row only keeps the account's place in what others hold.
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub erased_at: Option<OffsetDateTime>,
 }
 
 impl User {
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.erased_at.is_some()
     }
 }
 

@@ -128,8 +128,10 @@ impl Indexable for Profile {
         }
     }
 
+    /// Only profiles open to work: every proposal asks for them, and an
+    /// erased account's profile (made unavailable) must leave the index.
     fn listed(&self) -> bool {
-        true
+        self.input.availability != Availability::Unavailable
     }
 
     async fn changes(
@@ -898,11 +900,12 @@ mod tests {
             let away = Availability::Unavailable;
             let _resting =
                 profile(&store, "resting", &input(&["Rust", "SQL"], "EU", away), &axis(0)).await;
-            assert_eq!(index.build(&store).await.expect("built"), (4, Built::Rebuilt));
-            // Specificity: three of four hold Rust, two Go, nobody Kotlin.
+            // Only the three open to work are indexed.
+            assert_eq!(index.build(&store).await.expect("built"), (3, Built::Rebuilt));
+            // Specificity among them: two of three hold Rust, two Go, nobody Kotlin.
             let weights = index.skill_specificity(&["RUST", "go", "Kotlin"]).await;
-            let idf = |holders: f64| (5.0 / (1.0 + holders)).ln() + 1.0;
-            for (weight, expected) in weights.iter().zip([idf(3.0), idf(2.0), idf(0.0)]) {
+            let idf = |holders: f64| (4.0 / (1.0 + holders)).ln() + 1.0;
+            for (weight, expected) in weights.iter().zip([idf(2.0), idf(2.0), idf(0.0)]) {
                 assert!((weight - expected).abs() < 1e-12, "{weights:?}");
             }
 

@@ -25,6 +25,7 @@
 //! - [`submissions`], [`sniff`]: what clients submit, and checking uploads.
 //! - [`orphan_uploads`]: removing uploaded files no submission refers to.
 //! - [`retention`]: pruning finished records past their retention period.
+//! - [`personal_data`]: a person's copy of their data, and erasing their account.
 //! - [`leased`]: periodic work one process runs per occurrence, under a lease.
 //! - [`backup`]: backing up, verifying and restoring a one-machine deployment.
 //! - [`steps`]: the pipeline each submission runs through and its steps.
@@ -75,6 +76,7 @@ pub mod notifications;
 pub mod operations;
 pub mod orphan_uploads;
 pub mod pages;
+pub mod personal_data;
 pub mod profiles;
 pub mod prototypes;
 pub mod registry;

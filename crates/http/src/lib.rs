@@ -1,5 +1,6 @@
 //! What fairgig's two HTTP faces (the API in `fairgig-server` and the
-//! portal in `fairgig-portal`) share: who is calling from where.
+//! portal in `fairgig-portal`) share: who is calling from where, and how a
+//! person's data archive is sent.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -60,4 +61,21 @@ where
         let trust_forwarded_for = Engine::from_ref(state).settings.server.trust_forwarded_for;
         Ok(ClientInfo::from_parts(parts, trust_forwarded_for))
     }
+}
+
+/// A person's data archive as a download, read from its temporary file as
+/// it is sent, never cached.
+pub fn archive_download(
+    archive: fairgig_engine::personal_data::Archive,
+) -> axum::response::Response {
+    use axum::{body::Body, http::header, response::IntoResponse};
+    let file = tokio::fs::File::from_std(archive.file);
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_owned()),
+        (header::CONTENT_LENGTH, archive.bytes.to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", archive.filename)),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    (headers, body).into_response()
 }

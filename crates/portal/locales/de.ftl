@@ -542,3 +542,17 @@ pages-media-file = Eine PNG-, JPEG-, GIF-, WebP- oder PDF-Datei (bis 10 MiB)
 pages-media-hint = Einmal nach ihrem Inhalt gespeichert; fügen Sie das Markdown, das Sie erhalten, in den Text ein.
 pages-media-upload = Hochladen
 pages-media-uploaded = Hochgeladen. Fügen Sie dies in den Text ein:
+
+data-title = Ihre Daten
+settings-data-link = Ihre Daten herunterladen oder Ihr Konto löschen
+data-export = Eine Kopie herunterladen
+data-export-hint = Ein ZIP-Archiv mit allem, was fairgig über Sie speichert: Konto, Profil, Anfragen mit ihren Ergebnissen und den hochgeladenen Dateien, Aufträge, Bewerbungen, Bewertungen, Benachrichtigungen, Einstellungen, API-Schlüssel (ohne die Schlüssel) und die Einträge des Audit-Protokolls über Sie.
+data-export-button = Meine Daten herunterladen
+data-erase = Konto löschen
+data-erase-hint = Ihre personenbezogenen Daten werden gelöscht oder anonymisiert, Ihre Dateien gelöscht; Sie werden überall abgemeldet und Ihre API-Schlüssel funktionieren nicht mehr. Ihre abgegebenen Bewertungen bleiben ohne Text erhalten, damit die Bewerteten ihren Ruf behalten. Das Audit-Protokoll hält die Löschung fest. Das lässt sich nicht rückgängig machen.
+data-erase-confirm = Mir ist klar, dass sich das nicht rückgängig machen lässt.
+data-erase-button = Mein Konto löschen
+data-confirm-needed = Bitte bestätigen Sie mit dem Häkchen.
+erased-title = Konto gelöscht
+erased-body = Ihr Konto wurde gelöscht: Ihre personenbezogenen Daten sind entfernt und Sie sind abgemeldet.
+erased-home = Zur Startseite

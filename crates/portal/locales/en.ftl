@@ -543,3 +543,17 @@ pages-media-file = A PNG, JPEG, GIF, WebP or PDF file (up to 10 MiB)
 pages-media-hint = Stored once by its content; paste the Markdown it gives you into the text.
 pages-media-upload = Upload
 pages-media-uploaded = Uploaded. Put this in the text:
+
+data-title = Your data
+settings-data-link = Download your data or delete your account
+data-export = Download a copy
+data-export-hint = One ZIP archive with everything fairgig keeps about you: your account, profile, requests with their results and the files you uploaded, jobs, applications, reviews, notifications, settings, API keys (without the keys) and the audit log's entries about you.
+data-export-button = Download my data
+data-erase = Delete your account
+data-erase-hint = Your personal data is deleted or made anonymous and your files are deleted; you are signed out everywhere and your API keys stop working. Ratings you gave stay, without their text, so the people you rated keep their reputation. The audit log keeps the fact of the deletion. This cannot be undone.
+data-erase-confirm = I understand that this cannot be undone.
+data-erase-button = Delete my account
+data-confirm-needed = Tick the box to confirm.
+erased-title = Account deleted
+erased-body = Your account has been deleted: your personal data is gone and you are signed out.
+erased-home = Back to the start page

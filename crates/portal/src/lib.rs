@@ -19,6 +19,7 @@
 //! - [`live`]: what happens while the dashboard is open, as it happens.
 //! - [`inbox`]: the notifications inbox and delivery log; changing the password.
 //! - [`settings`]: notification preferences, webhooks and API keys.
+//! - [`your_data`]: downloading one's data, erasing one's account.
 //! - [`requests`]: a new request, its live progress and its results.
 //! - [`freelancers`]: the profile editor.
 //! - [`directory`]: clients find freelancers; a freelancer's public page
@@ -48,6 +49,7 @@ pub mod recovery;
 pub mod requests;
 pub mod session;
 pub mod settings;
+pub mod your_data;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -107,6 +109,9 @@ pub fn router(state: PortalState) -> Router {
         .route("/inbox", get(inbox::inbox))
         .route("/settings/password", get(inbox::password_form).post(inbox::change_password))
         .route("/settings", get(settings::show))
+        .route("/settings/data", get(your_data::show))
+        .route("/settings/data/export", get(your_data::export))
+        .route("/settings/data/erase", post(your_data::erase))
         .route("/settings/notifications", post(settings::save_preferences))
         .route("/settings/keys", post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))

@@ -88,7 +88,7 @@ impl Store {
         let row: Option<UserRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.email, u.display_name, u.role, u.region, u.created_at, u.disabled_at, \
-                 u.email_verified_at \
+                 u.email_verified_at, u.erased_at \
                  FROM account_links l JOIN users u ON u.id = l.user_id \
                  WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL \
                    AND l.expires_at > $3 AND u.disabled_at IS NULL",

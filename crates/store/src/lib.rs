@@ -17,6 +17,7 @@
 //! - [`submissions`], [`runs`]: what clients submit and the runs of steps processing it.
 //! - [`objects`]: object storage for uploaded files (local directory or S3).
 //! - [`embeddings`]: the embedding cache and each entity's current vector.
+//! - [`personal_data`]: what an account holds, for its export, and erasing it.
 //! - [`announcements`]: notifications decided in a transaction, delivered after it (an outbox).
 //! - [`notifications`]: notification preferences, webhook endpoints, the delivery log and queue.
 //! - [`outbox`]: handing queued tasks to the broker and claiming them by id.
@@ -49,6 +50,7 @@ pub mod notifications;
 pub mod objects;
 pub mod outbox;
 pub mod pages;
+pub mod personal_data;
 pub mod prototypes;
 pub mod retention;
 pub mod runs;

@@ -180,7 +180,7 @@ impl Store {
         let row: Option<UserRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.email, u.display_name, u.role, u.region, u.created_at, u.disabled_at, \
-                 u.email_verified_at \
+                 u.email_verified_at, u.erased_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.id = $1 AND s.revoked_at IS NULL",
             )

@@ -37,6 +37,7 @@ pub(crate) struct UserRow {
     created_at: OffsetDateTime,
     disabled_at: Option<OffsetDateTime>,
     email_verified_at: Option<OffsetDateTime>,
+    erased_at: Option<OffsetDateTime>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -47,7 +48,7 @@ struct UserWithHashRow {
 }
 
 const USER_COLUMNS: &str =
-    "id, email, display_name, role, region, created_at, disabled_at, email_verified_at";
+    "id, email, display_name, role, region, created_at, disabled_at, email_verified_at, erased_at";
 
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
@@ -65,6 +66,7 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             disabled_at: row.disabled_at,
             email_verified_at: row.email_verified_at,
+            erased_at: row.erased_at,
         })
     }
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::operations;
+use fairgig_engine::{operations, personal_data};
+use fairgig_store::personal_data::Erasure;
 
 use crate::{
     auth::Authenticated,
@@ -23,6 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users))
         .routes(routes!(set_role))
         .routes(routes!(disable_user))
+        .routes(routes!(erase_user))
+        .routes(routes!(export_user))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -130,4 +133,52 @@ async fn disable_user(
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<User>> {
     Ok(Json(operations::disable_user(&state.engine, &caller, id, client.context()).await?))
+}
+
+/// Everything fairgig holds about a user, as one ZIP archive (as
+/// `GET /me/export` gives them); audited.
+#[utoipa::path(
+    get, path = "/admin/users/{id}/export", tag = "admin",
+    params(("id" = String, Path, description = "User id", format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
+async fn export_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<UserId>,
+) -> ApiResult<axum::response::Response> {
+    let archive = personal_data::export(&state.engine, &caller, id, client.context()).await?;
+    Ok(fairgig_http::archive_download(archive))
+}
+
+/// Erase a user's account at their request (as `DELETE /me` does, without
+/// their password); audited. Cannot be undone.
+#[utoipa::path(
+    delete, path = "/admin/users/{id}", tag = "admin",
+    params(("id" = String, Path, description = "User id", format = Uuid)),
+    security(("bearer" = []), ("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "Erased; what was removed", body = Erasure),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user, or erased already", body = ErrorBody),
+        (status = 409, description = "The last admin account", body = ErrorBody),
+    )
+)]
+async fn erase_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<UserId>,
+) -> ApiResult<Json<Erasure>> {
+    Ok(Json(personal_data::erase(&state.engine, &caller, id, None, client.context()).await?))
 }

@@ -5,7 +5,10 @@ use std::convert::Infallible;
 use axum::{
     extract::State,
     http::StatusCode,
-    response::sse::{Event, KeepAlive, Sse},
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        Response,
+    },
     Json,
 };
 use fairgig_core::{api_key::Scope, user::User};
@@ -17,7 +20,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use fairgig_engine::{
     accounts::{self, AccountChanges},
     live::{self, LiveEvent},
+    personal_data,
 };
+use fairgig_store::personal_data::Erasure;
 
 use crate::{
     auth::Authenticated,
@@ -28,7 +33,8 @@ use crate::{
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(get_me, update_me))
+        .routes(routes!(get_me, update_me, erase_me))
+        .routes(routes!(export_me))
         .routes(routes!(change_password))
         .routes(routes!(my_events))
 }
@@ -174,4 +180,69 @@ async fn change_password(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything fairgig holds about me, as one ZIP archive: `data.json`
+/// (account, profile, submissions with their results, jobs, applications,
+/// reviews written and received, notifications, settings, webhook endpoints
+/// without secrets, match feedback, API key metadata, sessions, audit
+/// entries by or about me) and the files I uploaded. Needs a signed-in
+/// session, not an API key.
+#[utoipa::path(
+    get, path = "/me/export", tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "An API key cannot export an account", body = ErrorBody),
+    )
+)]
+async fn export_me(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
+    let archive =
+        personal_data::export(&state.engine, &caller, caller.user.id, client.context()).await?;
+    Ok(fairgig_http::archive_download(archive))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseMeRequest {
+    /// The account's current password, to confirm.
+    #[schema(max_length = 256)]
+    password: String,
+}
+
+/// Erase my account: my personal data is deleted or made anonymous, my
+/// files deleted, my sessions and keys revoked; reviews I published keep
+/// their rating without their text; the audit log keeps the erasure.
+/// Cannot be undone. Needs a signed-in session and the password.
+#[utoipa::path(
+    delete, path = "/me", tag = "me", request_body = EraseMeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Erased; what was removed", body = Erasure),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the password is wrong", body = ErrorBody),
+        (status = 403, description = "An API key cannot erase an account", body = ErrorBody),
+        (status = 409, description = "The last admin account", body = ErrorBody),
+    )
+)]
+async fn erase_me(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Authenticated(caller): Authenticated,
+    AppJson(body): AppJson<EraseMeRequest>,
+) -> ApiResult<Json<Erasure>> {
+    let erased = personal_data::erase(
+        &state.engine,
+        &caller,
+        caller.user.id,
+        Some(&body.password),
+        client.context(),
+    )
+    .await?;
+    Ok(Json(erased))
 }

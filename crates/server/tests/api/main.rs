@@ -9,6 +9,7 @@ mod cli;
 mod conformance;
 mod content;
 mod crash;
+mod data_rights;
 mod embeddings;
 mod helpers;
 mod language_model;

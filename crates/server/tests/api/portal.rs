@@ -1452,3 +1452,50 @@ async fn an_admin_writes_previews_publishes_and_restores_a_page() {
     browser.look("page-public").await;
     browser.close().await;
 }
+
+/// A person downloads everything the portal holds about them, then deletes
+/// their account: the tick is asked for, the account is gone, the old
+/// password no longer signs in.
+#[tokio::test]
+async fn a_person_downloads_their_data_and_deletes_their_account() {
+    let _turn = ONE_BROWSER.acquire().await.expect("semaphore");
+    let Some(browser) = browser().await else { return };
+    let app = spawn_app().await;
+    app.register("leaving@example.org").await;
+
+    browser.sign_in(&app, "leaving@example.org", PASSWORD).await;
+    browser.click("a[href='/settings']").await;
+    browser.click("a[href='/settings/data']").await;
+    browser.wait_for("#erase-form").await;
+    browser.check_accessibility("your data").await;
+    let href = browser
+        .client
+        .find(Locator::Css("#export-link"))
+        .await
+        .expect("link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+    let cookie = portal_sign_in(&app, "leaving@example.org").await;
+    let archive =
+        app.client.get(app.url(&href)).header("cookie", cookie).send().await.expect("export");
+    assert_eq!(archive.headers()["content-type"], "application/zip");
+    let bytes = archive.bytes().await.expect("body").to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let data: Value =
+        serde_json::from_reader(zip.by_name("data.json").expect("data.json")).expect("json");
+    assert_eq!(data["account"]["email"], "leaving@example.org");
+
+    browser.fill("#password", PASSWORD).await;
+    browser.click("#erase-form button[type=submit]").await;
+    browser.wait_for("#confirm-error").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("#erase-form input[name=confirm]").await;
+    browser.click("#erase-form button[type=submit]").await;
+    browser.wait_for("#erased-notice").await;
+    browser.look("erased").await;
+    let gone = app.login("leaving@example.org", PASSWORD).await;
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+    browser.close().await;
+}
