@@ -37,17 +37,20 @@ impl CircuitBreaker {
         Ok(())
     }
 
-    /// Records how an admitted call ended.
-    pub fn record(&mut self, success: bool, now: Instant) {
+    /// Records how an admitted call ended; true when this failure opened
+    /// a closed circuit (a failed half-open trial only keeps it open), so
+    /// a caller can count outages rather than refused calls.
+    pub fn record(&mut self, success: bool, now: Instant) -> bool {
         if success {
             self.consecutive_failures = 0;
             self.open_until = None;
-            return;
+            return false;
         }
         self.consecutive_failures += 1;
         if self.consecutive_failures >= self.threshold {
             self.open_until = Some(now + self.cooldown);
         }
+        self.consecutive_failures == self.threshold
     }
 }
 
@@ -62,15 +65,15 @@ mod tests {
         let mut breaker = CircuitBreaker::new(3, 10 * second);
         for _ in 0..2 {
             assert!(breaker.admit(start).is_ok());
-            breaker.record(false, start);
+            assert!(!breaker.record(false, start), "not open yet");
         }
         assert!(breaker.admit(start).is_ok(), "two failures: still closed");
-        breaker.record(false, start);
+        assert!(breaker.record(false, start), "the third opens it");
         assert_eq!(breaker.admit(start + second), Err(9 * second), "open");
         // Half-open: one trial, the next caller waits.
         assert!(breaker.admit(start + 10 * second).is_ok());
         assert!(breaker.admit(start + 11 * second).is_err());
-        breaker.record(false, start + 11 * second);
+        assert!(!breaker.record(false, start + 11 * second), "the same outage");
         assert!(breaker.admit(start + 12 * second).is_err(), "the trial failed: open again");
         assert!(breaker.admit(start + 21 * second).is_ok());
         breaker.record(true, start + 21 * second);

@@ -244,7 +244,7 @@ pub async fn review(
     if job.status != JobStatus::Completed {
         return Err(Error::conflict("reviews open once the job is completed"));
     }
-    let report = engine.bias.checker().check(&text, TextKind::Review, &CheckOptions::default());
+    let report = engine.bias.check(&text, TextKind::Review, &CheckOptions::default());
     let serialise = |err| Error::internal(err, "serialising a review");
     let review = NewReview {
         job: job.id,

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use fairgig_ai::bias::{
     custom::{parse_pack, CustomPack, PackError},
     rules::Pack,
-    BiasChecker, CheckOptions,
+    BiasChecker, CheckOptions, Report, TextKind,
 };
 use fairgig_core::{
     audit::{Actor, NewAuditEntry},
@@ -95,13 +95,37 @@ impl std::fmt::Debug for LiveBias {
     }
 }
 
+/// Counts one finished check in `fairgig_bias_checks_total` by kind of
+/// text and whether it asks for a person's review: the bias checker's
+/// throughput and how often it holds something back.
+pub fn observe_check(kind: TextKind, report: &Report) {
+    let kind = match kind {
+        TextKind::JobPost => "job_post",
+        TextKind::Profile => "profile",
+        TextKind::Review => "review",
+        TextKind::Text => "text",
+    };
+    let review = if report.requires_review { "true" } else { "false" };
+    metrics::counter!("fairgig_bias_checks_total", "kind" => kind, "requires_review" => review)
+        .increment(1);
+}
+
 impl LiveBias {
     /// The shipped packs, until [`Self::refresh`] finds a champion pack.
     pub fn new() -> Arc<Self> {
         Arc::new(Self { serving: RwLock::new((None, Arc::new(BiasChecker::new()))) })
     }
 
-    /// The checker to use now (cheap: a reference count).
+    /// Checks `text` with the checker in use now, counted in
+    /// `fairgig_bias_checks_total`.
+    pub fn check(&self, text: &str, kind: TextKind, options: &CheckOptions) -> Report {
+        let report = self.checker().check(text, kind, options);
+        observe_check(kind, &report);
+        report
+    }
+
+    /// The checker to use now (cheap: a reference count). Count what it
+    /// checks with [`observe_check`].
     pub fn checker(&self) -> Arc<BiasChecker> {
         Arc::clone(&self.serving.read().unwrap_or_else(|poisoned| poisoned.into_inner()).1)
     }

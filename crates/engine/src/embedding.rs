@@ -150,6 +150,11 @@ impl EmbeddingService {
             known.extend(keys.into_iter().zip(fresh));
         }
         let vectors = digests.iter().map(|d| known.get(d).cloned().unwrap_or_default()).collect();
+        // Every embedding the platform makes (API, pipeline, matching), by
+        // where its vector came from.
+        metrics::counter!("fairgig_embeddings_total", "source" => "cache").increment(cached as u64);
+        metrics::counter!("fairgig_embeddings_total", "source" => "model")
+            .increment((texts.len() - cached) as u64);
         Ok(Embedded { vectors, cached })
     }
 

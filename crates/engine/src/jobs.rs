@@ -107,7 +107,7 @@ pub fn status_for(report: &Report) -> JobStatus {
 /// The bias check of a job's title and description.
 pub fn review(engine: &Engine, input: &JobInput) -> Report {
     let text = format!("{}\n\n{}", input.title, input.description);
-    engine.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default())
+    engine.bias.check(&text, TextKind::JobPost, &CheckOptions::default())
 }
 
 /// The report as the store keeps it, with its verdict as a column.
@@ -336,5 +336,5 @@ pub fn preview(engine: &Engine, caller: &Caller, title: &str, description: &str)
         return Err(Error::RateLimited { retry_after_secs: 1 });
     };
     let text: String = format!("{title}\n\n{description}").chars().take(PREVIEW_CHARS).collect();
-    Ok(engine.bias.checker().check(&text, TextKind::JobPost, &CheckOptions::default()))
+    Ok(engine.bias.check(&text, TextKind::JobPost, &CheckOptions::default()))
 }

@@ -1047,7 +1047,31 @@ pub async fn matches_for_job(
     list.match_list = id;
     list.timings.record = lap.lap();
     list.timings.observe();
+    observe_fairness(&list.fairness);
     Ok(list)
+}
+
+/// Each newly shown list's fairness after re-ranking, for dashboards and
+/// the drift alert: `fairgig_fairness_skew_shortfall` (−MinSkew@k, how far
+/// the worst-off group falls below its target; recorded negated because a
+/// histogram's sum must only grow for `rate()` to read it) and
+/// `fairgig_fairness_ndkl` when finite, and
+/// `fairgig_fairness_absent_lists_total` when a group with a target share
+/// got no place. Labelled `by` newcomer or a declared attribute, never by
+/// the attribute's name (a request may name any).
+fn observe_fairness(report: &FairnessReport) {
+    let Some(after) = &report.after else { return };
+    let by = if report.self_declared { "declared" } else { "newcomer" };
+    if let Some(skew) = after.min_skew {
+        ::metrics::histogram!("fairgig_fairness_skew_shortfall", "by" => by)
+            .record((-skew).max(0.0));
+    }
+    if let Some(ndkl) = after.ndkl {
+        ::metrics::histogram!("fairgig_fairness_ndkl", "by" => by).record(ndkl);
+    }
+    if !after.absent.is_empty() {
+        ::metrics::counter!("fairgig_fairness_absent_lists_total", "by" => by).increment(1);
+    }
 }
 
 /// What the shown list owed and gave each group (by its desired shares,

@@ -418,7 +418,7 @@ pub async fn preview(engine: &Engine, caller: &Caller, body: &str) -> Result<Pre
     let rendered = render(body);
     // Job-post rules: the fullest set (requirements by every protected
     // ground, age-coded words), which a careers or policy page needs too.
-    let hints = engine.bias.checker().check(body, TextKind::JobPost, &CheckOptions::default());
+    let hints = engine.bias.check(body, TextKind::JobPost, &CheckOptions::default());
     Ok(Preview { html: rendered.html, headings: rendered.headings, hints })
 }
 

@@ -143,7 +143,7 @@ const SUGGESTIONS: usize = 8;
 /// The language check of a profile's headline and bio.
 pub fn hints(engine: &Engine, headline: &str, bio: &str) -> Report {
     let text: String = format!("{headline}\n\n{bio}").chars().take(PREVIEW_CHARS).collect();
-    engine.bias.checker().check(&text, TextKind::Profile, &CheckOptions::default())
+    engine.bias.check(&text, TextKind::Profile, &CheckOptions::default())
 }
 
 /// The language check of a profile being written (a few at once per caller).

@@ -622,10 +622,18 @@ impl Dispatcher {
             .admit(Instant::now())
     }
 
+    /// Records the outcome; a circuit that opens now is counted in
+    /// `fairgig_breaker_opened_total` by channel (`notify:webhook`…), not
+    /// by endpoint, so the series stay few.
     fn record(&self, provider: &str, success: bool) {
         let mut breakers = self.breakers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(breaker) = breakers.get_mut(provider) {
-            breaker.record(success, Instant::now());
+            if breaker.record(success, Instant::now()) {
+                let channel = provider.split(':').next().unwrap_or(provider);
+                tracing::warn!(provider, "circuit opened: deliveries wait until the cooldown ends");
+                metrics::counter!("fairgig_breaker_opened_total", "call" => format!("notify:{channel}"))
+                    .increment(1);
+            }
         }
     }
 }

@@ -79,7 +79,7 @@ impl Caller {
             }
             match attempt().await {
                 Ok(value) => {
-                    self.record(true);
+                    self.record(what, true);
                     return Ok(value);
                 }
                 Err(Attempt::Fatal(message)) => return Err(RemoteError::Fatal(message)),
@@ -89,7 +89,7 @@ impl Caller {
                 }
             }
         }
-        self.record(false);
+        self.record(what, false);
         Err(RemoteError::GaveUp { attempts, last: last_error })
     }
 
@@ -107,9 +107,18 @@ impl Caller {
             .map_err(|wait| RemoteError::CircuitOpen { retry_in_secs: wait.as_secs().max(1) })
     }
 
-    fn record(&self, success: bool) {
+    /// Records the outcome; a circuit that opens now is counted in
+    /// `fairgig_breaker_opened_total` by `what` (a fixed name per provider).
+    fn record(&self, what: &str, success: bool) {
         let mut breaker = self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        breaker.record(success, Instant::now());
+        if breaker.record(success, Instant::now()) {
+            tracing::warn!(
+                call = what,
+                "circuit opened: calls fail at once until the cooldown ends"
+            );
+            metrics::counter!("fairgig_breaker_opened_total", "call" => what.to_owned())
+                .increment(1);
+        }
     }
 }
 

@@ -43,7 +43,7 @@ pub enum Command {
     /// Run the HTTP API and, unless --role api, the pipeline workers (migrates first).
     Serve(ServeArgs),
     /// Run pipeline workers only (scale-out: pair with `serve --role api`).
-    Worker,
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Prune finished records past their retention period now (the
@@ -92,6 +92,10 @@ pub enum Command {
     Eval(EvalCommand),
     /// Print the version and exit.
     Version,
+    /// Ask `url` (default: `/readyz` of this configuration's `server.bind`)
+    /// and exit 0 on a 2xx answer within 5 s, else 1: a container's health
+    /// check needs no curl.
+    Probe { url: Option<String> },
     /// Print a shell completion script: `fairgig completions bash >
     /// /etc/bash_completion.d/fairgig` (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -205,6 +209,14 @@ pub struct ServeArgs {
     /// `all`: API and workers; `api`: API only.
     #[arg(long, value_enum, default_value = "all")]
     pub role: ServeRole,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Serve `/healthz`, `/readyz` and `/metrics` here (for probes and
+    /// Prometheus); nothing is served without it.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,10 +471,16 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             app.run_until_stopped(shutdown_signal()).await?;
             Ok(0)
         }
-        Command::Worker => {
+        Command::Worker(args) => {
+            let metrics = crate::metrics::prometheus_handle();
             let engine = ready_engine(settings).await?;
             background::prepare(&engine).await?;
             let stop = tokio_util::sync::CancellationToken::new();
+            if let Some(bind) = args.bind {
+                let state = crate::state::AppState { engine: engine.clone(), metrics };
+                let address = crate::startup::serve_probes(state, bind, stop.clone()).await?;
+                tracing::info!(%address, "worker probes and metrics listening");
+            }
             let tasks = background::start(&engine, Duties::Worker, &stop).await;
             shutdown_signal().await;
             background::stop_and_join(tasks, &stop).await;
@@ -779,6 +797,32 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::Version => {
             println!("fairgig {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
+        }
+        Command::Probe { url } => {
+            let url = url.unwrap_or_else(|| {
+                let bind = settings.server.bind;
+                let host = if bind.ip().is_unspecified() {
+                    std::net::IpAddr::from([127, 0, 0, 1])
+                } else {
+                    bind.ip()
+                };
+                format!("http://{}/readyz", std::net::SocketAddr::new(host, bind.port()))
+            });
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+                .context("building the probe's HTTP client")?;
+            match client.get(&url).send().await {
+                Ok(answer) if answer.status().is_success() => Ok(0),
+                Ok(answer) => {
+                    eprintln!("{url}: {}", answer.status());
+                    Ok(1)
+                }
+                Err(err) => {
+                    eprintln!("{url}: {err}");
+                    Ok(1)
+                }
+            }
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fairgig", &mut std::io::stdout());

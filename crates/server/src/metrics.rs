@@ -20,20 +20,57 @@ pub fn prometheus_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full("http_request_duration_seconds".to_owned()),
-                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
-                )
-                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let builder = with_buckets().unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder is installed; then our handle
             // simply renders nothing, which is better than refusing to start.
             let _ = metrics::set_global_recorder(recorder);
+            register_event_counters();
             handle
         })
         .clone()
+}
+
+/// Every histogram is exported as one (with buckets), not as a summary,
+/// so dashboards can aggregate quantiles across nodes: durations from a
+/// millisecond (a match stage) to five minutes (a long recording's
+/// transcription), and the fairness figures on their own scales.
+fn with_buckets() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
+    let seconds = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+        120.0, 300.0,
+    ];
+    PrometheusBuilder::new()
+        .set_buckets(&seconds)?
+        // −MinSkew@k, a log ratio: 0 on target, 0.69 at half the share.
+        .set_buckets_for_metric(
+            Matcher::Full("fairgig_fairness_skew_shortfall".to_owned()),
+            &[0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full("fairgig_fairness_ndkl".to_owned()),
+            &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
+        )
+}
+
+/// Counters of rare events start at 0 so `increase()` in an alert or a
+/// dashboard sees the first one (a series born at 1 shows no increase).
+fn register_event_counters() {
+    let calls =
+        ["embeddings", "transcription", "chat completion"].into_iter().map(str::to_owned).chain(
+            fairgig_notify::ChannelKind::ALL
+                .iter()
+                .map(|channel| format!("notify:{}", channel.as_str())),
+        );
+    for call in calls {
+        metrics::counter!("fairgig_breaker_opened_total", "call" => call).absolute(0);
+    }
+    for by in ["newcomer", "declared"] {
+        metrics::counter!("fairgig_fairness_absent_lists_total", "by" => by).absolute(0);
+    }
+    metrics::counter!("fairgig_rate_limited_total").absolute(0);
+    metrics::counter!("fairgig_accounts_erased_total").absolute(0);
 }
 
 /// Records `http_requests_total` and `http_request_duration_seconds` with
@@ -89,8 +126,11 @@ pub fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
     )
 }
 
-/// The exposition text, with pool and queue gauges refreshed first.
+/// The exposition text, with pool, queue and readiness gauges refreshed
+/// first (`fairgig_ready` is what `/readyz` would answer: 1 or 0).
 pub async fn render(state: &AppState) -> String {
+    let ready = crate::routes::readiness(state).await.is_ready();
+    metrics::gauge!("fairgig_ready").set(if ready { 1.0 } else { 0.0 });
     let stats = state.engine.store.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(stats.size));
     metrics::gauge!("db_pool_idle_connections").set(stats.idle as f64);

@@ -203,6 +203,29 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Serves `/healthz`, `/readyz` and `/metrics` alone on `bind` until
+/// `stop`: a worker's face to probes and Prometheus, which would otherwise
+/// never see its step metrics. Returns the bound address.
+pub async fn serve_probes(
+    state: AppState,
+    bind: SocketAddr,
+    stop: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
+    let listener =
+        TcpListener::bind(bind).await.with_context(|| format!("binding the probes to {bind}"))?;
+    let address = listener.local_addr()?;
+    let (router, _) = routes::probes().split_for_parts();
+    let router = router.with_state(state);
+    tokio::spawn(async move {
+        let served =
+            axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "the probe server stopped");
+        }
+    });
+    Ok(address)
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

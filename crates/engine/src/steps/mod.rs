@@ -342,6 +342,7 @@ impl StepHandler for BiasCheck {
             tokio::task::spawn_blocking(move || bias.check(&text, kind, &CheckOptions::default()))
                 .await
                 .map_err(|err| StepError::Retryable(format!("bias check task failed: {err}")))?;
+        crate::bias_rules::observe_check(kind, &report);
         BiasChecked(report).to_output()
     }
 }

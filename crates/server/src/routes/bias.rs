@@ -91,6 +91,7 @@ async fn check(
     };
     let slot = state.engine.expensive.try_start(caller.user.id).ok_or_else(busy)?;
     let checker = state.engine.bias.checker();
+    let kind = body.kind;
     // The check stops soon after this request is dropped (timeout, hang-up);
     // the slot goes with the check, so it is free only when the CPU is.
     let cancel = Cancel::new();
@@ -103,6 +104,7 @@ async fn check(
     .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("bias check task")))?;
     let report = checked
         .map_err(|Cancelled| ApiError::new(ErrorCode::Timeout, "the check was cancelled"))?;
+    fairgig_engine::bias_rules::observe_check(kind, &report);
     Ok(Json(report))
 }
 

@@ -78,10 +78,6 @@ async fn embed(
     // a second of CPU at worst, so a batch is bounded rather than cancelled.
     let _slot = state.engine.expensive.try_start(caller.user.id).ok_or_else(super::bias::busy)?;
     let embedded = state.engine.embeddings.embed(&body.texts).await.map_err(api_error)?;
-    metrics::counter!("fairgig_embeddings_total", "source" => "cache")
-        .increment(embedded.cached as u64);
-    metrics::counter!("fairgig_embeddings_total", "source" => "model")
-        .increment((body.texts.len() - embedded.cached) as u64);
     Ok(Json(EmbeddingsResponse {
         model: state.engine.embeddings.model_id().to_owned(),
         dimensions: state.engine.embeddings.dimensions(),

@@ -25,12 +25,18 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `not_ready`.
     status: &'static str,
     database: &'static str,
     migrations: &'static str,
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.status == "ready"
+    }
 }
 
 /// Ready to serve: the database answers and its schema is current.
@@ -39,10 +45,19 @@ pub struct Readiness {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
 )]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let readiness = readiness(&state).await;
+    let status =
+        if readiness.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(readiness))
+}
+
+/// Whether this node can serve: the database answers and its migrations
+/// are current (for `/readyz` and the `fairgig_ready` gauge).
+pub async fn readiness(state: &AppState) -> Readiness {
     let database = state.engine.store.ping().await.is_ok();
     let migrations = database && state.engine.store.check_migrations_current().await.is_ok();
     let ready = database && migrations;
-    let readiness = Readiness {
+    Readiness {
         status: if ready { "ready" } else { "not_ready" },
         database: if database { "ok" } else { "unreachable" },
         migrations: if migrations {
@@ -52,9 +67,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         } else {
             "unknown"
         },
-    };
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(readiness))
+    }
 }
 
 /// Prometheus exposition format. With `server.metrics_token` set, only

@@ -108,6 +108,17 @@ fn documented_routes(max_request_bytes: usize) -> (Router<AppState>, utoipa::ope
     (router, document_shared_errors(spec))
 }
 
+/// `/healthz`, `/readyz` and `/metrics` alone, for a process that serves
+/// no API (`fairgig worker --bind`).
+pub fn probes() -> OpenApiRouter<AppState> {
+    health::routes()
+}
+
+/// Whether this node can serve, as `/readyz` answers it.
+pub async fn readiness(state: &AppState) -> health::Readiness {
+    health::readiness(state).await
+}
+
 /// Documents, on every operation, the error answers that the shared layers
 /// and extractors give whatever the handler (unless the handler documents
 /// its own): 429 (rate limits), 408 (timeout) and 500 on all; 401 and 403

@@ -16,12 +16,18 @@ use crate::helpers::{amqp_transport, spawn_api_only_with, AmqpTransport, TestApp
 
 /// `fairgig worker` on the app's database, and on its RabbitMQ if it has one.
 pub fn worker_process(app: &TestApp, amqp: Option<&AmqpTransport>) -> Child {
+    worker_process_with(app, amqp, &[])
+}
+
+/// [`worker_process`] with more arguments after `worker`.
+pub fn worker_process_with(app: &TestApp, amqp: Option<&AmqpTransport>, args: &[&str]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fairgig"));
     if let Some(amqp) = amqp {
         command.env("AMQP_URL", &amqp.url).env("FAIRGIG_QUEUE__AMQP_PREFIX", &amqp.prefix);
     }
     command
         .arg("worker")
+        .args(args)
         .env("FAIRGIG_DATA_DIR", app.data_dir.path())
         .env("DATABASE_URL", &app.database_url)
         .env("FAIRGIG_WORKER__LEASE_SECS", "3")

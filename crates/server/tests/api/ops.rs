@@ -259,3 +259,135 @@ async fn the_openapi_document_is_3_1_and_documents_every_operation() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.expect("html").contains("swagger"), "interactive docs page");
 }
+
+/// Every metric the shipped Grafana dashboard and Prometheus alert rules
+/// name (`deploy/`), as written in their expressions.
+fn metrics_named_in_deploy() -> std::collections::BTreeSet<String> {
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy.join("grafana/dashboards/fairgig.json"))
+            .expect("dashboard"),
+    )
+    .expect("dashboard JSON");
+    let mut expressions: Vec<String> = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .filter(|panel| panel["datasource"]["type"] == "prometheus")
+        .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|target| target["expr"].as_str().map(str::to_owned))
+        .collect();
+    let rules = std::fs::read_to_string(deploy.join("prometheus/alerts.yml")).expect("rules");
+    expressions.push(rules);
+    let names = expressions.iter().flat_map(|expr| {
+        expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| {
+                ["fairgig_", "http_", "queue_", "pipeline_", "db_pool_"]
+                    .iter()
+                    .any(|prefix| word.starts_with(prefix))
+            })
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    });
+    names.collect()
+}
+
+/// The dashboards and alerts watch what the app really exports: after a
+/// short run (a profile, a job and its matches, a request through the
+/// pipeline, a 404), `/metrics` has a series for every metric they name.
+#[tokio::test]
+async fn every_metric_the_dashboards_and_alerts_name_is_exported() {
+    use crate::helpers::{finished, send, PASSWORD};
+    use fairgig_core::user::Role;
+    use reqwest::Method;
+    use serde_json::json;
+
+    let named = metrics_named_in_deploy();
+    assert!(named.len() >= 15, "the scan finds the names: {named:?}");
+    let app = spawn_app().await;
+    let client = app.register_as("watched-client@example.org", Role::Client).await;
+    let freelancer = app.register_as("watched-dev@example.org", Role::Freelancer).await;
+    let profile = json!({
+        "headline": "Rust developer", "bio": "Services and dashboards.",
+        "skills": [{"name": "Rust", "level": "expert"}],
+        "hourly_rate": {"amount_minor": 8000, "currency": "EUR"},
+        "availability": "available", "years_experience": 5.0, "languages": ["English"],
+    });
+    let (status, _) =
+        send(&app, Method::PUT, &freelancer, "/api/v1/me/profile", Some(profile)).await;
+    assert_eq!(status, StatusCode::OK);
+    let job = json!({"title": "Rust service", "description": "Build a Rust service.", "required_skills": ["Rust"], "preferred_skills": []});
+    let (status, job) = send(&app, Method::POST, &client, "/api/v1/jobs", Some(job)).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let matches = format!("/api/v1/jobs/{}/matches", job["id"].as_str().expect("id"));
+    assert_eq!(send(&app, Method::GET, &client, &matches, None).await.0, StatusCode::OK);
+    let request = json!({"kind": "request", "title": "A shop", "text": "We need an online shop for our bakery."});
+    let (status, created) =
+        send(&app, Method::POST, &client, "/api/v1/submissions", Some(request)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    finished(&app, &client, created["id"].as_str().expect("id")).await;
+    let _ = app.login("watched-client@example.org", "not the password").await;
+    let _ = PASSWORD;
+
+    // Notifications are sent in the background: wait for their series.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let exported = |name: &str| {
+            text.lines().any(|line| {
+                line.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+            })
+        };
+        let missing: Vec<&String> = named.iter().filter(|name| !exported(name)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not exported: {missing:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// `fairgig worker --bind` answers probes and exports its own step
+/// metrics, which an API node never sees.
+#[tokio::test]
+async fn a_worker_serves_its_probes_and_step_metrics() {
+    use crate::{crash::worker_process_with, helpers::spawn_api_only_with};
+    let app = spawn_api_only_with(|_| {}).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut worker = worker_process_with(&app, None, &["--bind", &bind]);
+    let user = app.register("probed@example.org").await;
+    let id =
+        crate::helpers::submit_job(&app, &user, "A shop", "An online shop for a bakery.").await;
+    crate::helpers::finished(&app, &user, &id).await;
+    let probe = |path: &str| format!("http://{bind}{path}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let metrics = loop {
+        let ready = app.client.get(probe("/readyz")).send().await;
+        if let Ok(ready) = ready {
+            assert_eq!(ready.status(), StatusCode::OK);
+            let text = app.client.get(probe("/metrics")).send().await.expect("metrics");
+            break text.text().await.expect("text");
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the worker's probes never answered");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let api = app.client.get(probe("/api/v1/jobs")).send().await.map(|r| r.status());
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert!(metrics.contains("pipeline_steps_total{"), "{metrics}");
+    assert!(metrics.contains("fairgig_ready 1"), "{metrics}");
+    assert_eq!(api.ok(), Some(StatusCode::NOT_FOUND), "a worker serves no API");
+}
