@@ -10,6 +10,7 @@ mod conformance;
 mod content;
 mod crash;
 mod data_rights;
+mod deploy;
 mod embeddings;
 mod helpers;
 mod language_model;
