@@ -45,14 +45,14 @@ const REQUESTS: [(&str, &str); 4] = [
 pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> anyhow::Result<()> {
     let config = LocalConfig {
         model_path: settings.llm.model_path.clone(),
-        max_tokens: settings.llm.max_tokens_per_run.max(1),
+        max_tokens: settings.llm.max_tokens_per_answer.max(1),
         timeout: Duration::from_secs(settings.llm.timeout_secs.max(1)),
     };
     let started = Instant::now();
     let loaded = LocalModel::load(config.clone())?;
     let load = started.elapsed();
     drop(loaded);
-    let llm = LanguageModel::new(LocalChat::new(config.clone()));
+    let llm = LanguageModel::new(LocalChat::new(config.clone()), settings.llm.max_tokens_per_run);
     let skills = SkillIndex::builtin();
 
     let mut brief_times = Vec::new();
@@ -89,7 +89,8 @@ pub async fn run(settings: &fairgig_core::config::Settings, rounds: usize) -> an
             });
             let started = Instant::now();
             let text = format!("{}\n{}", pair.0, pair.1);
-            let (prose, by) = write_offer_prose(Some(&llm), &text, &priced, &|_| {}).await;
+            let spent = briefed.usage.as_ref().map_or(0, fairgig_llm::Usage::total);
+            let (prose, by) = write_offer_prose(Some(&llm), &text, &priced, spent, &|_| {}).await;
             offer_times.push(started.elapsed());
             prose_used += usize::from(prose.is_some());
             if let Some(reason) = by.and_then(|by| by.fallback) {

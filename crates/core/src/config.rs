@@ -424,8 +424,13 @@ pub struct LlmSettings {
     pub max_attempts: u32,
     pub breaker_threshold: u32,
     pub breaker_cooldown_secs: u64,
-    /// The most tokens one answer may have: a run's budget for its brief.
+    /// Tokens (read and written, retries included) that the language-model
+    /// calls of one run may use together: the brief's first, then the
+    /// offer's words from what is left; past it a step keeps the rules'
+    /// words and says why.
     pub max_tokens_per_run: u32,
+    /// The most tokens one answer may write.
+    pub max_tokens_per_answer: u32,
     /// Prices per 1,000 tokens, to record each call's cost (unset: not recorded).
     pub input_price_per_1k: Option<f64>,
     pub output_price_per_1k: Option<f64>,
@@ -443,7 +448,8 @@ impl Default for LlmSettings {
             max_attempts: 3,
             breaker_threshold: 5,
             breaker_cooldown_secs: 30,
-            max_tokens_per_run: 1500,
+            max_tokens_per_run: 8000,
+            max_tokens_per_answer: 1500,
             input_price_per_1k: None,
             output_price_per_1k: None,
         }

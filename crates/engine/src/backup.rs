@@ -1,13 +1,14 @@
-//! Backups of a one-machine deployment (SQLite and its object store), their
+//! Backups of a deployment (its database and object store), their
 //! verification, and restoring one into an empty deployment.
 //!
-//! A backup folder holds `database.sqlite` (a consistent `VACUUM INTO`
-//! copy), `objects/<key>` (every stored file) and `manifest.json` with each
-//! file's size and SHA-256, written last: a folder without a manifest is an
-//! unfinished backup. Search and candidate indexes are not copied; a
-//! restored deployment rebuilds them on start. PostgreSQL deployments back
-//! up with PostgreSQL's own tools (`pg_dump`, WAL archiving; see the
-//! README), which this refuses to imitate.
+//! A backup folder holds the database — `database.sqlite` (a consistent
+//! `VACUUM INTO` copy) or `database.pgdump` (`pg_dump`'s custom format, one
+//! consistent snapshot) —, `objects/<key>` (every stored file) and
+//! `manifest.json` with each file's size and SHA-256, written last: a
+//! folder without a manifest is an unfinished backup. Search and candidate
+//! indexes are not copied; a restored deployment rebuilds them on start.
+//! Point-in-time recovery of a large PostgreSQL site is WAL archiving's
+//! job (see the README), not this.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ use crate::Engine;
 
 const MANIFEST: &str = "manifest.json";
 const DATABASE: &str = "database.sqlite";
+const DATABASE_PG: &str = "database.pgdump";
 const OBJECTS: &str = "objects";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,8 @@ pub enum BackupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Objects(#[from] ObjectError),
+    #[error("{program} failed: {message}")]
+    Tool { program: &'static str, message: String },
 }
 
 /// What a backup holds.
@@ -101,14 +105,20 @@ pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError
         return Err(BackupError::Refused(format!("{} is not empty", dir.display())));
     }
     std::fs::create_dir_all(dir.join(OBJECTS))?;
-    if engine.store.snapshot_sqlite(&dir.join(DATABASE)).await?.is_none() {
-        return Err(BackupError::Unsupported(
-            "this deployment runs on PostgreSQL: back it up with pg_dump or WAL archiving \
-             (see the README), and its object store with the store's own tools"
-                .into(),
-        ));
-    }
-    let mut files = vec![entry(dir, DATABASE)?];
+    let database = if engine.store.snapshot_sqlite(&dir.join(DATABASE)).await?.is_some() {
+        DATABASE
+    } else {
+        let url = engine.settings.database_url();
+        let target = dir.join(DATABASE_PG);
+        run_pg_tool("pg_dump", &url, |command| {
+            command
+                .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
+                .arg(&target);
+        })
+        .await?;
+        DATABASE_PG
+    };
+    let mut files = vec![entry(dir, database)?];
     for key in engine.storage.all_keys().await? {
         let path = object_path(&key)?;
         let target = dir.join(&path);
@@ -134,11 +144,12 @@ pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError
 pub fn verify(dir: &Path) -> Result<Manifest, BackupError> {
     let manifest: Manifest = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST))?)?;
     let mut problems = Vec::new();
-    if !manifest.files.iter().any(|entry| entry.path == DATABASE) {
-        problems.push(format!("{DATABASE} is not listed"));
+    let databases = manifest.files.iter().filter(|entry| is_database(&entry.path)).count();
+    if databases != 1 {
+        problems.push(format!("{databases} databases are listed, not one"));
     }
     for listed in &manifest.files {
-        if object_key(&listed.path).is_none() && listed.path != DATABASE {
+        if object_key(&listed.path).is_none() && !is_database(&listed.path) {
             problems.push(format!("{} is not a backup path", listed.path));
             continue;
         }
@@ -155,17 +166,97 @@ pub fn verify(dir: &Path) -> Result<Manifest, BackupError> {
     }
 }
 
-/// Restores a verified backup into the empty deployment `settings` names:
-/// its SQLite file must not exist yet, its object store is filled.
+fn is_database(path: &str) -> bool {
+    path == DATABASE || path == DATABASE_PG
+}
+
+/// Restores a verified backup into the empty deployment `settings` names
+/// (a SQLite file that does not exist yet, or a PostgreSQL database without
+/// tables), on the backend the backup came from; its object store is filled
+/// first, the database last.
 pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, BackupError> {
     let manifest = verify(dir)?;
     let url = settings.database_url();
-    let Some(location) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
-    else {
-        return Err(BackupError::Unsupported(
-            "restoring into PostgreSQL: use pg_restore (see the README)".into(),
+    let from_postgres = manifest.files.iter().any(|entry| entry.path == DATABASE_PG);
+    let into_sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+    match (from_postgres, into_sqlite) {
+        (true, None) => restore_postgres(settings, dir, &url).await.map(|()| manifest),
+        (false, Some(location)) => restore_sqlite(settings, dir, location).await.map(|()| manifest),
+        (true, Some(_)) | (false, None) => Err(BackupError::Unsupported(
+            "a backup restores onto the backend it came from (SQLite to SQLite, PostgreSQL \
+             to PostgreSQL)"
+                .into(),
+        )),
+    }
+}
+
+async fn fill_object_store(settings: &Settings, dir: &Path) -> Result<(), BackupError> {
+    let manifest = verify(dir)?;
+    let storage = crate::services::object_storage(settings)?;
+    for listed in &manifest.files {
+        if let Some(key) = object_key(&listed.path) {
+            storage.put(key, std::fs::read(dir.join(&listed.path))?.into()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn restore_postgres(settings: &Settings, dir: &Path, url: &str) -> Result<(), BackupError> {
+    let store = fairgig_store::Store::connect(url, Default::default()).await?;
+    let occupied = store.has_tables().await?;
+    store.close().await;
+    if occupied {
+        return Err(BackupError::Refused(
+            "the database has tables: restore only into an empty one".into(),
         ));
-    };
+    }
+    fill_object_store(settings, dir).await?;
+    let dump = dir.join(DATABASE_PG);
+    run_pg_tool("pg_restore", url, |command| {
+        command
+            .args(["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"])
+            .arg(&dump);
+    })
+    .await
+}
+
+/// Runs `pg_dump` or `pg_restore` (from PATH) against `url`. The password
+/// goes in `PGPASSWORD`, not on the command line where `ps` shows it.
+async fn run_pg_tool(
+    program: &'static str,
+    url: &str,
+    arguments: impl FnOnce(&mut tokio::process::Command),
+) -> Result<(), BackupError> {
+    let failed = |message: String| BackupError::Tool { program, message };
+    let mut parsed =
+        url::Url::parse(url).map_err(|err| failed(format!("the database URL: {err}")))?;
+    let password = parsed.password().map(|password| {
+        percent_encoding::percent_decode_str(password).decode_utf8_lossy().into_owned()
+    });
+    let _ = parsed.set_password(None);
+    let mut command = tokio::process::Command::new(program);
+    command.arg("--dbname").arg(parsed.as_str());
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    arguments(&mut command);
+    let output = command.output().await.map_err(|err| {
+        failed(format!(
+            "{err} (is PostgreSQL's client, e.g. Debian's postgresql-client, installed?)"
+        ))
+    })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(String::from_utf8_lossy(&output.stderr).trim().to_owned()))
+    }
+}
+
+async fn restore_sqlite(
+    settings: &Settings,
+    dir: &Path,
+    location: &str,
+) -> Result<(), BackupError> {
     // `sqlite://path?mode=rwc`: the file is the part before the options.
     let path = PathBuf::from(location.split('?').next().unwrap_or_default());
     if path.exists() {
@@ -177,15 +268,10 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, Backup
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let storage = crate::services::object_storage(settings)?;
-    for listed in &manifest.files {
-        if let Some(key) = object_key(&listed.path) {
-            storage.put(key, std::fs::read(dir.join(&listed.path))?.into()).await?;
-        }
-    }
+    fill_object_store(settings, dir).await?;
     // The database last: a deployment with a database has its files.
     std::fs::copy(dir.join(DATABASE), &path)?;
-    Ok(manifest)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -64,7 +64,12 @@ pub async fn write_brief(
             Err(format!("these quotes are not in the request word for word: {ungrounded:?}"))
         }
     };
-    let ask = Ask { prompt: &BRIEF_PROMPT, source: &quoted, draft: Some(&draft_json) };
+    let ask = Ask {
+        prompt: &BRIEF_PROMPT,
+        source: &quoted,
+        draft: Some(&draft_json),
+        budget: llm.run_budget(),
+    };
     match llm.structured(ask, &input, on_text, grounded).await {
         Ok(answer) => Briefed {
             brief: answer.value,
@@ -81,11 +86,13 @@ pub async fn write_brief(
 }
 
 /// The model's words for `offer` (the request as `text`), or why there are
-/// none; `(None, None)` without a model.
+/// none; `(None, None)` without a model. `spent` is what the run's earlier
+/// calls (its brief's) used of its token budget.
 pub async fn write_offer_prose(
     llm: Option<&LanguageModel>,
     text: &str,
     offer: &Offer,
+    spent: u32,
     on_text: OnText<'_>,
 ) -> (Option<OfferProse>, Option<ProseProvenance>) {
     let Some(llm) = llm else { return (None, None) };
@@ -101,13 +108,20 @@ pub async fn write_offer_prose(
         scopes.join("\n")
     );
     let checked = |prose: &OfferProse| prose.check();
-    let ask = Ask { prompt: &OFFER_PROMPT, source: text, draft: Some(&draft) };
     let provenance = |usage, fallback| ProseProvenance {
         model: llm.model_id(),
         prompt: OFFER_PROMPT.id(),
         usage,
         fallback,
     };
+    let Some(left) = llm.run_budget().checked_sub(spent).filter(|left| *left > 0) else {
+        let why = format!(
+            "the run's token budget of {} tokens was spent before the offer ({spent} used)",
+            llm.run_budget()
+        );
+        return (None, Some(provenance(None, Some(why))));
+    };
+    let ask = Ask { prompt: &OFFER_PROMPT, source: text, draft: Some(&draft), budget: left };
     match llm.structured(ask, &input, on_text, checked).await {
         Ok(answer) => (Some(answer.value), Some(provenance(Some(answer.usage), None))),
         Err(err) => {

@@ -170,7 +170,8 @@ fn language_model(
 ) -> anyhow::Result<Option<fairgig_llm::LanguageModel>> {
     use fairgig_core::config::LlmProvider;
     let timeout = std::time::Duration::from_secs(settings.timeout_secs.max(1));
-    let max_tokens = settings.max_tokens_per_run.max(1);
+    let max_tokens = settings.max_tokens_per_answer.max(1);
+    let run_budget = settings.max_tokens_per_run.max(1);
     match settings.provider {
         LlmProvider::Off => Ok(None),
         LlmProvider::Local => {
@@ -185,7 +186,8 @@ fn language_model(
                 max_tokens,
                 timeout,
             };
-            Ok(Some(fairgig_llm::LanguageModel::new(fairgig_llm_local::LocalChat::new(config))))
+            let model = fairgig_llm_local::LocalChat::new(config);
+            Ok(Some(fairgig_llm::LanguageModel::new(model, run_budget)))
         }
         LlmProvider::Openai => {
             let client = fairgig_llm::ChatClient::new(fairgig_llm::ChatConfig {
@@ -206,7 +208,7 @@ fn language_model(
                 output_price_per_1k: settings.output_price_per_1k,
             })
             .context("configuring the language model")?;
-            Ok(Some(fairgig_llm::LanguageModel::new(client)))
+            Ok(Some(fairgig_llm::LanguageModel::new(client, run_budget)))
         }
     }
 }

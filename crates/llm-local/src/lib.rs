@@ -39,6 +39,8 @@ pub enum LocalError {
     OutOfTime,
     #[error("the answer would take more than its budget of {0} tokens")]
     OverBudget(u32),
+    #[error("the run's token budget leaves no room for this answer ({read} tokens to read, {left} left)")]
+    RunBudgetSpent { read: usize, left: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -105,11 +107,31 @@ impl LocalModel {
         draft: Option<&serde_json::Value>,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<(String, Usage), LocalError> {
+        self.answer_within(messages, prompt, source, draft, u32::MAX, on_text)
+    }
+
+    /// [`Self::answer`] reading and writing at most `budget` tokens
+    /// together (what is left of a run's budget): the answer may write
+    /// what reading the chat leaves, at most `max_tokens`.
+    pub fn answer_within(
+        &self,
+        messages: &[ChatMessage],
+        prompt: &Prompt,
+        source: &str,
+        draft: Option<&serde_json::Value>,
+        budget: u32,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<(String, Usage), LocalError> {
         let schema = &prompt.schema();
         let deadline = Instant::now() + self.config.timeout;
         let Runtime { model, vocab } = &*self.runtime;
         let read = chat_tokens(vocab, messages)?;
-        if read.len() + self.config.max_tokens as usize >= MAX_CONTEXT {
+        let left = budget.saturating_sub(u32::try_from(read.len()).unwrap_or(u32::MAX));
+        let write = self.config.max_tokens.min(left);
+        if write == 0 {
+            return Err(LocalError::RunBudgetSpent { read: read.len(), left: budget });
+        }
+        if read.len() + write as usize >= MAX_CONTEXT {
             return Err(LocalError::TooLong(MAX_CONTEXT));
         }
         let mut session = Session { model, cache: Cache::default() };
@@ -126,7 +148,7 @@ impl LocalModel {
             reworded_fields: prompt.reworded_fields,
             source,
             numbers: numbers.as_deref(),
-            budget: self.config.max_tokens,
+            budget: write,
             deadline,
         };
         let answer =
@@ -223,6 +245,7 @@ impl ChatModel for LocalChat {
         let prompt = *ask.prompt;
         let source = ask.source.to_owned();
         let draft = ask.draft.cloned();
+        let budget = ask.budget;
         // The answer so far crosses from the model's thread to this task,
         // which hands it on; only the newest text matters.
         let (so_far, mut written) = tokio::sync::watch::channel(String::new());
@@ -230,7 +253,7 @@ impl ChatModel for LocalChat {
             let mut tell = |text: &str| {
                 so_far.send_replace(text.to_owned());
             };
-            model.answer(&messages, &prompt, &source, draft.as_ref(), &mut tell)
+            model.answer_within(&messages, &prompt, &source, draft.as_ref(), budget, &mut tell)
         });
         let answered = loop {
             tokio::select! {

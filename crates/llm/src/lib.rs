@@ -83,6 +83,11 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Tokens read and written.
+    pub fn total(&self) -> u32 {
+        self.prompt_tokens.saturating_add(self.completion_tokens)
+    }
+
     fn add(&mut self, other: &Usage) {
         self.prompt_tokens += other.prompt_tokens;
         self.completion_tokens += other.completion_tokens;
@@ -114,13 +119,16 @@ pub enum LlmError {
     /// Twice an answer that did not parse or did not pass the check.
     #[error("the language model's answer was invalid twice: {error}")]
     Invalid { error: String, usage: Usage },
+    /// The run's token budget is spent before (or while) asking.
+    #[error("the run's token budget is spent: {} of the {budget} tokens left for this answer used", usage.total())]
+    BudgetSpent { budget: u32, usage: Usage },
 }
 
 impl LlmError {
     /// The tokens spent before the error, when any were counted.
     pub fn usage(&self) -> Option<&Usage> {
         match self {
-            LlmError::Invalid { usage, .. } => Some(usage),
+            LlmError::Invalid { usage, .. } | LlmError::BudgetSpent { usage, .. } => Some(usage),
             LlmError::Remote(_) | LlmError::Local(_) => None,
         }
     }
@@ -148,6 +156,11 @@ pub struct Ask<'a> {
     pub source: &'a str,
     /// An answer made by rules that the model is asked to improve.
     pub draft: Option<&'a serde_json::Value>,
+    /// Tokens (read and written) this answer may still use: what is left
+    /// of its run's budget. Each model writes at most this less what it
+    /// reads (a remote one, which counts its reading only as it answers,
+    /// at most this).
+    pub budget: u32,
 }
 
 /// Hears an answer as it is written: the whole text so far, each time it
@@ -171,17 +184,26 @@ pub trait ChatModel: Debug + Send + Sync {
     ) -> Result<(String, Usage), LlmError>;
 }
 
-/// The configured language model, shared by the steps that use it.
+/// The configured language model, shared by the steps that use it, with
+/// the token budget each run's calls share.
 #[derive(Clone, Debug)]
-pub struct LanguageModel(Arc<dyn ChatModel>);
+pub struct LanguageModel {
+    model: Arc<dyn ChatModel>,
+    run_budget: u32,
+}
 
 impl LanguageModel {
-    pub fn new(model: impl ChatModel + 'static) -> Self {
-        Self(Arc::new(model))
+    pub fn new(model: impl ChatModel + 'static, run_budget: u32) -> Self {
+        Self { model: Arc::new(model), run_budget }
     }
 
     pub fn model_id(&self) -> String {
-        self.0.model_id()
+        self.model.model_id()
+    }
+
+    /// Tokens (read and written) one run's calls may use together.
+    pub fn run_budget(&self) -> u32 {
+        self.run_budget
     }
 
     /// Asks `prompt` about `input` for a `T` matching its schema, which
@@ -205,7 +227,12 @@ impl LanguageModel {
         let mut usage = Usage::default();
         let mut last_error = String::new();
         for attempt in 1..=2 {
-            let (content, used) = self.0.complete(ask, &messages, on_text).await?;
+            let left = ask.budget.saturating_sub(usage.total());
+            if left == 0 {
+                return Err(LlmError::BudgetSpent { budget: ask.budget, usage });
+            }
+            let (content, used) =
+                self.model.complete(Ask { budget: left, ..ask }, &messages, on_text).await?;
             usage.add(&used);
             match serde_json::from_str::<T>(&content)
                 .map_err(|err| format!("not JSON of the schema: {err}"))

@@ -145,7 +145,7 @@ impl ChatModel for ChatClient {
         let body = json!({
             "model": self.config.model,
             "messages": messages,
-            "max_tokens": self.config.max_tokens,
+            "max_tokens": self.config.max_tokens.min(ask.budget),
             "temperature": 0,
             "stream": true,
             "stream_options": {"include_usage": true},

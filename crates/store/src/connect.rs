@@ -40,6 +40,28 @@ impl Store {
         }
     }
 
+    /// Whether the database holds any table at all (a restore goes only
+    /// into an empty one).
+    pub async fn has_tables(&self) -> Result<bool, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+                     WHERE table_schema = current_schema())",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+        })
+    }
+
     /// Opens the database named by `url`; the scheme picks the backend.
     /// SQLite files (and their folder) are created if missing.
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {

@@ -600,8 +600,9 @@ impl StepHandler for PriceOffer {
             reference_rate_minor: self.settings.reference_hourly_rate_minor,
         });
         let progress = progress::StepProgress::start(self.store.clone(), step_ref(context));
+        let spent = briefed.usage.as_ref().map_or(0, fairgig_llm::Usage::total);
         let (prose, prose_by) =
-            crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer, &|text| {
+            crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer, spent, &|text| {
                 progress.tell(text)
             })
             .await;

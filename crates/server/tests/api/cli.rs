@@ -397,19 +397,39 @@ async fn prune_deletes_what_is_finished_and_old_and_keeps_what_is_in_use() {
     assert_eq!(me.status(), StatusCode::OK, "still signed in");
 }
 
-/// `fairgig` with `data_dir` as its whole deployment (SQLite file and
-/// object store inside it).
-async fn fairgig_in(data_dir: &std::path::Path, args: &[&str]) -> Output {
-    let database_url = format!("sqlite://{}", data_dir.join("fairgig.db").display());
-    crate::helpers::fairgig_at(data_dir, &database_url, args).await
-}
-
 /// A backup restores into a fresh deployment with every user, submission
 /// and file (byte-equal) and an intact audit chain; a changed file is
 /// caught by `backup verify`; restoring over a deployment is refused.
 #[tokio::test]
 async fn a_backup_restores_into_a_fresh_deployment_and_verifies() {
-    let app = spawn_app().await;
+    let place = tempfile::tempdir().expect("dir");
+    let fresh = place.path().join("fresh");
+    let url = format!("sqlite://{}", fresh.join("fairgig.db").display());
+    backup_round_trip(&spawn_app().await, &fresh, &url, "exists").await;
+}
+
+/// The same on PostgreSQL: `pg_dump` into the backup, `pg_restore` into an
+/// empty database.
+#[tokio::test]
+async fn a_postgres_backup_restores_into_an_empty_database_and_verifies() {
+    let Some(app) = crate::helpers::spawn_on_postgres().await else { return };
+    let empty = fairgig_store::test_support::TestDatabase::postgres()
+        .await
+        .expect("an empty database")
+        .expect("PostgreSQL is configured");
+    let place = tempfile::tempdir().expect("dir");
+    backup_round_trip(&app, &place.path().join("fresh"), &empty.url, "has tables").await;
+}
+
+/// Backs `app` up, restores into the deployment at `fresh` (database at
+/// `fresh_url`), checks what came back, then that a second restore is
+/// refused (saying `occupied`) and a changed file is caught.
+async fn backup_round_trip(
+    app: &crate::helpers::TestApp,
+    fresh: &std::path::Path,
+    fresh_url: &str,
+    occupied: &str,
+) {
     let user = app.register("backup@example.org").await;
     let brief = fairgig_ai::extract::samples::pdf(&["A logo for a bakery"]);
     let form = reqwest::multipart::Form::new()
@@ -428,21 +448,22 @@ async fn a_backup_restores_into_a_fresh_deployment_and_verifies() {
     let place = tempfile::tempdir().expect("dir");
     let backup = place.path().join("backup");
     let backup_arg = backup.to_string_lossy().into_owned();
-    let printed = stdout(&fairgig(&app, &["backup", "--to", &backup_arg]).await);
+    let printed = stdout(&fairgig(app, &["backup", "--to", &backup_arg]).await);
     assert!(printed.contains("and 1 objects"), "{printed}");
-    let printed = stdout(&fairgig(&app, &["backup", "verify", &backup_arg]).await);
+    let printed = stdout(&fairgig(app, &["backup", "verify", &backup_arg]).await);
     assert!(printed.starts_with("backup intact: 2 files (1 objects)"), "{printed}");
 
-    let fresh = place.path().join("fresh");
-    std::fs::create_dir_all(&fresh).expect("fresh");
-    let printed = stdout(&fairgig_in(&fresh, &["restore", "--from", &backup_arg]).await);
+    std::fs::create_dir_all(fresh).expect("fresh");
+    let in_fresh = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::helpers::fairgig_at(fresh, fresh_url, &args).await
+    };
+    let restore = vec!["restore".to_owned(), "--from".to_owned(), backup_arg.clone()];
+    let printed = stdout(&in_fresh(restore.clone()).await);
     assert!(printed.starts_with("restored the database and 1 objects"), "{printed}");
-    let restored = fairgig_store::Store::connect(
-        &format!("sqlite://{}", fresh.join("fairgig.db").display()),
-        Default::default(),
-    )
-    .await
-    .expect("open the restored database");
+    let restored = fairgig_store::Store::connect(fresh_url, Default::default())
+        .await
+        .expect("open the restored database");
     let owner = restored.get_user(user.id).await.expect("the user came back");
     assert_eq!(owner.email, "backup@example.org");
     let submissions =
@@ -451,16 +472,16 @@ async fn a_backup_restores_into_a_fresh_deployment_and_verifies() {
     let file = &submissions[0].files[0];
     let bytes = std::fs::read(fresh.join("objects").join(&file.object_key)).expect("the file");
     assert_eq!(bytes, brief, "byte-equal");
-    let printed = stdout(&fairgig_in(&fresh, &["audit", "verify"]).await);
+    let printed = stdout(&in_fresh(vec!["audit".to_owned(), "verify".to_owned()]).await);
     assert!(printed.starts_with("audit log intact"), "{printed}");
 
     // Over a deployment that exists: refused, nothing touched.
-    let again = fairgig_in(&fresh, &["restore", "--from", &backup_arg]).await;
+    let again = in_fresh(restore).await;
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains(occupied), "{again:?}");
     // A changed file is caught.
     std::fs::write(backup.join("objects").join(&file.object_key), b"tampered").expect("tamper");
-    let damaged = fairgig(&app, &["backup", "verify", &backup_arg]).await;
+    let damaged = fairgig(app, &["backup", "verify", &backup_arg]).await;
     assert_eq!(damaged.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&damaged.stdout).contains("has changed"), "{damaged:?}");
 }

@@ -32,27 +32,11 @@ const FREELANCER_NAME: &str = "Fenn Ostrander";
 const HEADLINE: &str = "Greenhouse telemetry engineer (Rust, sensors)";
 const COVER_LETTER: &str = "I have wired forty greenhouses with ostrander-grade sensor meshes.";
 
-async fn register(app: &TestApp, email: &str, name: &str, role: Role) -> TestUser {
-    let response = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": email, "display_name": name, "password": PASSWORD, "role": role}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED, "register {email}");
-    let body: Value = response.json().await.expect("json");
-    TestUser {
-        id: body["user"]["id"].as_str().expect("id").parse().expect("uuid"),
-        access: body["access_token"].as_str().expect("access").to_owned(),
-        refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
-    }
-}
-
 /// The client and freelancer do what people do: a request with a file, a
 /// job, an application, a hire, reviews both ways, a webhook endpoint.
 async fn a_marketplace_with_history(app: &TestApp) -> (TestUser, TestUser, String) {
-    let client = register(app, CLIENT_EMAIL, CLIENT_NAME, Role::Client).await;
-    let freelancer = register(app, FREELANCER_EMAIL, FREELANCER_NAME, Role::Freelancer).await;
+    let client = app.register_named(CLIENT_EMAIL, CLIENT_NAME, Role::Client).await;
+    let freelancer = app.register_named(FREELANCER_EMAIL, FREELANCER_NAME, Role::Freelancer).await;
 
     let submission =
         json!({"kind": "request", "title": "Orchard irrigation", "text": REQUEST_TEXT});
@@ -316,7 +300,7 @@ async fn export_and_erase(app: &TestApp) {
         );
     }
     // The freelancer keeps the rating the client gave, without its words.
-    let admin = register(app, "ada.admin@example.org", "Ada Admin", Role::Client).await;
+    let admin = app.register_named("ada.admin@example.org", "Ada Admin", Role::Client).await;
     app.store.set_role(admin.id, Role::Admin).await.expect("promote");
     let (_, profile) =
         send(app, Method::GET, &admin, &format!("/api/v1/profiles/{}", freelancer.id), None).await;

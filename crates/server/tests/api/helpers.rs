@@ -204,10 +204,15 @@ impl TestApp {
     }
 
     pub async fn register_as(&self, email: &str, role: Role) -> TestUser {
+        self.register_named(email, "Test User", role).await
+    }
+
+    /// Registers `email` under the display name `name`.
+    pub async fn register_named(&self, email: &str, name: &str, role: Role) -> TestUser {
         let response = self
             .post_json(
                 "/api/v1/auth/register",
-                &json!({"email": email, "display_name": "Test User", "password": PASSWORD, "role": role}),
+                &json!({"email": email, "display_name": name, "password": PASSWORD, "role": role}),
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "register {email}");

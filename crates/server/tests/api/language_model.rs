@@ -112,13 +112,19 @@ async fn start_holding(
 }
 
 async fn app_with_model(base: &str) -> TestApp {
+    app_with_budget(base, 900).await
+}
+
+/// The in-test service's answers cost 150 tokens each (100 read, 50 written).
+async fn app_with_budget(base: &str, run_budget: u32) -> TestApp {
     let base = base.to_owned();
     spawn_with(move |settings| {
         let llm = &mut settings.llm;
         llm.provider = fairgig_core::config::LlmProvider::Openai;
         llm.base_url = base;
         llm.model = "test-llm".into();
-        llm.max_tokens_per_run = 900;
+        llm.max_tokens_per_run = run_budget;
+        llm.max_tokens_per_answer = 400;
         llm.input_price_per_1k = Some(0.5);
         llm.output_price_per_1k = Some(1.5);
     })
@@ -209,13 +215,56 @@ async fn answers_that_misquote_or_state_numbers_are_sent_back_once_and_then_used
     assert_eq!(requests.len(), 2);
     let first = &requests[0];
     assert_eq!(first["model"], "test-llm");
-    assert_eq!(first["max_tokens"], 900);
+    assert_eq!(first["max_tokens"], 400, "the answer's cap");
+    assert_eq!(requests[1]["max_tokens"], 400, "750 of the run's budget left");
     assert_eq!(first["response_format"]["type"], "json_schema");
     assert_eq!(first["response_format"]["json_schema"]["name"], "brief");
     assert!(first["messages"][1]["content"].as_str().is_some_and(|c| c.contains(TEXT)));
     let retry = requests[1]["messages"].as_array().expect("messages");
     let complaint = retry.last().and_then(|m| m["content"].as_str()).unwrap_or_default();
     assert!(complaint.contains("a beautiful order form"), "the error goes back: {complaint}");
+}
+
+/// A run's calls share its token budget: a brief sent back once spends
+/// 300 of 450, so its second call may write 300 at most, and the offer,
+/// left 150, gets one call and no second chance.
+#[tokio::test]
+async fn a_run_spends_its_token_budget_across_its_calls_and_then_keeps_the_rules_words() {
+    let (base, fake) = start(
+        &[brief_citing("a beautiful order form"), brief_citing("an online order form")],
+        &[offer_prose("Three ways, from 900 EUR."), offer_prose("Three ways to your site.")],
+    )
+    .await;
+    let app = app_with_budget(&base, 450).await;
+    let user = app.register("client@example.org").await;
+
+    let (brief, offer) = outputs_of(&app, &user).await;
+    assert_eq!(brief["made_by"], "openai:test-llm", "{brief}");
+    let briefs = fake.requests_for("brief");
+    assert_eq!(
+        (briefs[0]["max_tokens"].as_u64(), briefs[1]["max_tokens"].as_u64()),
+        (Some(400), Some(300))
+    );
+    let offers = fake.requests_for("offer");
+    assert_eq!(offers.len(), 1, "no second call past the budget");
+    assert_eq!(offers[0]["max_tokens"], 150);
+    assert!(offer["prose"].is_null(), "{offer}");
+    let why = offer["prose_by"]["fallback"].as_str().unwrap_or_default();
+    assert!(why.contains("budget is spent: 150 of the 150 tokens left"), "{offer}");
+    assert!(offer["tiers"].as_array().is_some_and(|t| t.len() == 3), "the numbers stand");
+
+    // Spent by the brief alone: the offer does not call at all.
+    let (base, fake) = start(
+        &[brief_citing("a beautiful order form"), brief_citing("an online order form")],
+        &[offer_prose("Three ways to your site.")],
+    )
+    .await;
+    let app = app_with_budget(&base, 300).await;
+    let user = app.register("client@example.org").await;
+    let (_, offer) = outputs_of(&app, &user).await;
+    assert!(fake.requests_for("offer").is_empty());
+    let why = offer["prose_by"]["fallback"].as_str().unwrap_or_default();
+    assert!(why.contains("spent before the offer (300 used)"), "{offer}");
 }
 
 #[tokio::test]
