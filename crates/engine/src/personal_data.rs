@@ -40,25 +40,45 @@ pub struct Archive {
     pub filename: String,
 }
 
-/// Who may act on `user`'s data: the person (with a session, not a
-/// delegated key) or an admin.
-fn authorise(caller: &Caller, user: UserId) -> Result<Actor> {
-    if caller.user.id == user {
-        caller.require_session()?;
-    } else {
-        caller.require_admin()?;
-    }
-    Ok(Actor::User(caller.user.id))
+/// Whose data a call acts on: the caller's own (which needs a signed-in
+/// session, not a delegated key) or, for an admin, anyone's.
+#[derive(Clone, Copy, Debug)]
+pub enum Whose {
+    Mine,
+    Account(UserId),
 }
 
-/// Everything the platform holds about `user`, as an [`Archive`].
+impl Whose {
+    /// The account acted on, once the caller may act on it.
+    fn authorise(self, caller: &Caller) -> Result<UserId> {
+        match self {
+            Whose::Mine => {
+                caller.require_session()?;
+                Ok(caller.user.id)
+            }
+            Whose::Account(user) => {
+                caller.require_admin()?;
+                Ok(user)
+            }
+        }
+    }
+}
+
+/// Everything the platform holds about an account, as an [`Archive`]. It
+/// reads every file the account uploaded, so it takes one of the caller's
+/// expensive-work slots: a second export while one runs is a 429.
 pub async fn export(
     engine: &Engine,
     caller: &Caller,
-    user: UserId,
+    whose: Whose,
     context: RequestContext,
 ) -> Result<Archive> {
-    let actor = authorise(caller, user)?;
+    let user = whose.authorise(caller)?;
+    let actor = Actor::User(caller.user.id);
+    let _slot = engine
+        .expensive
+        .try_start(caller.user.id)
+        .ok_or(Error::RateLimited { retry_after_secs: 1 })?;
     let account = engine.store.get_user(user).await?;
     let (data, files) = collect(engine, user, &account).await?;
     let archive = write_archive(engine, &data, &files).await?;
@@ -302,23 +322,23 @@ fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-/// Erases `user`'s account: the person confirms with their password; an
-/// admin needs none. The last admin who can sign in cannot be erased.
-/// Files are deleted after the database commit; one that fails to delete
-/// is logged and left to the orphaned-upload sweep, which removes files
-/// no row refers to.
+/// Erases an account: the person confirms with their `password`; an admin
+/// erasing an account needs none. The last admin who can sign in cannot be
+/// erased. Files are deleted after the database commit; one that fails to
+/// delete is logged and left to the orphaned-upload sweep, which removes
+/// files no row refers to.
 pub async fn erase(
     engine: &Engine,
     caller: &Caller,
-    user: UserId,
-    password: Option<&str>,
+    whose: Whose,
+    password: &str,
     context: RequestContext,
 ) -> Result<Erasure> {
-    let actor = authorise(caller, user)?;
-    if caller.user.id == user {
+    let user = whose.authorise(caller)?;
+    let actor = Actor::User(caller.user.id);
+    if matches!(whose, Whose::Mine) {
         let stored = engine.store.password_hash(user).await?;
-        let given = password.unwrap_or_default();
-        if !engine.passwords.verify(given, Some(&stored)).await.map_err(anyhow::Error::new)? {
+        if !engine.passwords.verify(password, Some(&stored)).await.map_err(anyhow::Error::new)? {
             return Err(Error::with_field(
                 ErrorKind::InvalidCredentials,
                 "the password is wrong",

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     Form,
 };
-use fairgig_engine::personal_data;
+use fairgig_engine::personal_data::{self, Whose};
 use fairgig_http::ClientInfo;
 use serde::Deserialize;
 
@@ -47,7 +47,7 @@ pub async fn export(
     client: ClientInfo,
 ) -> Result<Response, PortalError> {
     let caller = require_sign_in(&visitor)?;
-    let archive = personal_data::export(&state.engine, caller, caller.user.id, client.context())
+    let archive = personal_data::export(&state.engine, caller, Whose::Mine, client.context())
         .await
         .map_err(|err| PortalError::from_engine(&visitor, err))?;
     Ok(fairgig_http::archive_download(archive))
@@ -81,8 +81,8 @@ pub async fn erase(
         let erased = personal_data::erase(
             &state.engine,
             caller,
-            caller.user.id,
-            Some(&form.password),
+            Whose::Mine,
+            &form.password,
             client.context(),
         )
         .await;

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use fairgig_engine::{operations, personal_data};
+use fairgig_engine::{
+    operations,
+    personal_data::{self, Whose},
+};
 use fairgig_store::personal_data::Erasure;
 
 use crate::{
@@ -155,7 +158,8 @@ async fn export_user(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<axum::response::Response> {
-    let archive = personal_data::export(&state.engine, &caller, id, client.context()).await?;
+    let whose = Whose::Account(id);
+    let archive = personal_data::export(&state.engine, &caller, whose, client.context()).await?;
     Ok(fairgig_http::archive_download(archive))
 }
 
@@ -180,5 +184,6 @@ async fn erase_user(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<UserId>,
 ) -> ApiResult<Json<Erasure>> {
-    Ok(Json(personal_data::erase(&state.engine, &caller, id, None, client.context()).await?))
+    let whose = Whose::Account(id);
+    Ok(Json(personal_data::erase(&state.engine, &caller, whose, "", client.context()).await?))
 }

@@ -20,7 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use fairgig_engine::{
     accounts::{self, AccountChanges},
     live::{self, LiveEvent},
-    personal_data,
+    personal_data::{self, Whose},
 };
 use fairgig_store::personal_data::Erasure;
 
@@ -203,7 +203,7 @@ async fn export_me(
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Response> {
     let archive =
-        personal_data::export(&state.engine, &caller, caller.user.id, client.context()).await?;
+        personal_data::export(&state.engine, &caller, Whose::Mine, client.context()).await?;
     Ok(fairgig_http::archive_download(archive))
 }
 
@@ -236,13 +236,8 @@ async fn erase_me(
     Authenticated(caller): Authenticated,
     AppJson(body): AppJson<EraseMeRequest>,
 ) -> ApiResult<Json<Erasure>> {
-    let erased = personal_data::erase(
-        &state.engine,
-        &caller,
-        caller.user.id,
-        Some(&body.password),
-        client.context(),
-    )
-    .await?;
+    let erased =
+        personal_data::erase(&state.engine, &caller, Whose::Mine, &body.password, client.context())
+            .await?;
     Ok(Json(erased))
 }
