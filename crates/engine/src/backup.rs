@@ -180,8 +180,10 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, Backup
     let from_postgres = manifest.files.iter().any(|entry| entry.path == DATABASE_PG);
     let into_sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
     match (from_postgres, into_sqlite) {
-        (true, None) => restore_postgres(settings, dir, &url).await.map(|()| manifest),
-        (false, Some(location)) => restore_sqlite(settings, dir, location).await.map(|()| manifest),
+        (true, None) => restore_postgres(settings, dir, &manifest, &url).await.map(|()| manifest),
+        (false, Some(location)) => {
+            restore_sqlite(settings, dir, &manifest, location).await.map(|()| manifest)
+        }
         (true, Some(_)) | (false, None) => Err(BackupError::Unsupported(
             "a backup restores onto the backend it came from (SQLite to SQLite, PostgreSQL \
              to PostgreSQL)"
@@ -190,8 +192,12 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, Backup
     }
 }
 
-async fn fill_object_store(settings: &Settings, dir: &Path) -> Result<(), BackupError> {
-    let manifest = verify(dir)?;
+/// Puts the verified `manifest`'s objects into the deployment's store.
+async fn fill_object_store(
+    settings: &Settings,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(), BackupError> {
     let storage = crate::services::object_storage(settings)?;
     for listed in &manifest.files {
         if let Some(key) = object_key(&listed.path) {
@@ -201,7 +207,12 @@ async fn fill_object_store(settings: &Settings, dir: &Path) -> Result<(), Backup
     Ok(())
 }
 
-async fn restore_postgres(settings: &Settings, dir: &Path, url: &str) -> Result<(), BackupError> {
+async fn restore_postgres(
+    settings: &Settings,
+    dir: &Path,
+    manifest: &Manifest,
+    url: &str,
+) -> Result<(), BackupError> {
     let store = fairgig_store::Store::connect(url, Default::default()).await?;
     let occupied = store.has_tables().await?;
     store.close().await;
@@ -210,7 +221,7 @@ async fn restore_postgres(settings: &Settings, dir: &Path, url: &str) -> Result<
             "the database has tables: restore only into an empty one".into(),
         ));
     }
-    fill_object_store(settings, dir).await?;
+    fill_object_store(settings, dir, manifest).await?;
     let dump = dir.join(DATABASE_PG);
     run_pg_tool("pg_restore", url, |command| {
         command
@@ -255,6 +266,7 @@ async fn run_pg_tool(
 async fn restore_sqlite(
     settings: &Settings,
     dir: &Path,
+    manifest: &Manifest,
     location: &str,
 ) -> Result<(), BackupError> {
     // `sqlite://path?mode=rwc`: the file is the part before the options.
@@ -268,7 +280,7 @@ async fn restore_sqlite(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    fill_object_store(settings, dir).await?;
+    fill_object_store(settings, dir, manifest).await?;
     // The database last: a deployment with a database has its files.
     std::fs::copy(dir.join(DATABASE), &path)?;
     Ok(())

@@ -215,10 +215,6 @@ const CLICK_WINDOW: time::Duration = time::Duration::days(7);
 pub async fn of(engine: &Engine, caller: &Caller, freelancer: UserId) -> Result<ProfileDetail> {
     caller.require(Scope::Read)?;
     let profile = engine.store.profile(freelancer).await?;
-    // An erased account keeps an empty profile row for the indexes' sake.
-    if engine.store.get_user(freelancer).await?.is_erased() {
-        return Err(Error::not_found());
-    }
     let reviews = crate::applications::reviews_of(engine, caller, freelancer).await?;
     let sub_ratings = crate::applications::sub_rating_averages(&reviews);
     if caller.user.id != freelancer {

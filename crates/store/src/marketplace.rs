@@ -371,8 +371,13 @@ impl Store {
         row.into_profile()
     }
 
+    /// A profile; `NotFound` for an erased account's (its emptied row stays
+    /// only so the indexes see it leave).
     pub async fn profile(&self, user: UserId) -> Result<Profile, StoreError> {
-        let sql = format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = $1");
+        let sql = format!(
+            "SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1 AND erased_at IS NOT NULL)"
+        );
         let row: Option<ProfileRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(user.as_uuid()).fetch_optional(pool).await?
         });
