@@ -34,6 +34,7 @@ pub struct Settings {
     pub training: TrainingSettings,
     pub fairness: FairnessSettings,
     pub retention: RetentionSettings,
+    pub tracing: TracingSettings,
 }
 
 impl Default for Settings {
@@ -59,6 +60,7 @@ impl Default for Settings {
             training: TrainingSettings::default(),
             fairness: FairnessSettings::default(),
             retention: RetentionSettings::default(),
+            tracing: TracingSettings::default(),
         }
     }
 }
@@ -191,6 +193,11 @@ pub struct RetentionSettings {
     pub embedding_cache_days: u64,
     /// Feedback events (the ranker's training data): kept by default.
     pub feedback_days: u64,
+    /// The text a finished run read (the `extract` step's output: every
+    /// document's text and voice transcript), by when the run finished.
+    /// The results (analysis, brief, offer, matches) and the files stay
+    /// with the submission; a failed run keeps it to be run again.
+    pub step_outputs_days: u64,
 }
 
 impl Default for RetentionSettings {
@@ -201,6 +208,7 @@ impl Default for RetentionSettings {
             sessions_days: 30,
             embedding_cache_days: 90,
             feedback_days: 0,
+            step_outputs_days: 180,
         }
     }
 }
@@ -706,6 +714,29 @@ pub enum LogFormat {
     #[default]
     Json,
     Pretty,
+}
+
+/// Traces over OTLP/HTTP (protobuf): off unless `otlp_endpoint` is set,
+/// and then sent there only. A request's trace continues through the
+/// queue into every step and notification delivery; logs carry `trace_id`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingSettings {
+    /// The collector's base URL (`http://otel-collector:4318`); spans are
+    /// posted to `/v1/traces` under it.
+    pub otlp_endpoint: Option<String>,
+    /// The spans' `service.name`; a deployment sets one per role
+    /// (`fairgig-api`, `fairgig-worker`).
+    pub service_name: String,
+    /// The share of new traces kept, 0 to 1; a trace continued from a
+    /// caller's `traceparent` follows the caller's decision.
+    pub sample_ratio: f64,
+}
+
+impl Default for TracingSettings {
+    fn default() -> Self {
+        Self { otlp_endpoint: None, service_name: "fairgig".to_owned(), sample_ratio: 1.0 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -35,6 +35,7 @@ pub fn cutoffs(settings: &RetentionSettings, now: OffsetDateTime) -> Cutoffs {
         sessions: before(settings.sessions_days),
         embedding_cache: before(settings.embedding_cache_days),
         feedback: before(settings.feedback_days),
+        step_outputs: before(settings.step_outputs_days).map(|at| (at, crate::steps::EXTRACT)),
     }
 }
 
@@ -46,6 +47,7 @@ pub async fn prune_now(store: &Store, settings: &RetentionSettings) -> Result<Pr
         ("sessions", pruned.sessions),
         ("embedding_cache", pruned.embedding_cache),
         ("feedback", pruned.feedback),
+        ("step_outputs", pruned.step_outputs),
     ] {
         metrics::counter!("fairgig_retention_pruned_total", "kind" => kind).increment(count);
     }
@@ -54,6 +56,7 @@ pub async fn prune_now(store: &Store, settings: &RetentionSettings) -> Result<Pr
         sessions = pruned.sessions,
         embedding_cache = pruned.embedding_cache,
         feedback = pruned.feedback,
+        step_outputs = pruned.step_outputs,
         "retention pruning"
     );
     Ok(pruned)

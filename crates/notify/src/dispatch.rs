@@ -43,6 +43,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::{
     channel::{
@@ -352,18 +353,33 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, delivery: Notification) -> Result<(), DispatchError> {
-        let verdict = self.attempt(&delivery).await;
-        self.apply(&delivery, verdict).await
+        let span = delivery_span(&delivery);
+        async {
+            let verdict = self.attempt(&delivery).await;
+            self.apply(&delivery, verdict).await
+        }
+        .instrument(span)
+        .await
     }
 
     /// Sends the recipient's due digest items (with any the batch left out)
     /// as one message; its outcome becomes each item's.
     async fn deliver_digest(
         &self,
-        mut items: Vec<Notification>,
+        items: Vec<Notification>,
         lease_until: OffsetDateTime,
     ) -> Result<(), DispatchError> {
         let first = items[0].clone();
+        let span = delivery_span(&first);
+        self.deliver_digest_traced(items, first, lease_until).instrument(span).await
+    }
+
+    async fn deliver_digest_traced(
+        &self,
+        mut items: Vec<Notification>,
+        first: Notification,
+        lease_until: OffsetDateTime,
+    ) -> Result<(), DispatchError> {
         let user = first.user_id;
         let more = self
             .store
@@ -640,6 +656,21 @@ impl Dispatcher {
 
 /// Whose circuit a delivery goes through: the endpoint for webhooks, the
 /// host for Slack URLs, else the channel's one provider.
+/// The span of one delivery, continuing the trace of the request or step
+/// that addressed it.
+fn delivery_span(delivery: &Notification) -> tracing::Span {
+    let span = tracing::info_span!(
+        "delivery",
+        otel.name = %format_args!("deliver {} by {}", delivery.kind, delivery.channel),
+        notification = %delivery.id,
+        channel = %delivery.channel,
+        kind = %delivery.kind,
+        trace_id = tracing::field::Empty,
+    );
+    fairgig_trace::continue_from(&span, delivery.trace_parent.as_deref());
+    span
+}
+
 fn provider_key(channel: ChannelKind, delivery: &Notification) -> String {
     match channel {
         ChannelKind::Webhook => format!("webhook:{}", delivery.address),

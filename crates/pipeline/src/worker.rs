@@ -134,7 +134,25 @@ impl Worker {
         }
     }
 
+    /// Runs `task` in a span that continues the trace of whatever queued
+    /// it (the request, the step before), so the successors it enqueues
+    /// and the notifications it addresses carry that trace on.
     pub(crate) async fn execute(&self, task: Task) -> Result<ExecutionOutcome, StoreError> {
+        let step = StepRef::from_payload(&task.payload);
+        let name = step.as_ref().map_or(task.kind.as_str(), |step| step.step.as_str());
+        let span = tracing::info_span!(
+            "step",
+            otel.name = %format_args!("step {name}"),
+            run = %step.as_ref().map(|step| step.run.to_string()).unwrap_or_default(),
+            step = %name,
+            attempt = task.attempts,
+            trace_id = tracing::field::Empty,
+        );
+        fairgig_trace::continue_from(&span, task.trace_parent.as_deref());
+        self.execute_traced(task).instrument(span).await
+    }
+
+    async fn execute_traced(&self, task: Task) -> Result<ExecutionOutcome, StoreError> {
         let worker = self.config.id.as_str();
         let step = match (task.kind.as_str(), StepRef::from_payload(&task.payload)) {
             (STEP_TASK, Some(step)) => step,
@@ -176,9 +194,8 @@ impl Worker {
             outputs: self.store.step_outputs(step.run).await?,
         };
         let started = std::time::Instant::now();
-        let span = tracing::info_span!("step", run = %step.run, step = %step.step, attempt = task.attempts);
         let result = tokio::select! {
-            result = tokio::time::timeout(spec.timeout, handler.run(&context)).instrument(span) => result,
+            result = tokio::time::timeout(spec.timeout, handler.run(&context)) => result,
             () = self.heartbeat_until_lost(task.id) => {
                 tracing::warn!(run = %step.run, step = %step.step, "lease lost mid-step; dropping the result");
                 return Ok(ExecutionOutcome::LeaseLost);

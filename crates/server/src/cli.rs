@@ -655,8 +655,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                     .await?;
             println!(
                 "pruned: {} notifications, {} sessions/tokens/links, {} embedding cache entries, \
-                 {} feedback events (the audit log is kept)",
-                pruned.notifications, pruned.sessions, pruned.embedding_cache, pruned.feedback
+                 {} feedback events, {} step outputs (the audit log is kept)",
+                pruned.notifications,
+                pruned.sessions,
+                pruned.embedding_cache,
+                pruned.feedback,
+                pruned.step_outputs
             );
             Ok(0)
         }

@@ -9,13 +9,20 @@ use fairgig_server::{
 fn main() -> anyhow::Result<()> {
     // Before any thread exists: the model runtime reads it when it loads.
     fairgig_embed::local::disable_runtime_telemetry();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
-}
-
-async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = settings::load(cli.config.as_deref())?;
-    telemetry::init(cli.log_format(&settings), &settings.log.level, std::io::stdout);
-    let code = cli::run(cli, settings).await?;
-    std::process::exit(code);
+    // Outside the runtime: the span exporter's HTTP client blocks.
+    let telemetry = telemetry::init(
+        cli.log_format(&settings),
+        &settings.log.level,
+        &settings.tracing,
+        std::io::stdout,
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let code = runtime.block_on(cli::run(cli, settings));
+    // Not waiting for blocking work still running (a model call): exiting
+    // ends it anyway, as before.
+    runtime.shutdown_background();
+    telemetry.shutdown();
+    std::process::exit(code?);
 }

@@ -161,12 +161,27 @@ pub fn app(state: AppState) -> Router {
                         .get("x-request-id")
                         .and_then(|value| value.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!(
+                    // The route, not the path, names the span: ids in a
+                    // path would make every request a name of its own.
+                    let route = request
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map_or_else(|| request.uri().path(), |matched| matched.as_str());
+                    let span = tracing::info_span!(
                         "request",
+                        otel.name = %format_args!("{} {route}", request.method()),
+                        otel.kind = "server",
                         method = %request.method(),
                         path = %request.uri().path(),
                         request_id = %request_id,
-                    )
+                        trace_id = tracing::field::Empty,
+                    );
+                    let traceparent = request
+                        .headers()
+                        .get(fairgig_trace::TRACEPARENT)
+                        .and_then(|value| value.to_str().ok());
+                    fairgig_trace::continue_from(&span, traceparent);
+                    span
                 }))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(HandleErrorLayer::new(handle_middleware_error))
@@ -192,6 +207,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
+            HeaderName::from_static(fairgig_trace::TRACEPARENT),
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),

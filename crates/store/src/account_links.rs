@@ -7,7 +7,7 @@ use fairgig_core::{ids::UserId, user::User};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, users::UserRow, with_pool, Store, StoreError};
+use crate::{now, users::UserRow, with_pool, BeginWrite, Store, StoreError};
 
 /// What a link does when opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Store {
     pub async fn create_account_link(&self, link: NewAccountLink<'_>) -> Result<bool, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let recent: Option<(i64,)> = sqlx::query_as(
                 "SELECT 1 FROM account_links WHERE user_id = $1 AND purpose = $2 AND created_at > $3 \
                  LIMIT 1",
@@ -113,7 +113,7 @@ impl Store {
     ) -> Result<Option<UserId>, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let user: Option<(Uuid,)> = sqlx::query_as(CONSUME)
                 .bind(token_hash)
                 .bind(LinkPurpose::PasswordReset.as_str())
@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<Option<UserId>, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let user: Option<(Uuid,)> = sqlx::query_as(CONSUME)
                 .bind(token_hash)
                 .bind(LinkPurpose::EmailVerification.as_str())

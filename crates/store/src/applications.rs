@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     feedback::{record_funnel_in, FunnelStep},
-    now, with_pool, Store, StoreError,
+    now, with_pool, BeginWrite, Store, StoreError,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -173,7 +173,7 @@ impl Store {
         );
         let step = FunnelStep { actor: freelancer, freelancer, kind: "apply", rating: None };
         let row: ApplicationRow = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row = sqlx::query_as(&sql)
                 .bind(Uuid::now_v7())
                 .bind(job.as_uuid())
@@ -278,7 +278,7 @@ impl Store {
              RETURNING {APPLICATION_COLUMNS}"
         );
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut moved: Option<ApplicationRow> = None;
             for status in from {
                 moved = sqlx::query_as(&sql)
@@ -321,7 +321,7 @@ impl Store {
     pub async fn complete_job(&self, job: JobId) -> Result<(), StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE jobs SET status = 'completed', updated_at = $2 WHERE id = $1 AND status = 'in_progress'",
             )
@@ -357,7 +357,7 @@ impl Store {
         );
         let status = if review.published { ReviewStatus::Published } else { ReviewStatus::Pending };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: ReviewRow = sqlx::query_as(&sql)
                 .bind(Uuid::now_v7())
                 .bind(review.job.as_uuid())
@@ -453,7 +453,7 @@ impl Store {
         helpful: bool,
     ) -> Result<i64, StoreError> {
         let count: i64 = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if helpful {
                 sqlx::query(
                     "INSERT INTO review_votes (review_id, voter_id, created_at) VALUES ($1, $2, $3) \
@@ -500,7 +500,7 @@ impl Store {
              RETURNING {REVIEW_COLUMNS}"
         );
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<ReviewRow> = sqlx::query_as(&sql)
                 .bind(id.as_uuid())
                 .bind(if publish { ReviewStatus::Published } else { ReviewStatus::Rejected }.as_str())

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use crate::{with_pool, Store, StoreError};
+use crate::{with_pool, BeginWrite, Store, StoreError};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -226,7 +226,7 @@ impl Store {
     /// Appends an entry to the chain and returns it as stored.
     pub async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
         let row: AuditRow = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row = append_audit_in!(tx, entry);
             tx.commit().await?;
             row

@@ -4,7 +4,7 @@
 
 use time::Date;
 
-use crate::{with_pool, Store, StoreError};
+use crate::{with_pool, BeginWrite, Store, StoreError};
 
 /// One group's share of one list, or a sum of them.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ impl Store {
         groups: &[GroupExposure],
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             book_exposure_in!(tx, attribute, day, groups);
             tx.commit().await?;
         });

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     audit::{append_audit_in, AuditRow},
     exposure::{book_exposure_in, GroupExposure},
-    now, with_pool, Store, StoreError,
+    now, with_pool, BeginWrite, Store, StoreError,
 };
 use fairgig_core::audit::{AuditEntry, NewAuditEntry};
 use time::Date;
@@ -228,7 +228,7 @@ impl Store {
         let id = MatchListId::new();
         let entry = audit(id);
         let row: AuditRow = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(INSERT_MATCH_LIST)
                 .bind(id.as_uuid())
                 .bind(list.job.as_uuid())

@@ -79,6 +79,36 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Starts a transaction that will write.
+///
+/// Why not `pool.begin_write()`: SQLite's plain `BEGIN` is deferred, so a
+/// transaction that reads before it writes holds a read snapshot, and if
+/// another connection commits in between, its first write fails at once
+/// with `SQLITE_BUSY` (the busy timeout cannot mend a stale snapshot).
+/// `BEGIN IMMEDIATE` takes the write lock up front and waits out other
+/// writers for the busy timeout instead. PostgreSQL needs nothing of the kind.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// The connection pool of the configured backend.
 #[derive(Clone, Debug)]
 pub enum Pool {

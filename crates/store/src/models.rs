@@ -5,7 +5,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{found, now, with_pool, Store, StoreError};
+use crate::{found, now, with_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelVersion {
@@ -85,7 +85,7 @@ impl Store {
              RETURNING {MODEL_COLUMNS}"
         );
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: ModelRow = sqlx::query_as(&sql)
                 .bind(model.id.as_uuid())
                 .bind(&model.kind)

@@ -70,6 +70,8 @@ pub struct Notification {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub sent_at: Option<OffsetDateTime>,
+    /// The trace context of the span that addressed it ([`fairgig_trace`]).
+    pub trace_parent: Option<String>,
 }
 
 /// A JSON document stored as text (both backends keep JSON as `TEXT`).
@@ -152,7 +154,7 @@ pub struct FinishedRun {
 const COLUMNS: &str =
     "id, user_id, kind, channel, address, source, dedupe_key, context, locale, subject, \
      body_text, body_html, status, attempts, channel_rank, digest, next_attempt_at, provider_id, \
-     last_error, created_at, updated_at, sent_at";
+     last_error, created_at, updated_at, sent_at, trace_parent";
 
 const ENDPOINT_COLUMNS: &str =
     "id, user_id, url, secret, previous_secret, previous_expires_at, events, created_at";
@@ -216,9 +218,9 @@ impl Store {
         let sql = format!(
             "INSERT INTO notifications (id, user_id, kind, channel, address, source, dedupe_key, \
                context, locale, subject, body_text, body_html, status, attempts, channel_rank, \
-               digest, next_attempt_at, last_error, created_at, updated_at) \
+               digest, next_attempt_at, last_error, created_at, updated_at, trace_parent) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, \
-               $18, $18) \
+               $18, $18, $19) \
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING {COLUMNS}"
         );
         let row: Option<Notification> = with_pool!(self, pool => {
@@ -241,6 +243,7 @@ impl Store {
                 .bind(new.not_before.unwrap_or(at).max(at))
                 .bind(error)
                 .bind(at)
+                .bind(fairgig_trace::current())
                 .fetch_optional(pool)
                 .await?
         });

@@ -18,16 +18,18 @@ use uuid::Uuid;
 use crate::{
     now,
     tasks::{Task, TaskRow, CLAIM_COLUMNS},
-    with_pool, Pool, Store, StoreError,
+    with_pool, BeginWrite, Pool, Store, StoreError,
 };
 
 /// A queued task the relay is to publish.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unpublished {
     pub id: TaskId,
     /// When it may run: the relay delays the message until then.
     pub run_after: OffsetDateTime,
     pub priority: i32,
+    /// Its trace context, for the message's `traceparent` header.
+    pub trace_parent: Option<String>,
 }
 
 /// What claiming one task by id found.
@@ -60,9 +62,9 @@ impl Store {
             "UPDATE tasks SET published_at = $1 \
              WHERE id IN (SELECT id FROM tasks WHERE status = 'queued' AND published_at IS NULL \
                AND run_after <= $2 ORDER BY run_after LIMIT $3 {lock}) \
-             RETURNING id, run_after, priority"
+             RETURNING id, run_after, priority, trace_parent"
         );
-        let rows: Vec<(Uuid, OffsetDateTime, i32)> = with_pool!(self, pool => {
+        let rows: Vec<(Uuid, OffsetDateTime, i32, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
                 .bind(now())
                 .bind(horizon)
@@ -72,10 +74,11 @@ impl Store {
         });
         let mut taken: Vec<Unpublished> = rows
             .into_iter()
-            .map(|(id, run_after, priority)| Unpublished {
+            .map(|(id, run_after, priority, trace_parent)| Unpublished {
                 id: TaskId::from_uuid(id),
                 run_after,
                 priority,
+                trace_parent,
             })
             .collect();
         // RETURNING does not keep the subquery's order.
@@ -90,7 +93,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for id in ids {
                 sqlx::query("UPDATE tasks SET published_at = NULL WHERE id = $1 AND status = 'queued'")
                     .bind(id.as_uuid())

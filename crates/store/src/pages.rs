@@ -9,7 +9,7 @@ use fairgig_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{now, with_pool, BeginWrite, Store, StoreError};
 
 /// One locale's page as it stands (its current version).
 #[derive(Clone, Debug, PartialEq)]
@@ -196,7 +196,7 @@ impl Store {
         let c = &new.content;
         let tags = tags_json(c);
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if let PageGroup::Join(group) = new.group {
                 let known: Option<(uuid::Uuid,)> =
                     sqlx::query_as("SELECT id FROM pages WHERE translation_group = $1 LIMIT 1")
@@ -271,7 +271,7 @@ impl Store {
         let tags = tags_json(content);
         let next = expected_version + 1;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let updated = sqlx::query(
                 "UPDATE pages SET slug = $1, title = $2, summary = $3, body = $4, tags = $5, \
                  status = $6, publish_at = $7, version = $8, author = $9, updated_at = $10 \

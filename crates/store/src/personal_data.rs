@@ -17,7 +17,7 @@
 use fairgig_core::ids::UserId;
 use serde::Serialize;
 
-use crate::{now, with_pool, Pool, Store, StoreError};
+use crate::{now, with_pool, BeginWrite, Pool, Store, StoreError};
 
 /// What an erasure did, for its audit entry and for the caller's last
 /// steps outside the database.
@@ -75,7 +75,7 @@ impl Store {
         );
         let mut erasure = Erasure::default();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let erased = sqlx::query(
                 "UPDATE users SET email = $2, display_name = $3, region = NULL, password_hash = '!', \
                    email_verified_at = NULL, disabled_at = COALESCE(disabled_at, $4), erased_at = $4, \

@@ -5,7 +5,7 @@
 use fairgig_core::ids::{SubmissionId, UserId};
 use time::{Duration, OffsetDateTime};
 
-use crate::{now, with_pool, Store, StoreError};
+use crate::{now, with_pool, BeginWrite, Store, StoreError};
 
 /// A recorded prototype.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +55,7 @@ impl Store {
         let at = now();
         let by_submission = format!("SELECT {COLUMNS} FROM prototypes WHERE submission_id = $1");
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Option<Row> = sqlx::query_as(&by_submission)
                 .bind(submission.as_uuid())
                 .fetch_optional(&mut *tx)
@@ -63,16 +63,18 @@ impl Store {
             if let Some(row) = existing {
                 return Ok(Recorded::Existing(prototype(row)));
             }
+            // The oldest is found here, not by `ORDER BY`: SQLite keeps
+            // times as RFC 3339 text without trailing zeros, which sorts
+            // `.24Z` after `.240429Z` within one second.
             let recent: Vec<(OffsetDateTime,)> = sqlx::query_as(
-                "SELECT created_at FROM prototypes WHERE owner = $1 AND created_at > $2 \
-                 ORDER BY created_at",
+                "SELECT created_at FROM prototypes WHERE owner = $1 AND created_at > $2",
             )
             .bind(owner.as_uuid())
             .bind(at - window)
             .fetch_all(&mut *tx)
             .await?;
             if recent.len() >= limit as usize {
-                let oldest = recent.first().map_or(at, |(created,)| *created);
+                let oldest = recent.iter().map(|(created,)| *created).min().unwrap_or(at);
                 return Ok(Recorded::QuotaReached { limit, next_at: oldest + window });
             }
             sqlx::query(

@@ -14,6 +14,10 @@ pub struct Cutoffs {
     pub sessions: Option<OffsetDateTime>,
     pub embedding_cache: Option<OffsetDateTime>,
     pub feedback: Option<OffsetDateTime>,
+    /// One step's outputs in runs that succeeded or were cancelled
+    /// before the time; failed runs keep theirs (running one again from
+    /// the failed step reads them).
+    pub step_outputs: Option<(OffsetDateTime, &'static str)>,
 }
 
 /// Rows deleted per kind.
@@ -24,6 +28,8 @@ pub struct Pruned {
     pub sessions: u64,
     pub embedding_cache: u64,
     pub feedback: u64,
+    /// Step outputs cleared.
+    pub step_outputs: u64,
 }
 
 /// The statements, each with one `$1` cut-off.
@@ -36,6 +42,10 @@ const SESSIONS: [&str; 3] = [
 ];
 const EMBEDDING_CACHE: &str = "DELETE FROM embedding_cache WHERE created_at < $1";
 const FEEDBACK: &str = "DELETE FROM feedback WHERE created_at < $1";
+/// Binds: the cut-off, the step's name.
+const STEP_OUTPUTS: &str = "UPDATE steps SET output = NULL \
+     WHERE name = $2 AND output IS NOT NULL AND run_id IN \
+     (SELECT id FROM runs WHERE status IN ('succeeded', 'cancelled') AND finished_at < $1)";
 
 impl Store {
     /// Deletes what `cutoffs` says is past its period.
@@ -54,6 +64,11 @@ impl Store {
         }
         if let Some(at) = cutoffs.feedback {
             pruned.feedback = self.delete_before(FEEDBACK, at).await?;
+        }
+        if let Some((at, step)) = cutoffs.step_outputs {
+            pruned.step_outputs = with_pool!(self, pool => {
+                sqlx::query(STEP_OUTPUTS).bind(at).bind(step).execute(pool).await?.rows_affected()
+            });
         }
         Ok(pruned)
     }

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, tasks::NewTask, with_pool, Pool, Store, StoreError};
+use crate::{now, tasks::NewTask, with_pool, BeginWrite, Pool, Store, StoreError};
 
 /// The task kind of pipeline steps.
 pub const STEP_TASK: &str = "step";
@@ -234,7 +234,7 @@ impl Store {
     pub async fn start_step(&self, step: &StepRef, attempts: i32) -> Result<(), StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE steps SET status = 'running', attempts = $3, started_at = COALESCE(started_at, $4), \
                  progress = NULL \
@@ -279,7 +279,7 @@ impl Store {
             Pool::Postgres(_) => "SELECT status FROM runs WHERE id = $1 FOR UPDATE",
         };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let held = sqlx::query(
                 "UPDATE tasks SET status = 'done', lease_until = NULL, updated_at = $3 \
                  WHERE id = $1 AND worker = $2 AND status = 'running'",
@@ -357,7 +357,7 @@ impl Store {
     ) -> Result<StepRecorded, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let held = sqlx::query(
                 crate::tasks::FAIL_TASK,
             )
@@ -393,7 +393,7 @@ impl Store {
     pub async fn fail_abandoned_step(&self, step: &StepRef, error: &str) -> Result<(), StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             mark_failed!(&mut *tx, step, error, at);
             tx.commit().await?;
         });
@@ -418,7 +418,7 @@ impl Store {
     pub async fn retry_dead_task(&self, task: TaskId) -> Result<Option<StepRef>, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let revived: Option<(String, String)> = sqlx::query_as(
                 "UPDATE tasks SET status = 'queued', attempts = 0, run_after = $2, updated_at = $2, worker = NULL, \
                    published_at = NULL \
@@ -463,7 +463,7 @@ impl Store {
     pub async fn cancel_submission(&self, submission: SubmissionId) -> Result<bool, StoreError> {
         let at = now();
         let changed = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(
                 "UPDATE submissions SET status = 'cancelled', updated_at = $2 \
                  WHERE id = $1 AND status IN ('received', 'processing')",

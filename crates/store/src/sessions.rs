@@ -14,7 +14,7 @@ use fairgig_core::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, users::UserRow, with_pool, Store, StoreError};
+use crate::{now, users::UserRow, with_pool, BeginWrite, Store, StoreError};
 
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Store {
         let session = SessionId::new();
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO sessions (id, user_id, created_at) VALUES ($1, $2, $3)")
                 .bind(session.as_uuid())
                 .bind(user.as_uuid())
@@ -70,7 +70,7 @@ impl Store {
     ) -> Result<Rotation, StoreError> {
         let at = now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Write first: claims the token atomically (and, on SQLite, takes
             // the write lock up front instead of upgrading a read later).
             let claimed: Option<(Uuid, Uuid)> = sqlx::query_as(

@@ -14,7 +14,7 @@ use crate::{
     audit::append_audit_in,
     now,
     runs::{insert_run, PlannedStep},
-    with_pool, Store, StoreError,
+    with_pool, BeginWrite, Store, StoreError,
 };
 
 /// A stored file of a submission (the bytes are in object storage).
@@ -205,7 +205,7 @@ impl Store {
         let at = now();
         let run = RunId::new();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO submissions (id, owner_id, kind, title, body, budget_minor, budget_currency, \
                    deadline, region, contact, status, idempotency_key, request_hash, created_at, updated_at) \
@@ -376,7 +376,7 @@ impl Store {
                 .await?
         });
         let deleted = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE status IN ('queued', 'dead') \
                  AND run_id IN (SELECT id FROM runs WHERE submission_id = $1)",

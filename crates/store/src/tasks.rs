@@ -16,7 +16,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{now, with_pool, Pool, Store, StoreError};
+use crate::{now, with_pool, BeginWrite, Pool, Store, StoreError};
 
 /// A task to enqueue.
 #[derive(Clone, Debug)]
@@ -56,6 +56,8 @@ pub struct Task {
     /// Claims so far, this one included.
     pub attempts: i32,
     pub max_attempts: i32,
+    /// The trace context of the span that queued it ([`fairgig_trace`]).
+    pub trace_parent: Option<String>,
 }
 
 /// A dead-lettered task, for the admin API.
@@ -89,6 +91,7 @@ pub(crate) struct TaskRow {
     payload: String,
     attempts: i32,
     max_attempts: i32,
+    trace_parent: Option<String>,
 }
 
 impl TaskRow {
@@ -99,15 +102,18 @@ impl TaskRow {
             payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
             attempts: self.attempts,
             max_attempts: self.max_attempts,
+            trace_parent: self.trace_parent,
         }
     }
 }
 
 pub(crate) const INSERT_TASK: &str = "INSERT INTO tasks \
-    (id, kind, payload, dedupe_key, run_id, priority, status, attempts, max_attempts, run_after, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $9) ON CONFLICT (dedupe_key) DO NOTHING";
+    (id, kind, payload, dedupe_key, run_id, priority, status, attempts, max_attempts, run_after, created_at, updated_at, trace_parent) \
+    VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING";
 
-/// Binds a [`NewTask`] to [`INSERT_TASK`] and runs it on `$executor`.
+/// Binds a [`NewTask`] to [`INSERT_TASK`] and runs it on `$executor`, with
+/// the trace context of the current span: whatever queues a task (a
+/// request, a step enqueuing its successors) is where its trace goes on.
 macro_rules! insert_task {
     ($executor:expr, $task:expr, $at:expr) => {
         sqlx::query($crate::tasks::INSERT_TASK)
@@ -120,6 +126,7 @@ macro_rules! insert_task {
             .bind($task.max_attempts)
             .bind($task.run_after)
             .bind($at)
+            .bind(fairgig_trace::current())
             .execute($executor)
     };
 }
@@ -133,7 +140,7 @@ pub(crate) const FAIL_TASK: &str =
     published_at = NULL \
     WHERE id = $1 AND worker = $2 AND status = 'running'";
 
-pub(crate) const CLAIM_COLUMNS: &str = "id, kind, payload, attempts, max_attempts";
+pub(crate) const CLAIM_COLUMNS: &str = "id, kind, payload, attempts, max_attempts, trace_parent";
 
 impl Store {
     /// Enqueues a task; `false` when its dedupe key already exists.
@@ -248,7 +255,7 @@ impl Store {
     pub async fn requeue_expired(&self) -> Result<(Vec<TaskId>, Vec<(TaskId, Value)>), StoreError> {
         let at = now();
         let (requeued, dead): (Vec<Uuid>, Vec<(Uuid, String)>) = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let dead: Vec<(Uuid, String)> = sqlx::query_as(
                 "UPDATE tasks SET status = 'dead', lease_until = NULL, updated_at = $1, \
                    last_error = 'worker lost (lease expired) on every attempt' \

@@ -7,7 +7,7 @@ use fairgig_core::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{found, now, with_pool, Store, StoreError};
+use crate::{found, now, with_pool, BeginWrite, Store, StoreError};
 
 /// A user to create; the password is already hashed.
 #[derive(Debug)]
@@ -207,7 +207,7 @@ impl Store {
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let row: Option<UserRow> = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row = sqlx::query_as(&sql)
                 .bind(id.as_uuid())
                 .bind(at)

@@ -1256,6 +1256,7 @@ async fn pruning_statements_run_on_both_backends() {
             sessions: Some(tomorrow),
             embedding_cache: Some(tomorrow),
             feedback: Some(tomorrow),
+            step_outputs: Some((tomorrow, "extract")),
         };
         // Nothing is finished yet: a user alone has nothing to prune.
         assert_eq!(store.prune(&everything).await.expect("prune"), Pruned::default());

@@ -179,7 +179,17 @@ impl Relay {
         let queue = self.config.queue_for_delay(delay);
         let id = task.id.to_string();
         let priority = u8::try_from(task.priority.clamp(0, i32::from(MAX_PRIORITY))).unwrap_or(0);
+        // The worker reads the trace context from the task's row; the
+        // header carries it for whatever else watches the queue.
+        let mut headers = FieldTable::default();
+        if let Some(traceparent) = &task.trace_parent {
+            headers.insert(
+                fairgig_trace::TRACEPARENT.into(),
+                lapin::types::AMQPValue::LongString(traceparent.as_str().into()),
+            );
+        }
         let properties = BasicProperties::default()
+            .with_headers(headers)
             .with_delivery_mode(2) // persistent
             .with_priority(priority)
             .with_message_id(id.as_str().into())

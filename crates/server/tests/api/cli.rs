@@ -381,11 +381,32 @@ async fn prune_deletes_what_is_finished_and_old_and_keeps_what_is_in_use() {
     .execute(pool)
     .await
     .expect("revoke");
+    // A request whose run succeeded a year ago: the text it read goes,
+    // its results stay; a run that finished just now keeps both.
+    let old = crate::helpers::submit_job(&app, &user, "Old", "A Rust API with PostgreSQL.").await;
+    let recent = crate::helpers::submit_job(&app, &user, "New", "A Go service with Redis.").await;
+    for id in [&old, &recent] {
+        crate::helpers::finished(&app, &user, id).await;
+    }
+    sqlx::query("UPDATE runs SET finished_at = $1 WHERE submission_id = $2")
+        .bind(long_ago)
+        .bind(uuid::Uuid::parse_str(&old).expect("id"))
+        .execute(pool)
+        .await
+        .expect("age the run");
     let audit_before = count("SELECT COUNT(*) FROM audit_log").await;
 
     let output = fairgig(&app, &["prune"]).await;
     let printed = stdout(&output);
     assert!(printed.starts_with("pruned: 1 notifications, 1 sessions/tokens/links"), "{printed}");
+    assert!(printed.contains(", 1 step outputs"), "{printed}");
+    let (old, recent) = (
+        crate::helpers::finished(&app, &user, &old).await,
+        crate::helpers::finished(&app, &user, &recent).await,
+    );
+    assert_eq!(crate::helpers::step(&old, "extract")["output"], Value::Null, "{old}");
+    assert!(crate::helpers::step(&old, "analyse")["output"].is_object(), "{old}");
+    assert!(crate::helpers::step(&recent, "extract")["output"].is_object(), "{recent}");
     assert_eq!(
         count("SELECT COUNT(*) FROM notifications WHERE dedupe_key = 'pending-old'").await,
         1

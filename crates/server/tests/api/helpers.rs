@@ -39,9 +39,11 @@ fn init_logs() {
     static LOGS: Once = Once::new();
     LOGS.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            fairgig_server::telemetry::init(
+            // No endpoint: nothing to flush, so the guard may go.
+            let _telemetry = fairgig_server::telemetry::init(
                 fairgig_core::config::LogFormat::Pretty,
                 "debug",
+                &fairgig_core::config::TracingSettings::default(),
                 std::io::stdout,
             );
         }
@@ -387,6 +389,11 @@ pub fn mailbox() -> Option<Mailbox> {
 }
 
 impl Mailbox {
+    /// The SMTP server's URL, for a `fairgig` process's environment.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Sends this app's email through the test SMTP server.
     pub fn configure(&self, settings: &mut Settings) {
         settings.notifications.smtp_url = Some(self.url.clone().into());

@@ -23,5 +23,6 @@ mod rate_limits;
 mod recovery;
 mod search;
 mod submissions;
+mod traces;
 mod validation;
 mod voice;
