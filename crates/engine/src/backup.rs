@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fairgig_core::config::Settings;
+use fairgig_core::{config::Settings, progress::Progress};
 use fairgig_store::{objects::ObjectError, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -100,11 +100,16 @@ fn object_key(path: &str) -> Option<&str> {
 
 /// Writes a backup of `engine`'s database and object store into `dir`
 /// (created; it must be empty or missing).
-pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError> {
+pub async fn backup(
+    engine: &Engine,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Manifest, BackupError> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(BackupError::Refused(format!("{} is not empty", dir.display())));
     }
     std::fs::create_dir_all(dir.join(OBJECTS))?;
+    progress.stage("database", None);
     let database = if engine.store.snapshot_sqlite(&dir.join(DATABASE)).await?.is_some() {
         DATABASE
     } else {
@@ -119,7 +124,9 @@ pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError
         DATABASE_PG
     };
     let mut files = vec![entry(dir, database)?];
-    for key in engine.storage.all_keys().await? {
+    let keys = engine.storage.all_keys().await?;
+    progress.stage("files", Some(keys.len() as u64));
+    for key in keys {
         let path = object_path(&key)?;
         let target = dir.join(&path);
         if let Some(parent) = target.parent() {
@@ -127,6 +134,7 @@ pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError
         }
         std::fs::write(&target, engine.storage.get(&key).await?)?;
         files.push(entry(dir, &path)?);
+        progress.advance(1);
     }
     let manifest = Manifest {
         format: 1,
@@ -141,8 +149,9 @@ pub async fn backup(engine: &Engine, dir: &Path) -> Result<Manifest, BackupError
 }
 
 /// Reads `dir`'s manifest and checks every file against it.
-pub fn verify(dir: &Path) -> Result<Manifest, BackupError> {
+pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupError> {
     let manifest: Manifest = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST))?)?;
+    progress.stage("checking", Some(manifest.files.len() as u64));
     let mut problems = Vec::new();
     let databases = manifest.files.iter().filter(|entry| is_database(&entry.path)).count();
     if databases != 1 {
@@ -158,6 +167,7 @@ pub fn verify(dir: &Path) -> Result<Manifest, BackupError> {
             Ok(_) => problems.push(format!("{} has changed", listed.path)),
             Err(err) => problems.push(format!("{}: {err}", listed.path)),
         }
+        progress.advance(1);
     }
     if problems.is_empty() {
         Ok(manifest)
@@ -174,15 +184,21 @@ fn is_database(path: &str) -> bool {
 /// (a SQLite file that does not exist yet, or a PostgreSQL database without
 /// tables), on the backend the backup came from; its object store is filled
 /// first, the database last.
-pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest, BackupError> {
-    let manifest = verify(dir)?;
+pub async fn restore(
+    settings: &Settings,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Manifest, BackupError> {
+    let manifest = verify(dir, progress)?;
     let url = settings.database_url();
     let from_postgres = manifest.files.iter().any(|entry| entry.path == DATABASE_PG);
     let into_sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
     match (from_postgres, into_sqlite) {
-        (true, None) => restore_postgres(settings, dir, &manifest, &url).await.map(|()| manifest),
+        (true, None) => {
+            restore_postgres(settings, dir, &manifest, &url, progress).await.map(|()| manifest)
+        }
         (false, Some(location)) => {
-            restore_sqlite(settings, dir, &manifest, location).await.map(|()| manifest)
+            restore_sqlite(settings, dir, &manifest, location, progress).await.map(|()| manifest)
         }
         (true, Some(_)) | (false, None) => Err(BackupError::Unsupported(
             "a backup restores onto the backend it came from (SQLite to SQLite, PostgreSQL \
@@ -197,13 +213,17 @@ async fn fill_object_store(
     settings: &Settings,
     dir: &Path,
     manifest: &Manifest,
+    progress: &dyn Progress,
 ) -> Result<(), BackupError> {
     let storage = crate::services::object_storage(settings)?;
+    progress.stage("files", Some(manifest.objects() as u64));
     for listed in &manifest.files {
         if let Some(key) = object_key(&listed.path) {
             storage.put(key, std::fs::read(dir.join(&listed.path))?.into()).await?;
+            progress.advance(1);
         }
     }
+    progress.stage("database", None);
     Ok(())
 }
 
@@ -212,6 +232,7 @@ async fn restore_postgres(
     dir: &Path,
     manifest: &Manifest,
     url: &str,
+    progress: &dyn Progress,
 ) -> Result<(), BackupError> {
     let store = fairgig_store::Store::connect(url, Default::default()).await?;
     let occupied = store.has_tables().await?;
@@ -221,7 +242,7 @@ async fn restore_postgres(
             "the database has tables: restore only into an empty one".into(),
         ));
     }
-    fill_object_store(settings, dir, manifest).await?;
+    fill_object_store(settings, dir, manifest, progress).await?;
     let dump = dir.join(DATABASE_PG);
     run_pg_tool("pg_restore", url, |command| {
         command
@@ -268,6 +289,7 @@ async fn restore_sqlite(
     dir: &Path,
     manifest: &Manifest,
     location: &str,
+    progress: &dyn Progress,
 ) -> Result<(), BackupError> {
     // `sqlite://path?mode=rwc`: the file is the part before the options.
     let path = PathBuf::from(location.split('?').next().unwrap_or_default());
@@ -280,7 +302,7 @@ async fn restore_sqlite(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    fill_object_store(settings, dir, manifest).await?;
+    fill_object_store(settings, dir, manifest, progress).await?;
     // The database last: a deployment with a database has its files.
     std::fs::copy(dir.join(DATABASE), &path)?;
     Ok(())

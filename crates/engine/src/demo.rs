@@ -25,6 +25,7 @@ use fairgig_core::{
     audit::RequestContext,
     ids::{SessionId, SubmissionId, UserId},
     marketplace::{ApplicationStatus, Availability, JobStatus, ProfileSkill},
+    progress::Progress,
     submission::{RunStatus, SubmissionKind},
     user::{DisplayName, Email, Role, User},
 };
@@ -104,7 +105,7 @@ pub fn reference_texts() -> Vec<(fairgig_ai::bias::TextKind, String)> {
 
 /// Loads the demo into the engine's (fresh) database, runs its job posts
 /// through the pipeline and prints the top matches of `show` of them.
-pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
+pub async fn run(engine: &Engine, show: usize, progress: &dyn Progress) -> anyhow::Result<()> {
     let store = &engine.store;
     let client_email = Email::parse(&format!("client@{DOMAIN}"))?;
     if store.find_user_by_email(&client_email).await?.is_some() {
@@ -131,6 +132,7 @@ pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
     let client =
         store.create_user(account(client_email.as_ref(), "Demo Client", Role::Client)?).await?;
     let mut done = 0;
+    progress.stage("freelancers", Some(data.freelancers.len() as u64));
     for (index, freelancer) in data.freelancers.iter().enumerate() {
         let email = format!("freelancer{:03}@{DOMAIN}", index + 1);
         let user = store.create_user(account(&email, &freelancer.name, Role::Freelancer)?).await?;
@@ -145,7 +147,9 @@ pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
             past_job(store, &client, user.id, freelancer, *rating).await?;
             done += 1;
         }
+        progress.advance(1);
     }
+    progress.stage("candidate index", None);
     println!(
         "{} freelancers ({} with {done} past jobs between them) loaded and embedded in {:.1} s",
         data.freelancers.len(),
@@ -157,6 +161,7 @@ pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let caller = Caller { user: client.clone(), credential: Credential::Session(SessionId::new()) };
     let mut submissions = Vec::with_capacity(data.jobs.len());
+    progress.stage("job posts", Some(data.jobs.len() as u64));
     for job in &data.jobs {
         let request = SubmissionRequest {
             kind: SubmissionKind::Job,
@@ -182,7 +187,7 @@ pub async fn run(engine: &Engine, show: usize) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let worker = tokio::spawn(crate::background::worker_for(engine).run(stop.clone()));
     engine.wake.notify_one();
-    let finished = wait_for_runs(store, &submissions).await;
+    let finished = wait_for_runs(store, &submissions, progress).await;
     stop.cancel();
     worker.await.context("the demo worker")?;
     let outputs = finished?;
@@ -273,9 +278,9 @@ async fn past_job(
 async fn wait_for_runs(
     store: &Store,
     submissions: &[SubmissionId],
+    progress: &dyn Progress,
 ) -> anyhow::Result<Vec<RunOutputs>> {
     let deadline = Instant::now() + PIPELINE_TIMEOUT;
-    let mut reported = 0;
     loop {
         let mut outputs = Vec::with_capacity(submissions.len());
         for submission in submissions {
@@ -288,10 +293,7 @@ async fn wait_for_runs(
         if outputs.len() == submissions.len() {
             return Ok(outputs);
         }
-        if outputs.len() >= reported + 10 {
-            reported = outputs.len();
-            println!("  {reported} of {} job posts processed", submissions.len());
-        }
+        progress.set(outputs.len() as u64);
         if Instant::now() > deadline {
             bail!("the pipeline did not finish the demo job posts within {PIPELINE_TIMEOUT:?}");
         }

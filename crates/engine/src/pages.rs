@@ -12,6 +12,7 @@
 //! and attachments.
 
 pub mod export;
+pub mod footer;
 pub mod import;
 pub mod media;
 
@@ -93,7 +94,10 @@ pub(crate) fn audit_entry(actor: Actor, action: &'static str, page: &Page) -> Ne
     )
 }
 
+/// Audits a page write by `caller`; every write passes here, so the
+/// footer's cached links are cleared here too.
 async fn audit(engine: &Engine, caller: &Caller, action: &'static str, page: &Page) -> Result<()> {
+    engine.footer.clear();
     engine.store.append_audit(audit_entry(Actor::User(caller.user.id), action, page)).await?;
     Ok(())
 }

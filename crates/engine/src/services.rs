@@ -64,6 +64,9 @@ pub struct Engine {
     /// Notified by this process's worker when a run ends: its outcome is
     /// announced at once instead of at the next poll.
     pub runs_finished: Arc<Notify>,
+    /// The site footer's links per locale, briefly cached
+    /// ([`crate::pages::footer`]).
+    pub footer: Arc<crate::pages::footer::FooterCache>,
 }
 
 impl Engine {
@@ -138,6 +141,7 @@ impl Engine {
         Ok(Engine {
             notifier,
             runs_finished: Arc::new(Notify::new()),
+            footer: Arc::default(),
             storage,
             pipeline,
             skills,

@@ -1,6 +1,8 @@
 //! What every portal page shares (language, the signed-in person, the CSRF
 //! token, asset URLs), rendering a template, and the error page.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::{
     extract::{FromRequestParts, Query},
@@ -8,7 +10,7 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use fairgig_core::user::Role;
-use fairgig_engine::ErrorKind;
+use fairgig_engine::{pages::footer::FooterLink, ErrorKind};
 
 use super::{
     assets,
@@ -33,6 +35,8 @@ pub struct Page {
     pub other_lang: &'static str,
     /// This page's path, to return to after switching the language.
     pub path: String,
+    /// Links to the site's own pages (tagged `footer`).
+    pub footer: Arc<Vec<FooterLink>>,
 }
 
 impl Page {
@@ -49,6 +53,7 @@ impl Page {
             scripts: Vec::new(),
             other_lang: other.tag(),
             path: visitor.path.clone(),
+            footer: Arc::clone(&visitor.footer),
         }
     }
 
@@ -192,6 +197,7 @@ impl IntoResponse for PortalError {
             secure: false,
             request_id: self.request_id.clone(),
             path: "/".into(),
+            footer: Arc::default(),
         };
         let key = match self.status {
             StatusCode::NOT_FOUND => "error-not-found",

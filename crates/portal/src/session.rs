@@ -10,6 +10,8 @@
 //!
 //! [`middleware`] reads them once per request into a [`Visitor`].
 
+use std::sync::Arc;
+
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue},
@@ -17,7 +19,7 @@ use axum::{
     response::Response,
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use fairgig_engine::Caller;
+use fairgig_engine::{pages::footer::FooterLink, Caller};
 use rand::RngCore;
 
 use super::i18n::{Locale, Messages};
@@ -43,6 +45,8 @@ pub struct Visitor {
     pub request_id: String,
     /// The page asked for, to come back to after switching the language.
     pub path: String,
+    /// The footer's links to the site's own pages, in this locale.
+    pub footer: Arc<Vec<FooterLink>>,
 }
 
 impl Visitor {
@@ -148,7 +152,14 @@ pub async fn middleware(
         None => None,
     };
     let path = request.uri().path().chars().take(512).collect();
-    let visitor = Visitor { caller, csrf: csrf.clone(), locale, secure, request_id, path };
+    // Links are a courtesy: a database hiccup leaves the footer without them.
+    let footer = fairgig_engine::pages::footer::links(&state.engine, locale.tag())
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "could not read the footer's pages");
+            Arc::default()
+        });
+    let visitor = Visitor { caller, csrf: csrf.clone(), locale, secure, request_id, path, footer };
     let removal = clear_session.then(|| visitor.session_removal());
     request.extensions_mut().insert(visitor);
     let mut response = next.run(request).await;
@@ -187,6 +198,7 @@ mod tests {
             secure: false,
             request_id: String::new(),
             path: "/".into(),
+            footer: Arc::default(),
         };
         assert_eq!(visitor.csrf.len(), 64);
         assert!(visitor.csrf_matches(&visitor.csrf.clone()));

@@ -494,7 +494,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             settings.llm.provider = fairgig_core::config::LlmProvider::Off;
             let engine = ready_engine(settings).await?;
             engine.embeddings.start().await.context("starting the embedding provider")?;
-            fairgig_engine::demo::run(&engine, show).await?;
+            let bars = crate::progress::Bars::new("demo");
+            fairgig_engine::demo::run(&engine, show, &bars).await?;
+            drop(bars);
             Ok(0)
         }
         Command::Migrate => {
@@ -665,7 +667,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Backup(BackupArgs { command: Some(BackupCommand::Verify { dir }), .. }) => {
-            match fairgig_engine::backup::verify(&dir) {
+            let bars = crate::progress::Bars::new("verify");
+            let verified = fairgig_engine::backup::verify(&dir, &bars);
+            drop(bars);
+            match verified {
                 Ok(manifest) => {
                     println!(
                         "backup intact: {} files ({} objects), written {} by fairgig {}",
@@ -684,7 +689,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         }
         Command::Backup(BackupArgs { to: Some(dir), command: None }) => {
             let engine = ready_engine(settings).await?;
-            let manifest = fairgig_engine::backup::backup(&engine, &dir).await?;
+            let bars = crate::progress::Bars::new("backup");
+            let manifest = fairgig_engine::backup::backup(&engine, &dir, &bars).await?;
+            drop(bars);
             println!(
                 "backed up to {}: the database and {} objects ({} files, manifest.json)",
                 dir.display(),
@@ -697,7 +704,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             anyhow::bail!("say where: fairgig backup --to DIR (or fairgig backup verify DIR)")
         }
         Command::Restore { from } => {
-            let manifest = fairgig_engine::backup::restore(&settings, &from).await?;
+            let bars = crate::progress::Bars::new("restore");
+            let manifest = fairgig_engine::backup::restore(&settings, &from, &bars).await?;
+            drop(bars);
             println!(
                 "restored the database and {} objects from {} (written {}); \
                  search and candidate indexes are rebuilt on start",

@@ -12,7 +12,8 @@
 //! - [`retry`]: a safe request answered 503 (the database blinked) is tried once more.
 //! - [`error`], [`extractors`]: one error shape for every failure.
 //! - [`headers`]: caching and content-security headers by area (API, docs).
-//! - [`metrics`], [`telemetry`]: Prometheus and logs.
+//! - [`metrics`], [`telemetry`]: Prometheus, logs and traces (OTLP).
+//! - [`progress`]: progress bars of the long commands (terminals only).
 //! - [`bench`]: `fairgig bench portal`, the one measurement that needs the
 //!   router; the others live in `fairgig_bench`.
 //! - [`cli`]: the `fairgig` command.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod extractors;
 pub mod headers;
 pub mod metrics;
+pub mod progress;
 pub mod ratelimit;
 pub mod retry;
 pub mod routes;

@@ -300,6 +300,7 @@ async fn audit(
     action: &'static str,
     page: &fairgig_store::pages::Page,
 ) -> Result<(), ImportError> {
+    engine.footer.clear();
     engine.store.append_audit(super::audit_entry(Actor::Cli, action, page)).await?;
     Ok(())
 }

@@ -260,6 +260,58 @@ async fn the_public_sees_published_and_due_pages_with_a_fallback_to_english() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
+/// Pages tagged `footer` are linked from every portal page's footer, in
+/// the visitor's language where translated, English otherwise; drafts and
+/// untagged pages are not; a saved title shows at once.
+#[tokio::test]
+async fn the_footer_links_the_pages_tagged_footer_in_the_visitors_language() {
+    let app = spawn_app().await;
+    let admin = app.admin("footer-admin@example.org").await;
+    let create =
+        |body: Value| send(&app, Method::POST, &admin, "/api/v1/content/pages", Some(body));
+    let tagged = |locale: &str, slug: &str, title: &str, status: &str| {
+        let mut body = page(locale, slug, title, "Text.");
+        body["tags"] = json!(["footer"]);
+        body["status"] = json!(status);
+        body
+    };
+    let (status, pricing) = create(tagged("en", "pricing", "Pricing", "published")).await;
+    assert_eq!(status, StatusCode::CREATED, "{pricing}");
+    let mut preise = tagged("de", "preise", "Preise", "published");
+    preise["translation_of"] = pricing["page"]["id"].clone();
+    assert_eq!(create(preise).await.0, StatusCode::CREATED);
+    assert_eq!(create(tagged("en", "about", "About us", "published")).await.0, StatusCode::CREATED);
+    assert_eq!(create(tagged("en", "soon", "Coming soon", "draft")).await.0, StatusCode::CREATED);
+    assert_eq!(create(page("en", "blog", "Blog", "Text.")).await.0, StatusCode::CREATED);
+
+    let footer = |language: &'static str| {
+        let request = app.client.get(app.url("/")).header("accept-language", language);
+        async move {
+            let html = request.send().await.expect("page").text().await.expect("html");
+            let start = html.find("<footer").expect("a footer");
+            html[start..].to_owned()
+        }
+    };
+    let german = footer("de").await;
+    assert!(german.contains(r#"<a href="/de/p/preise" hreflang="de">Preise</a>"#), "{german}");
+    assert!(german.contains(r#"<a href="/en/p/about" hreflang="en">About us</a>"#), "{german}");
+    let english = footer("en").await;
+    assert!(english.contains(r#"href="/en/p/pricing" hreflang="en">Pricing</a>"#), "{english}");
+    assert!(english.find("About us") < english.find("Pricing"), "by title: {english}");
+    for hidden in ["Coming soon", "Blog", "Preise"] {
+        assert!(!english.contains(hidden), "{hidden}: {english}");
+    }
+
+    let id = pricing["page"]["id"].as_str().expect("id");
+    let mut edit = tagged("en", "pricing", "Prices and plans", "published");
+    edit.as_object_mut().expect("object").remove("locale");
+    edit["version"] = json!(1);
+    let path = format!("/api/v1/content/pages/{id}");
+    assert_eq!(send(&app, Method::PUT, &admin, &path, Some(edit)).await.0, StatusCode::OK);
+    let english = footer("en").await;
+    assert!(english.contains(">Prices and plans</a>"), "a saved title shows at once: {english}");
+}
+
 #[tokio::test]
 async fn a_page_cannot_carry_script() {
     let app = spawn_app().await;
