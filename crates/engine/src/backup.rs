@@ -223,7 +223,6 @@ async fn fill_object_store(
             progress.advance(1);
         }
     }
-    progress.stage("database", None);
     Ok(())
 }
 
@@ -243,6 +242,7 @@ async fn restore_postgres(
         ));
     }
     fill_object_store(settings, dir, manifest, progress).await?;
+    progress.stage("database", None);
     let dump = dir.join(DATABASE_PG);
     run_pg_tool("pg_restore", url, |command| {
         command
@@ -303,6 +303,7 @@ async fn restore_sqlite(
         std::fs::create_dir_all(parent)?;
     }
     fill_object_store(settings, dir, manifest, progress).await?;
+    progress.stage("database", None);
     // The database last: a deployment with a database has its files.
     std::fs::copy(dir.join(DATABASE), &path)?;
     Ok(())

@@ -654,8 +654,6 @@ impl Dispatcher {
     }
 }
 
-/// Whose circuit a delivery goes through: the endpoint for webhooks, the
-/// host for Slack URLs, else the channel's one provider.
 /// The span of one delivery, continuing the trace of the request or step
 /// that addressed it.
 fn delivery_span(delivery: &Notification) -> tracing::Span {
@@ -671,6 +669,8 @@ fn delivery_span(delivery: &Notification) -> tracing::Span {
     span
 }
 
+/// Whose circuit a delivery goes through: the endpoint for webhooks, the
+/// host for Slack URLs, else the channel's one provider.
 fn provider_key(channel: ChannelKind, delivery: &Notification) -> String {
     match channel {
         ChannelKind::Webhook => format!("webhook:{}", delivery.address),

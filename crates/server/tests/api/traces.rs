@@ -176,6 +176,11 @@ fn free_address() -> String {
     listener.local_addr().expect("address").to_string()
 }
 
+/// The JSON a request to one of the processes answers.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("request").json().await.expect("json")
+}
+
 async fn ready(client: &reqwest::Client, base: &str, deployment: &Deployment, service: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -224,42 +229,29 @@ async fn one_trace(amqp: Option<AmqpTransport>) {
         processes.push(deployment.start(&["worker"], step_service, None));
     }
 
-    let registered: Value = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({"email": "traced@example.org", "display_name": "Traced", "password": PASSWORD, "role": "client"}))
-        .send()
-        .await
-        .expect("register")
-        .json()
-        .await
-        .expect("json");
+    let registered = answer(
+        client
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(&json!({"email": "traced@example.org", "display_name": "Traced", "password": PASSWORD, "role": "client"})),
+    )
+    .await;
     let token = registered["access_token"].as_str().expect("a token").to_owned();
     // The client's own trace: the request's span continues it.
     let client_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let client_span = "00f067aa0ba902b7";
-    let created: Value = client
-        .post(format!("{base}/api/v1/submissions"))
-        .bearer_auth(&token)
-        .header("traceparent", format!("00-{client_trace}-{client_span}-01"))
-        .json(&json!({"kind": "job", "title": "Traced API", "text": "A Rust developer for a REST API with PostgreSQL. Budget EUR 4000.", "budget": {"amount_minor": 400000, "currency": "eur"}}))
-        .send()
-        .await
-        .expect("submit")
-        .json()
-        .await
-        .expect("json");
+    let created = answer(
+        client
+            .post(format!("{base}/api/v1/submissions"))
+            .bearer_auth(&token)
+            .header("traceparent", format!("00-{client_trace}-{client_span}-01"))
+            .json(&json!({"kind": "job", "title": "Traced API", "text": "A Rust developer for a REST API with PostgreSQL. Budget EUR 4000.", "budget": {"amount_minor": 400000, "currency": "eur"}})),
+    )
+    .await;
     let id = created["id"].as_str().expect("id").to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
     let detail = loop {
-        let detail: Value = client
-            .get(format!("{base}/api/v1/submissions/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("detail")
-            .json()
-            .await
-            .expect("json");
+        let detail =
+            answer(client.get(format!("{base}/api/v1/submissions/{id}")).bearer_auth(&token)).await;
         if detail["run"]["status"] != "running" {
             break detail;
         }
