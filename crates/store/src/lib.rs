@@ -195,14 +195,60 @@ pub(crate) fn found(changed: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Now, in UTC, truncated to microseconds: PostgreSQL keeps no finer
-/// precision, and values must read back exactly as written (the audit chain
-/// hashes them).
+/// Now, in UTC, as every stored time is made.
+///
+/// Truncated to microseconds: PostgreSQL keeps no finer precision, and
+/// values must read back exactly as written (the audit chain hashes them).
+/// And never on a whole ten microseconds: SQLite keeps times as RFC 3339
+/// text, which drops trailing zeros, so `…24.24Z` would sort after
+/// `…24.240429Z` in every `ORDER BY` and comparison. One microsecond later
+/// keeps every stored fraction six digits long, so text order is time order.
 pub fn now() -> OffsetDateTime {
-    truncate_to_micros(OffsetDateTime::now_utc())
+    sortable(OffsetDateTime::now_utc())
 }
 
-pub fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
+fn sortable(at: OffsetDateTime) -> OffsetDateTime {
     let micros = at.microsecond();
+    let micros = if micros % 10 == 0 { micros + 1 } else { micros };
     at.replace_microsecond(micros).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::format_description::well_known::Rfc3339;
+
+    use super::*;
+
+    fn text(at: OffsetDateTime) -> String {
+        at.format(&Rfc3339).expect("format")
+    }
+
+    #[test]
+    fn stored_times_sort_as_text_in_time_order() {
+        let second = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let times: Vec<OffsetDateTime> = [0, 10, 240_000, 240_001, 240_429, 999_990, 999_999]
+            .into_iter()
+            .map(|micros| sortable(second + time::Duration::microseconds(micros)))
+            .chain([sortable(second + time::Duration::nanoseconds(240_429_777))])
+            .collect();
+        for at in &times {
+            let fraction = text(*at).split('.').nth(1).map(|f| f.len());
+            assert_eq!(fraction, Some(7), "six digits and the Z: {}", text(*at));
+        }
+        let mut by_text = times.clone();
+        by_text.sort_by_key(|at| text(*at));
+        let mut by_time = times;
+        by_time.sort();
+        assert_eq!(by_text, by_time);
+    }
+
+    #[test]
+    fn a_stored_time_moves_by_at_most_a_microsecond() {
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time")
+            + time::Duration::nanoseconds(240_000_999);
+        assert_eq!(sortable(at).microsecond(), 240_001);
+        let kept = at + time::Duration::microseconds(7);
+        assert_eq!(sortable(kept).microsecond(), 240_007);
+        assert_eq!(sortable(kept).nanosecond(), 240_007_000, "truncated to microseconds");
+    }
 }
