@@ -114,7 +114,11 @@ impl Store {
     /// fairgig (one with migrations this binary does not have).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let result = match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Sqlite(pool) => {
+                let _lock = migration_lock(pool.connect_options().get_filename()).await?;
+                SQLITE_MIGRATIONS.run(pool).await
+            }
+            // sqlx holds an advisory lock while it migrates PostgreSQL.
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|err| match err {
@@ -149,4 +153,27 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Holds an exclusive lock on a file beside the SQLite database while it is
+/// migrated: sqlx takes none on SQLite, so two processes starting on a
+/// fresh file (`serve --role api` and `worker`) would both run the first
+/// migration and one would fail. The second now waits, then finds nothing
+/// to do. The lock goes with the returned file; the empty file stays.
+async fn migration_lock(database: &std::path::Path) -> Result<Option<std::fs::File>, StoreError> {
+    if database.as_os_str().is_empty() || database == std::path::Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let path = std::path::PathBuf::from(name);
+    let locked = tokio::task::spawn_blocking(move || {
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|err| StoreError::Database(sqlx::Error::Io(std::io::Error::other(err))))?;
+    locked.map(Some).map_err(|err| StoreError::Database(sqlx::Error::Io(err)))
 }

@@ -158,6 +158,27 @@ async fn serve_refuses_a_database_from_a_newer_fairgig() {
     assert!(stderr.contains("newer fairgig"), "{stderr}");
 }
 
+/// Processes starting together on a fresh SQLite file (an API and a
+/// worker) migrate it once between them: the second waits for the first.
+#[tokio::test]
+async fn processes_migrating_a_fresh_sqlite_file_at_once_both_succeed() {
+    for round in 0..3 {
+        let place = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", place.path().join("fairgig.db").display());
+        let migrate = || crate::helpers::fairgig_at(place.path(), &url, &["migrate"]);
+        let (first, second, third) = tokio::join!(migrate(), migrate(), migrate());
+        for output in [first, second, third] {
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let store = fairgig_store::Store::connect(&url, Default::default()).await.expect("open");
+        store.check_migrations_current().await.expect("every migration, once");
+    }
+}
+
 #[tokio::test]
 async fn the_demo_fills_a_fresh_database_and_prints_explained_matches() {
     let app = spawn_app().await;

@@ -220,14 +220,12 @@ async fn one_trace(amqp: Option<AmqpTransport>) {
     let role: &[&str] =
         if deployment.amqp.is_some() { &["serve", "--role", "api"] } else { &["serve"] };
     let mut processes = vec![deployment.start(role, api_service, Some(&bind))];
+    if deployment.amqp.is_some() {
+        processes.push(deployment.start(&["worker"], step_service, None));
+    }
     let base = format!("http://{bind}");
     let client = reqwest::Client::new();
     ready(&client, &base, &deployment, api_service).await;
-    if deployment.amqp.is_some() {
-        // Once the API has migrated the database: SQLite has no lock to
-        // keep two processes from migrating a fresh file at once.
-        processes.push(deployment.start(&["worker"], step_service, None));
-    }
 
     let registered = answer(
         client
