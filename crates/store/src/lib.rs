@@ -209,7 +209,7 @@ pub fn now() -> OffsetDateTime {
 
 fn sortable(at: OffsetDateTime) -> OffsetDateTime {
     let micros = at.microsecond();
-    let micros = if micros % 10 == 0 { micros + 1 } else { micros };
+    let micros = if micros.is_multiple_of(10) { micros + 1 } else { micros };
     at.replace_microsecond(micros).unwrap_or(at)
 }
 
