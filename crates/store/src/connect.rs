@@ -80,13 +80,28 @@ impl Store {
                 }
             }
             let max = if options.max_connections == 0 { 8 } else { options.max_connections };
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
+            // A fresh file is turned to WAL by whichever process opens it
+            // first; another opening it at that moment is told "locked" at
+            // once (no busy wait applies to a journal-mode change), so it
+            // tries again for a few seconds.
+            let mut attempts = 0;
+            let pool = loop {
+                let opened = SqlitePoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(acquire_timeout)
-                    .connect_with(connect)
-                    .await?,
-            )
+                    .connect_with(connect.clone())
+                    .await;
+                match opened {
+                    Err(sqlx::Error::Database(err))
+                        if err.code().as_deref() == Some("5") && attempts < 50 =>
+                    {
+                        attempts += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    other => break other?,
+                }
+            };
+            Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let max = if options.max_connections == 0 { 10 } else { options.max_connections };
             Pool::Postgres(
