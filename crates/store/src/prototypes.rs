@@ -63,18 +63,16 @@ impl Store {
             if let Some(row) = existing {
                 return Ok(Recorded::Existing(prototype(row)));
             }
-            // The oldest is found here, not by `ORDER BY`: SQLite keeps
-            // times as RFC 3339 text without trailing zeros, which sorts
-            // `.24Z` after `.240429Z` within one second.
             let recent: Vec<(OffsetDateTime,)> = sqlx::query_as(
-                "SELECT created_at FROM prototypes WHERE owner = $1 AND created_at > $2",
+                "SELECT created_at FROM prototypes WHERE owner = $1 AND created_at > $2 \
+                 ORDER BY created_at",
             )
             .bind(owner.as_uuid())
             .bind(at - window)
             .fetch_all(&mut *tx)
             .await?;
             if recent.len() >= limit as usize {
-                let oldest = recent.iter().map(|(created,)| *created).min().unwrap_or(at);
+                let oldest = recent.first().map_or(at, |(created,)| *created);
                 return Ok(Recorded::QuotaReached { limit, next_at: oldest + window });
             }
             sqlx::query(
