@@ -499,6 +499,71 @@ async fn pages_carry_images_named_by_their_content_and_served_inert() {
     }
 }
 
+/// Checks an exported `document` against its published schema with
+/// `tools/validate_xml.py` (xmlschema for XSD; lxml and rnc2rng for RELAX
+/// NG), `arguments` naming the schema and any rule besides. `.ci/run` names
+/// a Python that has them (`FAIRGIG_TEST_XML_PYTHON`, Debian's); without it
+/// this prints a SKIP line, except in CI, where it fails.
+async fn follows_its_schema(document: &std::path::Path, arguments: Vec<std::ffi::OsString>) {
+    let Some(python) = std::env::var_os("FAIRGIG_TEST_XML_PYTHON") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "FAIRGIG_TEST_XML_PYTHON is unset; .ci/run sets it"
+        );
+        eprintln!("SKIP {}'s schema: FAIRGIG_TEST_XML_PYTHON unset", document.display());
+        return;
+    };
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut command = std::process::Command::new(python);
+    command.arg(repository.join("tools/validate_xml.py")).args(arguments).arg(document);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the validator's thread")
+        .expect("run tools/validate_xml.py");
+    assert!(
+        output.status.success(),
+        "{} does not follow its schema:\n{}{}",
+        document.display(),
+        String::from_utf8_lossy(&output.stderr),
+        std::fs::read_to_string(document).unwrap_or_default()
+    );
+}
+
+/// The sitemap against sitemaps.org's XSD (`FAIRGIG_TEST_SITEMAP_XSD`,
+/// fetched by `.ci/run`), with the W3C XHTML schema its hreflang links
+/// (`xhtml:link`, under the XSD's strict wildcard) fall under.
+async fn sitemap_follows_its_schema(sitemap: &std::path::Path) {
+    let Some(xsd) = std::env::var_os("FAIRGIG_TEST_SITEMAP_XSD") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "FAIRGIG_TEST_SITEMAP_XSD is unset; .ci/run sets it"
+        );
+        eprintln!("SKIP the sitemap's schema: FAIRGIG_TEST_SITEMAP_XSD unset");
+        return;
+    };
+    let xhtml = "http://www.w3.org/1999/xhtml=xmlschema:XHTML/xhtml1-strict.xsd";
+    follows_its_schema(sitemap, vec!["--schema".into(), xsd, "--namespace".into(), xhtml.into()])
+        .await;
+}
+
+/// An Atom feed against RFC 4287's RELAX NG grammar (Appendix B, in
+/// `tests/schemas/atom.rnc`) and the appendix's Schematron rules, which
+/// RELAX NG leaves out: a feed without an author needs one in every entry,
+/// and every entry an alternate link or content.
+async fn feed_follows_its_schema(feed: &std::path::Path) {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/atom.rnc");
+    let rules = [
+        "atom:feed/atom:author or not(atom:feed/atom:entry[not(atom:author)])",
+        "not(//atom:entry[not(atom:link[@rel='alternate'] or atom:link[not(@rel)] \
+         or atom:content)])",
+    ];
+    let mut arguments = vec!["--schema".into(), schema.into_os_string()];
+    for rule in rules {
+        arguments.extend(["--require".into(), rule.into()]);
+    }
+    follows_its_schema(feed, arguments).await;
+}
+
 #[tokio::test]
 async fn the_static_export_links_up_and_round_trips_through_import() {
     let app = spawn_app().await;
@@ -582,6 +647,7 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
     assert_eq!(alternates.len(), 2 + 2 + 1 + 1, "pricing and preise each name both: {sitemap}");
     assert!(alternates.iter().any(|a| a.contains(&("hreflang".into(), "de".into()))
         && a.contains(&("href".into(), "https://fairgig.example/de/preise.html".into()))));
+    sitemap_follows_its_schema(&site.join("sitemap.xml")).await;
 
     // The feed: Atom's namespace and required elements, an entry per page.
     let feed = std::fs::read_to_string(site.join("en/feed.xml")).expect("feed");
@@ -593,6 +659,8 @@ async fn the_static_export_links_up_and_round_trips_through_import() {
     assert_eq!(xml_texts(&feed, "id").len(), 3, "the feed's and each entry's");
     assert_eq!(xml_texts(&feed, "updated").len(), 3);
     assert!(xml_texts(&feed, "title").contains(&"Pricing &amp; plans".to_owned()), "{feed}");
+    feed_follows_its_schema(&site.join("en/feed.xml")).await;
+    feed_follows_its_schema(&site.join("cs/feed.xml")).await;
     let robots = std::fs::read_to_string(site.join("robots.txt")).expect("robots");
     assert!(robots.contains("Sitemap: https://fairgig.example/sitemap.xml"));
     let llms = std::fs::read_to_string(site.join("llms.txt")).expect("llms");
