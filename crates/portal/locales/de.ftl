@@ -8,7 +8,7 @@ nav-new-request = Neue Anfrage
 nav-signin = Anmelden
 nav-signup = Registrieren
 nav-signout = Abmelden ({ $name })
-nav-other-language = English
+nav-language = Sprache
 footer-text = fairgig: faire, KI-gestützte freie Mitarbeit, selbst betrieben.
 footer-api = API
 

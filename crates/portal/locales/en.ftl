@@ -9,7 +9,7 @@ nav-new-request = New request
 nav-signin = Sign in
 nav-signup = Sign up
 nav-signout = Sign out ({ $name })
-nav-other-language = Deutsch
+nav-language = Language
 footer-text = fairgig: fair, AI-assisted freelance work, self-hosted.
 footer-api = API
 

@@ -1,28 +1,46 @@
 //! Messages in the visitor's language (Fluent catalogues in `locales/`,
 //! one file per language, built into the binary). The language comes from
 //! the visitor's choice (the `fg_lang` cookie), then `Accept-Language`,
-//! then English. Adding a language is adding a file and a [`Locale`].
+//! then English. Adding a language is adding a file and a [`Locale`];
+//! tests keep every file complete and its placeholders the English ones.
 
 use std::sync::LazyLock;
 
 use fluent_bundle::{concurrent::FluentBundle, FluentArgs, FluentResource, FluentValue};
 use unic_langid::{langid, LanguageIdentifier};
 
-/// The languages the portal speaks.
+/// The languages the portal speaks: the content service's five.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Locale {
     En,
     De,
+    Fr,
+    Es,
+    Cs,
 }
 
 impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::En, Locale::De];
+    pub const ALL: [Locale; 5] = [Locale::En, Locale::De, Locale::Fr, Locale::Es, Locale::Cs];
 
     /// The BCP 47 tag, for `lang` attributes and the language cookie.
     pub fn tag(self) -> &'static str {
         match self {
             Locale::En => "en",
             Locale::De => "de",
+            Locale::Fr => "fr",
+            Locale::Es => "es",
+            Locale::Cs => "cs",
+        }
+    }
+
+    /// The language's name in itself, as the language menu shows it.
+    pub fn endonym(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::De => "Deutsch",
+            Locale::Fr => "Français",
+            Locale::Es => "Español",
+            Locale::Cs => "Čeština",
         }
     }
 
@@ -58,6 +76,9 @@ impl Locale {
         match self {
             Locale::En => langid!("en"),
             Locale::De => langid!("de"),
+            Locale::Fr => langid!("fr"),
+            Locale::Es => langid!("es"),
+            Locale::Cs => langid!("cs"),
         }
     }
 
@@ -65,6 +86,9 @@ impl Locale {
         match self {
             Locale::En => include_str!("../locales/en.ftl"),
             Locale::De => include_str!("../locales/de.ftl"),
+            Locale::Fr => include_str!("../locales/fr.ftl"),
+            Locale::Es => include_str!("../locales/es.ftl"),
+            Locale::Cs => include_str!("../locales/cs.ftl"),
         }
     }
 }
@@ -166,6 +190,34 @@ mod tests {
         }
     }
 
+    /// The `{ $name }` placeholders of each message of `source`.
+    fn placeholders(source: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+        source
+            .lines()
+            .filter(|line| !line.starts_with([' ', '#', '\t']) && line.contains(" ="))
+            .filter_map(|line| {
+                let (key, value) = line.split_once(" =")?;
+                let mut names: Vec<String> = value
+                    .split("{ $")
+                    .skip(1)
+                    .filter_map(|rest| rest.split(' ').next().map(str::to_owned))
+                    .collect();
+                names.sort();
+                Some((key.trim().to_owned(), names))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_translation_takes_the_english_placeholders() {
+        let english = placeholders(Locale::En.source());
+        for locale in Locale::ALL {
+            for (key, names) in placeholders(locale.source()) {
+                assert_eq!(Some(&names), english.get(&key), "{} {key}", locale.tag());
+            }
+        }
+    }
+
     #[test]
     fn every_message_the_templates_use_exists() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/portal");
@@ -186,7 +238,9 @@ mod tests {
     #[test]
     fn the_language_is_chosen_then_negotiated() {
         assert_eq!(Locale::negotiate(Some("de"), Some("en")), Locale::De);
-        assert_eq!(Locale::negotiate(None, Some("fr-CH, de;q=0.8, en;q=0.5")), Locale::De);
+        assert_eq!(Locale::negotiate(None, Some("fr-CH, de;q=0.8, en;q=0.5")), Locale::Fr);
+        assert_eq!(Locale::negotiate(None, Some("it-IT, cs;q=0.8, en;q=0.5")), Locale::Cs);
+        assert_eq!(Locale::negotiate(None, Some("es-MX;q=0.7, pt-BR")), Locale::Es);
         assert_eq!(Locale::negotiate(None, Some("en-GB;q=0.4, de-AT;q=0.9")), Locale::De);
         assert_eq!(Locale::negotiate(Some("xx"), Some("garbage;;;q=abc")), Locale::En);
         assert_eq!(Locale::negotiate(None, Some("de;q=0")), Locale::En);

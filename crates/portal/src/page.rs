@@ -31,8 +31,6 @@ pub struct Page {
     pub css: String,
     /// Set on pages that use htmx (and its SSE extension).
     pub scripts: Vec<String>,
-    /// The language the switch offers.
-    pub other_lang: &'static str,
     /// This page's path, to return to after switching the language.
     pub path: String,
     /// Links to the site's own pages (tagged `footer`).
@@ -42,7 +40,6 @@ pub struct Page {
 impl Page {
     pub fn new(visitor: &Visitor, title_key: &str) -> Page {
         let t = visitor.messages();
-        let other = if visitor.locale == Locale::En { Locale::De } else { Locale::En };
         Page {
             title: t.msg(title_key),
             t,
@@ -51,10 +48,19 @@ impl Page {
             user: visitor.caller.as_ref().map(|c| (c.user.display_name.to_string(), c.user.role)),
             css: assets::url("portal.css"),
             scripts: Vec::new(),
-            other_lang: other.tag(),
             path: visitor.path.clone(),
             footer: Arc::clone(&visitor.footer),
         }
+    }
+
+    /// The languages the language menu offers.
+    pub fn languages(&self) -> [Locale; 5] {
+        Locale::ALL
+    }
+
+    /// This page's language, named in itself.
+    pub fn language_name(&self) -> &'static str {
+        self.t.locale.endonym()
     }
 
     /// Loads htmx and its SSE extension.

@@ -208,6 +208,15 @@ async fn a_client_signs_up_submits_a_pdf_and_sees_the_analysis_and_findings() {
 
     browser.open(&app, "/").await;
     browser.look("landing").await;
+    // The language menu: Czech, then back to English, on the same page.
+    browser.click("details.language summary").await;
+    browser.click("details.language button[value='cs']").await;
+    browser.wait_for("html[lang='cs']").await;
+    assert_eq!(browser.text("nav a[href='/jobs']").await, "Otevřené zakázky");
+    browser.look("landing-cs").await;
+    browser.click("details.language summary").await;
+    browser.click("details.language button[value='en']").await;
+    browser.wait_for("html[lang='en']").await;
     browser.click("a.button[href='/signup']").await;
     browser.wait_for("form[action='/signup']").await;
     browser.look("signup").await;
@@ -428,6 +437,15 @@ async fn pages_speak_german_when_asked_and_unknown_pages_are_friendly() {
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     let html = german.text().await.expect("body");
     assert!(html.contains("lang=\"de\"") && html.contains("Offene Aufträge"), "{html}");
+    for (accept, lang, jobs) in [
+        ("fr-CA,fr;q=0.9", "fr", "Missions ouvertes"),
+        ("es-MX", "es", "Trabajos abiertos"),
+        ("cs,en;q=0.5", "cs", "Otevřené zakázky"),
+    ] {
+        let page = app.client.get(app.url("/")).header("accept-language", accept).send().await;
+        let html = page.expect("get").text().await.expect("body");
+        assert!(html.contains(&format!("lang=\"{lang}\"")) && html.contains(jobs), "{html}");
+    }
     let missing = app.client.get(app.url("/no/such/page")).send().await.expect("get");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing
