@@ -19,6 +19,7 @@ pub mod notify;
 pub mod search;
 
 use anyhow::Context;
+use fairgig_core::progress::Progress;
 use fairgig_pipeline::{
     amqp::{delete_topology, AmqpConfig},
     bench,
@@ -306,17 +307,19 @@ pub fn index(
     points: &[usize],
     data: &[IndexVectors],
     config: &fairgig_embed::index::IndexConfig,
+    progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     use fairgig_embed::bench::{index, index_on, Data};
 
     for &n in points {
         for &kind in data {
             let f = match kind {
-                IndexVectors::Random => index(n, Data::Random, config.clone())?,
-                IndexVectors::Clustered => index(n, Data::Clustered, config.clone())?,
+                IndexVectors::Random => index(n, Data::Random, config.clone(), progress)?,
+                IndexVectors::Clustered => index(n, Data::Clustered, config.clone(), progress)?,
                 IndexVectors::Embedded => {
-                    let embedded = EmbeddedProfiles::new(settings, n, 1_000)?;
-                    index_on(embedded.points, embedded.queries, "embedded", config.clone())?
+                    let embedded = EmbeddedProfiles::new(settings, n, 1_000, progress)?;
+                    let (points, queries) = (embedded.points, embedded.queries);
+                    index_on(points, queries, "embedded", config.clone(), progress)?
                 }
             };
             println!(
@@ -353,6 +356,7 @@ impl EmbeddedProfiles {
         settings: &fairgig_core::config::Settings,
         points: usize,
         queries: usize,
+        progress: &dyn Progress,
     ) -> anyhow::Result<Self> {
         use fairgig_embed::local::LocalModel;
         use std::time::Instant;
@@ -365,9 +369,11 @@ impl EmbeddedProfiles {
         let embed = |count: usize, seed: u64| -> anyhow::Result<Vec<Vec<f32>>> {
             let texts = profile_texts(count, seed, &skills);
             let mut vectors = Vec::with_capacity(count);
+            progress.stage("embedding profile texts", Some(count as u64));
             for chunk in texts.chunks(512) {
                 let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
                 vectors.extend(model.embed(&chunk)?);
+                progress.advance(chunk.len() as u64);
             }
             Ok(vectors)
         };

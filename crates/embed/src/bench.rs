@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use fairgig_core::progress::Progress;
+
 use crate::local::LocalModel;
 use crate::EmbedError;
 
@@ -224,21 +226,24 @@ pub fn index(
     points: usize,
     data: Data,
     config: crate::index::IndexConfig,
+    progress: &dyn Progress,
 ) -> Result<IndexFigure, crate::index::IndexError> {
     let (dims, clusters) = (config.dimensions, points.div_ceil(100));
     let base = vectors(data, points, clusters, dims, 1);
-    index_on(base, vectors(data, 1_000, clusters, dims, 2), data.label(), config)
+    index_on(base, vectors(data, 1_000, clusters, dims, 2), data.label(), config, progress)
 }
 
 /// Builds an index of the `base` unit vectors, shaped by `config` (10
 /// regions; the build calibrates its search width when the config asks),
 /// and times `queries` on one thread, unfiltered and with a 10 % filter;
-/// recall@10 against exact search on 100 of them.
+/// recall@10 against exact search on 100 of them. The build's stages go to
+/// `progress`.
 pub fn index_on(
     base: Vec<Vec<f32>>,
     queries: Vec<Vec<f32>>,
     data: &'static str,
     config: crate::index::IndexConfig,
+    progress: &dyn Progress,
 ) -> Result<IndexFigure, crate::index::IndexError> {
     use crate::index::{Filter, Metadata, VectorIndex};
 
@@ -253,8 +258,9 @@ pub fn index_on(
         })
         .collect();
     let start = Instant::now();
-    let index = VectorIndex::build(config, data_points)?;
+    let index = VectorIndex::build_reporting(config, data_points, progress)?;
     let build = start.elapsed();
+    progress.stage("querying", None);
     let memory_bytes = resident_bytes().saturating_sub(before);
 
     let filter = Filter { regions: Some(vec!["R3".into()]), ..Filter::default() };

@@ -250,11 +250,16 @@ impl EmbeddingService {
             }
             let texts: Vec<String> = stale.iter().map(|e| e.text.clone()).collect();
             let embedded = self.embed(&texts).await?;
+            let before = done;
             for (entity, vector) in stale.iter().zip(&embedded.vectors) {
                 if self.store.replace_stale_entity_embedding(entity, &self.model_id, vector).await?
                 {
                     done += 1;
                 }
+            }
+            // A long re-embedding says how far it has come, every thousand.
+            if done / 1_000 > before / 1_000 {
+                tracing::info!(done, model = %self.model_id, "re-embedding under way");
             }
         }
         Ok(done)

@@ -26,6 +26,7 @@ use std::fs;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
+use fairgig_core::progress::{Progress, Silent};
 use serde::{Deserialize, Serialize};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 use uuid::Uuid;
@@ -280,6 +281,16 @@ impl VectorIndex {
         config: IndexConfig,
         points: Vec<(Uuid, Vec<f32>, Metadata)>,
     ) -> Result<Self, IndexError> {
+        Self::build_reporting(config, points, &Silent)
+    }
+
+    /// [`VectorIndex::build`], reporting its stages and the points added
+    /// to `progress` (the command line draws them as bars).
+    pub fn build_reporting(
+        config: IndexConfig,
+        points: Vec<(Uuid, Vec<f32>, Metadata)>,
+        progress: &dyn Progress,
+    ) -> Result<Self, IndexError> {
         let mut index = Self::new(config)?;
         for (key, vector, meta) in points {
             index.check(&vector)?;
@@ -297,27 +308,36 @@ impl VectorIndex {
         };
         let rest: Vec<usize> =
             live.iter().copied().filter(|id| held.binary_search(id).is_err()).collect();
-        index.add_in_parallel(&rest)?;
+        progress.stage("adding points", Some(rest.len() as u64));
+        index.add_in_parallel(&rest, progress)?;
         if let Some(target) = target {
+            progress.stage("calibrating the search width", None);
             let queries: Vec<&[f32]> = held.iter().map(|&id| index.vector(id)).collect();
             let truths = index.nearest(&queries, CALIBRATION_K, &held);
             let settled = index.settle_width(&queries, &truths, target)?;
             index.set_ef_search(settled.ef_search);
+            progress.stage("adding the calibration points", Some(held.len() as u64));
+            index.add_in_parallel(&held, progress)?;
         }
-        index.add_in_parallel(&held)?;
         Ok(index)
     }
 
-    /// Adds the points at `ids` to the graph, split over the cores.
-    fn add_in_parallel(&self, ids: &[usize]) -> Result<(), IndexError> {
+    /// Adds the points at `ids` to the graph, split over the cores, telling
+    /// `progress` every [`REPORT_EVERY`] points (not each: the workers
+    /// would queue on the bar's lock).
+    fn add_in_parallel(&self, ids: &[usize], progress: &dyn Progress) -> Result<(), IndexError> {
+        const REPORT_EVERY: usize = 1024;
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         std::thread::scope(|scope| {
             let workers: Vec<_> = ids
                 .chunks(ids.len().div_ceil(threads).max(1))
                 .map(|chunk| {
                     scope.spawn(move || -> Result<(), IndexError> {
-                        for &id in chunk {
-                            self.graph.add(id as u64, self.vector(id))?;
+                        for part in chunk.chunks(REPORT_EVERY) {
+                            for &id in part {
+                                self.graph.add(id as u64, self.vector(id))?;
+                            }
+                            progress.advance(part.len() as u64);
                         }
                         Ok(())
                     })

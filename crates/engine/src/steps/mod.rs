@@ -537,7 +537,7 @@ impl StepHandler for WriteBrief {
             deadline: deadline.as_deref(),
             region: submission.region.as_deref(),
         };
-        let progress = progress::StepProgress::start(self.store.clone(), step_ref(context));
+        let progress = progress::StepProgress::new(self.store.clone(), step_ref(context));
         let briefed = crate::briefs::write_brief(self.llm.as_ref(), request, rules, &|text| {
             progress.tell(text)
         })
@@ -599,7 +599,7 @@ impl StepHandler for PriceOffer {
             rates_minor: &rates,
             reference_rate_minor: self.settings.reference_hourly_rate_minor,
         });
-        let progress = progress::StepProgress::start(self.store.clone(), step_ref(context));
+        let progress = progress::StepProgress::new(self.store.clone(), step_ref(context));
         let spent = briefed.usage.as_ref().map_or(0, fairgig_llm::Usage::total);
         let (prose, prose_by) =
             crate::briefs::write_offer_prose(self.llm.as_ref(), &text, &offer, spent, &|text| {
