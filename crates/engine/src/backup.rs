@@ -1,19 +1,25 @@
 //! Backups of a deployment (its database and object store), their
 //! verification, and restoring one into an empty deployment.
 //!
-//! A backup folder holds the database — `database.sqlite` (a consistent
-//! `VACUUM INTO` copy) or `database.pgdump` (`pg_dump`'s custom format, one
-//! consistent snapshot) —, `objects/<key>` (every stored file) and
-//! `manifest.json` with each file's size and SHA-256, written last: a
-//! folder without a manifest is an unfinished backup. Search and candidate
+//! A backup is kept in a folder or under a prefix of an S3-compatible
+//! bucket ([`Location`]). It holds the database, `database.sqlite` (a
+//! consistent `VACUUM INTO` copy) or `database.pgdump` (`pg_dump`'s custom
+//! format, one consistent snapshot); `objects/<key>` (every stored file);
+//! and `manifest.json` with each file's size and SHA-256, written last: a
+//! backup without a manifest is unfinished. Search and candidate
 //! indexes are not copied; a restored deployment rebuilds them on start.
 //! Point-in-time recovery of a large PostgreSQL site is WAL archiving's
 //! job (see the README), not this.
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use fairgig_core::{config::Settings, progress::Progress};
-use fairgig_store::{objects::ObjectError, StoreError};
+use fairgig_store::{
+    objects::{ObjectError, ObjectStorage},
+    StoreError,
+};
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -71,13 +77,124 @@ impl Manifest {
     }
 }
 
-fn entry(dir: &Path, path: &str) -> Result<Entry, BackupError> {
-    let bytes = std::fs::read(dir.join(path))?;
-    Ok(Entry {
-        path: path.to_owned(),
-        bytes: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(&bytes)),
-    })
+/// Where a backup is kept: a folder, or a bucket of an S3-compatible
+/// service (`s3://bucket/prefix`), which survives the machine.
+#[derive(Debug)]
+pub enum Location {
+    Folder(PathBuf),
+    Bucket(ObjectStorage),
+}
+
+impl Location {
+    /// `s3://BUCKET[/PREFIX]` is a bucket, reached with the object store's
+    /// S3 settings (`storage.s3_*`, else the `AWS_*` variables); anything
+    /// else a folder.
+    pub fn parse(place: &str, settings: &Settings) -> Result<Self, BackupError> {
+        if place.starts_with("s3://") {
+            let s3 = crate::services::s3_options(settings);
+            Ok(Location::Bucket(ObjectStorage::from_url(place, &s3)?))
+        } else {
+            Ok(Location::Folder(PathBuf::from(place)))
+        }
+    }
+
+    /// The place as the operator named it.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Folder(dir) => dir.display().to_string(),
+            Location::Bucket(storage) => storage.description().to_owned(),
+        }
+    }
+
+    /// Nothing is there yet (a folder may also not exist).
+    async fn is_empty(&self) -> Result<bool, BackupError> {
+        match self {
+            Location::Folder(dir) => Ok(!dir.exists() || std::fs::read_dir(dir)?.next().is_none()),
+            Location::Bucket(storage) => Ok(storage.all_keys().await?.is_empty()),
+        }
+    }
+
+    /// Writes `bytes` as `path`; returns its manifest entry.
+    async fn write(&self, path: &str, bytes: Bytes) -> Result<Entry, BackupError> {
+        let entry = Entry {
+            path: path.to_owned(),
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        };
+        match self {
+            Location::Folder(dir) => {
+                let target = dir.join(path);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(target, &bytes)?;
+            }
+            Location::Bucket(storage) => storage.put(path, bytes).await?,
+        }
+        Ok(entry)
+    }
+
+    /// Copies the local file `from` in as `path`, never holding it whole
+    /// in memory; returns its manifest entry.
+    async fn write_file(&self, path: &str, from: &Path) -> Result<Entry, BackupError> {
+        match self {
+            Location::Folder(dir) => {
+                std::fs::create_dir_all(dir)?;
+                std::fs::copy(from, dir.join(path))?;
+            }
+            Location::Bucket(storage) => storage.put_file(path, from).await?,
+        }
+        file_entry(path, from)
+    }
+
+    /// The size and SHA-256 of `path` as it is stored now, read as a stream.
+    async fn measure(&self, path: &str) -> Result<Entry, BackupError> {
+        match self {
+            Location::Folder(dir) => file_entry(path, &dir.join(path)),
+            Location::Bucket(storage) => {
+                let mut stream = storage.get_stream(path).await?;
+                let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
+                while let Some(chunk) = stream.try_next().await? {
+                    hasher.update(&chunk);
+                    bytes += chunk.len() as u64;
+                }
+                Ok(Entry { path: path.to_owned(), bytes, sha256: hex::encode(hasher.finalize()) })
+            }
+        }
+    }
+
+    async fn read(&self, path: &str) -> Result<Bytes, BackupError> {
+        match self {
+            Location::Folder(dir) => Ok(std::fs::read(dir.join(path))?.into()),
+            Location::Bucket(storage) => Ok(storage.get(path).await?),
+        }
+    }
+
+    /// Puts `path` into the local file `to`, as a stream.
+    async fn fetch(&self, path: &str, to: &Path) -> Result<(), BackupError> {
+        match self {
+            Location::Folder(dir) => {
+                std::fs::copy(dir.join(path), to)?;
+            }
+            Location::Bucket(storage) => {
+                use std::io::Write;
+                let mut stream = storage.get_stream(path).await?;
+                let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
+                while let Some(chunk) = stream.try_next().await? {
+                    file.write_all(&chunk)?;
+                }
+                file.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The manifest entry of the local file at `file`, hashed as it is read.
+fn file_entry(path: &str, file: &Path) -> Result<Entry, BackupError> {
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut std::fs::File::open(file)?, &mut hasher)?;
+    Ok(Entry { path: path.to_owned(), bytes, sha256: hex::encode(hasher.finalize()) })
 }
 
 /// An object key as a path inside the backup: refuses anything that could
@@ -98,42 +215,35 @@ fn object_key(path: &str) -> Option<&str> {
     object_path(key).is_ok().then_some(key)
 }
 
-/// Writes a backup of `engine`'s database and object store into `dir`
-/// (created; it must be empty or missing).
+/// Writes a backup of `engine`'s database and object store to `location`
+/// (a folder is created; either must be empty).
 pub async fn backup(
     engine: &Engine,
-    dir: &Path,
+    location: &Location,
     progress: &dyn Progress,
 ) -> Result<Manifest, BackupError> {
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        return Err(BackupError::Refused(format!("{} is not empty", dir.display())));
+    if !location.is_empty().await? {
+        return Err(BackupError::Refused(format!("{} is not empty", location.describe())));
     }
-    std::fs::create_dir_all(dir.join(OBJECTS))?;
     progress.stage("database", None);
-    let database = if engine.store.snapshot_sqlite(&dir.join(DATABASE)).await?.is_some() {
-        DATABASE
-    } else {
-        let url = engine.settings.database_url();
-        let target = dir.join(DATABASE_PG);
-        run_pg_tool("pg_dump", &url, |command| {
-            command
-                .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
-                .arg(&target);
-        })
-        .await?;
-        DATABASE_PG
+    let database = match location {
+        Location::Folder(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let name = snapshot_database(engine, dir).await?;
+            file_entry(name, &dir.join(name))?
+        }
+        Location::Bucket(_) => {
+            let staging = tempfile::tempdir()?;
+            let name = snapshot_database(engine, staging.path()).await?;
+            location.write_file(name, &staging.path().join(name)).await?
+        }
     };
-    let mut files = vec![entry(dir, database)?];
+    let mut files = vec![database];
     let keys = engine.storage.all_keys().await?;
     progress.stage("files", Some(keys.len() as u64));
     for key in keys {
         let path = object_path(&key)?;
-        let target = dir.join(&path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&target, engine.storage.get(&key).await?)?;
-        files.push(entry(dir, &path)?);
+        files.push(location.write(&path, engine.storage.get(&key).await?).await?);
         progress.advance(1);
     }
     let manifest = Manifest {
@@ -144,13 +254,28 @@ pub async fn backup(
             .unwrap_or_default(),
         files,
     };
-    std::fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+    location.write(MANIFEST, serde_json::to_vec_pretty(&manifest)?.into()).await?;
     Ok(manifest)
 }
 
-/// Reads `dir`'s manifest and checks every file against it.
-pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupError> {
-    let manifest: Manifest = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST))?)?;
+/// A consistent copy of the database in `dir`: SQLite's `VACUUM INTO`, or
+/// `pg_dump`'s custom format. Returns the file's name.
+async fn snapshot_database(engine: &Engine, dir: &Path) -> Result<&'static str, BackupError> {
+    if engine.store.snapshot_sqlite(&dir.join(DATABASE)).await?.is_some() {
+        return Ok(DATABASE);
+    }
+    let url = engine.settings.database_url();
+    let target = dir.join(DATABASE_PG);
+    run_pg_tool("pg_dump", &url, |command| {
+        command.args(["--format=custom", "--no-owner", "--no-privileges", "--file"]).arg(&target);
+    })
+    .await?;
+    Ok(DATABASE_PG)
+}
+
+/// Reads `location`'s manifest and checks every file against it.
+pub async fn verify(location: &Location, progress: &dyn Progress) -> Result<Manifest, BackupError> {
+    let manifest: Manifest = serde_json::from_slice(&location.read(MANIFEST).await?)?;
     progress.stage("checking", Some(manifest.files.len() as u64));
     let mut problems = Vec::new();
     let databases = manifest.files.iter().filter(|entry| is_database(&entry.path)).count();
@@ -162,7 +287,7 @@ pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupErr
             problems.push(format!("{} is not a backup path", listed.path));
             continue;
         }
-        match entry(dir, &listed.path) {
+        match location.measure(&listed.path).await {
             Ok(found) if found == *listed => {}
             Ok(_) => problems.push(format!("{} has changed", listed.path)),
             Err(err) => problems.push(format!("{}: {err}", listed.path)),
@@ -186,19 +311,19 @@ fn is_database(path: &str) -> bool {
 /// first, the database last.
 pub async fn restore(
     settings: &Settings,
-    dir: &Path,
+    location: &Location,
     progress: &dyn Progress,
 ) -> Result<Manifest, BackupError> {
-    let manifest = verify(dir, progress)?;
+    let manifest = verify(location, progress).await?;
     let url = settings.database_url();
     let from_postgres = manifest.files.iter().any(|entry| entry.path == DATABASE_PG);
     let into_sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
     match (from_postgres, into_sqlite) {
         (true, None) => {
-            restore_postgres(settings, dir, &manifest, &url, progress).await.map(|()| manifest)
+            restore_postgres(settings, location, &manifest, &url, progress).await.map(|()| manifest)
         }
-        (false, Some(location)) => {
-            restore_sqlite(settings, dir, &manifest, location, progress).await.map(|()| manifest)
+        (false, Some(file)) => {
+            restore_sqlite(settings, location, &manifest, file, progress).await.map(|()| manifest)
         }
         (true, Some(_)) | (false, None) => Err(BackupError::Unsupported(
             "a backup restores onto the backend it came from (SQLite to SQLite, PostgreSQL \
@@ -211,7 +336,7 @@ pub async fn restore(
 /// Puts the verified `manifest`'s objects into the deployment's store.
 async fn fill_object_store(
     settings: &Settings,
-    dir: &Path,
+    location: &Location,
     manifest: &Manifest,
     progress: &dyn Progress,
 ) -> Result<(), BackupError> {
@@ -219,7 +344,7 @@ async fn fill_object_store(
     progress.stage("files", Some(manifest.objects() as u64));
     for listed in &manifest.files {
         if let Some(key) = object_key(&listed.path) {
-            storage.put(key, std::fs::read(dir.join(&listed.path))?.into()).await?;
+            storage.put(key, location.read(&listed.path).await?).await?;
             progress.advance(1);
         }
     }
@@ -228,7 +353,7 @@ async fn fill_object_store(
 
 async fn restore_postgres(
     settings: &Settings,
-    dir: &Path,
+    location: &Location,
     manifest: &Manifest,
     url: &str,
     progress: &dyn Progress,
@@ -241,9 +366,11 @@ async fn restore_postgres(
             "the database has tables: restore only into an empty one".into(),
         ));
     }
-    fill_object_store(settings, dir, manifest, progress).await?;
+    fill_object_store(settings, location, manifest, progress).await?;
     progress.stage("database", None);
-    let dump = dir.join(DATABASE_PG);
+    let staging = tempfile::tempdir()?;
+    let dump = staging.path().join(DATABASE_PG);
+    location.fetch(DATABASE_PG, &dump).await?;
     run_pg_tool("pg_restore", url, |command| {
         command
             .args(["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"])
@@ -286,13 +413,13 @@ async fn run_pg_tool(
 
 async fn restore_sqlite(
     settings: &Settings,
-    dir: &Path,
+    location: &Location,
     manifest: &Manifest,
-    location: &str,
+    file: &str,
     progress: &dyn Progress,
 ) -> Result<(), BackupError> {
     // `sqlite://path?mode=rwc`: the file is the part before the options.
-    let path = PathBuf::from(location.split('?').next().unwrap_or_default());
+    let path = PathBuf::from(file.split('?').next().unwrap_or_default());
     if path.exists() {
         return Err(BackupError::Refused(format!(
             "{} exists: restore only into an empty deployment",
@@ -302,10 +429,14 @@ async fn restore_sqlite(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    fill_object_store(settings, dir, manifest, progress).await?;
+    fill_object_store(settings, location, manifest, progress).await?;
     progress.stage("database", None);
-    // The database last: a deployment with a database has its files.
-    std::fs::copy(dir.join(DATABASE), &path)?;
+    // The database last: a deployment with a database has its files. It
+    // arrives under another name and is renamed, so an interrupted restore
+    // never leaves a half-written database where the server would open it.
+    let arriving = path.with_extension("restoring");
+    location.fetch(DATABASE, &arriving).await?;
+    std::fs::rename(&arriving, &path)?;
     Ok(())
 }
 

@@ -219,19 +219,22 @@ fn language_model(
 
 /// The object store `settings` name (the engine's, or a restore's).
 pub fn object_storage(settings: &Settings) -> Result<ObjectStorage, ObjectError> {
-    ObjectStorage::from_url(
-        &settings.storage_url(),
-        &S3Options {
-            endpoint: settings.storage.s3_endpoint.clone(),
-            region: settings.storage.s3_region.clone(),
-            access_key_id: settings.storage.s3_access_key_id.clone(),
-            secret_access_key: settings
-                .storage
-                .s3_secret_access_key
-                .as_ref()
-                .map(|secret| secret.expose_secret().to_owned()),
-        },
-    )
+    ObjectStorage::from_url(&settings.storage_url(), &s3_options(settings))
+}
+
+/// The S3 connection details `storage.s3_*` name (for the object store and
+/// backups kept in a bucket).
+pub fn s3_options(settings: &Settings) -> S3Options {
+    S3Options {
+        endpoint: settings.storage.s3_endpoint.clone(),
+        region: settings.storage.s3_region.clone(),
+        access_key_id: settings.storage.s3_access_key_id.clone(),
+        secret_access_key: settings
+            .storage
+            .s3_secret_access_key
+            .as_ref()
+            .map(|secret| secret.expose_secret().to_owned()),
+    }
 }
 
 /// What [`Engine::build`] would refuse in `settings`, found without

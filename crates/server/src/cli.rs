@@ -49,15 +49,16 @@ pub enum Command {
     /// Prune finished records past their retention period now (the
     /// scheduled job does it every `retention.every_hours`).
     Prune,
-    /// Back up a one-machine deployment (SQLite and its object store) into
-    /// an empty folder, with a manifest of checksums; `backup verify DIR`
-    /// checks one.
+    /// Back up the deployment (its database and object store) into an
+    /// empty folder or S3 prefix, with a manifest of checksums; `backup
+    /// verify PLACE` checks one.
     Backup(BackupArgs),
-    /// Restore a verified backup into an empty deployment (the configured
-    /// SQLite file must not exist yet).
+    /// Restore a verified backup into an empty deployment (no SQLite file
+    /// yet, or a PostgreSQL database without tables).
     Restore {
-        #[arg(long, value_name = "DIR")]
-        from: PathBuf,
+        /// A folder, or s3://BUCKET/PREFIX (reached with storage.s3_*).
+        #[arg(long, value_name = "PLACE")]
+        from: String,
     },
     /// Manage user accounts.
     #[command(subcommand)]
@@ -429,9 +430,10 @@ pub enum EvalCommand {
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct BackupArgs {
-    /// The folder to write (created; must be empty).
-    #[arg(long, value_name = "DIR")]
-    to: Option<PathBuf>,
+    /// A folder (created; must be empty) or s3://BUCKET/PREFIX (empty;
+    /// reached with storage.s3_* or the AWS_* variables).
+    #[arg(long, value_name = "PLACE")]
+    to: Option<String>,
     #[command(subcommand)]
     command: Option<BackupCommand>,
 }
@@ -440,7 +442,10 @@ pub struct BackupArgs {
 pub enum BackupCommand {
     /// Check every file of a backup against its manifest; exit 1 naming
     /// each difference.
-    Verify { dir: PathBuf },
+    Verify {
+        /// A folder or s3://BUCKET/PREFIX.
+        place: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -666,9 +671,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
-        Command::Backup(BackupArgs { command: Some(BackupCommand::Verify { dir }), .. }) => {
+        Command::Backup(BackupArgs { command: Some(BackupCommand::Verify { place }), .. }) => {
+            let location = fairgig_engine::backup::Location::parse(&place, &settings)?;
             let bars = crate::progress::Bars::new("verify");
-            let verified = fairgig_engine::backup::verify(&dir, &bars);
+            let verified = fairgig_engine::backup::verify(&location, &bars).await;
             drop(bars);
             match verified {
                 Ok(manifest) => {
@@ -687,31 +693,36 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Backup(BackupArgs { to: Some(dir), command: None }) => {
+        Command::Backup(BackupArgs { to: Some(place), command: None }) => {
+            let location = fairgig_engine::backup::Location::parse(&place, &settings)?;
             let engine = ready_engine(settings).await?;
             let bars = crate::progress::Bars::new("backup");
-            let manifest = fairgig_engine::backup::backup(&engine, &dir, &bars).await?;
+            let manifest = fairgig_engine::backup::backup(&engine, &location, &bars).await?;
             drop(bars);
             println!(
                 "backed up to {}: the database and {} objects ({} files, manifest.json)",
-                dir.display(),
+                location.describe(),
                 manifest.objects(),
                 manifest.files.len()
             );
             Ok(0)
         }
         Command::Backup(BackupArgs { to: None, command: None }) => {
-            anyhow::bail!("say where: fairgig backup --to DIR (or fairgig backup verify DIR)")
+            anyhow::bail!(
+                "say where: fairgig backup --to DIR|s3://BUCKET/PREFIX (or fairgig backup verify \
+                 PLACE)"
+            )
         }
         Command::Restore { from } => {
+            let location = fairgig_engine::backup::Location::parse(&from, &settings)?;
             let bars = crate::progress::Bars::new("restore");
-            let manifest = fairgig_engine::backup::restore(&settings, &from, &bars).await?;
+            let manifest = fairgig_engine::backup::restore(&settings, &location, &bars).await?;
             drop(bars);
             println!(
                 "restored the database and {} objects from {} (written {}); \
                  search and candidate indexes are rebuilt on start",
                 manifest.objects(),
-                from.display(),
+                location.describe(),
                 manifest.created_at
             );
             Ok(0)
@@ -761,7 +772,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
                 ef_construction: ef_construction.unwrap_or(defaults.ef_construction).max(1),
                 ..defaults
             };
-            fairgig_bench::index(&settings, &points, &data, &config)?;
+            let bars = crate::progress::Bars::new("bench index");
+            fairgig_bench::index(&settings, &points, &data, &config, &bars)?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Match { profiles, queries }) => {

@@ -39,6 +39,10 @@ pub struct S3Options {
     pub secret_access_key: Option<String>,
 }
 
+/// The part size of [`ObjectStorage::put_file`]'s uploads (S3 takes parts
+/// of 5 MiB and up).
+pub const PART: usize = 8 * 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct ObjectStorage {
     inner: Arc<dyn ObjectStore>,
@@ -95,6 +99,49 @@ impl ObjectStorage {
 
     pub async fn get(&self, key: &str) -> Result<Bytes, ObjectError> {
         Ok(self.inner.get(&Self::path(key)?).await?.bytes().await?)
+    }
+
+    /// Writes the file at `path` under `key` in parts of [`PART`] bytes, so
+    /// a large file (a database snapshot in a backup) is never wholly in
+    /// memory.
+    pub async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), ObjectError> {
+        use tokio::io::AsyncReadExt;
+        let upload = self.inner.put_multipart(&Self::path(key)?).await?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut buffer = vec![0u8; PART];
+        let copied: Result<(), ObjectError> = async {
+            let mut file = tokio::fs::File::open(path).await?;
+            loop {
+                let read = file.read(&mut buffer).await?;
+                if read == 0 {
+                    return Ok(());
+                }
+                writer.wait_for_capacity(2).await?;
+                writer.write(&buffer[..read]);
+            }
+        }
+        .await;
+        match copied {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(())
+            }
+            Err(err) => {
+                // No half-written object, and no parts left to pay for.
+                let _ = writer.abort().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// The object under `key` as it arrives, chunk by chunk.
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<futures::stream::BoxStream<'static, Result<Bytes, ObjectError>>, ObjectError> {
+        use futures::StreamExt;
+        let stream = self.inner.get(&Self::path(key)?).await?.into_stream();
+        Ok(stream.map(|chunk| chunk.map_err(ObjectError::from)).boxed())
     }
 
     /// Every key in the store (for backups).

@@ -447,7 +447,8 @@ async fn a_backup_restores_into_a_fresh_deployment_and_verifies() {
     let place = tempfile::tempdir().expect("dir");
     let fresh = place.path().join("fresh");
     let url = format!("sqlite://{}", fresh.join("fairgig.db").display());
-    backup_round_trip(&spawn_app().await, &fresh, &url, "exists").await;
+    let kept = BackupPlace::Folder(place.path().join("backup"));
+    backup_round_trip(&spawn_app().await, &kept, &fresh, &url, "exists").await;
 }
 
 /// The same on PostgreSQL: `pg_dump` into the backup, `pg_restore` into an
@@ -460,14 +461,90 @@ async fn a_postgres_backup_restores_into_an_empty_database_and_verifies() {
         .expect("an empty database")
         .expect("PostgreSQL is configured");
     let place = tempfile::tempdir().expect("dir");
-    backup_round_trip(&app, &place.path().join("fresh"), &empty.url, "has tables").await;
+    let kept = BackupPlace::Folder(place.path().join("backup"));
+    backup_round_trip(&app, &kept, &place.path().join("fresh"), &empty.url, "has tables").await;
 }
 
-/// Backs `app` up, restores into the deployment at `fresh` (database at
-/// `fresh_url`), checks what came back, then that a second restore is
-/// refused (saying `occupied`) and a changed file is caught.
+/// The same kept in a bucket of a real S3-compatible server (moto, started
+/// by `.ci/run`): the database goes up in parts and comes back as a stream.
+#[tokio::test]
+async fn a_backup_kept_in_s3_restores_and_verifies() {
+    static SKIP: std::sync::Once = std::sync::Once::new();
+    let Ok(endpoint) = std::env::var("FAIRGIG_TEST_S3_URL") else {
+        crate::helpers::say_once(&SKIP, "SKIP s3: FAIRGIG_TEST_S3_URL unset");
+        return;
+    };
+    let bucket = format!("fairgig-backup-{}", uuid::Uuid::now_v7().simple());
+    // moto accepts any credentials; creating the bucket is a plain PUT.
+    let created = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("S3 server answers");
+    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let place = tempfile::tempdir().expect("dir");
+    let fresh = place.path().join("fresh");
+    let url = format!("sqlite://{}", fresh.join("fairgig.db").display());
+    let kept = BackupPlace::Bucket { endpoint, bucket, prefix: "nightly/1".to_owned() };
+    backup_round_trip(&spawn_app().await, &kept, &fresh, &url, "exists").await;
+}
+
+/// Where a round trip keeps its backup.
+enum BackupPlace {
+    Folder(std::path::PathBuf),
+    Bucket { endpoint: String, bucket: String, prefix: String },
+}
+
+impl BackupPlace {
+    /// As `--to`, `--from` and `verify` take it.
+    fn argument(&self) -> String {
+        match self {
+            BackupPlace::Folder(dir) => dir.to_string_lossy().into_owned(),
+            BackupPlace::Bucket { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        }
+    }
+
+    /// What the CLI needs to reach it.
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        match self {
+            BackupPlace::Folder(_) => Vec::new(),
+            BackupPlace::Bucket { endpoint, .. } => vec![
+                ("FAIRGIG_STORAGE__S3_ENDPOINT", endpoint.clone()),
+                ("FAIRGIG_STORAGE__S3_REGION", "us-east-1".to_owned()),
+                ("FAIRGIG_STORAGE__S3_ACCESS_KEY_ID", "test".to_owned()),
+                ("FAIRGIG_STORAGE__S3_SECRET_ACCESS_KEY", "test".to_owned()),
+            ],
+        }
+    }
+
+    /// Overwrites the backup's file at `path`, as damage would.
+    async fn tamper(&self, path: &str) {
+        match self {
+            BackupPlace::Folder(dir) => {
+                std::fs::write(dir.join(path), b"tampered").expect("tamper")
+            }
+            BackupPlace::Bucket { endpoint, bucket, prefix } => {
+                let s3 = fairgig_store::objects::S3Options {
+                    endpoint: Some(endpoint.clone()),
+                    region: Some("us-east-1".to_owned()),
+                    access_key_id: Some("test".to_owned()),
+                    secret_access_key: Some("test".to_owned()),
+                };
+                let url = format!("s3://{bucket}/{prefix}");
+                let bucket =
+                    fairgig_store::objects::ObjectStorage::from_url(&url, &s3).expect("the bucket");
+                bucket.put(path, "tampered".into()).await.expect("tamper");
+            }
+        }
+    }
+}
+
+/// Backs `app` up to `kept`, restores into the deployment at `fresh`
+/// (database at `fresh_url`), checks what came back, then that a second
+/// restore is refused (saying `occupied`) and a changed file is caught.
 async fn backup_round_trip(
     app: &crate::helpers::TestApp,
+    kept: &BackupPlace,
     fresh: &std::path::Path,
     fresh_url: &str,
     occupied: &str,
@@ -486,26 +563,43 @@ async fn backup_round_trip(
         .await
         .expect("submit");
     assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.expect("json");
+    let id = created["id"].as_str().expect("id");
+    // The run publishes the job; the backup takes it, then the audit log.
+    let done = crate::helpers::finished(app, &user, id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let audited = app.store.verify_audit().await.expect("audit").entries_checked;
 
-    let place = tempfile::tempdir().expect("dir");
-    let backup = place.path().join("backup");
-    let backup_arg = backup.to_string_lossy().into_owned();
-    let output = fairgig(app, &["backup", "--to", &backup_arg]).await;
+    let place = kept.argument();
+    let environment = kept.environment();
+    let environment: Vec<(&str, &str)> =
+        environment.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let at = |dir: &std::path::Path, url: &str, args: Vec<String>| {
+        let (dir, url, environment) = (dir.to_owned(), url.to_owned(), environment.clone());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::helpers::fairgig_at_with(&dir, &url, &environment, &args).await
+        }
+    };
+    let in_app = |args: &[&str]| {
+        at(app.data_dir.path(), &app.database_url, args.iter().map(|a| a.to_string()).collect())
+    };
+    let output = in_app(&["backup", "--to", &place]).await;
     let printed = stdout(&output);
     assert!(printed.contains("and 1 objects"), "{printed}");
     // Progress bars are for terminals: a pipe gets the result alone.
     let errors = String::from_utf8_lossy(&output.stderr);
     assert!(!errors.contains("backup: files"), "{errors}");
-    let printed = stdout(&fairgig(app, &["backup", "verify", &backup_arg]).await);
+    let again = in_app(&["backup", "--to", &place]).await;
+    assert!(!again.status.success(), "a second backup into the same place is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"), "{again:?}");
+    let printed = stdout(&in_app(&["backup", "verify", &place]).await);
     assert!(printed.starts_with("backup intact: 2 files (1 objects)"), "{printed}");
 
     std::fs::create_dir_all(fresh).expect("fresh");
-    let in_fresh = |args: Vec<String>| async move {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        crate::helpers::fairgig_at(fresh, fresh_url, &args).await
-    };
-    let restore = vec!["restore".to_owned(), "--from".to_owned(), backup_arg.clone()];
-    let printed = stdout(&in_fresh(restore.clone()).await);
+    let in_fresh =
+        |args: &[&str]| at(fresh, fresh_url, args.iter().map(|a| a.to_string()).collect());
+    let printed = stdout(&in_fresh(&["restore", "--from", &place]).await);
     assert!(printed.starts_with("restored the database and 1 objects"), "{printed}");
     let restored = fairgig_store::Store::connect(fresh_url, Default::default())
         .await
@@ -518,16 +612,24 @@ async fn backup_round_trip(
     let file = &submissions[0].files[0];
     let bytes = std::fs::read(fresh.join("objects").join(&file.object_key)).expect("the file");
     assert_eq!(bytes, brief, "byte-equal");
-    let printed = stdout(&in_fresh(vec!["audit".to_owned(), "verify".to_owned()]).await);
+    let jobs = restored.open_jobs(10).await.expect("jobs");
+    assert_eq!(jobs.iter().map(|job| job.input.title.as_str()).collect::<Vec<_>>(), ["Logo"]);
+    let verification = restored.verify_audit().await.expect("audit");
+    assert!(
+        verification.entries_checked >= audited,
+        "{} < {audited}",
+        verification.entries_checked
+    );
+    let printed = stdout(&in_fresh(&["audit", "verify"]).await);
     assert!(printed.starts_with("audit log intact"), "{printed}");
 
     // Over a deployment that exists: refused, nothing touched.
-    let again = in_fresh(restore).await;
+    let again = in_fresh(&["restore", "--from", &place]).await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains(occupied), "{again:?}");
     // A changed file is caught.
-    std::fs::write(backup.join("objects").join(&file.object_key), b"tampered").expect("tamper");
-    let damaged = fairgig(app, &["backup", "verify", &backup_arg]).await;
+    kept.tamper(&format!("objects/{}", file.object_key)).await;
+    let damaged = in_app(&["backup", "verify", &place]).await;
     assert_eq!(damaged.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&damaged.stdout).contains("has changed"), "{damaged:?}");
 }

@@ -300,8 +300,19 @@ pub async fn fairgig_at(
     database_url: &str,
     args: &[&str],
 ) -> std::process::Output {
+    fairgig_at_with(data_dir, database_url, &[], args).await
+}
+
+/// [`fairgig_at`] with more environment variables (`(name, value)`).
+pub async fn fairgig_at_with(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    environment: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fairgig"));
     command
+        .envs(environment.iter().copied())
         .args(args)
         .env("FAIRGIG_DATA_DIR", data_dir)
         .env("DATABASE_URL", database_url)
