@@ -134,19 +134,6 @@ impl Location {
         Ok(entry)
     }
 
-    /// Copies the local file `from` in as `path`, never holding it whole
-    /// in memory; returns its manifest entry.
-    async fn write_file(&self, path: &str, from: &Path) -> Result<Entry, BackupError> {
-        match self {
-            Location::Folder(dir) => {
-                std::fs::create_dir_all(dir)?;
-                std::fs::copy(from, dir.join(path))?;
-            }
-            Location::Bucket(storage) => storage.put_file(path, from).await?,
-        }
-        file_entry(path, from)
-    }
-
     /// The size and SHA-256 of `path` as it is stored now, read as a stream.
     async fn measure(&self, path: &str) -> Result<Entry, BackupError> {
         match self {
@@ -232,10 +219,13 @@ pub async fn backup(
             let name = snapshot_database(engine, dir).await?;
             file_entry(name, &dir.join(name))?
         }
-        Location::Bucket(_) => {
+        Location::Bucket(storage) => {
+            // Made on local disk, then uploaded in parts: never whole in memory.
             let staging = tempfile::tempdir()?;
             let name = snapshot_database(engine, staging.path()).await?;
-            location.write_file(name, &staging.path().join(name)).await?
+            let snapshot = staging.path().join(name);
+            storage.put_file(name, &snapshot).await?;
+            file_entry(name, &snapshot)?
         }
     };
     let mut files = vec![database];

@@ -469,19 +469,7 @@ async fn a_postgres_backup_restores_into_an_empty_database_and_verifies() {
 /// by `.ci/run`): the database goes up in parts and comes back as a stream.
 #[tokio::test]
 async fn a_backup_kept_in_s3_restores_and_verifies() {
-    static SKIP: std::sync::Once = std::sync::Once::new();
-    let Ok(endpoint) = std::env::var("FAIRGIG_TEST_S3_URL") else {
-        crate::helpers::say_once(&SKIP, "SKIP s3: FAIRGIG_TEST_S3_URL unset");
-        return;
-    };
-    let bucket = format!("fairgig-backup-{}", uuid::Uuid::now_v7().simple());
-    // moto accepts any credentials; creating the bucket is a plain PUT.
-    let created = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .expect("S3 server answers");
-    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let Some((endpoint, bucket)) = crate::helpers::s3_bucket().await else { return };
     let place = tempfile::tempdir().expect("dir");
     let fresh = place.path().join("fresh");
     let url = format!("sqlite://{}", fresh.join("fairgig.db").display());

@@ -35,6 +35,26 @@ pub fn say_once(once: &'static Once, message: &str) {
     });
 }
 
+/// A fresh bucket on the S3-compatible server `.ci/run` starts (moto):
+/// its endpoint and name, or `None` after a SKIP line when
+/// `FAIRGIG_TEST_S3_URL` is unset.
+pub async fn s3_bucket() -> Option<(String, String)> {
+    static SKIP: Once = Once::new();
+    let Ok(endpoint) = std::env::var("FAIRGIG_TEST_S3_URL") else {
+        say_once(&SKIP, "SKIP s3: FAIRGIG_TEST_S3_URL unset");
+        return None;
+    };
+    let bucket = format!("fairgig-test-{}", uuid::Uuid::now_v7().simple());
+    // moto accepts any credentials; creating the bucket is a plain PUT.
+    let created = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("S3 server answers");
+    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    Some((endpoint, bucket))
+}
+
 fn init_logs() {
     static LOGS: Once = Once::new();
     LOGS.call_once(|| {

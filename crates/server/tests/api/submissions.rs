@@ -437,19 +437,7 @@ async fn invalid_submission_fields_are_named() {
 /// Files on a real S3-compatible server (moto, started by `.ci/run`).
 #[tokio::test]
 async fn uploads_go_to_s3_when_configured() {
-    static SKIP: std::sync::Once = std::sync::Once::new();
-    let Ok(endpoint) = std::env::var("FAIRGIG_TEST_S3_URL") else {
-        crate::helpers::say_once(&SKIP, "SKIP s3: FAIRGIG_TEST_S3_URL unset");
-        return;
-    };
-    let bucket = format!("fairgig-test-{}", uuid::Uuid::now_v7().simple());
-    // moto accepts any credentials; creating the bucket is a plain PUT.
-    let created = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .expect("S3 server answers");
-    assert!(created.status().is_success(), "create bucket: {}", created.status());
+    let Some((endpoint, bucket)) = crate::helpers::s3_bucket().await else { return };
     let app = spawn_with(|settings| {
         settings.storage.url = Some(format!("s3://{bucket}/uploads"));
         settings.storage.s3_endpoint = Some(endpoint.clone());
