@@ -358,9 +358,17 @@ async fn restore_postgres(
     }
     fill_object_store(settings, location, manifest, progress).await?;
     progress.stage("database", None);
+    // pg_restore reads a file: a folder's dump where it is, a bucket's
+    // fetched to local disk first.
     let staging = tempfile::tempdir()?;
-    let dump = staging.path().join(DATABASE_PG);
-    location.fetch(DATABASE_PG, &dump).await?;
+    let dump = match location {
+        Location::Folder(dir) => dir.join(DATABASE_PG),
+        Location::Bucket(_) => {
+            let fetched = staging.path().join(DATABASE_PG);
+            location.fetch(DATABASE_PG, &fetched).await?;
+            fetched
+        }
+    };
     run_pg_tool("pg_restore", url, |command| {
         command
             .args(["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"])
