@@ -11,7 +11,7 @@
 //!    budget is scored (`rate_fit`), not a filter.
 //! 2. Score: the eight features (skill coverage weighted by each skill's
 //!    specificity in the index) and the champion linear model (built in:
-//!    `linear-v2`), with explanations.
+//!    `linear-v3`), with explanations.
 //! 3. Fair re-rank of the top `limit` by the [`FairnessPolicy`]: groups by
 //!    an attribute (newcomers, with no completed job yet, by default; or a
 //!    self-declared one such as `gender`), each group's desired share (its

@@ -59,7 +59,7 @@ impl FromStr for ModelKind {
 #[derive(Debug)]
 pub struct Registry {
     pub kind: ModelKind,
-    /// Rankers: the one matching ranks with (`linear-v2` while none is
+    /// Rankers: the one matching ranks with (`linear-v3` while none is
     /// promoted); bias rules: the organisation pack ([`SHIPPED_PACKS`] while
     /// none is promoted); embedders: the configured model.
     pub serving: String,

@@ -17,6 +17,7 @@ use fairgig_core::{
     ids::ModelVersionId,
 };
 use fairgig_matching::{
+    features::{semantic_of, RANKED_BY_COSINE},
     learning::{
         evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, OfflineCheck,
         ShownList, TrainConfig,
@@ -75,11 +76,14 @@ fn evaluation_of(value: &Value) -> Option<Evaluation> {
 }
 
 /// Turns recorded lists into training examples; items without numeric
-/// features (a corrupt or foreign list) are skipped.
+/// features (a corrupt or foreign list) are skipped. Lists the built-in
+/// rankers before v3 recorded carry the plain cosine as their semantic
+/// feature: it is squared here, as matching computes it now.
 pub fn shown_lists(lists: &[MatchListWithFeedback]) -> Vec<ShownList> {
     lists
         .iter()
         .map(|list| {
+            let by_cosine = RANKED_BY_COSINE.contains(&list.ranker.as_str());
             let examples = list
                 .items
                 .as_array()
@@ -88,7 +92,10 @@ pub fn shown_lists(lists: &[MatchListWithFeedback]) -> Vec<ShownList> {
                 .filter_map(|item| {
                     let values: Vec<f64> =
                         item["features"].as_array()?.iter().filter_map(|v| v.as_f64()).collect();
-                    let features: [f64; 8] = values.try_into().ok()?;
+                    let mut features: [f64; 8] = values.try_into().ok()?;
+                    if by_cosine {
+                        features[0] = semantic_of(features[0]);
+                    }
                     let freelancer: uuid::Uuid = item["freelancer"].as_str()?.parse().ok()?;
                     let label = list
                         .feedback
@@ -423,4 +430,39 @@ pub async fn train_challenger(
     }
     let created_by = format!("user:{}", caller.user.id);
     Ok(train_ranker(&engine.store, held_out, &created_by).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(ranker: &str, semantic: f64) -> MatchListWithFeedback {
+        let freelancer = uuid::Uuid::now_v7();
+        MatchListWithFeedback {
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            ranker: ranker.to_owned(),
+            items: json!([{
+                "freelancer": freelancer.to_string(),
+                "rank": 1,
+                "features": [semantic, 1.0, 0.5, 1.0, 1.0, 0.5, 0.5, 1.0],
+            }]),
+            fairness: Value::Null,
+            feedback: vec![(freelancer, "hire".to_owned(), None)],
+        }
+    }
+
+    #[test]
+    fn lists_recorded_with_the_plain_cosine_are_read_as_matching_computes_it_now() {
+        let read = shown_lists(&[
+            list("linear-v1", 0.7),
+            list("linear-v2", 0.7),
+            list("linear-v3", 0.49),
+            list("ranker-0193c1", 0.49),
+        ]);
+        for shown in &read {
+            let semantic = shown.examples[0].features[0];
+            assert!((semantic - 0.49).abs() < 1e-9, "{semantic}");
+            assert_eq!(shown.examples[0].label, label_of("hire", None));
+        }
+    }
 }

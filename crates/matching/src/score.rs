@@ -1,9 +1,10 @@
 //! Scoring a match and saying why.
 //!
 //! v1 was a linear model with hand-set weights ([`LinearModel::v1`]); the
-//! built-in champion is v2 ([`LinearModel::v2`]), the same shape with
-//! weights learned from judged relevance, and the learning system trains
-//! others from the hiring funnel. A score is
+//! built-in champion is v3 ([`LinearModel::v3`]), the same shape with
+//! weights learned from judged relevance (v2 had learned them for the
+//! plain cosine, before the semantic feature was squared), and the
+//! learning system trains others from the hiring funnel. A score is
 //! `Σ weight_f · feature_f`; with weights summing to 1 it lies in [0, 1].
 //! Every scored match carries each feature's value and contribution, and
 //! plain-language strengths and gaps a client can read.
@@ -20,8 +21,8 @@ impl LinearModel {
     /// The version recorded with every list [`LinearModel::v1`] ranked.
     pub const V1_VERSION: &'static str = "linear-v1";
 
-    /// The version recorded with every list [`LinearModel::v2`] ranked.
-    pub const V2_VERSION: &'static str = "linear-v2";
+    /// The version recorded with every list [`LinearModel::v3`] ranked.
+    pub const V3_VERSION: &'static str = "linear-v3";
 
     /// The built-in champion, ranking while no trained ranker is promoted:
     /// the topical weights learned listwise (`learning::fit_shares`) by
@@ -29,13 +30,13 @@ impl LinearModel {
     /// directions), the fit features at [`LinearModel::FIT_WEIGHTS`]. On
     /// the test split it beats semantic similarity alone, which v1 did not
     /// (the README has the table).
-    pub fn v2() -> Self {
-        Self { weights: V2_WEIGHTS }
+    pub fn v3() -> Self {
+        Self { weights: V3_WEIGHTS }
     }
 
     /// The built-in champion's version and model.
     pub fn builtin() -> (&'static str, Self) {
-        (Self::V2_VERSION, Self::v2())
+        (Self::V3_VERSION, Self::v3())
     }
 
     /// The hand-set first model: meaning and required skills first (0.30,
@@ -61,8 +62,8 @@ impl LinearModel {
     }
 }
 
-/// [`LinearModel::v2`]'s weights, as `fairgig eval matching` printed them.
-const V2_WEIGHTS: [f64; 8] = [0.675, 0.135, 0.09, 0.03, 0.02, 0.03, 0.01, 0.01];
+/// [`LinearModel::v3`]'s weights, as `fairgig eval matching` printed them.
+const V3_WEIGHTS: [f64; 8] = [0.63, 0.18, 0.09, 0.03, 0.02, 0.03, 0.01, 0.01];
 
 /// One feature's part in a score.
 #[derive(Clone, Debug, PartialEq)]
@@ -216,10 +217,10 @@ mod tests {
     #[test]
     fn built_in_weights_sum_to_one_so_scores_stay_in_the_unit_interval() {
         assert!((LinearModel::v1().weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        let v2 = LinearModel::v2().weights;
-        assert!((v2.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{v2:?}");
-        assert_eq!(v2[3..], LinearModel::FIT_WEIGHTS[3..], "fit features as fixed for learning");
-        assert!(v2[0] > v2[1] && v2[1] > v2[2], "meaning, then required, then preferred skills");
+        let v3 = LinearModel::v3().weights;
+        assert!((v3.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{v3:?}");
+        assert_eq!(v3[3..], LinearModel::FIT_WEIGHTS[3..], "fit features as fixed for learning");
+        assert!(v3[0] > v3[1] && v3[1] > v3[2], "meaning, then required, then preferred skills");
     }
 
     #[test]

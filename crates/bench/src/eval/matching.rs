@@ -542,7 +542,7 @@ pub async fn matching_relevance(
     let mut lists = training_lists(&occupations, &train_jobs, usize::MAX);
     lists.extend(training_lists(&occupations, &train_profiles, usize::MAX));
     let listwise = learning::fit_shares(&lists, LinearModel::FIT_WEIGHTS, &LinearModel::TOPICAL);
-    let shipped = LinearModel::v2().weights;
+    let shipped = LinearModel::v3().weights;
     let same = listwise.iter().zip(shipped).all(|(a, b)| (a - b).abs() < 5e-4);
     println!(
         "listwise fit on {} train lists in {:.1} s: {} ({} the built-in {})",
@@ -550,7 +550,7 @@ pub async fn matching_relevance(
         started.elapsed().as_secs_f64(),
         described(&listwise),
         if same { "the same as" } else { "NOT the same as" },
-        LinearModel::V2_VERSION
+        LinearModel::V3_VERSION
     );
     let judge = Judge { occupations: &occupations, collection: &usable };
     let mut met = true;

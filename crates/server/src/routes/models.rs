@@ -73,7 +73,7 @@ pub struct ModelView {
 pub struct Registry {
     kind: String,
     /// The version in use: for rankers the one matching ranks with
-    /// (`linear-v2` while none is promoted); for bias rules the
+    /// (`linear-v3` while none is promoted); for bias rules the
     /// organisation pack (`shipped packs` while none is promoted); for
     /// embedders the configured model.
     serving: String,

@@ -338,7 +338,7 @@ async fn matches_are_ranked_explained_and_fair_to_newcomers() {
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert_eq!((mine["pool"].as_i64(), mine["matches"][0]["id"].as_str()), (Some(1), None));
     assert_eq!(mine["matches"][0]["job"].as_str(), Some(id));
-    assert_eq!(mine["ranker"], "linear-v2", "the champion ranks jobs too: {mine}");
+    assert_eq!(mine["ranker"], "linear-v3", "the champion ranks jobs too: {mine}");
     assert!(mine["matches"][0]["strengths"]
         .as_array()
         .expect("strengths")
@@ -772,7 +772,7 @@ async fn a_job_submission_becomes_a_job_and_its_matches_are_stored_by_the_pipeli
     assert_eq!(status, StatusCode::OK);
     assert_eq!(job["title"], "Data pipeline developer");
     let matched = &crate::helpers::step(&done, "match")["output"];
-    assert_eq!(matched["ranker"], "linear-v2", "{matched}");
+    assert_eq!(matched["ranker"], "linear-v3", "{matched}");
     assert_eq!(matched["pool"], 3);
     assert_eq!(matched["matches"].as_array().map(Vec::len), Some(3));
     assert!(matched["fairness"]["after"]["ndkl"].is_number());
@@ -841,7 +841,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let (client, dev, path) = job_with_one_candidate(&app).await;
     let (_, list) = send(&app, Method::GET, &client, &path, None).await;
     let list_id = list["match_list"].as_str().expect("the list is recorded");
-    assert_eq!(list["ranker"], "linear-v2");
+    assert_eq!(list["ranker"], "linear-v3");
 
     let feedback = |kind: &str, rating: Option<u8>| {
         let mut body = json!({"match_list": list_id, "freelancer": dev.id, "kind": kind});
@@ -925,7 +925,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}");
     assert!(printed.contains("4 lists with feedback"), "{printed}");
-    assert!(printed.contains("linear-v2: NDCG@10"), "{printed}");
+    assert!(printed.contains("linear-v3: NDCG@10"), "{printed}");
     assert!(printed.contains("trained weights: semantic"), "{printed}");
     assert!(printed.contains("as challenger"), "{printed}");
 
@@ -950,7 +950,7 @@ async fn feedback_on_a_shown_list_is_recorded_once_with_the_shown_rank() {
     assert_eq!(code, Some(0), "{shown}");
     let shown: Value = serde_json::from_str(&shown).expect("json");
     assert!(shown["aliases"].as_array().is_some_and(|a| a.contains(&json!("champion"))), "{shown}");
-    assert_eq!(shown["lineage"]["parent"], "linear-v2");
+    assert_eq!(shown["lineage"]["parent"], "linear-v3");
     assert_eq!(run(&["model", "show", "no-such-version"]).await.0, Some(1));
     let (_, shown) = send(&app, Method::GET, &client, &path, None).await;
     assert_eq!(shown["ranker"], first_version.as_str(), "matching ranks with the champion");
