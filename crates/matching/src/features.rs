@@ -323,10 +323,10 @@ pub fn overlap_hours(a_minutes: i32, b_minutes: i32) -> f64 {
 /// The semantic feature is the cosine of the embeddings raised to this
 /// power. A linear ranker adds it to skill coverage, and squaring makes a
 /// step between close texts (0.8 → 0.9) weigh more than one between
-/// unrelated ones (0.3 → 0.4): `fairgig eval matching`'s train split chose
-/// 2 among 1, 1.5, 2, 3, 4 and 6 (listwise nDCG@10 0.6790, 0.6798,
-/// 0.6800, 0.6791, 0.6766, 0.6652). Ranking by it alone is ranking by the
-/// cosine.
+/// unrelated ones (0.3 → 0.4). The train split of `fairgig eval
+/// matching` chose 2 among 1, 1.5, 2, 3 and 4 (listwise nDCG@10 0.6790,
+/// 0.6798, 0.6800, 0.6791, 0.6766; `tools/matching_study.py`). Ranking by
+/// it alone is ranking by the cosine.
 pub const SEMANTIC_POWER: i32 = 2;
 
 /// The semantic feature of a cosine: negatives (no similarity) are 0.

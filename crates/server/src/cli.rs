@@ -417,6 +417,11 @@ pub enum EvalCommand {
         /// (crates/engine/data/relevance-set.tsv).
         #[arg(long)]
         write_relevance_set: Option<std::path::PathBuf>,
+        /// Also write every pool's features and grades and every skill
+        /// label's embedding into this folder, for studying a feature
+        /// offline (tools/matching_study.py).
+        #[arg(long)]
+        write_pools: Option<std::path::PathBuf>,
     },
     /// The bias checker per protected ground on a labelled set of job-ad
     /// sentences: precision and recall next to the floors a test holds.
@@ -792,14 +797,18 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             fairgig_bench::eval::bias_grounds(mistakes)?;
             Ok(0)
         }
-        Command::Eval(EvalCommand::Matching { esco, queries, write_relevance_set }) => {
-            fairgig_bench::eval::matching_relevance(
-                &settings,
-                &esco,
-                queries.max(1),
-                write_relevance_set.as_deref(),
-            )
-            .await?;
+        Command::Eval(EvalCommand::Matching {
+            esco,
+            queries,
+            write_relevance_set,
+            write_pools,
+        }) => {
+            let outputs = fairgig_bench::eval::matching::Outputs {
+                relevance_set: write_relevance_set.as_deref(),
+                pools: write_pools.as_deref(),
+            };
+            fairgig_bench::eval::matching_relevance(&settings, &esco, queries.max(1), outputs)
+                .await?;
             Ok(0)
         }
         Command::Bench(BenchCommand::Search { jobs, profiles, queries }) => {

@@ -286,6 +286,18 @@ impl Judge<'_> {
         Figures { ndcg: sum.ndcg / n, precision: sum.precision / n, recall: sum.recall / n }
     }
 
+    /// DCG@10 of the best possible ranking of the whole collection.
+    fn ideal_dcg(&self, query: usize) -> f64 {
+        let mut ideal: Vec<f64> = self
+            .collection
+            .iter()
+            .map(|doc| f64::from(grade(self.occupations, query, *doc)))
+            .filter(|g| *g > 0.0)
+            .collect();
+        ideal.sort_by(|a, b| b.total_cmp(a));
+        super::dcg(&ideal)
+    }
+
     fn add(&self, sum: &mut Figures, query: usize, ranked: &[usize]) {
         let grades: Vec<f64> = self
             .collection
@@ -383,17 +395,106 @@ fn relevance_set(occupations: &[Occupation], directions: [(&str, &[Pool]); 2]) -
     out
 }
 
+/// Writes `pools.tsv` (one row per candidate of every pool: direction,
+/// split, query and document occupation, the query's ideal DCG@10 over the
+/// collection, grade, group and the eight features) and `skills.tsv` (each
+/// occupation's job skills and freelancer skills, then each label's
+/// specificity among freelancers and among jobs and its embedding) into
+/// `dir`: what a study of a feature's definition needs to recompute it.
+async fn write_pools(
+    dir: &Path,
+    judge: &Judge<'_>,
+    directions: [(&str, &[Pool], &[Pool]); 2],
+    jobs: &[(usize, Job)],
+    profiles: &[(usize, Profile)],
+    engine: &fairgig_engine::Engine,
+) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let join =
+        |values: &[f64; 8]| values.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join("\t");
+    let mut out = format!(
+        "# direction\tsplit\tquery\tideal_dcg\tdoc\tgrade\tgroup\t{}\n",
+        fairgig_matching::features::FEATURE_NAMES.join("\t")
+    );
+    for (direction, test, train) in directions {
+        for (split, pools) in [("test", test), ("train", train)] {
+            for pool in pools {
+                let ideal = judge.ideal_dcg(pool.query);
+                for (doc, features, group) in &pool.docs {
+                    let grade = grade(judge.occupations, pool.query, *doc);
+                    let values = join(&features.values());
+                    writeln!(
+                        out,
+                        "{direction}\t{split}\t{}\t{ideal:.6}\t{doc}\t{grade}\t{group}\t{values}",
+                        pool.query
+                    )?;
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|err| anyhow::anyhow!("creating {}: {err}", dir.display()))?;
+    let path = dir.join("pools.tsv");
+    std::fs::write(&path, out)
+        .map_err(|err| anyhow::anyhow!("writing {}: {err}", path.display()))?;
+
+    let mut out = String::from(
+        "# job\toccupation\trequired|preferred\tlabels; profile\toccupation\tlabels; label\tlabel\tspecificity among freelancers\tamong jobs\tembedding\n",
+    );
+    let mut labels: Vec<&str> = Vec::new();
+    for (at, job) in jobs {
+        for (kind, skills) in
+            [("required", &job.input.required_skills), ("preferred", &job.input.preferred_skills)]
+        {
+            writeln!(out, "job\t{at}\t{kind}\t{}", skills.join("|"))?;
+            labels.extend(skills.iter().map(String::as_str));
+        }
+    }
+    for (at, profile) in profiles {
+        let names: Vec<&str> = profile.input.skills.iter().map(|s| s.name.as_str()).collect();
+        writeln!(out, "profile\t{at}\t{}", names.join("|"))?;
+        labels.extend(names);
+    }
+    labels.sort_unstable();
+    labels.dedup();
+    let vectors = engine.embeddings.label_vectors(&labels).await?;
+    let among_freelancers = engine.profile_index.skill_specificity(&labels).await;
+    let among_jobs = engine.job_index.skill_specificity(&labels).await;
+    for ((label, in_freelancers), in_jobs) in labels.iter().zip(among_freelancers).zip(among_jobs) {
+        let vector = vectors
+            .get(&fairgig_matching::features::skill_key(label))
+            .map(|v| v.iter().map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(","))
+            .unwrap_or_default();
+        writeln!(out, "label\t{label}\t{in_freelancers:.6}\t{in_jobs:.6}\t{vector}")?;
+    }
+    let path = dir.join("skills.tsv");
+    std::fs::write(&path, out)
+        .map_err(|err| anyhow::anyhow!("writing {}: {err}", path.display()))?;
+    Ok(())
+}
+
 /// `v` to three places without trailing zeros ("1", "0.5", "0.125").
 fn short(v: f64) -> String {
     let text = format!("{v:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// Files `fairgig eval matching` can also write.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Outputs<'a> {
+    /// The relevance set the promotion gate ships with ([`relevance_set`]).
+    pub relevance_set: Option<&'a Path>,
+    /// A folder for every pool and skill label ([`write_pools`]), so that a
+    /// change of feature can be studied offline on the same pools
+    /// (`tools/matching_study.py`) before it is built.
+    pub pools: Option<&'a Path>,
+}
+
 pub async fn matching_relevance(
     base: &Settings,
     esco: &Path,
     queries: usize,
-    write_relevance_set: Option<&Path>,
+    outputs: Outputs<'_>,
 ) -> anyhow::Result<()> {
     let (occupations, essential) = load(esco)?;
     let usable: Vec<usize> = (0..occupations.len())
@@ -525,6 +626,15 @@ pub async fn matching_relevance(
         })
         .await?;
 
+    if let Some(dir) = outputs.pools {
+        let judge = Judge { occupations: &occupations, collection: &usable };
+        let directions = [
+            ("jobs_to_freelancers", &test_jobs[..], &train_jobs[..]),
+            ("freelancers_to_jobs", &test_profiles[..], &train_profiles[..]),
+        ];
+        write_pools(dir, &judge, directions, &jobs, &profiles, &engine).await?;
+        println!("wrote every pool and skill label to {}", dir.display());
+    }
     let (champion_name, champion) =
         fairgig_engine::training::champion_ranker(&engine.store).await?;
     let pairwise = |pools: &[Pool]| {
@@ -650,7 +760,7 @@ pub async fn matching_relevance(
         "goal (both directions, and the fairness cost): {}",
         if met { "met" } else { "NOT met" }
     );
-    if let Some(path) = write_relevance_set {
+    if let Some(path) = outputs.relevance_set {
         let set = relevance_set(
             &occupations,
             [("jobs_to_freelancers", &test_jobs), ("freelancers_to_jobs", &test_profiles)],

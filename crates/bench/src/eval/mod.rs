@@ -51,24 +51,24 @@ impl Scratch {
 /// Rankings are judged at their top ten.
 const CUTOFF: usize = 10;
 
-/// nDCG@10 of `ranked` (best first) under `grade`.
-pub(crate) fn ndcg(ranked: &[usize], grade: impl Fn(usize) -> f64, ideal: &[f64]) -> f64 {
-    let dcg: f64 = ranked
-        .iter()
-        .take(CUTOFF)
-        .enumerate()
-        .map(|(at, doc)| (2f64.powf(grade(*doc)) - 1.0) / ((at + 2) as f64).log2())
-        .sum();
-    let best: f64 = ideal
+/// DCG@10 of `grades` in ranked order.
+pub(crate) fn dcg(grades: &[f64]) -> f64 {
+    grades
         .iter()
         .take(CUTOFF)
         .enumerate()
         .map(|(at, g)| (2f64.powf(*g) - 1.0) / ((at + 2) as f64).log2())
-        .sum();
+        .sum()
+}
+
+/// nDCG@10 of `ranked` (best first) under `grade`.
+pub(crate) fn ndcg(ranked: &[usize], grade: impl Fn(usize) -> f64, ideal: &[f64]) -> f64 {
+    let grades: Vec<f64> = ranked.iter().take(CUTOFF).map(|doc| grade(*doc)).collect();
+    let best = dcg(ideal);
     if best == 0.0 {
         0.0
     } else {
-        dcg / best
+        dcg(&grades) / best
     }
 }
 
