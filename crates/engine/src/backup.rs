@@ -359,12 +359,12 @@ async fn restore_postgres(
     fill_object_store(settings, location, manifest, progress).await?;
     progress.stage("database", None);
     // pg_restore reads a file: a folder's dump where it is, a bucket's
-    // fetched to local disk first.
-    let staging = tempfile::tempdir()?;
+    // fetched to a temporary folder that lives until pg_restore is done.
+    let mut staging = None;
     let dump = match location {
         Location::Folder(dir) => dir.join(DATABASE_PG),
         Location::Bucket(_) => {
-            let fetched = staging.path().join(DATABASE_PG);
+            let fetched = staging.insert(tempfile::tempdir()?).path().join(DATABASE_PG);
             location.fetch(DATABASE_PG, &fetched).await?;
             fetched
         }

@@ -47,7 +47,7 @@ use fairgig_matching::{
     },
     features::{
         features, kin_among, skill_key, ExperienceLevel, Features, JobFacts, Money, ProfileFacts,
-        Reputation, RATE_TOLERANCE,
+        Reputation, FEATURES_VERSION, RATE_TOLERANCE,
     },
     score::{explain, Contribution, LinearModel},
 };
@@ -1114,6 +1114,7 @@ fn record_of(
                 "score": m.score,
                 "newcomer": m.newcomer,
                 "features": m.features.iter().map(|f| f.value).collect::<Vec<_>>(),
+                "features_version": FEATURES_VERSION,
             })
         })
         .collect();

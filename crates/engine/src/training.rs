@@ -17,7 +17,7 @@ use fairgig_core::{
     ids::ModelVersionId,
 };
 use fairgig_matching::{
-    features::{semantic_of, RANKED_BY_COSINE},
+    features::semantic_of,
     learning::{
         evaluate, judge, label_of, time_split, train, Evaluation, Example, Gate, OfflineCheck,
         ShownList, TrainConfig,
@@ -76,14 +76,14 @@ fn evaluation_of(value: &Value) -> Option<Evaluation> {
 }
 
 /// Turns recorded lists into training examples; items without numeric
-/// features (a corrupt or foreign list) are skipped. Lists the built-in
-/// rankers before v3 recorded carry the plain cosine as their semantic
-/// feature: it is squared here, as matching computes it now.
+/// features (a corrupt or foreign list) are skipped. Items recorded under
+/// version 1 of the features (no `features_version`, whichever ranker
+/// showed them) carry the plain cosine as their semantic feature: it is
+/// squared here, as matching computes it now.
 pub fn shown_lists(lists: &[MatchListWithFeedback]) -> Vec<ShownList> {
     lists
         .iter()
         .map(|list| {
-            let by_cosine = RANKED_BY_COSINE.contains(&list.ranker.as_str());
             let examples = list
                 .items
                 .as_array()
@@ -93,7 +93,7 @@ pub fn shown_lists(lists: &[MatchListWithFeedback]) -> Vec<ShownList> {
                     let values: Vec<f64> =
                         item["features"].as_array()?.iter().filter_map(|v| v.as_f64()).collect();
                     let mut features: [f64; 8] = values.try_into().ok()?;
-                    if by_cosine {
+                    if item["features_version"].as_u64().unwrap_or(1) == 1 {
                         features[0] = semantic_of(features[0]);
                     }
                     let freelancer: uuid::Uuid = item["freelancer"].as_str()?.parse().ok()?;
@@ -436,16 +436,19 @@ pub async fn train_challenger(
 mod tests {
     use super::*;
 
-    fn list(ranker: &str, semantic: f64) -> MatchListWithFeedback {
+    fn list(features_version: Option<u64>, semantic: f64) -> MatchListWithFeedback {
         let freelancer = uuid::Uuid::now_v7();
+        let mut item = json!({
+            "freelancer": freelancer.to_string(),
+            "rank": 1,
+            "features": [semantic, 1.0, 0.5, 1.0, 1.0, 0.5, 0.5, 1.0],
+        });
+        if let Some(version) = features_version {
+            item["features_version"] = json!(version);
+        }
         MatchListWithFeedback {
             created_at: time::OffsetDateTime::UNIX_EPOCH,
-            ranker: ranker.to_owned(),
-            items: json!([{
-                "freelancer": freelancer.to_string(),
-                "rank": 1,
-                "features": [semantic, 1.0, 0.5, 1.0, 1.0, 0.5, 0.5, 1.0],
-            }]),
+            items: json!([item]),
             fairness: Value::Null,
             feedback: vec![(freelancer, "hire".to_owned(), None)],
         }
@@ -453,12 +456,7 @@ mod tests {
 
     #[test]
     fn lists_recorded_with_the_plain_cosine_are_read_as_matching_computes_it_now() {
-        let read = shown_lists(&[
-            list("linear-v1", 0.7),
-            list("linear-v2", 0.7),
-            list("linear-v3", 0.49),
-            list("ranker-0193c1", 0.49),
-        ]);
+        let read = shown_lists(&[list(None, 0.7), list(Some(1), 0.7), list(Some(2), 0.49)]);
         for shown in &read {
             let semantic = shown.examples[0].features[0];
             assert!((semantic - 0.49).abs() < 1e-9, "{semantic}");

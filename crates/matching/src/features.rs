@@ -334,9 +334,11 @@ pub fn semantic_of(cosine: f64) -> f64 {
     cosine.clamp(0.0, 1.0).powi(SEMANTIC_POWER)
 }
 
-/// The built-in rankers whose recorded lists carry the plain cosine as
-/// their semantic feature: they ranked before it was squared.
-pub const RANKED_BY_COSINE: [&str; 2] = ["linear-v1", "linear-v2"];
+/// The version of these definitions, recorded with every item of a shown
+/// list so that training reads its features as they were meant: 2 since
+/// the semantic feature is squared. Items recorded without one follow
+/// version 1, where it was the plain cosine.
+pub const FEATURES_VERSION: u64 = 2;
 
 /// The features of one (job, profile) pair; `similarity` is the cosine of
 /// their embeddings.

@@ -124,9 +124,6 @@ pub struct NewFeedback {
 #[derive(Clone, Debug)]
 pub struct MatchListWithFeedback {
     pub created_at: OffsetDateTime,
-    /// The version of the ranker that ranked it (its features are that
-    /// version's).
-    pub ranker: String,
     pub items: Value,
     /// The fairness report it was shown with.
     pub fairness: Value,
@@ -143,9 +140,9 @@ impl Store {
         since: OffsetDateTime,
         with_feedback_only: bool,
     ) -> Result<Vec<MatchListWithFeedback>, StoreError> {
-        let lists: Vec<(Uuid, OffsetDateTime, String, String, String)> = with_pool!(self, pool => {
+        let lists: Vec<(Uuid, OffsetDateTime, String, String)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, created_at, ranker, items, fairness FROM match_lists WHERE created_at >= $1 \
+                "SELECT id, created_at, items, fairness FROM match_lists WHERE created_at >= $1 \
                  AND ($2 = FALSE OR id IN (SELECT match_list_id FROM feedback)) ORDER BY created_at, id",
             )
             .bind(since)
@@ -173,10 +170,9 @@ impl Store {
         };
         lists
             .into_iter()
-            .map(|(id, created_at, ranker, items, fairness)| {
+            .map(|(id, created_at, items, fairness)| {
                 Ok(MatchListWithFeedback {
                     created_at,
-                    ranker,
                     items: parse(id, &items)?,
                     fairness: parse(id, &fairness)?,
                     feedback: by_list.remove(&id).unwrap_or_default(),

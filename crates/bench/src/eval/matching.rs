@@ -286,8 +286,9 @@ impl Judge<'_> {
         Figures { ndcg: sum.ndcg / n, precision: sum.precision / n, recall: sum.recall / n }
     }
 
-    /// DCG@10 of the best possible ranking of the whole collection.
-    fn ideal_dcg(&self, query: usize) -> f64 {
+    /// The grades of the best possible ranking of the whole collection for
+    /// `query` (its graded documents, best first).
+    fn ideal(&self, query: usize) -> Vec<f64> {
         let mut ideal: Vec<f64> = self
             .collection
             .iter()
@@ -295,21 +296,14 @@ impl Judge<'_> {
             .filter(|g| *g > 0.0)
             .collect();
         ideal.sort_by(|a, b| b.total_cmp(a));
-        super::dcg(&ideal)
+        ideal
     }
 
     fn add(&self, sum: &mut Figures, query: usize, ranked: &[usize]) {
-        let grades: Vec<f64> = self
-            .collection
-            .iter()
-            .map(|doc| f64::from(grade(self.occupations, query, *doc)))
-            .filter(|g| *g > 0.0)
-            .collect();
-        let mut ideal = grades.clone();
-        ideal.sort_by(|a, b| b.total_cmp(a));
+        let ideal = self.ideal(query);
         let grade_of = |doc: usize| f64::from(grade(self.occupations, query, doc));
         sum.ndcg += super::ndcg(ranked, grade_of, &ideal);
-        let relevant = grades.iter().filter(|g| **g >= 2.0).count();
+        let relevant = ideal.iter().filter(|g| **g >= 2.0).count();
         let hits = ranked.iter().take(CUTOFF).filter(|doc| grade_of(**doc) >= 2.0).count();
         sum.precision += hits as f64 / CUTOFF as f64;
         sum.recall += if relevant == 0 { 0.0 } else { hits as f64 / relevant as f64 };
@@ -419,7 +413,7 @@ async fn write_pools(
     for (direction, test, train) in directions {
         for (split, pools) in [("test", test), ("train", train)] {
             for pool in pools {
-                let ideal = judge.ideal_dcg(pool.query);
+                let ideal = super::dcg(&judge.ideal(pool.query));
                 for (doc, features, group) in &pool.docs {
                     let grade = grade(judge.occupations, pool.query, *doc);
                     let values = join(&features.values());

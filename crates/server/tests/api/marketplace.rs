@@ -1299,6 +1299,11 @@ async fn the_hiring_funnel_is_recorded_as_it_happens_and_becomes_the_training_se
         .await
         .expect("recorded lists");
     assert_eq!(lists.len(), 1, "one list, the one shown");
+    assert_eq!(
+        lists[0].items[0]["features_version"],
+        fairgig_matching::features::FEATURES_VERSION,
+        "items say which feature definitions they follow"
+    );
     let kinds_of = |who: &TestUser| {
         let mut kinds: Vec<String> = lists[0]
             .feedback
